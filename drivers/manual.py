@@ -1,0 +1,70 @@
+"""Manual readings typed by staff from a handheld or clinical thermometer: a first-class, audited source."""
+from __future__ import annotations
+
+import math
+import re
+import time
+
+from drivers.base import MANUAL, Reading
+
+MANUAL_RANGE_C = (30.0, 45.0)
+MANUAL_REASONS = ("sensor-fault", "cold", "retest", "other")
+
+_NUMBER = re.compile(r"^\s*([+-]?\d{1,3}(?:[.,]\d{1,3})?)\s*(°?\s*[cCfF])?\s*$")
+
+
+class ManualEntryError(ValueError):
+    """The typed temperature was refused; the message says what was wrong and what to type instead."""
+
+
+def parse_temperature(text: str, *, allow_range: tuple[float, float] = MANUAL_RANGE_C) -> tuple[float, str]:
+    """Parse ``36.6``, ``36,6``, ``36.6C``, ``97.9F`` into (degrees Celsius, unit typed).
+
+    Fahrenheit only with an explicit F: a bare 98.6 is refused as out of range rather than guessed.
+    """
+    if text is None or not str(text).strip():
+        raise ManualEntryError("no temperature entered: type the value shown on the thermometer, e.g. 36.6")
+    m = _NUMBER.match(str(text))
+    if not m:
+        raise ManualEntryError(
+            f"'{str(text).strip()[:20]}' is not a temperature: type a number like 36.6 (add F for Fahrenheit)"
+        )
+    value = float(m.group(1).replace(",", "."))
+    unit = (m.group(2) or "C").strip().lstrip("°").strip().upper()
+    if not math.isfinite(value):
+        raise ManualEntryError("the temperature must be a finite number, e.g. 36.6")
+    celsius = round((value - 32.0) * 5.0 / 9.0, 2) if unit == "F" else value
+    lo, hi = allow_range
+    if not (lo <= celsius <= hi):
+        shown = f"{value:g} °F = {celsius:.1f} °C" if unit == "F" else f"{value:g} °C"
+        raise ManualEntryError(
+            f"{shown} is outside {lo:g}–{hi:g} °C: check the thermometer and type the value again"
+            + (" (for Fahrenheit add F, e.g. 98.1F)" if unit == "C" and value > hi else "")
+        )
+    return celsius, unit
+
+
+def manual_reading(
+    text: str,
+    *,
+    operator: str,
+    device_id: str = "handheld",
+    reason: str = "other",
+    ts: float | None = None,
+) -> Reading:
+    """A Reading from what staff typed; raises ManualEntryError with a message for the operator."""
+    if reason not in MANUAL_REASONS:
+        raise ManualEntryError(f"reason '{reason}' is not one of {', '.join(MANUAL_REASONS)}")
+    if not operator or not operator.strip():
+        raise ManualEntryError("a manual reading needs the operator's name")
+    celsius, unit = parse_temperature(text)
+    return Reading(
+        object_c=celsius,
+        body_c=celsius,
+        source=MANUAL,
+        operator=operator.strip(),
+        device_id=device_id,
+        manual_reason=reason,
+        unit_entered=unit,
+        ts=time.time() if ts is None else ts,
+    )

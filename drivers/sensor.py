@@ -1,0 +1,130 @@
+"""A configured sensor: opens its port by URL, reads samples, tracks health and reconnects after an unplug."""
+from __future__ import annotations
+
+import random
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import serial
+
+from drivers.base import Health, HealthEvent, Sample, SensorError
+from drivers.registry import device_class
+from drivers.transport import open_port
+
+
+@dataclass
+class HealthLimits:
+    no_data_s: float = 2.0  # no sample for this long while the port is open -> fault
+    stuck_count: int = 40  # this many identical object values in a row -> fault
+    ambient_min_c: float = 10.0  # outside the operating range -> degraded
+    ambient_max_c: float = 40.0
+    warmup_s: float = 0.0
+
+
+class Sensor:
+    """One thermometer. ``poll()`` never raises for device trouble: it reports health events instead."""
+
+    def __init__(self, sensor_id: str, protocol: str, url: str, baudrate: int | None = None, mode: str = "continuous",
+                 limits: HealthLimits | None = None, backoff_s: tuple[float, float] = (0.05, 0.5),
+                 rng: random.Random | None = None):
+        self.sensor_id = sensor_id
+        self.protocol = protocol
+        self.url = url
+        self.cls = device_class(protocol)
+        self.baudrate = baudrate or self.cls.DEFAULT_BAUD
+        self.mode = mode
+        self.limits = limits or HealthLimits()
+        self._backoff_min, self._backoff_max = backoff_s
+        self._backoff = self._backoff_min
+        self._rng = rng or random.Random()
+        self.device = None
+        self.health = Health.OFFLINE
+        self.reason = "not opened yet"
+        self._opened_at = 0.0
+        self._last_sample_at = 0.0
+        self._recent: deque[float] = deque(maxlen=self.limits.stuck_count)
+        self._next_attempt = 0.0
+        self._events: list[HealthEvent] = []
+
+    # -- opening -------------------------------------------------------------------------------------------------
+    def open(self) -> None:
+        """Open now; raises SensorError with a clear message (used by CLI commands that must fail fast)."""
+        port = open_port(self.url, self.baudrate)
+        try:
+            device = self.cls(port, mode=self.mode) if self.mode else self.cls(port)
+            device.start()
+        except (serial.SerialException, OSError) as exc:
+            port.close()
+            raise SensorError(f"{self.url}: the device did not accept its start command: {exc}") from exc
+        self.device = device
+        self._opened_at = self._last_sample_at = time.monotonic()
+        self._recent.clear()
+        self._backoff = self._backoff_min
+        self._set(Health.WARMING if self.limits.warmup_s > 0 else Health.OK,
+                  "warming up" if self.limits.warmup_s > 0 else "connected")
+
+    def _try_reopen(self) -> None:
+        now = time.monotonic()
+        if now < self._next_attempt:
+            return
+        try:
+            self.open()
+        except SensorError as exc:
+            self.reason = str(exc)
+            # Exponential backoff with full jitter: many stations must not hammer a flaky hub in step.
+            self._next_attempt = now + self._rng.uniform(0, self._backoff)
+            self._backoff = min(self._backoff * 2, self._backoff_max)
+
+    def close(self) -> None:
+        if self.device is not None:
+            self.device.close()
+            self.device = None
+
+    # -- reading -------------------------------------------------------------------------------------------------
+    def poll(self, timeout: float = 0.1) -> tuple[list[Sample], list[HealthEvent]]:
+        if self.device is None:
+            self._try_reopen()
+            if self.device is None:
+                time.sleep(min(timeout, max(0.0, self._next_attempt - time.monotonic())))
+                return [], self._drain()
+        try:
+            samples = self.device.samples(timeout)
+        except (serial.SerialException, OSError) as exc:
+            self.close()
+            self._set(Health.OFFLINE, f"unplugged or unreadable: {exc}")
+            self._next_attempt = time.monotonic()
+            return [], self._drain()
+        self._check(samples)
+        return samples, self._drain()
+
+    def _check(self, samples: list[Sample]) -> None:
+        now = time.monotonic()
+        lim = self.limits
+        if samples:
+            self._last_sample_at = now
+            self._recent.extend(s.object_c for s in samples)
+        if now - self._last_sample_at > lim.no_data_s:
+            self._set(Health.FAULT, f"no data for {now - self._last_sample_at:.1f} s")
+            return
+        if len(self._recent) == self._recent.maxlen and len(set(self._recent)) == 1:
+            self._set(Health.FAULT, f"value stuck at {self._recent[-1]:.2f} °C")
+            return
+        if now - self._opened_at < lim.warmup_s:
+            self._set(Health.WARMING, "warming up")
+            return
+        ambient = next((s.ambient_c for s in reversed(samples) if s.ambient_c is not None), None)
+        if ambient is not None and not (lim.ambient_min_c <= ambient <= lim.ambient_max_c):
+            self._set(Health.DEGRADED, f"ambient {ambient:.1f} °C outside {lim.ambient_min_c:g}–{lim.ambient_max_c:g} °C")
+            return
+        if samples:
+            self._set(Health.OK, "readings normal")
+
+    def _set(self, health: Health, reason: str) -> None:
+        if health is not self.health or (health is not Health.OK and reason.split(" ")[0] != self.reason.split(" ")[0]):
+            self._events.append(HealthEvent(self.sensor_id, health, reason))
+        self.health, self.reason = health, reason
+
+    def _drain(self) -> list[HealthEvent]:
+        out, self._events = self._events, []
+        return out

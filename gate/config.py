@@ -1,0 +1,242 @@
+"""The station's one TOML config file, validated with messages that name the key and the allowed values."""
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drivers.registry import PROTOCOLS
+from gate.i18n import LANGUAGES
+from gate.policy import MASK_MODES, THRESHOLD_RANGE, PolicyConfig
+
+BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+
+
+class ConfigError(ValueError):
+    """One or more problems in a config file; ``problems`` lists each with its key."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class SensorConfig:
+    id: str
+    protocol: str
+    url: str
+    baud: int | None = None
+    mode: str = "continuous"
+    ambient_min_c: float = 10.0
+    ambient_max_c: float = 40.0
+    gain: float = 1.0
+    offset_c: float = 0.0
+    presence_margin_c: float = 4.0
+    presence_frames: int = 3
+
+
+@dataclass(frozen=True)
+class Config:
+    station_id: str = "gate-1"
+    gate_name: str = "Main gate"
+    language: str = "zh-CN"
+    db: str | None = None
+    threshold_c: float = 37.3
+    plausible_min_c: float = 34.0
+    plausible_max_c: float = 43.0
+    mask_mode: str = "must-wear"
+    deny_bell: bool = True
+    sensors: tuple[SensorConfig, ...] = ()
+    upstream_url: str | None = None
+    retention_days: int = 30
+    source: str = "<defaults>"
+    extra: dict = field(default_factory=dict)
+
+    def policy(self, sensor: SensorConfig | None = None) -> PolicyConfig:
+        return PolicyConfig(
+            threshold_c=self.threshold_c,
+            plausible_min_c=self.plausible_min_c,
+            plausible_max_c=self.plausible_max_c,
+            ambient_min_c=sensor.ambient_min_c if sensor else 10.0,
+            ambient_max_c=sensor.ambient_max_c if sensor else 40.0,
+            mask_mode=self.mask_mode,
+        )
+
+    def sensor(self, sensor_id: str) -> SensorConfig | None:
+        return next((s for s in self.sensors if s.id == sensor_id), None)
+
+
+class _Reader:
+    """Pulls typed values out of a TOML table, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+
+    def get(self, table: dict, prefix: str, key: str, kind: type, default: Any, *, choices=None, lo=None, hi=None):
+        name = f"{prefix}.{key}" if prefix else key
+        if key not in table:
+            return default
+        value = table[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.problems.append(f"`{name}` must be {_kind_name(kind)}, not {value!r}")
+            return default
+        if kind is float and not math.isfinite(value):
+            self.problems.append(f"`{name}` must be a finite number, not {value!r}")
+            return default
+        if choices is not None and value not in choices:
+            self.problems.append(f"`{name}` is {value!r}; allowed: {', '.join(map(str, choices))}")
+            return default
+        if lo is not None and hi is not None and not (lo <= value <= hi):
+            self.problems.append(f"`{name}` is {value!r}; allowed: {lo}–{hi}")
+            return default
+        return value
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "text", float: "a number", int: "a whole number", bool: "true or false"}[kind]
+
+
+_KNOWN = {
+    "station": {"id", "gate", "language", "db"},
+    "screening": {"threshold_c", "plausible_min_c", "plausible_max_c", "mask_mode", "deny_bell"},
+    "sensors": {"id", "protocol", "url", "baud", "mode", "ambient_min_c", "ambient_max_c", "gain", "offset_c",
+                "presence_margin_c", "presence_frames"},
+    "upstream": {"url"},
+    "retention": {"screening_days"},
+}
+
+
+def parse_config(data: dict, source: str = "<config>") -> Config:
+    problems: list[str] = []
+    r = _Reader(problems)
+    for section in data:
+        if section not in _KNOWN:
+            problems.append(f"unknown section `[{section}]`; known: {', '.join(sorted(_KNOWN))}")
+
+    def table(name: str) -> dict:
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            problems.append(f"`{name}` must be a table `[{name}]`")
+            return {}
+        for key in value:
+            if key not in _KNOWN[name]:
+                problems.append(f"unknown key `{name}.{key}`; known: {', '.join(sorted(_KNOWN[name]))}")
+        return value
+
+    st, sc, up, ret = table("station"), table("screening"), table("upstream"), table("retention")
+    threshold = r.get(sc, "screening", "threshold_c", float, 37.3, lo=THRESHOLD_RANGE[0], hi=THRESHOLD_RANGE[1])
+    if abs(threshold * 10 - round(threshold * 10)) > 1e-6:
+        problems.append(f"`screening.threshold_c` is {threshold}; allowed: 34.0–39.0 in steps of 0.1")
+        threshold = 37.3
+    pmin = r.get(sc, "screening", "plausible_min_c", float, 34.0, lo=25.0, hi=40.0)
+    pmax = r.get(sc, "screening", "plausible_max_c", float, 43.0, lo=38.0, hi=45.0)
+
+    sensors: list[SensorConfig] = []
+    raw_sensors = data.get("sensors", [])
+    if not isinstance(raw_sensors, list):
+        problems.append("`sensors` must be a list of tables `[[sensors]]`")
+        raw_sensors = []
+    seen: set[str] = set()
+    for i, s in enumerate(raw_sensors):
+        p = f"sensors[{i}]"
+        if not isinstance(s, dict):
+            problems.append(f"`{p}` must be a table")
+            continue
+        for key in s:
+            if key not in _KNOWN["sensors"]:
+                problems.append(f"unknown key `{p}.{key}`; known: {', '.join(sorted(_KNOWN['sensors']))}")
+        sid = r.get(s, p, "id", str, f"sensor-{i + 1}")
+        if sid in seen:
+            problems.append(f"`{p}.id` {sid!r} is used twice; each sensor needs its own id")
+        seen.add(sid)
+        if "protocol" not in s or "url" not in s:
+            problems.append(f"`{p}` needs `protocol` (one of {', '.join(PROTOCOLS)}) and `url` (e.g. /dev/ttyUSB0)")
+        amin = r.get(s, p, "ambient_min_c", float, 10.0, lo=-40.0, hi=40.0)
+        amax = r.get(s, p, "ambient_max_c", float, 40.0, lo=0.0, hi=60.0)
+        if amin >= amax:
+            problems.append(f"`{p}.ambient_min_c` ({amin}) must be below `{p}.ambient_max_c` ({amax})")
+        sensors.append(SensorConfig(
+            id=sid,
+            protocol=r.get(s, p, "protocol", str, PROTOCOLS[0], choices=PROTOCOLS),
+            url=r.get(s, p, "url", str, ""),
+            baud=r.get(s, p, "baud", int, None, choices=BAUD_RATES),
+            mode=r.get(s, p, "mode", str, "continuous", choices=("continuous", "query")),
+            ambient_min_c=amin,
+            ambient_max_c=amax,
+            gain=r.get(s, p, "gain", float, 1.0, lo=0.5, hi=1.5),
+            offset_c=r.get(s, p, "offset_c", float, 0.0, lo=-10.0, hi=10.0),
+            presence_margin_c=r.get(s, p, "presence_margin_c", float, 4.0, lo=0.5, hi=20.0),
+            presence_frames=r.get(s, p, "presence_frames", int, 3, lo=1, hi=50),
+        ))
+
+    cfg = Config(
+        station_id=r.get(st, "station", "id", str, "gate-1"),
+        gate_name=r.get(st, "station", "gate", str, "Main gate"),
+        language=r.get(st, "station", "language", str, "zh-CN", choices=LANGUAGES),
+        db=r.get(st, "station", "db", str, None),
+        threshold_c=threshold,
+        plausible_min_c=pmin,
+        plausible_max_c=pmax,
+        mask_mode=r.get(sc, "screening", "mask_mode", str, "must-wear", choices=MASK_MODES),
+        deny_bell=r.get(sc, "screening", "deny_bell", bool, True),
+        sensors=tuple(sensors),
+        upstream_url=r.get(up, "upstream", "url", str, None) or None,
+        retention_days=r.get(ret, "retention", "screening_days", int, 30, lo=1, hi=3650),
+        source=source,
+    )
+    if not cfg.station_id.strip():
+        problems.append("`station.id` must not be empty")
+    if pmin >= pmax:
+        problems.append(f"`screening.plausible_min_c` ({pmin}) must be below `screening.plausible_max_c` ({pmax})")
+    if problems:
+        raise ConfigError(source, problems)
+    return cfg
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), ["the file is not UTF-8 text; save it as UTF-8"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
+    return parse_config(data, str(path))
+
+
+EXAMPLE = """\
+# gate-station configuration
+[station]
+id = "north-gate-1"        # unique per station; appears in every record
+gate = "North gate"
+language = "zh-CN"         # zh-CN or en
+# db = "/var/lib/gate-station/gate.db"   # default: the per-user data directory
+
+[screening]
+threshold_c = 37.3         # 34.0-39.0 in 0.1 steps
+mask_mode = "must-wear"    # must-wear, reminder or off
+deny_bell = true
+
+[[sensors]]
+id = "gun-1"
+protocol = "gy-mcu90614"   # gy-mcu90614 (more in later releases)
+url = "/dev/ttyUSB0"       # or /dev/serial/by-id/..., socket://host:port, rfc2217://host:port
+baud = 9600
+ambient_min_c = 10.0
+ambient_max_c = 40.0
+
+[upstream]
+url = ""                   # e.g. postgresql://gate@district-db/screening
+
+[retention]
+screening_days = 30
+"""

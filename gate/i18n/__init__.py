@@ -1,0 +1,43 @@
+"""User-facing text in zh-CN and en, one TOML catalogue per language; missing keys fall back to English."""
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from importlib import resources
+
+LANGUAGES = ("zh-CN", "en")
+DEFAULT_LANGUAGE = "zh-CN"
+
+
+@lru_cache(maxsize=None)
+def catalogue(lang: str) -> dict[str, str]:
+    name = {"zh-CN": "zh_CN.toml", "en": "en.toml"}[lang]
+    with resources.files("gate.i18n").joinpath(name).open("rb") as f:
+        return _flatten(tomllib.load(f))
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = str(v)
+    return out
+
+
+def normalise(lang: str | None) -> str:
+    if not lang:
+        return DEFAULT_LANGUAGE
+    low = lang.replace("_", "-").lower()
+    if low.startswith("zh"):
+        return "zh-CN"
+    if low.startswith("en"):
+        return "en"
+    return DEFAULT_LANGUAGE
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **kw: object) -> str:
+    text = catalogue(normalise(lang)).get(key) or catalogue("en").get(key) or key
+    return text.format(**kw) if kw else text

@@ -1,0 +1,135 @@
+"""The screening policy: readings + mask result -> decision, reason codes and a message. Pure: no I/O, no clock.
+
+Rules (see README, "Screening policy"):
+- a valid reading at or above the threshold gives RETEST; a second linked valid reading also at or above it gives DENY
+  (fever confirmed); a second one below it gives ADMIT with both readings kept;
+- an invalid reading never admits: implausible body value, ambient outside the sensor's range, a sensor that is not OK,
+  a calibration that is overdue or locked out, or no reading at all give RETEST with the reason spelled out;
+- mask modes: must-wear (no mask -> DENY, unknown -> RETEST until staff confirm), reminder (admit, reminded), off.
+The most severe outcome wins (DENY > RETEST > ADMIT); every reason found is kept.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+from drivers.base import Health, Reading
+from gate.domain import Decision, MaskResult, MaskState
+from gate.i18n import t
+
+MASK_MODES = ("must-wear", "reminder", "off")
+THRESHOLD_RANGE = (34.0, 39.0)
+
+_SEVERITY = {Decision.ADMIT: 0, Decision.RETEST: 1, Decision.DENY: 2}
+_HEALTH_REASON = {
+    Health.FAULT: "sensor-fault",
+    Health.OFFLINE: "sensor-offline",
+    Health.WARMING: "sensor-warming",
+    Health.DEGRADED: "sensor-degraded",
+}
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    threshold_c: float = 37.3
+    plausible_min_c: float = 34.0
+    plausible_max_c: float = 43.0
+    ambient_min_c: float = 10.0
+    ambient_max_c: float = 40.0
+    mask_mode: str = "must-wear"
+
+    def __post_init__(self) -> None:
+        lo, hi = THRESHOLD_RANGE
+        if not (lo <= self.threshold_c <= hi) or abs(self.threshold_c * 10 - round(self.threshold_c * 10)) > 1e-6:
+            raise ValueError(f"threshold {self.threshold_c} must be within {lo}–{hi} °C in 0.1 steps")
+        if self.mask_mode not in MASK_MODES:
+            raise ValueError(f"mask mode {self.mask_mode!r} must be one of {', '.join(MASK_MODES)}")
+        if not self.plausible_min_c < self.plausible_max_c or not self.ambient_min_c < self.ambient_max_c:
+            raise ValueError("range minimum must be below its maximum")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    decision: Decision
+    reasons: tuple[str, ...]
+    message: str
+
+
+def _round(v: float) -> float:
+    return round(v, 2)
+
+
+def reading_problems(r: Reading, cfg: PolicyConfig) -> list[tuple[str, dict]]:
+    """Why a reading cannot be trusted (empty when it can), as (reason code, message arguments)."""
+    value = r.value_c
+    if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return [("invalid-value", {})]
+    problems: list[tuple[str, dict]] = []
+    if not r.is_manual:
+        if r.health is not Health.OK:
+            problems.append((_HEALTH_REASON[r.health], {"detail": r.health_reason or r.health.value}))
+        if not r.calibration_ok:
+            problems.append(("calibration-overdue", {}))
+        if r.ambient_c is not None and math.isfinite(r.ambient_c):
+            if r.ambient_c < cfg.ambient_min_c:
+                problems.append(("ambient-too-cold", {"ambient": r.ambient_c}))
+            elif r.ambient_c > cfg.ambient_max_c:
+                problems.append(("ambient-too-hot", {"ambient": r.ambient_c}))
+        elif r.ambient_c is not None:
+            problems.append(("sensor-degraded", {"detail": "ambient not a number"}))
+    if any(code.startswith("ambient-") for code, _ in problems):
+        # The ambient reason already says what to do; "unreliable sensor" would only repeat it less clearly.
+        problems = [p for p in problems if p[0] != "sensor-degraded"]
+    if _round(value) < cfg.plausible_min_c:
+        problems.append(("reading-too-low", {"value": value}))
+    elif _round(value) > cfg.plausible_max_c:
+        problems.append(("reading-too-high", {"value": value}))
+    return problems
+
+
+def _temperature(readings: Sequence[Reading], cfg: PolicyConfig) -> tuple[Decision, list[tuple[str, dict]]]:
+    if not readings:
+        return Decision.RETEST, [("no-reading", {})]
+    latest = readings[-1]
+    th = _round(cfg.threshold_c)
+    earlier_high = [
+        r for r in readings[:-1] if not reading_problems(r, cfg) and _round(r.value_c) >= th
+    ]
+    problems = reading_problems(latest, cfg)
+    if problems:
+        if earlier_high:  # still a suspected fever: keep saying so
+            problems.append(("fever-suspected", {"value": earlier_high[-1].value_c, "threshold": th}))
+        return Decision.RETEST, problems
+    value = latest.value_c
+    if _round(value) >= th:
+        if earlier_high:
+            return Decision.DENY, [("fever-confirmed", {"value": value})]
+        return Decision.RETEST, [("fever-suspected", {"value": value, "threshold": th})]
+    if earlier_high:
+        return Decision.ADMIT, [("retest-normal", {})]
+    return Decision.ADMIT, [("normal", {})]
+
+
+def _mask(mask: MaskResult, cfg: PolicyConfig) -> tuple[Decision, list[tuple[str, dict]]]:
+    if cfg.mask_mode == "off" or mask.state is MaskState.YES:
+        return Decision.ADMIT, []
+    if cfg.mask_mode == "reminder":
+        return Decision.ADMIT, [("mask-reminder", {})]
+    if mask.state is MaskState.NO:
+        return Decision.DENY, [("no-mask", {})]
+    return Decision.RETEST, [("mask-unconfirmed", {})]
+
+
+def decide(readings: Sequence[Reading], mask: MaskResult, cfg: PolicyConfig, lang: str = "en") -> Verdict:
+    """Decide for one person from all readings of this screening episode (oldest first) and the mask result."""
+    t_dec, t_reasons = _temperature(readings, cfg)
+    m_dec, m_reasons = _mask(mask, cfg)
+    decision = max((t_dec, m_dec), key=_SEVERITY.__getitem__)
+    reasons = t_reasons + m_reasons
+    spoken = reasons
+    if decision is not Decision.ADMIT:
+        # The person at the gate needs to hear what stops them, not that their temperature was fine.
+        spoken = [r for r in reasons if r[0] not in ("normal", "retest-normal")]
+    message = " ".join(t(f"reason.{code}", lang, **args) for code, args in spoken)
+    return Verdict(decision, tuple(code for code, _ in reasons), message)

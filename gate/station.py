@@ -1,0 +1,125 @@
+"""The station: sensors, mask source, policy and log wired together. Headless; the CLI and the UI both drive it."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
+
+from drivers.base import Health, HealthEvent, Reading
+from drivers.measurement import Measurement, PresenceDetector
+from drivers.sensor import HealthLimits, Sensor
+from gate.config import Config, SensorConfig
+from gate.domain import MaskResult, MaskState, Screening
+from gate.policy import decide
+from storage.log import LogError, ScreeningLog
+
+
+class MaskSource(Protocol):
+    def current(self) -> MaskResult: ...
+
+
+class NoCamera:
+    """No camera fitted: the mask is unknown and, in must-wear mode, staff confirm it."""
+
+    def current(self) -> MaskResult:
+        return MaskResult(MaskState.UNKNOWN, source="none")
+
+
+@dataclass(frozen=True)
+class LogFailure:
+    """A screening that could not be stored: nobody may be admitted on it."""
+
+    error: str
+    reading: Reading
+
+
+class Station:
+    def __init__(self, config: Config, log: ScreeningLog, mask_source: MaskSource | None = None,
+                 language: str | None = None):
+        self.config = config
+        self.log = log
+        self.mask_source = mask_source or NoCamera()
+        self.language = language or config.language
+
+    # -- deciding ------------------------------------------------------------------------------------------------
+    def screen(self, readings: Sequence[Reading], mask: MaskResult | None = None, *, entrant_id: str | None = None,
+               operator: str | None = None, follows: str | None = None) -> Screening:
+        """Decide and store; returns only after the commit. Raises LogError when it could not be stored."""
+        sensor = next((self.config.sensor(r.source) for r in reversed(readings) if not r.is_manual), None)
+        mask = mask or MaskResult()
+        verdict = decide(readings, mask, self.config.policy(sensor), self.language)
+        s = Screening(
+            station_id=self.config.station_id,
+            readings=tuple(readings),
+            mask=mask,
+            decision=verdict.decision,
+            reasons=verdict.reasons,
+            message=verdict.message,
+            threshold_c=self.config.threshold_c,
+            entrant_id=entrant_id,
+            operator=operator,
+            follows=follows,
+        )
+        return self.log.append(s)
+
+    def retest(self, previous: Screening, reading: Reading, *, operator: str | None = None) -> Screening:
+        """The second, linked reading of a person (usually manual, after a rest); both readings are kept."""
+        return self.screen((*previous.readings, reading), previous.mask, entrant_id=previous.entrant_id,
+                           operator=operator or previous.operator, follows=previous.id)
+
+    def confirm_mask(self, previous: Screening, state: MaskState, *, operator: str) -> Screening:
+        """Staff confirm or override the mask result; recorded as a new screening with the operator."""
+        mask = MaskResult(state, score=None, source="staff", operator=operator)
+        return self.screen(previous.readings, mask, entrant_id=previous.entrant_id, operator=operator,
+                           follows=previous.id)
+
+    # -- sensors -------------------------------------------------------------------------------------------------
+    def sensor_for(self, sc: SensorConfig) -> Sensor:
+        limits = HealthLimits(ambient_min_c=sc.ambient_min_c, ambient_max_c=sc.ambient_max_c)
+        return Sensor(sc.id, sc.protocol, sc.url, sc.baud, mode=sc.mode, limits=limits)
+
+    def reading_from(self, sc: SensorConfig, m: Measurement, sensor: Sensor) -> Reading:
+        raw = Reading(object_c=m.object_c, ambient_c=m.ambient_c, source=sc.id, ts=m.ts, health=sensor.health,
+                      health_reason=sensor.reason)
+        return raw.with_body(sc.gain, sc.offset_c)
+
+    def run(self, sc: SensorConfig, stop: threading.Event, *,
+            on_screening: Callable[[Screening], None],
+            on_health: Callable[[HealthEvent], None] | None = None,
+            on_log_failure: Callable[[LogFailure], None] | None = None,
+            entrant: Callable[[], str | None] | None = None,
+            count: int | None = None,
+            sensor: Sensor | None = None) -> int:
+        """Screen everyone the sensor sees until ``stop`` is set or ``count`` screenings were stored."""
+        sensor = sensor or self.sensor_for(sc)
+        detector = PresenceDetector(margin_c=sc.presence_margin_c, frames=sc.presence_frames,
+                                    window=max(5, sc.presence_frames))
+        done = 0
+        try:
+            while not stop.is_set() and (count is None or done < count):
+                samples, events = sensor.poll(0.1)
+                for ev in events:
+                    if on_health:
+                        on_health(ev)
+                for sample in samples:
+                    m = detector.feed(sample)
+                    if m is None:
+                        continue
+                    reading = self.reading_from(sc, m, sensor)
+                    mask = self.mask_source.current()
+                    try:
+                        s = self.screen([reading], mask, entrant_id=entrant() if entrant else None)
+                    except LogError as exc:
+                        if on_log_failure:
+                            on_log_failure(LogFailure(str(exc), reading))
+                        continue
+                    done += 1
+                    on_screening(s)
+                    if count is not None and done >= count:
+                        break
+        finally:
+            sensor.close()
+        return done
+
+
+__all__ = ["Station", "NoCamera", "LogFailure", "MaskSource", "Health"]

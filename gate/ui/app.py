@@ -1,0 +1,314 @@
+"""The station's terminal UI. ``build_app`` is the one factory used by the CLI and the tests."""
+from __future__ import annotations
+
+import getpass
+import threading
+import time
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from drivers.base import Health
+from drivers.manual import ManualEntryError, manual_reading
+from drivers.sensor import Sensor
+from gate.config import Config, SensorConfig
+from gate.domain import Decision, MaskState, Screening
+from gate.i18n import normalise, t
+from gate.station import LogFailure, MaskSource, Station
+from gate.ui.manual import ManualEntry
+from gate.ui.messages import ActionFailed, CountsLoaded, LogFailed, ScreeningDecided, SensorHealthChanged
+from storage.log import LogError, ScreeningLog
+
+SYMBOL = {Decision.ADMIT: "✔", Decision.DENY: "✖", Decision.RETEST: "↻"}
+RECENT_ROWS = 200
+
+
+class GateApp(App):
+    CSS_PATH = "gate.tcss"
+    BINDINGS = [
+        Binding("f2", "manual", "Manual entry / 手测"),
+        Binding("f3", "mask_yes", "Mask OK / 已戴口罩"),
+        Binding("f4", "mask_no", "No mask / 未戴"),
+        Binding("f6", "language", "中文 / English"),
+        Binding("ctrl+q", "quit", "Quit / 退出"),
+    ]
+
+    language: reactive[str] = reactive("zh-CN")
+    latest: reactive[Screening | None] = reactive(None)
+    health: reactive[str] = reactive(Health.OFFLINE.value)
+    health_reason: reactive[str] = reactive("")
+    log_error: reactive[str] = reactive("")
+
+    def __init__(self, station: Station, sensor_config: SensorConfig | None = None, sensor: Sensor | None = None,
+                 operator: str | None = None):
+        super().__init__()
+        self.station = station
+        self.sensor_config = sensor_config
+        self._sensor = sensor
+        self.operator = operator or getpass.getuser()
+        self.pending_entrant: str | None = None
+        self.counts = {"screened": 0, "admit": 0, "deny": 0, "retest": 0}
+        self._stop = threading.Event()
+        self.decisions_shown = 0
+        self.set_reactive(GateApp.language, normalise(station.language))
+
+    # -- layout ---------------------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=True)
+        yield Static(id="banner", classes="waiting")
+        yield Static(id="message")
+        with Horizontal(id="panels"):
+            yield Static(id="temperature", classes="panel")
+            yield Static(id="mask", classes="panel")
+            yield Static(id="entrant", classes="panel")
+        yield Static(id="counts")
+        yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
+        yield Input(id="entrant-input")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#recent", DataTable)
+        table.add_columns("time", "decision", "°C", "mask", "entrant")
+        self.title = f"{t('ui.title', self.language)} · {self.station.config.gate_name}"
+        self.sub_title = self.station.config.station_id
+        self._render_all()
+        self.query_one("#entrant-input", Input).focus()
+        self.load_counts()
+        if self.sensor_config is not None:
+            self.watch_sensor()
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+
+    # -- workers: slow work off the UI thread, results back as messages ---------------------------------------------
+    @work(thread=True, exclusive=True, group="sensor")
+    def watch_sensor(self) -> None:
+        self.station.run(
+            self.sensor_config,
+            self._stop,
+            on_screening=lambda s: self.post_message(ScreeningDecided(s)),
+            on_health=lambda ev: self.post_message(SensorHealthChanged(ev)),
+            on_log_failure=lambda f: self.post_message(LogFailed(f)),
+            entrant=self._take_entrant,
+            sensor=self._sensor,
+        )
+
+    @work(thread=True, exclusive=True, group="db")
+    def load_counts(self) -> None:
+        try:
+            self.post_message(CountsLoaded(self.station.log.day_counts()))
+        except LogError as exc:
+            self.post_message(ActionFailed(str(exc)))
+
+    @work(thread=True, group="actions")
+    def store_manual(self, text: str, reason: str, previous: Screening | None) -> None:
+        try:
+            reading = manual_reading(text, operator=self.operator, reason=reason)
+            if previous is not None:
+                s = self.station.retest(previous, reading, operator=self.operator)
+            else:
+                s = self.station.screen([reading], self.station.mask_source.current(),
+                                        entrant_id=self._take_entrant(), operator=self.operator)
+        except (LogError, ManualEntryError) as exc:
+            self.post_message(ActionFailed(str(exc)))
+            return
+        self.post_message(ScreeningDecided(s))
+
+    @work(thread=True, group="actions")
+    def store_mask(self, previous: Screening, state: MaskState) -> None:
+        try:
+            s = self.station.confirm_mask(previous, state, operator=self.operator)
+        except LogError as exc:
+            self.post_message(ActionFailed(str(exc)))
+            return
+        self.post_message(ScreeningDecided(s))
+
+    def _take_entrant(self) -> str | None:
+        entrant, self.pending_entrant = self.pending_entrant, None
+        return entrant
+
+    # -- messages ---------------------------------------------------------------------------------------------------
+    def on_screening_decided(self, msg: ScreeningDecided) -> None:
+        s = msg.screening
+        self.log_error = ""
+        self.counts[s.decision.value] = self.counts.get(s.decision.value, 0) + 1
+        if s.follows is None:
+            self.counts["screened"] += 1
+        self.decisions_shown += 1
+        self.latest = s
+        table = self.query_one("#recent", DataTable)
+        temp = "—" if s.temperature_c is None else f"{s.temperature_c:.1f}"
+        table.add_row(time.strftime("%H:%M:%S", time.localtime(s.created_at)),
+                      f"{SYMBOL[s.decision]} {t('decision.' + s.decision.value, self.language)}",
+                      temp, s.mask.state.value, s.entrant_id or "—", key=s.id)
+        if table.row_count > RECENT_ROWS:
+            table.remove_row(next(iter(table.rows)))
+        table.move_cursor(row=table.row_count - 1)
+        if s.decision is Decision.DENY and self.station.config.deny_bell:
+            self.bell()
+
+    def on_sensor_health_changed(self, msg: SensorHealthChanged) -> None:
+        self.health = msg.event.health.value
+        self.health_reason = msg.event.reason
+        if msg.event.health in (Health.FAULT, Health.OFFLINE) and not isinstance(self.screen, ManualEntry):
+            self.notify(t("reason.sensor-fault", self.language, detail=msg.event.reason), severity="error",
+                        timeout=6)
+
+    def on_log_failed(self, msg: LogFailed) -> None:
+        self.log_error = msg.failure.error
+        self.bell()
+
+    def on_counts_loaded(self, msg: CountsLoaded) -> None:
+        self.counts = {**self.counts, **msg.counts}
+        self._render_counts()
+
+    def on_action_failed(self, msg: ActionFailed) -> None:
+        self.notify(msg.error, severity="error", timeout=8)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "entrant-input":
+            return
+        value = event.value.strip()
+        event.input.value = ""
+        if not value:
+            return
+        if len(value) > 64 or not value.isprintable():
+            self.notify("entrant id: up to 64 printable characters", severity="error")
+            return
+        self.pending_entrant = value
+        self._render_panels()
+
+    # -- actions ----------------------------------------------------------------------------------------------------
+    def action_manual(self) -> None:
+        previous = self.latest if self.latest and self.latest.decision is Decision.RETEST else None
+
+        def done(result: tuple[str, str] | None) -> None:
+            if result:
+                self.store_manual(result[0], result[1], previous)
+
+        self.push_screen(ManualEntry(self.language, previous), done)
+
+    def _confirm_mask(self, state: MaskState) -> None:
+        s = self.latest
+        if s is None:
+            self.notify("no screening to confirm yet", severity="warning")
+            return
+        self.store_mask(s, state)
+
+    def action_mask_yes(self) -> None:
+        self._confirm_mask(MaskState.YES)
+
+    def action_mask_no(self) -> None:
+        self._confirm_mask(MaskState.NO)
+
+    def action_language(self) -> None:
+        self.language = "en" if self.language == "zh-CN" else "zh-CN"
+
+    # -- rendering --------------------------------------------------------------------------------------------------
+    def watch_language(self) -> None:
+        if self.is_mounted:
+            self.title = f"{t('ui.title', self.language)} · {self.station.config.gate_name}"
+            self._render_all()
+
+    def watch_latest(self) -> None:
+        if self.is_mounted:
+            self._render_all()
+
+    def watch_health(self) -> None:
+        if self.is_mounted:
+            self._render_status()
+            self._render_panels()
+
+    def watch_log_error(self) -> None:
+        if self.is_mounted:
+            self._render_all()
+
+    def _render_all(self) -> None:
+        self._render_banner()
+        self._render_panels()
+        self._render_counts()
+        self._render_status()
+        self.query_one("#entrant-input", Input).placeholder = (
+            "扫码或输入人员编号后回车 / scan or type the entrant id, then Enter")
+
+    def _render_banner(self) -> None:
+        banner = self.query_one("#banner", Static)
+        message = self.query_one("#message", Static)
+        lang = self.language
+        banner.remove_class("admit", "deny", "retest", "waiting", "failure")
+        if self.log_error:
+            banner.add_class("failure")
+            banner.update("⚠  LOG FAILURE / 记录失败  ⚠")
+            message.update(t("ui.log_failure", lang, error=self.log_error))
+            return
+        s = self.latest
+        if s is None:
+            banner.add_class("waiting")
+            banner.update(f"…  {t('decision.waiting', lang)}")
+            message.update(t("ui.waiting_for_person", lang))
+            return
+        banner.add_class(s.decision.value)
+        other = "en" if lang == "zh-CN" else "zh-CN"
+        banner.update(f"{SYMBOL[s.decision]}  {t('decision.' + s.decision.value, lang)}  ·  "
+                      f"{t('decision.' + s.decision.value, other)}  {SYMBOL[s.decision]}")
+        message.update(s.message if lang == self.station.language else _message_in(s, lang))
+
+    def _render_panels(self) -> None:
+        lang = self.language
+        s = self.latest
+        temp = self.query_one("#temperature", Static)
+        mask = self.query_one("#mask", Static)
+        entrant = self.query_one("#entrant", Static)
+        if s is None or s.reading is None:
+            temp.update(f"{t('ui.temperature', lang)}\n—")
+        else:
+            r = s.reading
+            source = t("ui.manual", lang) if r.is_manual else r.source
+            amb = "" if r.ambient_c is None else f" · {t('ui.ambient', lang)} {r.ambient_c:.1f} °C"
+            temp.update(f"{t('ui.temperature', lang)}: [b]{r.value_c:.1f} °C[/b]\n{t('ui.source', lang)}: {source}{amb}")
+        state = s.mask.state if s else MaskState.UNKNOWN
+        who = f" ({s.mask.source})" if s and s.mask.source not in ("none",) else ""
+        mask.update(f"{t('ui.mask', lang)}\n{t('ui.mask_' + state.value, lang)}{who}\nF3 ✔ / F4 ✖")
+        shown = s.entrant_id if s and s.entrant_id else t("ui.anonymous", lang)
+        nxt = f"\n→ {self.pending_entrant}" if self.pending_entrant else ""
+        entrant.update(f"{t('ui.entrant', lang)}\n{shown}{nxt}")
+
+    def _render_counts(self) -> None:
+        lang, c = self.language, self.counts
+        self.query_one("#counts", Static).update(
+            f"{t('ui.today', lang)}: {t('ui.screened', lang)} {c['screened']} · ✔ {t('ui.admitted', lang)} "
+            f"{c['admit']} · ✖ {t('ui.denied', lang)} {c['deny']} · ↻ {t('ui.retests', lang)} {c['retest']}")
+
+    def _render_status(self) -> None:
+        status = self.query_one("#status", Static)
+        lang = self.language
+        sensor = self.sensor_config.id if self.sensor_config else "—"
+        log = "log OK" if not self.log_error else "LOG FAILURE"
+        status.set_class(self.health not in ("ok",) and self.sensor_config is not None or bool(self.log_error),
+                         "problem")
+        extra = "  F2 = 手测 / manual entry" if self.health in ("fault", "offline") else ""
+        status.update(f"{t('ui.sensor', lang)} {sensor}: {self.health} {self.health_reason} · {log}{extra}")
+
+
+def _message_in(s: Screening, lang: str) -> str:
+    """The decision's message in another language: recomputed from the stored readings, not stored again."""
+    from gate.policy import PolicyConfig, decide
+
+    try:
+        cfg = PolicyConfig(threshold_c=s.threshold_c)
+        return decide(s.readings, s.mask, cfg, lang).message
+    except ValueError:
+        return s.message
+
+
+def build_app(config: Config, log: ScreeningLog, *, sensor_config: SensorConfig | None = None,
+              sensor: Sensor | None = None, mask_source: MaskSource | None = None, operator: str | None = None,
+              language: str | None = None) -> GateApp:
+    """The one factory for the CLI and the tests."""
+    station = Station(config, log, mask_source=mask_source, language=language)
+    return GateApp(station, sensor_config=sensor_config, sensor=sensor, operator=operator)

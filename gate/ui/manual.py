@@ -1,0 +1,55 @@
+"""The manual-entry form: a typed reading from a handheld or clinical thermometer, validated before it is stored."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Select, Static
+
+from drivers.manual import MANUAL_REASONS, ManualEntryError, parse_temperature
+from gate.domain import Screening
+from gate.i18n import t
+
+REASON_LABELS = {
+    "sensor-fault": "传感器故障 / sensor fault",
+    "cold": "天冷 / cold",
+    "retest": "复测 / retest",
+    "other": "其他 / other",
+}
+
+
+class ManualEntry(ModalScreen[tuple[str, str] | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel / 取消")]
+
+    def __init__(self, language: str, previous: Screening | None):
+        super().__init__()
+        self.language = language
+        self.previous = previous
+
+    def compose(self) -> ComposeResult:
+        title = "手测体温 / Manual reading"
+        if self.previous is not None:
+            title += f" — {t('decision.retest', self.language)} {self.previous.entrant_id or ''}"
+        with Vertical(id="manual-box"):
+            yield Label(title)
+            yield Input(placeholder="36.6  (36,6 / 36.6C / 97.9F)", id="manual-temp")
+            yield Select([(label, key) for key, label in REASON_LABELS.items()],
+                         value="retest" if self.previous else "sensor-fault", allow_blank=False, id="manual-reason")
+            yield Static("", id="manual-error")
+            yield Label("Enter = 保存 / save · Esc = 取消 / cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#manual-temp", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        try:
+            parse_temperature(event.value)
+        except ManualEntryError as exc:
+            self.query_one("#manual-error", Static).update(str(exc))
+            return
+        reason = self.query_one("#manual-reason", Select).value
+        self.dismiss((event.value, reason if reason in MANUAL_REASONS else "other"))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

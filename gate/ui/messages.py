@@ -1,0 +1,39 @@
+"""Messages that thread workers post to the UI. Small dataclasses; the UI thread is the only one that renders."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from drivers.base import HealthEvent
+from gate.domain import Screening
+from gate.station import LogFailure
+
+
+@dataclass
+class ScreeningDecided(Message):
+    """A screening was committed to the log; only now may it be shown."""
+
+    screening: Screening
+
+
+@dataclass
+class SensorHealthChanged(Message):
+    event: HealthEvent
+
+
+@dataclass
+class LogFailed(Message):
+    failure: LogFailure
+
+
+@dataclass
+class CountsLoaded(Message):
+    counts: dict
+
+
+@dataclass
+class ActionFailed(Message):
+    """A staff action (manual entry, mask confirmation) could not be stored."""
+
+    error: str
