@@ -124,7 +124,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     path = _db_path(args, cfg)
     if not path.exists():
         raise CliError(f"no log at {path}: give --db PATH")
-    with ScreeningLog(path) as log:
+    with ScreeningLog(path, read_only=True) as log:
         result = log.verify()
     if args.json:
         print(json.dumps(result.__dict__))

@@ -45,9 +45,8 @@ class Station:
     def screen(self, readings: Sequence[Reading], mask: MaskResult | None = None, *, entrant_id: str | None = None,
                operator: str | None = None, follows: str | None = None) -> Screening:
         """Decide and store; returns only after the commit. Raises LogError when it could not be stored."""
-        sensor = next((self.config.sensor(r.source) for r in reversed(readings) if not r.is_manual), None)
         mask = mask or MaskResult()
-        verdict = decide(readings, mask, self.config.policy(sensor), self.language)
+        verdict = decide(readings, mask, self._policy_for(readings), self.language)
         s = Screening(
             station_id=self.config.station_id,
             readings=tuple(readings),
@@ -72,6 +71,15 @@ class Station:
         mask = MaskResult(state, score=None, source="staff", operator=operator)
         return self.screen(previous.readings, mask, entrant_id=previous.entrant_id, operator=operator,
                            follows=previous.id)
+
+    def message_in(self, s: Screening, lang: str) -> str:
+        """A stored decision's message in another language, from the same readings and this station's policy."""
+        return decide(s.readings, s.mask, self._policy_for(s.readings), lang).message
+
+    def _policy_for(self, readings: Sequence[Reading]):
+        """The policy with the operating range of the sensor that took the latest sensor reading."""
+        sensor = next((self.config.sensor(r.source) for r in reversed(readings) if not r.is_manual), None)
+        return self.config.policy(sensor)
 
     # -- sensors -------------------------------------------------------------------------------------------------
     def sensor_for(self, sc: SensorConfig) -> Sensor:

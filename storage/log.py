@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +45,15 @@ def _json(v: object) -> str:
 
 
 def row_content(row: Mapping) -> dict:
-    """What the chain hashes for a row: every column but the sequence number and the hashes themselves."""
+    """What the chain hashes for a stored row: every column but the sequence number and the hashes themselves."""
     return {k: (json.loads(row[k]) if k in JSON_COLUMNS else row[k]) for k in HASHED_COLUMNS}
+
+
+_INSERT_SCREENING = "INSERT INTO screenings ({}) VALUES ({})".format(
+    ", ".join(c for c in (*HASHED_COLUMNS, "prev_hash", "row_hash")),
+    ", ".join(f":{c}" for c in (*HASHED_COLUMNS, "prev_hash", "row_hash")))
+_INSERT_OUTBOX = "INSERT INTO outbox (kind, record_id, created_at) VALUES (?, ?, ?)"
+_HEAD = "SELECT row_hash FROM screenings ORDER BY seq DESC LIMIT 1"
 
 
 def local_day(ts: float) -> str:
@@ -52,6 +61,13 @@ def local_day(ts: float) -> str:
 
 
 def screening_values(s: Screening) -> dict:
+    """Column values as stored (JSON columns as text)."""
+    content = screening_content(s)
+    return {k: (_json(v) if k in JSON_COLUMNS else v) for k, v in content.items()}
+
+
+def screening_content(s: Screening) -> dict:
+    """Column values with JSON columns still as Python objects: exactly what the chain hashes."""
     c = s.content()
     return {
         "id": s.id,
@@ -62,12 +78,12 @@ def screening_values(s: Screening) -> dict:
         "operator": s.operator,
         "follows": s.follows,
         "decision": s.decision.value,
-        "reasons": _json(c["reasons"]),
+        "reasons": c["reasons"],
         "message": s.message,
         "threshold_c": s.threshold_c,
         "temperature_c": s.temperature_c,
-        "mask": _json(c["mask"]),
-        "readings": _json(c["readings"]),
+        "mask": c["mask"],
+        "readings": c["readings"],
     }
 
 
@@ -79,16 +95,40 @@ def _screening_from_row(row: Mapping) -> Screening:
 class ScreeningLog:
     """Durable, tamper-evident log of screenings in one SQLite file."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, read_only: bool = False):
         self.path = Path(path)
+        self.read_only = read_only
+        # Appends go through one writer connection with SQL made from the table definitions: SQLAlchemy's
+        # per-statement work cost more than the fsync itself (bench/log_rate.py).
+        self._writer: sqlite3.Connection | None = None
+        self._write_lock = threading.Lock()
         try:
-            self.engine = make_engine(self.path)
-            upgrade(self.engine)
+            self.engine = make_engine(self.path, read_only=read_only)
+            if not read_only:
+                upgrade(self.engine)
         except (SQLAlchemyError, OSError) as exc:
             raise LogError(f"cannot open the log at {self.path}: {_why(exc)}") from exc
 
     def close(self) -> None:
+        with self._write_lock:
+            self._drop_writer()
         self.engine.dispose()
+
+    def _drop_writer(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except sqlite3.Error:
+                pass
+            self._writer = None
+
+    def _writer_conn(self):
+        if self._writer is None:
+            # A pooled connection detached for good: same connect-time pragmas, owned by this log.
+            proxied = self.engine.raw_connection()
+            proxied.detach()
+            self._writer = proxied
+        return self._writer
 
     def __enter__(self) -> "ScreeningLog":
         return self
@@ -99,18 +139,28 @@ class ScreeningLog:
     # -- writing -------------------------------------------------------------------------------------------------
     def append(self, s: Screening) -> Screening:
         """Store ``s``; returns only after the commit returned (the caller may then show the decision)."""
-        values = screening_values(s)
-        try:
-            with self.engine.begin() as conn:
-                prev = conn.execute(
-                    select(SCREENINGS.c.row_hash).order_by(SCREENINGS.c.seq.desc()).limit(1)
-                ).scalar()
-                values["prev_hash"] = prev or chain.GENESIS
-                values["row_hash"] = chain.link(values["prev_hash"], row_content(values))
-                conn.execute(insert(SCREENINGS), values)
-                conn.execute(insert(OUTBOX), {"kind": "screening", "record_id": s.id, "created_at": time.time()})
-        except (SQLAlchemyError, OSError) as exc:
-            raise LogError(f"screening {s.id} was not saved: {_why(exc)}") from exc
+        content = screening_content(s)
+        values = {k: (_json(v) if k in JSON_COLUMNS else v) for k, v in content.items()}
+        with self._write_lock:
+            try:
+                conn = self._writer_conn()
+                cur = conn.cursor()
+                # IMMEDIATE takes the write lock before the head is read: two writers cannot fork the chain.
+                cur.execute("BEGIN IMMEDIATE")
+                try:
+                    head = cur.execute(_HEAD).fetchone()
+                    values["prev_hash"] = head[0] if head else chain.GENESIS
+                    values["row_hash"] = chain.link(values["prev_hash"], content)
+                    cur.execute(_INSERT_SCREENING, values)
+                    cur.execute(_INSERT_OUTBOX, ("screening", s.id, time.time()))
+                    cur.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        cur.execute("ROLLBACK")
+                    raise
+            except (sqlite3.Error, SQLAlchemyError, OSError) as exc:
+                self._drop_writer()  # the next append starts on a fresh connection (disk freed, file fixed)
+                raise LogError(f"screening {s.id} was not saved: {_why(exc)}") from exc
         return s
 
     def add_entrants(self, entrants: list[Entrant]) -> None:

@@ -109,13 +109,17 @@ class GateApp(App):
     def store_manual(self, text: str, reason: str, previous: Screening | None) -> None:
         try:
             reading = manual_reading(text, operator=self.operator, reason=reason)
+        except ManualEntryError as exc:
+            self.post_message(ActionFailed(str(exc)))
+            return
+        try:
             if previous is not None:
                 s = self.station.retest(previous, reading, operator=self.operator)
             else:
                 s = self.station.screen([reading], self.station.mask_source.current(),
                                         entrant_id=self._take_entrant(), operator=self.operator)
-        except (LogError, ManualEntryError) as exc:
-            self.post_message(ActionFailed(str(exc)))
+        except LogError as exc:
+            self.post_message(LogFailed(LogFailure(str(exc), reading)))
             return
         self.post_message(ScreeningDecided(s))
 
@@ -124,7 +128,7 @@ class GateApp(App):
         try:
             s = self.station.confirm_mask(previous, state, operator=self.operator)
         except LogError as exc:
-            self.post_message(ActionFailed(str(exc)))
+            self.post_message(LogFailed(LogFailure(str(exc), previous.reading)))
             return
         self.post_message(ScreeningDecided(s))
 
@@ -256,7 +260,7 @@ class GateApp(App):
         other = "en" if lang == "zh-CN" else "zh-CN"
         banner.update(f"{SYMBOL[s.decision]}  {t('decision.' + s.decision.value, lang)}  ·  "
                       f"{t('decision.' + s.decision.value, other)}  {SYMBOL[s.decision]}")
-        message.update(s.message if lang == self.station.language else _message_in(s, lang))
+        message.update(s.message if lang == self.station.language else self.station.message_in(s, lang))
 
     def _render_panels(self) -> None:
         lang = self.language
@@ -293,17 +297,6 @@ class GateApp(App):
                          "problem")
         extra = "  F2 = 手测 / manual entry" if self.health in ("fault", "offline") else ""
         status.update(f"{t('ui.sensor', lang)} {sensor}: {self.health} {self.health_reason} · {log}{extra}")
-
-
-def _message_in(s: Screening, lang: str) -> str:
-    """The decision's message in another language: recomputed from the stored readings, not stored again."""
-    from gate.policy import PolicyConfig, decide
-
-    try:
-        cfg = PolicyConfig(threshold_c=s.threshold_c)
-        return decide(s.readings, s.mask, cfg, lang).message
-    except ValueError:
-        return s.message
 
 
 def build_app(config: Config, log: ScreeningLog, *, sensor_config: SensorConfig | None = None,

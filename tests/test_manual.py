@@ -1,0 +1,46 @@
+"""Manual readings typed by staff: what is accepted, what is refused and why; fuzzed for crashes."""
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from drivers.manual import ManualEntryError, manual_reading, parse_temperature
+
+
+@pytest.mark.parametrize("text, celsius, unit", [
+    ("36.6", 36.6, "C"), ("36,6", 36.6, "C"), ("36.6C", 36.6, "C"), ("36.6 c", 36.6, "C"), (" 37 ", 37.0, "C"),
+    ("36.6°C", 36.6, "C"), ("98.6F", 37.0, "F"), ("97.9 f", 36.61, "F"), ("30", 30.0, "C"), ("45.0", 45.0, "C"),
+])
+def test_accepted(text, celsius, unit):
+    assert parse_temperature(text) == (pytest.approx(celsius, abs=0.01), unit)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("", "no temperature"), ("   ", "no temperature"), ("abc", "not a temperature"), ("nan", "not a temperature"),
+    ("inf", "not a temperature"), ("1e9", "not a temperature"), ("3.73.1", "not a temperature"),
+    ("98.6", "add F"), ("29.9", "outside 30–45"), ("45.1", "outside 30–45"), ("-36.6", "outside"),
+    ("36.6K", "not a temperature"), ("120F", "outside"), ("36.6.", "not a temperature"),
+])
+def test_refused_with_a_message_that_says_what_to_do(text, says):
+    with pytest.raises(ManualEntryError) as err:
+        parse_temperature(text)
+    assert says in str(err.value)
+
+
+def test_manual_reading_records_who_what_and_why():
+    r = manual_reading("97.9F", operator="Wang Li", device_id="clinical-2", reason="sensor-fault")
+    assert r.is_manual and r.operator == "Wang Li" and r.device_id == "clinical-2"
+    assert r.manual_reason == "sensor-fault" and r.unit_entered == "F" and r.value_c == pytest.approx(36.61)
+    with pytest.raises(ManualEntryError):
+        manual_reading("36.6", operator=" ")
+    with pytest.raises(ManualEntryError):
+        manual_reading("36.6", operator="li", reason="bored")
+
+
+@given(st.text(max_size=30))
+def test_any_text_either_parses_in_range_or_is_refused(text):
+    try:
+        value, unit = parse_temperature(text)
+    except ManualEntryError as exc:
+        assert str(exc)
+    else:
+        assert 30.0 <= value <= 45.0 and unit in ("C", "F")

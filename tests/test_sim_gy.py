@@ -1,0 +1,130 @@
+"""Driver against simulator over real ptys: readings, query mode, presence, unplug and return under the same link."""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from drivers.base import Health
+from drivers.measurement import PresenceDetector
+from drivers.sensor import Sensor
+from gate.config import Config, SensorConfig
+from gate.station import Station
+from sim.camera import SimulatedMask
+from storage.log import ScreeningLog
+from tests.conftest import ROOT, env_with_root
+
+
+def poll_until(sensor, cond, seconds):
+    deadline = time.monotonic() + seconds
+    seen, events = [], []
+    while time.monotonic() < deadline:
+        s, e = sensor.poll(0.05)
+        seen += s
+        events += e
+        if cond(seen, events):
+            break
+    return seen, events
+
+
+def test_continuous_stream_over_a_real_pty(sim_factory):
+    sim = sim_factory()
+    assert os.path.islink(sim.path) and os.readlink(sim.path).startswith("/dev/pts/")
+    sensor = Sensor("gun-1", "gy-mcu90614", sim.path)
+    seen, events = poll_until(sensor, lambda s, e: len(s) >= 14, 3)
+    sensor.close()
+    assert len(seen) >= 14
+    assert any(ev.health is Health.OK for ev in events)
+    for s in seen:
+        assert 15 < s.object_c < 45 and 15 < s.ambient_c < 30
+
+
+def test_query_mode_gets_answers(sim_factory):
+    sim = sim_factory()
+    sensor = Sensor("gun-1", "gy-mcu90614", sim.path, mode="query")
+    sensor.open()
+    time.sleep(0.2)  # let the "auto off" command land, then drain what was streamed before it
+    sensor.device.port.reset_input_buffer()
+    frame = sensor.device.query()
+    assert frame is not None and 15 < frame.ambient_c < 30
+    seen, _ = poll_until(sensor, lambda s, e: len(s) >= 5, 3)
+    sensor.close()
+    assert len(seen) >= 5
+
+
+def test_each_person_becomes_one_measurement(sim_factory):
+    sim = sim_factory(scenario="fevers", seed=7)
+    sensor = Sensor("gun-1", "gy-mcu90614", sim.path)
+    det = PresenceDetector()
+    measurements = []
+    deadline = time.monotonic() + 12
+    while time.monotonic() < deadline and len(measurements) < 4:
+        for s in sensor.poll(0.05)[0]:
+            m = det.feed(s)
+            if m:
+                measurements.append(m)
+    sensor.close()
+    people = [p for p in sim.scene.people_until(sim.now()) if p.leave < sim.now()]
+    assert len(measurements) >= 3
+    # Each measurement matches one person who stood there, to the sensor's noise.
+    for m in measurements[:3]:
+        assert any(abs(m.object_c - p.temperature_c) < 0.15 for p in people), (m, people)
+
+
+def test_unplug_goes_offline_at_once_and_readings_resume_after_return(sim_factory):
+    sim = sim_factory()
+    sensor = Sensor("gun-1", "gy-mcu90614", sim.path)
+    poll_until(sensor, lambda s, e: len(s) >= 5, 3)
+    sim.unplug()
+    t0 = time.monotonic()
+    _, events = poll_until(sensor, lambda s, e: any(ev.health is Health.OFFLINE for ev in e), 3)
+    assert any(ev.health is Health.OFFLINE for ev in events)
+    assert time.monotonic() - t0 < 1.0
+    assert not os.path.exists(sim.path)
+    time.sleep(0.5)
+    sim.plug()
+    t1 = time.monotonic()
+    seen, events = poll_until(sensor, lambda s, e: len(s) >= 3, 5)
+    assert len(seen) >= 3 and time.monotonic() - t1 < 2.0
+    assert sensor.health is Health.OK
+    sensor.close()
+    assert threading.active_count() < 10
+
+
+def test_station_screens_people_from_the_simulator(sim_factory, db_path):
+    sim = sim_factory(scenario="fevers", seed=11)
+    sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
+    got = []
+    with ScreeningLog(db_path) as log:
+        station = Station(Config(sensors=(sc,)), log, mask_source=SimulatedMask(sim))
+        station.run(sc, threading.Event(), on_screening=got.append, count=3)
+        assert log.ids() == {s.id for s in got}
+        assert log.verify().ok
+    assert len(got) == 3
+    for s in got:
+        assert s.reading.source == "gun-1" and s.reading.ambient_c is not None
+        assert s.decision.value in ("admit", "retest", "deny")
+
+
+def test_gate_run_headless_against_gate_sim(tmp_path, db_path):
+    link = tmp_path / "ttyGY"
+    sim = subprocess.Popen([sys.executable, "-m", "gate.cli", "sim", "--protocol", "gy-mcu90614", "--scenario",
+                            "fevers", "--link", str(link), "--seed", "5"], stdout=subprocess.PIPE, text=True,
+                           env=env_with_root(), cwd=ROOT)
+    try:
+        line = sim.stdout.readline()
+        assert "/dev/pts/" in line and link.is_symlink()
+        out = subprocess.run([sys.executable, "-m", "gate.cli", "run", "--url", str(link), "--protocol",
+                              "gy-mcu90614", "--headless", "--count", "3", "--db", str(db_path)],
+                             capture_output=True, text=True, env=env_with_root(), timeout=60)
+        assert out.returncode == 0, out.stderr
+        decisions = [json.loads(x) for x in out.stdout.splitlines()]
+        assert len(decisions) == 3
+        with ScreeningLog(db_path) as log:
+            assert {d["id"] for d in decisions} == log.ids()
+        for d in decisions:
+            assert d["decision"] in ("admit", "deny", "retest") and d["temperature_c"] > 30
+    finally:
+        sim.terminate()
+        sim.wait(5)

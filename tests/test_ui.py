@@ -1,0 +1,168 @@
+"""The duty screen driven with Textual's pilot: decisions appear only after commit; staff flows work by keyboard."""
+import pytest
+
+from drivers.base import Health
+from gate.config import Config, SensorConfig
+from gate.domain import Decision, MaskState
+from gate.ui.app import build_app
+from sim.camera import SimulatedMask
+from storage.log import ScreeningLog
+
+
+async def wait_for(pilot, cond, seconds=10.0):
+    for _ in range(int(seconds / 0.05)):
+        if cond():
+            return True
+        await pilot.pause(0.05)
+    return cond()
+
+
+def banner(app) -> str:
+    return str(app.query_one("#banner").render())
+
+
+async def manual(pilot, text: str):
+    await pilot.press("f2")
+    await pilot.pause()
+    for ch in text:
+        await pilot.press(ch)
+    await pilot.press("enter")
+
+
+async def test_simulated_people_get_decisions_that_are_already_in_the_log(sim_factory, db_path):
+    sim = sim_factory(scenario="fevers", seed=3)
+    sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(sensors=(sc,), language="en"), log, sensor_config=sc, mask_source=SimulatedMask(sim))
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert await wait_for(pilot, lambda: app.decisions_shown >= 2, 15)
+            s = app.latest
+            assert log.get(s.id) is not None  # shown only after its commit
+            assert app.query_one("#banner").has_class(s.decision.value)
+            assert {"ADMIT": Decision.ADMIT, "DENY": Decision.DENY, "RETEST": Decision.RETEST}[
+                banner(app).split()[1]] is s.decision
+            assert f"{s.temperature_c:.1f} °C" in str(app.query_one("#temperature").render())
+            assert app.health == "ok"
+            assert app.counts["screened"] >= 2
+
+
+async def test_fever_retest_then_deny_with_both_readings_kept(db_path):
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(language="en"), log, operator="Wang")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await manual(pilot, "38.1")
+            assert await wait_for(pilot, lambda: app.latest is not None)
+            first = app.latest
+            assert first.decision is Decision.RETEST and "fever-suspected" in first.reasons
+            await pilot.press("f3")  # staff confirm the mask
+            assert await wait_for(pilot, lambda: app.latest is not first)
+            confirmed = app.latest
+            assert confirmed.mask.state is MaskState.YES and confirmed.mask.operator == "Wang"
+            assert confirmed.decision is Decision.RETEST and confirmed.follows == first.id
+            await manual(pilot, "38,3")
+            assert await wait_for(pilot, lambda: app.latest is not confirmed)
+            final = app.latest
+            assert final.decision is Decision.DENY and "fever-confirmed" in final.reasons
+            assert final.follows == confirmed.id and [r.value_c for r in final.readings] == [38.1, 38.3]
+            assert "DENY" in banner(app)
+            assert log.get(final.id).decision is Decision.DENY
+
+
+async def test_retest_below_threshold_admits(db_path):
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(language="en", mask_mode="off"), log)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await manual(pilot, "37.6")
+            assert await wait_for(pilot, lambda: app.latest is not None)
+            first = app.latest
+            await manual(pilot, "36.9")
+            assert await wait_for(pilot, lambda: app.latest is not first)
+            assert app.latest.decision is Decision.ADMIT and "retest-normal" in app.latest.reasons
+
+
+async def test_mask_override_is_recorded_with_the_operator(db_path):
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(language="en"), log, operator="Zhao")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await manual(pilot, "36.5")
+            assert await wait_for(pilot, lambda: app.latest is not None)
+            assert app.latest.decision is Decision.RETEST and "mask-unconfirmed" in app.latest.reasons
+            first = app.latest
+            await pilot.press("f4")
+            assert await wait_for(pilot, lambda: app.latest is not first)
+            assert app.latest.decision is Decision.DENY and "no-mask" in app.latest.reasons
+            denied = app.latest
+            await pilot.press("f3")
+            assert await wait_for(pilot, lambda: app.latest is not denied)
+            stored = log.get(app.latest.id)
+            assert stored.decision is Decision.ADMIT and stored.mask.source == "staff"
+            assert stored.mask.operator == "Zhao" and stored.follows == denied.id
+
+
+async def test_bad_manual_entry_is_explained_and_nothing_is_stored(db_path):
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(language="en"), log)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await manual(pilot, "98.6")
+            await pilot.pause(0.2)
+            assert "add F" in str(app.screen.query_one("#manual-error").render())
+            await pilot.press("escape")
+            await pilot.pause(0.2)
+            assert log.count() == 0 and app.latest is None
+
+
+async def test_language_switch_at_run_time(db_path):
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(language="zh-CN", mask_mode="off"), log)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await manual(pilot, "36.6")
+            assert await wait_for(pilot, lambda: app.latest is not None)
+            assert banner(app).split()[1] == "准许进入"
+            assert "体温正常" in str(app.query_one("#message").render())
+            await pilot.press("f6")
+            await pilot.pause()
+            assert banner(app).split()[1] == "ADMIT"
+            assert "Temperature normal" in str(app.query_one("#message").render())
+            assert "Today" in str(app.query_one("#counts").render())
+
+
+async def test_unplugged_sensor_is_shown_and_manual_entry_offered(sim_factory, db_path):
+    sim = sim_factory()
+    sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(sensors=(sc,), language="en"), log, sensor_config=sc)
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert await wait_for(pilot, lambda: app.health == "ok")
+            sim.unplug()
+            assert await wait_for(pilot, lambda: app.health == Health.OFFLINE.value, 2)
+            status = str(app.query_one("#status").render())
+            assert "offline" in status and "manual entry" in status
+            assert app.query_one("#status").has_class("problem")
+            sim.plug()
+            assert await wait_for(pilot, lambda: app.health == "ok", 3)
+
+
+async def test_log_failure_is_shown_and_nothing_admitted(db_path):
+    with ScreeningLog(db_path):
+        pass  # create the log, then open it read-only as a stand-in for a failed disk
+    with ScreeningLog(db_path, read_only=True) as log:
+        app = build_app(Config(language="en", mask_mode="off"), log)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await manual(pilot, "36.6")
+            assert await wait_for(pilot, lambda: "LOG FAILURE" in banner(app), 3)
+            assert app.query_one("#banner").has_class("failure")
+            assert "Do not admit" in str(app.query_one("#message").render())
+            assert app.latest is None and app.decisions_shown == 0
+
+
+async def test_entrant_id_from_a_barcode_scanner_goes_with_the_next_screening(db_path):
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(language="en", mask_mode="off"), log)
+        async with app.run_test(size=(100, 30)) as pilot:
+            for ch in "20240117":
+                await pilot.press(ch)
+            await pilot.press("enter")
+            assert app.pending_entrant == "20240117"
+            await manual(pilot, "36.4")
+            assert await wait_for(pilot, lambda: app.latest is not None)
+            assert app.latest.entrant_id == "20240117" and app.pending_entrant is None
