@@ -90,6 +90,8 @@ class Sample:
     object_c: float
     ambient_c: float | None
     ts: float
+    device_health: Health | None = None  # what the device itself reports (status bits), if it does
+    device_reason: str = ""
 
 
 @dataclass(frozen=True)

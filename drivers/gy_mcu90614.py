@@ -2,19 +2,27 @@
 
 Reply frame, 9 bytes: ``5A 5A 45 04 TOH TOL TAH TAL SUM``; TO (object) and TA (ambient) are signed 16-bit big-endian
 hundredths of a degree; SUM is the low byte of the sum of bytes 0..7. Commands are ``A5 CMD SUM``.
+A signed 16-bit value tops out at 327.67 °C, so that is the highest object value a frame can carry.
 """
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+import time
+from typing import NamedTuple
 
-from drivers.framing import Decoded
+import serial
+
+from drivers.base import Sample
+from drivers.device import FramedDevice
+from drivers.framing import Decoded, scan_fixed
 
 PROTOCOL = "gy-mcu90614"
 HEADER = b"\x5a\x5a\x45\x04"
 FRAME_LEN = 9
 OBJECT_RANGE = (-70.0, 380.0)
 AMBIENT_RANGE = (-40.0, 125.0)
+_FMT = struct.Struct(">4shhB")
+_HEADER_SUM = sum(HEADER)
 
 
 def command(cmd: int) -> bytes:
@@ -29,8 +37,7 @@ CMD_AUTO_ON = command(0x51)
 CMD_AUTO_OFF = command(0x52)
 
 
-@dataclass(frozen=True)
-class GyFrame:
+class GyFrame(NamedTuple):
     object_c: float
     ambient_c: float
 
@@ -41,59 +48,73 @@ def encode(object_c: float, ambient_c: float) -> bytes:
     return body + bytes([sum(body) & 0xFF])
 
 
+def _check(to: int, ta: int, s: int) -> GyFrame | None:
+    if (_HEADER_SUM + ((to >> 8) & 0xFF) + (to & 0xFF) + ((ta >> 8) & 0xFF) + (ta & 0xFF)) & 0xFF != s:
+        return None
+    if not (-7000 <= to <= 32767 and -4000 <= ta <= 12500):
+        return None
+    return GyFrame(to / 100.0, ta / 100.0)
+
+
 def _parse(candidate: bytes) -> GyFrame | None:
-    if candidate[:4] != HEADER or (sum(candidate[:8]) & 0xFF) != candidate[8]:
-        return None
-    to, ta = struct.unpack(">hh", candidate[4:8])
-    frame = GyFrame(to / 100.0, ta / 100.0)
-    if not (OBJECT_RANGE[0] <= frame.object_c <= OBJECT_RANGE[1]):
-        return None
-    if not (AMBIENT_RANGE[0] <= frame.ambient_c <= AMBIENT_RANGE[1]):
-        return None
-    return frame
-
-
-def _has_inner_header(buf: bytes, start: int, end: int) -> bool:
-    """True when a header (or the start of one) begins inside buf[start+1:end]."""
-    for k in range(start + 1, end):
-        tail = buf[k:end]
-        if HEADER.startswith(tail[:4]):
-            return True
-    return False
+    head, to, ta, s = _FMT.unpack(candidate)
+    return _check(to, ta, s) if head == HEADER else None
 
 
 def decode(buf: bytes, final: bool = False) -> Decoded[GyFrame]:
-    """Pure framer: frames found in ``buf`` and the number of bytes consumed.
-
-    An 8-bit sum passes misaligned bytes about 1 in 256, so a frame that checks out is still refused when a header starts
-    inside it and the bytes after it are not the next header: the framer then drops one byte and rescans. When that
-    cannot be told yet (the frame ends the buffer) it waits for more bytes, unless ``final`` says no more are coming.
-    """
+    """Pure framer: frames found in ``buf`` and the number of bytes consumed (see drivers.framing.scan_fixed)."""
     frames: list[GyFrame] = []
     i, n = 0, len(buf)
-    while i < n:
-        j = buf.find(HEADER, i)
-        if j < 0:
-            # Keep a possible header prefix at the very end; everything before it is noise.
-            keep = 0
-            for k in range(1, 4):
-                if n - k >= i and HEADER.startswith(buf[n - k:]):
-                    keep = k
-            return Decoded(frames, n - keep)
-        i = j
-        if n - i < FRAME_LEN:
-            return Decoded(frames, i)
-        frame = _parse(buf[i:i + FRAME_LEN])
-        if frame is None:
-            i += 1
-            continue
-        after = buf[i + FRAME_LEN:i + FRAME_LEN + 4]
-        if _has_inner_header(buf, i, i + FRAME_LEN):
-            if not after and not final:
-                return Decoded(frames, i)
-            if after and not HEADER.startswith(after):
-                i += 1
-                continue
-        frames.append(frame)
-        i += FRAME_LEN
-    return Decoded(frames, i)
+    while True:
+        # Fast path for the common case, a run of aligned frames: each one followed by the next header is accepted.
+        if buf.startswith(HEADER, i) and n - i >= 2 * FRAME_LEN:
+            count = (n - i) // FRAME_LEN
+            run = _FMT.iter_unpack(memoryview(buf)[i:i + count * FRAME_LEN])
+            prev = next(run)
+            for cur in run:
+                frame = _check(prev[1], prev[2], prev[3]) if prev[0] == HEADER and cur[0] == HEADER else None
+                if frame is None:
+                    break
+                frames.append(frame)
+                i += FRAME_LEN
+                prev = cur
+        before = len(frames)
+        out = scan_fixed(buf, HEADER, FRAME_LEN, _parse, final, frames, i, one=True)
+        if len(frames) == before or out.consumed >= n:
+            return out
+        i = out.consumed
+
+
+class GyMcu90614(FramedDevice[GyFrame]):
+    PROTOCOL = PROTOCOL
+    DEFAULT_BAUD = 9600
+    QUERY_INTERVAL_S = 0.11  # the MCU wants query mode polled at under 10 Hz
+
+    def __init__(self, port: serial.SerialBase, mode: str = "continuous"):
+        super().__init__(port, decode)
+        if mode not in ("continuous", "query"):
+            raise ValueError("mode must be 'continuous' or 'query'")
+        self.mode = mode
+        self._next_query = 0.0
+
+    def start(self) -> None:
+        self.write(CMD_CONTINUOUS if self.mode == "continuous" else CMD_AUTO_OFF)
+
+    def query(self, timeout: float = 0.3) -> GyFrame | None:
+        self.write(CMD_QUERY)
+        frames = self.read_frames(timeout)
+        return frames[-1] if frames else None
+
+    def samples(self, timeout: float = 0.1) -> list[Sample]:
+        if self.mode == "query":
+            wait = self._next_query - time.monotonic()
+            if wait > 0:
+                time.sleep(min(wait, timeout))
+                return []
+            self._next_query = time.monotonic() + self.QUERY_INTERVAL_S
+            frame = self.query(timeout=max(timeout, 0.2))
+            frames = [frame] if frame else []
+        else:
+            frames = self.read_frames(timeout)
+        now = time.time()
+        return [Sample(f.object_c, f.ambient_c, now) for f in frames]

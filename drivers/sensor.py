@@ -9,8 +9,14 @@ from dataclasses import dataclass
 import serial
 
 from drivers.base import Health, HealthEvent, Sample, SensorError
-from drivers.registry import device_class
+from drivers.registry import DEFAULT_MODE, device_class
 from drivers.transport import open_port
+
+
+# Anything a gate sensor sees (people, walls, cold air) lies in this range; values outside it are spikes.
+SCENE_RANGE_C = (-30.0, 100.0)
+SPIKE_WINDOW = 50
+SPIKE_SHARE = 0.02
 
 
 @dataclass
@@ -25,15 +31,16 @@ class HealthLimits:
 class Sensor:
     """One thermometer. ``poll()`` never raises for device trouble: it reports health events instead."""
 
-    def __init__(self, sensor_id: str, protocol: str, url: str, baudrate: int | None = None, mode: str = "continuous",
+    def __init__(self, sensor_id: str, protocol: str, url: str, baudrate: int | None = None, mode: str | None = None,
                  limits: HealthLimits | None = None, backoff_s: tuple[float, float] = (0.05, 0.5),
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None, options: dict | None = None):
         self.sensor_id = sensor_id
         self.protocol = protocol
         self.url = url
         self.cls = device_class(protocol)
         self.baudrate = baudrate or self.cls.DEFAULT_BAUD
-        self.mode = mode
+        self.mode = mode or DEFAULT_MODE[protocol]
+        self.options = dict(options or {})
         self.limits = limits or HealthLimits()
         self._backoff_min, self._backoff_max = backoff_s
         self._backoff = self._backoff_min
@@ -44,6 +51,7 @@ class Sensor:
         self._opened_at = 0.0
         self._last_sample_at = 0.0
         self._recent: deque[float] = deque(maxlen=self.limits.stuck_count)
+        self._spikes: deque[bool] = deque(maxlen=SPIKE_WINDOW)
         self._next_attempt = 0.0
         self._events: list[HealthEvent] = []
 
@@ -52,14 +60,15 @@ class Sensor:
         """Open now; raises SensorError with a clear message (used by CLI commands that must fail fast)."""
         port = open_port(self.url, self.baudrate)
         try:
-            device = self.cls(port, mode=self.mode) if self.mode else self.cls(port)
+            device = self.cls(port, mode=self.mode, **self.options)
             device.start()
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, ValueError) as exc:
             port.close()
             raise SensorError(f"{self.url}: the device did not accept its start command: {exc}") from exc
         self.device = device
         self._opened_at = self._last_sample_at = time.monotonic()
         self._recent.clear()
+        self._spikes.clear()
         self._backoff = self._backoff_min
         self._set(Health.WARMING if self.limits.warmup_s > 0 else Health.OK,
                   "warming up" if self.limits.warmup_s > 0 else "connected")
@@ -104,8 +113,17 @@ class Sensor:
         if samples:
             self._last_sample_at = now
             self._recent.extend(s.object_c for s in samples)
+            self._spikes.extend(not (SCENE_RANGE_C[0] <= s.object_c <= SCENE_RANGE_C[1]) for s in samples)
         if now - self._last_sample_at > lim.no_data_s:
             self._set(Health.FAULT, f"no data for {now - self._last_sample_at:.1f} s")
+            return
+        reported = next((s for s in reversed(samples) if s.device_health is not None), None)
+        if reported is not None:
+            self._set(reported.device_health, f"device reports {reported.device_reason}")
+            return
+        if len(self._spikes) >= 10 and sum(self._spikes) / len(self._spikes) > SPIKE_SHARE:
+            self._set(Health.DEGRADED, f"erratic readings: {sum(self._spikes)} of the last {len(self._spikes)} "
+                                       f"outside {SCENE_RANGE_C[0]:g}–{SCENE_RANGE_C[1]:g} °C")
             return
         if len(self._recent) == self._recent.maxlen and len(set(self._recent)) == 1:
             self._set(Health.FAULT, f"value stuck at {self._recent[-1]:.2f} °C")

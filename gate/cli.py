@@ -13,7 +13,7 @@ from pathlib import Path
 
 from drivers.base import MANUAL, Reading, SensorError
 from drivers.manual import ManualEntryError, manual_reading, parse_temperature
-from drivers.registry import PROTOCOLS
+from drivers.registry import OPTIONS, PROTOCOLS
 from gate.config import EXAMPLE, Config, ConfigError, SensorConfig, load_config
 from gate.domain import MaskResult, MaskState, Screening
 from storage.log import LogError, ScreeningLog
@@ -84,10 +84,34 @@ def _sensor_config(args: argparse.Namespace, cfg: Config) -> SensorConfig:
         base = cfg.sensors[0] if cfg.sensors else None
         return SensorConfig(id=base.id if base else "sensor-1", protocol=args.protocol, url=args.url,
                             baud=getattr(args, "baud", None) or (base.baud if base else None),
-                            mode=getattr(args, "mode", None) or "continuous")
+                            mode=getattr(args, "mode", None),
+                            trigger=getattr(args, "trigger", None) or "presence",
+                            options=_protocol_options(args, args.protocol))
     if not cfg.sensors:
         raise CliError("no sensor: give --url URL --protocol P, or a --config file with a [[sensors]] table")
     return cfg.sensors[0]
+
+
+def _add_protocol_options(sp: argparse.ArgumentParser) -> None:
+    g = sp.add_argument_group("protocol options")
+    g.add_argument("--slave", type=int, help="modbus-ir: slave address 1–255 (default 1)")
+    g.add_argument("--register-map", help="modbus-ir: omega (default) or calex")
+    g.add_argument("--address", type=int, help="optris-ct: RS-485 address 0–15 (default: none, RS-232)")
+    g.add_argument("--pattern", help="text-line: melexis, arduino (default), simple, or a regex with (?P<object>...)")
+
+
+def _protocol_options(args: argparse.Namespace, protocol: str) -> dict:
+    given = {k: getattr(args, k) for k in ("slave", "register_map", "address", "pattern")
+             if getattr(args, k, None) is not None}
+    allowed = OPTIONS.get(protocol, {})
+    for key, value in given.items():
+        flag = "--" + key.replace("_", "-")
+        if key not in allowed:
+            raise CliError(f"{flag} does not apply to protocol {protocol}")
+        _kind, what, ok = allowed[key]
+        if not ok(value):
+            raise CliError(f"{flag} {value!r}: allowed: {what}")
+    return given
 
 
 # -- commands ----------------------------------------------------------------------------------------------------
@@ -212,8 +236,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_sim(args: argparse.Namespace) -> int:
     from sim.simulator import Simulator
 
+    options = _protocol_options(args, args.protocol) if args.protocol in PROTOCOLS else {}
     try:
-        sim = Simulator(args.protocol, args.scenario, link=args.link, seed=args.seed)
+        sim = Simulator(args.protocol, args.scenario, link=args.link, seed=args.seed, options=options)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     sim.start()
@@ -235,7 +260,8 @@ def cmd_read(args: argparse.Namespace) -> int:
     from drivers.sensor import Sensor
 
     try:
-        sensor = Sensor(args.sensor_id, args.protocol, args.url, args.baud, mode=args.mode)
+        sensor = Sensor(args.sensor_id, args.protocol, args.url, args.baud, mode=args.mode,
+                        options=_protocol_options(args, args.protocol))
         sensor.open()
     except (SensorError, ValueError) as exc:
         raise CliError(str(exc)) from None
@@ -313,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--protocol", choices=PROTOCOLS, help="sensor protocol, overrides the config")
     sp.add_argument("--baud", type=int, help="baud rate (default: the protocol's)")
     sp.add_argument("--mode", choices=("continuous", "query"), help="sensor mode")
+    sp.add_argument("--trigger", choices=("presence", "each-reading"),
+                    help="presence (a fixed sensor, default) or each-reading (a handheld gun)")
+    _add_protocol_options(sp)
     sp.add_argument("--headless", action="store_true", help="no UI: one JSON line per decision, after its commit")
     sp.add_argument("--count", type=_positive_int, help="with --headless: stop after N decisions")
     sp.set_defaults(func=cmd_run)
@@ -341,14 +370,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--link", help="keep a stable symlink to the device here (survives simulated unplugs)")
     sp.add_argument("--seed", type=int)
     sp.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
+    _add_protocol_options(sp)
     sp.set_defaults(func=cmd_sim)
 
     sp = sub.add_parser("read", help="print readings from a sensor as they arrive")
     sp.add_argument("--url", required=True)
     sp.add_argument("--protocol", required=True, choices=PROTOCOLS)
     sp.add_argument("--baud", type=int)
-    sp.add_argument("--mode", default="continuous", choices=("continuous", "query"))
+    sp.add_argument("--mode", choices=("continuous", "query"), help="default: the protocol's usual mode")
     sp.add_argument("--sensor-id", default="sensor-1")
+    _add_protocol_options(sp)
     sp.add_argument("--count", type=_positive_int)
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_read)

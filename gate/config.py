@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drivers.registry import PROTOCOLS
+from drivers.registry import DEFAULT_MODE, OPTIONS, PROTOCOLS
 from gate.i18n import LANGUAGES
 from gate.policy import MASK_MODES, THRESHOLD_RANGE, PolicyConfig
 
@@ -29,7 +30,10 @@ class SensorConfig:
     protocol: str
     url: str
     baud: int | None = None
-    mode: str = "continuous"
+    mode: str | None = None  # None: the protocol's usual mode
+    trigger: str = "presence"  # presence: a fixed sensor sees people come and go; each-reading: a handheld gun
+    warmup_s: float = 0.0
+    options: dict = field(default_factory=dict)  # protocol options: slave, register_map, address, pattern
     ambient_min_c: float = 10.0
     ambient_max_c: float = 40.0
     gain: float = 1.0
@@ -104,8 +108,9 @@ def _kind_name(kind: type) -> str:
 _KNOWN = {
     "station": {"id", "gate", "language", "db"},
     "screening": {"threshold_c", "plausible_min_c", "plausible_max_c", "mask_mode", "deny_bell"},
-    "sensors": {"id", "protocol", "url", "baud", "mode", "ambient_min_c", "ambient_max_c", "gain", "offset_c",
-                "presence_margin_c", "presence_frames"},
+    "sensors": {"id", "protocol", "url", "baud", "mode", "trigger", "warmup_s", "ambient_min_c", "ambient_max_c",
+                "gain", "offset_c", "presence_margin_c", "presence_frames", "slave", "register_map", "address",
+                "pattern"},
     "upstream": {"url"},
     "retention": {"screening_days"},
 }
@@ -156,16 +161,41 @@ def parse_config(data: dict, source: str = "<config>") -> Config:
         seen.add(sid)
         if "protocol" not in s or "url" not in s:
             problems.append(f"`{p}` needs `protocol` (one of {', '.join(PROTOCOLS)}) and `url` (e.g. /dev/ttyUSB0)")
+        protocol = r.get(s, p, "protocol", str, PROTOCOLS[0], choices=PROTOCOLS)
+        options = {}
+        allowed = OPTIONS.get(protocol, {})
+        for key in ("slave", "register_map", "address", "pattern"):
+            if key not in s:
+                continue
+            if key not in allowed:
+                problems.append(f"`{p}.{key}` does not apply to protocol {protocol}")
+                continue
+            kind, what, ok = allowed[key]
+            value = r.get(s, p, key, kind, None)
+            if value is not None and not ok(value):
+                problems.append(f"`{p}.{key}` is {value!r}; allowed: {what}")
+            elif value is not None:
+                options[key] = value
+        if protocol == "text-line" and "pattern" in options:
+            from drivers.text_line import compile_pattern
+
+            try:
+                compile_pattern(options["pattern"])
+            except (ValueError, re.error) as exc:
+                problems.append(f"`{p}.pattern`: {exc}")
         amin = r.get(s, p, "ambient_min_c", float, 10.0, lo=-40.0, hi=40.0)
         amax = r.get(s, p, "ambient_max_c", float, 40.0, lo=0.0, hi=60.0)
         if amin >= amax:
             problems.append(f"`{p}.ambient_min_c` ({amin}) must be below `{p}.ambient_max_c` ({amax})")
         sensors.append(SensorConfig(
             id=sid,
-            protocol=r.get(s, p, "protocol", str, PROTOCOLS[0], choices=PROTOCOLS),
+            protocol=protocol,
             url=r.get(s, p, "url", str, ""),
             baud=r.get(s, p, "baud", int, None, choices=BAUD_RATES),
-            mode=r.get(s, p, "mode", str, "continuous", choices=("continuous", "query")),
+            mode=r.get(s, p, "mode", str, DEFAULT_MODE.get(protocol), choices=("continuous", "query")),
+            trigger=r.get(s, p, "trigger", str, "presence", choices=("presence", "each-reading")),
+            warmup_s=r.get(s, p, "warmup_s", float, 0.0, lo=0.0, hi=7200.0),
+            options=options,
             ambient_min_c=amin,
             ambient_max_c=amax,
             gain=r.get(s, p, "gain", float, 1.0, lo=0.5, hi=1.5),
@@ -228,11 +258,15 @@ deny_bell = true
 
 [[sensors]]
 id = "gun-1"
-protocol = "gy-mcu90614"   # gy-mcu90614 (more in later releases)
+protocol = "gy-mcu90614"   # gy-mcu90614, gy-mcu90640, modbus-ir, optris-ct, text-line
 url = "/dev/ttyUSB0"       # or /dev/serial/by-id/..., socket://host:port, rfc2217://host:port
 baud = 9600
 ambient_min_c = 10.0
 ambient_max_c = 40.0
+# trigger = "each-reading"  # a handheld gun: every reading is one person (default "presence")
+# warmup_s = 1800           # thermal imagers: readings count as invalid until warmed up
+# modbus-ir: slave = 1, register_map = "omega" | "calex";  optris-ct: address = 0..15 (RS-485)
+# text-line: pattern = "melexis" | "arduino" | "simple" | a regex with (?P<object>...) and (?P<ambient>...)
 
 [upstream]
 url = ""                   # e.g. postgresql://gate@district-db/screening

@@ -83,8 +83,8 @@ class Station:
 
     # -- sensors -------------------------------------------------------------------------------------------------
     def sensor_for(self, sc: SensorConfig) -> Sensor:
-        limits = HealthLimits(ambient_min_c=sc.ambient_min_c, ambient_max_c=sc.ambient_max_c)
-        return Sensor(sc.id, sc.protocol, sc.url, sc.baud, mode=sc.mode, limits=limits)
+        limits = HealthLimits(ambient_min_c=sc.ambient_min_c, ambient_max_c=sc.ambient_max_c, warmup_s=sc.warmup_s)
+        return Sensor(sc.id, sc.protocol, sc.url, sc.baud, mode=sc.mode, limits=limits, options=sc.options)
 
     def reading_from(self, sc: SensorConfig, m: Measurement, sensor: Sensor) -> Reading:
         raw = Reading(object_c=m.object_c, ambient_c=m.ambient_c, source=sc.id, ts=m.ts, health=sensor.health,
@@ -110,7 +110,10 @@ class Station:
                     if on_health:
                         on_health(ev)
                 for sample in samples:
-                    m = detector.feed(sample)
+                    if sc.trigger == "each-reading":  # a handheld gun: one trigger pull, one person
+                        m = Measurement(sample.object_c, sample.ambient_c, sample.ts, 1)
+                    else:
+                        m = detector.feed(sample)
                     if m is None:
                         continue
                     reading = self.reading_from(sc, m, sensor)

@@ -63,6 +63,7 @@ class Scene:
 
     scenario: Scenario
     seed: int | None = None
+    pace: float = 1.0  # > 1 brings people faster (tests); dwell time stays real so a sensor still sees them
     start_after_s: float = 0.5
     _rng: random.Random = field(init=False)
     _people: list[Person] = field(init=False, default_factory=list)
@@ -75,7 +76,7 @@ class Scene:
     def _next_person(self) -> Person:
         sc, rng = self.scenario, self._rng
         t0 = self._people[-1].leave if self._people else self.start_after_s
-        arrive = t0 + rng.uniform(*sc.gap_s)
+        arrive = t0 + rng.uniform(*sc.gap_s) / self.pace
         fever = rng.random() < sc.fever_share
         temp = rng.uniform(*sc.fever_c) if fever else rng.gauss(*sc.healthy_c)
         return Person(arrive, arrive + rng.uniform(*sc.dwell_s), round(temp, 2), rng.random() >= sc.no_mask_share,

@@ -7,22 +7,34 @@ from pathlib import Path
 
 from sim.device import DeviceModel
 from sim.gy_mcu90614 import GyMcu90614Model
+from sim.gy_mcu90640 import GyMcu90640Model
+from sim.modbus_ir import ModbusIrModel
+from sim.optris_ct import OptrisCTModel
 from sim.port import PtyPort
-from sim.scenarios import SCENARIOS, Scene
+from sim.scenarios import SCENARIOS, Scenario, Scene
+from sim.text_line import TextLineModel
 
-MODELS: dict[str, type[DeviceModel]] = {m.PROTOCOL: m for m in (GyMcu90614Model,)}
+MODELS: dict[str, type[DeviceModel]] = {
+    m.PROTOCOL: m for m in (GyMcu90614Model, GyMcu90640Model, ModbusIrModel, OptrisCTModel, TextLineModel)}
 
 
 class Simulator:
-    def __init__(self, protocol: str, scenario: str = "normal-morning", link: str | Path | None = None,
-                 seed: int | None = None, tick_s: float = 0.002):
+    def __init__(self, protocol: str, scenario: str | Scenario = "normal-morning", link: str | Path | None = None,
+                 seed: int | None = None, tick_s: float = 0.002, options: dict | None = None,
+                 pace: float = 1.0):
         if protocol not in MODELS:
             raise ValueError(f"no simulator for protocol {protocol!r}; simulated: {', '.join(MODELS)}")
-        if scenario not in SCENARIOS:
-            raise ValueError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
-        self.scene = Scene(SCENARIOS[scenario], seed)
+        if isinstance(scenario, str):
+            if scenario not in SCENARIOS:
+                raise ValueError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
+            scenario = SCENARIOS[scenario]
+        self.scene = Scene(scenario, seed, pace=pace)
         self.port = PtyPort(link)
-        self.model = MODELS[protocol](self.port, self.scene)
+        try:
+            self.model = MODELS[protocol](self.port, self.scene, **(options or {}))
+        except (TypeError, ValueError, KeyError) as exc:
+            self.port.close()
+            raise ValueError(f"simulator options for {protocol}: {exc}") from None
         self.tick_s = tick_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -20,7 +20,7 @@ def sim_factory(tmp_path: Path):
 
     started = []
 
-    def make(protocol: str = "gy-mcu90614", scenario: str = "normal-morning", seed: int = 1, **kw):
+    def make(protocol: str = "gy-mcu90614", scenario="normal-morning", seed: int = 1, **kw):
         sim = Simulator(protocol, scenario, link=tmp_path / f"tty-{protocol}-{len(started)}", seed=seed, **kw)
         started.append(sim)
         return sim.start()
