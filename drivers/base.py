@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import termios
 import time
 from dataclasses import dataclass, field, replace
 
@@ -18,6 +19,13 @@ class Health(str, enum.Enum):
 
 class SensorError(Exception):
     """A sensor cannot be opened or read; the message says what to check."""
+
+
+def port_errors() -> tuple[type[BaseException], ...]:
+    """What an unplugged or vanished port raises: pyserial's error, the OS's, and termios' (tcflush on a dead pty)."""
+    import serial
+
+    return (serial.SerialException, OSError, termios.error)
 
 
 MANUAL = "manual"

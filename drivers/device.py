@@ -6,6 +6,7 @@ from typing import Callable, Generic, TypeVar
 
 import serial
 
+from drivers.base import port_errors
 from drivers.framing import MAX_BUFFER, Decoded
 
 F = TypeVar("F")
@@ -50,5 +51,5 @@ class FramedDevice(Generic[F]):
     def close(self) -> None:
         try:
             self.port.close()
-        except (serial.SerialException, OSError):
+        except port_errors():
             pass

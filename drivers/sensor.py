@@ -6,9 +6,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-import serial
-
-from drivers.base import Health, HealthEvent, Sample, SensorError
+from drivers.base import Health, HealthEvent, Sample, SensorError, port_errors
 from drivers.registry import DEFAULT_MODE, device_class
 from drivers.transport import open_port
 
@@ -62,7 +60,7 @@ class Sensor:
         try:
             device = self.cls(port, mode=self.mode, **self.options)
             device.start()
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (*port_errors(), ValueError) as exc:
             port.close()
             raise SensorError(f"{self.url}: the device did not accept its start command: {exc}") from exc
         self.device = device
@@ -99,7 +97,7 @@ class Sensor:
                 return [], self._drain()
         try:
             samples = self.device.samples(timeout)
-        except (serial.SerialException, OSError) as exc:
+        except port_errors() as exc:
             self.close()
             self._set(Health.OFFLINE, f"unplugged or unreadable: {exc}")
             self._next_attempt = time.monotonic()

@@ -2,7 +2,8 @@
 
 Presets: ``melexis`` (Melexis I2C-Stick: ``mv:3A:06930451:22.25,22.88`` = address:timestamp:TA,TO; ``;`` starts
 continuous output, ``!`` stops it), ``arduino`` (``Ambient = 24.1*C<TAB>Object = 36.6*C``) and ``simple`` (``T=36.5``).
-Lines are bounded in length; anything that does not match is noise.
+Lines are bounded in length; anything that does not match is noise. Presets are searched for within a line, so bytes
+of line noise in front of a reading do not lose it; the reading itself must run to the end of the line.
 """
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ TEMPERATURE_RANGE = (-70.0, 380.0)
 _NUM = r"[-+]?\d{1,3}(?:\.\d{1,4})?"
 
 PRESETS = {
-    "melexis": rf"^mv:[0-9A-Fa-f]{{2}}:\d+:(?P<ambient>{_NUM}),(?P<object>{_NUM})$",
-    "arduino": rf"^Ambient\s*=\s*(?P<ambient>{_NUM})\s*\*?\s*C\s+Object\s*=\s*(?P<object>{_NUM})\s*\*?\s*C$",
-    "simple": rf"^T\s*=\s*(?P<object>{_NUM})$",
+    "melexis": rf"mv:[0-9A-Fa-f]{{2}}:\d+:(?P<ambient>{_NUM}),(?P<object>{_NUM})$",
+    "arduino": rf"Ambient\s*=\s*(?P<ambient>{_NUM})\s*\*?\s*C\s+Object\s*=\s*(?P<object>{_NUM})\s*\*?\s*C$",
+    "simple": rf"\bT\s*=\s*(?P<object>{_NUM})$",
 }
 START_COMMANDS = {"melexis": b";", "arduino": b"", "simple": b""}
 
@@ -54,7 +55,7 @@ def _value(text: str | None) -> float | None:
 
 
 def parse_line(line: str, rx: re.Pattern[str]) -> TextFrame | None:
-    m = rx.match(line.strip())
+    m = rx.search(line.strip())  # noise before a reading on the same line spoils nothing after it
     if not m:
         return None
     obj = _value(m.group("object"))

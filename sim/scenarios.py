@@ -111,7 +111,7 @@ class Scene:
         else:
             obj = ambient + 0.8 + noise.gauss(0, 0.05)  # a wall a little warmer than the air
         if sc.spike_share and noise.random() < sc.spike_share:
-            obj = noise.choice((-20.0, 85.0, 120.0))
+            obj = noise.choice((-50.0, 150.0, 250.0))  # what a failing gun shows: absurd, not merely odd
         if sc.stuck_after_s is not None and t >= sc.stuck_after_s:
             if self._frozen is None:
                 self._frozen = round(obj, 2)
