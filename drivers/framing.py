@@ -17,11 +17,12 @@ class Decoded(Generic[F]):
 
 
 def _header_starts_inside(buf: bytes, header: bytes, start: int, end: int) -> bool:
-    """True when a header, or the beginning of one that runs past ``end``, starts in buf[start+1:end]."""
+    """True when a header could start in buf[start+1:end]: every byte we have from there on (the frame's and those
+    after it) agrees with the header. Bytes after the frame that contradict it settle the matter."""
     first = header[0]
     k = buf.find(first, start + 1, end)
     while k >= 0:
-        if header.startswith(buf[k:min(end, k + len(header))]):
+        if header.startswith(buf[k:k + len(header)]):
             return True
         k = buf.find(first, k + 1, end)
     return False

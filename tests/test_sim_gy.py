@@ -128,3 +128,39 @@ def test_gate_run_headless_against_gate_sim(tmp_path, db_path):
     finally:
         sim.terminate()
         sim.wait(5)
+
+
+def test_warm_up_then_ok(sim_factory):
+    from drivers.sensor import HealthLimits
+
+    sim = sim_factory()
+    sensor = Sensor("imager", "gy-mcu90614", sim.path, limits=HealthLimits(warmup_s=0.6))
+    _, events = poll_until(sensor, lambda s, e: any(ev.health is Health.OK for ev in e), 3)
+    sensor.close()
+    states = [ev.health for ev in events]
+    assert states[0] is Health.WARMING and Health.OK in states
+
+
+def test_a_silent_device_is_a_fault(tmp_path):
+    from drivers.sensor import HealthLimits
+    from sim.port import PtyPort
+
+    port = PtyPort(tmp_path / "silent")  # plugged in, says nothing
+    try:
+        sensor = Sensor("gun-1", "gy-mcu90614", str(port.link), limits=HealthLimits(no_data_s=0.5))
+        _, events = poll_until(sensor, lambda s, e: any(ev.health is Health.FAULT for ev in e), 3)
+        sensor.close()
+    finally:
+        port.close()
+    assert any(ev.health is Health.FAULT and "no data" in ev.reason for ev in events)
+
+
+def test_an_unknown_protocol_or_option_is_refused_clearly(tmp_path):
+    import pytest
+
+    from drivers.base import SensorError
+
+    with pytest.raises(ValueError, match="supported"):
+        Sensor("x", "acme-9000", "/dev/null")
+    with pytest.raises(SensorError, match="does not exist"):
+        Sensor("x", "gy-mcu90614", str(tmp_path / "nope")).open()

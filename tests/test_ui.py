@@ -5,6 +5,7 @@ from drivers.base import Health
 from gate.config import Config, SensorConfig
 from gate.domain import Decision, MaskState
 from gate.ui.app import build_app
+from gate.ui.manual import ManualEntry
 from sim.camera import SimulatedMask
 from storage.log import ScreeningLog
 
@@ -138,6 +139,13 @@ async def test_unplugged_sensor_is_shown_and_manual_entry_offered(sim_factory, d
             status = str(app.query_one("#status").render())
             assert "offline" in status and "manual entry" in status
             assert app.query_one("#status").has_class("problem")
+            assert await wait_for(pilot, lambda: isinstance(app.screen, ManualEntry), 1)  # offered at once
+            for ch in "36.7":
+                await pilot.press(ch)
+            await pilot.press("enter")
+            assert await wait_for(pilot, lambda: app.latest is not None, 3)
+            r = app.latest.reading
+            assert r.is_manual and r.manual_reason == "sensor-fault" and log.get(app.latest.id) is not None
             sim.plug()
             assert await wait_for(pilot, lambda: app.health == "ok", 3)
 

@@ -162,6 +162,8 @@ class GateApp(App):
         if msg.event.health in (Health.FAULT, Health.OFFLINE) and not isinstance(self.screen, ManualEntry):
             self.notify(t("reason.sensor-fault", self.language, detail=msg.event.reason), severity="error",
                         timeout=6)
+            # Offer manual entry at once: the queue at the gate does not wait for the sensor to come back.
+            self.action_manual()
 
     def on_log_failed(self, msg: LogFailed) -> None:
         self.log_error = msg.failure.error
