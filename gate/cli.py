@@ -182,15 +182,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         sensor.open()  # fail fast with a clear message when the port is not there at start
     except SensorError as exc:
         raise CliError(str(exc)) from None
+    mask_source = _camera(args.camera) if args.camera else None
     log = _open_log(args, cfg)
     if not args.headless:
         from gate.ui.app import build_app
 
-        app = build_app(cfg, log, sensor_config=sc, sensor=sensor)
+        app = build_app(cfg, log, sensor_config=sc, sensor=sensor, mask_source=mask_source)
         app.run()
         log.close()
         return 0
-    station = Station(cfg, log)
+    station = Station(cfg, log, mask_source=mask_source)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
@@ -212,19 +213,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _camera(spec: str):
+    from gate.mask.camera import CameraError, CameraMask, open_source
+    from gate.mask.detector import DetectorUnavailable
+
+    try:
+        return CameraMask(open_source(spec))
+    except (CameraError, DetectorUnavailable) as exc:
+        raise CliError(str(exc)) from None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from gate.ui.app import build_app
-    from sim.camera import SimulatedMask
+    from sim.camera import SimulatedCamera, SimulatedMask, default_face_folder
     from sim.simulator import Simulator
 
     work = Path(tempfile.mkdtemp(prefix="gate-demo-"))
     sim = Simulator("gy-mcu90614", args.scenario, link=work / "ttyGY0", seed=args.seed).start()
+    faces = default_face_folder()
+    if faces is not None:
+        from gate.mask.camera import CameraMask
+
+        mask_source = CameraMask(SimulatedCamera(sim, faces))  # real photos through the real mask check
+    else:
+        mask_source = SimulatedMask(sim)  # no face photos here: the scene's truth, labelled "simulated"
     sc = SensorConfig(id="sim-gy-1", protocol="gy-mcu90614", url=sim.path)
     cfg = Config(station_id="demo-gate", gate_name="Demo gate", language=args.language, sensors=(sc,),
                  db=str(work / "gate.db"))
     log = ScreeningLog(work / "gate.db")
     try:
-        app = build_app(cfg, log, sensor_config=sc, mask_source=SimulatedMask(sim))
+        app = build_app(cfg, log, sensor_config=sc, mask_source=mask_source)
         app.run()
     finally:
         log.close()
@@ -233,12 +251,62 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mask(args: argparse.Namespace) -> int:
+    if args.images and args.images[0] == "train":
+        return _mask_train(args)
+    if not args.images:
+        raise CliError("give one or more image files, e.g. gate mask photo.jpg, or: gate mask train --data DIR")
+    import cv2
+
+    from gate.mask.check import MaskCheck
+    from gate.mask.detector import DetectorUnavailable
+
+    try:
+        check = MaskCheck()
+    except DetectorUnavailable as exc:
+        raise CliError(str(exc)) from None
+    failures = 0
+    for image in args.images:
+        img = cv2.imread(image) if Path(image).is_file() else None
+        if img is None:
+            failures += 1
+            why = "no such file" if not Path(image).exists() else "not an image OpenCV can read (JPEG, PNG, BMP ...)"
+            if args.json:
+                print(json.dumps({"image": image, "error": why}, ensure_ascii=False), flush=True)
+            print(f"gate: {image}: {why}; skipped", file=sys.stderr)
+            continue
+        r = check.check(img)
+        if args.json:
+            print(json.dumps({"image": image, **r.to_dict()}, ensure_ascii=False), flush=True)
+        else:
+            score = "—" if r.score is None else f"{r.score:.2f}"
+            print(f"{image}: face {'yes' if r.face else 'no'}, mask {r.mask} (p(mask) {score}, {r.ms:.1f} ms)")
+    return 0 if failures == 0 else EXIT_FAILED
+
+
+def _mask_train(args: argparse.Namespace) -> int:
+    from gate.mask.classifier import WEIGHTS
+    from gate.mask.dataset import DatasetError
+    from gate.mask.train import train
+
+    if not args.data:
+        raise CliError("gate mask train needs --data DIR (with_mask/ and without_mask/, or labels.csv)")
+    try:
+        report = train(args.data, Path(args.out) if args.out else WEIGHTS,
+                       progress=lambda m: print(m, file=sys.stderr, flush=True))
+    except DatasetError as exc:
+        raise CliError(str(exc)) from None
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
     from sim.simulator import Simulator
 
     options = _protocol_options(args, args.protocol) if args.protocol in PROTOCOLS else {}
     try:
-        sim = Simulator(args.protocol, args.scenario, link=args.link, seed=args.seed, options=options)
+        sim = Simulator(args.protocol, args.scenario, link=args.link, seed=args.seed, options=options,
+                        pace=args.pace)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     sim.start()
@@ -342,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--trigger", choices=("presence", "each-reading"),
                     help="presence (a fixed sensor, default) or each-reading (a handheld gun)")
     _add_protocol_options(sp)
+    sp.add_argument("--camera", help="mask camera: device index (0), stream URL, video file or image folder")
     sp.add_argument("--headless", action="store_true", help="no UI: one JSON line per decision, after its commit")
     sp.add_argument("--count", type=_positive_int, help="with --headless: stop after N decisions")
     sp.set_defaults(func=cmd_run)
@@ -364,12 +433,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int)
     sp.set_defaults(func=cmd_demo)
 
+    sp = sub.add_parser("mask", help="check images for a masked face; `gate mask train --data DIR` trains the model")
+    sp.add_argument("images", nargs="*", metavar="IMAGE", help="image files (or the word train)")
+    sp.add_argument("--json", action="store_true", help="one JSON line per image: image, face, mask, score, ms")
+    sp.add_argument("--data", help="train: a folder with with_mask/ and without_mask/, or a labels.csv")
+    sp.add_argument("--out", help="train: where to write the weights (default: the package's weights.npz)")
+    sp.set_defaults(func=cmd_mask)
+
     sp = sub.add_parser("sim", help="simulate a thermometer on a pseudo-terminal")
     sp.add_argument("--protocol", required=True, help=f"one of: {', '.join(PROTOCOLS)}")
     sp.add_argument("--scenario", default="normal-morning", help=f"one of: {', '.join(SCENARIOS)}")
     sp.add_argument("--link", help="keep a stable symlink to the device here (survives simulated unplugs)")
     sp.add_argument("--seed", type=int)
     sp.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
+    sp.add_argument("--pace", type=float, default=1.0, help="people arrive this many times faster (default 1)")
     _add_protocol_options(sp)
     sp.set_defaults(func=cmd_sim)
 

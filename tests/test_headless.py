@@ -5,7 +5,8 @@ import sys
 from tests.conftest import env_with_root
 
 CORE = ["drivers", "drivers.registry", "drivers.sensor", "drivers.manual", "drivers.measurement", "storage",
-        "storage.log", "sim", "sim.simulator", "sim.camera", "gate.policy", "gate.station", "gate.config", "gate.cli"]
+        "storage.log", "sim", "sim.simulator", "sim.camera", "gate.policy", "gate.station", "gate.config", "gate.cli",
+        "gate.mask.check", "gate.mask.camera", "gate.mask.train"]
 
 
 def test_core_modules_do_not_import_textual():

@@ -54,7 +54,7 @@ def test_query_mode_gets_answers(sim_factory):
 
 
 def test_each_person_becomes_one_measurement(sim_factory):
-    sim = sim_factory(scenario="fevers", seed=7)
+    sim = sim_factory(scenario="fevers", seed=7, pace=3.0)
     sensor = Sensor("gun-1", "gy-mcu90614", sim.path)
     det = PresenceDetector()
     measurements = []
@@ -93,7 +93,7 @@ def test_unplug_goes_offline_at_once_and_readings_resume_after_return(sim_factor
 
 
 def test_station_screens_people_from_the_simulator(sim_factory, db_path):
-    sim = sim_factory(scenario="fevers", seed=11)
+    sim = sim_factory(scenario="fevers", seed=11, pace=3.0)
     sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
     got = []
     with ScreeningLog(db_path) as log:
@@ -110,7 +110,7 @@ def test_station_screens_people_from_the_simulator(sim_factory, db_path):
 def test_gate_run_headless_against_gate_sim(tmp_path, db_path):
     link = tmp_path / "ttyGY"
     sim = subprocess.Popen([sys.executable, "-m", "gate.cli", "sim", "--protocol", "gy-mcu90614", "--scenario",
-                            "fevers", "--link", str(link), "--seed", "5"], stdout=subprocess.PIPE, text=True,
+                            "fevers", "--link", str(link), "--seed", "5", "--pace", "3"], stdout=subprocess.PIPE, text=True,
                            env=env_with_root(), cwd=ROOT)
     try:
         line = sim.stdout.readline()
