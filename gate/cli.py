@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import getpass
 import json
 import signal
@@ -376,6 +377,207 @@ def cmd_ports(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- sync, export, reports, roster, retention -------------------------------------------------------------------
+def _actor(args: argparse.Namespace) -> str:
+    return getattr(args, "user", None) or getpass.getuser()
+
+
+def _upstream(args: argparse.Namespace, cfg: Config) -> str:
+    url = getattr(args, "upstream", None) or cfg.upstream_url
+    if not url:
+        raise CliError("no upstream: give --upstream URL (e.g. postgresql://gate@district-db/screening) "
+                       "or set [upstream] url in the config")
+    return url
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from storage.sync import Sync, SyncError
+
+    cfg = _config(args)
+    action = args.action or "run"
+    if action not in ("run", "status", "verify"):
+        raise CliError(f"unknown sync action {action!r}: use gate sync [--once|--watch], gate sync status or "
+                       "gate sync verify")
+    with _open_log(args, cfg) as log:
+        sync = Sync(log, _upstream(args, cfg) if action != "status" or args.upstream or cfg.upstream_url
+                    else "(no upstream configured)")
+        try:
+            if action == "status":
+                print(json.dumps(sync.status(), ensure_ascii=False) if args.json else
+                      "\n".join(f"{k}: {v}" for k, v in sync.status().items()))
+                return 0
+            if action == "verify":
+                report = sync.verify()
+                print(json.dumps(report, ensure_ascii=False, indent=None if args.json else 2))
+                return 0 if report["ok"] else EXIT_FAILED
+            if args.watch:
+                stop = threading.Event()
+                signal.signal(signal.SIGTERM, lambda *_: stop.set())
+                try:
+                    sync.watch(stop, interval_s=args.interval,
+                               on_result=lambda r: r.sent and print(f"sent {r.sent}, quarantined {r.quarantined}, "
+                                                                    f"pending {r.pending}", flush=True),
+                               on_error=lambda m: print(f"gate: sync: {m}; retrying", file=sys.stderr, flush=True))
+                except KeyboardInterrupt:
+                    pass
+                return 0
+            result = sync.once()
+        except SyncError as exc:
+            sync.note_error(str(exc))
+            raise CliError(f"sync: {exc}", EXIT_FAILED) from None
+        finally:
+            sync.close()
+    print(json.dumps(result.__dict__) if args.json else
+          f"sent {result.sent}, quarantined {result.quarantined}, pending {result.pending}")
+    return 0
+
+
+def _progress_bar(done: int, total: int) -> None:
+    if total <= 0 or not sys.stderr.isatty() and done < total:
+        return
+    width = 30
+    filled = int(width * done / total)
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {100 * done // total:3d}% {done}/{total} rows",
+          end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from storage.export import ExportError, export, verify_export
+
+    if args.args and args.args[0] == "verify":
+        if len(args.args) != 2:
+            raise CliError("usage: gate export verify DIR")
+        problems = verify_export(args.args[1])
+        for p in problems:
+            print(f"CHANGED: {p}", file=sys.stderr)
+        if not problems:
+            print(f"ok: {args.args[1]} matches its manifest")
+        return 0 if not problems else EXIT_FAILED
+    if args.args:
+        raise CliError(f"unexpected {' '.join(args.args)!r}: use gate export --from D --to D --format F --out DIR, "
+                       "or gate export verify DIR")
+    for flag in ("date_from", "date_to", "out"):
+        if not getattr(args, flag):
+            raise CliError("gate export needs --from DATE --to DATE --out DIR (and --format csv|xlsx|jsonl)")
+    cfg = _config(args)
+    with _open_log(args, cfg) as log:
+        try:
+            manifest = export(log, date_from=args.date_from, date_to=args.date_to, fmt=args.format, out_dir=args.out,
+                              identified=args.identified, actor=_actor(args), station_id=cfg.station_id,
+                              language=cfg.language, progress=_progress_bar)
+        except ExportError as exc:
+            raise CliError(str(exc)) from None
+    print(f"exported {manifest['rows']} rows to {args.out} ({'identified' if args.identified else 'pseudonymised'})")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from storage import reports
+    from storage.log import local_day
+    from storage.roster import unscreened
+
+    cfg = _config(args)
+    day = args.date or local_day(time.time())
+    try:
+        time.strptime(day, "%Y-%m-%d")
+    except ValueError:
+        raise CliError(f"--date {day!r} is not a date: use YYYY-MM-DD") from None
+    with _open_log(args, cfg) as log:
+        if args.kind == "unscreened":
+            people = unscreened(log, day)
+            if args.json:
+                for e in people:
+                    print(json.dumps({"id": e.roster_id, "name": e.name, "class": e.group, "kind": e.kind.value},
+                                     ensure_ascii=False))
+            else:
+                print(f"{day}: {len(people)} on the roster without a screening")
+                for e in people:
+                    print(f"  {e.roster_id}  {e.group}  {e.name}")
+            return 0
+        report = reports.daily(log, day, cfg.station_id)
+        reports.store(log, report)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    elif args.csv:
+        w = csv.writer(sys.stdout)
+        w.writerow(["field", "value"])
+        for k, v in report.items():
+            w.writerow([k, json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v])
+    else:
+        for k, v in report.items():
+            print(f"{k}: {v}")
+    return 0
+
+
+def cmd_roster(args: argparse.Namespace) -> int:
+    from storage.roster import RosterError, Visitor, add_visitor, import_roster, roster
+
+    cfg = _config(args)
+    with _open_log(args, cfg) as log:
+        if args.action == "import":
+            if not args.rest:
+                raise CliError("usage: gate roster import FILE.csv")
+            path = Path(args.rest[0])
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+            try:
+                n = import_roster(log, data, station_id=cfg.station_id, actor=_actor(args))
+            except RosterError as exc:
+                print(f"gate: {path} was not imported ({len(exc.problems)} problem(s)); nothing was changed:",
+                      file=sys.stderr)
+                for p in exc.problems[:50]:
+                    print(f"  - {p}", file=sys.stderr)
+                return EXIT_USAGE
+            print(f"imported {n} people from {path}")
+        elif args.action == "list":
+            for e in roster(log):
+                print(json.dumps({"id": e.roster_id, "name": e.name, "class": e.group, "kind": e.kind.value},
+                                 ensure_ascii=False) if args.json else f"{e.roster_id}\t{e.group}\t{e.kind.value}\t{e.name}")
+        elif args.action == "visitor":
+            if len(args.rest) != 2 or args.rest[0] != "add":
+                raise CliError("usage: gate roster visitor add ID --name N --phone P --reason R --host H [--date D]")
+            try:
+                add_visitor(log, Visitor(args.rest[1], args.name or "", args.phone or "", args.reason or "",
+                                         args.host or "", args.date), station_id=cfg.station_id, actor=_actor(args))
+            except RosterError as exc:
+                raise CliError(str(exc)) from None
+            print(f"visitor {args.rest[1]} approved" + (f" for {args.date}" if args.date else ""))
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from storage.export import ExportError, purge_older_than
+
+    cfg = _config(args)
+    days = args.older_than or cfg.retention_days
+    with _open_log(args, cfg) as log:
+        try:
+            result = purge_older_than(log, days, station_id=cfg.station_id, actor=_actor(args))
+        except ExportError as exc:
+            raise CliError(str(exc)) from None
+        ok = log.verify().ok
+    kept = result.get("kept_unsynced", 0)
+    print(f"purged {result['rows']} screenings older than {days} days" +
+          (f"; kept {kept} not yet synced upstream" if kept else "") + f"; chain {'verifies' if ok else 'BROKEN'}")
+    return 0 if ok else EXIT_FAILED
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from storage import audit
+
+    cfg = _config(args)
+    with _open_log(args, cfg) as log:
+        for ev in reversed(audit.events(log, args.limit)):
+            if args.json:
+                print(json.dumps(ev, ensure_ascii=False))
+            else:
+                when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ev["at"]))
+                print(f"{when}  {ev['actor']:<12} {ev['action']:<18} {json.dumps(ev['detail'], ensure_ascii=False)}")
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     from sim.scenarios import SCENARIOS
@@ -460,6 +662,57 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--count", type=_positive_int)
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_read)
+
+    sp = with_db(sub.add_parser("sync", help="send the log upstream: gate sync [--once|--watch], status, verify"))
+    sp.add_argument("action", nargs="?", choices=("run", "status", "verify"), help="status or verify (default: send)")
+    sp.add_argument("--upstream", help="SQLAlchemy URL, e.g. postgresql://gate@host:5432/screening (default: config)")
+    mode = sp.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="send what is pending and stop (default)")
+    mode.add_argument("--watch", action="store_true", help="keep sending; back off and retry while upstream is down")
+    sp.add_argument("--interval", type=float, default=5.0, help="--watch: seconds between rounds")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_sync)
+
+    sp = with_db(sub.add_parser("export", help="export screenings for auditors; gate export verify DIR checks one"))
+    sp.add_argument("args", nargs="*", metavar="verify DIR", help="verify DIR: re-check an export against its manifest")
+    sp.add_argument("--from", dest="date_from", metavar="DATE", help="first day, YYYY-MM-DD")
+    sp.add_argument("--to", dest="date_to", metavar="DATE", help="last day, YYYY-MM-DD")
+    sp.add_argument("--format", default="csv", choices=("csv", "xlsx", "jsonl"))
+    sp.add_argument("--out", metavar="DIR", help="a new folder for the files and manifest.json")
+    sp.add_argument("--identified", action="store_true", help="include roster ids and names (default: pseudonyms)")
+    sp.add_argument("--user", help="who is exporting (recorded in the audit log)")
+    sp.set_defaults(func=cmd_export)
+
+    sp = with_db(sub.add_parser("report", help="gate report daily | unscreened [--date D]"))
+    sp.add_argument("kind", choices=("daily", "unscreened"))
+    sp.add_argument("--date", help="YYYY-MM-DD (default: today)")
+    fmt = sp.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+    sp.set_defaults(func=cmd_report)
+
+    sp = with_db(sub.add_parser("roster", help="gate roster import FILE.csv | list | visitor add ID ..."))
+    sp.add_argument("action", choices=("import", "list", "visitor"))
+    sp.add_argument("rest", nargs="*", metavar="ARG")
+    sp.add_argument("--name")
+    sp.add_argument("--phone")
+    sp.add_argument("--reason")
+    sp.add_argument("--host", help="the person visited")
+    sp.add_argument("--date", help="visitor approved for this day only (YYYY-MM-DD)")
+    sp.add_argument("--user", help="who is doing this (recorded in the audit log)")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_roster)
+
+    sp = with_db(sub.add_parser("purge", help="delete screenings past retention; the chain stays verifiable"))
+    sp.add_argument("--older-than", type=_positive_int, metavar="DAYS", help="default: [retention] in the config")
+    sp.add_argument("--user")
+    sp.set_defaults(func=cmd_purge)
+
+    sp = with_db(sub.add_parser("audit", help="gate audit list: who did what"))
+    sp.add_argument("action", choices=("list",))
+    sp.add_argument("--limit", type=_positive_int, default=100)
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_audit)
 
     sp = sub.add_parser("ports", help="list serial ports with vendor, product and by-id path")
     sp.add_argument("--json", action="store_true")

@@ -121,12 +121,19 @@ def _mask(mask: MaskResult, cfg: PolicyConfig) -> tuple[Decision, list[tuple[str
     return Decision.RETEST, [("mask-unconfirmed", {})]
 
 
-def decide(readings: Sequence[Reading], mask: MaskResult, cfg: PolicyConfig, lang: str = "en") -> Verdict:
-    """Decide for one person from all readings of this screening episode (oldest first) and the mask result."""
+def decide(readings: Sequence[Reading], mask: MaskResult, cfg: PolicyConfig, lang: str = "en",
+           entrant_problem: str | None = None) -> Verdict:
+    """Decide for one person from all readings of this screening episode (oldest first) and the mask result.
+
+    ``entrant_problem`` is a reason code about the person's id (``visitor-not-approved``): it denies entry.
+    """
     t_dec, t_reasons = _temperature(readings, cfg)
     m_dec, m_reasons = _mask(mask, cfg)
     decision = max((t_dec, m_dec), key=_SEVERITY.__getitem__)
     reasons = t_reasons + m_reasons
+    if entrant_problem:
+        decision = Decision.DENY
+        reasons = reasons + [(entrant_problem, {})]
     spoken = reasons
     if decision is not Decision.ADMIT:
         # The person at the gate needs to hear what stops them, not that their temperature was fine.

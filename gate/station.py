@@ -46,7 +46,10 @@ class Station:
                operator: str | None = None, follows: str | None = None) -> Screening:
         """Decide and store; returns only after the commit. Raises LogError when it could not be stored."""
         mask = mask or MaskResult()
-        verdict = decide(readings, mask, self._policy_for(readings), self.language)
+        from storage.roster import check_entrant
+
+        problem = check_entrant(self.log, entrant_id)
+        verdict = decide(readings, mask, self._policy_for(readings), self.language, entrant_problem=problem)
         s = Screening(
             station_id=self.config.station_id,
             readings=tuple(readings),
@@ -74,7 +77,8 @@ class Station:
 
     def message_in(self, s: Screening, lang: str) -> str:
         """A stored decision's message in another language, from the same readings and this station's policy."""
-        return decide(s.readings, s.mask, self._policy_for(s.readings), lang).message
+        problem = "visitor-not-approved" if "visitor-not-approved" in s.reasons else None
+        return decide(s.readings, s.mask, self._policy_for(s.readings), lang, entrant_problem=problem).message
 
     def _policy_for(self, readings: Sequence[Reading]):
         """The policy with the operating range of the sensor that took the latest sensor reading."""

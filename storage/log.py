@@ -207,6 +207,13 @@ class ScreeningLog:
         counts.update({d: n for d, n in rows})
         return counts
 
+    def head(self) -> tuple[str, int]:
+        """The newest row's hash and the number of rows (cheap: no verification)."""
+        with self.engine.connect() as conn:
+            h = conn.execute(select(SCREENINGS.c.row_hash).order_by(SCREENINGS.c.seq.desc()).limit(1)).scalar()
+            n = conn.execute(select(func.count()).select_from(SCREENINGS)).scalar_one()
+        return h or chain.GENESIS, n
+
     def entrant(self, roster_id: str) -> Entrant | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(ENTRANTS).where(ENTRANTS.c.roster_id == roster_id)).mappings().first()
@@ -228,8 +235,15 @@ class ScreeningLog:
                 last = rows[-1]["seq"]
 
     def verify(self) -> VerifyResult:
-        """Recompute the chain from the first row; the first row that does not match is named."""
-        prev = chain.GENESIS
+        """Recompute the chain from the first row (or from the purge anchor); the first row that does not match is
+        named."""
+        from storage.models import ChainAnchorRow
+
+        anchors = ChainAnchorRow.__table__
+        with self.engine.connect() as conn:
+            anchor = conn.execute(select(anchors.c.last_purged_hash)
+                                  .where(anchors.c.chain == "screenings")).scalar()
+        prev = anchor or chain.GENESIS
         n = 0
         for row in self.iter_rows():
             n += 1

@@ -51,3 +51,85 @@ class EntrantRow(Base):
     name: Mapped[str] = mapped_column(String(128), nullable=False)
     group: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     kind: Mapped[str] = mapped_column(String(16), nullable=False, default="pupil")
+
+
+class SyncStateRow(Base):
+    __tablename__ = "sync_state"
+
+    upstream: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_success: Mapped[float | None] = mapped_column(Float)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[float | None] = mapped_column(Float)
+
+
+class QuarantineRow(Base):
+    """Records the upstream refused, with its reason; the rest of the outbox goes on."""
+
+    __tablename__ = "quarantine"
+
+    outbox_seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upstream: Mapped[str] = mapped_column(String(64), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    record_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    error: Mapped[str] = mapped_column(Text, nullable=False)
+    at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class DailyReportRow(Base):
+    __tablename__ = "daily_reports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    day: Mapped[str] = mapped_column(String(10), nullable=False)
+    created_at: Mapped[float] = mapped_column(Float, nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class AuditEventRow(Base):
+    """Who did what (exports, purges, roster changes, overrides ...), hash-chained like screenings."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    station_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[float] = mapped_column(Float, nullable=False)
+    actor: Mapped[str] = mapped_column(String(64), nullable=False)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    detail: Mapped[str] = mapped_column(Text, nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    row_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class ChainAnchorRow(Base):
+    """After a purge: the last purged row of a chain, so the rows that remain still verify."""
+
+    __tablename__ = "chain_anchors"
+
+    chain: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_purged_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_purged_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class VisitorRow(Base):
+    __tablename__ = "visitors"
+
+    visitor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), nullable=False)
+    phone: Mapped[str] = mapped_column(String(32), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    host: Mapped[str] = mapped_column(String(128), nullable=False)
+    day: Mapped[str | None] = mapped_column(String(10))
+    approved_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class StationSecretRow(Base):
+    """A per-station secret for the keyed hash that pseudonymises entrant ids in exports."""
+
+    __tablename__ = "station_secret"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128), nullable=False)

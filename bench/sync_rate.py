@@ -1,0 +1,76 @@
+"""Rows/s syncing screenings into a local PostgreSQL (started here, fsync on) vs a raw batched insert of the same rows
+with the same driver (psycopg executemany, same batch size, one commit per batch), in the same run. Prints JSON.
+
+    python bench/sync_rate.py [--rows 100000] [--batch 2000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg  # noqa: E402
+
+from bench.fixtures import fill  # noqa: E402
+from storage import upstream  # noqa: E402
+from storage.log import ScreeningLog  # noqa: E402
+from storage.sync import Sync  # noqa: E402
+from tests.pg import PostgresServer  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--batch", type=int, default=2000)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    pg = PostgresServer(fsync=True).init()
+    try:
+        db = work / "station.db"
+        fill(db, args.rows)
+        url_sync, url_raw = pg.create_db("sync"), pg.create_db("raw")
+        for url in (url_sync, url_raw):
+            engine = upstream.make_upstream_engine(url)
+            upstream.upgrade(engine)
+            engine.dispose()
+
+        # Raw: the same rows, read from the same log, inserted with psycopg executemany in the same batches.
+        con = sqlite3.connect(db)
+        cols = [c.name for c in upstream.screenings.columns]
+        rows = con.execute(f"SELECT {', '.join(cols)} FROM screenings ORDER BY seq").fetchall()
+        con.close()
+        sql = (f"INSERT INTO screenings ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "
+               "ON CONFLICT (id) DO NOTHING")
+        t0 = time.perf_counter()
+        with psycopg.connect(url_raw.replace("postgresql://", "postgresql://", 1)) as pc:
+            for i in range(0, len(rows), args.batch):
+                with pc.cursor() as cur:
+                    cur.executemany(sql, rows[i:i + args.batch])
+                pc.commit()
+        raw = len(rows) / (time.perf_counter() - t0)
+
+        log = ScreeningLog(db)
+        sync = Sync(log, url_sync, batch_size=args.batch)
+        sync.engine()
+        t0 = time.perf_counter()
+        result = sync.once()
+        ours = result.sent / (time.perf_counter() - t0)
+        ok = sync.verify()["ok"]
+        sync.close()
+        log.close()
+        print(json.dumps({"benchmark": "sync_rate", "rows": args.rows, "batch": args.batch,
+                          "sync_rows_per_s": round(ours, 1), "raw_psycopg_executemany_rows_per_s": round(raw, 1),
+                          "ratio": round(ours / raw, 3), "goal_ratio": 0.5, "verified": ok,
+                          "postgres_fsync": True}))
+    finally:
+        pg.destroy()
+
+
+if __name__ == "__main__":
+    main()

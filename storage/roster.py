@@ -1,0 +1,162 @@
+"""The school's roster (pupils and staff) and pre-approved visitors.
+
+``gate roster import FILE.csv``: columns id, name, class (or department / group), kind (pupil / staff / visitor, or
+学生 / 教职工 / 访客); UTF-8 with or without BOM; Chinese headers (编号, 姓名, 班级 / 部门, 类型) are understood.
+A file with any error imports nothing, and every error names its line and field.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from gate.domain import Entrant, EntrantKind
+from storage import audit
+from storage.log import ENTRANTS, SCREENINGS, LogError, ScreeningLog, _why, local_day
+from storage.models import VisitorRow
+
+VISITORS = VisitorRow.__table__
+MAX_BYTES = 20 * 1024 * 1024
+HEADER_ALIASES = {
+    "id": "id", "roster_id": "id", "编号": "id", "学号": "id", "工号": "id",
+    "name": "name", "姓名": "name",
+    "class": "group", "department": "group", "group": "group", "班级": "group", "部门": "group", "班级/部门": "group",
+    "kind": "kind", "type": "kind", "类型": "kind", "身份": "kind",
+}
+KIND_ALIASES = {"pupil": "pupil", "student": "pupil", "学生": "pupil", "staff": "staff", "teacher": "staff",
+                "教职工": "staff", "教师": "staff", "visitor": "visitor", "访客": "visitor"}
+
+
+class RosterError(ValueError):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
+
+
+def parse_roster(data: bytes) -> list[Entrant]:
+    """Entrants from CSV bytes; raises RosterError listing every problem (line and field)."""
+    if len(data) > MAX_BYTES:
+        raise RosterError([f"the file is {len(data) // 1024 // 1024} MB; a roster over 20 MB is not a roster"])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RosterError([f"not UTF-8 text (byte {exc.start}): save the file as CSV UTF-8"]) from None
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not rows:
+        raise RosterError(["the file is empty: the first line must be the header id,name,class,kind"])
+    header = [HEADER_ALIASES.get(h.strip().lower(), HEADER_ALIASES.get(h.strip())) for h in rows[0]]
+    problems = []
+    for need in ("id", "name", "group", "kind"):
+        if need not in header:
+            label = {"group": "class (or department)"}.get(need, need)
+            problems.append(f"line 1: the header has no `{label}` column (found: {', '.join(rows[0])})")
+    if problems:
+        raise RosterError(problems)
+    col = {name: header.index(name) for name in ("id", "name", "group", "kind")}
+    entrants, seen = [], {}
+    for n, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < len(header):
+            problems.append(f"line {n}: {len(row)} fields, the header has {len(header)}")
+            continue
+        rid, name, group = row[col["id"]].strip(), row[col["name"]].strip(), row[col["group"]].strip()
+        kind = KIND_ALIASES.get(row[col["kind"]].strip().lower(), KIND_ALIASES.get(row[col["kind"]].strip()))
+        if not rid or len(rid) > 64 or not rid.isprintable():
+            problems.append(f"line {n}, field id: {rid!r} must be 1–64 printable characters")
+        elif rid in seen:
+            problems.append(f"line {n}, field id: {rid} is already on line {seen[rid]}")
+        else:
+            seen[rid] = n
+        if not name or len(name) > 128:
+            problems.append(f"line {n}, field name: must be 1–128 characters")
+        if len(group) > 64:
+            problems.append(f"line {n}, field class: at most 64 characters")
+        if kind is None:
+            problems.append(f"line {n}, field kind: {row[col['kind']].strip()!r} must be pupil, staff or visitor")
+        if not problems or not any(p.startswith(f"line {n}") for p in problems):
+            entrants.append(Entrant(rid, name, group, EntrantKind(kind)))
+    if problems:
+        raise RosterError(problems)
+    if not entrants:
+        raise RosterError(["the file has a header but no people"])
+    return entrants
+
+
+def import_roster(log: ScreeningLog, data: bytes, *, station_id: str, actor: str) -> int:
+    entrants = parse_roster(data)
+    try:
+        with log.engine.begin() as conn:
+            for e in entrants:
+                conn.execute(ENTRANTS.delete().where(ENTRANTS.c.roster_id == e.roster_id))
+            conn.execute(ENTRANTS.insert(), [{"roster_id": e.roster_id, "name": e.name, "group": e.group,
+                                              "kind": e.kind.value} for e in entrants])
+            audit.record(log, station_id, actor, "roster-import", {"people": len(entrants)}, conn=conn)
+    except LogError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise LogError(f"roster not saved: {_why(exc)}") from exc
+    return len(entrants)
+
+
+def roster(log: ScreeningLog) -> list[Entrant]:
+    with log.engine.connect() as conn:
+        rows = conn.execute(select(ENTRANTS).order_by(ENTRANTS.c.group, ENTRANTS.c.roster_id)).mappings().all()
+    return [Entrant(r["roster_id"], r["name"], r["group"], EntrantKind(r["kind"])) for r in rows]
+
+
+def roster_size(log: ScreeningLog) -> int:
+    with log.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(ENTRANTS)).scalar_one()
+
+
+@dataclass(frozen=True)
+class Visitor:
+    visitor_id: str
+    name: str
+    phone: str
+    reason: str
+    host: str
+    day: str | None
+
+
+def add_visitor(log: ScreeningLog, v: Visitor, *, station_id: str, actor: str) -> None:
+    if not v.visitor_id.strip() or not v.name.strip() or not v.host.strip():
+        raise RosterError(["a visitor needs an id, a name and a host (the person visited)"])
+    digits = [c for c in v.phone if c.isdigit()]
+    if not 5 <= len(digits) <= 15:
+        raise RosterError([f"phone {v.phone!r}: give a reachable number (5–15 digits)"])
+    with log.engine.begin() as conn:
+        conn.execute(VISITORS.delete().where(VISITORS.c.visitor_id == v.visitor_id))
+        conn.execute(VISITORS.insert().values(visitor_id=v.visitor_id, name=v.name, phone=v.phone, reason=v.reason,
+                                              host=v.host, day=v.day, approved_by=actor, at=time.time()))
+        audit.record(log, station_id, actor, "visitor-approved", {"visitor_id": v.visitor_id, "day": v.day},
+                     conn=conn)
+
+
+def check_entrant(log: ScreeningLog, entrant_id: str | None, day: str | None = None) -> str | None:
+    """None when the id may proceed to screening; else a reason code: ``visitor-not-approved``.
+
+    While no roster is loaded ids are not checked, so a new station works at once.
+    """
+    if not entrant_id:
+        return None
+    with log.engine.connect() as conn:
+        if conn.execute(select(func.count()).select_from(ENTRANTS)).scalar_one() == 0:
+            return None
+        if conn.execute(select(ENTRANTS.c.roster_id).where(ENTRANTS.c.roster_id == entrant_id)).first():
+            return None
+        visitor = conn.execute(select(VISITORS.c.day).where(VISITORS.c.visitor_id == entrant_id)).first()
+    if visitor is not None and visitor.day in (None, day or local_day(time.time())):
+        return None
+    return "visitor-not-approved"
+
+
+def unscreened(log: ScreeningLog, day: str) -> list[Entrant]:
+    with log.engine.connect() as conn:
+        seen = set(conn.execute(select(SCREENINGS.c.entrant_id).where(SCREENINGS.c.day == day,
+                                                                     SCREENINGS.c.entrant_id.is_not(None))).scalars())
+    return [e for e in roster(log) if e.roster_id not in seen and e.kind is not EntrantKind.VISITOR]

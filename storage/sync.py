@@ -1,0 +1,249 @@
+"""Upward sync: the outbox, in order, in batches, into the upstream database, without loss or duplicates.
+
+- Every record was queued in the outbox in the transaction that wrote it (storage.log).
+- A batch is inserted upstream in one transaction with ``ON CONFLICT (id) DO NOTHING``: re-sending is harmless.
+- The local checkpoint advances only after the upstream commit returned. A crash between the two re-sends the batch.
+- A record the upstream refuses goes to quarantine with its error; the rest go on.
+- Connection trouble is a SyncError with one line to show, never a traceback; nothing advances.
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+from storage import upstream as up
+from storage.log import SCREENINGS, ScreeningLog
+from storage.models import AuditEventRow, DailyReportRow, OutboxRow, QuarantineRow, SyncStateRow
+
+OUTBOX = OutboxRow.__table__
+STATE = SyncStateRow.__table__
+QUARANTINE = QuarantineRow.__table__
+AUDIT = AuditEventRow.__table__
+REPORTS = DailyReportRow.__table__
+LOCAL = {"screening": SCREENINGS, "daily_report": REPORTS, "audit": AUDIT}
+
+
+class SyncError(Exception):
+    """The upstream cannot be reached or used right now; the message is one line for the operator."""
+
+
+@dataclass
+class SyncResult:
+    sent: int = 0
+    quarantined: int = 0
+    batches: int = 0
+    pending: int = 0
+
+
+def _one_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = " ".join(str(orig).split())
+    return text[:300] or type(orig).__name__
+
+
+def _is_connection_trouble(exc: DBAPIError) -> bool:
+    return isinstance(exc, OperationalError) or bool(getattr(exc, "connection_invalidated", False))
+
+
+class Sync:
+    def __init__(self, log: ScreeningLog, url: str, batch_size: int = 2000, connect_timeout: float = 5.0):
+        self.log = log
+        self.url = url
+        self.shown_url = up.safe_url(url)
+        self.key = hashlib.sha256(self.shown_url.encode()).hexdigest()[:16]
+        self.batch_size = batch_size
+        self.connect_timeout = connect_timeout
+        self._engine = None
+
+    # -- upstream -------------------------------------------------------------------------------------------------
+    def engine(self):
+        if self._engine is None:
+            try:
+                engine = up.make_upstream_engine(self.url, self.connect_timeout)
+            except (SQLAlchemyError, ValueError, ImportError) as exc:
+                raise SyncError(f"upstream URL {self.shown_url} is not usable: {_one_line(exc)}") from None
+            if engine.dialect.name not in ("postgresql", "sqlite"):
+                raise SyncError(f"upstream {engine.dialect.name} is not supported: use PostgreSQL or SQLite")
+            try:
+                up.upgrade(engine)
+            except SQLAlchemyError as exc:
+                engine.dispose()
+                raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
+            self._engine = engine
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    # -- local state ----------------------------------------------------------------------------------------------
+    def _checkpoint(self, conn) -> int:
+        return conn.execute(select(STATE.c.last_seq).where(STATE.c.upstream == self.key)).scalar() or 0
+
+    def pending(self) -> int:
+        with self.log.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(OUTBOX)
+                                .where(OUTBOX.c.seq > self._checkpoint(conn))).scalar_one()
+
+    def status(self) -> dict:
+        with self.log.engine.connect() as conn:
+            row = conn.execute(select(STATE).where(STATE.c.upstream == self.key)).mappings().first()
+            last = row["last_seq"] if row else 0
+            pending = conn.execute(select(func.count()).select_from(OUTBOX).where(OUTBOX.c.seq > last)).scalar_one()
+            quarantined = conn.execute(select(func.count()).select_from(QUARANTINE)
+                                       .where(QUARANTINE.c.upstream == self.key)).scalar_one()
+        return {"upstream": self.shown_url, "pending": pending, "quarantined": quarantined,
+                "last_success": row["last_success"] if row else None,
+                "last_error": row["last_error"] if row else None,
+                "last_error_at": row["last_error_at"] if row else None}
+
+    def _save(self, conn, **values) -> None:
+        exists = conn.execute(select(STATE.c.upstream).where(STATE.c.upstream == self.key)).first()
+        if exists:
+            conn.execute(STATE.update().where(STATE.c.upstream == self.key).values(**values))
+        else:
+            conn.execute(STATE.insert().values(upstream=self.key, **{"last_seq": 0, **values}))
+
+    def note_error(self, message: str) -> None:
+        try:
+            with self.log.engine.begin() as conn:
+                self._save(conn, last_error=message, last_error_at=time.time())
+        except SQLAlchemyError:
+            pass  # the error is also shown to the operator; failing to note it must not hide it
+
+    # -- sending --------------------------------------------------------------------------------------------------
+    def _next_batch(self):
+        """The next outbox entries, and for each kind the rows to send as tuples in upstream column order."""
+        with self.log.engine.connect() as conn:
+            start = self._checkpoint(conn)
+            outbox = conn.execute(select(OUTBOX.c.seq, OUTBOX.c.kind, OUTBOX.c.record_id)
+                                  .where(OUTBOX.c.seq > start).order_by(OUTBOX.c.seq)
+                                  .limit(self.batch_size)).all()
+            groups: dict[str, list[tuple[object, tuple]]] = {}
+            if not outbox:
+                return outbox, groups
+            lo, hi = outbox[0].seq, outbox[-1].seq
+            for kind in sorted({o.kind for o in outbox}):
+                table = LOCAL.get(kind)
+                if table is None:
+                    continue
+                cols = [table.c[c.name] for c in up.TABLES[kind].columns]
+                # One join per kind: the outbox range and its records, in outbox order (purged records drop out).
+                rows = conn.execute(select(OUTBOX.c.seq, OUTBOX.c.record_id, *cols)
+                                    .join(table, table.c.id == OUTBOX.c.record_id)
+                                    .where(OUTBOX.c.seq.between(lo, hi), OUTBOX.c.kind == kind)
+                                    .order_by(OUTBOX.c.seq)).all()
+                groups[kind] = [((r[0], kind, r[1]), tuple(r[2:])) for r in rows]
+        return outbox, groups
+
+    def _sql(self, kind: str) -> str:
+        """INSERT ... ON CONFLICT (id) DO NOTHING for the upstream's driver, compiled once."""
+        cache = self.__dict__.setdefault("_sql_cache", {})
+        if kind not in cache:
+            table = up.TABLES[kind]
+            dialect = self.engine().dialect
+            mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
+            names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in table.columns)
+            cache[kind] = (f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * len(table.columns))}) "
+                           "ON CONFLICT (id) DO NOTHING")
+        return cache[kind]
+
+    def once(self, max_batches: int | None = None, progress: Callable[[SyncResult], None] | None = None) -> SyncResult:
+        """Send everything pending (or ``max_batches``); raises SyncError when the upstream is unreachable."""
+        result = SyncResult()
+        while max_batches is None or result.batches < max_batches:
+            outbox, groups = self._next_batch()
+            if not outbox:
+                break
+            bad = self._send(groups)
+            with self.log.engine.begin() as conn:
+                for seq, kind, record_id, error in bad:
+                    conn.execute(QUARANTINE.insert().values(outbox_seq=seq, upstream=self.key, kind=kind,
+                                                            record_id=record_id, error=error[:2000], at=time.time()))
+                self._save(conn, last_seq=outbox[-1].seq, last_success=time.time(), last_error=None)
+            result.batches += 1
+            result.quarantined += len(bad)
+            result.sent += len(outbox) - len(bad)
+            if progress:
+                progress(result)
+        result.pending = self.pending()
+        return result
+
+    def _send(self, groups) -> list[tuple[int, str, str, str]]:
+        engine = self.engine()
+        try:
+            with engine.begin() as conn:
+                for kind, items in groups.items():
+                    # The driver's own executemany: the same path as a raw batched insert.
+                    conn.exec_driver_sql(self._sql(kind), [row for _, row in items])
+            return []
+        except DBAPIError as exc:
+            if _is_connection_trouble(exc):
+                raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
+        # Something in the batch was refused: send one by one, quarantine what is refused, keep the rest.
+        bad = []
+        for kind, items in groups.items():
+            for (seq, _kind, record_id), row in items:
+                try:
+                    with engine.begin() as conn:
+                        conn.exec_driver_sql(self._sql(kind), [row])
+                except DBAPIError as exc:
+                    if _is_connection_trouble(exc):
+                        raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
+                    bad.append((seq, kind, record_id, _one_line(exc)))
+        return bad
+
+    def watch(self, stop: threading.Event, interval_s: float = 5.0, backoff_s: tuple[float, float] = (1.0, 300.0),
+              on_result: Callable[[SyncResult], None] | None = None,
+              on_error: Callable[[str], None] | None = None, rng: random.Random | None = None) -> None:
+        """Sync until ``stop``; after a failure wait with exponential backoff and full jitter."""
+        rng = rng or random.Random()
+        failures = 0
+        while not stop.is_set():
+            try:
+                result = self.once()
+                failures = 0
+                if on_result:
+                    on_result(result)
+                stop.wait(interval_s)
+            except SyncError as exc:
+                failures += 1
+                self.note_error(str(exc))
+                self.close()
+                if on_error:
+                    on_error(str(exc))
+                cap = min(backoff_s[1], backoff_s[0] * 2 ** min(failures, 20))
+                stop.wait(rng.uniform(0, cap))
+
+    # -- checking -------------------------------------------------------------------------------------------------
+    def verify(self) -> dict:
+        """Counts and chain heads per station, here and upstream; ``ok`` when this station's match."""
+        with self.log.engine.connect() as conn:
+            local = conn.execute(select(SCREENINGS.c.station_id, func.count(), func.max(SCREENINGS.c.seq))
+                                 .group_by(SCREENINGS.c.station_id)).all()
+            heads = {st: conn.execute(select(SCREENINGS.c.row_hash).where(SCREENINGS.c.seq == mx)).scalar()
+                     for st, _n, mx in local}
+        try:
+            with self.engine().connect() as conn:
+                remote = conn.execute(select(up.screenings.c.station_id, func.count(), func.max(up.screenings.c.seq))
+                                      .group_by(up.screenings.c.station_id)).all()
+                rheads = {st: conn.execute(select(up.screenings.c.row_hash).where(
+                    up.screenings.c.station_id == st, up.screenings.c.seq == mx)).scalar()
+                    for st, _n, mx in remote}
+        except DBAPIError as exc:
+            raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
+        stations = {}
+        for st, n, _ in local:
+            stations.setdefault(st, {})["local"] = {"count": n, "head": heads[st]}
+        for st, n, _ in remote:
+            stations.setdefault(st, {})["upstream"] = {"count": n, "head": rheads[st]}
+        ok = all(v.get("local") == v.get("upstream") for v in stations.values() if "local" in v)
+        return {"ok": ok, "upstream": self.shown_url, "stations": stations}

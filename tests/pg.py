@@ -1,0 +1,79 @@
+"""A throwaway PostgreSQL 15 server for tests and benchmarks: initdb as the postgres user, a free port on 127.0.0.1,
+a socket in its own folder; stop(immediate) simulates a crash."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(os.environ.get("GATE_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def unavailable_reason() -> str | None:
+    if not (BIN / "initdb").exists():
+        return f"no PostgreSQL server binaries under {BIN}"
+    if os.geteuid() == 0:
+        try:
+            import pwd
+
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root and there is no postgres user to run initdb as"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PostgresServer:
+    def __init__(self, fsync: bool = False):
+        self.root = Path(tempfile.mkdtemp(prefix="gate-pg-"))
+        self.data = self.root / "data"
+        self.port = _free_port()
+        self.fsync = fsync
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+
+    def _run(self, *cmd: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        return subprocess.run([*prefix, *cmd], capture_output=True, text=True, check=check, timeout=timeout,
+                              cwd=self.root)
+
+    def init(self) -> "PostgresServer":
+        self._run(str(BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                  "--no-sync", "--locale=C")
+        return self.start()
+
+    def start(self) -> "PostgresServer":
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync={'on' if self.fsync else 'off'}"
+        self._run(str(BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-o", opts, "-w", "start")
+        return self
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run(str(BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
+
+    def create_db(self, name: str) -> str:
+        self._run(str(BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+        return self.url(name)
+
+    def url(self, db: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
+
+    def wait_ready(self, seconds: float = 20) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self._run(str(BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), check=False).returncode == 0:
+                return
+            time.sleep(0.1)
+        raise TimeoutError("PostgreSQL did not become ready")
+
+    def destroy(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
