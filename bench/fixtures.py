@@ -8,13 +8,13 @@ from pathlib import Path
 from drivers.base import Reading
 from gate.domain import Decision, MaskResult, MaskState, Screening
 from storage import chain
-from storage.log import HASHED_COLUMNS, ScreeningLog, screening_content, screening_values
+from storage.log import DERIVED_COLUMNS, HASHED_COLUMNS, ScreeningLog, screening_content, screening_values
 
 
 def fill(path: Path, n: int, station_id: str = "bench") -> None:
     ScreeningLog(path).close()  # schema
     con = sqlite3.connect(path)
-    cols = (*HASHED_COLUMNS, "prev_hash", "row_hash")
+    cols = (*HASHED_COLUMNS, *DERIVED_COLUMNS, "prev_hash", "row_hash")
     sql = f"INSERT INTO screenings ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     prev = chain.GENESIS
     t0 = time.time() - n
@@ -29,7 +29,7 @@ def fill(path: Path, n: int, station_id: str = "bench") -> None:
         content = screening_content(s)
         values = screening_values(s)
         h = chain.link(prev, content)
-        rows.append([values[c] for c in HASHED_COLUMNS] + [prev, h])
+        rows.append([values[c] for c in (*HASHED_COLUMNS, *DERIVED_COLUMNS)] + [prev, h])
         outbox.append(("screening", s.id, t0 + i))
         prev = h
     con.executemany(sql, rows)

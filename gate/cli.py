@@ -185,6 +185,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     mask_source = _camera(args.camera) if args.camera else None
     log = _open_log(args, cfg)
+    if getattr(args, "config", None):
+        from storage import audit
+
+        audit.record_config(log, cfg.station_id, str(Path(args.config).resolve()), Path(args.config).read_bytes(),
+                            getpass.getuser())
     if not args.headless:
         from gate.ui.app import build_app
 
@@ -382,6 +387,81 @@ def _actor(args: argparse.Namespace) -> str:
     return getattr(args, "user", None) or getpass.getuser()
 
 
+class _Pins:
+    """PINs from standard input (--pin-stdin, one per line, in the order asked) or from the terminal."""
+
+    def __init__(self, from_stdin: bool):
+        self.from_stdin = from_stdin
+
+    def ask(self, prompt: str, confirm: bool = False) -> str:
+        if self.from_stdin:
+            line = sys.stdin.readline()
+            if not line:
+                raise CliError("--pin-stdin: standard input ended before all PINs were given")
+            return line.strip()
+        if not sys.stdin.isatty():
+            raise CliError("no terminal to ask the PIN on: use --pin-stdin")
+        pin = getpass.getpass(prompt)
+        if confirm and getpass.getpass("again: ") != pin:
+            raise CliError("the two PINs differ; nothing was changed")
+        return pin
+
+
+def _sign_in(args: argparse.Namespace, cfg: Config, log, action: str, pins: "_Pins | None" = None):
+    """The signed-in user for a sensitive command, or None while the station has no users (then anyone may)."""
+    from gate.auth import Auth, AuthError
+
+    auth = Auth(log, cfg.station_id, cfg.security)
+    if not auth.has_users():
+        if action in ("export-identified", "purge"):
+            raise CliError(f"{action} needs an auditor, and this station has no users yet: "
+                           "create an admin first (gate users add NAME --role admin)")
+        return None
+    if not getattr(args, "user", None):
+        raise CliError(f"{action} needs a signed-in user: give --user NAME (the PIN is asked, or --pin-stdin)")
+    pin = (pins or _Pins(args.pin_stdin)).ask(f"PIN for {args.user}: ")
+    try:
+        return auth.check(args.user, pin, action)
+    except AuthError as exc:
+        raise CliError(f"refused: {exc}", EXIT_FAILED) from None
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from gate.auth import Auth, AuthError
+
+    cfg = _config(args)
+    pins = _Pins(args.pin_stdin)
+    with _open_log(args, cfg) as log:
+        auth = Auth(log, cfg.station_id, cfg.security)
+        if args.action == "list":
+            for u in auth.users():
+                locked = u["locked_until"] and u["locked_until"] > time.time()
+                state = "disabled" if u["disabled"] else (
+                    f"locked until {time.strftime('%H:%M', time.localtime(u['locked_until']))}" if locked else "active")
+                print(json.dumps({**u, "state": state}) if args.json else f"{u['name']:<20} {u['role']:<12} {state}")
+            return 0
+        if not args.name:
+            raise CliError(f"usage: gate users {args.action} NAME")
+        actor = None
+        if auth.has_users():
+            actor = _sign_in(args, cfg, log, "manage-users", pins)
+        try:
+            if args.action == "add":
+                if not args.role:
+                    raise CliError("gate users add NAME --role duty|maintenance|auditor|admin")
+                auth.add_user(args.name, args.role, pins.ask(f"new PIN for {args.name}: ", confirm=True), actor)
+                print(f"user {args.name} ({args.role}) added")
+            elif args.action == "reset-pin":
+                auth.reset_pin(args.name, pins.ask(f"new PIN for {args.name}: ", confirm=True), actor)
+                print(f"PIN of {args.name} reset; failures and lock cleared")
+            elif args.action == "disable":
+                auth.disable(args.name, actor)
+                print(f"user {args.name} disabled")
+        except AuthError as exc:
+            raise CliError(f"refused: {exc}", EXIT_FAILED) from None
+    return 0
+
+
 def _upstream(args: argparse.Namespace, cfg: Config) -> str:
     url = getattr(args, "upstream", None) or cfg.upstream_url
     if not url:
@@ -461,9 +541,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise CliError("gate export needs --from DATE --to DATE --out DIR (and --format csv|xlsx|jsonl)")
     cfg = _config(args)
     with _open_log(args, cfg) as log:
+        user = _sign_in(args, cfg, log, "export-identified" if args.identified else "export")
         try:
             manifest = export(log, date_from=args.date_from, date_to=args.date_to, fmt=args.format, out_dir=args.out,
-                              identified=args.identified, actor=_actor(args), station_id=cfg.station_id,
+                              identified=args.identified, actor=user.name if user else getpass.getuser(),
+                              station_id=cfg.station_id,
                               language=cfg.language, progress=_progress_bar)
         except ExportError as exc:
             raise CliError(str(exc)) from None
@@ -548,17 +630,23 @@ def cmd_roster(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from storage.export import ExportError, purge_older_than
+    from storage.export import ExportError, purge_audit_older_than, purge_older_than
 
     cfg = _config(args)
     days = args.older_than or cfg.retention_days
     with _open_log(args, cfg) as log:
+        user = _sign_in(args, cfg, log, "purge")
         try:
-            result = purge_older_than(log, days, station_id=cfg.station_id, actor=_actor(args))
+            result = purge_older_than(log, days, station_id=cfg.station_id, actor=user.name)
+            audit_result = purge_audit_older_than(log, cfg.audit_retention_days, station_id=cfg.station_id,
+                                                  actor=user.name)
         except ExportError as exc:
             raise CliError(str(exc)) from None
-        ok = log.verify().ok
+        from storage import audit
+
+        ok = log.verify().ok and audit.verify(log).ok
     kept = result.get("kept_unsynced", 0)
+    print(f"purged {audit_result['rows']} audit events older than {cfg.audit_retention_days} days")
     print(f"purged {result['rows']} screenings older than {days} days" +
           (f"; kept {kept} not yet synced upstream" if kept else "") + f"; chain {'verifies' if ok else 'BROKEN'}")
     return 0 if ok else EXIT_FAILED
@@ -679,8 +767,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--to", dest="date_to", metavar="DATE", help="last day, YYYY-MM-DD")
     sp.add_argument("--format", default="csv", choices=("csv", "xlsx", "jsonl"))
     sp.add_argument("--out", metavar="DIR", help="a new folder for the files and manifest.json")
-    sp.add_argument("--identified", action="store_true", help="include roster ids and names (default: pseudonyms)")
-    sp.add_argument("--user", help="who is exporting (recorded in the audit log)")
+    sp.add_argument("--identified", action="store_true", help="include roster ids and names (needs an auditor)")
+    sp.add_argument("--user", help="who is exporting: signs in with the PIN (recorded in the audit log)")
+    sp.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
     sp.set_defaults(func=cmd_export)
 
     sp = with_db(sub.add_parser("report", help="gate report daily | unscreened [--date D]"))
@@ -705,8 +794,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = with_db(sub.add_parser("purge", help="delete screenings past retention; the chain stays verifiable"))
     sp.add_argument("--older-than", type=_positive_int, metavar="DAYS", help="default: [retention] in the config")
-    sp.add_argument("--user")
+    sp.add_argument("--user", help="an auditor: signs in with the PIN")
+    sp.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
     sp.set_defaults(func=cmd_purge)
+
+    sp = with_db(sub.add_parser("users", help="gate users add NAME --role R | list | reset-pin NAME | disable NAME"))
+    sp.add_argument("action", choices=("add", "list", "reset-pin", "disable"))
+    sp.add_argument("name", nargs="?")
+    sp.add_argument("--role", choices=("duty", "maintenance", "auditor", "admin"))
+    sp.add_argument("--user", help="the admin doing this (not needed for the very first user)")
+    sp.add_argument("--pin-stdin", action="store_true",
+                    help="read PINs from standard input, one per line: the admin's (if --user), then the new one")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_users)
 
     sp = with_db(sub.add_parser("audit", help="gate audit list: who did what"))
     sp.add_argument("action", choices=("list",))

@@ -56,6 +56,8 @@ class Config:
     sensors: tuple[SensorConfig, ...] = ()
     upstream_url: str | None = None
     retention_days: int = 30
+    audit_retention_days: int = 365
+    security: "Policy" = field(default_factory=lambda: _default_security())
     source: str = "<defaults>"
     extra: dict = field(default_factory=dict)
 
@@ -71,6 +73,12 @@ class Config:
 
     def sensor(self, sensor_id: str) -> SensorConfig | None:
         return next((s for s in self.sensors if s.id == sensor_id), None)
+
+
+def _default_security():
+    from gate.auth import Policy
+
+    return Policy()
 
 
 class _Reader:
@@ -112,7 +120,8 @@ _KNOWN = {
                 "gain", "offset_c", "presence_margin_c", "presence_frames", "slave", "register_map", "address",
                 "pattern"},
     "upstream": {"url"},
-    "retention": {"screening_days"},
+    "retention": {"screening_days", "audit_days"},
+    "security": {"lockout_failures", "lockout_minutes", "idle_logout_minutes"},
 }
 
 
@@ -134,6 +143,7 @@ def parse_config(data: dict, source: str = "<config>") -> Config:
         return value
 
     st, sc, up, ret = table("station"), table("screening"), table("upstream"), table("retention")
+    sec = table("security")
     threshold = r.get(sc, "screening", "threshold_c", float, 37.3, lo=THRESHOLD_RANGE[0], hi=THRESHOLD_RANGE[1])
     if abs(threshold * 10 - round(threshold * 10)) > 1e-6:
         problems.append(f"`screening.threshold_c` is {threshold}; allowed: 34.0–39.0 in steps of 0.1")
@@ -217,6 +227,8 @@ def parse_config(data: dict, source: str = "<config>") -> Config:
         sensors=tuple(sensors),
         upstream_url=r.get(up, "upstream", "url", str, None) or None,
         retention_days=r.get(ret, "retention", "screening_days", int, 30, lo=1, hi=3650),
+        audit_retention_days=r.get(ret, "retention", "audit_days", int, 365, lo=30, hi=3650),
+        security=_security(r, sec),
         source=source,
     )
     if not cfg.station_id.strip():
@@ -226,6 +238,14 @@ def parse_config(data: dict, source: str = "<config>") -> Config:
     if problems:
         raise ConfigError(source, problems)
     return cfg
+
+
+def _security(r: _Reader, sec: dict):
+    from gate.auth import Policy
+
+    return Policy(lockout_failures=r.get(sec, "security", "lockout_failures", int, 10, lo=3, hi=100),
+                  lockout_minutes=r.get(sec, "security", "lockout_minutes", float, 30.0, lo=1.0, hi=1440.0),
+                  idle_logout_minutes=r.get(sec, "security", "idle_logout_minutes", float, 5.0, lo=0.5, hi=120.0))
 
 
 def load_config(path: str | Path) -> Config:
@@ -272,5 +292,11 @@ ambient_max_c = 40.0
 url = ""                   # e.g. postgresql://gate@district-db/screening
 
 [retention]
-screening_days = 30
+screening_days = 30        # screenings older than this are deleted by `gate purge` (once synced upstream)
+audit_days = 365
+
+[security]
+lockout_failures = 10      # wrong PINs in a row before a user is locked
+lockout_minutes = 30
+idle_logout_minutes = 5    # the duty screen signs the operator out after this long without a key
 """

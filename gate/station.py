@@ -11,6 +11,7 @@ from drivers.sensor import HealthLimits, Sensor
 from gate.config import Config, SensorConfig
 from gate.domain import MaskResult, MaskState, Screening
 from gate.policy import decide
+from storage import audit
 from storage.log import LogError, ScreeningLog
 
 
@@ -62,7 +63,13 @@ class Station:
             operator=operator,
             follows=follows,
         )
-        return self.log.append(s)
+        self.log.append(s)
+        if readings and readings[-1].is_manual:
+            r = readings[-1]
+            audit.record(self.log, self.config.station_id, r.operator or operator or "?", "manual-entry",
+                         {"screening": s.id, "value_c": r.value_c, "unit": r.unit_entered, "device": r.device_id,
+                          "reason": r.manual_reason, "decision": s.decision.value})
+        return s
 
     def retest(self, previous: Screening, reading: Reading, *, operator: str | None = None) -> Screening:
         """The second, linked reading of a person (usually manual, after a rest); both readings are kept."""
@@ -72,8 +79,13 @@ class Station:
     def confirm_mask(self, previous: Screening, state: MaskState, *, operator: str) -> Screening:
         """Staff confirm or override the mask result; recorded as a new screening with the operator."""
         mask = MaskResult(state, score=None, source="staff", operator=operator)
-        return self.screen(previous.readings, mask, entrant_id=previous.entrant_id, operator=operator,
-                           follows=previous.id)
+        s = self.screen(previous.readings, mask, entrant_id=previous.entrant_id, operator=operator,
+                        follows=previous.id)
+        audit.record(self.log, self.config.station_id, operator, "override",
+                     {"screening": s.id, "follows": previous.id, "mask_from": previous.mask.state.value,
+                      "mask_to": state.value, "decision_from": previous.decision.value,
+                      "decision_to": s.decision.value})
+        return s
 
     def message_in(self, s: Screening, lang: str) -> str:
         """A stored decision's message in another language, from the same readings and this station's policy."""

@@ -27,7 +27,9 @@ def record(log: ScreeningLog, station_id: str, actor: str, action: str, detail: 
               "action": action, "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True)}
 
     def write(c) -> None:
-        prev = c.execute(select(AUDIT.c.row_hash).order_by(AUDIT.c.seq.desc()).limit(1)).scalar() or chain.GENESIS
+        prev = (c.execute(select(AUDIT.c.row_hash).order_by(AUDIT.c.seq.desc()).limit(1)).scalar()
+                or c.execute(select(ANCHORS.c.last_purged_hash).where(ANCHORS.c.chain == "audit")).scalar()
+                or chain.GENESIS)
         values["prev_hash"] = prev
         values["row_hash"] = chain.link(prev, _content(values))
         c.execute(AUDIT.insert().values(**values))
@@ -63,3 +65,18 @@ def verify(log: ScreeningLog) -> VerifyResult:
             prev = row["row_hash"]
     return VerifyResult(True, n, prev)
 
+
+
+def record_config(log: ScreeningLog, station_id: str, path: str, content: bytes, actor: str) -> bool:
+    """Note a config file whose content differs from the last one recorded for this path; True if it changed."""
+    import hashlib
+
+    digest = hashlib.sha256(content).hexdigest()
+    with log.engine.connect() as conn:
+        rows = conn.execute(select(AUDIT.c.detail).where(AUDIT.c.action == "config-changed")
+                            .order_by(AUDIT.c.seq.desc())).scalars()
+        last = next((json.loads(d)["sha256"] for d in rows if json.loads(d).get("path") == path), None)
+    if last == digest:
+        return False
+    record(log, station_id, actor, "config-changed", {"path": path, "sha256": digest, "previous": last})
+    return True

@@ -44,17 +44,12 @@ COLUMNS = [
 ]
 IDENTIFIED = [("name", "姓名", "Name"), ("group", "班级/部门", "Class / department")]
 
-# SQLite does the per-row work in C (local time, reasons, the reading's source, the mask state, the pseudonym from a
-# temporary table filled once per distinct id), so Python only hands batches to csv.writer.
+# SQLite does the per-row work in C (local time, reasons, the pseudonym from a temporary table filled once per
+# distinct id); source and mask state are stored columns. Python only hands batches to csv.writer.
 _SELECT = """
 SELECT s.id, {local_time}, s.station_id, {entrant},
        s.decision, replace(replace(replace(s.reasons, '","', ';'), '["', ''), '"]', ''), s.temperature_c,
-       CASE WHEN instr(s.readings, '}},{{') = 0 AND instr(s.readings, '"source":"') > 0
-            THEN substr(s.readings, instr(s.readings, '"source":"') + 10,
-                        instr(substr(s.readings, instr(s.readings, '"source":"') + 10, 66), '"') - 1)
-            ELSE json_extract(s.readings, '$[#-1].source') END,
-       CASE WHEN substr(s.mask, 1, 10) = '{{"state":"' THEN substr(s.mask, 11, instr(substr(s.mask, 11, 10), '"') - 1)
-            ELSE json_extract(s.mask, '$.state') END,
+       s.source, s.mask_state,
        coalesce(s.operator, ''), coalesce(s.follows, ''){extra}
 FROM screenings s {indexed} {joins}
 WHERE s.day >= ? AND s.day <= ? ORDER BY s.seq
@@ -256,3 +251,31 @@ def purge_older_than(log: ScreeningLog, days: int, *, station_id: str, actor: st
                                                        "last_purged_hash": last.row_hash}, conn=conn)
     return {"rows": n, "last_purged_seq": last.seq, "last_purged_hash": last.row_hash,
             "kept_unsynced": max(0, waiting - n)}
+
+
+def purge_audit_older_than(log: ScreeningLog, days: int, *, station_id: str, actor: str,
+                           now: float | None = None) -> dict:
+    """Delete audit events past their retention (once synced), keeping the audit chain verifiable by an anchor."""
+    from storage.audit import ANCHORS, AUDIT
+    from storage.log import OUTBOX
+    from storage.models import SyncStateRow
+
+    cutoff = (now or time.time()) - days * 86400
+    state = SyncStateRow.__table__
+    with log.engine.begin() as conn:
+        q = select(AUDIT.c.seq, AUDIT.c.row_hash).where(AUDIT.c.at < cutoff)
+        synced = conn.execute(select(func.min(state.c.last_seq))).scalar()
+        if synced is not None:
+            sent = select(OUTBOX.c.record_id).where(OUTBOX.c.kind == "audit", OUTBOX.c.seq <= synced)
+            q = q.where(AUDIT.c.id.in_(sent))
+        last = conn.execute(q.order_by(AUDIT.c.seq.desc()).limit(1)).first()
+        if last is None:
+            return {"rows": 0}
+        ids = select(AUDIT.c.id).where(AUDIT.c.seq <= last.seq)
+        conn.execute(OUTBOX.delete().where(OUTBOX.c.kind == "audit", OUTBOX.c.record_id.in_(ids)))
+        n = conn.execute(AUDIT.delete().where(AUDIT.c.seq <= last.seq)).rowcount
+        conn.execute(ANCHORS.delete().where(ANCHORS.c.chain == "audit"))
+        conn.execute(ANCHORS.insert().values(chain="audit", last_purged_seq=last.seq, last_purged_hash=last.row_hash,
+                                             at=time.time()))
+    audit.record(log, station_id, actor, "purge-audit", {"older_than_days": days, "rows": n})
+    return {"rows": n}

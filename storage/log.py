@@ -23,7 +23,17 @@ SCREENINGS = ScreeningRow.__table__
 OUTBOX = OutboxRow.__table__
 ENTRANTS = EntrantRow.__table__
 JSON_COLUMNS = ("reasons", "mask", "readings")
-HASHED_COLUMNS = tuple(c.name for c in SCREENINGS.columns if c.name not in ("seq", "prev_hash", "row_hash"))
+# What the chain hashes, fixed for good: a column added later must not change the hash of rows already written.
+HASHED_COLUMNS = ("id", "station_id", "created_at", "day", "entrant_id", "operator", "follows", "decision", "reasons",
+                  "message", "threshold_c", "temperature_c", "mask", "readings")
+DERIVED_COLUMNS = ("source", "mask_state")
+
+
+def derived(content: Mapping) -> dict:
+    """Columns computed from the hashed content, kept for fast queries."""
+    readings = content["readings"]
+    return {"source": readings[-1].get("source") if readings else None,
+            "mask_state": (content["mask"] or {}).get("state")}
 
 
 class LogError(Exception):
@@ -49,11 +59,13 @@ def row_content(row: Mapping) -> dict:
     return {k: (json.loads(row[k]) if k in JSON_COLUMNS else row[k]) for k in HASHED_COLUMNS}
 
 
+_STORED = (*HASHED_COLUMNS, *DERIVED_COLUMNS, "prev_hash", "row_hash")
 _INSERT_SCREENING = "INSERT INTO screenings ({}) VALUES ({})".format(
-    ", ".join(c for c in (*HASHED_COLUMNS, "prev_hash", "row_hash")),
-    ", ".join(f":{c}" for c in (*HASHED_COLUMNS, "prev_hash", "row_hash")))
+    ", ".join(_STORED), ", ".join(f":{c}" for c in _STORED))
 _INSERT_OUTBOX = "INSERT INTO outbox (kind, record_id, created_at) VALUES (?, ?, ?)"
-_HEAD = "SELECT row_hash FROM screenings ORDER BY seq DESC LIMIT 1"
+# The newest row's hash; with no rows left after a purge, the anchor that keeps the last purged one.
+_HEAD = ("SELECT coalesce((SELECT row_hash FROM screenings ORDER BY seq DESC LIMIT 1), "
+         "(SELECT last_purged_hash FROM chain_anchors WHERE chain = 'screenings'))")
 
 
 def local_day(ts: float) -> str:
@@ -63,7 +75,7 @@ def local_day(ts: float) -> str:
 def screening_values(s: Screening) -> dict:
     """Column values as stored (JSON columns as text)."""
     content = screening_content(s)
-    return {k: (_json(v) if k in JSON_COLUMNS else v) for k, v in content.items()}
+    return {**{k: (_json(v) if k in JSON_COLUMNS else v) for k, v in content.items()}, **derived(content)}
 
 
 def screening_content(s: Screening) -> dict:
@@ -140,7 +152,7 @@ class ScreeningLog:
     def append(self, s: Screening) -> Screening:
         """Store ``s``; returns only after the commit returned (the caller may then show the decision)."""
         content = screening_content(s)
-        values = {k: (_json(v) if k in JSON_COLUMNS else v) for k, v in content.items()}
+        values = {**{k: (_json(v) if k in JSON_COLUMNS else v) for k, v in content.items()}, **derived(content)}
         with self._write_lock:
             try:
                 conn = self._writer_conn()
@@ -149,7 +161,7 @@ class ScreeningLog:
                 cur.execute("BEGIN IMMEDIATE")
                 try:
                     head = cur.execute(_HEAD).fetchone()
-                    values["prev_hash"] = head[0] if head else chain.GENESIS
+                    values["prev_hash"] = head[0] if head and head[0] else chain.GENESIS
                     values["row_hash"] = chain.link(values["prev_hash"], content)
                     cur.execute(_INSERT_SCREENING, values)
                     cur.execute(_INSERT_OUTBOX, ("screening", s.id, time.time()))
@@ -251,12 +263,17 @@ class ScreeningLog:
                 return VerifyResult(False, n, prev, row["seq"], row["id"],
                                     "its link to the previous row is broken (a row was removed or reordered)")
             try:
-                expected = chain.link(prev, row_content(row))
-            except (ValueError, TypeError) as exc:
+                content = row_content(row)
+                expected = chain.link(prev, content)
+                agrees = all(row[k] == v for k, v in derived(content).items())
+            except (ValueError, TypeError, AttributeError, IndexError) as exc:
                 return VerifyResult(False, n, prev, row["seq"], row["id"], f"its content is unreadable: {exc}")
             if expected != row["row_hash"]:
                 return VerifyResult(False, n, prev, row["seq"], row["id"],
                                     "its content does not match its hash (the row was changed)")
+            if not agrees:
+                return VerifyResult(False, n, prev, row["seq"], row["id"],
+                                    "its source or mask columns were changed (they disagree with its readings)")
             prev = row["row_hash"]
         return VerifyResult(True, n, prev)
 

@@ -1,7 +1,7 @@
 """Tables of the local log. Schema changes go through Alembic revisions in storage/migrations."""
 from __future__ import annotations
 
-from sqlalchemy import Float, Index, Integer, String, Text
+from sqlalchemy import Boolean, Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -29,6 +29,9 @@ class ScreeningRow(Base):
     readings: Mapped[str] = mapped_column(Text, nullable=False)  # JSON list
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     row_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Derived from readings / mask for fast exports and reports; not hashed, but verify checks they agree.
+    source: Mapped[str | None] = mapped_column(String(64))
+    mask_state: Mapped[str | None] = mapped_column(String(8))
 
     __table_args__ = (Index("ix_screenings_day", "day"), Index("ix_screenings_entrant", "entrant_id"))
 
@@ -133,3 +136,17 @@ class StationSecretRow(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(128), nullable=False)
+
+
+class UserRow(Base):
+    """Station users. The PIN is stored only as a salted scrypt hash; failures and lockouts persist."""
+
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    pin_hash: Mapped[str] = mapped_column(String(200), nullable=False)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[float | None] = mapped_column(Float)
+    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[float] = mapped_column(Float, nullable=False)

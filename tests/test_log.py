@@ -53,7 +53,7 @@ def test_schema_is_migrated_with_alembic_and_upgrades_in_place(db_path):
 def test_every_screening_is_queued_for_sync_in_its_own_transaction(db_path):
     ids = _fill(db_path, 3)
     raw = sqlite3.connect(db_path)
-    assert [r[0] for r in raw.execute("select record_id from outbox order by seq")] == ids
+    assert [r[0] for r in raw.execute("select record_id from outbox where kind = 'screening' order by seq")] == ids
 
 
 @pytest.mark.parametrize("tamper, says", [
@@ -61,6 +61,7 @@ def test_every_screening_is_queued_for_sync_in_its_own_transaction(db_path):
     ("update screenings set temperature_c=36.0 where seq=3", "changed"),
     ("update screenings set readings=replace(readings, '36.5', '35.5') where seq=3", "changed"),
     ("delete from screenings where seq=3", "broken"),
+    ("update screenings set mask_state='yes', source='gun-9' where seq=3", "disagree"),
 ])
 def test_verify_names_the_first_bad_row(db_path, tamper, says):
     _fill(db_path, 6)
@@ -117,3 +118,41 @@ def test_kill_minus_9_mid_burst_loses_no_acknowledged_screening(tmp_path, round_
         assert log.verify().ok
         with log.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+
+
+def test_a_log_from_the_first_release_upgrades_in_place_and_still_verifies(db_path):
+    from alembic import command
+    from sqlalchemy import text
+
+    from gate.domain import Screening
+    from storage import chain
+    from storage.db import make_engine
+    from storage.log import HASHED_COLUMNS, screening_content, screening_values
+    from storage.migrate import alembic_config
+
+    engine = make_engine(db_path)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")  # the schema as the first release shipped it
+    insert_v1 = text(f"INSERT INTO screenings ({', '.join(HASHED_COLUMNS)}, prev_hash, row_hash) "
+                     f"VALUES ({', '.join(':' + k for k in HASHED_COLUMNS)}, :prev_hash, :row_hash)")
+    prev = chain.GENESIS
+    with engine.begin() as conn:
+        for v in (36.4, 38.0):
+            s = Screening("old", (Reading(object_c=v, source="gun-1", ambient_c=21.0),), MaskResult(MaskState.NO),
+                          Decision.DENY, ("no-mask",), "m", 37.3)
+            values = {k: screening_values(s)[k] for k in HASHED_COLUMNS}
+            h = chain.link(prev, screening_content(s))
+            conn.execute(insert_v1, {**values, "prev_hash": prev, "row_hash": h})
+            prev = h
+    engine.dispose()
+    with ScreeningLog(db_path) as log:  # opening migrates to the newest schema
+        result = log.verify()
+        assert result.ok and result.rows == 2
+        with log.engine.connect() as conn:
+            rows = conn.exec_driver_sql("select source, mask_state from screenings").all()
+        assert rows == [("gun-1", "no"), ("gun-1", "no")]
+    _fill(db_path, 1)  # and it takes new screenings on the same chain
+    with ScreeningLog(db_path) as log:
+        assert log.verify().ok and log.verify().rows == 3

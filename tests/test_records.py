@@ -96,7 +96,8 @@ def test_visitors_are_refused_unless_pre_approved(school):
     assert st.screen([hand(36.5)], MaskResult(MaskState.YES), entrant_id="V-200").decision is Decision.DENY
     with pytest.raises(RosterError, match="phone"):
         add_visitor(log, Visitor("V-3", "x", "12", "r", "h", None), station_id="north", actor="guard")
-    assert [e["action"] for e in audit.events(log)][:2] == ["visitor-approved", "visitor-approved"]
+    approvals = [e["detail"]["visitor_id"] for e in audit.events(log) if e["action"] == "visitor-approved"]
+    assert approvals == ["V-200", "V-100"]
 
 
 def test_without_a_roster_ids_are_not_checked(db_path):
@@ -232,6 +233,11 @@ def test_purge_keeps_the_chain_verifiable_and_is_recorded(school):
     v = log.verify()
     assert v.ok and v.rows == 3
     assert audit.events(log, 1)[0]["action"] == "purge" and audit.verify(log).ok
+    # Purging everything left, then screening again: the new row links to the anchor and the chain verifies.
+    purge_older_than(log, 1, station_id="north", actor="admin", now=time.time() + 5 * 86400)
+    assert log.count() == 0 and log.verify().ok
+    st.screen([hand(36.6)], MaskResult(MaskState.YES))
+    assert log.verify().ok and log.verify().rows == 1
 
 
 def test_purge_never_deletes_what_the_upstream_has_not_received(school, tmp_path):
@@ -240,8 +246,8 @@ def test_purge_never_deletes_what_the_upstream_has_not_received(school, tmp_path
         st.screen([hand(36.5)], MaskResult(MaskState.YES))
     from storage.sync import Sync
 
-    sync = Sync(log, f"sqlite:///{tmp_path / 'district.db'}", batch_size=3)
-    sync.once(max_batches=1)  # the roster import's audit event and two of the four screenings
+    sync = Sync(log, f"sqlite:///{tmp_path / 'district.db'}", batch_size=5)
+    sync.once(max_batches=1)  # the roster import's audit event, then two screenings with their manual-entry events
     sync.close()
     result = purge_older_than(log, 1, station_id="north", actor="admin", now=time.time() + 3 * 86400)
     assert result["rows"] == 2 and result["kept_unsynced"] == 2 and log.verify().ok

@@ -38,7 +38,8 @@ def upstream_url(pg):
 
 def fill(log: ScreeningLog, station_id: str, n: int, temp: float = 36.5) -> list[str]:
     st = Station(Config(station_id=station_id), log)
-    return [st.screen([Reading(object_c=temp, body_c=temp, source="manual", operator="t")],
+    # Sensor readings: manual ones would add a manual-entry audit event each, and these tests count records.
+    return [st.screen([Reading(object_c=temp, body_c=temp, source="gun-1", ambient_c=21.0)],
                       MaskResult(MaskState.YES)).id for _ in range(n)]
 
 

@@ -19,8 +19,19 @@ from gate.config import Config, SensorConfig
 from gate.domain import Decision, MaskState, Screening
 from gate.i18n import normalise, t
 from gate.station import LogFailure, MaskSource, Station
+from gate.auth import RIGHTS, Auth, AuthError, User
 from gate.ui.manual import ManualEntry
-from gate.ui.messages import ActionFailed, CountsLoaded, LogFailed, ScreeningDecided, SensorHealthChanged
+from gate.ui.messages import (
+    ActionFailed,
+    CountsLoaded,
+    LogFailed,
+    ScreeningDecided,
+    SensorHealthChanged,
+    SignedIn,
+    SignInFailed,
+    UsersChecked,
+)
+from gate.ui.signin import SignIn
 from storage.log import LogError, ScreeningLog
 
 SYMBOL = {Decision.ADMIT: "✔", Decision.DENY: "✖", Decision.RETEST: "↻"}
@@ -34,6 +45,7 @@ class GateApp(App):
         Binding("f3", "mask_yes", "Mask OK / 已戴口罩"),
         Binding("f4", "mask_no", "No mask / 未戴"),
         Binding("f6", "language", "中文 / English"),
+        Binding("f7", "sign_in", "Sign in / 登录"),
         Binding("ctrl+q", "quit", "Quit / 退出"),
     ]
 
@@ -50,6 +62,11 @@ class GateApp(App):
         self.sensor_config = sensor_config
         self._sensor = sensor
         self.operator = operator or getpass.getuser()
+        self.auth = Auth(station.log, station.config.station_id, station.config.security)
+        self.users_exist = False  # learnt at mount, in a worker
+        self.user: User | None = None  # who is signed in (when the station has users)
+        self.last_activity = time.monotonic()
+        self._pending: tuple[str, object] | None = None
         self.pending_entrant: str | None = None
         self.counts = {"screened": 0, "admit": 0, "deny": 0, "retest": 0}
         self._stop = threading.Event()
@@ -79,6 +96,7 @@ class GateApp(App):
         self._render_all()
         self.query_one("#entrant-input", Input).focus()
         self.load_counts()
+        self.set_interval(5, self._idle_check)
         if self.sensor_config is not None:
             self.watch_sensor()
 
@@ -102,8 +120,16 @@ class GateApp(App):
     def load_counts(self) -> None:
         try:
             self.post_message(CountsLoaded(self.station.log.day_counts()))
+            self.post_message(UsersChecked(self.auth.has_users()))
         except LogError as exc:
             self.post_message(ActionFailed(str(exc)))
+
+    @work(thread=True, exclusive=True, group="auth")
+    def check_sign_in(self, name: str, pin: str, action: str) -> None:
+        try:
+            self.post_message(SignedIn(self.auth.check(name, pin, action), action))
+        except (AuthError, LogError) as exc:
+            self.post_message(SignInFailed(str(exc), action))
 
     @work(thread=True, group="actions")
     def store_manual(self, text: str, reason: str, previous: Screening | None) -> None:
@@ -159,7 +185,7 @@ class GateApp(App):
     def on_sensor_health_changed(self, msg: SensorHealthChanged) -> None:
         self.health = msg.event.health.value
         self.health_reason = msg.event.reason
-        if msg.event.health in (Health.FAULT, Health.OFFLINE) and not isinstance(self.screen, ManualEntry):
+        if msg.event.health in (Health.FAULT, Health.OFFLINE) and not isinstance(self.screen, (ManualEntry, SignIn)):
             self.notify(t("reason.sensor-fault", self.language, detail=msg.event.reason), severity="error",
                         timeout=6)
             # Offer manual entry at once: the queue at the gate does not wait for the sensor to come back.
@@ -189,8 +215,60 @@ class GateApp(App):
         self.pending_entrant = value
         self._render_panels()
 
+    # -- signing in -------------------------------------------------------------------------------------------------
+    def _signed_in_for(self, action: str) -> bool:
+        if not self.users_exist:
+            return True  # a new station without users works at once; `gate users add` turns PINs on
+        return self.user is not None and self.user.role in RIGHTS[action]
+
+    def _as_operator(self, action: str, then) -> None:
+        """Run ``then`` now if the signed-in user may do ``action``; else ask for name and PIN first."""
+        self.last_activity = time.monotonic()
+        if self._signed_in_for(action):
+            then()
+            return
+        self._pending = (action, then)
+        self.push_screen(SignIn(action), lambda creds: creds and self.check_sign_in(creds[0], creds[1], action))
+
+    def on_signed_in(self, msg: SignedIn) -> None:
+        self.user = msg.user
+        self.operator = msg.user.name
+        self.last_activity = time.monotonic()
+        self._render_status()
+        pending, self._pending = self._pending, None
+        if pending and pending[0] == msg.action:
+            pending[1]()
+
+    def on_sign_in_failed(self, msg: SignInFailed) -> None:
+        self._pending = None
+        self.notify(msg.error, severity="error", timeout=8)
+
+    def on_users_checked(self, msg: UsersChecked) -> None:
+        self.users_exist = msg.exist
+        self._render_status()
+
+    def on_key(self) -> None:
+        self.last_activity = time.monotonic()
+
+    def _idle_check(self) -> None:
+        idle_s = self.station.config.security.idle_logout_minutes * 60
+        if self.user is not None and time.monotonic() - self.last_activity > idle_s:
+            self.user = None
+            self.operator = "—"
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            self.notify("已自动退出登录 / signed out after inactivity", timeout=6)
+            self._render_status()
+
+    def action_sign_in(self) -> None:
+        self.user = None
+        self._as_operator("switch-role", lambda: self.notify(f"{self.operator}: {self.user.role if self.user else ''}"))
+
     # -- actions ----------------------------------------------------------------------------------------------------
     def action_manual(self) -> None:
+        self._as_operator("manual-entry", self._open_manual)
+
+    def _open_manual(self) -> None:
         previous = self.latest if self.latest and self.latest.decision is Decision.RETEST else None
 
         def done(result: tuple[str, str] | None) -> None:
@@ -204,7 +282,7 @@ class GateApp(App):
         if s is None:
             self.notify("no screening to confirm yet", severity="warning")
             return
-        self.store_mask(s, state)
+        self._as_operator("override", lambda: self.store_mask(s, state))
 
     def action_mask_yes(self) -> None:
         self._confirm_mask(MaskState.YES)
@@ -298,7 +376,9 @@ class GateApp(App):
         status.set_class(self.health not in ("ok",) and self.sensor_config is not None or bool(self.log_error),
                          "problem")
         extra = "  F2 = 手测 / manual entry" if self.health in ("fault", "offline") else ""
-        status.update(f"{t('ui.sensor', lang)} {sensor}: {self.health} {self.health_reason} · {log}{extra}")
+        who = (f"{self.user.name} ({self.user.role})" if self.user else "未登录 / not signed in") if self.users_exist \
+            else "no users: PINs off"
+        status.update(f"{t('ui.sensor', lang)} {sensor}: {self.health} {self.health_reason} · {log} · {who}{extra}")
 
 
 def build_app(config: Config, log: ScreeningLog, *, sensor_config: SensorConfig | None = None,

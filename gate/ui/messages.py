@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from drivers.base import HealthEvent
+from gate.auth import User
 from gate.domain import Screening
 from gate.station import LogFailure
 
@@ -37,3 +38,22 @@ class ActionFailed(Message):
     """A staff action (manual entry, mask confirmation) could not be stored."""
 
     error: str
+
+
+@dataclass
+class SignedIn(Message):
+    user: User
+    action: str
+
+
+@dataclass
+class SignInFailed(Message):
+    error: str
+    action: str
+
+
+@dataclass
+class UsersChecked(Message):
+    """Whether the station has users (then sensitive actions need a PIN)."""
+
+    exist: bool

@@ -1,0 +1,174 @@
+"""Roles and PINs: who may do what at the station, with every attempt in the audit trail.
+
+Roles: duty (gate staff), maintenance (calibration), auditor (identified exports, purges), admin (manages users).
+PINs are at least 6 digits, stored as salted scrypt hashes. After ``lockout_failures`` wrong PINs in a row the user is
+locked for ``lockout_minutes``; the counter lives in the database, so a restart does not reset it.
+While no user exists the station works without PINs (a new station is usable at once); the first user must be an admin.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from storage import audit
+from storage.log import ScreeningLog
+from storage.models import UserRow
+
+USERS = UserRow.__table__
+ROLES = ("duty", "maintenance", "auditor", "admin")
+# What each action needs. Any signed-in role may confirm a mask, override or type a reading at the gate.
+RIGHTS = {
+    "override": set(ROLES),
+    "manual-entry": set(ROLES),
+    "switch-role": set(ROLES),
+    "calibrate": {"maintenance"},
+    "export": set(ROLES),
+    "export-identified": {"auditor"},
+    "purge": {"auditor"},
+    "manage-users": {"admin"},
+}
+_SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1, "dklen": 32}
+
+
+class AuthError(Exception):
+    """Refused: the message says why (wrong PIN, locked until HH:MM, role lacks the right)."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    lockout_failures: int = 10
+    lockout_minutes: float = 30.0
+    idle_logout_minutes: float = 5.0
+
+
+def hash_pin(pin: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def pin_matches(pin: str, stored: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        got = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32)
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got.hex(), digest)
+
+
+def check_pin_format(pin: str) -> None:
+    if not pin or not pin.isdigit() or not pin.isascii() or len(pin) < 6 or len(pin) > 32:
+        raise AuthError("a PIN is 6 to 32 digits")
+
+
+class Auth:
+    def __init__(self, log: ScreeningLog, station_id: str, policy: Policy | None = None):
+        self.log = log
+        self.station_id = station_id
+        self.policy = policy or Policy()
+
+    def _audit(self, actor: str, action: str, detail: dict, conn=None) -> None:
+        audit.record(self.log, self.station_id, actor, action, detail, conn=conn)
+
+    def has_users(self) -> bool:
+        with self.log.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(USERS)).scalar_one() > 0
+
+    def users(self) -> list[dict]:
+        with self.log.engine.connect() as conn:
+            rows = conn.execute(select(USERS.c.name, USERS.c.role, USERS.c.disabled, USERS.c.locked_until,
+                                       USERS.c.failures).order_by(USERS.c.name)).mappings().all()
+        return [dict(r) for r in rows]
+
+    # -- checking -------------------------------------------------------------------------------------------------
+    def check(self, name: str, pin: str, action: str, now: float | None = None) -> User:
+        """The user, if the PIN is right and the role may do ``action``; else AuthError (and an audit row)."""
+        now = time.time() if now is None else now
+        need = RIGHTS[action]
+        # Every refusal is recorded: errors are raised only after the transaction holding the audit row commits.
+        with self.log.engine.begin() as conn:
+            row = conn.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
+            if row is None or row["disabled"]:
+                self._audit(name or "?", "login-failed", {"action": action, "why": "unknown or disabled user"}, conn)
+                error = f"no active user {name!r}: ask an admin (gate users list)"
+            elif row["locked_until"] and row["locked_until"] > now:
+                until = time.strftime("%H:%M", time.localtime(row["locked_until"]))
+                self._audit(name, "login-refused", {"action": action, "why": "locked"}, conn)
+                error = f"{name} is locked until {until} after {self.policy.lockout_failures} wrong PINs"
+            elif not pin_matches(pin or "", row["pin_hash"]):
+                failures = row["failures"] + 1
+                values = {"failures": failures}
+                if failures >= self.policy.lockout_failures:
+                    values = {"failures": 0, "locked_until": now + self.policy.lockout_minutes * 60}
+                conn.execute(USERS.update().where(USERS.c.name == name).values(**values))
+                if "locked_until" in values:
+                    self._audit(name, "lockout", {"minutes": self.policy.lockout_minutes}, conn)
+                    until = time.strftime("%H:%M", time.localtime(values["locked_until"]))
+                    error = f"wrong PIN; {name} is now locked until {until}"
+                else:
+                    self._audit(name, "login-failed", {"action": action, "failures": failures}, conn)
+                    left = self.policy.lockout_failures - failures
+                    error = f"wrong PIN for {name} ({left} tries left before a {self.policy.lockout_minutes:g}-minute lock)"
+            else:
+                error = None
+                conn.execute(USERS.update().where(USERS.c.name == name).values(failures=0, locked_until=None))
+                if row["role"] not in need:
+                    self._audit(name, "refused", {"action": action, "role": row["role"]}, conn)
+                    error = f"{name} is {row['role']}; {action} needs {' or '.join(sorted(need))}"
+                else:
+                    self._audit(name, "login", {"action": action, "role": row["role"]}, conn)
+        if error:
+            raise AuthError(error)
+        return User(name, row["role"])
+
+    # -- managing -------------------------------------------------------------------------------------------------
+    def add_user(self, name: str, role: str, pin: str, actor: User | None) -> None:
+        if role not in ROLES:
+            raise AuthError(f"role {role!r}: one of {', '.join(ROLES)}")
+        if not name or len(name) > 64 or not name.isprintable() or name.strip() != name:
+            raise AuthError("a user name is 1–64 printable characters without spaces at the ends")
+        check_pin_format(pin)
+        first = not self.has_users()
+        if first and role != "admin":
+            raise AuthError("the first user must be an admin (gate users add NAME --role admin)")
+        if not first and (actor is None or actor.role != "admin"):
+            raise AuthError("adding users needs an admin: give --user ADMIN")
+        with self.log.engine.begin() as conn:
+            if conn.execute(select(USERS.c.name).where(USERS.c.name == name)).first():
+                raise AuthError(f"user {name} exists already (gate users reset-pin to change the PIN)")
+            conn.execute(USERS.insert().values(name=name, role=role, pin_hash=hash_pin(pin), failures=0,
+                                               disabled=False, created_at=time.time()))
+            self._audit(actor.name if actor else name, "user-added", {"user": name, "role": role}, conn)
+
+    def reset_pin(self, name: str, pin: str, actor: User) -> None:
+        check_pin_format(pin)
+        self._need_admin(actor)
+        with self.log.engine.begin() as conn:
+            n = conn.execute(USERS.update().where(USERS.c.name == name)
+                             .values(pin_hash=hash_pin(pin), failures=0, locked_until=None)).rowcount
+            if not n:
+                raise AuthError(f"no user {name!r}")
+            self._audit(actor.name, "pin-reset", {"user": name}, conn)
+
+    def disable(self, name: str, actor: User) -> None:
+        self._need_admin(actor)
+        with self.log.engine.begin() as conn:
+            if not conn.execute(USERS.update().where(USERS.c.name == name).values(disabled=True)).rowcount:
+                raise AuthError(f"no user {name!r}")
+            self._audit(actor.name, "user-disabled", {"user": name}, conn)
+
+    @staticmethod
+    def _need_admin(actor: User | None) -> None:
+        if actor is None or actor.role != "admin":
+            raise AuthError("managing users needs an admin: give --user ADMIN")

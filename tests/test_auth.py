@@ -1,0 +1,244 @@
+"""Roles and PINs: lockout that survives a restart, refusals with reasons, an audit row for every attempt."""
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gate.auth import Auth, AuthError, Policy, User, hash_pin, pin_matches
+from gate.config import Config
+from gate.domain import Decision, MaskState
+from storage import audit
+from storage.log import ScreeningLog
+from tests.conftest import env_with_root
+
+ADMIN = User("admin", "admin")
+
+
+@pytest.fixture
+def people(db_path):
+    log = ScreeningLog(db_path)
+    auth = Auth(log, "north")
+    auth.add_user("admin", "admin", "900001", None)
+    for name, role, pin in (("zhang", "duty", "111111"), ("wu", "auditor", "222222"), ("li", "maintenance",
+                                                                                         "333333")):
+        auth.add_user(name, role, pin, ADMIN)
+    yield log, auth
+    log.close()
+
+
+def actions(log, n=50):
+    return [(e["actor"], e["action"]) for e in audit.events(log, n)]
+
+
+def test_pins_are_salted_scrypt_hashes():
+    a, b = hash_pin("123456"), hash_pin("123456")
+    assert a != b and a.startswith("scrypt$") and "123456" not in a
+    assert pin_matches("123456", a) and not pin_matches("123457", a) and not pin_matches("123456", "garbage")
+
+
+@pytest.mark.parametrize("pin", ["12345", "abcdef", "12 3456", "", "１２３４５６"])
+def test_short_or_non_digit_pins_are_refused(people, pin):
+    _, auth = people
+    with pytest.raises(AuthError, match="6 to 32 digits"):
+        auth.add_user("x", "duty", pin, ADMIN)
+
+
+def test_ten_wrong_pins_lock_and_a_restart_does_not_unlock(people, db_path):
+    log, auth = people
+    for i in range(9):
+        with pytest.raises(AuthError, match="tries left"):
+            auth.check("zhang", "000000", "override")
+    with pytest.raises(AuthError, match="locked until"):
+        auth.check("zhang", "000000", "override")
+    log.close()
+    with ScreeningLog(db_path) as again:  # a restart
+        auth2 = Auth(again, "north")
+        with pytest.raises(AuthError, match=r"locked until \d\d:\d\d"):
+            auth2.check("zhang", "111111", "override")  # even the right PIN
+        assert auth2.check("zhang", "111111", "override", now=time.time() + 31 * 60).name == "zhang"
+        names = [a for _, a in actions(again)]
+        assert names.count("login-failed") == 9 and "lockout" in names and "login-refused" in names
+        assert names[0] == "login"
+
+
+def test_lockout_is_configurable(db_path):
+    with ScreeningLog(db_path) as log:
+        auth = Auth(log, "n", Policy(lockout_failures=3, lockout_minutes=1))
+        auth.add_user("admin", "admin", "900001", None)
+        for _ in range(2):
+            with pytest.raises(AuthError, match="tries left"):
+                auth.check("admin", "1", "manage-users")
+        with pytest.raises(AuthError, match="locked"):
+            auth.check("admin", "1", "manage-users")
+
+
+@pytest.mark.parametrize("name, pin, action, allowed", [
+    ("zhang", "111111", "override", True),
+    ("zhang", "111111", "manual-entry", True),
+    ("zhang", "111111", "calibrate", False),
+    ("zhang", "111111", "export-identified", False),
+    ("zhang", "111111", "purge", False),
+    ("li", "333333", "calibrate", True),
+    ("li", "333333", "purge", False),
+    ("wu", "222222", "export-identified", True),
+    ("wu", "222222", "purge", True),
+    ("wu", "222222", "manage-users", False),
+    ("admin", "900001", "manage-users", True),
+])
+def test_every_action_needs_its_role_and_leaves_an_audit_row(people, name, pin, action, allowed):
+    log, auth = people
+    if allowed:
+        assert auth.check(name, pin, action).name == name
+        assert actions(log, 1)[0] == (name, "login")
+    else:
+        with pytest.raises(AuthError, match="needs"):
+            auth.check(name, pin, action)
+        ev = audit.events(log, 1)[0]
+        assert (ev["actor"], ev["action"], ev["detail"]["action"]) == (name, "refused", action)
+
+
+def test_user_management_needs_an_admin_and_the_first_user_is_one(db_path):
+    with ScreeningLog(db_path) as log:
+        auth = Auth(log, "n")
+        with pytest.raises(AuthError, match="first user must be an admin"):
+            auth.add_user("zhang", "duty", "111111", None)
+        auth.add_user("admin", "admin", "900001", None)
+        with pytest.raises(AuthError, match="needs an admin"):
+            auth.add_user("zhang", "duty", "111111", User("wu", "auditor"))
+        auth.add_user("zhang", "duty", "111111", ADMIN)
+        auth.disable("zhang", ADMIN)
+        with pytest.raises(AuthError, match="no active user"):
+            auth.check("zhang", "111111", "override")
+        auth.reset_pin("admin", "900002", ADMIN)
+        assert auth.check("admin", "900002", "manage-users")
+
+
+def gate(*args, stdin=""):
+    return subprocess.run([sys.executable, "-m", "gate.cli", *map(str, args)], capture_output=True, text=True,
+                          env=env_with_root(), input=stdin, timeout=60)
+
+
+def test_cli_identified_export_needs_an_auditor(people, db_path, tmp_path):
+    log, _ = people
+    from drivers.base import Reading
+    from gate.domain import MaskResult
+    from gate.station import Station
+
+    Station(Config(station_id="north"), log).screen(
+        [Reading(object_c=36.5, body_c=36.5, source="manual", operator="z")], MaskResult(MaskState.YES),
+        entrant_id="S1")
+    base = ["export", "--from", "2000-01-01", "--to", "2100-01-01", "--db", db_path]
+    no_user = gate(*base, "--out", tmp_path / "a", "--identified")
+    assert no_user.returncode == 2 and "--user" in no_user.stderr
+    duty = gate(*base, "--out", tmp_path / "b", "--identified", "--user", "zhang", "--pin-stdin", stdin="111111\n")
+    assert duty.returncode == 1 and "needs auditor" in duty.stderr and not (tmp_path / "b" / "manifest.json").exists()
+    wrong = gate(*base, "--out", tmp_path / "c", "--identified", "--user", "wu", "--pin-stdin", stdin="000000\n")
+    assert wrong.returncode == 1 and "wrong PIN" in wrong.stderr and "Traceback" not in wrong.stderr
+    ok = gate(*base, "--out", tmp_path / "d", "--identified", "--user", "wu", "--pin-stdin", stdin="222222\n")
+    assert ok.returncode == 0, ok.stderr
+    assert "S1" in (tmp_path / "d" / "screenings.csv").read_text(encoding="utf-8-sig")
+    trail = actions(log, 10)
+    assert ("wu", "export") in trail and ("wu", "login") in trail and ("zhang", "refused") in trail
+    assert ("wu", "login-failed") in trail
+
+
+def test_cli_purge_and_users_commands(people, db_path):
+    refused = gate("purge", "--older-than", "30", "--db", db_path, "--user", "zhang", "--pin-stdin",
+                   stdin="111111\n")
+    assert refused.returncode == 1 and "needs auditor" in refused.stderr
+    ok = gate("purge", "--older-than", "30", "--db", db_path, "--user", "wu", "--pin-stdin", stdin="222222\n")
+    assert ok.returncode == 0 and "chain verifies" in ok.stdout
+    add = gate("users", "add", "chen", "--role", "duty", "--db", db_path, "--user", "admin", "--pin-stdin",
+               stdin="900001\n444444\n")
+    assert add.returncode == 0, add.stderr
+    listed = [json.loads(x) for x in gate("users", "list", "--json", "--db", db_path).stdout.splitlines()]
+    assert {"chen", "zhang", "wu", "li", "admin"} == {u["name"] for u in listed}
+    assert all("pin_hash" not in u for u in listed)  # PIN hashes never leave the database
+    by_duty = gate("users", "add", "eve", "--role", "admin", "--db", db_path, "--user", "zhang", "--pin-stdin",
+                   stdin="111111\n555555\n")
+    assert by_duty.returncode == 1 and "needs admin" in by_duty.stderr
+
+
+def test_cli_lock_persists_across_processes(people, db_path, tmp_path):
+    for _ in range(10):
+        gate("purge", "--db", db_path, "--user", "wu", "--pin-stdin", stdin="999999\n")
+    locked = gate("purge", "--db", db_path, "--user", "wu", "--pin-stdin", stdin="222222\n")
+    assert locked.returncode == 1 and "locked until" in locked.stderr
+
+
+async def sign_in(pilot, name: str, pin: str) -> None:
+    await pilot.press(*name, "enter", *pin, "enter")
+
+
+async def test_duty_screen_asks_for_a_pin_before_an_override(people):
+    log, _ = people
+    from gate.ui.app import build_app
+    from gate.ui.signin import SignIn
+
+    app = build_app(Config(language="en", station_id="north"), log)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.users_exist:
+                break
+        assert app.users_exist and "not signed in" in str(app.query_one("#status").render())
+        await pilot.press("f2")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, SignIn)
+        await sign_in(pilot, "zhang", "000000")
+        await pilot.pause(0.5)
+        assert app.user is None and not isinstance(app.screen, SignIn)
+        await pilot.press("f2")
+        await pilot.pause(0.2)
+        await sign_in(pilot, "zhang", "111111")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.user is not None:
+                break
+        assert app.user == User("zhang", "duty")
+        from gate.ui.manual import ManualEntry
+        assert isinstance(app.screen, ManualEntry)  # the action goes on after the sign-in
+        await pilot.press(*"36.6", "enter")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.latest is not None:
+                break
+        assert app.latest.operator == "zhang"
+        await pilot.press("f3")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.latest.mask.state is MaskState.YES:
+                break
+        assert app.latest.decision is Decision.ADMIT and app.latest.mask.operator == "zhang"
+        trail = actions(log, 10)
+        assert ("zhang", "override") in trail and ("zhang", "manual-entry") in trail
+        assert ("zhang", "login-failed") in trail
+        app.last_activity -= 10 * 60  # ten quiet minutes later
+        app._idle_check()
+        assert app.user is None
+
+
+def test_old_audit_events_are_purged_and_the_audit_chain_still_verifies(people):
+    from storage.export import purge_audit_older_than
+
+    log, auth = people
+    for _ in range(3):
+        auth.check("zhang", "111111", "override")
+    before = len(audit.events(log, 1000))
+    result = purge_audit_older_than(log, 30, station_id="north", actor="wu", now=time.time() + 40 * 86400)
+    assert result["rows"] == before and audit.verify(log).ok
+    assert [e["action"] for e in audit.events(log)] == ["purge-audit"]
+
+
+def test_a_changed_config_file_is_recorded_once(db_path, tmp_path):
+    cfg = tmp_path / "station.toml"
+    cfg.write_text('[station]\nid = "north"\n', encoding="utf-8")
+    with ScreeningLog(db_path) as log:
+        assert audit.record_config(log, "north", str(cfg), cfg.read_bytes(), "root")
+        assert not audit.record_config(log, "north", str(cfg), cfg.read_bytes(), "root")
+        cfg.write_text('[station]\nid = "north"\n[screening]\nthreshold_c = 37.0\n', encoding="utf-8")
+        assert audit.record_config(log, "north", str(cfg), cfg.read_bytes(), "root")
+        changes = [e for e in audit.events(log) if e["action"] == "config-changed"]
+        assert len(changes) == 2 and changes[0]["detail"]["previous"] == changes[1]["detail"]["sha256"]
