@@ -21,6 +21,18 @@ class FramedDevice(Generic[F]):
         self._buf = bytearray()
         self.bytes_dropped = 0
 
+    POLL_INTERVAL_S = 0.1  # polled devices: at most this often (the MCUs want under 10 Hz)
+    _next_poll = 0.0
+
+    def poll_due(self, timeout: float) -> bool:
+        """For polled devices: True when it is time for the next request; otherwise waits a little and says False."""
+        wait = self._next_poll - time.monotonic()
+        if wait > 0:
+            time.sleep(min(wait, timeout))
+            return False
+        self._next_poll = time.monotonic() + self.POLL_INTERVAL_S
+        return True
+
     def write(self, data: bytes) -> None:
         self.port.write(data)
         self.port.flush()

@@ -88,14 +88,13 @@ def decode(buf: bytes, final: bool = False) -> Decoded[GyFrame]:
 class GyMcu90614(FramedDevice[GyFrame]):
     PROTOCOL = PROTOCOL
     DEFAULT_BAUD = 9600
-    QUERY_INTERVAL_S = 0.11  # the MCU wants query mode polled at under 10 Hz
+    POLL_INTERVAL_S = 0.11  # the MCU wants query mode polled at under 10 Hz
 
     def __init__(self, port: serial.SerialBase, mode: str = "continuous"):
         super().__init__(port, decode)
         if mode not in ("continuous", "query"):
             raise ValueError("mode must be 'continuous' or 'query'")
         self.mode = mode
-        self._next_query = 0.0
 
     def start(self) -> None:
         self.write(CMD_CONTINUOUS if self.mode == "continuous" else CMD_AUTO_OFF)
@@ -107,11 +106,8 @@ class GyMcu90614(FramedDevice[GyFrame]):
 
     def samples(self, timeout: float = 0.1) -> list[Sample]:
         if self.mode == "query":
-            wait = self._next_query - time.monotonic()
-            if wait > 0:
-                time.sleep(min(wait, timeout))
+            if not self.poll_due(timeout):
                 return []
-            self._next_query = time.monotonic() + self.QUERY_INTERVAL_S
             frame = self.query(timeout=max(timeout, 0.2))
             frames = [frame] if frame else []
         else:

@@ -127,7 +127,6 @@ class ModbusIr(FramedDevice[ModbusPDU]):
 
     PROTOCOL = PROTOCOL
     DEFAULT_BAUD = 9600
-    POLL_INTERVAL_S = 0.1
 
     def __init__(self, port: serial.SerialBase, mode: str = "query", slave: int = 1,
                  register_map: RegisterMap | str = "omega"):
@@ -136,7 +135,6 @@ class ModbusIr(FramedDevice[ModbusPDU]):
             raise ValueError("slave address must be 1–255 (0 is broadcast and gets no reply)")
         self.slave = slave
         self.map = REGISTER_MAPS[register_map] if isinstance(register_map, str) else register_map
-        self._next_poll = 0.0
 
     def start(self) -> None:
         self.port.reset_input_buffer()
@@ -179,11 +177,8 @@ class ModbusIr(FramedDevice[ModbusPDU]):
         return None if regs is None else regs[0] / 10000.0
 
     def samples(self, timeout: float = 0.1) -> list[Sample]:
-        wait = self._next_poll - time.monotonic()
-        if wait > 0:
-            time.sleep(min(wait, timeout))
+        if not self.poll_due(timeout):
             return []
-        self._next_poll = time.monotonic() + self.POLL_INTERVAL_S
         first = min(self.map.object, self.map.ambient, self.map.status)
         last = max(self.map.object, self.map.ambient, self.map.status)
         regs = self.read_registers(first, last - first + 1)

@@ -72,7 +72,6 @@ def decode_for(cmd: int):
 class OptrisCT(FramedDevice[OptrisReply]):
     PROTOCOL = PROTOCOL
     DEFAULT_BAUD = 115200
-    POLL_INTERVAL_S = 0.1
     REPLY_TIMEOUT_S = 0.15
     QUIET_S = 0.004  # about 45 byte times at 115200 baud
 
@@ -81,7 +80,6 @@ class OptrisCT(FramedDevice[OptrisReply]):
         if address is not None and not (0 <= address <= 15):
             raise ValueError("RS-485 address must be 0–15")
         self.address = address
-        self._next_poll = 0.0
 
     def start(self) -> None:
         self.port.reset_input_buffer()
@@ -118,11 +116,8 @@ class OptrisCT(FramedDevice[OptrisReply]):
         return None if v is None else int(v)
 
     def samples(self, timeout: float = 0.1) -> list[Sample]:
-        wait = self._next_poll - time.monotonic()
-        if wait > 0:
-            time.sleep(min(wait, timeout))
+        if not self.poll_due(timeout):
             return []
-        self._next_poll = time.monotonic() + self.POLL_INTERVAL_S
         obj = self.read_object_temperature()
         if obj is None:
             return []

@@ -215,67 +215,54 @@ def verify_export(folder: str | Path) -> list[str]:
     return problems
 
 
+def _purge_chain(log: ScreeningLog, *, table, chain_name: str, kind: str, time_column, cutoff: float) -> dict:
+    """Delete a prefix of one hash chain older than ``cutoff`` and already sent upstream (if a sync ever ran),
+    leaving an anchor with the last purged hash so the rest still verifies. Runs inside one transaction."""
+    from storage.log import OUTBOX
+    from storage.models import ChainAnchorRow, SyncStateRow
+
+    anchors, state = ChainAnchorRow.__table__, SyncStateRow.__table__
+    with log.engine.begin() as conn:
+        q = select(table.c.seq, table.c.row_hash).where(time_column < cutoff)
+        synced = conn.execute(select(func.min(state.c.last_seq))).scalar()
+        if synced is not None:
+            # Never purge what has not reached the upstream: only records whose outbox entry was sent.
+            sent = select(OUTBOX.c.record_id).where(OUTBOX.c.kind == kind, OUTBOX.c.seq <= synced)
+            q = q.where(table.c.id.in_(sent))
+        old = conn.execute(select(func.count()).select_from(table).where(time_column < cutoff)).scalar_one()
+        last = conn.execute(q.order_by(table.c.seq.desc()).limit(1)).first()
+        if last is None:
+            return {"rows": 0, "kept_unsynced": old}
+        ids = select(table.c.id).where(table.c.seq <= last.seq)
+        conn.execute(OUTBOX.delete().where(OUTBOX.c.kind == kind, OUTBOX.c.record_id.in_(ids)))
+        n = conn.execute(table.delete().where(table.c.seq <= last.seq)).rowcount
+        conn.execute(anchors.delete().where(anchors.c.chain == chain_name))
+        conn.execute(anchors.insert().values(chain=chain_name, last_purged_seq=last.seq,
+                                             last_purged_hash=last.row_hash, at=time.time()))
+    return {"rows": n, "last_purged_seq": last.seq, "last_purged_hash": last.row_hash,
+            "kept_unsynced": max(0, old - n)}
+
+
 def purge_older_than(log: ScreeningLog, days: int, *, station_id: str, actor: str, now: float | None = None) -> dict:
     """Delete screenings past retention; the chain still verifies from an anchor that keeps the last purged hash."""
+    from storage.log import SCREENINGS
+
     if days < 1:
         raise ExportError("--older-than must be at least 1 day")
     cutoff = (now or time.time()) - days * 86400
-    from storage.log import OUTBOX, SCREENINGS
-    from storage.models import ChainAnchorRow
-
-    from storage.models import SyncStateRow
-
-    anchors = ChainAnchorRow.__table__
-    state = SyncStateRow.__table__
-    with log.engine.begin() as conn:
-        q = select(SCREENINGS.c.seq, SCREENINGS.c.row_hash).where(SCREENINGS.c.created_at < cutoff)
-        synced = conn.execute(select(func.min(state.c.last_seq))).scalar()
-        if synced is not None:
-            # Never purge what has not reached the upstream: only screenings whose outbox entry was sent.
-            sent = select(OUTBOX.c.record_id).where(OUTBOX.c.kind == "screening", OUTBOX.c.seq <= synced)
-            q = q.where(SCREENINGS.c.id.in_(sent))
-        last = conn.execute(q.order_by(SCREENINGS.c.seq.desc()).limit(1)).first()
-        waiting = conn.execute(select(func.count()).select_from(SCREENINGS)
-                               .where(SCREENINGS.c.created_at < cutoff)).scalar_one() if synced is not None else 0
-        if last is None:
-            audit.record(log, station_id, actor, "purge", {"older_than_days": days, "rows": 0}, conn=conn)
-            return {"rows": 0, "kept_unsynced": waiting}
-        ids = select(SCREENINGS.c.id).where(SCREENINGS.c.seq <= last.seq)
-        conn.execute(OUTBOX.delete().where(OUTBOX.c.kind == "screening", OUTBOX.c.record_id.in_(ids)))
-        n = conn.execute(SCREENINGS.delete().where(SCREENINGS.c.seq <= last.seq)).rowcount
-        conn.execute(anchors.delete().where(anchors.c.chain == "screenings"))
-        conn.execute(anchors.insert().values(chain="screenings", last_purged_seq=last.seq,
-                                             last_purged_hash=last.row_hash, at=time.time()))
-        audit.record(log, station_id, actor, "purge", {"older_than_days": days, "rows": n,
-                                                       "last_purged_seq": last.seq,
-                                                       "last_purged_hash": last.row_hash}, conn=conn)
-    return {"rows": n, "last_purged_seq": last.seq, "last_purged_hash": last.row_hash,
-            "kept_unsynced": max(0, waiting - n)}
+    result = _purge_chain(log, table=SCREENINGS, chain_name="screenings", kind="screening",
+                          time_column=SCREENINGS.c.created_at, cutoff=cutoff)
+    audit.record(log, station_id, actor, "purge", {"older_than_days": days, **result})
+    return result
 
 
 def purge_audit_older_than(log: ScreeningLog, days: int, *, station_id: str, actor: str,
                            now: float | None = None) -> dict:
     """Delete audit events past their retention (once synced), keeping the audit chain verifiable by an anchor."""
-    from storage.audit import ANCHORS, AUDIT
-    from storage.log import OUTBOX
-    from storage.models import SyncStateRow
+    from storage.audit import AUDIT
 
-    cutoff = (now or time.time()) - days * 86400
-    state = SyncStateRow.__table__
-    with log.engine.begin() as conn:
-        q = select(AUDIT.c.seq, AUDIT.c.row_hash).where(AUDIT.c.at < cutoff)
-        synced = conn.execute(select(func.min(state.c.last_seq))).scalar()
-        if synced is not None:
-            sent = select(OUTBOX.c.record_id).where(OUTBOX.c.kind == "audit", OUTBOX.c.seq <= synced)
-            q = q.where(AUDIT.c.id.in_(sent))
-        last = conn.execute(q.order_by(AUDIT.c.seq.desc()).limit(1)).first()
-        if last is None:
-            return {"rows": 0}
-        ids = select(AUDIT.c.id).where(AUDIT.c.seq <= last.seq)
-        conn.execute(OUTBOX.delete().where(OUTBOX.c.kind == "audit", OUTBOX.c.record_id.in_(ids)))
-        n = conn.execute(AUDIT.delete().where(AUDIT.c.seq <= last.seq)).rowcount
-        conn.execute(ANCHORS.delete().where(ANCHORS.c.chain == "audit"))
-        conn.execute(ANCHORS.insert().values(chain="audit", last_purged_seq=last.seq, last_purged_hash=last.row_hash,
-                                             at=time.time()))
-    audit.record(log, station_id, actor, "purge-audit", {"older_than_days": days, "rows": n})
-    return {"rows": n}
+    result = _purge_chain(log, table=AUDIT, chain_name="audit", kind="audit", time_column=AUDIT.c.at,
+                          cutoff=(now or time.time()) - days * 86400)
+    if result["rows"]:
+        audit.record(log, station_id, actor, "purge-audit", {"older_than_days": days, "rows": result["rows"]})
+    return result

@@ -34,3 +34,18 @@ def env_with_root() -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+def poll_until(sensor, cond=lambda samples, events: False, seconds: float = 3.0):
+    """Poll a Sensor until ``cond(samples, events)`` or the time is up; returns what was seen."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    samples, events = [], []
+    while time.monotonic() < deadline:
+        s, e = sensor.poll(0.05)
+        samples += s
+        events += e
+        if cond(samples, events):
+            break
+    return samples, events

@@ -13,19 +13,7 @@ from gate.config import Config, SensorConfig
 from gate.station import Station
 from sim.camera import SimulatedMask
 from storage.log import ScreeningLog
-from tests.conftest import ROOT, env_with_root
-
-
-def poll_until(sensor, cond, seconds):
-    deadline = time.monotonic() + seconds
-    seen, events = [], []
-    while time.monotonic() < deadline:
-        s, e = sensor.poll(0.05)
-        seen += s
-        events += e
-        if cond(seen, events):
-            break
-    return seen, events
+from tests.conftest import ROOT, env_with_root, poll_until
 
 
 def test_continuous_stream_over_a_real_pty(sim_factory):

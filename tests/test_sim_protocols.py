@@ -15,6 +15,7 @@ from gate.station import Station
 from sim.camera import SimulatedMask
 from sim.scenarios import SCENARIOS
 from storage.log import ScreeningLog
+from tests.conftest import poll_until
 
 PROTOCOLS = {
     "gy-mcu90614": {},
@@ -32,15 +33,7 @@ def proto(name: str) -> str:
 
 
 def collect(sensor: Sensor, seconds: float, stop=lambda samples, events: False):
-    samples, events = [], []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        s, e = sensor.poll(0.05)
-        samples += s
-        events += e
-        if stop(samples, events):
-            break
-    return samples, events
+    return poll_until(sensor, stop, seconds)
 
 
 def start(sim_factory, name, scenario, seed=4, pace=3.0, limits=None):
