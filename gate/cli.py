@@ -311,8 +311,18 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
     options = _protocol_options(args, args.protocol) if args.protocol in PROTOCOLS else {}
     try:
-        sim = Simulator(args.protocol, args.scenario, link=args.link, seed=args.seed, options=options,
-                        pace=args.pace)
+        from dataclasses import replace as _replace
+
+        from sim.scenarios import SCENARIOS
+
+        scenario = SCENARIOS.get(args.scenario)
+        if scenario is None:
+            raise CliError(f"unknown scenario {args.scenario!r}; choose one of {', '.join(SCENARIOS)}")
+        errors = {k: v for k, v in (("gain", args.gain), ("offset_c", args.offset), ("noise_c", args.noise),
+                                    ("drift_c_per_hour", args.drift)) if v is not None}
+        sim = Simulator(args.protocol, _replace(scenario, **errors), link=args.link, seed=args.seed,
+                        options=options, pace=args.pace)
+        sim.scene.blackbody_control = args.blackbody_control
     except ValueError as exc:
         raise CliError(str(exc)) from None
     sim.start()
@@ -652,6 +662,106 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0 if ok else EXIT_FAILED
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from gate.calibration import CalibrationError, calibrate, collect_point, daily_check, parse_point
+    from storage import calibrations
+
+    cfg = _config(args)
+    with _open_log(args, cfg) as log:
+        if args.action == "list":
+            for r in calibrations.records(log, args.sensor):
+                due = time.strftime("%Y-%m-%d", time.localtime(r.due)) if r.due else "—"
+                print(json.dumps({"id": r.id, "sensor": r.sensor, "kind": r.kind, "result": r.result,
+                                  "at": r.at, "due": r.due, "operator": r.operator}) if args.json else
+                      f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(r.at))}  {r.sensor:<28} {r.kind:<11} "
+                      f"{r.result:<4}  due {due}  {r.operator}  {r.id}")
+            return 0
+        if args.action == "show":
+            r = calibrations.get(log, args.id or "")
+            if r is None:
+                raise CliError(f"no calibration record {args.id!r} (gate calibrate list)")
+            print(r.to_json() if args.json else json.dumps(json.loads(r.to_json()), ensure_ascii=False, indent=2))
+            return 0
+        user = _sign_in(args, cfg, log, "calibrate")
+        operator = user.name if user else (args.operator or getpass.getuser())
+        common = dict(reference_id=args.reference_id or "", operator=operator)
+        try:
+            if args.action == "run":
+                from drivers.sensor import Sensor
+
+                if not (args.url and args.protocol and args.points):
+                    raise CliError("gate calibrate run needs --url, --protocol and --points 35,37,40")
+                sensor_id = args.sensor_id or "sensor-1"
+                try:
+                    sensor = Sensor(sensor_id, args.protocol, args.url, args.baud)
+                    sensor.open()
+                except (SensorError, ValueError) as exc:
+                    raise CliError(str(exc)) from None
+                points = []
+                try:
+                    set_points = [float(v) for v in args.points.split(",")]
+                except ValueError:
+                    raise CliError("--points: numbers separated by commas, e.g. 35,37,40") from None
+                for n, set_c in enumerate(set_points, 1):
+                    if args.blackbody_control:
+                        Path(args.blackbody_control).write_text(f"{set_c}\n", encoding="ascii")
+                        time.sleep(0.5)
+                    else:
+                        input(f"[{n}/{len(set_points)}] set the blackbody to {set_c:.1f} °C, wait until it is "
+                              "stable, press Enter ")
+                    points.append(collect_point(set_c, lambda: _one_reading(sensor), args.samples,
+                                                wait=lambda: time.sleep(1.0)))
+                    print(f"  {set_c:.1f} °C: " + ", ".join(f"{v:.2f}" for v in points[-1].readings),
+                          file=sys.stderr)
+                sensor.close()
+                if args.blackbody_control:
+                    Path(args.blackbody_control).write_text("", encoding="ascii")
+                record = calibrate(f"{args.protocol}:{sensor_id}", points,
+                                   reference_uncertainty_c=args.reference_uncertainty,
+                                   tolerance_c=args.tolerance or cfg.calibration_tolerance_c,
+                                   interval_days=cfg.calibration_interval_days,
+                                   body_site_offset_c=cfg.body_site_offset_c, **common)
+            elif args.action == "fit":
+                if not args.sensor or not args.point:
+                    raise CliError("gate calibrate fit needs --sensor ID and --point SET:R,R,R (one or more)")
+                record = calibrate(args.sensor, [parse_point(p) for p in args.point],
+                                   reference_uncertainty_c=args.reference_uncertainty,
+                                   tolerance_c=args.tolerance or cfg.calibration_tolerance_c,
+                                   interval_days=cfg.calibration_interval_days,
+                                   body_site_offset_c=cfg.body_site_offset_c, **common)
+            else:  # check
+                if not args.sensor or not args.point or len(args.point) != 1:
+                    raise CliError("gate calibrate check needs --sensor ID and one --point SET:R,R,R")
+                current, _ = calibrations.latest(log, args.sensor)
+                record = daily_check(args.sensor, parse_point(args.point[0]), current,
+                                     tolerance_c=args.tolerance or cfg.calibration_tolerance_c, **common)
+        except CalibrationError as exc:
+            raise CliError(str(exc)) from None
+        calibrations.save(log, record, cfg.station_id)
+    if args.json:
+        print(json.dumps({"id": record.id, "sensor": record.sensor, "kind": record.kind,
+                          "fit": {"gain": record.gain, "offset_c": record.offset_c},
+                          "residuals": record.residuals, "result": record.result, "due": record.due,
+                          "note": record.note}))
+    elif record.kind == "daily-check":
+        print(f"daily check {record.result.upper()}: {record.note} (tolerance ±{record.tolerance_c} °C)  [{record.id}]")
+    else:
+        print(f"{record.kind} {record.result.upper()}: gain {record.gain:.4f}, offset {record.offset_c:+.3f} °C, "
+              f"residuals {', '.join(f'{r:+.2f}' for r in record.residuals)} °C  [{record.id}]")
+        if record.result == "fail":
+            print(f"  {record.note}; the sensor is not used for screening until it passes", file=sys.stderr)
+    return 0 if record.result == "pass" else EXIT_FAILED
+
+
+def _one_reading(sensor) -> float | None:
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        samples, _ = sensor.poll(0.2)
+        if samples:
+            return samples[-1].object_c
+    return None
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from storage import audit
 
@@ -737,6 +847,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int)
     sp.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
     sp.add_argument("--pace", type=float, default=1.0, help="people arrive this many times faster (default 1)")
+    sp.add_argument("--gain", type=float, help="the simulated sensor's gain error (e.g. 0.97)")
+    sp.add_argument("--offset", type=float, help="its offset error, °C (e.g. -1.2)")
+    sp.add_argument("--noise", type=float, help="its noise, °C (default 0.04)")
+    sp.add_argument("--drift", type=float, help="its drift, °C per hour")
+    sp.add_argument("--blackbody-control", help="a file holding a blackbody set point the sensor looks at")
     _add_protocol_options(sp)
     sp.set_defaults(func=cmd_sim)
 
@@ -797,6 +912,28 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--user", help="an auditor: signs in with the PIN")
     sp.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
     sp.set_defaults(func=cmd_purge)
+
+    sp = with_db(sub.add_parser("calibrate", help="calibrate run | fit | check | list | show ID (maintenance staff)"))
+    sp.add_argument("action", choices=("run", "fit", "check", "list", "show"))
+    sp.add_argument("id", nargs="?", help="show: the record id")
+    sp.add_argument("--url")
+    sp.add_argument("--protocol", choices=PROTOCOLS)
+    sp.add_argument("--baud", type=int)
+    sp.add_argument("--sensor-id", help="run: the sensor's id in the config (default sensor-1)")
+    sp.add_argument("--sensor", help="fit/check/list: the sensor, as protocol:id (e.g. gy-mcu90614:gun-1)")
+    sp.add_argument("--points", help="run: blackbody set points, e.g. 35,37,40 (1 to 5, within 35–42 °C)")
+    sp.add_argument("--point", action="append", help="fit/check: SET:READING,READING,... (repeat for each point)")
+    sp.add_argument("--samples", type=_positive_int, default=5, help="run: readings per set point (default 5)")
+    sp.add_argument("--reference-id", help="the blackbody's / reference thermometer's certificate id")
+    sp.add_argument("--reference-uncertainty", type=float, default=0.1, help="°C (default 0.1)")
+    sp.add_argument("--tolerance", type=float, help="°C per residual (default: config, 0.3)")
+    sp.add_argument("--operator", help="who calibrates (when the station has no users)")
+    sp.add_argument("--blackbody-control", help="run: write each set point to this file instead of asking "
+                                                "(a simulated blackbody: gate sim --blackbody-control FILE)")
+    sp.add_argument("--user", help="maintenance staff: signs in with the PIN")
+    sp.add_argument("--pin-stdin", action="store_true")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_calibrate)
 
     sp = with_db(sub.add_parser("users", help="gate users add NAME --role R | list | reset-pin NAME | disable NAME"))
     sp.add_argument("action", choices=("add", "list", "reset-pin", "disable"))

@@ -58,6 +58,12 @@ class Config:
     retention_days: int = 30
     audit_retention_days: int = 365
     security: "Policy" = field(default_factory=lambda: _default_security())
+    calibration_required: bool = False  # True: a sensor never calibrated counts as not usable
+    calibration_interval_days: float = 30.0
+    calibration_warn_days: float = 3.0
+    calibration_grace_days: float = 0.0
+    calibration_tolerance_c: float = 0.3
+    body_site_offset_c: float = 0.0
     source: str = "<defaults>"
     extra: dict = field(default_factory=dict)
 
@@ -122,6 +128,7 @@ _KNOWN = {
     "upstream": {"url"},
     "retention": {"screening_days", "audit_days"},
     "security": {"lockout_failures", "lockout_minutes", "idle_logout_minutes"},
+    "calibration": {"required", "interval_days", "warn_days", "grace_days", "tolerance_c", "body_site_offset_c"},
 }
 
 
@@ -144,6 +151,7 @@ def parse_config(data: dict, source: str = "<config>") -> Config:
 
     st, sc, up, ret = table("station"), table("screening"), table("upstream"), table("retention")
     sec = table("security")
+    cal = table("calibration")
     threshold = r.get(sc, "screening", "threshold_c", float, 37.3, lo=THRESHOLD_RANGE[0], hi=THRESHOLD_RANGE[1])
     if abs(threshold * 10 - round(threshold * 10)) > 1e-6:
         problems.append(f"`screening.threshold_c` is {threshold}; allowed: 34.0–39.0 in steps of 0.1")
@@ -229,6 +237,12 @@ def parse_config(data: dict, source: str = "<config>") -> Config:
         retention_days=r.get(ret, "retention", "screening_days", int, 30, lo=1, hi=3650),
         audit_retention_days=r.get(ret, "retention", "audit_days", int, 365, lo=30, hi=3650),
         security=_security(r, sec),
+        calibration_required=r.get(cal, "calibration", "required", bool, False),
+        calibration_interval_days=r.get(cal, "calibration", "interval_days", float, 30.0, lo=1.0, hi=365.0),
+        calibration_warn_days=r.get(cal, "calibration", "warn_days", float, 3.0, lo=0.0, hi=60.0),
+        calibration_grace_days=r.get(cal, "calibration", "grace_days", float, 0.0, lo=0.0, hi=30.0),
+        calibration_tolerance_c=r.get(cal, "calibration", "tolerance_c", float, 0.3, lo=0.05, hi=1.0),
+        body_site_offset_c=r.get(cal, "calibration", "body_site_offset_c", float, 0.0, lo=-5.0, hi=5.0),
         source=source,
     )
     if not cfg.station_id.strip():
@@ -294,6 +308,13 @@ url = ""                   # e.g. postgresql://gate@district-db/screening
 [retention]
 screening_days = 30        # screenings older than this are deleted by `gate purge` (once synced upstream)
 audit_days = 365
+
+[calibration]
+required = false           # true: a sensor without a passing blackbody calibration is not used for screening
+interval_days = 30         # a calibration is due again after this long; overdue sensors are locked out
+warn_days = 3              # the duty screen warns this many days before
+tolerance_c = 0.3
+body_site_offset_c = 0.0   # skin to core, added after the calibration (population based)
 
 [security]
 lockout_failures = 10      # wrong PINs in a row before a user is locked

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import Callable, Protocol, Sequence
 
 from drivers.base import Health, HealthEvent, Reading
@@ -102,10 +103,38 @@ class Station:
         limits = HealthLimits(ambient_min_c=sc.ambient_min_c, ambient_max_c=sc.ambient_max_c, warmup_s=sc.warmup_s)
         return Sensor(sc.id, sc.protocol, sc.url, sc.baud, mode=sc.mode, limits=limits, options=sc.options)
 
+    def sensor_key(self, sc: SensorConfig) -> str:
+        return f"{sc.protocol}:{sc.id}"
+
+    def sensor_status(self, sc: SensorConfig):
+        """The sensor's calibration state: the record to apply, and whether it may be used today."""
+        from gate.calibration import status
+        from storage import calibrations
+
+        cache = self.__dict__.setdefault("_cal_cache", {})
+        hit = cache.get(sc.id)
+        if hit and time.monotonic() - hit[0] < 5.0:
+            return hit[1]
+        full, check = calibrations.latest(self.log, self.sensor_key(sc))
+        st = status(full, check, required=self.config.calibration_required, warn_days=self.config.calibration_warn_days,
+                    grace_days=self.config.calibration_grace_days)
+        cache[sc.id] = (time.monotonic(), st)
+        return st
+
+    def forget_calibration_cache(self) -> None:
+        self.__dict__.pop("_cal_cache", None)
+
     def reading_from(self, sc: SensorConfig, m: Measurement, sensor: Sensor) -> Reading:
+        """The raw measurement, with the calibrated body value beside it (never in place of it)."""
         raw = Reading(object_c=m.object_c, ambient_c=m.ambient_c, source=sc.id, ts=m.ts, health=sensor.health,
                       health_reason=sensor.reason)
-        return raw.with_body(sc.gain, sc.offset_c)
+        st = self.sensor_status(sc)
+        if st.calibration is not None:
+            cal = st.calibration
+            r = raw.with_body(cal.gain, cal.offset_c + cal.body_site_offset_c, calibration_id=cal.id)
+        else:
+            r = raw.with_body(sc.gain, sc.offset_c + self.config.body_site_offset_c)
+        return replace(r, calibration_ok=st.usable)
 
     def run(self, sc: SensorConfig, stop: threading.Event, *,
             on_screening: Callable[[Screening], None],

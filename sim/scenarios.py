@@ -26,6 +26,11 @@ class Scenario:
     unplug_for_s: float = 1.0  # ... for this long
     garbage_share: float = 0.0  # garbage bytes per byte sent (line noise)
     split_frames: bool = False  # frames arrive in pieces
+    # The sensor's own error: measured = gain * true + offset + drift * hours + noise (calibration removes it).
+    gain: float = 1.0
+    offset_c: float = 0.0
+    noise_c: float = 0.04
+    drift_c_per_hour: float = 0.0
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
@@ -68,6 +73,8 @@ class Scene:
     _rng: random.Random = field(init=False)
     _people: list[Person] = field(init=False, default_factory=list)
     _frozen: float | None = field(init=False, default=None)
+    blackbody_c: float | None = None  # while set, the sensor looks at a blackbody at this temperature
+    blackbody_control: str | None = None  # a file holding the set point (so another process can drive it)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -102,14 +109,27 @@ class Scene:
         # Slow warming over a morning of about an hour.
         return round(lo + (hi - lo) * min(1.0, t / 3600.0), 2)
 
+    def blackbody(self) -> float | None:
+        if self.blackbody_control:
+            try:
+                text = open(self.blackbody_control, encoding="ascii").read().strip()
+                return float(text) if text else None
+            except (OSError, ValueError):
+                return None
+        return self.blackbody_c
+
     def state(self, t: float) -> SceneState:
         sc, noise = self.scenario, self._noise
         ambient = self.ambient_at(t)
         person = self.person_at(t)
-        if person is not None:
-            obj = person.temperature_c + noise.gauss(0, 0.04)
+        bb = self.blackbody()
+        if bb is not None:
+            true, person = bb, None
+        elif person is not None:
+            true = person.temperature_c
         else:
-            obj = ambient + 0.8 + noise.gauss(0, 0.05)  # a wall a little warmer than the air
+            true = ambient + 0.8  # a wall a little warmer than the air
+        obj = sc.gain * true + sc.offset_c + sc.drift_c_per_hour * t / 3600 + noise.gauss(0, sc.noise_c)
         if sc.spike_share and noise.random() < sc.spike_share:
             obj = noise.choice((-50.0, 150.0, 250.0))  # what a failing gun shows: absurd, not merely odd
         if sc.stuck_after_s is not None and t >= sc.stuck_after_s:

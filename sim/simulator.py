@@ -73,6 +73,10 @@ class Simulator:
                 self.model.tick(t)
             time.sleep(self.tick_s)
 
+    def set_blackbody(self, celsius: float | None) -> None:
+        """Point the sensor at a blackbody at this temperature (None: back to the gate)."""
+        self.scene.blackbody_c = celsius
+
     def unplug(self) -> None:
         self.port.unplug()
 

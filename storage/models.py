@@ -150,3 +150,21 @@ class UserRow(Base):
     locked_until: Mapped[float | None] = mapped_column(Float)
     disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class CalibrationRow(Base):
+    """A calibration record (full or daily check); the whole record is kept as JSON in ``content``."""
+
+    __tablename__ = "calibrations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    sensor: Mapped[str] = mapped_column(String(128), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    at: Mapped[float] = mapped_column(Float, nullable=False)
+    due: Mapped[float | None] = mapped_column(Float)
+    result: Mapped[str] = mapped_column(String(8), nullable=False)
+    operator: Mapped[str] = mapped_column(String(64), nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+
+    __table_args__ = (Index("ix_calibrations_sensor_at", "sensor", "at"),)

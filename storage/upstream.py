@@ -58,7 +58,20 @@ audit_events = Table(
     Column("row_hash", String(64), nullable=False),
 )
 
-TABLES = {"screening": screenings, "daily_report": daily_reports, "audit": audit_events}
+calibrations = Table(
+    "calibrations", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("station_id", String(64), nullable=False),
+    Column("sensor", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("due", Float),
+    Column("result", String(8), nullable=False),
+    Column("operator", String(64), nullable=False),
+    Column("content", Text, nullable=False),
+)
+
+TABLES = {"screening": screenings, "daily_report": daily_reports, "audit": audit_events, "calibration": calibrations}
 MIGRATIONS = Path(__file__).with_name("upstream_migrations")
 VERSION_TABLE = "gate_upstream_version"
 
