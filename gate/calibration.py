@@ -153,7 +153,7 @@ class SensorStatus:
 
     calibration: CalibrationRecord | None  # the latest passing full calibration
     usable: bool
-    reason: str  # "", "overdue", "locked: daily check failed", "never calibrated"
+    reason: str  # "", "locked: calibration overdue", "locked: daily check failed (...)", "never calibrated"
     warn: str  # "due in 2 days", ""
 
 
@@ -165,7 +165,7 @@ def status(last_full: CalibrationRecord | None, last_check: CalibrationRecord | 
     if last_check is not None and last_check.at > last_full.at and last_check.result == "fail":
         return SensorStatus(last_full, False, f"locked: daily check failed ({last_check.note})", "")
     if last_full.due is not None and now > last_full.due + grace_days * 86400:
-        return SensorStatus(last_full, False, "overdue", "")
+        return SensorStatus(last_full, False, "locked: calibration overdue", "")
     days_left = (last_full.due - now) / 86400 if last_full.due else 999
     warn = f"calibration due in {days_left:.0f} days" if days_left <= warn_days else ""
     return SensorStatus(last_full, True, "", warn)

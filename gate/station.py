@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable, Protocol, Sequence
 
-from drivers.base import Health, HealthEvent, Reading
+from drivers.base import Health, HealthEvent, Reading, Sample
 from drivers.measurement import Measurement, PresenceDetector
 from drivers.sensor import HealthLimits, Sensor
 from gate.config import Config, SensorConfig
@@ -42,6 +42,8 @@ class Station:
         self.log = log
         self.mask_source = mask_source or NoCamera()
         self.language = language or config.language
+        # Set during a calibration: the sensor looks at a blackbody, not at people; samples still flow.
+        self.paused = threading.Event()
 
     # -- deciding ------------------------------------------------------------------------------------------------
     def screen(self, readings: Sequence[Reading], mask: MaskResult | None = None, *, entrant_id: str | None = None,
@@ -142,7 +144,8 @@ class Station:
             on_log_failure: Callable[[LogFailure], None] | None = None,
             entrant: Callable[[], str | None] | None = None,
             count: int | None = None,
-            sensor: Sensor | None = None) -> int:
+            sensor: Sensor | None = None,
+            on_sample: Callable[[Sample], None] | None = None) -> int:
         """Screen everyone the sensor sees until ``stop`` is set or ``count`` screenings were stored."""
         sensor = sensor or self.sensor_for(sc)
         detector = PresenceDetector(margin_c=sc.presence_margin_c, frames=sc.presence_frames,
@@ -155,6 +158,10 @@ class Station:
                     if on_health:
                         on_health(ev)
                 for sample in samples:
+                    if on_sample:
+                        on_sample(sample)
+                    if self.paused.is_set():
+                        continue
                     if sc.trigger == "each-reading":  # a handheld gun: one trigger pull, one person
                         m = Measurement(sample.object_c, sample.ambient_c, sample.ts, 1)
                     else:

@@ -164,7 +164,7 @@ def test_overdue_warning_and_lockout():
     soon = status(rec, None, required=False, now=1_000_000.0 + 28 * 86400)
     assert soon.usable and "due in 2 days" in soon.warn
     late = status(rec, None, required=False, now=1_000_000.0 + 31 * 86400)
-    assert not late.usable and late.reason == "overdue"
+    assert not late.usable and late.reason == "locked: calibration overdue"
     assert not status(None, None, required=True).usable and status(None, None, required=False).usable
 
 
@@ -214,3 +214,71 @@ def test_calibration_records_sync_upward(station, tmp_path):
     with engine.connect() as conn:
         assert conn.execute(text("select id, result from calibrations")).all() == [(rec.id, "pass")]
     engine.dispose()
+
+
+async def test_maintenance_wizard_calibrates_a_simulated_gun(sim_factory, db_path):
+    from gate.ui.app import build_app
+    from gate.ui.maintenance import MaintenanceScreen
+
+    faulty = dataclasses.replace(SCENARIOS["normal-morning"], gain=0.97, offset_c=-1.2, noise_c=0.03,
+                                 gap_s=(600.0, 600.0))  # nobody walks past during the calibration
+    sim = sim_factory("gy-mcu90614", faulty, seed=4)
+    sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(sensors=(sc,), language="en"), log, sensor_config=sc, operator="li")
+        async with app.run_test(size=(110, 40)) as pilot:
+            await pilot.press("f9")
+            for _ in range(40):
+                await pilot.pause(0.05)
+                if isinstance(app.screen, MaintenanceScreen):
+                    break
+            screen = app.screen
+            assert isinstance(screen, MaintenanceScreen)
+            screen.query_one("#cal-reference").value = "BB-2026-01"
+            screen.query_one("#cal-start").press()
+            for set_c in (35.0, 37.0, 40.0):
+                for _ in range(200):  # like the operator: wait for the wizard to ask for this set point
+                    await pilot.pause(0.05)
+                    if not screen.query_one("#cal-ready").disabled:
+                        break
+                assert f"{set_c:.1f} °C" in str(screen.query_one("#cal-instruction").render())
+                sim.set_blackbody(set_c)
+                await pilot.pause(0.3)
+                screen.query_one("#cal-ready").press()
+                await pilot.pause(0.1)
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if calibrations.records(log, "gy-mcu90614:gun-1"):
+                    break
+            (record,) = calibrations.records(log, "gy-mcu90614:gun-1")
+            assert record.result == "pass" and record.gain == pytest.approx(1 / 0.97, abs=0.02), record.to_json()
+            plot = str(screen.query_one("#cal-residuals").render())
+            assert "35.0 °C" in plot and "✔" in plot
+            assert log.count() == 0  # the blackbody was never screened as a person
+            assert not app.station.paused.is_set()
+            for _ in range(40):
+                await pilot.pause(0.05)
+                if screen.query_one("#cal-history").row_count:
+                    break
+            assert screen.query_one("#cal-history").row_count == 1
+
+
+async def test_duty_screen_shows_a_locked_sensor(sim_factory, db_path):
+    from gate.ui.app import build_app
+
+    sim = sim_factory("gy-mcu90614", "normal-morning", seed=3)
+    sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
+    with ScreeningLog(db_path) as log:
+        good = calibrate("gy-mcu90614:gun-1", exact(1.0, 0.0, [35.0, 40.0]), reference_id="BB",
+                         reference_uncertainty_c=0.1, operator="li")
+        calibrations.save(log, good, "gate-1")
+        calibrations.save(log, daily_check("gy-mcu90614:gun-1", Point(37.0, (38.0, 38.0)), good, reference_id="BB",
+                                           operator="li"), "gate-1")
+        app = build_app(Config(sensors=(sc,), language="en"), log, sensor_config=sc)
+        async with app.run_test(size=(120, 30)) as pilot:
+            for _ in range(60):
+                await pilot.pause(0.05)
+                if "locked" in str(app.query_one("#status").render()):
+                    break
+            status = str(app.query_one("#status").render())
+            assert "✖ locked: daily check failed" in status and app.query_one("#status").has_class("problem")

@@ -174,3 +174,22 @@ async def test_entrant_id_from_a_barcode_scanner_goes_with_the_next_screening(db
             await manual(pilot, "36.4")
             assert await wait_for(pilot, lambda: app.latest is not None)
             assert app.latest.entrant_id == "20240117" and app.pending_entrant is None
+
+
+async def test_screenings_keep_arriving_while_a_form_or_the_maintenance_screen_is_open(sim_factory, db_path):
+    sim = sim_factory(scenario="normal-morning", seed=9, pace=3.0)
+    sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(sensors=(sc,), language="en", mask_mode="off"), log, sensor_config=sc)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("f2")  # the manual form stays open while people pass the sensor
+            assert await wait_for(pilot, lambda: isinstance(app.screen, ManualEntry), 2)
+            assert await wait_for(pilot, lambda: app.decisions_shown >= 2, 15)
+            await pilot.press("escape")
+            await pilot.press("f9")
+            from gate.ui.maintenance import MaintenanceScreen
+
+            assert await wait_for(pilot, lambda: isinstance(app.screen, MaintenanceScreen), 2)
+            shown = app.decisions_shown
+            assert await wait_for(pilot, lambda: app.decisions_shown > shown and len(app.screen.recent) > 10, 15)
+            assert "raw" in str(app.screen.query_one("#maint-status").render())

@@ -20,10 +20,14 @@ from gate.domain import Decision, MaskState, Screening
 from gate.i18n import normalise, t
 from gate.station import LogFailure, MaskSource, Station
 from gate.auth import RIGHTS, Auth, AuthError, User
+from gate.ui.maintenance import MaintenanceScreen
 from gate.ui.manual import ManualEntry
 from gate.ui.messages import (
     ActionFailed,
+    CalibrationSaved,
+    CalibrationState,
     CountsLoaded,
+    SampleSeen,
     LogFailed,
     ScreeningDecided,
     SensorHealthChanged,
@@ -46,6 +50,7 @@ class GateApp(App):
         Binding("f4", "mask_no", "No mask / 未戴"),
         Binding("f6", "language", "中文 / English"),
         Binding("f7", "sign_in", "Sign in / 登录"),
+        Binding("f9", "maintenance", "Maintenance / 维护"),
         Binding("ctrl+q", "quit", "Quit / 退出"),
     ]
 
@@ -67,6 +72,8 @@ class GateApp(App):
         self.user: User | None = None  # who is signed in (when the station has users)
         self.last_activity = time.monotonic()
         self._pending: tuple[str, object] | None = None
+        self.calibration_text = ""
+        self.calibration_usable = True
         self.pending_entrant: str | None = None
         self.counts = {"screened": 0, "admit": 0, "deny": 0, "retest": 0}
         self._stop = threading.Event()
@@ -89,14 +96,17 @@ class GateApp(App):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#recent", DataTable)
+        table = self._duty("#recent", DataTable)
         table.add_columns("time", "decision", "°C", "mask", "entrant")
         self.title = f"{t('ui.title', self.language)} · {self.station.config.gate_name}"
         self.sub_title = self.station.config.station_id
         self._render_all()
-        self.query_one("#entrant-input", Input).focus()
+        self._duty("#entrant-input", Input).focus()
         self.load_counts()
         self.set_interval(5, self._idle_check)
+        if self.sensor_config is not None:
+            self.check_calibration()
+            self.set_interval(60, self.check_calibration)
         if self.sensor_config is not None:
             self.watch_sensor()
 
@@ -114,6 +124,7 @@ class GateApp(App):
             on_log_failure=lambda f: self.post_message(LogFailed(f)),
             entrant=self._take_entrant,
             sensor=self._sensor,
+            on_sample=lambda sample: self.post_message(SampleSeen(sample)),
         )
 
     @work(thread=True, exclusive=True, group="db")
@@ -158,6 +169,48 @@ class GateApp(App):
             return
         self.post_message(ScreeningDecided(s))
 
+    @work(thread=True, group="calibration")
+    def store_calibration(self, record) -> None:
+        from storage import calibrations
+
+        try:
+            calibrations.save(self.station.log, record, self.station.config.station_id)
+        except LogError as exc:
+            self.post_message(ActionFailed(str(exc)))
+            return
+        self.station.forget_calibration_cache()
+        self.post_message(CalibrationSaved(record))
+
+    @work(thread=True, exclusive=True, group="calibration-state")
+    def check_calibration(self) -> None:
+        self.station.forget_calibration_cache()
+        st = self.station.sensor_status(self.sensor_config)
+        self.post_message(CalibrationState(st.reason or st.warn, st.usable))
+
+    def on_calibration_state(self, msg: CalibrationState) -> None:
+        self.calibration_text, self.calibration_usable = msg.text, msg.usable
+        self._render_status()
+
+    @work(thread=True, exclusive=True, group="calibration-history")
+    def load_calibrations(self, sensor_key: str) -> None:
+        from storage import calibrations
+
+        records = calibrations.records(self.station.log, sensor_key, limit=50)
+        status = self.station.sensor_status(self.sensor_config) if self.sensor_config else None
+        text = "" if status is None else (status.reason or status.warn or (
+            f"due {time.strftime('%Y-%m-%d', time.localtime(status.calibration.due))}"
+            if status.calibration and status.calibration.due else "not calibrated"))
+        self.call_from_thread(self._show_history, records, text)
+
+    def _show_history(self, records, text: str) -> None:
+        if isinstance(self.screen, MaintenanceScreen):
+            self.screen.show_history(records, text)
+
+    def _duty(self, selector: str, kind=None):
+        """A widget of the duty screen, even while another screen (maintenance, a form) is on top."""
+        base = self.screen_stack[0]
+        return base.query_one(selector, kind) if kind else base.query_one(selector)
+
     def _take_entrant(self) -> str | None:
         entrant, self.pending_entrant = self.pending_entrant, None
         return entrant
@@ -171,7 +224,7 @@ class GateApp(App):
             self.counts["screened"] += 1
         self.decisions_shown += 1
         self.latest = s
-        table = self.query_one("#recent", DataTable)
+        table = self._duty("#recent", DataTable)
         temp = "—" if s.temperature_c is None else f"{s.temperature_c:.1f}"
         table.add_row(time.strftime("%H:%M:%S", time.localtime(s.created_at)),
                       f"{SYMBOL[s.decision]} {t('decision.' + s.decision.value, self.language)}",
@@ -181,6 +234,25 @@ class GateApp(App):
         table.move_cursor(row=table.row_count - 1)
         if s.decision is Decision.DENY and self.station.config.deny_bell:
             self.bell()
+
+    def on_sample_seen(self, msg: SampleSeen) -> None:
+        if isinstance(self.screen, MaintenanceScreen):
+            self.screen.add_sample(msg.sample.object_c)
+
+    def on_calibration_saved(self, msg: CalibrationSaved) -> None:
+        record = msg.record
+        self.notify(f"calibration {record.result}: saved", severity="information" if record.result == "pass"
+                    else "error")
+        if isinstance(self.screen, MaintenanceScreen):
+            self.load_calibrations(record.sensor)
+        self.check_calibration()
+
+    def action_maintenance(self) -> None:
+        if self.sensor_config is None:
+            self.notify("no sensor configured", severity="warning")
+            return
+        self._as_operator("calibrate", lambda: self.push_screen(
+            MaintenanceScreen(self.station.sensor_key(self.sensor_config), self.operator)))
 
     def on_sensor_health_changed(self, msg: SensorHealthChanged) -> None:
         self.health = msg.event.health.value
@@ -317,12 +389,12 @@ class GateApp(App):
         self._render_panels()
         self._render_counts()
         self._render_status()
-        self.query_one("#entrant-input", Input).placeholder = (
+        self._duty("#entrant-input", Input).placeholder = (
             "扫码或输入人员编号后回车 / scan or type the entrant id, then Enter")
 
     def _render_banner(self) -> None:
-        banner = self.query_one("#banner", Static)
-        message = self.query_one("#message", Static)
+        banner = self._duty("#banner", Static)
+        message = self._duty("#message", Static)
         lang = self.language
         banner.remove_class("admit", "deny", "retest", "waiting", "failure")
         if self.log_error:
@@ -345,9 +417,9 @@ class GateApp(App):
     def _render_panels(self) -> None:
         lang = self.language
         s = self.latest
-        temp = self.query_one("#temperature", Static)
-        mask = self.query_one("#mask", Static)
-        entrant = self.query_one("#entrant", Static)
+        temp = self._duty("#temperature", Static)
+        mask = self._duty("#mask", Static)
+        entrant = self._duty("#entrant", Static)
         if s is None or s.reading is None:
             temp.update(f"{t('ui.temperature', lang)}\n—")
         else:
@@ -364,12 +436,12 @@ class GateApp(App):
 
     def _render_counts(self) -> None:
         lang, c = self.language, self.counts
-        self.query_one("#counts", Static).update(
+        self._duty("#counts", Static).update(
             f"{t('ui.today', lang)}: {t('ui.screened', lang)} {c['screened']} · ✔ {t('ui.admitted', lang)} "
             f"{c['admit']} · ✖ {t('ui.denied', lang)} {c['deny']} · ↻ {t('ui.retests', lang)} {c['retest']}")
 
     def _render_status(self) -> None:
-        status = self.query_one("#status", Static)
+        status = self._duty("#status", Static)
         lang = self.language
         sensor = self.sensor_config.id if self.sensor_config else "—"
         log = "log OK" if not self.log_error else "LOG FAILURE"
@@ -378,7 +450,11 @@ class GateApp(App):
         extra = "  F2 = 手测 / manual entry" if self.health in ("fault", "offline") else ""
         who = (f"{self.user.name} ({self.user.role})" if self.user else "未登录 / not signed in") if self.users_exist \
             else "no users: PINs off"
-        status.update(f"{t('ui.sensor', lang)} {sensor}: {self.health} {self.health_reason} · {log} · {who}{extra}")
+        cal = ""
+        if self.calibration_text:
+            cal = (" · ⚠ " if self.calibration_usable else " · ✖ ") + self.calibration_text
+        status.set_class(bool(status.has_class("problem") or not self.calibration_usable), "problem")
+        status.update(f"{t('ui.sensor', lang)} {sensor}: {self.health} {self.health_reason}{cal} · {log} · {who}{extra}")
 
 
 def build_app(config: Config, log: ScreeningLog, *, sensor_config: SensorConfig | None = None,

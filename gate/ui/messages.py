@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from drivers.base import HealthEvent
+from drivers.base import HealthEvent, Sample
 from gate.auth import User
 from gate.domain import Screening
 from gate.station import LogFailure
@@ -57,3 +57,23 @@ class UsersChecked(Message):
     """Whether the station has users (then sensitive actions need a PIN)."""
 
     exist: bool
+
+
+@dataclass
+class SampleSeen(Message):
+    """A raw sample from the sensor (for the maintenance screen's live view and calibration)."""
+
+    sample: Sample
+
+
+@dataclass
+class CalibrationSaved(Message):
+    record: object  # gate.calibration.CalibrationRecord
+
+
+@dataclass
+class CalibrationState(Message):
+    """The sensor's calibration warning or lockout, for the status bar ("" when all is well)."""
+
+    text: str
+    usable: bool
