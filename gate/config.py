@@ -53,6 +53,7 @@ class Config:
     plausible_max_c: float = 43.0
     mask_mode: str = "must-wear"
     deny_bell: bool = True
+    retest_wait_minutes: float = 10.0
     sensors: tuple[SensorConfig, ...] = ()
     upstream_url: str | None = None
     retention_days: int = 30
@@ -121,7 +122,8 @@ def _kind_name(kind: type) -> str:
 
 _KNOWN = {
     "station": {"id", "gate", "language", "db"},
-    "screening": {"threshold_c", "plausible_min_c", "plausible_max_c", "mask_mode", "deny_bell"},
+    "screening": {"threshold_c", "plausible_min_c", "plausible_max_c", "mask_mode", "deny_bell",
+                  "retest_wait_minutes"},
     "sensors": {"id", "protocol", "url", "baud", "mode", "trigger", "warmup_s", "ambient_min_c", "ambient_max_c",
                 "gain", "offset_c", "presence_margin_c", "presence_frames", "slave", "register_map", "address",
                 "pattern"},
@@ -232,6 +234,7 @@ def parse_config(data: dict, source: str = "<config>") -> Config:
         plausible_max_c=pmax,
         mask_mode=r.get(sc, "screening", "mask_mode", str, "must-wear", choices=MASK_MODES),
         deny_bell=r.get(sc, "screening", "deny_bell", bool, True),
+        retest_wait_minutes=r.get(sc, "screening", "retest_wait_minutes", float, 10.0, lo=0.0, hi=60.0),
         sensors=tuple(sensors),
         upstream_url=r.get(up, "upstream", "url", str, None) or None,
         retention_days=r.get(ret, "retention", "screening_days", int, 30, lo=1, hi=3650),

@@ -49,7 +49,7 @@ async def test_simulated_people_get_decisions_that_are_already_in_the_log(sim_fa
 
 async def test_fever_retest_then_deny_with_both_readings_kept(db_path):
     with ScreeningLog(db_path) as log:
-        app = build_app(Config(language="en"), log, operator="Wang")
+        app = build_app(Config(language="en", retest_wait_minutes=0), log, operator="Wang")
         async with app.run_test(size=(100, 30)) as pilot:
             await manual(pilot, "38.1")
             assert await wait_for(pilot, lambda: app.latest is not None)
@@ -71,7 +71,7 @@ async def test_fever_retest_then_deny_with_both_readings_kept(db_path):
 
 async def test_retest_below_threshold_admits(db_path):
     with ScreeningLog(db_path) as log:
-        app = build_app(Config(language="en", mask_mode="off"), log)
+        app = build_app(Config(language="en", mask_mode="off", retest_wait_minutes=0), log)
         async with app.run_test(size=(100, 30)) as pilot:
             await manual(pilot, "37.6")
             assert await wait_for(pilot, lambda: app.latest is not None)
@@ -193,3 +193,31 @@ async def test_screenings_keep_arriving_while_a_form_or_the_maintenance_screen_i
             shown = app.decisions_shown
             assert await wait_for(pilot, lambda: app.decisions_shown > shown and len(app.screen.recent) > 10, 15)
             assert "raw" in str(app.screen.query_one("#maint-status").render())
+
+
+async def test_a_retest_after_the_rest_links_to_its_person_even_after_others(db_path):
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(language="en", mask_mode="off", retest_wait_minutes=10), log)
+        async with app.run_test(size=(100, 30)) as pilot:
+            for ch in "S1":
+                await pilot.press(ch)
+            await pilot.press("enter")
+            await manual(pilot, "38.0")  # S1: suspected fever, sent inside to rest
+            assert await wait_for(pilot, lambda: app.latest is not None)
+            feverish = app.latest
+            assert "10:00" in str(app.query_one("#retests").render()) or "09:5" in str(
+                app.query_one("#retests").render())
+            await manual(pilot, "36.5")  # another person meanwhile: a new screening, not S1's retest
+            assert await wait_for(pilot, lambda: app.latest is not feverish)
+            other = app.latest
+            assert other.follows is None and feverish.id in app.open_retests
+            # Ten minutes later S1 is ready; the form now offers S1's retest first.
+            s, began = app.open_retests[feverish.id]
+            app.open_retests[feverish.id] = (s, began - 600)
+            app._render_retests()
+            assert "ready" in str(app.query_one("#retests").render())
+            await manual(pilot, "37.0")
+            assert await wait_for(pilot, lambda: app.latest is not other)
+            final = app.latest
+            assert final.follows == feverish.id and final.entrant_id == "S1" and final.decision is Decision.ADMIT
+            assert [r.value_c for r in final.readings] == [38.0, 37.0] and not app.open_retests

@@ -72,6 +72,7 @@ class GateApp(App):
         self.user: User | None = None  # who is signed in (when the station has users)
         self.last_activity = time.monotonic()
         self._pending: tuple[str, object] | None = None
+        self.open_retests: dict[str, tuple[Screening, float]] = {}  # id -> (screening, when the rest began)
         self.calibration_text = ""
         self.calibration_usable = True
         self.pending_entrant: str | None = None
@@ -90,6 +91,7 @@ class GateApp(App):
             yield Static(id="mask", classes="panel")
             yield Static(id="entrant", classes="panel")
         yield Static(id="counts")
+        yield Static(id="retests")
         yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
         yield Input(id="entrant-input")
         yield Static(id="status")
@@ -104,6 +106,7 @@ class GateApp(App):
         self._duty("#entrant-input", Input).focus()
         self.load_counts()
         self.set_interval(5, self._idle_check)
+        self.set_interval(1, self._render_retests)
         if self.sensor_config is not None:
             self.check_calibration()
             self.set_interval(60, self.check_calibration)
@@ -224,6 +227,12 @@ class GateApp(App):
             self.counts["screened"] += 1
         self.decisions_shown += 1
         self.latest = s
+        began = time.time()
+        if s.follows in self.open_retests:
+            began = self.open_retests.pop(s.follows)[1]
+        if s.decision is Decision.RETEST:
+            self.open_retests[s.id] = (s, began if s.follows else s.created_at)
+        self._render_retests()
         table = self._duty("#recent", DataTable)
         temp = "—" if s.temperature_c is None else f"{s.temperature_c:.1f}"
         table.add_row(time.strftime("%H:%M:%S", time.localtime(s.created_at)),
@@ -341,13 +350,39 @@ class GateApp(App):
         self._as_operator("manual-entry", self._open_manual)
 
     def _open_manual(self) -> None:
-        previous = self.latest if self.latest and self.latest.decision is Decision.RETEST else None
+        ready = [s for s, began in sorted(self.open_retests.values(), key=lambda v: v[1])
+                 if self._wait_left(s, began) <= 0]
+        options = [(self._retest_label(s, began), s.id)
+                   for s, began in sorted(self.open_retests.values(), key=lambda v: v[1])]
+        default = ready[0] if ready else None  # the person who has rested longest, else a new person
 
-        def done(result: tuple[str, str] | None) -> None:
+        def done(result) -> None:
             if result:
-                self.store_manual(result[0], result[1], previous)
+                text, reason, target = result
+                previous = self.open_retests.get(target, (None, 0))[0] if target else None
+                self.store_manual(text, reason, previous)
 
-        self.push_screen(ManualEntry(self.language, previous), done)
+        self.push_screen(ManualEntry(self.language, default, options), done)
+
+    def _wait_left(self, s: Screening, began: float) -> float:
+        """Seconds until a retest may be measured: people rest first (fever, cold); a mask question needs no rest."""
+        rest = {"fever-suspected", "ambient-too-cold", "reading-too-low"} & set(s.reasons)
+        wait = self.station.config.retest_wait_minutes * 60 if rest else 0
+        return began + wait - time.time()
+
+    def _retest_label(self, s: Screening, began: float) -> str:
+        left = self._wait_left(s, began)
+        when = "ready / 可复测" if left <= 0 else f"{int(left // 60):02d}:{int(left % 60):02d}"
+        temp = "—" if s.temperature_c is None else f"{s.temperature_c:.1f} °C"
+        return f"{s.entrant_id or time.strftime('%H:%M', time.localtime(began))} {temp} {when}"
+
+    def _render_retests(self) -> None:
+        if not self.is_mounted:
+            return
+        items = sorted(self.open_retests.values(), key=lambda v: v[1])
+        text = ("↻ " + t("ui.retests", self.language) + ": " + " · ".join(self._retest_label(s, b)
+                                                                           for s, b in items[:6])) if items else ""
+        self._duty("#retests", Static).update(text)
 
     def _confirm_mask(self, state: MaskState) -> None:
         s = self.latest

@@ -19,13 +19,19 @@ REASON_LABELS = {
 }
 
 
-class ManualEntry(ModalScreen[tuple[str, str] | None]):
+NEW_PERSON = "new"
+
+
+class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
+    """Returns (typed value, reason, id of the open retest it belongs to, or None for a new person)."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel / 取消")]
 
-    def __init__(self, language: str, previous: Screening | None):
+    def __init__(self, language: str, previous: Screening | None, open_retests: list[tuple[str, str]] | None = None):
         super().__init__()
         self.language = language
         self.previous = previous
+        self.open_retests = open_retests or []  # (label, screening id), the default first
 
     def compose(self) -> ComposeResult:
         title = "手测体温 / Manual reading"
@@ -33,6 +39,9 @@ class ManualEntry(ModalScreen[tuple[str, str] | None]):
             title += f" — {t('decision.retest', self.language)} {self.previous.entrant_id or ''}"
         with Vertical(id="manual-box"):
             yield Label(title)
+            yield Select([*self.open_retests, ("新人员 / new person", NEW_PERSON)],
+                         value=self.previous.id if self.previous else NEW_PERSON, allow_blank=False,
+                         id="manual-target")
             yield Input(placeholder="36.6  (36,6 / 36.6C / 97.9F)", id="manual-temp")
             yield Select([(label, key) for key, label in REASON_LABELS.items()],
                          value="retest" if self.previous else "sensor-fault", allow_blank=False, id="manual-reason")
@@ -49,7 +58,9 @@ class ManualEntry(ModalScreen[tuple[str, str] | None]):
             self.query_one("#manual-error", Static).update(str(exc))
             return
         reason = self.query_one("#manual-reason", Select).value
-        self.dismiss((event.value, reason if reason in MANUAL_REASONS else "other"))
+        target = self.query_one("#manual-target", Select).value
+        self.dismiss((event.value, reason if reason in MANUAL_REASONS else "other",
+                      None if target == NEW_PERSON else str(target)))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
