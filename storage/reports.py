@@ -86,3 +86,37 @@ def store(log: ScreeningLog, report: dict) -> str:
     except Exception as exc:  # noqa: BLE001
         raise LogError(f"daily report not saved: {_why(exc)}") from exc
     return rid
+
+
+def day_profile(log: ScreeningLog, day: str) -> dict:
+    """Counts by hour and each person's final temperature, for the day view."""
+    with log.engine.connect() as conn:
+        rows = conn.execute(select(SCREENINGS.c.created_at, SCREENINGS.c.decision, SCREENINGS.c.temperature_c,
+                                   SCREENINGS.c.follows).where(SCREENINGS.c.day == day)).all()
+    by_hour: dict[int, dict[str, int]] = {}
+    temps = []
+    for created, decision, temp, follows in rows:
+        hour = time.localtime(created).tm_hour
+        by_hour.setdefault(hour, {"admit": 0, "deny": 0, "retest": 0})[decision] += 1
+        if temp is not None and follows is None:
+            temps.append(temp)
+    return {"day": day, "by_hour": dict(sorted(by_hour.items())), "temperatures": temps}
+
+
+def query(log: ScreeningLog, *, date_from: str, date_to: str, decision: str | None = None,
+          entrant: str | None = None, offset: int = 0, limit: int = 100) -> tuple[int, list[dict]]:
+    """One page of screenings for the auditor screen, newest first, and how many match in all."""
+    from sqlalchemy import func
+
+    cond = [SCREENINGS.c.day >= date_from, SCREENINGS.c.day <= date_to]
+    if decision:
+        cond.append(SCREENINGS.c.decision == decision)
+    if entrant:
+        cond.append(SCREENINGS.c.entrant_id == entrant)
+    with log.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(SCREENINGS).where(*cond)).scalar_one()
+        rows = conn.execute(select(SCREENINGS.c.id, SCREENINGS.c.created_at, SCREENINGS.c.entrant_id,
+                                   SCREENINGS.c.decision, SCREENINGS.c.temperature_c, SCREENINGS.c.source,
+                                   SCREENINGS.c.mask_state, SCREENINGS.c.operator, SCREENINGS.c.reasons)
+                            .where(*cond).order_by(SCREENINGS.c.seq.desc()).offset(offset).limit(limit)).mappings().all()
+    return total, [dict(r) for r in rows]

@@ -221,3 +221,69 @@ async def test_a_retest_after_the_rest_links_to_its_person_even_after_others(db_
             final = app.latest
             assert final.follows == feverish.id and final.entrant_id == "S1" and final.decision is Decision.ADMIT
             assert [r.value_c for r in final.readings] == [38.0, 37.0] and not app.open_retests
+
+
+async def test_help_day_view_and_auditor_screens(db_path, tmp_path):
+    from gate.ui.views import AuditorScreen, DayView, HelpScreen
+
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(language="en", mask_mode="off"), log)
+        async with app.run_test(size=(120, 40)) as pilot:
+            for v in ("36.5", "36.7", "38.2"):
+                await manual(pilot, v)
+                await pilot.pause(0.3)
+            assert await wait_for(pilot, lambda: app.decisions_shown == 3)
+            await pilot.press("f1")
+            assert await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), 2)
+            assert "manual reading" in str(app.screen.query_one("#help-keys").render())
+            await pilot.press("escape")
+            await pilot.press("f5")
+            assert await wait_for(pilot, lambda: isinstance(app.screen, DayView), 2)
+            assert await wait_for(pilot, lambda: "by hour" in str(app.screen.query_one("#day-hours").render()), 3)
+            assert "open retest" in str(app.screen.query_one("#day-zero").render())  # 38.2 waits for its retest
+            hist = str(app.screen.query_one("#day-hist").render())
+            assert "36.4" in hist and "!" in hist
+            await pilot.press("escape")
+            await pilot.press("f8")
+            assert await wait_for(pilot, lambda: isinstance(app.screen, AuditorScreen), 2)
+            screen = app.screen
+            assert await wait_for(pilot, lambda: screen.query_one("#audit-table").row_count == 3, 3)
+            screen.query_one("#f-decision").value = "retest"
+            screen.query_one("#f-search").press()
+            assert await wait_for(pilot, lambda: screen.query_one("#audit-table").row_count == 1, 3)
+            screen.query_one("#x-out").value = str(tmp_path / "exp")
+            screen.query_one("#x-export").press()
+            assert await wait_for(pilot, lambda: "exported 3 rows" in str(screen.query_one("#audit-result").render()),
+                                  5)
+            from storage.export import verify_export
+            assert verify_export(tmp_path / "exp") == []
+            assert screen.query_one("#x-progress").percentage == 1.0
+            screen.query_one("#x-verify").press()
+            assert await wait_for(pilot, lambda: "log verifies" in str(screen.query_one("#audit-result").render()), 5)
+
+
+async def test_the_auditor_table_pages_through_100000_screenings(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench.fixtures import fill
+    from gate.ui.views import AuditorScreen
+
+    db = tmp_path / "big.db"
+    fill(db, 100_000)
+    with ScreeningLog(db) as log:
+        app = build_app(Config(language="en"), log)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("f8")
+            assert await wait_for(pilot, lambda: isinstance(app.screen, AuditorScreen), 2)
+            screen = app.screen
+            screen.query_one("#f-from").value = "1970-01-01"
+            screen.query_one("#f-search").press()
+            assert await wait_for(pilot, lambda: "100000 screenings" in str(screen.query_one("#audit-count").render()), 10)
+            import time as _t
+            t0 = _t.perf_counter()
+            await pilot.press("pagedown")
+            assert await wait_for(pilot, lambda: "page 2 of 1000" in str(screen.query_one("#audit-count").render()), 5)
+            assert _t.perf_counter() - t0 < 2.0  # a page, not the whole log
+            assert screen.query_one("#audit-table").row_count == 100

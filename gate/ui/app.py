@@ -24,8 +24,13 @@ from gate.ui.maintenance import MaintenanceScreen
 from gate.ui.manual import ManualEntry
 from gate.ui.messages import (
     ActionFailed,
+    AuditorResult,
+    CalibrationHistory,
     CalibrationSaved,
     CalibrationState,
+    DayLoaded,
+    ExportProgress,
+    PageLoaded,
     CountsLoaded,
     SampleSeen,
     LogFailed,
@@ -36,6 +41,7 @@ from gate.ui.messages import (
     UsersChecked,
 )
 from gate.ui.signin import SignIn
+from gate.ui.views import AuditorScreen, DayView, HelpScreen
 from storage.log import LogError, ScreeningLog
 
 SYMBOL = {Decision.ADMIT: "✔", Decision.DENY: "✖", Decision.RETEST: "↻"}
@@ -45,11 +51,14 @@ RECENT_ROWS = 200
 class GateApp(App):
     CSS_PATH = "gate.tcss"
     BINDINGS = [
+        Binding("f1", "help", "Help / 帮助"),
         Binding("f2", "manual", "Manual entry / 手测"),
         Binding("f3", "mask_yes", "Mask OK / 已戴口罩"),
         Binding("f4", "mask_no", "No mask / 未戴"),
         Binding("f6", "language", "中文 / English"),
         Binding("f7", "sign_in", "Sign in / 登录"),
+        Binding("f5", "day_view", "Today / 今日"),
+        Binding("f8", "auditor", "Auditor / 审计"),
         Binding("f9", "maintenance", "Maintenance / 维护"),
         Binding("ctrl+q", "quit", "Quit / 退出"),
     ]
@@ -203,11 +212,101 @@ class GateApp(App):
         text = "" if status is None else (status.reason or status.warn or (
             f"due {time.strftime('%Y-%m-%d', time.localtime(status.calibration.due))}"
             if status.calibration and status.calibration.due else "not calibrated"))
-        self.call_from_thread(self._show_history, records, text)
+        self.post_message(CalibrationHistory(records, text))
 
-    def _show_history(self, records, text: str) -> None:
+    def on_calibration_history(self, msg: CalibrationHistory) -> None:
         if isinstance(self.screen, MaintenanceScreen):
-            self.screen.show_history(records, text)
+            self.screen.show_history(msg.records, msg.status_text)
+
+    # -- day view and auditor ----------------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="day")
+    def load_day(self) -> None:
+        from storage import reports
+        from storage.log import local_day
+
+        day = local_day(time.time())
+        try:
+            self.post_message(DayLoaded(reports.daily(self.station.log, day, self.station.config.station_id),
+                                        reports.day_profile(self.station.log, day)))
+        except LogError as exc:
+            self.post_message(ActionFailed(str(exc)))
+
+    def on_day_loaded(self, msg: DayLoaded) -> None:
+        if isinstance(self.screen, DayView):
+            self.screen.show(msg.report, msg.profile, self.language, self.station.config.threshold_c)
+
+    @work(thread=True, exclusive=True, group="auditor-page")
+    def load_page(self, filters: dict, offset: int, limit: int) -> None:
+        from storage import reports
+
+        try:
+            total, rows = reports.query(self.station.log, offset=offset, limit=limit, **filters)
+        except Exception as exc:  # noqa: BLE001 - a bad filter is shown to the auditor, not raised
+            self.post_message(AuditorResult(f"search failed: {exc}", False))
+            return
+        self.post_message(PageLoaded(total, rows))
+
+    def on_page_loaded(self, msg: PageLoaded) -> None:
+        if isinstance(self.screen, AuditorScreen):
+            self.screen.show_page(msg.total, msg.rows)
+
+    @work(thread=True, exclusive=True, group="export")
+    def run_export(self, date_from: str, date_to: str, fmt: str, out: str, identified: bool) -> None:
+        from storage.export import ExportError, export
+
+        if identified and (self.user is None and self.users_exist or self.user and self.user.role != "auditor"):
+            self.post_message(AuditorResult("an identified export needs an auditor's sign-in (F7)", False))
+            return
+        try:
+            m = export(self.station.log, date_from=date_from, date_to=date_to, fmt=fmt, out_dir=out,
+                       identified=identified, actor=self.operator, station_id=self.station.config.station_id,
+                       language=self.language, progress=lambda d, n: self.post_message(ExportProgress(d, n)))
+        except (ExportError, LogError, OSError) as exc:
+            self.post_message(AuditorResult(f"export refused: {exc}", False))
+            return
+        self.post_message(AuditorResult(f"exported {m['rows']} rows to {out} (manifest.json beside them)", True))
+
+    @work(thread=True, exclusive=True, group="verify")
+    def run_verify(self) -> None:
+        from storage import audit
+
+        v, a = self.station.log.verify(), audit.verify(self.station.log)
+        if v.ok and a.ok:
+            self.post_message(AuditorResult(f"log verifies: {v.rows} screenings, {a.rows} audit events", True))
+        else:
+            bad = v if not v.ok else a
+            self.post_message(AuditorResult(f"BROKEN at row {bad.bad_seq}: {bad.detail}", False))
+
+    def on_export_progress(self, msg: ExportProgress) -> None:
+        if isinstance(self.screen, AuditorScreen):
+            self.screen.progress(msg.done, msg.total)
+
+    def on_auditor_result(self, msg: AuditorResult) -> None:
+        if isinstance(self.screen, AuditorScreen):
+            self.screen.result(("✔ " if msg.ok else "✖ ") + msg.text)
+        self.notify(msg.text, severity="information" if msg.ok else "error")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_day_view(self) -> None:
+        self.push_screen(DayView())
+
+    def action_auditor(self) -> None:
+        # Screenings with entrant ids are personal data: the auditor screen needs an auditor (or no users yet).
+        self._as_operator("export-identified", lambda: self.push_screen(AuditorScreen(self.operator)))
+
+    def get_system_commands(self, screen):
+        from textual.app import SystemCommand
+
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Manual reading / 手测", "Type a temperature from a handheld thermometer", self.action_manual)
+        yield SystemCommand("Today / 今日", "Counts by hour, temperatures, zero report", self.action_day_view)
+        yield SystemCommand("Auditor / 审计", "Search, export and verify the log", self.action_auditor)
+        yield SystemCommand("Maintenance / 维护", "Live readings and calibration", self.action_maintenance)
+        yield SystemCommand("Language / 语言", "Switch between 中文 and English", self.action_language)
+        yield SystemCommand("Sign in / 登录", "Sign in or switch role", self.action_sign_in)
+        yield SystemCommand("Help / 帮助", "Keys of the duty screen", self.action_help)
 
     def _duty(self, selector: str, kind=None):
         """A widget of the duty screen, even while another screen (maintenance, a form) is on top."""

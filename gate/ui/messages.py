@@ -77,3 +77,35 @@ class CalibrationState(Message):
 
     text: str
     usable: bool
+
+
+@dataclass
+class CalibrationHistory(Message):
+    records: list
+    status_text: str
+
+
+@dataclass
+class DayLoaded(Message):
+    report: dict
+    profile: dict
+
+
+@dataclass
+class PageLoaded(Message):
+    total: int
+    rows: list
+
+
+@dataclass
+class ExportProgress(Message):
+    done: int
+    total: int
+
+
+@dataclass
+class AuditorResult(Message):
+    """The outcome of an export or a log verification, as one line for the auditor."""
+
+    text: str
+    ok: bool
