@@ -170,8 +170,10 @@ class Station:
                         continue
                     reading = self.reading_from(sc, m, sensor)
                     mask = self.mask_source.current()
+                    # A scanned id comes first; else an id the person showed the camera as a QR code.
+                    who = (entrant() if entrant else None) or getattr(self.mask_source, "last_qr", None)
                     try:
-                        s = self.screen([reading], mask, entrant_id=entrant() if entrant else None)
+                        s = self.screen([reading], mask, entrant_id=who)
                     except LogError as exc:
                         if on_log_failure:
                             on_log_failure(LogFailure(str(exc), reading))

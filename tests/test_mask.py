@@ -177,3 +177,26 @@ def test_simulated_camera_shows_the_person_the_sensor_sees(sim_factory, check):
         seen += 1
         time.sleep(person.leave - sim.now() + 0.05)
     assert seen == 3
+
+
+def test_a_qr_code_shown_to_the_camera_is_the_entrant_id(tmp_path, db_path):
+    import threading
+
+    from drivers.measurement import Measurement
+    from gate.config import SensorConfig
+    from gate.station import Station
+
+    qr = cv2.QRCodeEncoder.create().encode("20240117")
+    img = cv2.resize(qr, (qr.shape[1] * 8, qr.shape[0] * 8), interpolation=cv2.INTER_NEAREST)
+    frame = np.full((480, 640), 255, np.uint8)
+    frame[100:100 + img.shape[0], 100:100 + img.shape[1]] = img
+    (tmp_path / "cam").mkdir()
+    cv2.imwrite(str(tmp_path / "cam" / "qr.png"), cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+    source = CameraMask(FolderSource(tmp_path / "cam"))
+    result = source.current()
+    assert source.last_qr == "20240117" and result.state is MaskState.UNKNOWN  # a QR code, no face
+    (tmp_path / "cam" / "qr.png").unlink()
+    cv2.imwrite(str(tmp_path / "cam" / "blank.png"), np.full((480, 640, 3), 200, np.uint8))
+    blank = CameraMask(FolderSource(tmp_path / "cam"))
+    blank.current()
+    assert blank.last_qr is None

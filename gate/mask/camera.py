@@ -81,15 +81,24 @@ def frames(source: FrameSource) -> Iterator[np.ndarray]:
 class CameraMask:
     """A MaskSource for the station: checks the newest frame when a reading arrives. Frames are not kept."""
 
-    def __init__(self, source: FrameSource, check: MaskCheck | None = None):
+    def __init__(self, source: FrameSource, check: MaskCheck | None = None, read_qr: bool = True):
         self.source = source
         self.check = check or MaskCheck()
         self._lock = threading.Lock()
+        self._qr = cv2.QRCodeDetector() if read_qr else None
+        self.last_qr: str | None = None  # an entrant id shown to the camera as a QR code, from the latest frame
 
     def current(self) -> MaskResult:
         with self._lock:
             frame = self.source.read()
+        self.last_qr = None
         if frame is None:
             return MaskResult(MaskState.UNKNOWN, source="camera")
+        if self._qr is not None:
+            try:
+                text, _points, _ = self._qr.detectAndDecode(frame)
+            except cv2.error:
+                text = ""
+            self.last_qr = text.strip() or None if text and len(text) <= 64 and text.isprintable() else None
         result = self.check.check(frame)
         return MaskResult(MaskState(result.mask), score=result.score, source=f"camera/{result.method}")

@@ -31,6 +31,7 @@ from gate.ui.messages import (
     DayLoaded,
     ExportProgress,
     PageLoaded,
+    SyncState,
     CountsLoaded,
     SampleSeen,
     LogFailed,
@@ -70,8 +71,9 @@ class GateApp(App):
     log_error: reactive[str] = reactive("")
 
     def __init__(self, station: Station, sensor_config: SensorConfig | None = None, sensor: Sensor | None = None,
-                 operator: str | None = None):
+                 operator: str | None = None, show_clock: bool = True):
         super().__init__()
+        self.show_clock = show_clock
         self.station = station
         self.sensor_config = sensor_config
         self._sensor = sensor
@@ -84,6 +86,7 @@ class GateApp(App):
         self.open_retests: dict[str, tuple[Screening, float]] = {}  # id -> (screening, when the rest began)
         self.calibration_text = ""
         self.calibration_usable = True
+        self.sync_text = "sync off" if not station.config.upstream_url else "sync …"
         self.pending_entrant: str | None = None
         self.counts = {"screened": 0, "admit": 0, "deny": 0, "retest": 0}
         self._stop = threading.Event()
@@ -92,7 +95,7 @@ class GateApp(App):
 
     # -- layout ---------------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=True)
+        yield Header(show_clock=self.show_clock)
         yield Static(id="banner", classes="waiting")
         yield Static(id="message")
         with Horizontal(id="panels"):
@@ -108,7 +111,7 @@ class GateApp(App):
 
     def on_mount(self) -> None:
         table = self._duty("#recent", DataTable)
-        table.add_columns("time", "decision", "°C", "mask", "entrant")
+        table.add_columns("时间 time", "结果 decision", "°C", "口罩 mask", "人员 entrant")
         self.title = f"{t('ui.title', self.language)} · {self.station.config.gate_name}"
         self.sub_title = self.station.config.station_id
         self._render_all()
@@ -116,6 +119,9 @@ class GateApp(App):
         self.load_counts()
         self.set_interval(5, self._idle_check)
         self.set_interval(1, self._render_retests)
+        if self.station.config.upstream_url:
+            self.check_sync()
+            self.set_interval(15, self.check_sync)
         if self.sensor_config is not None:
             self.check_calibration()
             self.set_interval(60, self.check_calibration)
@@ -198,6 +204,20 @@ class GateApp(App):
         self.station.forget_calibration_cache()
         st = self.station.sensor_status(self.sensor_config)
         self.post_message(CalibrationState(st.reason or st.warn, st.usable))
+
+    @work(thread=True, exclusive=True, group="sync-state")
+    def check_sync(self) -> None:
+        from storage.sync import Sync
+
+        st = Sync(self.station.log, self.station.config.upstream_url).status()  # local counts only: no network
+        text = f"sync: {st['pending']} pending" + (f", {st['quarantined']} quarantined" if st["quarantined"] else "")
+        if st["last_error"]:
+            text += " ⚠ upstream unreachable"
+        self.post_message(SyncState(text))
+
+    def on_sync_state(self, msg: SyncState) -> None:
+        self.sync_text = msg.text
+        self._render_status()
 
     def on_calibration_state(self, msg: CalibrationState) -> None:
         self.calibration_text, self.calibration_usable = msg.text, msg.usable
@@ -588,12 +608,13 @@ class GateApp(App):
         if self.calibration_text:
             cal = (" · ⚠ " if self.calibration_usable else " · ✖ ") + self.calibration_text
         status.set_class(bool(status.has_class("problem") or not self.calibration_usable), "problem")
-        status.update(f"{t('ui.sensor', lang)} {sensor}: {self.health} {self.health_reason}{cal} · {log} · {who}{extra}")
+        status.update(f"{t('ui.sensor', lang)} {sensor}: {self.health} {self.health_reason}{cal} · {log} · "
+                      f"{self.sync_text} · {who}{extra}")
 
 
 def build_app(config: Config, log: ScreeningLog, *, sensor_config: SensorConfig | None = None,
               sensor: Sensor | None = None, mask_source: MaskSource | None = None, operator: str | None = None,
-              language: str | None = None) -> GateApp:
-    """The one factory for the CLI and the tests."""
+              language: str | None = None, show_clock: bool = True) -> GateApp:
+    """The one factory for the CLI and the tests (``show_clock=False`` makes screenshots repeatable)."""
     station = Station(config, log, mask_source=mask_source, language=language)
-    return GateApp(station, sensor_config=sensor_config, sensor=sensor, operator=operator)
+    return GateApp(station, sensor_config=sensor_config, sensor=sensor, operator=operator, show_clock=show_clock)

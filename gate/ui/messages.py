@@ -109,3 +109,8 @@ class AuditorResult(Message):
 
     text: str
     ok: bool
+
+
+@dataclass
+class SyncState(Message):
+    text: str
