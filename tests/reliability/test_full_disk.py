@@ -1,0 +1,99 @@
+"""A full disk: the station says "log failure" at once, admits nobody while it cannot log, corrupts nothing, and
+recovers when space returns. On a real, small tmpfs."""
+import os
+import subprocess
+import time
+
+import pytest
+
+from drivers.base import Reading
+from gate.config import Config
+from gate.domain import Decision, MaskResult, MaskState
+from gate.station import Station
+from storage.log import LogError, ScreeningLog
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root (CI runs as root)")
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], check=True)
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def fill_up(mnt):
+    filler = mnt / "filler"
+    try:
+        with open(filler, "wb") as f:
+            while True:
+                f.write(b"\0" * 4096)
+                f.flush()
+    except OSError:  # ENOSPC, on a write or on the close's last flush
+        pass
+    return filler
+
+
+def reading(v=36.5):
+    return Reading(object_c=v, body_c=v, source="gun-1", ambient_c=21.0)
+
+
+def test_full_disk_is_a_log_failure_never_an_admit_and_recovers(small_disk):
+    log = ScreeningLog(small_disk / "gate.db")
+    st = Station(Config(mask_mode="off"), log)
+    stored = [st.screen([reading()], MaskResult(MaskState.YES)).id for _ in range(5)]
+    filler = fill_up(small_disk)
+    failures = 0
+    for _ in range(200):  # WAL pages may still take a few rows: go on until the disk really refuses
+        try:
+            stored.append(st.screen([reading()], MaskResult(MaskState.YES)).id)
+        except LogError as exc:
+            failures += 1
+            assert "disk is full" in str(exc) or "not saved" in str(exc)
+            break
+    assert failures == 1, "the disk never filled"
+    t0 = time.monotonic()
+    with pytest.raises(LogError):  # still full: every attempt fails fast, nothing half-written
+        st.screen([reading()], MaskResult(MaskState.YES))
+    assert time.monotonic() - t0 < 1.0
+    filler.unlink()  # space returns
+    s = st.screen([reading()], MaskResult(MaskState.YES))
+    assert s.decision is Decision.ADMIT
+    stored.append(s.id)
+    assert set(stored) == log.ids()
+    assert log.verify().ok
+    with log.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    log.close()
+
+
+async def test_the_duty_screen_shows_log_failure_within_a_second(small_disk):
+    from gate.ui.app import build_app
+
+    log = ScreeningLog(small_disk / "gate.db")
+    app = build_app(Config(language="en", mask_mode="off"), log)
+    async with app.run_test(size=(100, 30)) as pilot:
+        filler = fill_up(small_disk)
+        # write until the log itself is refused (the last WAL pages may still fit)
+        for _ in range(200):
+            try:
+                app.station.screen([reading()], MaskResult(MaskState.YES))
+            except LogError:
+                break
+        t0 = time.monotonic()
+        await pilot.press("f2", *"36.5", "enter")
+        while "LOG FAILURE" not in str(app.query_one("#banner").render()) and time.monotonic() - t0 < 3:
+            await pilot.pause(0.02)
+        assert time.monotonic() - t0 < 1.0
+        assert app.latest is None or app.latest.decision is not Decision.ADMIT or app.log_error
+        filler.unlink()
+        await pilot.press("f2", *"36.6", "enter")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.latest is not None and not app.log_error:
+                break
+        assert app.latest.decision is Decision.ADMIT and "LOG FAILURE" not in str(app.query_one("#banner").render())
+    assert log.verify().ok
+    log.close()

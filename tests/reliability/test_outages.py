@@ -1,0 +1,97 @@
+"""Unplugs and upstream outages, repeated: nothing lost, nothing duplicated, the station says what is wrong."""
+import threading
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from drivers.base import Health, Reading
+from drivers.sensor import Sensor
+from gate.config import Config
+from gate.domain import MaskResult, MaskState
+from gate.station import Station
+from sim.simulator import Simulator
+from storage.log import ScreeningLog
+from storage.sync import Sync
+from storage.upstream import normalise_url
+from tests.conftest import poll_until
+from tests.pg import PostgresServer, unavailable_reason
+
+
+def test_twenty_unplugs_offline_within_1s_and_back_within_2s(tmp_path):
+    sim = Simulator("gy-mcu90614", "normal-morning", link=tmp_path / "gy", seed=5).start()
+    sensor = Sensor("gun-1", "gy-mcu90614", sim.path)
+    offline_s, back_s = [], []
+    try:
+        poll_until(sensor, lambda s, e: len(s) >= 3, 3)
+        for _ in range(20):
+            sim.unplug()
+            t0 = time.monotonic()
+            _, ev = poll_until(sensor, lambda s, e: any(x.health is Health.OFFLINE for x in e), 3)
+            offline_s.append(time.monotonic() - t0)
+            assert any(x.health is Health.OFFLINE for x in ev)
+            time.sleep(0.3)
+            sim.plug()
+            t1 = time.monotonic()
+            samples, _ = poll_until(sensor, lambda s, e: len(s) >= 1, 4)
+            back_s.append(time.monotonic() - t1)
+            assert samples
+    finally:
+        sensor.close()
+        sim.stop()
+    assert max(offline_s) < 1.0, offline_s
+    assert max(back_s) < 2.0, back_s
+
+
+@pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+def test_upstream_stopped_and_started_five_times_while_three_stations_sync(tmp_path):
+    pg = PostgresServer().init()
+    try:
+        url = pg.create_db("district")
+        logs = [ScreeningLog(tmp_path / f"s{i}.db") for i in range(3)]
+        stations = [Station(Config(station_id=f"station-{i}", mask_mode="off"), log) for i, log in enumerate(logs)]
+        stop = threading.Event()
+        syncs = [Sync(log, url, batch_size=25, connect_timeout=1) for log in logs]
+        threads = [threading.Thread(target=s.watch, args=(stop,), kwargs={"interval_s": 0.05,
+                                                                          "backoff_s": (0.05, 0.3)})
+                   for s in syncs]
+        for th in threads:
+            th.start()
+        screening_done = threading.Event()
+
+        def screen_all_morning():
+            while not screening_done.is_set():
+                for st in stations:
+                    st.screen([Reading(object_c=36.5, body_c=36.5, source="gun-1", ambient_c=21.0)],
+                              MaskResult(MaskState.YES))
+                time.sleep(0.005)
+
+        writer = threading.Thread(target=screen_all_morning)
+        writer.start()
+        for _ in range(5):
+            time.sleep(0.5)
+            pg.stop("immediate")
+            time.sleep(0.5)  # the stations keep screening meanwhile
+            pg.start()
+            pg.wait_ready()
+        screening_done.set()
+        writer.join()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(s.pending() for s in syncs):
+            time.sleep(0.2)
+        stop.set()
+        for th in threads:
+            th.join(10)
+        engine = create_engine(normalise_url(url))
+        with engine.connect() as conn:
+            remote = [r[0] for r in conn.execute(text("select id from screenings"))]
+        engine.dispose()
+        local = set().union(*(log.ids() for log in logs))
+        assert len(remote) == len(set(remote)) == len(local) and set(remote) == local
+        assert len(local) > 300
+        for s, log in zip(syncs, logs):
+            assert s.verify()["ok"]
+            s.close()
+            log.close()
+    finally:
+        pg.destroy()
