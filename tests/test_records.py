@@ -251,3 +251,35 @@ def test_purge_never_deletes_what_the_upstream_has_not_received(school, tmp_path
     sync.close()
     result = purge_older_than(log, 1, station_id="north", actor="admin", now=time.time() + 3 * 86400)
     assert result["rows"] == 2 and result["kept_unsynced"] == 2 and log.verify().ok
+
+
+async def test_the_duty_screen_registers_a_refused_visitor(db_path):
+    from gate.ui.app import build_app
+    from gate.ui.visitor import VisitorForm
+
+    with ScreeningLog(db_path) as log:
+        import_roster(log, ROSTER, station_id="north", actor="admin")
+        app = build_app(Config(language="en", mask_mode="off", station_id="north"), log, operator="guard-wang")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press(*"V-77", "enter")
+            await pilot.press("f2", *"36.5", "enter")
+            for _ in range(60):
+                await pilot.pause(0.05)
+                if isinstance(app.screen, VisitorForm):
+                    break
+            assert app.latest.decision is Decision.DENY and isinstance(app.screen, VisitorForm)
+            await pilot.press(*"Zhao", "enter", *"13800001234", "enter", *"meeting", "enter", *"Teacher Li",
+                              "enter")
+            for _ in range(60):
+                await pilot.pause(0.05)
+                if any(e["action"] == "visitor-approved" for e in audit.events(log)):
+                    break
+            await pilot.press(*"V-77", "enter")
+            await pilot.press("f2", *"36.5", "enter")
+            for _ in range(60):
+                await pilot.pause(0.05)
+                if app.latest.decision is Decision.ADMIT:
+                    break
+            assert app.latest.decision is Decision.ADMIT and app.latest.entrant_id == "V-77"
+            ev = next(e for e in audit.events(log) if e["action"] == "visitor-approved")
+            assert ev["actor"] == "guard-wang" and ev["detail"]["visitor_id"] == "V-77"

@@ -43,6 +43,7 @@ from gate.ui.messages import (
 )
 from gate.ui.signin import SignIn
 from gate.ui.views import AuditorScreen, DayView, HelpScreen
+from gate.ui.visitor import VisitorForm
 from storage.log import LogError, ScreeningLog
 
 SYMBOL = {Decision.ADMIT: "✔", Decision.DENY: "✖", Decision.RETEST: "↻"}
@@ -61,6 +62,7 @@ class GateApp(App):
         Binding("f5", "day_view", "Today / 今日"),
         Binding("f8", "auditor", "Auditor / 审计"),
         Binding("f9", "maintenance", "Maintenance / 维护"),
+        Binding("f10", "visitor", "Visitor / 访客登记"),
         Binding("ctrl+q", "quit", "Quit / 退出"),
     ]
 
@@ -306,6 +308,41 @@ class GateApp(App):
             self.screen.result(("✔ " if msg.ok else "✖ ") + msg.text)
         self.notify(msg.text, severity="information" if msg.ok else "error")
 
+    def action_visitor(self) -> None:
+        s = self.latest
+        if s is None or not s.entrant_id or "visitor-not-approved" not in s.reasons:
+            self.notify("no refused visitor to register (scan the visitor's id first)", severity="warning")
+            return
+
+        def done(fields) -> None:
+            if fields:
+                self.register_visitor(s.entrant_id, fields)
+            else:
+                self.record_refusal(s.entrant_id)
+
+        self._as_operator("override", lambda: self.push_screen(VisitorForm(s.entrant_id), done))
+
+    @work(thread=True, group="visitor")
+    def register_visitor(self, visitor_id: str, fields: dict) -> None:
+        from storage.log import local_day
+        from storage.roster import RosterError, Visitor, add_visitor
+
+        try:
+            add_visitor(self.station.log, Visitor(visitor_id, fields["name"], fields["phone"], fields["reason"],
+                                                  fields["host"], local_day(time.time())),
+                        station_id=self.station.config.station_id, actor=self.operator)
+        except (RosterError, LogError) as exc:
+            self.post_message(ActionFailed(str(exc)))
+            return
+        self.post_message(AuditorResult(f"visitor {visitor_id} registered for today: measure again", True))
+
+    @work(thread=True, group="visitor")
+    def record_refusal(self, visitor_id: str) -> None:
+        from storage import audit
+
+        audit.record(self.station.log, self.station.config.station_id, self.operator, "visitor-refused",
+                     {"visitor_id": visitor_id})
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
@@ -362,6 +399,8 @@ class GateApp(App):
         table.move_cursor(row=table.row_count - 1)
         if s.decision is Decision.DENY and self.station.config.deny_bell:
             self.bell()
+        if "visitor-not-approved" in s.reasons and s.entrant_id and not isinstance(self.screen, VisitorForm):
+            self.action_visitor()  # ask at once: register the visitor, or Esc to refuse
 
     def on_sample_seen(self, msg: SampleSeen) -> None:
         if isinstance(self.screen, MaintenanceScreen):

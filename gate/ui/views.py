@@ -22,6 +22,7 @@ KEYS = [
     ("F7", "登录 / 切换角色", "sign in / switch role"),
     ("F8", "审计：查询、导出、校验", "auditor: search, export, verify the log"),
     ("F9", "维护：校准", "maintenance: live readings and calibration"),
+    ("F10", "访客登记", "register a refused visitor (or Esc: refuse)"),
     ("Ctrl+P", "命令面板", "command palette"),
     ("Ctrl+Q", "退出", "quit"),
 ]
