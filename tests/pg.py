@@ -77,3 +77,29 @@ class PostgresServer:
     def destroy(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def drain_and_compare(syncs, threads, stop, logs, url: str, seconds: float = 60) -> int:
+    """Let the stations' syncs finish, stop them, and check that the upstream holds exactly the union of the stations'
+    screenings, each once, and that every station's chain head matches. Returns how many there were."""
+    from sqlalchemy import create_engine, text
+
+    from storage.upstream import normalise_url
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(s.pending() for s in syncs):
+        time.sleep(0.2)
+    stop.set()
+    for th in threads:
+        th.join(10)
+    local = set().union(*(log.ids() for log in logs))
+    engine = create_engine(normalise_url(url))
+    with engine.connect() as conn:
+        remote = [r[0] for r in conn.execute(text("select id from screenings"))]
+    engine.dispose()
+    assert len(remote) == len(set(remote)) == len(local) and set(remote) == local
+    for s, log in zip(syncs, logs):
+        assert s.verify()["ok"]
+        s.close()
+        log.close()
+    return len(local)

@@ -3,7 +3,6 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from drivers.base import Health, Reading
 from drivers.sensor import Sensor
@@ -13,9 +12,8 @@ from gate.station import Station
 from sim.simulator import Simulator
 from storage.log import ScreeningLog
 from storage.sync import Sync
-from storage.upstream import normalise_url
 from tests.conftest import poll_until
-from tests.pg import PostgresServer, unavailable_reason
+from tests.pg import PostgresServer, drain_and_compare, unavailable_reason
 
 
 def test_twenty_unplugs_offline_within_1s_and_back_within_2s(tmp_path):
@@ -76,22 +74,6 @@ def test_upstream_stopped_and_started_five_times_while_three_stations_sync(tmp_p
             pg.wait_ready()
         screening_done.set()
         writer.join()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and any(s.pending() for s in syncs):
-            time.sleep(0.2)
-        stop.set()
-        for th in threads:
-            th.join(10)
-        engine = create_engine(normalise_url(url))
-        with engine.connect() as conn:
-            remote = [r[0] for r in conn.execute(text("select id from screenings"))]
-        engine.dispose()
-        local = set().union(*(log.ids() for log in logs))
-        assert len(remote) == len(set(remote)) == len(local) and set(remote) == local
-        assert len(local) > 300
-        for s, log in zip(syncs, logs):
-            assert s.verify()["ok"]
-            s.close()
-            log.close()
+        assert drain_and_compare(syncs, threads, stop, logs, url) > 300
     finally:
         pg.destroy()
