@@ -242,7 +242,7 @@ async def test_help_day_view_and_auditor_screens(db_path, tmp_path):
             assert await wait_for(pilot, lambda: "by hour" in str(app.screen.query_one("#day-hours").render()), 3)
             assert "open retest" in str(app.screen.query_one("#day-zero").render())  # 38.2 waits for its retest
             hist = str(app.screen.query_one("#day-hist").render())
-            assert "36.4" in hist and "!" in hist
+            assert "  37.3 !" in hist and "  37.1  " in hist  # the threshold is a bin edge, marked from there up
             await pilot.press("escape")
             await pilot.press("f8")
             assert await wait_for(pilot, lambda: isinstance(app.screen, AuditorScreen), 2)
@@ -287,3 +287,11 @@ async def test_the_auditor_table_pages_through_100000_screenings(tmp_path):
             assert await wait_for(pilot, lambda: "page 2 of 1000" in str(screen.query_one("#audit-count").render()), 5)
             assert _t.perf_counter() - t0 < 2.0  # a page, not the whole log
             assert screen.query_one("#audit-table").row_count == 100
+
+
+def test_histogram_puts_the_threshold_on_a_bin_edge():
+    from gate.ui.views import histogram
+
+    rows = {line[:6].strip(): line for line in histogram([37.29, 37.3, 37.31], threshold=37.3).splitlines()}
+    assert rows["37.1"].endswith(" 1") and "!" not in rows["37.1"][:8]
+    assert rows["37.3"].endswith(" 2") and "!" in rows["37.3"][:8]

@@ -1,6 +1,7 @@
 """Help, day view and auditor screen."""
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -47,10 +48,12 @@ def histogram(temps: list[float], lo: float = 35.0, hi: float = 39.0, step: floa
     """Text histogram of temperatures; bins at or above the threshold are marked."""
     if not temps:
         return "—"
+    # Put a bin edge exactly on the threshold, so every bin is wholly below or wholly at/above it.
+    lo = round(threshold - math.ceil(round((threshold - lo) / step, 6)) * step, 2)
     bins = int(round((hi - lo) / step))
     counts = [0] * (bins + 2)  # below lo, bins..., at or above hi
     for v in temps:
-        k = 0 if v < lo else bins + 1 if v >= hi else 1 + int((v - lo) / step)
+        k = 0 if v < lo else bins + 1 if v >= hi else 1 + int((v - lo) / step + 1e-9)
         counts[k] += 1
     top = max(counts) or 1
     lines = []
