@@ -295,3 +295,18 @@ def test_histogram_puts_the_threshold_on_a_bin_edge():
     rows = {line[:6].strip(): line for line in histogram([37.29, 37.3, 37.31], threshold=37.3).splitlines()}
     assert rows["37.1"].endswith(" 1") and "!" not in rows["37.1"][:8]
     assert rows["37.3"].endswith(" 2") and "!" in rows["37.3"][:8]
+
+
+async def test_timers_and_late_messages_after_shutdown_do_nothing(sim_factory, db_path):
+    # Found by CI: the retest countdown ticked while the app was closing and failed on a removed widget.
+    sim = sim_factory(scenario="fevers", seed=2, pace=3.0)
+    sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(sensors=(sc,), language="en", retest_wait_minutes=10), log, sensor_config=sc)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await manual(pilot, "38.0")  # an open retest, so the countdown has something to draw
+            assert await wait_for(pilot, lambda: app.open_retests, 3)
+        # The app is closed: whatever still fires must not raise.
+        app._render_retests()
+        app._render_status()
+        app._render_all()

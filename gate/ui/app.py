@@ -47,6 +47,25 @@ from gate.ui.visitor import VisitorForm
 from storage.log import LogError, ScreeningLog
 
 SYMBOL = {Decision.ADMIT: "✔", Decision.DENY: "✖", Decision.RETEST: "↻"}
+
+
+def _while_shown(method):
+    """A render that may run as the app shuts down (a timer tick, a late message from a worker) does nothing then,
+    instead of failing on widgets that are already gone."""
+    import functools
+
+    from textual.css.query import NoMatches
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except NoMatches:
+            if self._shutting_down or not self.is_running:
+                return None
+            raise
+
+    return wrapper
 RECENT_ROWS = 200
 
 
@@ -76,6 +95,7 @@ class GateApp(App):
                  operator: str | None = None, show_clock: bool = True):
         super().__init__()
         self.show_clock = show_clock
+        self._shutting_down = False
         self.station = station
         self.sensor_config = sensor_config
         self._sensor = sensor
@@ -131,6 +151,7 @@ class GateApp(App):
             self.watch_sensor()
 
     def on_unmount(self) -> None:
+        self._shutting_down = True
         self._stop.set()
 
     # -- workers: slow work off the UI thread, results back as messages ---------------------------------------------
@@ -367,6 +388,10 @@ class GateApp(App):
 
     def _duty(self, selector: str, kind=None):
         """A widget of the duty screen, even while another screen (maintenance, a form) is on top."""
+        from textual.css.query import NoMatches
+
+        if not self.screen_stack:
+            raise NoMatches("the duty screen is closed")
         base = self.screen_stack[0]
         return base.query_one(selector, kind) if kind else base.query_one(selector)
 
@@ -375,6 +400,7 @@ class GateApp(App):
         return entrant
 
     # -- messages ---------------------------------------------------------------------------------------------------
+    @_while_shown
     def on_screening_decided(self, msg: ScreeningDecided) -> None:
         s = msg.screening
         self.log_error = ""
@@ -434,6 +460,7 @@ class GateApp(App):
         self.log_error = msg.failure.error
         self.bell()
 
+    @_while_shown
     def on_counts_loaded(self, msg: CountsLoaded) -> None:
         self.counts = {**self.counts, **msg.counts}
         self._render_counts()
@@ -534,6 +561,7 @@ class GateApp(App):
         temp = "—" if s.temperature_c is None else f"{s.temperature_c:.1f} °C"
         return f"{s.entrant_id or time.strftime('%H:%M', time.localtime(began))} {temp} {when}"
 
+    @_while_shown
     def _render_retests(self) -> None:
         if not self.is_mounted:
             return
@@ -577,6 +605,7 @@ class GateApp(App):
         if self.is_mounted:
             self._render_all()
 
+    @_while_shown
     def _render_all(self) -> None:
         self._render_banner()
         self._render_panels()
@@ -585,6 +614,7 @@ class GateApp(App):
         self._duty("#entrant-input", Input).placeholder = (
             "扫码或输入人员编号后回车 / scan or type the entrant id, then Enter")
 
+    @_while_shown
     def _render_banner(self) -> None:
         banner = self._duty("#banner", Static)
         message = self._duty("#message", Static)
@@ -607,6 +637,7 @@ class GateApp(App):
                       f"{t('decision.' + s.decision.value, other)}  {SYMBOL[s.decision]}")
         message.update(s.message if lang == self.station.language else self.station.message_in(s, lang))
 
+    @_while_shown
     def _render_panels(self) -> None:
         lang = self.language
         s = self.latest
@@ -627,12 +658,14 @@ class GateApp(App):
         nxt = f"\n→ {self.pending_entrant}" if self.pending_entrant else ""
         entrant.update(f"{t('ui.entrant', lang)}\n{shown}{nxt}")
 
+    @_while_shown
     def _render_counts(self) -> None:
         lang, c = self.language, self.counts
         self._duty("#counts", Static).update(
             f"{t('ui.today', lang)}: {t('ui.screened', lang)} {c['screened']} · ✔ {t('ui.admitted', lang)} "
             f"{c['admit']} · ✖ {t('ui.denied', lang)} {c['deny']} · ↻ {t('ui.retests', lang)} {c['retest']}")
 
+    @_while_shown
     def _render_status(self) -> None:
         status = self._duty("#status", Static)
         lang = self.language
