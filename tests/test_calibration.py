@@ -282,3 +282,24 @@ async def test_duty_screen_shows_a_locked_sensor(sim_factory, db_path):
                     break
             status = str(app.query_one("#status").render())
             assert "✖ locked: daily check failed" in status and app.query_one("#status").has_class("problem")
+
+
+async def test_samples_arriving_while_the_maintenance_screen_closes_do_nothing(sim_factory, db_path):
+    # Found by CI: a sample was forwarded to the maintenance screen while the app was shutting down.
+    from gate.ui.app import build_app
+    from gate.ui.maintenance import MaintenanceScreen
+    from gate.ui.messages import SampleSeen
+    from drivers.base import Sample
+
+    sim = sim_factory("gy-mcu90614", "normal-morning", seed=3)
+    sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(sensors=(sc,), language="en"), log, sensor_config=sc)
+        async with app.run_test(size=(110, 40)) as pilot:
+            await pilot.press("f9")
+            for _ in range(40):
+                await pilot.pause(0.05)
+                if isinstance(app.screen, MaintenanceScreen):
+                    break
+            assert isinstance(app.screen, MaintenanceScreen)
+        app.on_sample_seen(SampleSeen(Sample(36.5, 21.0, time.time())))  # after shutdown: nothing happens

@@ -54,13 +54,14 @@ def _while_shown(method):
     instead of failing on widgets that are already gone."""
     import functools
 
+    from textual.app import ScreenStackError
     from textual.css.query import NoMatches
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
-        except NoMatches:
+        except (NoMatches, ScreenStackError):
             if self._shutting_down or not self.is_running:
                 return None
             raise
@@ -238,10 +239,12 @@ class GateApp(App):
             text += " ⚠ upstream unreachable"
         self.post_message(SyncState(text))
 
+    @_while_shown
     def on_sync_state(self, msg: SyncState) -> None:
         self.sync_text = msg.text
         self._render_status()
 
+    @_while_shown
     def on_calibration_state(self, msg: CalibrationState) -> None:
         self.calibration_text, self.calibration_usable = msg.text, msg.usable
         self._render_status()
@@ -257,6 +260,7 @@ class GateApp(App):
             if status.calibration and status.calibration.due else "not calibrated"))
         self.post_message(CalibrationHistory(records, text))
 
+    @_while_shown
     def on_calibration_history(self, msg: CalibrationHistory) -> None:
         if isinstance(self.screen, MaintenanceScreen):
             self.screen.show_history(msg.records, msg.status_text)
@@ -274,6 +278,7 @@ class GateApp(App):
         except LogError as exc:
             self.post_message(ActionFailed(str(exc)))
 
+    @_while_shown
     def on_day_loaded(self, msg: DayLoaded) -> None:
         if isinstance(self.screen, DayView):
             self.screen.show(msg.report, msg.profile, self.language, self.station.config.threshold_c)
@@ -289,6 +294,7 @@ class GateApp(App):
             return
         self.post_message(PageLoaded(total, rows))
 
+    @_while_shown
     def on_page_loaded(self, msg: PageLoaded) -> None:
         if isinstance(self.screen, AuditorScreen):
             self.screen.show_page(msg.total, msg.rows)
@@ -320,10 +326,12 @@ class GateApp(App):
             bad = v if not v.ok else a
             self.post_message(AuditorResult(f"BROKEN at row {bad.bad_seq}: {bad.detail}", False))
 
+    @_while_shown
     def on_export_progress(self, msg: ExportProgress) -> None:
         if isinstance(self.screen, AuditorScreen):
             self.screen.progress(msg.done, msg.total)
 
+    @_while_shown
     def on_auditor_result(self, msg: AuditorResult) -> None:
         if isinstance(self.screen, AuditorScreen):
             self.screen.result(("✔ " if msg.ok else "✖ ") + msg.text)
@@ -428,10 +436,12 @@ class GateApp(App):
         if "visitor-not-approved" in s.reasons and s.entrant_id and not isinstance(self.screen, VisitorForm):
             self.action_visitor()  # ask at once: register the visitor, or Esc to refuse
 
+    @_while_shown
     def on_sample_seen(self, msg: SampleSeen) -> None:
         if isinstance(self.screen, MaintenanceScreen):
             self.screen.add_sample(msg.sample.object_c)
 
+    @_while_shown
     def on_calibration_saved(self, msg: CalibrationSaved) -> None:
         record = msg.record
         self.notify(f"calibration {record.result}: saved", severity="information" if record.result == "pass"
@@ -447,6 +457,7 @@ class GateApp(App):
         self._as_operator("calibrate", lambda: self.push_screen(
             MaintenanceScreen(self.station.sensor_key(self.sensor_config), self.operator)))
 
+    @_while_shown
     def on_sensor_health_changed(self, msg: SensorHealthChanged) -> None:
         self.health = msg.event.health.value
         self.health_reason = msg.event.reason
@@ -456,6 +467,7 @@ class GateApp(App):
             # Offer manual entry at once: the queue at the gate does not wait for the sensor to come back.
             self.action_manual()
 
+    @_while_shown
     def on_log_failed(self, msg: LogFailed) -> None:
         self.log_error = msg.failure.error
         self.bell()
@@ -465,6 +477,7 @@ class GateApp(App):
         self.counts = {**self.counts, **msg.counts}
         self._render_counts()
 
+    @_while_shown
     def on_action_failed(self, msg: ActionFailed) -> None:
         self.notify(msg.error, severity="error", timeout=8)
 
@@ -496,6 +509,7 @@ class GateApp(App):
         self._pending = (action, then)
         self.push_screen(SignIn(action), lambda creds: creds and self.check_sign_in(creds[0], creds[1], action))
 
+    @_while_shown
     def on_signed_in(self, msg: SignedIn) -> None:
         self.user = msg.user
         self.operator = msg.user.name
@@ -509,6 +523,7 @@ class GateApp(App):
         self._pending = None
         self.notify(msg.error, severity="error", timeout=8)
 
+    @_while_shown
     def on_users_checked(self, msg: UsersChecked) -> None:
         self.users_exist = msg.exist
         self._render_status()
