@@ -105,6 +105,15 @@ class Sensor:
         self._check(samples)
         return samples, self._drain()
 
+    def next_value(self, timeout: float = 2.0) -> float | None:
+        """The object temperature of the next sample(s) to arrive within ``timeout`` (None if none came)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            samples, _ = self.poll(min(0.2, max(0.01, deadline - time.monotonic())))
+            if samples:
+                return samples[-1].object_c
+        return None
+
     def _check(self, samples: list[Sample]) -> None:
         now = time.monotonic()
         lim = self.limits

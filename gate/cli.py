@@ -709,7 +709,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                     else:
                         input(f"[{n}/{len(set_points)}] set the blackbody to {set_c:.1f} °C, wait until it is "
                               "stable, press Enter ")
-                    points.append(collect_point(set_c, lambda: _one_reading(sensor), args.samples,
+                    points.append(collect_point(set_c, sensor.next_value, args.samples,
                                                 wait=lambda: time.sleep(1.0)))
                     print(f"  {set_c:.1f} °C: " + ", ".join(f"{v:.2f}" for v in points[-1].readings),
                           file=sys.stderr)
@@ -751,15 +751,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if record.result == "fail":
             print(f"  {record.note}; the sensor is not used for screening until it passes", file=sys.stderr)
     return 0 if record.result == "pass" else EXIT_FAILED
-
-
-def _one_reading(sensor) -> float | None:
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        samples, _ = sensor.poll(0.2)
-        if samples:
-            return samples[-1].object_c
-    return None
 
 
 def cmd_audit(args: argparse.Namespace) -> int:

@@ -77,19 +77,11 @@ def test_simulated_gun_calibrated_at_three_points_is_within_0_1_at_ten_new_ones(
     sensor = Sensor("gun-1", "gy-mcu90614", sim.path)
     sensor.open()
 
-    def one():
-        deadline = time.monotonic() + 2
-        while time.monotonic() < deadline:
-            samples, _ = sensor.poll(0.1)
-            if samples:
-                return samples[-1].object_c
-        return None
-
     def at(set_c):
         sim.set_blackbody(set_c)
         time.sleep(0.15)  # what the sensor sees now is the blackbody
         sensor.device.port.reset_input_buffer()
-        return collect_point(set_c, one, 5, wait=lambda: time.sleep(0.1))
+        return collect_point(set_c, sensor.next_value, 5, wait=lambda: time.sleep(0.1))
 
     points = [at(s) for s in (35.0, 37.0, 40.0)]
     record = calibrate("gy-mcu90614:gun-1", points, reference_id="BB-1", reference_uncertainty_c=0.1,
@@ -216,9 +208,20 @@ def test_calibration_records_sync_upward(station, tmp_path):
     engine.dispose()
 
 
+async def open_maintenance(app, pilot):
+    from gate.ui.maintenance import MaintenanceScreen
+
+    await pilot.press("f9")
+    for _ in range(40):
+        await pilot.pause(0.05)
+        if isinstance(app.screen, MaintenanceScreen):
+            break
+    assert isinstance(app.screen, MaintenanceScreen)
+    return app.screen
+
+
 async def test_maintenance_wizard_calibrates_a_simulated_gun(sim_factory, db_path):
     from gate.ui.app import build_app
-    from gate.ui.maintenance import MaintenanceScreen
 
     faulty = dataclasses.replace(SCENARIOS["normal-morning"], gain=0.97, offset_c=-1.2, noise_c=0.03,
                                  gap_s=(600.0, 600.0))  # nobody walks past during the calibration
@@ -227,13 +230,7 @@ async def test_maintenance_wizard_calibrates_a_simulated_gun(sim_factory, db_pat
     with ScreeningLog(db_path) as log:
         app = build_app(Config(sensors=(sc,), language="en"), log, sensor_config=sc, operator="li")
         async with app.run_test(size=(110, 40)) as pilot:
-            await pilot.press("f9")
-            for _ in range(40):
-                await pilot.pause(0.05)
-                if isinstance(app.screen, MaintenanceScreen):
-                    break
-            screen = app.screen
-            assert isinstance(screen, MaintenanceScreen)
+            screen = await open_maintenance(app, pilot)
             screen.query_one("#cal-reference").value = "BB-2026-01"
             screen.query_one("#cal-start").press()
             for set_c in (35.0, 37.0, 40.0):
@@ -287,7 +284,6 @@ async def test_duty_screen_shows_a_locked_sensor(sim_factory, db_path):
 async def test_samples_arriving_while_the_maintenance_screen_closes_do_nothing(sim_factory, db_path):
     # Found by CI: a sample was forwarded to the maintenance screen while the app was shutting down.
     from gate.ui.app import build_app
-    from gate.ui.maintenance import MaintenanceScreen
     from gate.ui.messages import SampleSeen
     from drivers.base import Sample
 
@@ -296,10 +292,5 @@ async def test_samples_arriving_while_the_maintenance_screen_closes_do_nothing(s
     with ScreeningLog(db_path) as log:
         app = build_app(Config(sensors=(sc,), language="en"), log, sensor_config=sc)
         async with app.run_test(size=(110, 40)) as pilot:
-            await pilot.press("f9")
-            for _ in range(40):
-                await pilot.pause(0.05)
-                if isinstance(app.screen, MaintenanceScreen):
-                    break
-            assert isinstance(app.screen, MaintenanceScreen)
+            await open_maintenance(app, pilot)
         app.on_sample_seen(SampleSeen(Sample(36.5, 21.0, time.time())))  # after shutdown: nothing happens

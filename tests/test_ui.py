@@ -310,3 +310,19 @@ async def test_timers_and_late_messages_after_shutdown_do_nothing(sim_factory, d
         app._render_retests()
         app._render_status()
         app._render_all()
+
+
+async def test_a_mask_question_is_not_the_default_target_of_a_manual_reading(db_path):
+    # Found by a flaky run: with a mask-only retest waiting, the form opened on a sensor fault picked it as the
+    # person to retest, with reason "retest". A mask question is answered with F3/F4, not a new temperature.
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(language="en", retest_wait_minutes=10), log)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await manual(pilot, "36.5")  # no camera: must-wear asks staff to confirm the mask -> RETEST
+            assert await wait_for(pilot, lambda: app.latest is not None)
+            assert "mask-unconfirmed" in app.latest.reasons and app.latest.id in app.open_retests
+            app.action_manual(reason="sensor-fault")
+            assert await wait_for(pilot, lambda: isinstance(app.screen, ManualEntry), 2)
+            await pilot.pause(0.2)  # let the form mount its fields
+            assert app.screen.query_one("#manual-target").value == "new"
+            assert app.screen.query_one("#manual-reason").value == "sensor-fault"

@@ -97,6 +97,7 @@ class GateApp(App):
         super().__init__()
         self.show_clock = show_clock
         self._shutting_down = False
+        self.want_samples = False  # set by the maintenance screen while it is shown
         self.station = station
         self.sensor_config = sensor_config
         self._sensor = sensor
@@ -166,7 +167,8 @@ class GateApp(App):
             on_log_failure=lambda f: self.post_message(LogFailed(f)),
             entrant=self._take_entrant,
             sensor=self._sensor,
-            on_sample=lambda sample: self.post_message(SampleSeen(sample)),
+            # 14 samples a second are only worth a message while the maintenance screen shows them.
+            on_sample=lambda sample: self.want_samples and self.post_message(SampleSeen(sample)),
         )
 
     @work(thread=True, exclusive=True, group="db")
@@ -465,7 +467,7 @@ class GateApp(App):
             self.notify(t("reason.sensor-fault", self.language, detail=msg.event.reason), severity="error",
                         timeout=6)
             # Offer manual entry at once: the queue at the gate does not wait for the sensor to come back.
-            self.action_manual()
+            self.action_manual(reason="sensor-fault")
 
     @_while_shown
     def on_log_failed(self, msg: LogFailed) -> None:
@@ -546,12 +548,14 @@ class GateApp(App):
         self._as_operator("switch-role", lambda: self.notify(f"{self.operator}: {self.user.role if self.user else ''}"))
 
     # -- actions ----------------------------------------------------------------------------------------------------
-    def action_manual(self) -> None:
-        self._as_operator("manual-entry", self._open_manual)
+    def action_manual(self, reason: str | None = None) -> None:
+        self._as_operator("manual-entry", lambda: self._open_manual(reason))
 
-    def _open_manual(self) -> None:
+    def _open_manual(self, reason: str | None = None) -> None:
+        # Only retests that need a temperature (fever, cold) and have rested are a sensible default; a mask question
+        # is answered with F3/F4, not with a new reading.
         ready = [s for s, began in sorted(self.open_retests.values(), key=lambda v: v[1])
-                 if self._wait_left(s, began) <= 0]
+                 if self._needs_rest(s) and self._wait_left(s, began) <= 0]
         options = [(self._retest_label(s, began), s.id)
                    for s, began in sorted(self.open_retests.values(), key=lambda v: v[1])]
         default = ready[0] if ready else None  # the person who has rested longest, else a new person
@@ -562,12 +566,15 @@ class GateApp(App):
                 previous = self.open_retests.get(target, (None, 0))[0] if target else None
                 self.store_manual(text, reason, previous)
 
-        self.push_screen(ManualEntry(self.language, default, options), done)
+        self.push_screen(ManualEntry(self.language, default, options, reason=reason), done)
+
+    @staticmethod
+    def _needs_rest(s: Screening) -> bool:
+        return bool({"fever-suspected", "ambient-too-cold", "reading-too-low"} & set(s.reasons))
 
     def _wait_left(self, s: Screening, began: float) -> float:
         """Seconds until a retest may be measured: people rest first (fever, cold); a mask question needs no rest."""
-        rest = {"fever-suspected", "ambient-too-cold", "reading-too-low"} & set(s.reasons)
-        wait = self.station.config.retest_wait_minutes * 60 if rest else 0
+        wait = self.station.config.retest_wait_minutes * 60 if self._needs_rest(s) else 0
         return began + wait - time.time()
 
     def _retest_label(self, s: Screening, began: float) -> str:

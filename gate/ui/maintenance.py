@@ -60,9 +60,11 @@ class MaintenanceScreen(Screen):
         yield Footer()
 
     def on_unmount(self) -> None:
+        self.app.want_samples = False
         self.app.station.paused.clear()  # leaving the screen ends any calibration in progress
 
     def on_mount(self) -> None:
+        self.app.want_samples = True
         table = self.query_one("#cal-history", DataTable)
         table.add_columns("date", "kind", "result", "due", "operator", "note")
         self.app.load_calibrations(self.sensor_key)

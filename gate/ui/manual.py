@@ -27,8 +27,10 @@ class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel / 取消")]
 
-    def __init__(self, language: str, previous: Screening | None, open_retests: list[tuple[str, str]] | None = None):
+    def __init__(self, language: str, previous: Screening | None, open_retests: list[tuple[str, str]] | None = None,
+                 reason: str | None = None):
         super().__init__()
+        self.reason = reason  # why the form was opened (e.g. the sensor went to fault), if the station knows
         self.language = language
         self.previous = previous
         self.open_retests = open_retests or []  # (label, screening id), the default first
@@ -44,7 +46,8 @@ class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
                          id="manual-target")
             yield Input(placeholder="36.6  (36,6 / 36.6C / 97.9F)", id="manual-temp")
             yield Select([(label, key) for key, label in REASON_LABELS.items()],
-                         value="retest" if self.previous else "sensor-fault", allow_blank=False, id="manual-reason")
+                         value=self.reason or ("retest" if self.previous else "sensor-fault"), allow_blank=False,
+                         id="manual-reason")
             yield Static("", id="manual-error")
             yield Label("Enter = 保存 / save · Esc = 取消 / cancel")
 
