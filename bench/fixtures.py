@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from drivers.base import Reading
-from gate.domain import Decision, MaskResult, MaskState, Screening
+from domain import Decision, MaskResult, MaskState, Screening
 from storage import chain
 from storage.log import DERIVED_COLUMNS, HASHED_COLUMNS, ScreeningLog, screening_content, screening_values
 

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from drivers.base import Reading  # noqa: E402
-from gate.domain import Decision, MaskResult, MaskState, Screening  # noqa: E402
+from domain import Decision, MaskResult, MaskState, Screening  # noqa: E402
 from storage.log import ScreeningLog, screening_values  # noqa: E402
 
 

@@ -27,7 +27,7 @@ from drivers.manual import manual_reading  # noqa: E402
 from drivers.measurement import PresenceDetector  # noqa: E402
 from drivers.sensor import HealthLimits, Sensor  # noqa: E402
 from gate.config import Config, SensorConfig  # noqa: E402
-from gate.domain import Decision, MaskResult, MaskState  # noqa: E402
+from domain import Decision, MaskResult, MaskState  # noqa: E402
 from gate.station import Station  # noqa: E402
 from storage.log import ScreeningLog  # noqa: E402
 

@@ -1,20 +1,11 @@
 """Readings, sensor health states and the interface every thermometer driver offers."""
 from __future__ import annotations
 
-import enum
 import termios
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-
-class Health(str, enum.Enum):
-    """State of a sensor as the station sees it; anything but OK makes its readings suspect."""
-
-    OK = "ok"
-    WARMING = "warming"
-    DEGRADED = "degraded"
-    FAULT = "fault"
-    OFFLINE = "offline"
+from domain.reading import MANUAL, Health, Reading  # noqa: F401  (the drivers' interface speaks these)
 
 
 class SensorError(Exception):
@@ -26,69 +17,6 @@ def port_errors() -> tuple[type[BaseException], ...]:
     import serial
 
     return (serial.SerialException, OSError, termios.error)
-
-
-MANUAL = "manual"
-
-
-@dataclass(frozen=True)
-class Reading:
-    """One temperature as measured.
-
-    ``object_c`` is what the device reported (skin / radiance temperature for infrared guns, the typed value for a
-    manual reading); ``body_c`` is the calibrated body value the policy judges. They are kept apart so that a raw
-    reading is never rewritten.
-    """
-
-    object_c: float
-    source: str  # sensor id, or "manual"
-    ambient_c: float | None = None
-    body_c: float | None = None
-    ts: float = field(default_factory=time.time)
-    health: Health = Health.OK
-    health_reason: str = ""
-    operator: str | None = None  # manual readings: who measured
-    device_id: str | None = None  # manual readings: the handheld / clinical thermometer used
-    manual_reason: str | None = None  # manual readings: sensor-fault / cold / retest / other
-    unit_entered: str = "C"  # manual readings typed in Fahrenheit keep that fact
-    calibration_id: str | None = None
-    calibration_ok: bool = True  # False when the sensor's calibration is overdue or it is locked out
-
-    @property
-    def is_manual(self) -> bool:
-        return self.source == MANUAL
-
-    @property
-    def value_c(self) -> float:
-        """The body value to judge: calibrated if known, else the measured value."""
-        return self.object_c if self.body_c is None else self.body_c
-
-    def with_body(self, gain: float = 1.0, offset_c: float = 0.0, calibration_id: str | None = None) -> "Reading":
-        return replace(self, body_c=round(gain * self.object_c + offset_c, 2), calibration_id=calibration_id)
-
-    def to_dict(self) -> dict:
-        return {
-            "object_c": self.object_c,
-            "ambient_c": self.ambient_c,
-            "body_c": self.body_c,
-            "source": self.source,
-            "ts": self.ts,
-            "health": self.health.value,
-            "health_reason": self.health_reason,
-            "operator": self.operator,
-            "device_id": self.device_id,
-            "manual_reason": self.manual_reason,
-            "unit_entered": self.unit_entered,
-            "calibration_id": self.calibration_id,
-            "calibration_ok": self.calibration_ok,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Reading":
-        d = dict(d)
-        d["health"] = Health(d.get("health", "ok"))
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 @dataclass(frozen=True)

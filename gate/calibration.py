@@ -7,35 +7,20 @@ Raw readings are never rewritten: the calibrated value is stored beside them wit
 """
 from __future__ import annotations
 
-import json
 import statistics
 import time
-import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Sequence
+
+from domain.calibration import DEFAULT_TOLERANCE_C, CalibrationRecord, Point  # noqa: F401  (re-exported: the procedure speaks these)
 
 STABLE_SPREAD_C = 0.1
 _EPS = 1e-9  # 34.7 - 34.6 is 0.10000000000000142 in floating point: still "within 0.1"
-DEFAULT_TOLERANCE_C = 0.3
 SET_RANGE_C = (35.0, 42.0)
 
 
 class CalibrationError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class Point:
-    set_c: float
-    readings: tuple[float, ...]
-
-    @property
-    def mean(self) -> float:
-        return statistics.fmean(self.readings)
-
-    @property
-    def spread(self) -> float:
-        return max(self.readings) - min(self.readings)
 
 
 @dataclass(frozen=True)
@@ -81,38 +66,6 @@ def parse_point(text: str) -> Point:
     if any(not 20.0 <= r <= 50.0 for r in readings):
         raise CalibrationError(f"--point {text!r}: a reading is outside 20–50 °C; is this the right sensor?")
     return Point(set_c, readings)
-
-
-@dataclass
-class CalibrationRecord:
-    sensor: str  # protocol:sensor-id (and serial number when the device reports one)
-    reference_id: str
-    reference_uncertainty_c: float
-    points: list[Point]
-    operator: str
-    kind: str = "full"  # full | daily-check
-    gain: float = 1.0
-    offset_c: float = 0.0
-    residuals: list[float] = field(default_factory=list)
-    tolerance_c: float = DEFAULT_TOLERANCE_C
-    ambient_c: float | None = None
-    body_site_offset_c: float = 0.0
-    at: float = field(default_factory=time.time)
-    due: float | None = None
-    result: str = "fail"
-    note: str = ""
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    def to_json(self) -> str:
-        d = asdict(self)
-        d["points"] = [{"set_c": p.set_c, "readings": list(p.readings)} for p in self.points]
-        return json.dumps(d, ensure_ascii=False, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> "CalibrationRecord":
-        d = json.loads(text)
-        d["points"] = [Point(p["set_c"], tuple(p["readings"])) for p in d["points"]]
-        return cls(**d)
 
 
 def calibrate(sensor: str, points: Sequence[Point], *, reference_id: str, reference_uncertainty_c: float,

@@ -16,7 +16,7 @@ from drivers.base import MANUAL, Reading, SensorError
 from drivers.manual import ManualEntryError, manual_reading, parse_temperature
 from drivers.registry import OPTIONS, PROTOCOLS
 from gate.config import EXAMPLE, Config, ConfigError, SensorConfig, load_config
-from gate.domain import MaskResult, MaskState, Screening
+from domain import MaskResult, MaskState, Screening
 from storage.log import LogError, ScreeningLog
 
 EXIT_USAGE = 2

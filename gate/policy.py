@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from drivers.base import Health, Reading
-from gate.domain import Decision, MaskResult, MaskState
+from domain import Decision, MaskResult, MaskState
 from gate.i18n import t
 
 MASK_MODES = ("must-wear", "reminder", "off")

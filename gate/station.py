@@ -10,7 +10,7 @@ from drivers.base import Health, HealthEvent, Reading, Sample
 from drivers.measurement import Measurement, PresenceDetector
 from drivers.sensor import HealthLimits, Sensor
 from gate.config import Config, SensorConfig
-from gate.domain import MaskResult, MaskState, Screening
+from domain import MaskResult, MaskState, Screening
 from gate.policy import decide
 from storage import audit
 from storage.log import LogError, ScreeningLog

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gate.domain import MaskResult, MaskState
+from domain import MaskResult, MaskState
 from sim.scenarios import Person
 from sim.simulator import Simulator
 

@@ -5,7 +5,7 @@ import time
 
 from sqlalchemy import select
 
-from gate.calibration import CalibrationRecord
+from domain import CalibrationRecord
 from storage import audit
 from storage.log import LogError, ScreeningLog, _why
 from storage.models import CalibrationRow, OutboxRow

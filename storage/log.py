@@ -13,7 +13,7 @@ from typing import Iterator, Mapping
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from gate.domain import Entrant, EntrantKind, Screening
+from domain import Entrant, EntrantKind, Screening
 from storage import chain
 from storage.db import make_engine
 from storage.migrate import upgrade

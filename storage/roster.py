@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from gate.domain import Entrant, EntrantKind
+from domain import Entrant, EntrantKind
 from storage import audit
 from storage.log import ENTRANTS, SCREENINGS, LogError, ScreeningLog, _why, local_day
 from storage.models import VisitorRow

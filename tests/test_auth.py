@@ -8,7 +8,7 @@ import pytest
 
 from gate.auth import Auth, AuthError, Policy, User, hash_pin, pin_matches
 from gate.config import Config
-from gate.domain import Decision, MaskState
+from domain import Decision, MaskState
 from storage import audit
 from storage.log import ScreeningLog
 from tests.conftest import env_with_root
@@ -123,7 +123,7 @@ def gate(*args, stdin=""):
 def test_cli_identified_export_needs_an_auditor(people, db_path, tmp_path):
     log, _ = people
     from drivers.base import Reading
-    from gate.domain import MaskResult
+    from domain import MaskResult
     from gate.station import Station
 
     Station(Config(station_id="north"), log).screen(

@@ -24,7 +24,7 @@ from gate.calibration import (
     status,
 )
 from gate.config import Config, SensorConfig
-from gate.domain import Decision, MaskResult, MaskState
+from domain import Decision, MaskResult, MaskState
 from gate.station import Station
 from sim.scenarios import SCENARIOS
 from storage import audit, calibrations

@@ -10,7 +10,7 @@ import pytest
 
 from drivers.base import Reading
 from gate.config import Config
-from gate.domain import Decision, MaskResult, MaskState
+from domain import Decision, MaskResult, MaskState
 from gate.station import Station
 from storage.log import LogError, ScreeningLog
 from storage.migrate import head_revision
@@ -124,7 +124,7 @@ def test_a_log_from_the_first_release_upgrades_in_place_and_still_verifies(db_pa
     from alembic import command
     from sqlalchemy import text
 
-    from gate.domain import Screening
+    from domain import Screening
     from storage import chain
     from storage.db import make_engine
     from storage.log import HASHED_COLUMNS, screening_content, screening_values

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from gate.config import Config
-from gate.domain import Decision, MaskState
+from domain import Decision, MaskState
 from gate.mask import dataset
 from gate.mask.camera import CameraMask, FolderSource
 from gate.mask.check import MaskCheck

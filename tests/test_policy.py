@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.base import MANUAL, Health, Reading
-from gate.domain import Decision, MaskResult, MaskState
+from domain import Decision, MaskResult, MaskState
 from gate.policy import PolicyConfig, decide
 
 CFG = PolicyConfig()

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from drivers.base import Reading
 from gate.config import Config
-from gate.domain import Decision, MaskResult, MaskState
+from domain import Decision, MaskResult, MaskState
 from gate.station import Station
 from storage import audit, reports
 from storage.export import ExportError, export, purge_older_than, verify_export

@@ -10,7 +10,7 @@ from drivers.base import Health
 from drivers.measurement import PresenceDetector
 from drivers.sensor import HealthLimits, Sensor
 from gate.config import Config, SensorConfig
-from gate.domain import Decision
+from domain import Decision
 from gate.station import Station
 from sim.camera import SimulatedMask
 from sim.scenarios import SCENARIOS

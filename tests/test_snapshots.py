@@ -4,7 +4,7 @@ import pytest
 
 from drivers.base import Reading
 from gate.config import Config
-from gate.domain import Decision, MaskResult, MaskState, Screening
+from domain import Decision, MaskResult, MaskState, Screening
 from gate.ui.app import build_app
 from storage.log import ScreeningLog
 

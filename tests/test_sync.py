@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from drivers.base import Reading
 from gate.config import Config
-from gate.domain import MaskResult, MaskState
+from domain import MaskResult, MaskState
 from gate.station import Station
 from storage import audit, reports
 from storage.log import ScreeningLog

@@ -3,7 +3,7 @@ import pytest
 
 from drivers.base import Health
 from gate.config import Config, SensorConfig
-from gate.domain import Decision, MaskState
+from domain import Decision, MaskState
 from gate.ui.app import build_app
 from gate.ui.manual import ManualEntry
 from sim.camera import SimulatedMask

@@ -11,7 +11,7 @@ from typing import Iterator, Protocol
 import cv2
 import numpy as np
 
-from gate.domain import MaskResult, MaskState
+from domain import MaskResult, MaskState
 from gate.mask.check import MaskCheck
 from gate.mask.dataset import IMAGE_SUFFIXES
 

@@ -16,7 +16,7 @@ from drivers.base import Health
 from drivers.manual import ManualEntryError, manual_reading
 from drivers.sensor import Sensor
 from gate.config import Config, SensorConfig
-from gate.domain import Decision, MaskState, Screening
+from domain import Decision, MaskState, Screening
 from gate.i18n import normalise, t
 from gate.station import LogFailure, MaskSource, Station
 from gate.auth import RIGHTS, Auth, AuthError, User

@@ -8,7 +8,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
 from drivers.manual import MANUAL_REASONS, ManualEntryError, parse_temperature
-from gate.domain import Screening
+from domain import Screening
 from gate.i18n import t
 
 REASON_LABELS = {

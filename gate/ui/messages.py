@@ -7,7 +7,7 @@ from textual.message import Message
 
 from drivers.base import HealthEvent, Sample
 from gate.auth import User
-from gate.domain import Screening
+from domain import Screening
 from gate.station import LogFailure
 
 

@@ -3,7 +3,7 @@ import sys
 
 from drivers.base import Reading
 from gate.config import Config
-from gate.domain import MaskResult, MaskState
+from domain import MaskResult, MaskState
 from gate.station import Station
 from storage.log import ScreeningLog
 

@@ -8,7 +8,7 @@ import pytest
 
 from drivers.base import Reading
 from gate.config import Config
-from gate.domain import Decision, MaskResult, MaskState
+from domain import Decision, MaskResult, MaskState
 from gate.station import Station
 from storage.log import LogError, ScreeningLog
 

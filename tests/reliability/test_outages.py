@@ -7,7 +7,7 @@ import pytest
 from drivers.base import Health, Reading
 from drivers.sensor import Sensor
 from gate.config import Config
-from gate.domain import MaskResult, MaskState
+from domain import MaskResult, MaskState
 from gate.station import Station
 from sim.simulator import Simulator
 from storage.log import ScreeningLog

@@ -1,4 +1,4 @@
-"""The school's words: Entrant, MaskResult, Screening. Headless and free of I/O."""
+"""The decision at the gate: Decision, MaskResult and Screening, one decision about one person."""
 from __future__ import annotations
 
 import enum
@@ -6,7 +6,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from drivers.base import Reading
+from domain.reading import Reading
 
 
 class Decision(str, enum.Enum):
@@ -19,22 +19,6 @@ class MaskState(str, enum.Enum):
     YES = "yes"
     NO = "no"
     UNKNOWN = "unknown"
-
-
-class EntrantKind(str, enum.Enum):
-    PUPIL = "pupil"
-    STAFF = "staff"
-    VISITOR = "visitor"
-
-
-@dataclass(frozen=True)
-class Entrant:
-    """A person on the school's roster (or a registered visitor)."""
-
-    roster_id: str
-    name: str
-    group: str = ""  # class for pupils, department for staff
-    kind: EntrantKind = EntrantKind.PUPIL
 
 
 @dataclass(frozen=True)

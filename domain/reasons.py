@@ -1,0 +1,33 @@
+"""Reason codes: why the station decided what it did. Stored in the log, looked up in the message catalogues."""
+from __future__ import annotations
+
+import enum
+
+
+class Reason(enum.StrEnum):
+    """Every reason a screening can carry; a StrEnum so it stores and compares as its code."""
+
+    NORMAL = "normal"
+    RETEST_NORMAL = "retest-normal"
+    FEVER_SUSPECTED = "fever-suspected"
+    FEVER_CONFIRMED = "fever-confirmed"
+    FEVER_NOT_CLEARED = "fever-not-cleared"
+    NO_MASK = "no-mask"
+    MASK_UNCONFIRMED = "mask-unconfirmed"
+    MASK_REMINDER = "mask-reminder"
+    INVALID_VALUE = "invalid-value"
+    NO_READING = "no-reading"
+    READING_TOO_LOW = "reading-too-low"
+    READING_TOO_HIGH = "reading-too-high"
+    SENSOR_FAULT = "sensor-fault"
+    SENSOR_OFFLINE = "sensor-offline"
+    SENSOR_WARMING = "sensor-warming"
+    SENSOR_DEGRADED = "sensor-degraded"
+    CALIBRATION_OVERDUE = "calibration-overdue"
+    AMBIENT_TOO_COLD = "ambient-too-cold"
+    AMBIENT_TOO_HOT = "ambient-too-hot"
+    VISITOR_NOT_APPROVED = "visitor-not-approved"
+
+    @property
+    def is_ambient(self) -> bool:
+        return self.value.startswith("ambient-")
