@@ -1,0 +1,45 @@
+"""Identifiers and names as they enter the station: printable text of a bounded length, checked the same way in the
+config, the command line, the roster and the UI, so the upstream never refuses a record for its length."""
+from __future__ import annotations
+
+import unicodedata
+
+# Upstream columns are String(64) for ids, String(128) for names: a value that fits here fits there.
+ID_MAX = 64
+NAME_MAX = 128
+
+
+class IdentifierError(ValueError):
+    """A value that cannot be an identifier or a name; the message says which and what is allowed."""
+
+
+def _printable(text: str) -> bool:
+    # Control, format (bidi overrides, zero-width), surrogate and unassigned characters can forge or hide text on a
+    # terminal or in a spreadsheet; letters of every script, digits, punctuation and the plain space are fine.
+    return all(unicodedata.category(ch)[0] not in "C" and ch not in "\u2028\u2029" for ch in text)
+
+
+def check_text(value: object, what: str, *, max_len: int, allow_space: bool = True) -> str:
+    """Return ``value`` stripped if it is printable text of 1..max_len characters, else raise IdentifierError."""
+    if not isinstance(value, str):
+        raise IdentifierError(f"{what} must be text")
+    text = value.strip()
+    if not text:
+        raise IdentifierError(f"{what} is empty: type the {what}")
+    if len(text) > max_len:
+        raise IdentifierError(f"{what} is {len(text)} characters long: at most {max_len} are allowed")
+    if not _printable(text):
+        raise IdentifierError(f"{what} contains control or invisible characters: use printable text only")
+    if not allow_space and any(ch.isspace() for ch in text):
+        raise IdentifierError(f"{what} {text!r} contains a space: use letters, digits, '-', '_' or '.'")
+    return text
+
+
+def check_id(value: object, what: str = "id") -> str:
+    """An entrant, station, operator or sensor id: printable, no spaces, at most ID_MAX characters."""
+    return check_text(value, what, max_len=ID_MAX, allow_space=False)
+
+
+def check_name(value: object, what: str = "name") -> str:
+    """A person's or a class's name: printable, at most NAME_MAX characters (spaces allowed)."""
+    return check_text(value, what, max_len=NAME_MAX)
