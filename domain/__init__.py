@@ -1,14 +1,16 @@
-"""The school's words, at the bottom of the house: readings, screenings, entrants, reason codes, calibration records.
+"""The school's words, at the bottom of the house: readings, screenings, entrants, reason codes, calibration records,
+clearances.
 
 Imports nothing of the project; drivers, storage, the station and the UI all point down to it.
 """
 from domain.calibration import DEFAULT_TOLERANCE_C, CalibrationRecord, Point
+from domain.clearance import Clearance
 from domain.entrant import Entrant, EntrantKind
 from domain.reading import MANUAL, Health, Reading
 from domain.reasons import Reason
 from domain.screening import Decision, MaskResult, MaskState, Screening, new_id
 
 __all__ = [
-    "DEFAULT_TOLERANCE_C", "CalibrationRecord", "Point", "Entrant", "EntrantKind", "MANUAL", "Health", "Reading",
-    "Reason", "Decision", "MaskResult", "MaskState", "Screening", "new_id",
+    "DEFAULT_TOLERANCE_C", "CalibrationRecord", "Point", "Clearance", "Entrant", "EntrantKind", "MANUAL", "Health",
+    "Reading", "Reason", "Decision", "MaskResult", "MaskState", "Screening", "new_id",
 ]

@@ -168,3 +168,24 @@ class CalibrationRow(Base):
     content: Mapped[str] = mapped_column(Text, nullable=False)
 
     __table_args__ = (Index("ix_calibrations_sensor_at", "sensor", "at"),)
+
+
+class ClearanceRow(Base):
+    """A clearance of one confirmed fever (doctor's note seen by the health officer), hash-chained like the audit."""
+
+    __tablename__ = "clearances"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    station_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    entrant_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    fever_screening_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    fever_at: Mapped[float] = mapped_column(Float, nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False)
+    cleared_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    at: Mapped[float] = mapped_column(Float, nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    row_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+    __table_args__ = (Index("ix_clearances_entrant", "entrant_id"),)

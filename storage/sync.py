@@ -20,14 +20,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from storage import upstream as up
 from storage.log import SCREENINGS, ScreeningLog
-from storage.models import AuditEventRow, CalibrationRow, DailyReportRow, OutboxRow, QuarantineRow, SyncStateRow
+from storage.models import (AuditEventRow, CalibrationRow, ClearanceRow, DailyReportRow, OutboxRow, QuarantineRow,
+                            SyncStateRow)
 
 OUTBOX = OutboxRow.__table__
 STATE = SyncStateRow.__table__
 QUARANTINE = QuarantineRow.__table__
 AUDIT = AuditEventRow.__table__
 REPORTS = DailyReportRow.__table__
-LOCAL = {"screening": SCREENINGS, "daily_report": REPORTS, "audit": AUDIT, "calibration": CalibrationRow.__table__}
+LOCAL = {"screening": SCREENINGS, "daily_report": REPORTS, "audit": AUDIT, "calibration": CalibrationRow.__table__,
+         "clearance": ClearanceRow.__table__}
 
 
 class SyncError(Exception):

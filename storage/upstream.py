@@ -71,7 +71,24 @@ calibrations = Table(
     Column("content", Text, nullable=False),
 )
 
-TABLES = {"screening": screenings, "daily_report": daily_reports, "audit": audit_events, "calibration": calibrations}
+clearances = Table(
+    "clearances", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("station_id", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("entrant_id", String(64), nullable=False),
+    Column("fever_screening_id", String(36), nullable=False),
+    Column("fever_at", Float, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("cleared_by", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
+)
+
+TABLES = {"screening": screenings, "daily_report": daily_reports, "audit": audit_events, "calibration": calibrations,
+          "clearance": clearances}
 MIGRATIONS = Path(__file__).with_name("upstream_migrations")
 VERSION_TABLE = "gate_upstream_version"
 

@@ -1,0 +1,48 @@
+"""Recording a clearance: the health officer (or an admin) lets a person with a confirmed fever back in.
+
+Only a fever that is confirmed and not yet cleared can be cleared, so a mistyped id is refused rather than recorded
+against someone else; the note says what the clearance rests on (a doctor's note, its date).
+"""
+from __future__ import annotations
+
+from domain import Clearance
+from domain.identifiers import IdentifierError, check_id, check_text
+from gate.fever_memory import recall
+from storage import clearances
+from storage.clearances import ClearanceRefused
+from storage.log import ScreeningLog
+
+NOTE_MAX = 500
+# Who may clear: the school's health officer, or an admin standing in for them.
+CLEARING_ROLES = ("health", "admin")
+
+
+def check_note(text: object) -> str:
+    try:
+        return check_text(text, "note", max_len=NOTE_MAX)
+    except IdentifierError as exc:
+        raise ClearanceRefused(f"{exc} (say what the clearance rests on, e.g. \"doctor's note, 2 Dec\")") from None
+
+
+def clear(log: ScreeningLog, *, station_id: str, entrant_id: str, note: str, by: str, role: str,
+          now: float) -> Clearance:
+    """Record the clearance of ``entrant_id``'s confirmed fever; ClearanceRefused says why it cannot be."""
+    try:
+        entrant_id = check_id(entrant_id, "entrant id")
+    except IdentifierError as exc:
+        raise ClearanceRefused(str(exc)) from None
+    note = check_note(note)
+    h = clearances.history(log, entrant_id)
+    memory = recall(h.latest, h.last_fever, h.clearances)
+    if memory.fever is None:
+        raise ClearanceRefused(f"{entrant_id} has no confirmed fever waiting for a clearance: check the id "
+                               "(gate clearance list shows who is waiting)")
+    c = Clearance(entrant_id=entrant_id, fever_screening_id=memory.fever.id, fever_at=memory.fever.created_at,
+                  note=note, cleared_by=by, role=role, at=now, station_id=station_id)
+    return clearances.add(log, c)
+
+
+def waiting(log: ScreeningLog) -> list:
+    """Confirmed fevers not yet cleared, newest first: the people the health officer is waiting to hear about."""
+    done = {c.fever_screening_id for c in clearances.records(log)}
+    return [s for s in clearances.fevers(log) if s.id not in done]

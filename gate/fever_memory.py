@@ -1,0 +1,83 @@
+"""Fever memory: what the station remembers about one person between screenings. Pure: no I/O, no clock.
+
+Given what the log knows of an entrant (their latest screening, their latest confirmed fever and the clearances
+recorded for them), ``recall`` says
+- which open retest a new reading of that person belongs to (it links to it by itself, on every path), and
+- whether the person is refused because a confirmed fever was never cleared: then they are sent home today and on
+  every later day until the health officer (or an admin) records a clearance.
+
+An open retest is a screening that leaves a question about the person open: a RETEST, or any decision that still
+carries a suspected fever (a high reading denied for another reason, e.g. no mask). A refusal for an uncleared fever
+never opens one: the person was sent home, not asked to rest. Anonymous screenings have no memory.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Iterable
+
+from domain import Clearance, Decision, Reason, Screening
+
+NOT_CLEARED = Reason.FEVER_NOT_CLEARED
+
+
+def confirms_fever(s: Screening) -> bool:
+    return Reason.FEVER_CONFIRMED in s.reasons
+
+
+def is_open(s: Screening) -> bool:
+    """Whether ``s`` leaves a retest open: the next reading of the same person must link to it."""
+    if NOT_CLEARED in s.reasons or confirms_fever(s):
+        return False
+    return s.decision is Decision.RETEST or Reason.FEVER_SUSPECTED in s.reasons
+
+
+@dataclass(frozen=True)
+class Memory:
+    """What a new screening of one person must take into account."""
+
+    follows: Screening | None = None  # the open retest the new reading links to
+    fever: Screening | None = None  # the confirmed fever that was never cleared: refuse entry
+
+    @property
+    def refused(self) -> bool:
+        return self.fever is not None
+
+    def refusal(self, now: float) -> tuple[str, dict]:
+        """The reason code and message arguments of the refusal (``refused`` must be true)."""
+        assert self.fever is not None
+        return NOT_CLEARED.value, {"when": when_text(self.fever.created_at, now)}
+
+
+def when_text(at: float, now: float) -> str:
+    """"07:42" on the same local day, else "2026-12-01 07:42": staff must see at once whether it was today."""
+    then = time.localtime(at)
+    same_day = time.strftime("%Y-%m-%d", then) == time.strftime("%Y-%m-%d", time.localtime(now))
+    return time.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M", then)
+
+
+def is_cleared(fever: Screening, clearances: Iterable[Clearance]) -> bool:
+    return any(c.fever_screening_id == fever.id and c.entrant_id == fever.entrant_id for c in clearances)
+
+
+def recall(latest: Screening | None, last_fever: Screening | None, clearances: Iterable[Clearance]) -> Memory:
+    """The memory of one entrant from their latest screening, their latest confirmed fever and their clearances.
+
+    A clearance clears exactly the fever it names: a later fever needs a clearance of its own. While a fever is not
+    cleared nothing links (the person goes home; a reading today is not a retest of it).
+    """
+    if last_fever is not None and not is_cleared(last_fever, clearances):
+        return Memory(fever=last_fever)
+    if latest is not None and is_open(latest):
+        return Memory(follows=latest)
+    return Memory()
+
+
+def episode(memory: Memory, readings: tuple, follows: str | None) -> tuple[tuple, str | None]:
+    """The readings to judge and the screening to link to for a new reading of a remembered person.
+
+    An explicit ``follows`` (staff chose whose retest this is, or confirm a mask) is kept as given.
+    """
+    if follows is not None or memory.follows is None or memory.refused:
+        return readings, follows
+    return (*memory.follows.readings, *readings), memory.follows.id
