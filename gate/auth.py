@@ -1,9 +1,9 @@
 """Roles and PINs: who may do what at the station, with every attempt in the audit trail.
 
-Roles: duty (gate staff), maintenance (calibration), auditor (identified exports, purges), admin (manages users).
-PINs are at least 6 digits, stored as salted scrypt hashes. After ``lockout_failures`` wrong PINs in a row the user is
+Who may do what is the table in ``gate.roles``. PINs are at least 6 digits, stored as salted scrypt hashes. After ``lockout_failures`` wrong PINs in a row the user is
 locked for ``lockout_minutes``; the counter lives in the database, so a restart does not reset it.
 While no user exists the station works without PINs (a new station is usable at once); the first user must be an admin.
+The last active admin can be neither disabled nor given another role, so somebody can always manage users.
 """
 from __future__ import annotations
 
@@ -12,26 +12,18 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from sqlalchemy import func, select
 
+from gate.roles import RIGHTS, ROLES
 from storage import audit
 from storage.log import ScreeningLog
 from storage.models import UserRow
 
 USERS = UserRow.__table__
-ROLES = ("duty", "maintenance", "auditor", "admin")
-# What each action needs. Any signed-in role may confirm a mask, override or type a reading at the gate.
-RIGHTS = {
-    "override": set(ROLES),
-    "manual-entry": set(ROLES),
-    "switch-role": set(ROLES),
-    "calibrate": {"maintenance"},
-    "export": set(ROLES),
-    "export-identified": {"auditor"},
-    "purge": {"auditor"},
-    "manage-users": {"admin"},
-}
+# Even with PINs off these need a user: an identified export or a purge with nobody to answer for it is refused.
+NEED_USERS = frozenset({"export-identified", "purge"})
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1, "dklen": 32}
 
 
@@ -39,10 +31,17 @@ class AuthError(Exception):
     """Refused: the message says why (wrong PIN, locked until HH:MM, role lacks the right)."""
 
 
+class NotSignedIn(AuthError):
+    """PINs are on and nobody signed in (a usage mistake more than an attack, but audited all the same)."""
+
+
 @dataclass(frozen=True)
 class User:
+    """A signed-in person. ``classes`` is room for a teacher's class scope (issue 15); empty means no scope."""
+
     name: str
     role: str
+    classes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +91,31 @@ class Auth:
         return [dict(r) for r in rows]
 
     # -- checking -------------------------------------------------------------------------------------------------
+    def require(self, name: str | None, read_pin: Callable[[], str], action: str, *, operator: str | None = None,
+                now: float | None = None) -> User | None:
+        """The signed-in person allowed to do ``action``, or None while PINs are off (no users yet).
+
+        With PINs on: no name, an ``operator`` other than the name, a wrong PIN, a disabled or locked user and a role
+        without the right are each refused with AuthError and an audit row. The PIN is read only once the cheap
+        checks passed, and only through ``read_pin`` (standard input or a terminal prompt, never argv).
+        """
+        if not self.has_users():
+            if action in NEED_USERS:
+                raise AuthError(f"{action} needs {' or '.join(sorted(RIGHTS[action]))}, and this station has no "
+                                "users yet: create an admin first (gate users add NAME --role admin)")
+            return None
+        if not name:
+            self._audit("(not signed in)", "refused", {"action": action, "why": "not signed in",
+                                                       **({"operator": operator} if operator else {})})
+            raise NotSignedIn(f"{action} needs a signed-in user ({' or '.join(sorted(RIGHTS[action]))}): "
+                              "give --user NAME --pin-stdin, or --user NAME and type the PIN when asked")
+        if operator is not None and operator != name:
+            self._audit(name, "refused", {"action": action, "why": "operator is not the signed-in user",
+                                          "operator": operator})
+            raise AuthError(f"--operator {operator!r} is not the signed-in user {name!r}: with PINs on the operator "
+                            "recorded is whoever signs in; leave --operator out")
+        return self.check(name, read_pin(), action, now)
+
     def check(self, name: str, pin: str, action: str, now: float | None = None) -> User:
         """The user, if the PIN is right and the role may do ``action``; else AuthError (and an audit row)."""
         now = time.time() if now is None else now
@@ -162,11 +186,39 @@ class Auth:
             self._audit(actor.name, "pin-reset", {"user": name}, conn)
 
     def disable(self, name: str, actor: User) -> None:
+        self._change(name, actor, "user-disabled", {"disabled": True}, {"user": name})
+
+    def enable(self, name: str, actor: User) -> None:
+        """Let a disabled user sign in again (an admin's act; a disabled admin cannot sign in to do it)."""
+        self._change(name, actor, "user-enabled", {"disabled": False}, {"user": name})
+
+    def set_role(self, name: str, role: str, actor: User) -> None:
+        if role not in ROLES:
+            raise AuthError(f"role {role!r}: one of {', '.join(ROLES)}")
+        self._change(name, actor, "role-changed", {"role": role}, {"user": name, "role": role})
+
+    def _change(self, name: str, actor: User, action: str, values: dict, detail: dict) -> None:
+        """One change to one user, refused (and audited) if it would leave the station without an active admin."""
         self._need_admin(actor)
+        error = None
         with self.log.engine.begin() as conn:
-            if not conn.execute(USERS.update().where(USERS.c.name == name).values(disabled=True)).rowcount:
-                raise AuthError(f"no user {name!r}")
-            self._audit(actor.name, "user-disabled", {"user": name}, conn)
+            row = conn.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
+            if row is None:
+                raise AuthError(f"no user {name!r} (gate users list)")
+            admins = conn.execute(select(func.count()).select_from(USERS).where(
+                USERS.c.role == "admin", USERS.c.disabled.is_(False))).scalar_one()
+            stays_admin = values.get("role", row["role"]) == "admin" and not values.get("disabled", row["disabled"])
+            if row["role"] == "admin" and not row["disabled"] and not stays_admin and admins <= 1:
+                error = (f"{name} is the last active admin: add or enable another admin first "
+                         f"(gate users add NAME --role admin), or nobody could manage users")
+                self._audit(actor.name, "refused", {"action": action, "user": name, "why": "last active admin"}, conn)
+            else:
+                conn.execute(USERS.update().where(USERS.c.name == name).values(**values))
+                if "role" in values:
+                    detail = {**detail, "from": row["role"]}
+                self._audit(actor.name, action, detail, conn)
+        if error:
+            raise AuthError(error)
 
     @staticmethod
     def _need_admin(actor: User | None) -> None:

@@ -122,24 +122,31 @@ def cmd_screen(args: argparse.Namespace) -> int:
     cfg = _config(args)
     operator = args.operator or getpass.getuser()
     field = "--temp"
+    ambient = None
     try:
         if args.source == MANUAL:
             reading = manual_reading(args.temp, operator=operator, device_id=args.device_id, reason=args.reason)
         else:
             value, _ = parse_temperature(args.temp, allow_range=(-40.0, 125.0))
-            reading = Reading(object_c=value, source=args.source)
-            sc = cfg.sensor(args.source)
-            if sc:
-                reading = reading.with_body(sc.gain, sc.offset_c)
         if args.ambient is not None:
             field = "--ambient"
             ambient, _ = parse_temperature(args.ambient, allow_range=(-40.0, 85.0))
-            reading = Reading(**{**reading.__dict__, "ambient_c": ambient})
+            if args.source == MANUAL:
+                reading = Reading(**{**reading.__dict__, "ambient_c": ambient})
     except ManualEntryError as exc:
         raise CliError(f"{field}: {exc}; nothing was stored") from None
     mask = MaskResult(MaskState(args.mask), source="cli", operator=operator)
+    if args.source != MANUAL and cfg.sensor(args.source) is None:
+        known = ", ".join(sc.id for sc in cfg.sensors) or "none: give --config with [[sensors]]"
+        raise CliError(f"--source {args.source!r} is not a sensor of this station (sensors: {known}); "
+                       "a reading measured by hand is --source manual; nothing was stored")
     with _open_log(args, cfg) as log:
-        s = Station(cfg, log).screen([reading], mask, entrant_id=args.entrant or None, operator=operator)
+        station = Station(cfg, log)
+        if args.source == MANUAL:
+            s = station.screen([reading], mask, entrant_id=args.entrant or None, operator=operator)
+        else:  # calibrated, locked out and audited exactly like the live station's reading
+            s = station.sensor_entry(args.source, value, ambient, mask=mask, entrant_id=args.entrant or None,
+                                     operator=operator)
     _print_screening(s, args.json)
     return 0
 
@@ -615,14 +622,14 @@ def cmd_roster(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
             try:
-                n = import_roster(log, data, station_id=cfg.station_id, actor=_actor(args))
+                summary = import_roster(log, data, station_id=cfg.station_id, actor=_actor(args), merge=args.add)
             except RosterError as exc:
                 print(f"gate: {path} was not imported ({len(exc.problems)} problem(s)); nothing was changed:",
                       file=sys.stderr)
                 for p in exc.problems[:50]:
                     print(f"  - {p}", file=sys.stderr)
                 return EXIT_USAGE
-            print(f"imported {n} people from {path}")
+            print(f"{path}: {summary.line()}")
         elif args.action == "list":
             for e in roster(log):
                 print(json.dumps({"id": e.roster_id, "name": e.name, "class": e.group, "kind": e.kind.value},
@@ -895,6 +902,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", help="the person visited")
     sp.add_argument("--date", help="visitor approved for this day only (YYYY-MM-DD)")
     sp.add_argument("--user", help="who is doing this (recorded in the audit log)")
+    sp.add_argument("--add", action="store_true", help="import: add and update only (default: replace the roster; "
+                                                       "people not in the file become visitors)")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_roster)
 

@@ -126,10 +126,11 @@ class Station:
     def forget_calibration_cache(self) -> None:
         self.__dict__.pop("_cal_cache", None)
 
-    def reading_from(self, sc: SensorConfig, m: Measurement, sensor: Sensor) -> Reading:
+    def reading_from(self, sc: SensorConfig, m: Measurement, sensor: Sensor | None) -> Reading:
         """The raw measurement, with the calibrated body value beside it (never in place of it)."""
-        raw = Reading(object_c=m.object_c, ambient_c=m.ambient_c, source=sc.id, ts=m.ts, health=sensor.health,
-                      health_reason=sensor.reason)
+        health = (sensor.health, sensor.reason) if sensor is not None else (Health.OK, "")
+        raw = Reading(object_c=m.object_c, ambient_c=m.ambient_c, source=sc.id, ts=m.ts, health=health[0],
+                      health_reason=health[1])
         st = self.sensor_status(sc)
         if st.calibration is not None:
             cal = st.calibration
@@ -137,6 +138,26 @@ class Station:
         else:
             r = raw.with_body(sc.gain, sc.offset_c + self.config.body_site_offset_c)
         return replace(r, calibration_ok=st.usable)
+
+    def sensor_entry(self, source: str, object_c: float, ambient_c: float | None = None, *,
+                     mask: MaskResult | None = None, entrant_id: str | None = None,
+                     operator: str | None = None) -> Screening:
+        """A reading someone reports from a configured sensor (``gate screen --source ID``), treated like the live
+        station's: calibrated by the sensor's record, refused as a retest while the sensor is locked out or overdue,
+        and audited as a ``sensor-entry``, since nobody can tell a typed number from what the sensor showed."""
+        sc = self.config.sensor(source)
+        if sc is None:
+            known = ", ".join(s.id for s in self.config.sensors) or "none in this config"
+            raise LookupError(f"--source {source!r} is not a sensor of this station (sensors: {known}); "
+                              "a reading measured by hand is --source manual")
+        m = Measurement(object_c, ambient_c, time.time(), 1)
+        reading = self.reading_from(sc, m, None)
+        s = self.screen([reading], mask, entrant_id=entrant_id, operator=operator)
+        audit.record(self.log, self.config.station_id, operator or "?", "sensor-entry",
+                     {"screening": s.id, "sensor": self.sensor_key(sc), "object_c": object_c,
+                      "calibration_ok": reading.calibration_ok, "calibration": reading.calibration_id,
+                      "decision": s.decision.value})
+        return s
 
     def run(self, sc: SensorConfig, stop: threading.Event, *,
             on_screening: Callable[[Screening], None],

@@ -2,7 +2,8 @@
 
 ``gate roster import FILE.csv``: columns id, name, class (or department / group), kind (pupil / staff / visitor, or
 学生 / 教职工 / 访客); UTF-8 with or without BOM; Chinese headers (编号, 姓名, 班级 / 部门, 类型) are understood.
-A file with any error imports nothing, and every error names its line and field.
+A file with any error imports nothing, and every error names its line and field. An import replaces the roster
+(``--add`` merges): people missing from the new file have left and become visitors.
 """
 from __future__ import annotations
 
@@ -86,20 +87,62 @@ def parse_roster(data: bytes) -> list[Entrant]:
     return entrants
 
 
-def import_roster(log: ScreeningLog, data: bytes, *, station_id: str, actor: str) -> int:
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import did: ids added, changed (name, class or kind) and removed; ``merged`` for ``--add``."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int
+    merged: bool
+
+    @property
+    def people(self) -> int:
+        return len(self.added) + len(self.changed) + self.unchanged
+
+    def line(self) -> str:
+        how = "merged into" if self.merged else "replaced"
+        return (f"roster {how}: {len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed"
+                + (" (now visitors: refused at the gate unless approved)" if self.removed else "")
+                + f", {self.unchanged} unchanged")
+
+
+def import_roster(log: ScreeningLog, data: bytes, *, station_id: str, actor: str,
+                  merge: bool = False) -> ImportSummary:
+    """Replace the roster with the file's people (``merge``: add and update only), all or nothing.
+
+    Someone on the roster but not in the file has left: their row stays (it names their past screenings in an
+    identified export) but becomes a visitor, which the gate refuses unless approved for the day.
+    """
     entrants = parse_roster(data)
     try:
         with log.engine.begin() as conn:
-            for e in entrants:
-                conn.execute(ENTRANTS.delete().where(ENTRANTS.c.roster_id == e.roster_id))
-            conn.execute(ENTRANTS.insert(), [{"roster_id": e.roster_id, "name": e.name, "group": e.group,
-                                              "kind": e.kind.value} for e in entrants])
-            audit.record(log, station_id, actor, "roster-import", {"people": len(entrants)}, conn=conn)
+            old = {r["roster_id"]: (r["name"], r["group"], r["kind"])
+                   for r in conn.execute(select(ENTRANTS)).mappings()}
+            new = {e.roster_id: (e.name, e.group, e.kind.value) for e in entrants}
+            added = tuple(i for i in new if i not in old)
+            changed = tuple(i for i in new if i in old and old[i] != new[i])
+            removed = () if merge else tuple(sorted(i for i, v in old.items()
+                                                    if i not in new and v[2] != EntrantKind.VISITOR.value))
+            for rid in (*added, *changed):
+                conn.execute(ENTRANTS.delete().where(ENTRANTS.c.roster_id == rid))
+            rows = [{"roster_id": i, "name": new[i][0], "group": new[i][1], "kind": new[i][2]}
+                    for i in (*added, *changed)]
+            if rows:
+                conn.execute(ENTRANTS.insert(), rows)
+            if removed:
+                conn.execute(ENTRANTS.update().where(ENTRANTS.c.roster_id.in_(removed))
+                             .values(kind=EntrantKind.VISITOR.value))
+            summary = ImportSummary(added, changed, removed, len(new) - len(added) - len(changed), merge)
+            audit.record(log, station_id, actor, "roster-import",
+                         {"people": len(entrants), "mode": "add" if merge else "replace", "added": len(added),
+                          "changed": len(changed), "removed": list(removed)}, conn=conn)
     except LogError:
         raise
     except Exception as exc:  # noqa: BLE001
         raise LogError(f"roster not saved: {_why(exc)}") from exc
-    return len(entrants)
+    return summary
 
 
 def roster(log: ScreeningLog) -> list[Entrant]:
@@ -140,14 +183,16 @@ def add_visitor(log: ScreeningLog, v: Visitor, *, station_id: str, actor: str) -
 def check_entrant(log: ScreeningLog, entrant_id: str | None, day: str | None = None) -> str | None:
     """None when the id may proceed to screening; else a reason code: ``visitor-not-approved``.
 
-    While no roster is loaded ids are not checked, so a new station works at once.
+    A visitor, whether unknown, listed as a visitor on the roster or a pupil who left (removed by a roster import),
+    needs an approval for the day. While no roster is loaded ids are not checked, so a new station works at once.
     """
     if not entrant_id:
         return None
     with log.engine.connect() as conn:
         if conn.execute(select(func.count()).select_from(ENTRANTS)).scalar_one() == 0:
             return None
-        if conn.execute(select(ENTRANTS.c.roster_id).where(ENTRANTS.c.roster_id == entrant_id)).first():
+        kind = conn.execute(select(ENTRANTS.c.kind).where(ENTRANTS.c.roster_id == entrant_id)).scalar()
+        if kind is not None and kind != EntrantKind.VISITOR.value:
             return None
         visitor = conn.execute(select(VISITORS.c.day).where(VISITORS.c.visitor_id == entrant_id)).first()
     if visitor is not None and visitor.day in (None, day or local_day(time.time())):

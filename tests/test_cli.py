@@ -39,13 +39,15 @@ def test_screen_prints_json_after_storing(db_path):
     assert row == (d["id"], "admit", "S1024")
 
 
-def test_screen_fever_and_retest_reasons(db_path):
+def test_screen_fever_and_retest_reasons(db_path, tmp_path):
     d = json.loads(gate("screen", "--temp", "37,8", "--mask", "yes", "--db", db_path, "--json").stdout)
     assert d["decision"] == "retest" and "fever-suspected" in d["reasons"]
     d = json.loads(gate("screen", "--temp", "36.6", "--mask", "no", "--db", db_path, "--json").stdout)
     assert d["decision"] == "deny" and "no-mask" in d["reasons"]
+    cfg = tmp_path / "gun.toml"
+    cfg.write_text('[[sensors]]\nid = "gun-1"\nprotocol = "gy-mcu90614"\nurl = "/dev/null"\n', encoding="utf-8")
     d = json.loads(gate("screen", "--temp", "36.6", "--ambient", "2", "--source", "gun-1", "--mask", "yes",
-                        "--db", db_path, "--json").stdout)
+                        "--db", db_path, "--config", cfg, "--json").stdout)
     assert d["decision"] == "retest" and "ambient-too-cold" in d["reasons"]
 
 

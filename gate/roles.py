@@ -1,0 +1,71 @@
+"""Who may do what: the one permission table that the command line, the duty screen and the README all read.
+
+Roles, in the school's words: ``duty`` staff screen at the gate; ``maintenance`` staff calibrate the thermometers;
+an ``auditor`` exports, purges and reads the audit trail; an ``admin`` manages users, the roster and the screening
+policy; ``health`` (the school doctor or nurse) records clearances after a fever. A ``teacher`` role that sees only its
+own classes (issue 15) slots in as one more role here plus a class scope on the user; nothing else has to change.
+
+With PINs on (the station has at least one user) every action below needs a signed-in person whose role is listed.
+With PINs off (no user yet) the station works as before: anyone may, and the operator is the name given or the login.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("duty", "maintenance", "auditor", "admin", "health")
+
+
+@dataclass(frozen=True)
+class Right:
+    """One action: its key, where it is done (a CLI command and/or a duty-screen key), who may, and why it matters."""
+
+    action: str
+    roles: frozenset[str]
+    command: str | None  # the `gate ...` command that needs it, None for duty-screen-only actions
+    what: str
+    personal: bool = False  # reads or writes personal data (names, temperatures by id)
+
+
+def _r(action: str, roles: str, command: str | None, what: str, personal: bool = False) -> Right:
+    return Right(action, frozenset(roles.split()), command, what, personal)
+
+
+TABLE: tuple[Right, ...] = (
+    _r("screen", "duty", "gate screen", "record a screening (a typed or sensor reading)", True),
+    _r("manual-entry", "duty", None, "duty screen: type a reading measured by hand", True),
+    _r("override", "duty", None, "duty screen: confirm or override the mask result", True),
+    _r("visitor-add", "duty admin", "gate roster visitor add", "approve a visitor", True),
+    _r("roster-import", "admin", "gate roster import", "replace (or --add to) the roster", True),
+    _r("roster-list", "admin auditor health", "gate roster list", "list the roster (names, classes)", True),
+    _r("report-unscreened", "duty admin auditor health", "gate report unscreened",
+       "list rostered people without a screening today", True),
+    _r("clearance-add", "health admin", "gate clearance add", "clear a confirmed fever (doctor's note)", True),
+    _r("clearance-list", "health admin auditor", "gate clearance list", "list clearances", True),
+    _r("calibrate", "maintenance", "gate calibrate run|fit|check", "calibrate a thermometer, daily check"),
+    _r("export", "auditor", "gate export", "export screenings (pseudonymised)", True),
+    _r("export-identified", "auditor", "gate export --identified", "export screenings with ids and names", True),
+    _r("purge", "auditor", "gate purge", "delete screenings and audit events past retention", True),
+    _r("audit-list", "auditor", "gate audit list", "read the audit trail (who did what)", True),
+    _r("users-list", "admin", "gate users list", "list users, roles and lock state", True),
+    _r("manage-users", "admin", "gate users add|reset-pin|disable|enable|role", "manage users and PINs"),
+    _r("policy", "admin", "gate config apply", "change the screening policy (threshold, mask mode ...)"),
+    _r("sync-new-upstream", "admin", "gate sync --upstream URL",
+       "send the log to an upstream other than the configured one", True),
+    _r("switch-role", " ".join(ROLES), None, "duty screen: show who is signed in"),
+)
+RIGHTS: dict[str, frozenset[str]] = {r.action: r.roles for r in TABLE}
+BY_ACTION: dict[str, Right] = {r.action: r for r in TABLE}
+
+
+def may(role: str | None, action: str) -> bool:
+    """True if ``role`` may do ``action``; an unknown action is a programming error (KeyError), never a yes."""
+    return role in RIGHTS[action]
+
+
+def readme_table() -> str:
+    """The README's role table, generated from TABLE (a test keeps the README equal to it)."""
+    head = "| action | where | " + " | ".join(ROLES) + " |"
+    rule = "| --- | --- | " + " | ".join(":-:" for _ in ROLES) + " |"
+    rows = [f"| {r.what} | {f'`{r.command}`' if r.command else 'duty screen'} | "
+            + " | ".join("yes" if role in r.roles else "" for role in ROLES) + " |" for r in TABLE]
+    return "\n".join([head, rule, *rows])
