@@ -38,6 +38,7 @@ def main() -> None:
         "sync_rate": run("sync_rate.py", "--rows", "20000" if q else "100000"),
         "export_rate": run("export_rate.py", "--rows", "200000" if q else "1000000"),
         "mask_rate": run("mask_rate.py"),
+        "unplug": run("unplug.py"),
         "ui_rate": run("ui_rate.py"),
         "kill_minus_9": run("crash.py", "--rounds", "20" if q else "100"),
         "school_morning": run("morning.py", "--entrants", "2000" if q else "10000"),

@@ -1,11 +1,8 @@
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-GATE = str(Path(sys.executable).with_name("gate"))
+from tests.support import GATE, ROOT, env_with_root, poll_until  # noqa: F401  (older tests import them from here)
 
 
 @pytest.fixture
@@ -28,24 +25,3 @@ def sim_factory(tmp_path: Path):
     yield make
     for sim in started:
         sim.stop()
-
-
-def env_with_root() -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def poll_until(sensor, cond=lambda samples, events: False, seconds: float = 3.0):
-    """Poll a Sensor until ``cond(samples, events)`` or the time is up; returns what was seen."""
-    import time
-
-    deadline = time.monotonic() + seconds
-    samples, events = [], []
-    while time.monotonic() < deadline:
-        s, e = sensor.poll(0.05)
-        samples += s
-        events += e
-        if cond(samples, events):
-            break
-    return samples, events

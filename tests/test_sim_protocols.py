@@ -2,7 +2,6 @@
 import dataclasses
 import os
 import threading
-import time
 
 import pytest
 
@@ -15,7 +14,7 @@ from gate.station import Station
 from sim.camera import SimulatedMask
 from sim.scenarios import SCENARIOS
 from storage.log import ScreeningLog
-from tests.conftest import poll_until
+from tests.support import measurements_until, poll_until
 
 PROTOCOLS = {
     "gy-mcu90614": {},
@@ -46,12 +45,7 @@ def start(sim_factory, name, scenario, seed=4, pace=3.0, limits=None):
 def test_normal_morning_each_person_measured_once(sim_factory, name):
     sim, sensor = start(sim_factory, name, "normal-morning")
     det = PresenceDetector()
-    got = []
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and len(got) < 3:
-        for s in sensor.poll(0.05)[0]:
-            if (m := det.feed(s)) is not None:
-                got.append(m)
+    got = measurements_until(sensor, det, 3)
     sensor.close()
     people = [p for p in sim.scene.people_until(sim.now())]
     assert len(got) >= 3

@@ -17,7 +17,7 @@ from storage import audit, reports
 from storage.log import ScreeningLog
 from storage.sync import Sync, SyncError
 from storage.upstream import normalise_url
-from tests.conftest import env_with_root
+from tests.support import env_with_root, wait_until
 from tests.pg import PostgresServer, drain_and_compare, unavailable_reason
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
@@ -86,22 +86,26 @@ def test_three_stations_sync_through_a_crash_of_the_server(tmp_path, pg, upstrea
     for th in threads:
         th.start()
     writers_done = threading.Event()
+    rounds = [0]
 
     def keep_screening():  # the stations keep screening while the upstream is down
         while not writers_done.is_set():
             for i, log in enumerate(logs):
                 fill(log, f"station-{i}", 5)
-            time.sleep(0.05)
+            rounds[0] += 1
+            time.sleep(0.05)  # a gate's pace, not a wait for a result
 
     writer = threading.Thread(target=keep_screening)
     writer.start()
-    time.sleep(0.4)
-    assert all(s.pending() > 0 for s in syncs)  # still sending when the server dies
+    assert wait_until(lambda: rounds[0] >= 3)
+    assert all(s.pending() > 0 for s in syncs)  # still sending when the server dies (9,000 rows in batches of 40)
     pg.stop("immediate")  # mid-batch: the stations are sending right now
-    time.sleep(1.0)
+    before = rounds[0]
+    assert wait_until(lambda: rounds[0] >= before + 10)  # they go on screening while it is down
     pg.start()
     pg.wait_ready()
-    time.sleep(0.5)
+    before = rounds[0]
+    assert wait_until(lambda: rounds[0] >= before + 5)
     writers_done.set()
     writer.join()
     assert drain_and_compare(syncs, threads, stop, logs, upstream_url) > 9000

@@ -12,33 +12,27 @@ from gate.station import Station
 from sim.simulator import Simulator
 from storage.log import ScreeningLog
 from storage.sync import Sync
-from tests.conftest import poll_until
+from tests.support import poll_until, wait_until
 from tests.pg import PostgresServer, drain_and_compare, unavailable_reason
 
 
-def test_twenty_unplugs_offline_within_1s_and_back_within_2s(tmp_path):
+def test_twenty_unplugs_each_reported_offline_and_each_followed_by_readings_again(tmp_path):
+    """How fast (offline < 1 s, back < 2 s) is measured by bench/unplug.py; here: every unplug is seen, every return
+    brings readings, and the sensor ends healthy."""
     sim = Simulator("gy-mcu90614", "normal-morning", link=tmp_path / "gy", seed=5).start()
     sensor = Sensor("gun-1", "gy-mcu90614", sim.path)
-    offline_s, back_s = [], []
     try:
-        poll_until(sensor, lambda s, e: len(s) >= 3, 3)
+        poll_until(sensor, lambda s, e: len(s) >= 3)
         for _ in range(20):
             sim.unplug()
-            t0 = time.monotonic()
-            _, ev = poll_until(sensor, lambda s, e: any(x.health is Health.OFFLINE for x in e), 3)
-            offline_s.append(time.monotonic() - t0)
+            _, ev = poll_until(sensor, lambda s, e: any(x.health is Health.OFFLINE for x in e))
             assert any(x.health is Health.OFFLINE for x in ev)
-            time.sleep(0.3)
             sim.plug()
-            t1 = time.monotonic()
-            samples, _ = poll_until(sensor, lambda s, e: len(s) >= 1, 4)
-            back_s.append(time.monotonic() - t1)
-            assert samples
+            samples, ev = poll_until(sensor, lambda s, e: len(s) >= 1)
+            assert samples and sensor.health is Health.OK
     finally:
         sensor.close()
         sim.stop()
-    assert max(offline_s) < 1.0, offline_s
-    assert max(back_s) < 2.0, back_s
 
 
 @pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
@@ -56,20 +50,25 @@ def test_upstream_stopped_and_started_five_times_while_three_stations_sync(tmp_p
         for th in threads:
             th.start()
         screening_done = threading.Event()
+        screened = [0]
 
         def screen_all_morning():
             while not screening_done.is_set():
                 for st in stations:
                     st.screen([Reading(object_c=36.5, body_c=36.5, source="gun-1", ambient_c=21.0)],
                               MaskResult(MaskState.YES))
-                time.sleep(0.005)
+                    screened[0] += 1
+                time.sleep(0.005)  # a gate's pace, not a wait for a result
 
         writer = threading.Thread(target=screen_all_morning)
         writer.start()
         for _ in range(5):
-            time.sleep(0.5)
+            # Stop the server while the stations have something on its way, and start it again only once they have
+            # screened more people while it was down.
+            assert wait_until(lambda: any(s.pending() for s in syncs))
             pg.stop("immediate")
-            time.sleep(0.5)  # the stations keep screening meanwhile
+            before = screened[0]
+            assert wait_until(lambda: screened[0] >= before + 30)
             pg.start()
             pg.wait_ready()
         screening_done.set()

@@ -1,0 +1,69 @@
+"""Helpers that tests and benches share: paths, the environment for subprocesses, and waiting on a condition.
+
+Tests never sleep a fixed time before asserting: they wait until the condition holds (with a generous limit that only
+matters when something is broken) and then assert on the outcome, never on how long it took. Timing lives in bench/.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable, TypeVar
+
+ROOT = Path(__file__).resolve().parents[1]
+GATE = str(Path(sys.executable).with_name("gate"))
+T = TypeVar("T")
+
+
+def env_with_root() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def wait_until(cond: Callable[[], T], seconds: float = 20.0, interval: float = 0.02) -> T:
+    """Call ``cond`` until it returns something truthy and return that; the limit is a safety net, not a claim.
+
+    Returns the last (falsy) value when the limit passes, so the caller's assertion says what was missing.
+    """
+    deadline = time.monotonic() + seconds
+    value = cond()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = cond()
+    return value
+
+
+async def pilot_wait_until(pilot, cond: Callable[[], T], seconds: float = 20.0) -> T:
+    """``wait_until`` for a Textual pilot: lets the app process messages between checks."""
+    deadline = time.monotonic() + seconds
+    value = cond()
+    while not value and time.monotonic() < deadline:
+        await pilot.pause(0.02)
+        value = cond()
+    return value
+
+
+def poll_until(sensor, cond=lambda samples, events: False, seconds: float = 10.0):
+    """Poll a Sensor until ``cond(samples, events)`` or the limit; returns everything seen."""
+    deadline = time.monotonic() + seconds
+    samples, events = [], []
+    while time.monotonic() < deadline:
+        s, e = sensor.poll(0.05)
+        samples += s
+        events += e
+        if cond(samples, events):
+            break
+    return samples, events
+
+
+def measurements_until(sensor, detector, count: int, seconds: float = 20.0) -> list:
+    """Feed a sensor's samples through a presence detector until ``count`` people were measured."""
+    got: list = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and len(got) < count:
+        for s in sensor.poll(0.05)[0]:
+            if (m := detector.feed(s)) is not None:
+                got.append(m)
+    return got
