@@ -8,13 +8,14 @@ from __future__ import annotations
 from domain import Clearance
 from domain.identifiers import IdentifierError, check_id, check_text
 from gate.fever_memory import recall
+from gate.roles import RIGHTS
 from storage import clearances
 from storage.clearances import ClearanceRefused
 from storage.log import ScreeningLog
 
 NOTE_MAX = 500
-# Who may clear: the school's health officer, or an admin standing in for them.
-CLEARING_ROLES = ("health", "admin")
+# Who may clear: the school's health officer, or an admin standing in for them (the one table in gate.roles).
+CLEARING_ROLES = tuple(sorted(RIGHTS["clearance-add"]))
 
 
 def check_note(text: object) -> str:

@@ -351,7 +351,7 @@ class GateApp(App):
             else:
                 self.record_refusal(s.entrant_id)
 
-        self._as_operator("override", lambda: self.push_screen(VisitorForm(s.entrant_id), done))
+        self._as_operator("visitor-add", lambda: self.push_screen(VisitorForm(s.entrant_id), done))
 
     @work(thread=True, group="visitor")
     def register_visitor(self, visitor_id: str, fields: dict) -> None:
