@@ -526,6 +526,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             sync.close()
     print(json.dumps(result.__dict__) if args.json else
           f"sent {result.sent}, quarantined {result.quarantined}, pending {result.pending}")
+    if result.quarantined:
+        # Refused records stay in the log (never purged) until someone fixes the cause: not a success.
+        print(f"gate: sync: {result.quarantined} record(s) quarantined, kept here and never purged; first: "
+              f"{result.errors[0]}; see gate sync status", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 
@@ -647,25 +652,41 @@ def cmd_roster(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
+    from storage import audit
     from storage.export import ExportError, purge_audit_older_than, purge_older_than
+    from storage.retention import UpstreamCheck, describe
+    from storage.sync import Sync, SyncError
 
     cfg = _config(args)
     days = args.older_than or cfg.retention_days
     with _open_log(args, cfg) as log:
         user = _sign_in(args, cfg, log, "purge")
+        # Only what the configured upstream confirmed is deleted; no upstream configured: age alone decides.
+        sync = Sync(log, cfg.upstream_url) if cfg.upstream_url else None
+        check = UpstreamCheck(sync) if sync else None
         try:
-            result = purge_older_than(log, days, station_id=cfg.station_id, actor=user.name)
+            result = purge_older_than(log, days, station_id=cfg.station_id, actor=user.name, upstream=check)
             audit_result = purge_audit_older_than(log, cfg.audit_retention_days, station_id=cfg.station_id,
-                                                  actor=user.name)
+                                                  actor=user.name, upstream=check)
         except ExportError as exc:
             raise CliError(str(exc)) from None
-        from storage import audit
-
+        except SyncError as exc:
+            raise CliError(f"purge: {exc}; nothing more was purged", EXIT_FAILED) from None
+        finally:
+            if sync:
+                sync.close()
         ok = log.verify().ok and audit.verify(log).ok
-    kept = result.get("kept_unsynced", 0)
+    from storage.retention import Plan
+
+    shown = check.shown_url if check else None
     print(f"purged {audit_result['rows']} audit events older than {cfg.audit_retention_days} days")
-    print(f"purged {result['rows']} screenings older than {days} days" +
-          (f"; kept {kept} not yet synced upstream" if kept else "") + f"; chain {'verifies' if ok else 'BROKEN'}")
+    for line in describe(Plan(kept=audit_result["kept"]), "audit events", shown):
+        print(line)
+    print(f"purged {result['rows']} screenings older than {days} days; chain {'verifies' if ok else 'BROKEN'}")
+    for line in describe(Plan(kept=result["kept"]), "screenings", shown):
+        print(line)
+    if not check:
+        print("no upstream configured ([upstream] url): purged by age only")
     return 0 if ok else EXIT_FAILED
 
 

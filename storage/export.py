@@ -20,7 +20,7 @@ from typing import Callable
 
 from sqlalchemy import func, select
 
-from storage import audit
+from storage import audit, retention
 from storage.log import ScreeningLog
 from storage.models import StationSecretRow
 
@@ -215,35 +215,35 @@ def verify_export(folder: str | Path) -> list[str]:
     return problems
 
 
-def _purge_chain(log: ScreeningLog, *, table, chain_name: str, kind: str, time_column, cutoff: float) -> dict:
-    """Delete a prefix of one hash chain older than ``cutoff`` and already sent upstream (if a sync ever ran),
-    leaving an anchor with the last purged hash so the rest still verifies. Runs inside one transaction."""
+def _purge_chain(log: ScreeningLog, *, table, chain_name: str, kind: str, time_column, cutoff: float,
+                 upstream=None) -> dict:
+    """Delete the prefix of one hash chain that storage.retention allows (past ``cutoff`` and, with an upstream,
+    confirmed by it), leaving an anchor with the last purged hash so the rest still verifies."""
     from storage.log import OUTBOX
-    from storage.models import ChainAnchorRow, SyncStateRow
+    from storage.models import ChainAnchorRow
 
-    anchors, state = ChainAnchorRow.__table__, SyncStateRow.__table__
-    with log.engine.begin() as conn:
-        q = select(table.c.seq, table.c.row_hash).where(time_column < cutoff)
-        synced = conn.execute(select(func.min(state.c.last_seq))).scalar()
-        if synced is not None:
-            # Never purge what has not reached the upstream: only records whose outbox entry was sent.
-            sent = select(OUTBOX.c.record_id).where(OUTBOX.c.kind == kind, OUTBOX.c.seq <= synced)
-            q = q.where(table.c.id.in_(sent))
-        old = conn.execute(select(func.count()).select_from(table).where(time_column < cutoff)).scalar_one()
-        last = conn.execute(q.order_by(table.c.seq.desc()).limit(1)).first()
-        if last is None:
-            return {"rows": 0, "kept_unsynced": old}
-        ids = select(table.c.id).where(table.c.seq <= last.seq)
-        conn.execute(OUTBOX.delete().where(OUTBOX.c.kind == kind, OUTBOX.c.record_id.in_(ids)))
-        n = conn.execute(table.delete().where(table.c.seq <= last.seq)).rowcount
-        conn.execute(anchors.delete().where(anchors.c.chain == chain_name))
-        conn.execute(anchors.insert().values(chain=chain_name, last_purged_seq=last.seq,
-                                             last_purged_hash=last.row_hash, at=time.time()))
-    return {"rows": n, "last_purged_seq": last.seq, "last_purged_hash": last.row_hash,
-            "kept_unsynced": max(0, old - n)}
+    anchors = ChainAnchorRow.__table__
+    p = retention.plan(log.engine, table=table, kind=kind, time_column=time_column, cutoff=cutoff, upstream=upstream)
+    n = 0
+    if p.last_seq is not None:
+        with log.engine.begin() as conn:
+            # The plan was made without the write lock: purge only if its last row is still there as planned.
+            still = conn.execute(select(table.c.row_hash).where(table.c.seq == p.last_seq)).scalar()
+            if still != p.last_hash:
+                raise ExportError("another purge ran at the same time: run gate purge again")
+            ids = select(table.c.id).where(table.c.seq <= p.last_seq)
+            conn.execute(OUTBOX.delete().where(OUTBOX.c.kind == kind, OUTBOX.c.record_id.in_(ids)))
+            n = conn.execute(table.delete().where(table.c.seq <= p.last_seq)).rowcount
+            conn.execute(anchors.delete().where(anchors.c.chain == chain_name))
+            conn.execute(anchors.insert().values(chain=chain_name, last_purged_seq=p.last_seq,
+                                                 last_purged_hash=p.last_hash, at=time.time()))
+    return {"rows": n, "last_purged_seq": p.last_seq, "last_purged_hash": p.last_hash,
+            "kept_unsynced": p.old - n, "kept": p.kept,
+            "upstream": upstream.shown_url if upstream is not None else None}
 
 
-def purge_older_than(log: ScreeningLog, days: int, *, station_id: str, actor: str, now: float | None = None) -> dict:
+def purge_older_than(log: ScreeningLog, days: int, *, station_id: str, actor: str, now: float | None = None,
+                     upstream=None) -> dict:
     """Delete screenings past retention; the chain still verifies from an anchor that keeps the last purged hash."""
     from storage.log import SCREENINGS
 
@@ -251,18 +251,18 @@ def purge_older_than(log: ScreeningLog, days: int, *, station_id: str, actor: st
         raise ExportError("--older-than must be at least 1 day")
     cutoff = (now or time.time()) - days * 86400
     result = _purge_chain(log, table=SCREENINGS, chain_name="screenings", kind="screening",
-                          time_column=SCREENINGS.c.created_at, cutoff=cutoff)
+                          time_column=SCREENINGS.c.created_at, cutoff=cutoff, upstream=upstream)
     audit.record(log, station_id, actor, "purge", {"older_than_days": days, **result})
     return result
 
 
 def purge_audit_older_than(log: ScreeningLog, days: int, *, station_id: str, actor: str,
-                           now: float | None = None) -> dict:
+                           now: float | None = None, upstream=None) -> dict:
     """Delete audit events past their retention (once synced), keeping the audit chain verifiable by an anchor."""
     from storage.audit import AUDIT
 
     result = _purge_chain(log, table=AUDIT, chain_name="audit", kind="audit", time_column=AUDIT.c.at,
-                          cutoff=(now or time.time()) - days * 86400)
+                          cutoff=(now or time.time()) - days * 86400, upstream=upstream)
     if result["rows"]:
         audit.record(log, station_id, actor, "purge-audit", {"older_than_days": days, "rows": result["rows"]})
     return result

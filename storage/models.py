@@ -59,7 +59,8 @@ class EntrantRow(Base):
 class SyncStateRow(Base):
     __tablename__ = "sync_state"
 
-    upstream: Mapped[str] = mapped_column(String(64), primary_key=True)
+    upstream: Mapped[str] = mapped_column(String(64), primary_key=True)  # a hash of the URL without password
+    identity: Mapped[str | None] = mapped_column(String(36))  # the upstream database's own id: whose checkpoint
     last_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_success: Mapped[float | None] = mapped_column(Float)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -72,7 +73,7 @@ class QuarantineRow(Base):
     __tablename__ = "quarantine"
 
     outbox_seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    upstream: Mapped[str] = mapped_column(String(64), nullable=False)
+    upstream: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     record_id: Mapped[str] = mapped_column(String(36), nullable=False)
     error: Mapped[str] = mapped_column(Text, nullable=False)

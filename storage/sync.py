@@ -3,7 +3,10 @@
 - Every record was queued in the outbox in the transaction that wrote it (storage.log).
 - A batch is inserted upstream in one transaction with ``ON CONFLICT (id) DO NOTHING``: re-sending is harmless.
 - The local checkpoint advances only after the upstream commit returned. A crash between the two re-sends the batch.
-- A record the upstream refuses goes to quarantine with its error; the rest go on.
+- A record the upstream refuses goes to quarantine with its error; the rest go on. A record that would not fit the
+  upstream's columns (too long, control characters) is quarantined here, never sent to be refused.
+- The checkpoint belongs to one upstream database, known by its identity (storage.upstream.identity): when the URL
+  leads to another database than the one the checkpoint was made against, everything is sent again.
 - Connection trouble is a SyncError with one line to show, never a traceback; nothing advances.
 """
 from __future__ import annotations
@@ -12,12 +15,13 @@ import hashlib
 import random
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import String, Text, func, select
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
+from domain.identifiers import IdentifierError, check_text
 from storage import upstream as up
 from storage.log import SCREENINGS, ScreeningLog
 from storage.models import (AuditEventRow, CalibrationRow, ClearanceRow, DailyReportRow, OutboxRow, QuarantineRow,
@@ -42,6 +46,7 @@ class SyncResult:
     quarantined: int = 0
     batches: int = 0
     pending: int = 0
+    errors: list[str] = field(default_factory=list)  # the first few reasons for quarantine, one line each
 
 
 def _one_line(exc: BaseException) -> str:
@@ -63,6 +68,7 @@ class Sync:
         self.batch_size = batch_size
         self.connect_timeout = connect_timeout
         self._engine = None
+        self.identity: str | None = None
 
     # -- upstream -------------------------------------------------------------------------------------------------
     def engine(self):
@@ -75,10 +81,12 @@ class Sync:
                 raise SyncError(f"upstream {engine.dialect.name} is not supported: use PostgreSQL or SQLite")
             try:
                 up.upgrade(engine)
+                identity = up.identity(engine)
             except SQLAlchemyError as exc:
                 engine.dispose()
                 raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
-            self._engine = engine
+            self._adopt(identity)
+            self.identity, self._engine = identity, engine
         return self._engine
 
     def close(self) -> None:
@@ -114,6 +122,17 @@ class Sync:
         else:
             conn.execute(STATE.insert().values(upstream=self.key, **{"last_seq": 0, **values}))
 
+    def _adopt(self, identity: str) -> None:
+        """Make the checkpoint this database's: one made against another database (a replaced or restored one, at
+        this URL) starts again from zero; the upstream ignores what it already holds."""
+        with self.log.engine.begin() as conn:
+            row = conn.execute(select(STATE.c.identity).where(STATE.c.upstream == self.key)).first()
+            if row is None:
+                self._save(conn, identity=identity)
+            elif row.identity != identity:
+                self._save(conn, identity=identity, last_seq=0)
+                conn.execute(QUARANTINE.delete().where(QUARANTINE.c.upstream == self.key))
+
     def note_error(self, message: str) -> None:
         try:
             with self.log.engine.begin() as conn:
@@ -146,6 +165,33 @@ class Sync:
                 groups[kind] = [((r[0], kind, r[1]), tuple(r[2:])) for r in rows]
         return outbox, groups
 
+    @staticmethod
+    def _misfits(groups) -> list[tuple[int, str, str, str]]:
+        """Records the upstream would refuse for an identifier's length or characters: taken out of ``groups``."""
+        bad = []
+        for kind, items in groups.items():
+            checks = [(i, c.name, c.type.length) for i, c in enumerate(up.TABLES[kind].columns)
+                      if isinstance(c.type, String) and not isinstance(c.type, Text) and c.type.length]
+            keep = []
+            for item in items:
+                (seq, _kind, record_id), row = item
+                problem = None
+                for i, name, length in checks:
+                    value = row[i]
+                    if isinstance(value, str) and len(value) > length:
+                        problem = f"refused here, not sent: {name} is {len(value)} characters long: " \
+                                  f"the upstream takes at most {length}"
+                    elif isinstance(value, str) and value.strip():
+                        try:
+                            check_text(value, name, max_len=length)
+                        except IdentifierError as exc:
+                            problem = f"refused here, not sent: {exc}"
+                    if problem:
+                        break
+                (bad.append((seq, kind, record_id, problem)) if problem else keep.append(item))
+            groups[kind] = keep
+        return bad
+
     def _sql(self, kind: str) -> str:
         """INSERT ... ON CONFLICT (id) DO NOTHING for the upstream's driver, compiled once."""
         cache = self.__dict__.setdefault("_sql_cache", {})
@@ -165,7 +211,8 @@ class Sync:
             outbox, groups = self._next_batch()
             if not outbox:
                 break
-            bad = self._send(groups)
+            bad = self._misfits(groups)
+            bad += self._send(groups)
             with self.log.engine.begin() as conn:
                 for seq, kind, record_id, error in bad:
                     conn.execute(QUARANTINE.insert().values(outbox_seq=seq, upstream=self.key, kind=kind,
@@ -173,6 +220,9 @@ class Sync:
                 self._save(conn, last_seq=outbox[-1].seq, last_success=time.time(), last_error=None)
             result.batches += 1
             result.quarantined += len(bad)
+            for _seq, kind, record_id, error in bad:
+                if len(result.errors) < 3:
+                    result.errors.append(f"{kind} {record_id}: {error}")
             result.sent += len(outbox) - len(bad)
             if progress:
                 progress(result)
@@ -184,6 +234,8 @@ class Sync:
         try:
             with engine.begin() as conn:
                 for kind, items in groups.items():
+                    if not items:
+                        continue
                     # The driver's own executemany: the same path as a raw batched insert.
                     conn.exec_driver_sql(self._sql(kind), [row for _, row in items])
             return []

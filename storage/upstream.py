@@ -3,14 +3,18 @@ station-made UUID. PostgreSQL in production; an SQLite file serves a single scho
 migrates this schema itself (storage/upstream_migrations, version table ``gate_upstream_version``)."""
 from __future__ import annotations
 
+import time
+import uuid
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Engine, Float, Index, Integer, MetaData, String, Table, Text, create_engine, event
+from sqlalchemy import (Column, Engine, Float, Index, Integer, MetaData, String, Table, Text, create_engine, event,
+                        select)
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 metadata = MetaData()
 
@@ -87,6 +91,13 @@ clearances = Table(
     Column("row_hash", String(64), nullable=False),
 )
 
+identity_table = Table(
+    "gate_upstream_identity", metadata,
+    Column("singleton", Integer, primary_key=True),
+    Column("id", String(36), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
 TABLES = {"screening": screenings, "daily_report": daily_reports, "audit": audit_events, "calibration": calibrations,
           "clearance": clearances}
 MIGRATIONS = Path(__file__).with_name("upstream_migrations")
@@ -145,3 +156,22 @@ def upgrade(engine: Engine) -> None:
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(73173)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def identity(engine: Engine) -> str:
+    """This upstream database's own id (made by migration u0004; made again here if someone deleted it).
+
+    A checkpoint is only as good as the database it was made against: a trial server at another URL, or a new empty
+    database put at the same URL, has a different id, so what was sent there confirms nothing here."""
+    query = select(identity_table.c.id).where(identity_table.c.singleton == 1)
+    with engine.connect() as conn:
+        found = conn.execute(query).scalar()
+    if found:
+        return found
+    try:
+        with engine.begin() as conn:
+            conn.execute(identity_table.insert().values(singleton=1, id=str(uuid.uuid4()), created_at=time.time()))
+    except IntegrityError:
+        pass  # another station made it first: theirs is the one
+    with engine.connect() as conn:
+        return conn.execute(query).scalar_one()

@@ -244,13 +244,16 @@ def test_purge_never_deletes_what_the_upstream_has_not_received(school, tmp_path
     log, st = school
     for _ in range(4):
         st.screen([hand(36.5)], MaskResult(MaskState.YES))
+    from storage.retention import UpstreamCheck
     from storage.sync import Sync
 
     sync = Sync(log, f"sqlite:///{tmp_path / 'district.db'}", batch_size=5)
     sync.once(max_batches=1)  # the roster import's audit event, then two screenings with their manual-entry events
+    result = purge_older_than(log, 1, station_id="north", actor="admin", now=time.time() + 3 * 86400,
+                              upstream=UpstreamCheck(sync))
     sync.close()
-    result = purge_older_than(log, 1, station_id="north", actor="admin", now=time.time() + 3 * 86400)
     assert result["rows"] == 2 and result["kept_unsynced"] == 2 and log.verify().ok
+    assert result["kept"] == {"not-confirmed": 2}
 
 
 async def test_the_duty_screen_registers_a_refused_visitor(db_path):

@@ -1,0 +1,138 @@
+"""Issue 13's purge cases tried as a school would, through the `gate` command line (called in-process), against a real
+PostgreSQL: no sync yet, a trial sync elsewhere, a refused record; and `gate sync` failing when it quarantines."""
+import io
+import sys
+
+import pytest
+
+from gate.auth import Auth, User
+from gate.cli import main
+from storage import chain
+from storage.log import ScreeningLog, row_content
+from tests.pg import PostgresServer, unavailable_reason
+
+pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+PIN = "581302"
+_names = iter(range(1000))
+
+
+@pytest.fixture(scope="module")
+def pg():
+    server = PostgresServer().init()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def station(tmp_path, pg):
+    """A log with an auditor, a config naming the district's upstream, and the two paths."""
+    url = pg.create_db(f"district{next(_names)}")
+    db, cfg = tmp_path / "gate.db", tmp_path / "gate.toml"
+    cfg.write_text(f'[station]\nid = "north"\n[upstream]\nurl = "{url}"\n', encoding="utf-8")
+    with ScreeningLog(db) as log:
+        auth = Auth(log, "north")
+        auth.add_user("admin", "admin", "902741", None)
+        auth.add_user("wu", "auditor", PIN, User("admin", "admin"))
+    return db, cfg, url
+
+
+def gate(capsys, monkeypatch, *argv, stdin: str = "") -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def screen(capsys, monkeypatch, db, cfg, *temps: float) -> None:
+    for t in temps:
+        assert gate(capsys, monkeypatch, "screen", "--temp", t, "--db", db, "--config", cfg)[0] == 0
+
+
+def age(db, days: int) -> None:
+    """Move every screening ``days`` into the past and re-link the chain, as if written then."""
+    with ScreeningLog(db) as log, log.engine.begin() as conn:
+        conn.exec_driver_sql("update screenings set created_at = created_at - ?", (days * 86400,))
+        prev = chain.GENESIS
+        for row in conn.exec_driver_sql("select * from screenings order by seq").mappings().all():
+            h = chain.link(prev, row_content(row))
+            conn.exec_driver_sql("update screenings set prev_hash=?, row_hash=? where seq=?", (prev, h, row["seq"]))
+            prev = h
+
+
+def purge(capsys, monkeypatch, db, cfg):
+    return gate(capsys, monkeypatch, "purge", "--older-than", 30, "--db", db, "--config", cfg, "--user", "wu",
+                "--pin-stdin", stdin=PIN + "\n")
+
+
+def count(db) -> int:
+    with ScreeningLog(db) as log:
+        return log.count()
+
+
+def test_no_sync_ever_run_keeps_everything_and_says_so(station, capsys, monkeypatch):
+    db, cfg, url = station
+    screen(capsys, monkeypatch, db, cfg, 36.5, 36.6, 36.7)
+    age(db, 40)
+    code, out, err = purge(capsys, monkeypatch, db, cfg)
+    assert code == 0, err
+    assert "purged 0 screenings" in out and count(db) == 3
+    assert "kept 3 screenings not yet confirmed by upstream postgresql+psycopg://postgres@127.0.0.1" in out
+    assert "run gate sync first" in out
+
+
+def test_a_trial_sync_elsewhere_then_purge_deletes_nothing_and_a_real_sync_then_does(station, pg, capsys,
+                                                                                      monkeypatch):
+    db, cfg, url = station
+    screen(capsys, monkeypatch, db, cfg, 36.5, 36.6, 36.7)
+    age(db, 40)
+    trial = pg.create_db(f"trial{next(_names)}")
+    assert gate(capsys, monkeypatch, "sync", "--once", "--upstream", trial, "--db", db, "--config", cfg)[0] == 0
+    code, out, _ = purge(capsys, monkeypatch, db, cfg)
+    assert code == 0 and "purged 0 screenings" in out and "kept 3 screenings not yet confirmed" in out
+    assert count(db) == 3
+    assert gate(capsys, monkeypatch, "sync", "--once", "--db", db, "--config", cfg)[0] == 0
+    code, out, _ = purge(capsys, monkeypatch, db, cfg)
+    assert code == 0 and "purged 3 screenings older than 30 days; chain verifies" in out and count(db) == 0
+
+
+def test_a_refused_record_makes_sync_fail_and_is_never_purged(station, capsys, monkeypatch):
+    from sqlalchemy import create_engine, text
+
+    from storage.upstream import normalise_url
+
+    db, cfg, url = station
+    assert gate(capsys, monkeypatch, "sync", "--once", "--db", db, "--config", cfg)[0] == 0  # makes the schema
+    engine = create_engine(normalise_url(url))
+    with engine.begin() as conn:  # the district refuses implausible temperatures
+        conn.execute(text("alter table screenings add constraint plausible check (temperature_c < 43)"))
+    engine.dispose()
+    screen(capsys, monkeypatch, db, cfg, 36.5, 44.0, 36.6)
+    age(db, 40)
+    code, out, err = gate(capsys, monkeypatch, "sync", "--once", "--db", db, "--config", cfg)
+    assert code == 1 and "quarantined 1" in out
+    assert len(err.strip().splitlines()) == 1 and "1 record(s) quarantined" in err and "plausible" in err
+    code, out, _ = purge(capsys, monkeypatch, db, cfg)
+    assert code == 0 and "purged 1 screenings" in out and count(db) == 2
+    assert "kept 1 screenings the upstream refused (quarantined)" in out
+    assert "kept 1 screenings that come after those in the chain" in out
+
+
+def test_without_an_upstream_purge_goes_by_age_and_says_so(station, tmp_path, capsys, monkeypatch):
+    db, _cfg, _url = station
+    alone = tmp_path / "alone.toml"
+    alone.write_text('[station]\nid = "north"\n', encoding="utf-8")
+    screen(capsys, monkeypatch, db, alone, 36.5, 36.6)
+    age(db, 40)
+    code, out, _ = purge(capsys, monkeypatch, db, alone)
+    assert code == 0 and "purged 2 screenings" in out and "no upstream configured" in out and count(db) == 0
+
+
+def test_an_unreachable_upstream_purges_nothing(station, tmp_path, capsys, monkeypatch):
+    db, _cfg, _url = station
+    down = tmp_path / "down.toml"
+    down.write_text('[station]\nid = "north"\n[upstream]\nurl = "postgresql://postgres@127.0.0.1:1/x"\n',
+                    encoding="utf-8")
+    screen(capsys, monkeypatch, db, down, 36.5)
+    age(db, 40)
+    code, out, err = purge(capsys, monkeypatch, db, down)
+    assert code == 1 and "unreachable" in err and "nothing more was purged" in err and count(db) == 1

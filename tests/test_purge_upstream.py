@@ -1,0 +1,209 @@
+"""Purge deletes only what the configured upstream confirmed: its identity, its checkpoint, what it holds; records it
+refused are never purged; a record that would not fit upstream is refused here. Against a real PostgreSQL."""
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from domain import MaskResult, MaskState
+from drivers.base import Reading
+from gate.config import Config
+from gate.station import Station
+from storage.export import purge_older_than
+from storage.log import ScreeningLog
+from storage.retention import UpstreamCheck, describe
+from storage.sync import Sync, SyncError
+from storage.upstream import normalise_url
+from tests.pg import PostgresServer, unavailable_reason
+
+pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+LATER = 40 * 86400  # purge as if 40 days had passed: the rows are then past a 30-day retention
+_names = iter(range(1000))
+
+
+@pytest.fixture(scope="module")
+def pg():
+    server = PostgresServer().init()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def url(pg):
+    return pg.create_db(f"district{next(_names)}")
+
+
+@pytest.fixture
+def log(tmp_path):
+    with ScreeningLog(tmp_path / "gate.db") as log:
+        yield log
+
+
+def fill(log, n: int, temp: float = 36.5, station_id: str = "north") -> list[str]:
+    st = Station(Config(station_id=station_id), log)
+    return [st.screen([Reading(object_c=temp, body_c=temp, source="gun-1", ambient_c=21.0)],
+                      MaskResult(MaskState.YES)).id for _ in range(n)]
+
+
+def purge(log, url: str | None) -> dict:
+    sync = Sync(log, url) if url else None
+    try:
+        return purge_older_than(log, 30, station_id="north", actor="wu", now=time.time() + LATER,
+                                upstream=UpstreamCheck(sync) if sync else None)
+    finally:
+        if sync:
+            sync.close()
+
+
+def sync_once(log, url: str):
+    sync = Sync(log, url)
+    try:
+        return sync.once()
+    finally:
+        sync.close()
+
+
+def upstream_sql(url: str, sql: str):
+    engine = create_engine(normalise_url(url))
+    with engine.begin() as conn:
+        rows = conn.execute(text(sql)).all() if sql.lstrip().lower().startswith("select") else conn.execute(text(sql))
+    engine.dispose()
+    return rows
+
+
+def test_no_sync_ever_run_purges_nothing_and_says_why(log, url):
+    ids = fill(log, 5)
+    result = purge(log, url)
+    assert result["rows"] == 0 and log.ids() == set(ids)
+    assert result["kept"] == {"not-confirmed": 5}
+    (line,) = describe_lines(result, url)
+    assert line.startswith("kept 5 screenings not yet confirmed by upstream postgresql") and "gate sync" in line
+
+
+def describe_lines(result: dict, url: str) -> list[str]:
+    from storage.retention import Plan
+
+    return describe(Plan(kept=result["kept"]), "screenings", url)
+
+
+def test_after_a_sync_purge_deletes_what_the_upstream_holds_and_the_chain_still_verifies(log, url):
+    fill(log, 5)
+    assert sync_once(log, url).sent == 5
+    later = fill(log, 2)
+    result = purge(log, url)
+    assert result["rows"] == 5 and log.ids() == set(later) and log.verify().ok
+    assert result["kept"] == {"not-confirmed": 2}
+
+
+def test_a_trial_sync_to_another_upstream_confirms_nothing(log, pg, url):
+    ids = fill(log, 4)
+    trial = pg.create_db(f"trial{next(_names)}")
+    assert sync_once(log, trial).sent == 4
+    result = purge(log, url)
+    assert result["rows"] == 0 and log.ids() == set(ids) and result["kept"] == {"not-confirmed": 4}
+
+
+def test_a_replaced_database_at_the_same_url_confirms_nothing_until_everything_is_sent_again(log, pg, url):
+    ids = fill(log, 6)
+    assert sync_once(log, url).sent == 6
+    name = url.rsplit("/", 1)[1]
+    upstream_sql(pg.url(), "select 1")  # the server is up
+    engine = create_engine(normalise_url(pg.url()), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:  # the district IT replaces the database: same name, same URL, empty
+        conn.execute(text(f"drop database {name}"))
+        conn.execute(text(f"create database {name}"))
+    engine.dispose()
+    result = purge(log, url)
+    assert result["rows"] == 0 and log.ids() == set(ids) and result["kept"] == {"not-confirmed": 6}
+    again = sync_once(log, url)  # a new identity: the old checkpoint is void, everything goes again
+    assert again.sent == 7 and len(upstream_sql(url, "select id from screenings")) == 6  # and the purge's audit event
+    assert purge(log, url)["rows"] == 6 and log.count() == 0 and log.verify().ok
+
+
+def test_rows_missing_or_changed_upstream_are_kept(log, url):
+    ids = fill(log, 6)
+    sync_once(log, url)
+    # Someone deletes the third row upstream (or restores an older backup with the same identity).
+    upstream_sql(url, f"delete from screenings where id = '{ids[2]}'")
+    result = purge(log, url)
+    assert result["rows"] == 2 and log.ids() == set(ids[2:])
+    assert result["kept"] == {"not-upstream": 1, "behind": 3}
+    # A fever changed into an admit upstream (with a recomputed hash): that row does not count as held either.
+    upstream_sql(url, f"update screenings set decision = 'admit', row_hash = 'x' where id = '{ids[4]}'")
+    with log.engine.begin() as conn:  # re-send from the start: the missing row goes up again
+        conn.exec_driver_sql("update sync_state set last_seq = 0")
+    sync_once(log, url)
+    again = purge(log, url)
+    assert again["rows"] == 2 and log.ids() == set(ids[4:]) and again["kept"] == {"not-upstream": 1, "behind": 1}
+
+
+def test_quarantined_records_are_never_purged(log, url):
+    sync = Sync(log, url)
+    sync.engine()
+    upstream_sql(url, "alter table screenings add constraint plausible check (temperature_c < 43)")
+    good = fill(log, 3)
+    bad = fill(log, 1, temp=44.0)
+    after = fill(log, 2)
+    result = sync.once()
+    sync.close()
+    assert (result.sent, result.quarantined) == (5, 1) and "plausible" in result.errors[0]
+    purged = purge(log, url)
+    assert purged["rows"] == 3 and log.ids() == set(bad + after) and log.verify().ok
+    assert purged["kept"] == {"quarantined": 1, "behind": 2}
+    # Without an upstream in the config, age decides, but a refused record still stays.
+    alone = purge(log, None)
+    assert alone["rows"] == 0 and alone["kept"] == {"quarantined": 1, "behind": 2} and bad[0] in log.ids()
+    assert not set(good) & log.ids()
+
+
+def test_an_unreachable_upstream_purges_nothing(log, url):
+    ids = fill(log, 3)
+    sync_once(log, url)
+    with pytest.raises(SyncError, match="unreachable"):
+        purge(log, "postgresql://postgres@127.0.0.1:1/nowhere")
+    assert log.ids() == set(ids)
+
+
+def test_without_an_upstream_purge_goes_by_age(log):
+    fill(log, 3)
+    result = purge(log, None)
+    assert result["rows"] == 3 and result["upstream"] is None and log.count() == 0
+
+
+def test_a_checkpoint_from_before_identities_confirms_nothing(log, url):
+    ids = fill(log, 3)
+    sync_once(log, url)
+    with log.engine.begin() as conn:  # a log migrated from before: its checkpoint has no identity
+        conn.exec_driver_sql("update sync_state set identity = NULL")
+    assert purge(log, url)["rows"] == 0 and log.ids() == set(ids)
+    assert sync_once(log, url).sent == 4  # adopted: sent again (and the purge's audit event)
+    assert len(upstream_sql(url, "select id from screenings")) == 3
+    assert purge(log, url)["rows"] == 3
+
+
+def test_the_identity_is_made_once_and_survives_reconnects(log, url):
+    a, b = Sync(log, url), Sync(log, url)
+    try:
+        a.engine()
+        b.engine()
+        assert a.identity == b.identity and len(a.identity) == 36
+        upstream_sql(url, "delete from gate_upstream_identity")  # someone deletes it: a new one, a new database
+        c = Sync(log, url)
+        c.engine()
+        assert c.identity != a.identity
+        c.close()
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_record_that_would_not_fit_upstream_is_refused_here_and_never_sent(log, url):
+    fill(log, 2, station_id="x" * 70)  # a station id from before ids were checked at the config
+    fill(log, 1, station_id="north")
+    result = sync_once(log, url)
+    assert (result.sent, result.quarantined) == (1, 2)
+    assert "refused here, not sent: station_id is 70 characters long" in result.errors[0]
+    assert [r[0] for r in upstream_sql(url, "select station_id from screenings")] == ["north"]
+    with log.engine.connect() as conn:
+        errors = [r[0] for r in conn.exec_driver_sql("select error from quarantine")]
+    assert len(errors) == 2 and all("at most 64" in e for e in errors)
