@@ -181,7 +181,8 @@ class Sync:
                     if isinstance(value, str) and len(value) > length:
                         problem = f"refused here, not sent: {name} is {len(value)} characters long: " \
                                   f"the upstream takes at most {length}"
-                    elif isinstance(value, str) and value.strip():
+                    elif isinstance(value, str) and value.strip() and not value.isprintable():
+                        # isprintable() is the fast, stricter test; check_text decides the rest (e.g. U+3000)
                         try:
                             check_text(value, name, max_len=length)
                         except IdentifierError as exc:

@@ -207,3 +207,13 @@ def test_a_record_that_would_not_fit_upstream_is_refused_here_and_never_sent(log
     with log.engine.connect() as conn:
         errors = [r[0] for r in conn.exec_driver_sql("select error from quarantine")]
     assert len(errors) == 2 and all("at most 64" in e for e in errors)
+
+
+def test_an_entrant_id_with_a_terminal_escape_is_refused_here_and_never_sent(log, url):
+    st = Station(Config(station_id="north"), log)
+    forged = st.screen([Reading(object_c=36.5, body_c=36.5, source="gun-1", ambient_c=21.0)],
+                       MaskResult(MaskState.YES), entrant_id="\x1b[2KP42")  # from a log written before the checks
+    result = sync_once(log, url)
+    assert result.quarantined == 1 and "entrant_id contains control or invisible characters" in result.errors[0]
+    assert "\x1b" not in result.errors[0] and upstream_sql(url, "select id from screenings") == []
+    assert purge(log, url)["kept"] == {"quarantined": 1} and forged.id in log.ids()
