@@ -7,8 +7,9 @@ recorded for them), ``recall`` says
   every later day until the health officer (or an admin) records a clearance.
 
 An open retest is a screening that leaves a question about the person open: a RETEST, or any decision that still
-carries a suspected fever (a high reading denied for another reason, e.g. no mask). A refusal for an uncleared fever
-never opens one: the person was sent home, not asked to rest. Anonymous screenings have no memory.
+carries a suspected fever (a high reading denied for another reason: no mask, a fever not yet cleared). It stays open,
+on any day, until the person's next reading answers it: every high reading is answered by a linked lower one before
+an admit, or confirms the fever. Anonymous screenings have no memory.
 """
 from __future__ import annotations
 
@@ -27,9 +28,14 @@ def confirms_fever(s: Screening) -> bool:
 
 def is_open(s: Screening) -> bool:
     """Whether ``s`` leaves a retest open: the next reading of the same person must link to it."""
-    if NOT_CLEARED in s.reasons or confirms_fever(s):
+    if confirms_fever(s):
         return False
     return s.decision is Decision.RETEST or Reason.FEVER_SUSPECTED in s.reasons
+
+
+class StaleRetest(ValueError):
+    """A retest or mask confirmation of a screening that is no longer the person's latest: it would judge them on
+    old readings while a newer one (perhaps a fever) is open."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ class Memory:
 
     follows: Screening | None = None  # the open retest the new reading links to
     fever: Screening | None = None  # the confirmed fever that was never cleared: refuse entry
+    latest: Screening | None = None  # the person's latest screening: only it may be retested or confirmed
 
     @property
     def refused(self) -> bool:
@@ -63,21 +70,25 @@ def is_cleared(fever: Screening, clearances: Iterable[Clearance]) -> bool:
 def recall(latest: Screening | None, last_fever: Screening | None, clearances: Iterable[Clearance]) -> Memory:
     """The memory of one entrant from their latest screening, their latest confirmed fever and their clearances.
 
-    A clearance clears exactly the fever it names: a later fever needs a clearance of its own. While a fever is not
-    cleared nothing links (the person goes home; a reading today is not a retest of it).
+    A clearance clears exactly the fever it names: a later fever needs a clearance of its own.
     """
-    if last_fever is not None and not is_cleared(last_fever, clearances):
-        return Memory(fever=last_fever)
-    if latest is not None and is_open(latest):
-        return Memory(follows=latest)
-    return Memory()
+    fever = last_fever if last_fever is not None and not is_cleared(last_fever, clearances) else None
+    return Memory(follows=latest if latest is not None and is_open(latest) else None, fever=fever, latest=latest)
 
 
 def episode(memory: Memory, readings: tuple, follows: str | None) -> tuple[tuple, str | None]:
     """The readings to judge and the screening to link to for a new reading of a remembered person.
 
-    An explicit ``follows`` (staff chose whose retest this is, or confirm a mask) is kept as given.
+    An explicit ``follows`` (staff chose whose retest this is, or confirm a mask) must be the person's latest
+    screening, else StaleRetest: someone screened them since (another gate, the command line).
     """
-    if follows is not None or memory.follows is None or memory.refused:
+    if follows is not None:
+        latest = memory.latest
+        if latest is not None and follows != latest.id:
+            raise StaleRetest(f"{latest.entrant_id} was screened again at "
+                              f"{time.strftime('%H:%M', time.localtime(latest.created_at))}: "
+                              "retest or confirm on that latest screening")
         return readings, follows
+    if memory.follows is None or not readings:
+        return readings, None
     return (*memory.follows.readings, *readings), memory.follows.id

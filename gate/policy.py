@@ -122,15 +122,20 @@ def _mask(mask: MaskResult, cfg: PolicyConfig) -> tuple[Decision, list[tuple[str
 
 
 def decide(readings: Sequence[Reading], mask: MaskResult, cfg: PolicyConfig, lang: str = "en",
-           entrant_problem: str | None = None) -> Verdict:
+           entrant_problem: str | None = None, refusals: Sequence[tuple[str, dict]] = ()) -> Verdict:
     """Decide for one person from all readings of this screening episode (oldest first) and the mask result.
 
     ``entrant_problem`` is a reason code about the person's id (``visitor-not-approved``): it denies entry.
+    ``refusals`` are what the station remembers of the person (``fever-not-cleared`` with its message arguments):
+    they deny entry and are said first, since they are why the person goes home whatever today's reading.
     """
     t_dec, t_reasons = _temperature(readings, cfg)
     m_dec, m_reasons = _mask(mask, cfg)
     decision = max((t_dec, m_dec), key=_SEVERITY.__getitem__)
     reasons = t_reasons + m_reasons
+    if refusals:
+        decision = Decision.DENY
+        reasons = list(refusals) + reasons
     if entrant_problem:
         decision = Decision.DENY
         reasons = reasons + [(entrant_problem, {})]

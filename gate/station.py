@@ -11,6 +11,7 @@ from drivers.measurement import Measurement, PresenceDetector
 from drivers.sensor import HealthLimits, Sensor
 from gate.config import Config, SensorConfig
 from domain import MaskResult, MaskState, Screening
+from gate.fever_memory import Memory, episode, recall, when_text
 from gate.policy import decide
 from storage import audit
 from storage.log import LogError, ScreeningLog
@@ -37,9 +38,10 @@ class LogFailure:
 
 class Station:
     def __init__(self, config: Config, log: ScreeningLog, mask_source: MaskSource | None = None,
-                 language: str | None = None):
+                 language: str | None = None, clock: Callable[[], float] = time.time):
         self.config = config
         self.log = log
+        self.clock = clock  # when each screening happens; tests pass their own
         self.mask_source = mask_source or NoCamera()
         self.language = language or config.language
         # Set during a calibration: the sensor looks at a blackbody, not at people; samples still flow.
@@ -48,14 +50,24 @@ class Station:
     # -- deciding ------------------------------------------------------------------------------------------------
     def screen(self, readings: Sequence[Reading], mask: MaskResult | None = None, *, entrant_id: str | None = None,
                operator: str | None = None, follows: str | None = None) -> Screening:
-        """Decide and store; returns only after the commit. Raises LogError when it could not be stored."""
+        """Decide and store; returns only after the commit. Raises LogError when it could not be stored.
+
+        A person with an id is remembered: a reading links by itself to their open retest, and a confirmed fever that
+        was never cleared refuses entry (gate/fever_memory.py).
+        """
         mask = mask or MaskResult()
         from storage.roster import check_entrant
 
+        now = self.clock()
         problem = check_entrant(self.log, entrant_id)
-        verdict = decide(readings, mask, self._policy_for(readings), self.language, entrant_problem=problem)
+        memory = self.remember(entrant_id)
+        readings, follows = episode(memory, tuple(readings), follows)
+        refusals = [memory.refusal(now)] if memory.refused else []
+        verdict = decide(readings, mask, self._policy_for(readings), self.language, entrant_problem=problem,
+                         refusals=refusals)
         s = Screening(
             station_id=self.config.station_id,
+            created_at=now,
             readings=tuple(readings),
             mask=mask,
             decision=verdict.decision,
@@ -73,6 +85,15 @@ class Station:
                          {"screening": s.id, "value_c": r.value_c, "unit": r.unit_entered, "device": r.device_id,
                           "reason": r.manual_reason, "decision": s.decision.value})
         return s
+
+    def remember(self, entrant_id: str | None) -> Memory:
+        """What the log knows of this person that the next screening must take into account."""
+        if not entrant_id:
+            return Memory()
+        from storage import clearances
+
+        h = clearances.history(self.log, entrant_id)
+        return recall(h.latest, h.last_fever, h.clearances)
 
     def retest(self, previous: Screening, reading: Reading, *, operator: str | None = None) -> Screening:
         """The second, linked reading of a person (usually manual, after a rest); both readings are kept."""
@@ -93,7 +114,15 @@ class Station:
     def message_in(self, s: Screening, lang: str) -> str:
         """A stored decision's message in another language, from the same readings and this station's policy."""
         problem = "visitor-not-approved" if "visitor-not-approved" in s.reasons else None
-        return decide(s.readings, s.mask, self._policy_for(s.readings), lang, entrant_problem=problem).message
+        refusals = []
+        if "fever-not-cleared" in s.reasons and s.entrant_id:
+            from storage.clearances import fever_before
+
+            fever = fever_before(self.log, s.entrant_id, s.created_at)
+            when = when_text(fever.created_at, s.created_at) if fever else "?"
+            refusals = [("fever-not-cleared", {"when": when})]
+        return decide(s.readings, s.mask, self._policy_for(s.readings), lang, entrant_problem=problem,
+                      refusals=refusals).message
 
     def _policy_for(self, readings: Sequence[Reading]):
         """The policy with the operating range of the sensor that took the latest sensor reading."""

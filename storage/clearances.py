@@ -64,6 +64,16 @@ def _last_fever(conn, entrant_id: str) -> Screening | None:
     return None if row is None else _screening_from_row(row)
 
 
+def fever_before(log: ScreeningLog, entrant_id: str, at: float) -> Screening | None:
+    """The entrant's latest confirmed fever before ``at``: what a stored refusal referred to."""
+    with log.engine.connect() as conn:
+        row = conn.execute(select(SCREENINGS).where(SCREENINGS.c.entrant_id == entrant_id,
+                                                    SCREENINGS.c.reasons.like(_CONFIRMED),
+                                                    SCREENINGS.c.created_at < at)
+                           .order_by(SCREENINGS.c.seq.desc()).limit(1)).mappings().first()
+    return None if row is None else _screening_from_row(row)
+
+
 def history(log: ScreeningLog, entrant_id: str) -> History:
     try:
         with log.engine.connect() as conn:

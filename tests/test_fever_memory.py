@@ -2,7 +2,9 @@
 import time
 
 from domain import Clearance, Decision, MaskResult, MaskState, Reading, Screening
-from gate.fever_memory import Memory, episode, is_open, recall, when_text
+import pytest
+
+from gate.fever_memory import Memory, StaleRetest, episode, is_open, recall, when_text
 
 T0 = time.mktime((2026, 12, 1, 7, 42, 0, 0, 0, -1))
 
@@ -24,6 +26,7 @@ CONFIRMED = screening(Decision.DENY, ["fever-confirmed"], at=T0 + 600)
 
 def test_a_first_screening_remembers_nothing():
     assert recall(None, None, ()) == Memory()
+    assert recall(screening(Decision.ADMIT, ["normal"], temp=36.6), None, ()).follows is None
 
 
 def test_an_open_retest_is_the_link_target():
@@ -44,7 +47,6 @@ def test_a_suspected_fever_denied_for_another_reason_stays_open():
 def test_an_admit_or_a_plain_deny_closes_the_episode():
     assert not is_open(screening(Decision.ADMIT, ["retest-normal"], temp=36.6))
     assert not is_open(screening(Decision.DENY, ["normal", "no-mask"], temp=36.6))
-    assert recall(screening(Decision.ADMIT, ["normal"], temp=36.6), None, ()) == Memory()
 
 
 def test_a_confirmed_fever_refuses_until_cleared():
@@ -59,12 +61,23 @@ def test_a_refusal_on_a_later_day_names_the_date():
     assert args["when"] == "2026-12-01 07:52"
 
 
-def test_a_refusal_with_a_high_reading_opens_no_retest():
+def test_a_refusal_with_a_high_reading_stays_open_and_links_the_next_reading():
+    # Refused (fever not cleared) and 38.2 °C: the next reading still answers that high reading, cleared or not.
     refusal = screening(Decision.DENY, ["fever-suspected", "fever-not-cleared"], at=T0 + 900)
+    assert is_open(refusal)
+    assert recall(refusal, CONFIRMED, ()) == Memory(follows=refusal, fever=CONFIRMED, latest=refusal)
+    assert recall(refusal, CONFIRMED, (clearance(CONFIRMED),)) == Memory(follows=refusal, latest=refusal)
+
+
+def test_a_refusal_with_a_normal_reading_closes_nothing_but_refuses():
+    refusal = screening(Decision.DENY, ["normal", "fever-not-cleared"], at=T0 + 900, temp=36.6)
     assert not is_open(refusal)
-    assert recall(refusal, CONFIRMED, ()).follows is None
-    # ... and after the clearance the next reading starts afresh instead of linking to the refusal.
-    assert recall(refusal, CONFIRMED, (clearance(CONFIRMED),)) == Memory()
+    assert recall(refusal, CONFIRMED, ()) == Memory(fever=CONFIRMED, latest=refusal)
+
+
+def test_the_confirmed_fever_itself_is_not_an_open_retest():
+    assert not is_open(CONFIRMED)
+    assert recall(CONFIRMED, CONFIRMED, (clearance(CONFIRMED),)) == Memory(latest=CONFIRMED)
 
 
 def test_a_clearance_clears_only_the_fever_it_names():
@@ -85,11 +98,24 @@ def test_episode_prepends_the_open_retests_readings():
     assert readings == (*SUSPECTED.readings, *new) and follows == SUSPECTED.id
 
 
-def test_episode_keeps_an_explicit_link_and_never_links_a_refused_person():
+def test_episode_keeps_an_explicit_link_to_the_latest_screening():
     new = (Reading(object_c=38.4, source="manual"),)
-    assert episode(Memory(follows=SUSPECTED), new, "chosen-by-staff") == (new, "chosen-by-staff")
-    assert episode(Memory(follows=SUSPECTED, fever=CONFIRMED), new, None) == (new, None)
+    memory = Memory(follows=SUSPECTED, latest=SUSPECTED)
+    assert episode(memory, (*SUSPECTED.readings, *new), SUSPECTED.id) == ((*SUSPECTED.readings, *new), SUSPECTED.id)
+    assert episode(Memory(follows=SUSPECTED, fever=CONFIRMED, latest=SUSPECTED), new, None)[1] == SUSPECTED.id
     assert episode(Memory(), new, None) == (new, None)
+    assert episode(Memory(), new, "anonymous-retest") == (new, "anonymous-retest")
+
+
+def test_a_retest_of_a_screening_that_is_no_longer_the_latest_is_refused():
+    # Staff pick a retest the duty screen still shows, but the person was screened at another gate since.
+    newer = screening(Decision.RETEST, ["fever-suspected"], at=T0 + 1200, temp=38.7)
+    with pytest.raises(StaleRetest, match="P42 was screened again at 08:02"):
+        episode(recall(newer, None, ()), (Reading(object_c=36.5, source="manual"),), SUSPECTED.id)
+
+
+def test_no_reading_is_never_joined_to_an_open_retest():
+    assert episode(Memory(follows=SUSPECTED, latest=SUSPECTED), (), None) == ((), None)
 
 
 def test_when_text_is_local_time():
