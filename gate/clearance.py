@@ -45,5 +45,4 @@ def clear(log: ScreeningLog, *, station_id: str, entrant_id: str, note: str, by:
 
 def waiting(log: ScreeningLog) -> list:
     """Confirmed fevers not yet cleared, newest first: the people the health officer is waiting to hear about."""
-    done = {c.fever_screening_id for c in clearances.records(log)}
-    return [s for s in clearances.fevers(log) if s.id not in done]
+    return clearances.waiting(log)

@@ -134,6 +134,12 @@ def fevers(log: ScreeningLog) -> list[Screening]:
     return [_screening_from_row(r) for r in rows]
 
 
+def waiting(log: ScreeningLog) -> list[Screening]:
+    """Confirmed fevers not yet cleared (each entrant's latest), newest first: people the gate must keep refusing."""
+    done = {c.fever_screening_id for c in records(log)}
+    return [s for s in fevers(log) if s.id not in done]
+
+
 def verify(log: ScreeningLog) -> VerifyResult:
     """Recompute the clearance chain; the first row changed, removed, reordered or slipped in is named."""
     prev, n = chain.GENESIS, 0

@@ -250,8 +250,21 @@ def purge_older_than(log: ScreeningLog, days: int, *, station_id: str, actor: st
     if days < 1:
         raise ExportError("--older-than must be at least 1 day")
     cutoff = (now or time.time()) - days * 86400
+    # A confirmed fever not yet cleared is what keeps the person refused: it and everything after it stay (a chain
+    # is purged from its start only) until the clearance is recorded.
+    from storage.clearances import waiting
+
+    fevers = [s.created_at for s in waiting(log)]
+    held = 0
+    if fevers and min(fevers) < cutoff:
+        with log.engine.connect() as conn:
+            held = conn.execute(select(func.count()).select_from(SCREENINGS).where(
+                SCREENINGS.c.created_at >= min(fevers), SCREENINGS.c.created_at < cutoff)).scalar_one()
+        cutoff = min(fevers)
     result = _purge_chain(log, table=SCREENINGS, chain_name="screenings", kind="screening",
                           time_column=SCREENINGS.c.created_at, cutoff=cutoff, upstream=upstream)
+    if held:
+        result["kept"] = {**result["kept"], "fever-not-cleared": held}
     audit.record(log, station_id, actor, "purge", {"older_than_days": days, **result})
     return result
 

@@ -163,3 +163,26 @@ def test_clearances_sync_upward_to_postgresql(log):
         assert row == (c.id, "gate-1", c.fever_screening_id, "nurse", "health", stored.head)
     finally:
         server.destroy()
+
+
+def test_purge_keeps_a_fever_that_is_not_cleared_and_everything_after_it(log):
+    from gate.config import Config
+    from gate.station import Station
+    from storage.export import purge_older_than
+    from storage.retention import Plan, describe
+
+    day = 86400
+    store(log, Decision.ADMIT, ["normal"], entrant="P1", at=T0 - 60, temp=36.5)
+    f = fever(log, at=T0)
+    store(log, Decision.ADMIT, ["normal"], entrant="P1", at=T0 + 2 * day, temp=36.5)
+    result = purge_older_than(log, 30, station_id="gate-1", actor="wu", now=T0 + 40 * day)
+    assert result["rows"] == 2 and result["kept"] == {"fever-not-cleared": 2}  # the fever and what came after
+    assert log.get(f.id) is not None and log.verify().ok
+    assert "confirmed fever not yet cleared" in describe(Plan(kept=result["kept"]), "screenings", None)[0]
+    station = Station(Config(), log, language="en", clock=lambda: T0 + 40 * day)
+    refused = station.screen([Reading(object_c=36.6, source="manual", operator="li")], MaskResult(MaskState.YES),
+                             entrant_id="P42")
+    assert refused.decision is Decision.DENY and refused.message.startswith("Fever confirmed at 2026-12-01 07:52")
+    clear_p42(log, now=T0 + 41 * day)
+    result = purge_older_than(log, 30, station_id="gate-1", actor="wu", now=T0 + 41 * day)
+    assert result["rows"] == 2 and log.get(f.id) is None and log.verify().ok  # the refusal of day 40 stays
