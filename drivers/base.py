@@ -6,9 +6,10 @@ import time
 from dataclasses import dataclass, field
 
 from domain.reading import MANUAL, Health, Reading  # noqa: F401  (the drivers' interface speaks these)
+from domain.errors import DeviceFailure
 
 
-class SensorError(Exception):
+class SensorError(DeviceFailure):
     """A sensor cannot be opened or read; the message says what to check."""
 
 

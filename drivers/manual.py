@@ -6,6 +6,7 @@ import re
 import time
 
 from drivers.base import MANUAL, Reading
+from domain.errors import UsageError
 
 MANUAL_RANGE_C = (30.0, 45.0)
 MANUAL_REASONS = ("sensor-fault", "cold", "retest", "other")
@@ -13,7 +14,7 @@ MANUAL_REASONS = ("sensor-fault", "cold", "retest", "other")
 _NUMBER = re.compile(r"^\s*([+-]?\d{1,3}(?:[.,]\d{1,3})?)\s*(°?\s*[cCfF])?\s*$")
 
 
-class ManualEntryError(ValueError):
+class ManualEntryError(UsageError):
     """The typed temperature was refused; the message says what was wrong and what to type instead."""
 
 

@@ -20,6 +20,7 @@ from gate.roles import RIGHTS, ROLES
 from storage import audit
 from storage.log import ScreeningLog
 from storage.models import UserRow
+from domain.errors import Refused
 
 USERS = UserRow.__table__
 # Even with PINs off these need a user: an identified export or a purge with nobody to answer for it is refused.
@@ -27,7 +28,7 @@ NEED_USERS = frozenset({"export-identified", "purge"})
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1, "dklen": 32}
 
 
-class AuthError(Exception):
+class AuthError(Refused):
     """Refused: the message says why (wrong PIN, locked until HH:MM, role lacks the right)."""
 
 

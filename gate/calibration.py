@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from domain.calibration import DEFAULT_TOLERANCE_C, CalibrationRecord, Point  # noqa: F401  (re-exported: the procedure speaks these)
+from domain.errors import UsageError
 
 STABLE_SPREAD_C = 0.1
 _EPS = 1e-9  # 34.7 - 34.6 is 0.10000000000000142 in floating point: still "within 0.1"
 SET_RANGE_C = (35.0, 42.0)
 
 
-class CalibrationError(ValueError):
+class CalibrationError(UsageError):
     pass
 
 

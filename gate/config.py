@@ -11,11 +11,12 @@ from typing import Any
 from drivers.registry import DEFAULT_MODE, OPTIONS, PROTOCOLS
 from gate.i18n import LANGUAGES
 from gate.policy import MASK_MODES, THRESHOLD_RANGE, PolicyConfig
+from domain.errors import UsageError
 
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError):
     """One or more problems in a config file; ``problems`` lists each with its key."""
 
     def __init__(self, source: str, problems: list[str]):

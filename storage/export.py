@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from storage import audit, retention
 from storage.log import ScreeningLog
 from storage.models import StationSecretRow
+from domain.errors import UsageError
 
 SECRET = StationSecretRow.__table__
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -79,7 +80,7 @@ def _single_offset(con: sqlite3.Connection, d0: str, d1: str) -> int | None:
     return offsets.pop() if len(offsets) == 1 else None
 
 
-class ExportError(ValueError):
+class ExportError(UsageError):
     pass
 
 

@@ -18,6 +18,7 @@ from storage import chain
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import EntrantRow, OutboxRow, ScreeningRow
+from domain.errors import StorageFailure
 
 SCREENINGS = ScreeningRow.__table__
 OUTBOX = OutboxRow.__table__
@@ -36,7 +37,7 @@ def derived(content: Mapping) -> dict:
             "mask_state": (content["mask"] or {}).get("state")}
 
 
-class LogError(Exception):
+class LogError(StorageFailure):
     """The log could not be written or read; the station must not admit anyone while this lasts."""
 
 

@@ -18,6 +18,7 @@ from domain import Entrant, EntrantKind
 from storage import audit
 from storage.log import ENTRANTS, SCREENINGS, LogError, ScreeningLog, _why, local_day
 from storage.models import VisitorRow
+from domain.errors import UsageError
 
 VISITORS = VisitorRow.__table__
 MAX_BYTES = 20 * 1024 * 1024
@@ -31,7 +32,7 @@ KIND_ALIASES = {"pupil": "pupil", "student": "pupil", "学生": "pupil", "staff"
                 "教职工": "staff", "教师": "staff", "visitor": "visitor", "访客": "visitor"}
 
 
-class RosterError(ValueError):
+class RosterError(UsageError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))

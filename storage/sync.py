@@ -26,6 +26,7 @@ from storage import upstream as up
 from storage.log import SCREENINGS, ScreeningLog
 from storage.models import (AuditEventRow, CalibrationRow, ClearanceRow, DailyReportRow, OutboxRow, QuarantineRow,
                             SyncStateRow)
+from domain.errors import UpstreamFailure
 
 OUTBOX = OutboxRow.__table__
 STATE = SyncStateRow.__table__
@@ -36,7 +37,7 @@ LOCAL = {"screening": SCREENINGS, "daily_report": REPORTS, "audit": AUDIT, "cali
          "clearance": ClearanceRow.__table__}
 
 
-class SyncError(Exception):
+class SyncError(UpstreamFailure):
     """The upstream cannot be reached or used right now; the message is one line for the operator."""
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from domain import MaskResult, MaskState
 from gate.mask.check import MaskCheck
 from gate.mask.dataset import IMAGE_SUFFIXES
+from domain.errors import DeviceFailure
 
 
 class FrameSource(Protocol):
@@ -22,7 +23,7 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
-class CameraError(RuntimeError):
+class CameraError(DeviceFailure, RuntimeError):
     pass
 
 

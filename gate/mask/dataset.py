@@ -9,11 +9,13 @@ import csv
 import hashlib
 from pathlib import Path
 
+from domain.errors import UsageError
+
 LABELS = {"with_mask": "yes", "mask": "yes", "yes": "yes", "without_mask": "no", "no_mask": "no", "no": "no"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
-class DatasetError(ValueError):
+class DatasetError(UsageError):
     pass
 
 

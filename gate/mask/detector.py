@@ -14,12 +14,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from domain.errors import DeviceFailure
+
 INPUT = 128
 SCORE_THRESHOLD = 0.3  # finds about 99 % of real faces, masked or not; 0.5 misses masked ones
 NMS_IOU = 0.3
 
 
-class DetectorUnavailable(RuntimeError):
+class DetectorUnavailable(DeviceFailure, RuntimeError):
     pass
 
 

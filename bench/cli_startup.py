@@ -1,0 +1,67 @@
+"""How long the `gate` command takes to start, against bare Python in the same run. Prints JSON.
+
+Runs `python -c pass`, `gate --help` and `gate screen ...` (a real screening into a temporary log, so the log's
+schema exists after the first run, as on a station) N times each, interleaved so that a busy machine slows all three
+alike, and reports the medians and each command's difference from bare Python. The target is a difference of at
+most 0.25 s.
+
+    python bench/cli_startup.py [--runs 20]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_S = 0.25
+
+
+def timed(argv: list[str], env: dict) -> float:
+    t0 = time.perf_counter()
+    out = subprocess.run(argv, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - t0
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({out.returncode}): {out.stderr.strip()}")
+    return elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=20)
+    args = ap.parse_args()
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    script = Path(sys.executable).with_name("gate")  # the console script a user types; else the module
+    gate = [str(script)] if script.exists() else [sys.executable, "-m", "gate.cli"]
+    with tempfile.TemporaryDirectory(prefix="gate-startup-") as tmp:
+        db = str(Path(tmp) / "gate.db")
+        commands = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "gate --help": [*gate, "--help"],
+            "gate screen": [*gate, "screen", "--temp", "36.6", "--mask", "yes", "--operator", "bench", "--db", db],
+        }
+        timed(commands["gate screen"], env)  # the first screening creates the log; a station's log exists already
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(args.runs):
+            for name, argv in commands.items():
+                times[name].append(timed(argv, env))
+    medians = {name: round(statistics.median(ts), 4) for name, ts in times.items()}
+    bare = medians["python -c pass"]
+    print(json.dumps({
+        "runs": args.runs,
+        "median_s": medians,
+        "over_bare_python_s": {name: round(m - bare, 4) for name, m in medians.items() if name != "python -c pass"},
+        "target_over_bare_s": TARGET_S,
+        "within_target": all(m - bare <= TARGET_S for m in medians.values()),
+        "python": sys.version.split()[0],
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""The `gate` command line: one module per command group, each a thin layer over the core.
+
+Only the module of the command being run is imported (see GROUPS), so `gate --help` and `gate screen` do not pay for
+the libraries of the other commands. Every failure ends in `main`: one line on stderr (plus one line per problem when
+a file has several) and the exit code of its kind, from EXIT_CODES, the one table of exit codes. No traceback reaches
+the person at the terminal: an unexpected error prints one line and where its details were written.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+from domain.errors import (CheckFailed, DeviceFailure, GateError, Refused, StorageFailure, UpstreamFailure,
+                           UsageError)
+from gate.cli.common import GateParser, example_text
+
+# command -> (module in gate.cli, one line for `gate --help`); the order is the order of `gate --help`
+GROUPS = {
+    "run": ("run", "run the station (terminal UI, or --headless JSON lines)"),
+    "demo": ("run", "the station on a simulated sensor, no hardware; data in a temporary folder"),
+    "screen": ("screen", "record one screening through the policy and log, print the decision"),
+    "verify": ("verify", "recompute the log's hash chain; non-zero exit names the first bad row"),
+    "config": ("config", "check a config file or print an example"),
+    "mask": ("mask", "check images for a masked face, or train the mask classifier"),
+    "calibrate": ("calibrate", "calibrate sensors against a blackbody: run, fit, check, list, show"),
+    "sync": ("sync", "send the log upstream; its status; compare upstream with the log"),
+    "export": ("export", "export screenings for auditors, or verify an export against its manifest"),
+    "report": ("report", "the daily report for the bureau, or who on the roster was not screened"),
+    "roster": ("roster", "import the roster, list it, approve visitors"),
+    "purge": ("purge", "delete screenings past retention; the chain stays verifiable"),
+    "users": ("users", "manage users and PINs: add, list, reset-pin, disable"),
+    "audit": ("audit", "the audit trail: who did what"),
+    "sim": ("devices", "simulate a thermometer on a pseudo-terminal"),
+    "read": ("devices", "print readings from a sensor as they arrive"),
+    "ports": ("devices", "list serial ports with vendor, product and by-id path"),
+}
+
+# The one table of exit codes (the README's "Exit codes" table says the same). First match wins. The codes are the
+# ones scripts have relied on since the first release (1 failed or refused, 2 bad input or no such port, 3 log).
+EXIT_OK = 0
+EXIT_CODES: tuple[tuple[type[GateError], int, str], ...] = (
+    (CheckFailed, 1, ""),
+    (Refused, 1, "refused: "),
+    (UpstreamFailure, 1, ""),
+    (UsageError, 2, ""),
+    (DeviceFailure, 2, ""),
+    (StorageFailure, 3, "log failure: "),
+)
+EXIT_INTERNAL = 70  # a fault in the station's own code (sysexits' EX_SOFTWARE); details go to the error log
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
+
+EXAMPLES = """
+gate demo
+gate screen --temp 36.6 --mask yes --entrant S1024
+gate run --config /etc/gate/station.toml
+gate calibrate fit --help
+"""
+
+
+def build_parser(argv: list[str] | None = None, *, every_command: bool = False) -> GateParser:
+    """The parser; only the command named in ``argv`` (or every one) gets its full sub-parser, the rest are listed."""
+    p = GateParser(prog="gate", description="Temperature screening station for a school gate.",
+                   epilog=example_text(EXAMPLES) + "\n\nEvery command and action has --help; exit codes: see README.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=GateParser)
+    wanted = None if every_command else next((a for a in (argv or []) if not a.startswith("-")), None)
+    for name, (module, help) in GROUPS.items():
+        sp = sub.add_parser(name, help=help, description=help)
+        if every_command or name == wanted:
+            importlib.import_module(f"gate.cli.{module}").COMMANDS[name](sp)
+    return p
+
+
+def exit_code(exc: GateError) -> tuple[int, str]:
+    for kind, code, prefix in EXIT_CODES:
+        if isinstance(exc, kind):
+            return code, prefix
+    return EXIT_INTERNAL, ""
+
+
+def one_line(text: object) -> str:
+    """A message as one printable line, whatever a typed value or a file smuggled into it (newlines, terminal
+    escapes that could paint a fake ADMIT on the operator's terminal)."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in " ".join(str(text).splitlines()))
+
+
+def print_failure(exc: GateError) -> int:
+    code, prefix = exit_code(exc)
+    message = one_line(exc)
+    print(f"gate: {prefix}{message}", file=sys.stderr)
+    for problem in map(one_line, exc.problems):
+        if problem not in message:  # a short list is often in the message already
+            print(f"  - {problem}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = build_parser(argv).parse_args(argv)
+        args.func(args)
+        return EXIT_OK
+    except GateError as exc:
+        return print_failure(exc)
+    except SystemExit as exc:  # --help, and argparse's own exits
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    except KeyboardInterrupt:
+        print("gate: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `gate roster list | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # else Python complains when it flushes
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001  the one place a fault in the station's own code is caught
+        from gate.cli.crash import write_crash_report  # only on the way out of a fault
+
+        where = write_crash_report(exc, argv)
+        print(f"gate: unexpected {type(exc).__name__}: {one_line(exc)[:200]} "
+              f"(a fault in the station's software; details in {where})", file=sys.stderr)
+        return EXIT_INTERNAL

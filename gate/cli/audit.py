@@ -1,0 +1,35 @@
+"""`gate audit list`: the audit trail, who did what (hash-chained like the screenings, synced upward)."""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from gate.cli.common import actions, load_config, open_log, positive_int, station_options
+from storage import audit
+
+LIST = """
+gate audit list
+gate audit list --limit 20 --json
+"""
+
+
+def add_audit(p: argparse.ArgumentParser) -> None:
+    li = actions(p)("list", "The latest audit events, oldest first: time, who, what, details.", LIST, list_events)
+    station_options(li)
+    li.add_argument("--limit", type=positive_int, default=100, help="how many of the latest events (default 100)")
+    li.add_argument("--json", action="store_true", help="one JSON line per event")
+
+
+def list_events(args: argparse.Namespace) -> None:
+    with open_log(args, load_config(args)) as log:
+        events = audit.events(log, args.limit)
+    for ev in reversed(events):
+        if args.json:
+            print(json.dumps(ev, ensure_ascii=False))
+        else:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ev["at"]))
+            print(f"{when}  {ev['actor']:<12} {ev['action']:<18} {json.dumps(ev['detail'], ensure_ascii=False)}")
+
+
+COMMANDS = {"audit": add_audit}

@@ -1,0 +1,215 @@
+"""What every command group shares: the parser class, the station options (--config, --db), sign-in (--user,
+--pin-stdin) and small argument types. Imports nothing heavy: the log's libraries load only when a command opens it."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from domain.errors import UsageError
+
+if TYPE_CHECKING:
+    from gate.auth import User
+    from gate.config import Config
+    from storage.log import ScreeningLog
+
+
+class GateParser(argparse.ArgumentParser):
+    """argparse, with one-line errors raised as UsageError (the exit code is chosen in one place, main) and examples
+    kept as written."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):  # argparse's own: usage + message + exit 2; we want one line and one exit table
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+class DefaultAction(GateParser):
+    """A command group with a default action, for the short forms the README has always given: `gate mask IMAGE`
+    is `gate mask check IMAGE`, `gate sync --once` is `gate sync send --once`."""
+
+    default_action: str | None = None
+
+    def parse_known_args(self, args=None, namespace=None):
+        args = list(sys.argv[1:] if args is None else args)
+        if self.default_action and not (args and (args[0] in self._actions_by_name() or args[0] in ("-h", "--help"))):
+            args.insert(0, self.default_action)
+        return super().parse_known_args(args, namespace)
+
+    def _actions_by_name(self) -> dict:
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices
+        return {}
+
+
+def actions(parser: GateParser, default: str | None = None) -> Callable[..., GateParser]:
+    """Sub-actions of a command group; returns ``add(name, help, examples, func)`` that makes one action's parser."""
+    if default is not None:
+        parser.__class__ = DefaultAction
+        parser.default_action = default
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=GateParser)
+
+    def add(name: str, help: str, examples: str, func: Callable | None = None, **kw) -> GateParser:
+        summary = help.split(". ")[0].rstrip(".")  # the first sentence lists the action; --help shows it all
+        sp = sub.add_parser(name, help=summary[:1].lower() + summary[1:], description=help,
+                            epilog=example_text(examples), **kw)
+        if func is not None:
+            sp.set_defaults(func=func)
+        return sp
+
+    return add
+
+
+def example_text(examples: str) -> str:
+    return "examples:\n" + textwrap.indent(textwrap.dedent(examples).strip("\n"), "  ")
+
+
+def describe(parser: GateParser, help: str, examples: str, func: Callable | None = None) -> GateParser:
+    """A command without sub-actions: its description, its examples, the function that runs it."""
+    parser.description = help
+    parser.epilog = example_text(examples)
+    if func is not None:
+        parser.set_defaults(func=func)
+    return parser
+
+
+# -- options every station command shares ----------------------------------------------------------------------------
+def station_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("--config", metavar="FILE", help="station config (TOML); see `gate config example`")
+    p.add_argument("--db", metavar="PATH", help="the log file (default: from the config, else per-user data)")
+    return p
+
+
+def signin_options(p: argparse.ArgumentParser, who: str = "who is doing this",
+                   pins: str = "read the PIN from standard input instead of asking on the terminal"
+                   ) -> argparse.ArgumentParser:
+    """--user NAME and --pin-stdin, for every command that needs a signed-in person (see sign_in)."""
+    p.add_argument("--user", metavar="NAME", help=f"{who}: signs in with the PIN (recorded in the audit trail)")
+    p.add_argument("--pin-stdin", action="store_true", help=pins)
+    return p
+
+
+def json_option(p: argparse.ArgumentParser, what: str = "print JSON") -> None:
+    p.add_argument("--json", action="store_true", help=what)
+
+
+def positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return n
+
+
+def day(text: str) -> str:
+    """A YYYY-MM-DD date (argument type)."""
+    import datetime
+
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
+    if len(text) != 10:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD")
+    return text
+
+
+# -- the station: config, log, sign-in -------------------------------------------------------------------------------
+def load_config(args: argparse.Namespace) -> "Config":
+    """The config given by --config, else the defaults."""
+    path = getattr(args, "config", None)
+    if path:
+        return read_config(path)
+    from gate.config import Config  # the config module pulls in the policy and the drivers' registry
+
+    return Config()
+
+
+def read_config(path: str | Path) -> "Config":
+    """A config file, every problem listed with its key (exit 2)."""
+    from gate.config import ConfigError, load_config as read  # the config module pulls in the policy and drivers
+
+    try:
+        return read(path)
+    except ConfigError as exc:
+        raise UsageError(f"config {exc.source} has {len(exc.problems)} problem(s):", exc.problems) from None
+
+
+def db_path(args: argparse.Namespace, cfg: "Config") -> Path:
+    if getattr(args, "db", None):
+        return Path(args.db)
+    if cfg.db:
+        return Path(cfg.db)
+    from storage.db import default_db_path  # SQLAlchemy: only once a command really needs the log
+
+    return default_db_path()
+
+
+def open_log(args: argparse.Namespace, cfg: "Config", read_only: bool = False) -> "ScreeningLog":
+    from storage.log import ScreeningLog  # SQLAlchemy and Alembic: only for commands that open the log
+
+    path = db_path(args, cfg)
+    if read_only and not path.exists():
+        raise UsageError(f"no log at {path}: give --db PATH")
+    return ScreeningLog(path, read_only=read_only) if read_only else ScreeningLog(path)
+
+
+def login_name() -> str:
+    return getpass.getuser()
+
+
+class Pins:
+    """PINs from standard input (--pin-stdin, one per line, in the order asked) or from the terminal."""
+
+    def __init__(self, from_stdin: bool):
+        self.from_stdin = from_stdin
+
+    def ask(self, prompt: str, confirm: bool = False) -> str:
+        if self.from_stdin:
+            line = sys.stdin.readline()
+            if not line:
+                raise UsageError("--pin-stdin: standard input ended before all PINs were given")
+            return line.strip()
+        if not sys.stdin.isatty():
+            raise UsageError("no terminal to ask the PIN on: use --pin-stdin")
+        pin = getpass.getpass(prompt)
+        if confirm and getpass.getpass("again: ") != pin:
+            raise UsageError("the two PINs differ; nothing was changed")
+        return pin
+
+
+# Actions that need a named person even on a station without users (nobody else could be held to them).
+NEEDS_USERS = {"export-identified": "an auditor", "purge": "an auditor"}
+
+
+def sign_in(args: argparse.Namespace, cfg: "Config", log: "ScreeningLog", action: str,
+            pins: Pins | None = None) -> "User | None":
+    """The signed-in user for ``action`` (--user NAME, PIN from the terminal or --pin-stdin); None while the station
+    has no users, where anyone may (except the actions in NEEDS_USERS). A refusal raises AuthError (Refused)."""
+    from gate.auth import Auth  # SQLAlchemy: sign-in reads the users table
+
+    auth = Auth(log, cfg.station_id, cfg.security)
+    if not auth.has_users():
+        if action in NEEDS_USERS:
+            raise UsageError(f"{action} needs {NEEDS_USERS[action]}, and this station has no users yet: "
+                             "create an admin first (gate users add NAME --role admin)")
+        return None
+    if not getattr(args, "user", None):
+        raise UsageError(f"{action} needs a signed-in user: give --user NAME (the PIN is asked, or --pin-stdin)")
+    pin = (pins or Pins(getattr(args, "pin_stdin", False))).ask(f"PIN for {args.user}: ")
+    return auth.check(args.user, pin, action)
+
+
+def operator(args: argparse.Namespace, user: "User | None" = None) -> str:
+    """Who is recorded: the signed-in user, else --operator / --user as given, else the login name."""
+    if user is not None:
+        return user.name
+    return getattr(args, "operator", None) or getattr(args, "user", None) or login_name()

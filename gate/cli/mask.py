@@ -1,0 +1,65 @@
+"""`gate mask check IMAGE...` (short: `gate mask IMAGE...`) and `gate mask train --data DIR`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from domain.errors import CheckFailed
+from gate.cli.common import actions, json_option
+
+
+def add_mask(p: argparse.ArgumentParser) -> None:
+    add = actions(p, default="check")
+    c = add("check", "Check photos for a masked face: one line per image (face, mask, p(mask), time). An unreadable "
+                     "file gets its own error line, the rest go on, and the exit is 1. `gate mask IMAGE...` is short "
+                     "for `gate mask check IMAGE...`.",
+            "gate mask photo.jpg\ngate mask check a.jpg b.png --json", check)
+    c.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, BMP ...)")
+    json_option(c, "one JSON line per image: image, face, mask, score, box, ms")
+    t = add("train", "Train the mask classifier on labelled photos; prints the held-out figures as JSON.",
+            "gate mask train --data ../shared/mask-data\ngate mask train --data photos/ --out /tmp/weights.npz", train)
+    t.add_argument("--data", required=True, metavar="DIR",
+                   help="a folder with with_mask/ and without_mask/, or a labels.csv")
+    t.add_argument("--out", metavar="FILE", help="where to write the weights (default: the package's weights.npz)")
+
+
+def check(args: argparse.Namespace) -> None:
+    # OpenCV and the detector: loaded here, not at import, so `gate mask train --help` stays quick.
+    import cv2
+
+    from gate.mask.check import MaskCheck
+
+    checker = MaskCheck()
+    failures = 0
+    for image in args.images:
+        img = cv2.imread(image) if Path(image).is_file() else None
+        if img is None:
+            failures += 1
+            why = "no such file" if not Path(image).exists() else "not an image OpenCV can read (JPEG, PNG, BMP ...)"
+            if args.json:
+                print(json.dumps({"image": image, "error": why}, ensure_ascii=False), flush=True)
+            print(f"gate: {image}: {why}; skipped", file=sys.stderr)
+            continue
+        r = checker.check(img)
+        if args.json:
+            print(json.dumps({"image": image, **r.to_dict()}, ensure_ascii=False), flush=True)
+        else:
+            score = "—" if r.score is None else f"{r.score:.2f}"
+            print(f"{image}: face {'yes' if r.face else 'no'}, mask {r.mask} (p(mask) {score}, {r.ms:.1f} ms)")
+    if failures:
+        raise CheckFailed(f"{failures} of {len(args.images)} image(s) could not be read")
+
+
+def train(args: argparse.Namespace) -> None:
+    # OpenCV and numpy: loaded here, not at import, so `gate mask check --help` stays quick.
+    from gate.mask.classifier import WEIGHTS
+    from gate.mask.train import train as train_classifier
+
+    report = train_classifier(args.data, Path(args.out) if args.out else WEIGHTS,
+                              progress=lambda m: print(m, file=sys.stderr, flush=True))
+    print(json.dumps(report, ensure_ascii=False))
+
+
+COMMANDS = {"mask": add_mask}

@@ -1,0 +1,115 @@
+"""`gate sync [send]` (send the log upstream), `gate sync status` and `gate sync verify` (upstream against the log)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+from domain.errors import CheckFailed, UpstreamFailure, UsageError
+from gate.cli.common import actions, json_option, load_config, open_log, station_options
+from gate.cli.sensors import stop_on_sigterm
+from gate.config import Config
+from storage.sync import Sync, SyncError
+
+SEND = """
+gate sync --upstream postgresql://gate@district-db/screening
+gate sync send --watch --interval 10 --config /etc/gate/station.toml
+"""
+STATUS = """
+gate sync status
+gate sync status --json --upstream postgresql://gate@district-db/screening
+"""
+VERIFY = """
+gate sync verify --upstream postgresql://gate@district-db/screening
+"""
+
+
+def upstream_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--upstream", metavar="URL",
+                   help="SQLAlchemy URL, e.g. postgresql://gate@host:5432/screening (default: [upstream] url)")
+
+
+def add_sync(p: argparse.ArgumentParser) -> None:
+    add = actions(p, default="send")
+    s = add("send", "Send what is pending upstream (the default action: `gate sync` is `gate sync send`). "
+                    "--once against an unreachable upstream prints one line and exits 1; so does a round that quarantined "
+                    "records the upstream refused.", SEND, send,
+            aliases=["run"])
+    station_options(s)
+    upstream_option(s)
+    mode = s.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="send what is pending and stop (default)")
+    mode.add_argument("--watch", action="store_true", help="keep sending; back off and retry while upstream is down")
+    s.add_argument("--interval", type=float, default=5.0, help="--watch: seconds between rounds (default 5)")
+    json_option(s, "print the result as JSON: sent, quarantined, pending")
+    st = add("status", "What is pending and quarantined, the last success and the last error.", STATUS, status)
+    station_options(st)
+    upstream_option(st)
+    json_option(st)
+    v = add("verify", "Compare the upstream with the log, row by row; a difference exits 1.", VERIFY, verify)
+    station_options(v)
+    upstream_option(v)
+    json_option(v, "print the report as one JSON line")
+
+
+def upstream_url(args: argparse.Namespace, cfg: Config) -> str:
+    url = args.upstream or cfg.upstream_url
+    if not url:
+        raise UsageError("no upstream: give --upstream URL (e.g. postgresql://gate@district-db/screening) "
+                         "or set [upstream] url in the config")
+    return url
+
+
+@contextmanager
+def syncing(args: argparse.Namespace, url_needed: bool = True) -> Iterator[Sync]:
+    """A Sync over the log; a failure is noted in the log (for `gate sync status`) before it is reported."""
+    cfg = load_config(args)
+    with open_log(args, cfg) as log:
+        url = upstream_url(args, cfg) if url_needed else (args.upstream or cfg.upstream_url
+                                                          or "(no upstream configured)")
+        sync = Sync(log, url)
+        try:
+            yield sync
+        except SyncError as exc:
+            sync.note_error(str(exc))
+            raise
+        finally:
+            sync.close()
+
+
+def send(args: argparse.Namespace) -> None:
+    with syncing(args) as sync:
+        if args.watch:
+            try:
+                sync.watch(stop_on_sigterm(), interval_s=args.interval,
+                           on_result=lambda r: r.sent and print(f"sent {r.sent}, quarantined {r.quarantined}, "
+                                                                f"pending {r.pending}", flush=True),
+                           on_error=lambda m: print(f"gate: sync: {m}; retrying", file=sys.stderr, flush=True))
+            except KeyboardInterrupt:
+                pass
+            return
+        result = sync.once()
+    print(json.dumps(result.__dict__) if args.json else
+          f"sent {result.sent}, quarantined {result.quarantined}, pending {result.pending}")
+    if result.quarantined:  # refused records stay in the log (never purged) until someone fixes the cause
+        raise UpstreamFailure(f"sync: {result.quarantined} record(s) quarantined, kept here and never purged; "
+                              f"first: {result.errors[0]}; see gate sync status")
+
+
+def status(args: argparse.Namespace) -> None:
+    with syncing(args, url_needed=False) as sync:
+        state = sync.status()
+    print(json.dumps(state, ensure_ascii=False) if args.json else "\n".join(f"{k}: {v}" for k, v in state.items()))
+
+
+def verify(args: argparse.Namespace) -> None:
+    with syncing(args) as sync:
+        report = sync.verify()
+    print(json.dumps(report, ensure_ascii=False, indent=None if args.json else 2))
+    if not report["ok"]:
+        raise CheckFailed("the upstream differs from the log (see the report above)")
+
+
+COMMANDS = {"sync": add_sync}

@@ -1,0 +1,92 @@
+"""`gate users add | list | reset-pin | disable`: who may use the station, with which role."""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from gate.auth import ROLES, Auth
+from gate.cli.common import Pins, actions, load_config, open_log, sign_in, signin_options, station_options
+
+ADD = """
+gate users add admin --role admin                      # the first user: no sign-in yet
+gate users add zhang --role duty --user admin          # later ones: an admin signs in
+printf '900001\\n111111\\n' | gate users add zhang --role duty --user admin --pin-stdin
+"""
+LIST = """
+gate users list
+gate users list --json
+"""
+RESET = """
+gate users reset-pin zhang --user admin
+"""
+DISABLE = """
+gate users disable zhang --user admin
+"""
+PINS = "read PINs from standard input, one per line: the admin's (if --user), then the new one"
+
+
+def add_users(p: argparse.ArgumentParser) -> None:
+    add = actions(p)
+    a = add("add", "Add a user with a role and a PIN (6–32 digits). The first user must be an admin; later ones "
+                   "need --user ADMIN.", ADD, add_user)
+    a.add_argument("name", metavar="NAME")
+    a.add_argument("--role", required=True, choices=ROLES)
+    li = add("list", "Every user with role and state (active, locked until HH:MM, disabled); never PIN hashes.",
+             LIST, list_users)
+    li.add_argument("--json", action="store_true", help="one JSON line per user")
+    r = add("reset-pin", "Give a user a new PIN; clears failures and lock. Needs an admin.", RESET, reset_pin)
+    r.add_argument("name", metavar="NAME")
+    d = add("disable", "Disable a user (kept in the audit trail, can no longer sign in). Needs an admin.",
+            DISABLE, disable)
+    d.add_argument("name", metavar="NAME")
+    for sp in (a, li, r, d):
+        station_options(sp)
+    for sp in (a, r, d):
+        signin_options(sp, "the admin doing this (not needed for the very first user)", pins=PINS)
+
+
+def _auth(args: argparse.Namespace, cfg, log) -> tuple[Auth, object, Pins]:
+    """The station's users, the signed-in admin (None for the very first user) and where PINs come from."""
+    pins = Pins(args.pin_stdin)
+    auth = Auth(log, cfg.station_id, cfg.security)
+    actor = sign_in(args, cfg, log, "manage-users", pins) if auth.has_users() else None
+    return auth, actor, pins
+
+
+def add_user(args: argparse.Namespace) -> None:
+    cfg = load_config(args)
+    with open_log(args, cfg) as log:
+        auth, actor, pins = _auth(args, cfg, log)
+        auth.add_user(args.name, args.role, pins.ask(f"new PIN for {args.name}: ", confirm=True), actor)
+    print(f"user {args.name} ({args.role}) added")
+
+
+def reset_pin(args: argparse.Namespace) -> None:
+    cfg = load_config(args)
+    with open_log(args, cfg) as log:
+        auth, actor, pins = _auth(args, cfg, log)
+        auth.reset_pin(args.name, pins.ask(f"new PIN for {args.name}: ", confirm=True), actor)
+    print(f"PIN of {args.name} reset; failures and lock cleared")
+
+
+def disable(args: argparse.Namespace) -> None:
+    cfg = load_config(args)
+    with open_log(args, cfg) as log:
+        auth, actor, _ = _auth(args, cfg, log)
+        auth.disable(args.name, actor)
+    print(f"user {args.name} disabled")
+
+
+def list_users(args: argparse.Namespace) -> None:
+    cfg = load_config(args)
+    with open_log(args, cfg) as log:
+        users = Auth(log, cfg.station_id, cfg.security).users()
+    for u in users:
+        locked = u["locked_until"] and u["locked_until"] > time.time()
+        state = "disabled" if u["disabled"] else (
+            f"locked until {time.strftime('%H:%M', time.localtime(u['locked_until']))}" if locked else "active")
+        print(json.dumps({**u, "state": state}) if args.json else f"{u['name']:<20} {u['role']:<12} {state}")
+
+
+COMMANDS = {"users": add_users}
