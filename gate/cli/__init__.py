@@ -30,6 +30,7 @@ GROUPS = {
     "roster": ("roster", "import the roster, list it, approve visitors"),
     "purge": ("purge", "delete screenings past retention; the chain stays verifiable"),
     "users": ("users", "manage users and PINs: add, list, reset-pin, disable"),
+    "clearance": ("clearance", "let a person with a confirmed fever back in (doctor's note), list who waits"),
     "audit": ("audit", "the audit trail: who did what"),
     "sim": ("devices", "simulate a thermometer on a pseudo-terminal"),
     "read": ("devices", "print readings from a sensor as they arrive"),
