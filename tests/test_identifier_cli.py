@@ -52,6 +52,7 @@ ENTRIES = [
                                     "--reason", "delivery", "--host", "Ms Li", "--db", db], "visitors"),
     ("visitor host", lambda db, v: ["roster", "visitor", "add", "V1", "--name", "Mr Wang", "--phone", "13800138000",
                                     "--reason", "delivery", f"--host={v}", "--db", db], "visitors"),
+    ("clearance", lambda db, v: ["clearance", "add", v, "--note", "doctor's note", "--db", db], "clearances"),
     ("user name", lambda db, v: ["users", "add", v, "--role", "admin", "--pin-stdin", "--db", db], "users"),
 ]
 

@@ -7,7 +7,7 @@ import json
 import time
 
 from domain.errors import Refused
-from gate.cli.common import actions, json_option, load_config, open_log, operator, sign_in, signin_options, \
+from gate.cli.common import actions, ident, json_option, load_config, open_log, operator, sign_in, signin_options, \
     station_options
 
 ADD = """
@@ -26,7 +26,7 @@ def add_clearance(p: argparse.ArgumentParser) -> None:
                    "health role (school doctor or nurse) or admin; refused when the id has no fever waiting.",
             ADD, clearance_add)
     station_options(a)
-    a.add_argument("id", metavar="ID", help="the entrant id (what the scanner reads)")
+    a.add_argument("id", metavar="ID", type=ident("entrant id"), help="the entrant id (what the scanner reads)")
     a.add_argument("--note", required=True, help="what the clearance rests on, e.g. \"doctor's note, 2 Dec\"")
     signin_options(a, "the health officer or admin recording it")
     li = add("list", "Confirmed fevers still waiting for a clearance, then the clearances recorded (newest first).",
