@@ -11,7 +11,7 @@ from typing import Callable
 
 from gate.cli.common import describe, load_config, open_log, positive_int, station_options
 from gate.cli.screen import print_screening
-from gate.cli.sensors import port_options, protocol_options, sensor_config, stop_on_sigterm
+from gate.cli.sensors import port_options, protocol_options, sensor_config, stop_on_sigterm, until_interrupted
 from gate.config import Config, SensorConfig
 from gate.station import Station
 
@@ -75,13 +75,9 @@ def run(args: argparse.Namespace) -> None:
               file=sys.stderr, flush=True)
 
     entrant = scanned_ids(sys.stdin) if args.entrants_stdin else None
-    try:
+    with until_interrupted(log.close):
         station.run(sc, stop, on_screening=lambda s: print_screening(s, True), on_health=on_health,
                     on_log_failure=on_failure, count=args.count, sensor=sensor, entrant=entrant)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        log.close()
 
 
 def scanned_ids(stream) -> Callable[[], str | None]:
