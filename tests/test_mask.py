@@ -1,6 +1,7 @@
 """The mask check: detector decoding, the classifier, the `gate mask` command, the station with a camera, and the
 duty screen's confirm / override. Photos of real faces come from ../shared/mask-data when it exists (CI has it);
 everything else uses images the test makes."""
+import functools
 import json
 import shutil
 import subprocess
@@ -10,14 +11,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gate.config import Config
 from domain import Decision, MaskState
-from gate.mask import dataset
+from gate.mask import dataset, folds
 from gate.mask.camera import CameraMask, FolderSource
 from gate.mask.check import MaskCheck
 from gate.mask.classifier import LinearMaskModel, judge
+from gate.mask.cnn import MODEL, CnnMaskModel
 from gate.mask.detector import _anchors
+from gate.mask.train_cnn import SHIPPED_FOLD
 from sim.camera import default_face_folder
 from storage.log import ScreeningLog
 from tests.conftest import env_with_root
@@ -31,8 +36,18 @@ def check():
     return MaskCheck()
 
 
-def held_out_sample(label_dir: str, n: int) -> list[Path]:
-    return [p for p in sorted((FACES / label_dir).glob("*.jpg")) if dataset.held_out(p)][:n]
+@functools.cache
+def shared_split() -> tuple[list[tuple[Path, str]], folds.Split]:
+    """The cluster split of the shared photos, recomputed here: it must be the one the shipped network was made on."""
+    items = dataset.load(FACES)
+    return items, folds.make_split(items, [cv2.imread(str(p)) for p, _ in items])
+
+
+def held_out_sample(label_dir: str, n: int | None = None) -> list[Path]:
+    """Photos of the fold the shipped network never saw (nor any near-duplicate of them)."""
+    label = "yes" if label_dir == "with_mask" else "no"
+    items, split = shared_split()
+    return [p for (p, lab), f in zip(items, split.fold) if lab == label and f == SHIPPED_FOLD][:n]
 
 
 def test_anchor_layout_matches_the_short_range_model():
@@ -96,8 +111,9 @@ def test_training_command_writes_weights_and_reports_held_out_figures(tmp_path):
         (data / label).mkdir(parents=True)
         for p in sorted((FACES / label).glob("*.jpg"))[:60]:
             shutil.copy(p, data / label / p.name)
-    out = subprocess.run([sys.executable, "-m", "gate.cli", "mask", "train", "--data", str(data), "--out",
-                          str(tmp_path / "w.npz")], capture_output=True, text=True, env=env_with_root(), timeout=300)
+    out = subprocess.run([sys.executable, "-m", "gate.cli", "mask", "train", "--model", "svm", "--data", str(data),
+                          "--out", str(tmp_path / "w.npz")], capture_output=True, text=True, env=env_with_root(),
+                         timeout=300)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["held_out"]["photos"] > 0 and 0 <= report["held_out"]["accuracy"] <= 1
@@ -117,7 +133,7 @@ def test_camera_mask_source_and_no_frames_stored(tmp_path, db_path):
     with ScreeningLog(db_path) as log:
         s = Station(Config(), log, mask_source=source).screen(
             [Reading(object_c=36.5, body_c=36.5, source="manual", operator="t")], source.current())
-        assert s.decision is Decision.DENY and "no-mask" in s.reasons and s.mask.source == "camera/svm"
+        assert s.decision is Decision.DENY and "no-mask" in s.reasons and s.mask.source == "camera/cnn"
         stored = log.get(s.id).mask.to_dict()
     assert set(stored) == {"state", "score", "source", "operator"}  # the result only, never the frame
     assert db_path.stat().st_size < 200_000
@@ -180,12 +196,6 @@ def test_simulated_camera_shows_the_person_the_sensor_sees(sim_factory, check):
 
 
 def test_a_qr_code_shown_to_the_camera_is_the_entrant_id(tmp_path, db_path):
-    import threading
-
-    from drivers.measurement import Measurement
-    from gate.config import SensorConfig
-    from gate.station import Station
-
     qr = cv2.QRCodeEncoder.create().encode("20240117")
     img = cv2.resize(qr, (qr.shape[1] * 8, qr.shape[0] * 8), interpolation=cv2.INTER_NEAREST)
     frame = np.full((480, 640), 255, np.uint8)
@@ -200,3 +210,97 @@ def test_a_qr_code_shown_to_the_camera_is_the_entrant_id(tmp_path, db_path):
     blank = CameraMask(FolderSource(tmp_path / "cam"))
     blank.current()
     assert blank.last_qr is None
+
+
+# --- The network (issue 17): loaded by OpenCV, checked against its record, safe on photos it never saw ---------------
+
+def test_the_network_loads_with_opencv_and_its_record_says_how_it_was_made():
+    model = CnnMaskModel.load()
+    assert model is not None and MODEL.stat().st_size < 3_000_000
+    meta = model.meta
+    assert 0 < model.band[0] <= model.band[1] < 1 and list(model.band) == meta["unknown_band"]
+    assert {"sha256", "photos"} <= set(meta["data"]) and meta["split"]["duplicate_bits"] == folds.DUPLICATE_BITS
+    assert meta["split"]["shipped_fold_held_out"] == SHIPPED_FOLD and "gate mask train" in meta["training"]["command"]
+    cv = meta["cross_validation"]
+    assert len(cv["per_fold"]) == meta["split"]["folds"] and cv["pooled"]["bare_passed_as_masked"] <= 0.01
+    p = model.p_masks([np.full((64, 64, 3), v, np.uint8) for v in (0, 128, 255)])
+    assert p.shape == (3,) and np.all((p >= 0) & (p <= 1))
+
+
+@needs_faces
+def test_the_split_here_is_the_split_the_network_was_made_on():
+    items, split = shared_split()
+    meta = CnnMaskModel.load().meta
+    assert split.split_sha256() == meta["split"]["fold_sha256"] and split.data_sha256 == meta["data"]["sha256"]
+    # No near-duplicate cluster straddles the held-out fold and the training folds.
+    held = set(split.cluster[split.fold == SHIPPED_FOLD].tolist())
+    assert held.isdisjoint(split.cluster[split.fold != SHIPPED_FOLD].tolist())
+
+
+@needs_faces
+def test_bare_faces_the_network_never_saw_are_not_passed_as_masked(check):
+    bare = held_out_sample("without_mask")
+    masked = held_out_sample("with_mask")
+    assert len(bare) > 150 and len(masked) > 150
+    said_bare = [check.check(cv2.imread(str(p))).mask for p in bare]
+    said_masked = [check.check(cv2.imread(str(p))).mask for p in masked]
+    assert said_bare.count("yes") / len(bare) <= 0.01, said_bare.count("yes")  # the safety figure
+    unknown = (said_bare.count("unknown") + said_masked.count("unknown")) / (len(bare) + len(masked))
+    right = (said_bare.count("no") + said_masked.count("yes")) / (len(bare) + len(masked))
+    assert unknown <= 0.05 and right >= 0.95, (unknown, right)
+
+
+def test_a_changed_or_misconfigured_network_is_refused(tmp_path):
+    from gate.mask.cnn import MaskModelError, record_path
+
+    model = tmp_path / "mask_cnn.onnx"
+    shutil.copy(MODEL, model)
+    rec = json.loads(record_path(MODEL).read_text(encoding="utf-8"))
+    record_path(model).write_text(json.dumps(rec), encoding="utf-8")
+    assert CnnMaskModel(model).band == tuple(rec["unknown_band"])
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one weight changed, e.g. a swapped or damaged file
+    model.write_bytes(bytes(data))
+    with pytest.raises(MaskModelError, match="SHA-256"):
+        CnnMaskModel(model)
+    shutil.copy(MODEL, model)
+    for band in ([0, 0.9], [0.9, 0.1], [0.2, 1.0], ["x", 0.5], [0.5], "nan"):
+        record_path(model).write_text(json.dumps({**rec, "unknown_band": band}), encoding="utf-8")
+        with pytest.raises(MaskModelError, match="band|record"):
+            CnnMaskModel(model)
+    record_path(model).write_text("{not json", encoding="utf-8")
+    with pytest.raises(MaskModelError, match="record"):
+        CnnMaskModel(model)
+    record_path(model).unlink()
+    with pytest.raises(MaskModelError, match="record"):
+        CnnMaskModel(model)
+    garbage = b"not an onnx file"
+    model.write_bytes(garbage)
+    record_path(model).write_text(json.dumps({**rec, "onnx_sha256": __import__("hashlib").sha256(garbage)
+                                              .hexdigest()}), encoding="utf-8")
+    with pytest.raises(MaskModelError, match="OpenCV cannot run it"):
+        CnnMaskModel(model)
+
+
+@needs_faces
+def test_the_unknown_band_of_the_network_is_honoured(tmp_path):
+    from gate.mask.cnn import record_path
+
+    model = tmp_path / "mask_cnn.onnx"
+    shutil.copy(MODEL, model)
+    rec = json.loads(record_path(MODEL).read_text(encoding="utf-8"))
+    record_path(model).write_text(json.dumps({**rec, "unknown_band": [1e-15, 1 - 1e-15]}), encoding="utf-8")
+    wide = MaskCheck(model=CnnMaskModel(model))
+    photos = held_out_sample("without_mask", 3) + held_out_sample("with_mask", 3)
+    results = [wide.check(cv2.imread(str(p))) for p in photos]
+    assert all(r.face and r.mask == "unknown" and 0 < r.score < 1 for r in results)  # everything goes to staff
+
+
+@given(st.floats(0, 1) | st.just(float("nan")), st.floats(0.01, 0.99), st.floats(0.01, 0.99))
+def test_judge_honours_any_band(p, a, b):
+    lo, hi = min(a, b), max(a, b)
+    said = judge(p, (lo, hi)).mask
+    if p != p or lo < p < hi:
+        assert said == "unknown"  # NaN or inside the band: staff decide, never a pass
+    else:
+        assert said == ("yes" if p >= hi else "no")

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gate.mask.classifier import LinearMaskModel, judge, rule_p_mask
+from gate.mask.classifier import UNSURE, LinearMaskModel, judge, rule_p_mask
+from gate.mask.cnn import CnnMaskModel
 from gate.mask.detector import FaceDetector
 from gate.mask.features import features
 
@@ -18,7 +19,7 @@ class MaskCheckResult:
     score: float | None  # probability of "mask on", None without a face
     box: tuple[int, int, int, int] | None
     ms: float
-    method: str  # "svm" or "rules"
+    method: str  # "cnn", "svm" or "rules"
 
     def to_dict(self) -> dict:
         return {"face": self.face, "mask": self.mask, "score": None if self.score is None else round(self.score, 4),
@@ -26,12 +27,21 @@ class MaskCheckResult:
 
 
 class MaskCheck:
-    """Face detector + classifier, loaded once. Uses the trained weights, else the documented colour rule."""
+    """Face detector + classifier, loaded once: the network (mask_cnn.onnx) if present, else the linear SVM
+    (weights.npz), else the documented colour rule. ``model`` picks one: "default", "cnn", "svm", a loaded model, or
+    None for the rules."""
 
-    def __init__(self, model: LinearMaskModel | None | str = "default"):
+    def __init__(self, model: CnnMaskModel | LinearMaskModel | None | str = "default"):
         self.detector = FaceDetector()
-        self.model = LinearMaskModel.load() if model == "default" else model
-        self.method = "svm" if self.model is not None else "rules"
+        if model == "default":
+            model = CnnMaskModel.load() or LinearMaskModel.load()
+        elif model == "cnn":
+            model = CnnMaskModel.load()
+        elif model == "svm":
+            model = LinearMaskModel.load()
+        self.model = model
+        self.method = {CnnMaskModel: "cnn", LinearMaskModel: "svm"}.get(type(model), "rules")
+        self.band = model.band if isinstance(model, CnnMaskModel) else UNSURE
 
     def check(self, bgr: np.ndarray) -> MaskCheckResult:
         t0 = time.perf_counter()
@@ -39,7 +49,10 @@ class MaskCheck:
         if not faces:
             return MaskCheckResult(False, "unknown", None, None, (time.perf_counter() - t0) * 1000, self.method)
         face = faces[0]
-        x = features(bgr, face)
-        p = self.model.p_mask(x) if self.model is not None else rule_p_mask(x)
-        verdict = judge(p)
+        if isinstance(self.model, CnnMaskModel):
+            p = self.model.p_mask(bgr, face)
+        else:
+            x = features(bgr, face)
+            p = self.model.p_mask(x) if self.model is not None else rule_p_mask(x)
+        verdict = judge(p, self.band)
         return MaskCheckResult(True, verdict.mask, p, face.box, (time.perf_counter() - t0) * 1000, self.method)

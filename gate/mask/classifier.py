@@ -50,10 +50,11 @@ class LinearMaskModel:
         return float(1 / (1 + np.exp(-np.clip(self.scale * self.margin(x), -30, 30))))
 
 
-def judge(p_mask: float) -> Verdict:
-    if UNSURE[0] < p_mask < UNSURE[1]:
-        return Verdict("unknown", p_mask)
-    return Verdict("yes" if p_mask >= UNSURE[1] else "no", p_mask)
+def judge(p_mask: float, band: tuple[float, float] = UNSURE) -> Verdict:
+    """yes / no, or unknown strictly inside the band (staff confirm); a NaN probability is unknown, never a pass."""
+    if not band[0] < p_mask < band[1] and p_mask == p_mask:
+        return Verdict("yes" if p_mask >= band[1] else "no", p_mask)
+    return Verdict("unknown", p_mask)
 
 
 def rule_p_mask(x: np.ndarray) -> float:

@@ -1,7 +1,7 @@
 """Labelled face photos: a folder with ``with_mask/`` and ``without_mask/``, or a ``labels.csv`` (file,label).
 
-The held-out part is chosen by a hash of the file name (one in five), so training and evaluation agree on it without
-a list, and the same photo is always on the same side.
+``held_out`` (a hash of the file name, one in five) is the old SVM trainer's split. It puts near-duplicates on both
+sides; the network and the accuracy bench split by near-duplicate clusters instead (folds.py).
 """
 from __future__ import annotations
 

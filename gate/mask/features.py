@@ -18,19 +18,23 @@ FACE = 64
 _HOG_FACE = cv2.HOGDescriptor((FACE, FACE), (16, 16), (16, 16), (8, 8), 9)
 
 
-def align(bgr: np.ndarray, face: Face) -> tuple[np.ndarray, float]:
-    """The face rotated upright and scaled to eye distance = FACE * 0.3; returns (square crop, eye distance)."""
+def align(bgr: np.ndarray, face: Face, size: int = FACE, margin: int = 0) -> tuple[np.ndarray, float]:
+    """The face rotated upright and scaled to eye distance = size * 0.3; returns (square crop, eye distance).
+
+    ``margin`` pixels of surroundings are kept on every side (training crops a jittered ``size`` square out of them).
+    """
     right_eye, left_eye = face.keypoints[0], face.keypoints[1]
     dx, dy = left_eye - right_eye
     eye_dist = float(np.hypot(dx, dy)) or max(face.box[2], 1) * 0.4
     angle = float(np.degrees(np.arctan2(dy, dx)))
     centre = (right_eye + left_eye) / 2
-    scale = FACE * 0.3 / eye_dist
+    scale = size * 0.3 / eye_dist
     m = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale)
     # Eyes land at 40 % of the height, centred: the mouth and chin fit below them.
-    m[0, 2] += FACE / 2 - centre[0]
-    m[1, 2] += FACE * 0.4 - centre[1]
-    crop = cv2.warpAffine(bgr, m, (FACE, FACE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    m[0, 2] += size / 2 + margin - centre[0]
+    m[1, 2] += size * 0.4 + margin - centre[1]
+    out = size + 2 * margin
+    crop = cv2.warpAffine(bgr, m, (out, out), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return crop, eye_dist
 
 

@@ -1,4 +1,4 @@
-"""``gate mask train``: fit the linear mask classifier on labelled photos and write the weights file.
+"""``gate mask train --model svm``: fit the old linear mask classifier on labelled photos and write the weights file.
 
 C is chosen by 5-fold cross-validation inside the training part; the held-out part (see dataset.py) is only scored at
 the end, and never seen by training.
@@ -64,16 +64,8 @@ def extract(items, detector: FaceDetector, progress: Callable[[str], None]):
     return np.array(xs, np.float32), np.array(ys), names, misses
 
 
-def train(data_dir: str | Path, out: Path = WEIGHTS, progress: Callable[[str], None] = print) -> dict:
-    t0 = time.time()
-    items = dataset.load(data_dir)
-    train_items = [it for it in items if not dataset.held_out(it[0])]
-    test_items = [it for it in items if dataset.held_out(it[0])]
-    progress(f"{len(items)} photos: {len(train_items)} for training, {len(test_items)} held out")
-    detector = FaceDetector()
-    x, y, _, misses = extract(train_items, detector, progress)
-    if len(set(y.tolist())) < 2:
-        raise dataset.DatasetError("training needs photos of both classes (with and without masks)")
+def fit_model(x: np.ndarray, y: np.ndarray) -> LinearMaskModel:
+    """The old procedure: standardise, C by 5-fold cross-validation, linear SVM, one-parameter Platt scale."""
     mean, std = x.mean(0), x.std(0) + 1e-6
     xs = ((x - mean) / std).astype(np.float32)
     folds = np.arange(len(y)) % 5
@@ -87,11 +79,24 @@ def train(data_dir: str | Path, out: Path = WEIGHTS, progress: Callable[[str], N
             best_c, best_acc = c, float(np.mean(accs))
     w, b = _fit(xs, y, best_c)
     scale = _platt(xs @ w + b, y)
-    meta = {"c": best_c, "cv_accuracy": round(best_acc, 4), "train_faces": int(len(y)),
-            "train_photos_without_face": misses, "held_out_rule": "sha1(file name) % 5 == 0",
-            "features": int(x.shape[1]), "trained_at": time.strftime("%Y-%m-%d")}
-    model = LinearMaskModel(mean, std, w, b, scale, meta)
-    report = {"weights": str(out), **meta, "held_out": evaluate(model, test_items, detector)}
+    return LinearMaskModel(mean, std, w, b, scale, {"c": best_c, "cv_accuracy": round(best_acc, 4),
+                                                    "features": int(x.shape[1])})
+
+
+def train(data_dir: str | Path, out: Path = WEIGHTS, progress: Callable[[str], None] = print) -> dict:
+    t0 = time.time()
+    items = dataset.load(data_dir)
+    train_items = [it for it in items if not dataset.held_out(it[0])]
+    test_items = [it for it in items if dataset.held_out(it[0])]
+    progress(f"{len(items)} photos: {len(train_items)} for training, {len(test_items)} held out")
+    detector = FaceDetector()
+    x, y, _, misses = extract(train_items, detector, progress)
+    if len(set(y.tolist())) < 2:
+        raise dataset.DatasetError("training needs photos of both classes (with and without masks)")
+    model = fit_model(x, y)
+    model.meta.update({"train_faces": int(len(y)), "train_photos_without_face": misses,
+                       "held_out_rule": "sha1(file name) % 5 == 0", "trained_at": time.strftime("%Y-%m-%d")})
+    report = {"weights": str(out), **model.meta, "held_out": evaluate(model, test_items, detector)}
     model.meta["held_out"] = report["held_out"]
     model.save(out)
     report["seconds"] = round(time.time() - t0, 1)
