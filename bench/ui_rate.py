@@ -35,17 +35,17 @@ async def ui_rate(n: int, log: ScreeningLog) -> tuple[float, float]:
 
         def produce() -> None:
             for s in items:
-                app.post_message(ScreeningDecided(s))
+                app.duty.post_message(ScreeningDecided(s))
 
         th = threading.Thread(target=produce)
         th.start()
-        while app.decisions_shown < n:
+        while app.duty.decisions_shown < n:
             await asyncio.sleep(0.005)
         elapsed = time.perf_counter() - t0
         th.join()
         banner = str(app.query_one("#banner").render())
-        assert app.latest is items[-1] and "准许进入" in banner  # the banner shows the latest decision
-        assert app.counts["admit"] >= n
+        assert app.duty.latest is items[-1] and "准许进入" in banner  # the banner shows the latest decision
+        assert app.duty.counts["admit"] >= n
         # how long the screen then takes to repaint with the last one: the lag a person would see
         t1 = time.perf_counter()
         await pilot.pause()

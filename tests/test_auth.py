@@ -12,6 +12,7 @@ from domain import Decision, MaskState
 from storage import audit
 from storage.log import ScreeningLog
 from tests.conftest import env_with_root
+from tests.support import Clock, pilot_wait_until
 
 ADMIN = User("admin", "admin")
 
@@ -175,49 +176,40 @@ async def sign_in(pilot, name: str, pin: str) -> None:
 async def test_duty_screen_asks_for_a_pin_before_an_override(people):
     log, _ = people
     from gate.ui.app import build_app
-    from gate.ui.signin import SignIn
+    from gate.ui.screens.manual import ManualEntry
+    from gate.ui.screens.signin import SignIn
 
-    app = build_app(Config(language="en", station_id="north"), log)
+    clock = Clock()
+    app = build_app(Config(language="en", station_id="north"), log, clock=clock)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if app.users_exist:
-                break
-        assert app.users_exist and "not signed in" in str(app.query_one("#status").render())
+        duty = app.duty
+        assert await pilot_wait_until(pilot, lambda: app.users_exist), "the users"
+        assert await pilot_wait_until(pilot, lambda: "not signed in" in str(app.query_one("#status").render()))
         await pilot.press("f2")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, SignIn)
+        assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, SignIn) and app.focused.id == "signin-name")
         await sign_in(pilot, "zhang", "000000")
-        await pilot.pause(0.5)
-        assert app.user is None and not isinstance(app.screen, SignIn)
+        assert await pilot_wait_until(pilot, lambda: not isinstance(app.screen, SignIn)), "the refusal"
+        assert app.user is None and not isinstance(app.screen, ManualEntry)
         await pilot.press("f2")
-        await pilot.pause(0.2)
+        assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, SignIn) and app.focused.id == "signin-name")
         await sign_in(pilot, "zhang", "111111")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if app.user is not None:
-                break
+        assert await pilot_wait_until(pilot, lambda: app.user is not None), "the sign-in"
         assert app.user == User("zhang", "duty")
-        from gate.ui.manual import ManualEntry
-        assert isinstance(app.screen, ManualEntry)  # the action goes on after the sign-in
+        assert "zhang (duty)" in str(duty.query_one("#status").render())
+        assert await pilot_wait_until(  # the action goes on after the sign-in
+            pilot, lambda: isinstance(app.screen, ManualEntry) and app.focused.id == "manual-temp")
         await pilot.press(*"36.6", "enter")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if app.latest is not None:
-                break
-        assert app.latest.operator == "zhang"
+        assert await pilot_wait_until(pilot, lambda: duty.latest is not None)
+        assert duty.latest.operator == "zhang"
         await pilot.press("f3")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if app.latest.mask.state is MaskState.YES:
-                break
-        assert app.latest.decision is Decision.ADMIT and app.latest.mask.operator == "zhang"
+        assert await pilot_wait_until(pilot, lambda: duty.latest.mask.state is MaskState.YES)
+        assert duty.latest.decision is Decision.ADMIT and duty.latest.mask.operator == "zhang"
         trail = actions(log, 10)
         assert ("zhang", "override") in trail and ("zhang", "manual-entry") in trail
         assert ("zhang", "login-failed") in trail
-        app.last_activity -= 10 * 60  # ten quiet minutes later
-        app._idle_check()
-        assert app.user is None
+        clock.ahead_s = 10 * 60  # ten quiet minutes later
+        assert await pilot_wait_until(pilot, lambda: app.user is None), "the idle sign-out"
+        assert "not signed in" in str(duty.query_one("#status").render())
 
 
 def test_old_audit_events_are_purged_and_the_audit_chain_still_verifies(people):

@@ -26,6 +26,7 @@ from gate.mask.train_cnn import SHIPPED_FOLD
 from sim.camera import default_face_folder
 from storage.log import ScreeningLog
 from tests.conftest import env_with_root
+from tests.support import pilot_wait_until
 
 FACES = default_face_folder()
 needs_faces = pytest.mark.skipif(FACES is None, reason="no face photos (../shared/mask-data) on this machine")
@@ -149,24 +150,17 @@ async def test_pilot_no_mask_denies_and_staff_override_admits(tmp_path, db_path)
     with ScreeningLog(db_path) as log:
         app = build_app(Config(language="en"), log, mask_source=CameraMask(FolderSource(folder)), operator="Chen")
         async with app.run_test(size=(100, 30)) as pilot:
+            duty = app.duty
             await pilot.press("f2")
-            await pilot.pause()
-            for ch in "36.6":
-                await pilot.press(ch)
-            await pilot.press("enter")
-            for _ in range(100):
-                await pilot.pause(0.05)
-                if app.latest is not None:
-                    break
-            denied = app.latest
+            assert await pilot_wait_until(pilot, lambda: app.focused is not None and app.focused.id == "manual-temp")
+            await pilot.press(*"36.6", "enter")
+            assert await pilot_wait_until(pilot, lambda: duty.latest is not None)
+            denied = duty.latest
             assert denied.decision is Decision.DENY and denied.mask.state is MaskState.NO
             assert "no-mask" in denied.reasons and "NO MASK" in str(app.query_one("#mask").render())
             await pilot.press("f3")
-            for _ in range(100):
-                await pilot.pause(0.05)
-                if app.latest is not denied:
-                    break
-            admitted = log.get(app.latest.id)
+            assert await pilot_wait_until(pilot, lambda: duty.latest is not denied)
+            admitted = log.get(duty.latest.id)
             assert admitted.decision is Decision.ADMIT and admitted.follows == denied.id
             assert admitted.mask.source == "staff" and admitted.mask.operator == "Chen"
 

@@ -20,6 +20,7 @@ from storage.export import ExportError, export, purge_older_than, verify_export
 from storage.log import ScreeningLog, local_day
 from storage.roster import RosterError, Visitor, add_visitor, import_roster, parse_roster, unscreened
 from tests.conftest import env_with_root
+from tests.support import pilot_wait_until
 
 ROSTER = "id,name,class,kind\nS1,张三,一年级1班,pupil\nS2,李四,一年级1班,学生\nT1,王老师,教务处,staff\n".encode()
 TODAY = local_day(time.time())
@@ -258,31 +259,31 @@ def test_purge_never_deletes_what_the_upstream_has_not_received(school, tmp_path
 
 async def test_the_duty_screen_registers_a_refused_visitor(db_path):
     from gate.ui.app import build_app
-    from gate.ui.visitor import VisitorForm
+    from gate.ui.screens.visitor import VisitorForm
 
     with ScreeningLog(db_path) as log:
         import_roster(log, ROSTER, station_id="north", actor="admin")
         app = build_app(Config(language="en", mask_mode="off", station_id="north"), log, operator="guard-wang")
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.press(*"V-77", "enter")
-            await pilot.press("f2", *"36.5", "enter")
-            for _ in range(60):
-                await pilot.pause(0.05)
-                if isinstance(app.screen, VisitorForm):
-                    break
-            assert app.latest.decision is Decision.DENY and isinstance(app.screen, VisitorForm)
+            duty = app.duty
+
+            async def screen_v77() -> None:
+                await pilot.press(*"V-77", "enter", "f2")
+                assert await pilot_wait_until(
+                    pilot, lambda: app.focused is not None and app.focused.id == "manual-temp")
+                await pilot.press(*"36.5", "enter")
+
+            await screen_v77()
+            assert await pilot_wait_until(  # the visitor form, offered at once
+                pilot, lambda: isinstance(app.screen, VisitorForm) and app.focused.id == "v-name")
+            assert duty.latest.decision is Decision.DENY
             await pilot.press(*"Zhao", "enter", *"13800001234", "enter", *"meeting", "enter", *"Teacher Li",
                               "enter")
-            for _ in range(60):
-                await pilot.pause(0.05)
-                if any(e["action"] == "visitor-approved" for e in audit.events(log)):
-                    break
-            await pilot.press(*"V-77", "enter")
-            await pilot.press("f2", *"36.5", "enter")
-            for _ in range(60):
-                await pilot.pause(0.05)
-                if app.latest.decision is Decision.ADMIT:
-                    break
-            assert app.latest.decision is Decision.ADMIT and app.latest.entrant_id == "V-77"
+            assert await pilot_wait_until(
+                pilot, lambda: any(e["action"] == "visitor-approved" for e in audit.events(log)))
+            refused = duty.latest
+            await screen_v77()
+            assert await pilot_wait_until(pilot, lambda: duty.latest is not refused)
+            assert duty.latest.decision is Decision.ADMIT and duty.latest.entrant_id == "V-77"
             ev = next(e for e in audit.events(log) if e["action"] == "visitor-approved")
             assert ev["actor"] == "guard-wang" and ev["detail"]["visitor_id"] == "V-77"

@@ -1,12 +1,15 @@
 """SVG snapshots of the main screens in both languages (pytest-textual-snapshot; update with --snapshot-update
 after looking at the new pictures)."""
 import pytest
+from textual.widgets import Input
 
 from drivers.base import Reading
 from gate.config import Config
 from domain import Decision, MaskResult, MaskState, Screening
 from gate.ui.app import build_app
+from gate.ui.screens.manual import ManualEntry
 from storage.log import ScreeningLog
+from tests.support import pilot_wait_until
 
 ADMIT = Screening("north", (Reading(object_c=36.6, body_c=36.6, ambient_c=21.4, source="gun-1"),),
                   MaskResult(MaskState.YES, 0.98, "camera/svm"), Decision.ADMIT, ("normal",),
@@ -34,13 +37,33 @@ def app_for(tmp_path):
         log.close()
 
 
+async def settled(pilot):
+    """The duty screen has loaded what its workers fetch at start (counts, users); the cursor stays lit (a blinking
+    one would make the picture depend on when it is taken)."""
+    app = pilot.app
+    assert await pilot_wait_until(
+        pilot, lambda: app.duty.is_mounted and not any(w.is_running for w in app.workers)), "start-up"
+    for field in app.screen.query(Input):
+        field.cursor_blink = False
+
+
+async def manual_form(pilot):
+    await settled(pilot)
+    await pilot.press("f2")
+    assert await pilot_wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, ManualEntry) and pilot.app.focused.id == "manual-temp")
+    await settled(pilot)
+
+
 def shows(screening):
     async def run_before(pilot):
-        await pilot.pause(0.3)
+        await settled(pilot)
+        duty = pilot.app.duty
         # The message is what the policy says in the app's language, as it would be after a real decision.
-        pilot.app.latest = Screening(**{**screening.__dict__,
-                                        "message": pilot.app.station.message_in(screening, pilot.app.language)})
-        await pilot.pause(0.1)
+        duty.latest = Screening(**{**screening.__dict__,
+                                   "message": pilot.app.station.message_in(screening, pilot.app.language)})
+        assert await pilot_wait_until(
+            pilot, lambda: duty.query_one("#banner").has_class(screening.decision.value)), "the banner"
 
     return run_before
 
@@ -61,8 +84,8 @@ def test_duty_screen_retest_at_80x24(snap_compare, app_for, language):
 
 
 def test_help_screen(snap_compare, app_for):
-    assert snap_compare(app_for("zh-CN"), terminal_size=(100, 30), press=["f1"])
+    assert snap_compare(app_for("zh-CN"), terminal_size=(100, 30), press=["f1"], run_before=settled)
 
 
 def test_manual_entry_form(snap_compare, app_for):
-    assert snap_compare(app_for("en"), terminal_size=(100, 30), press=["f2"])
+    assert snap_compare(app_for("en"), terminal_size=(100, 30), run_before=manual_form)

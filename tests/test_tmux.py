@@ -1,15 +1,16 @@
-"""`gate demo` in a real terminal (tmux): a person is screened within seconds; keys work; it quits cleanly."""
+"""`gate demo` in a real terminal (tmux): a person is screened, the decision on screen is in the log, keys work, and it
+quits cleanly."""
 import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
-from tests.conftest import ROOT
+from storage.log import ScreeningLog
+from tests.support import ROOT, wait_until
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)")
 
@@ -22,35 +23,40 @@ class Tmux:
         return subprocess.run([*self.base, *args], capture_output=True, text=True, timeout=10).stdout
 
     def screen(self) -> str:
-        return self("capture-pane", "-p", "-t", "demo")
+        return self("capture-pane", "-p", "-J", "-t", "demo")
 
-    def wait_for(self, pattern: str, seconds: float) -> str:
-        deadline = time.monotonic() + seconds
-        text = ""
-        while time.monotonic() < deadline:
+    def wait_for(self, pattern: str) -> tuple[re.Match, str]:
+        """The first screen that shows ``pattern``: the match, and the whole screen as it was then."""
+        def seen():
             text = self.screen()
-            if re.search(pattern, text):
-                return text
-            time.sleep(0.2)
-        raise AssertionError(f"{pattern!r} not on screen after {seconds} s:\n{text}")
+            found = re.search(pattern, text)
+            return (found, text) if found else None
+
+        found = wait_until(seen)
+        assert found, f"{pattern!r} not on the screen:\n{self.screen()}"
+        return found
 
 
-def test_demo_in_tmux_shows_a_decision_with_its_temperature(tmp_path):
-    tmux = Tmux(f"gate-test-{os.getpid()}")
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+def test_demo_in_tmux_shows_a_decision_that_is_in_the_log(tmp_path, size):
+    tmux = Tmux(f"gate-test-{os.getpid()}-{size[0]}")
+    # `exec cat` keeps the pane (and the demo's last line) open after the demo quits, until the server is killed.
     cmd = (f"cd {shlex.quote(str(ROOT))} && env PYTHONPATH={shlex.quote(str(ROOT))} HOME={shlex.quote(str(tmp_path))} "
-           f"{shlex.quote(sys.executable)} -m gate.cli demo --seed 2 --language en; sleep 5")
-    tmux("new-session", "-d", "-s", "demo", "-x", "100", "-y", "30", cmd)
+           f"{shlex.quote(sys.executable)} -m gate.cli demo --seed 2 --language en; exec cat")
+    tmux("new-session", "-d", "-s", "demo", "-x", str(size[0]), "-y", str(size[1]), cmd)
     try:
-        t0 = time.monotonic()
-        text = tmux.wait_for(r"(ADMIT|DENY|RETEST)", 15)
-        took = time.monotonic() - t0
-        assert re.search(r"Temperature: \d\d\.\d °C", text), text
+        found, text = tmux.wait_for(r"(ADMIT|DENY|RETEST)  ·")
+        decision = found.group(1)
+        temp = re.search(r"Temperature: (\d\d\.\d) °C", text)
+        assert temp, text
         assert re.search(r"Today: screened [1-9]", text), text
-        assert "F2 Manual entry" in text or "f2 Manual entry" in text
-        assert took < 15
+        assert re.search(r"f2 Manual entry|F2 Manual entry", text, re.IGNORECASE), text
         tmux("send-keys", "-t", "demo", "F6")
-        tmux.wait_for(r"(准许进入|禁止进入|复测)\s+·", 5)
+        tmux.wait_for(r"(准许进入|禁止进入|复测)\s+·")
         tmux("send-keys", "-t", "demo", "C-q")
-        tmux.wait_for(r"demo log kept at", 10)
+        db = tmux.wait_for(r"demo log kept at (\S+)")[0].group(1)
+        with ScreeningLog(db) as log:  # what the screen showed was stored before it was shown
+            stored = [(s.decision.value.upper(), f"{s.temperature_c:.1f}") for s in log.recent(10_000)]
+        assert (decision, temp.group(1)) in stored, (decision, temp.group(1), stored[-5:])
     finally:
         tmux("kill-server")

@@ -1,13 +1,13 @@
-"""Messages that thread workers post to the UI. Small dataclasses; the UI thread is the only one that renders."""
+"""Messages that thread workers post to the screen that owns them. Small dataclasses; only the UI thread renders."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from textual.message import Message
 
+from domain import CalibrationRecord, Screening
 from drivers.base import HealthEvent, Sample
 from gate.auth import User
-from domain import Screening
 from gate.station import LogFailure
 
 
@@ -25,31 +25,14 @@ class SensorHealthChanged(Message):
 
 @dataclass
 class LogFailed(Message):
+    """A decision could not be stored: the duty screen shows LOG FAILURE and nobody is admitted on it."""
+
     failure: LogFailure
 
 
 @dataclass
 class CountsLoaded(Message):
     counts: dict
-
-
-@dataclass
-class ActionFailed(Message):
-    """A staff action (manual entry, mask confirmation) could not be stored."""
-
-    error: str
-
-
-@dataclass
-class SignedIn(Message):
-    user: User
-    action: str
-
-
-@dataclass
-class SignInFailed(Message):
-    error: str
-    action: str
 
 
 @dataclass
@@ -60,15 +43,28 @@ class UsersChecked(Message):
 
 
 @dataclass
-class SampleSeen(Message):
-    """A raw sample from the sensor (for the maintenance screen's live view and calibration)."""
+class Notice(Message):
+    """One line for the staff: something finished (ok) or was refused."""
 
-    sample: Sample
+    text: str
+    ok: bool
 
 
 @dataclass
-class CalibrationSaved(Message):
-    record: object  # gate.calibration.CalibrationRecord
+class SignedIn(Message):
+    user: User
+
+
+@dataclass
+class SignInFailed(Message):
+    error: str
+
+
+@dataclass
+class SampleSeen(Message):
+    """A raw sample from the sensor (for the maintenance screen's live view)."""
+
+    sample: Sample
 
 
 @dataclass
@@ -80,9 +76,39 @@ class CalibrationState(Message):
 
 
 @dataclass
+class SyncState(Message):
+    text: str
+
+
+@dataclass
 class CalibrationHistory(Message):
-    records: list
+    records: list[CalibrationRecord]
     status_text: str
+
+
+@dataclass
+class WizardAsks(Message):
+    """The wizard waits for the blackbody at ``set_c`` (point ``index`` of ``total``) and the Ready button."""
+
+    set_c: float
+    index: int
+    total: int
+
+
+@dataclass
+class WizardProgress(Message):
+    done: int
+    total: int
+
+
+@dataclass
+class WizardSays(Message):
+    text: str
+
+
+@dataclass
+class CalibrationSaved(Message):
+    record: CalibrationRecord
 
 
 @dataclass
@@ -109,8 +135,3 @@ class AuditorResult(Message):
 
     text: str
     ok: bool
-
-
-@dataclass
-class SyncState(Message):
-    text: str

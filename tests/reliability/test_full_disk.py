@@ -73,6 +73,14 @@ async def test_the_duty_screen_shows_log_failure_and_recovers(small_disk):
     log = ScreeningLog(small_disk / "gate.db")
     app = build_app(Config(language="en", mask_mode="off"), log)
     async with app.run_test(size=(100, 30)) as pilot:
+        duty = app.duty
+        banner = lambda: str(app.query_one("#banner").render())  # noqa: E731
+
+        async def manual(text: str) -> None:
+            await pilot.press("f2")
+            assert await pilot_wait_until(pilot, lambda: app.focused is not None and app.focused.id == "manual-temp")
+            await pilot.press(*text, "enter")
+
         filler = fill_up(small_disk)
         # write until the log itself is refused (the last WAL pages may still fit)
         for _ in range(200):
@@ -80,13 +88,14 @@ async def test_the_duty_screen_shows_log_failure_and_recovers(small_disk):
                 app.station.screen([reading()], MaskResult(MaskState.YES))
             except LogError:
                 break
-        await pilot.press("f2", *"36.5", "enter")
-        banner = lambda: str(app.query_one("#banner").render())  # noqa: E731
+        await manual("36.5")
         assert await pilot_wait_until(pilot, lambda: "LOG FAILURE" in banner()), banner()
-        assert app.latest is None or app.latest.decision is not Decision.ADMIT or app.log_error
+        assert duty.latest is None and duty.decisions_shown == 0  # the failed reading was never shown as a decision
+        assert "Do not admit" in str(app.query_one("#message").render())
         filler.unlink()
-        await pilot.press("f2", *"36.6", "enter")
-        await pilot_wait_until(pilot, lambda: app.latest is not None and not app.log_error)
-        assert app.latest.decision is Decision.ADMIT and "LOG FAILURE" not in banner()
+        await manual("36.6")
+        assert await pilot_wait_until(pilot, lambda: duty.latest is not None and not duty.log_error)
+        assert duty.latest.decision is Decision.ADMIT and "LOG FAILURE" not in banner()
+        assert log.get(duty.latest.id) is not None
     assert log.verify().ok
     log.close()

@@ -1,27 +1,36 @@
-"""Sign-in form: user name and PIN. The app checks them in a worker (scrypt is deliberately slow)."""
+"""Sign-in form: user name and PIN, checked in this screen's worker (scrypt is deliberately slow).
+
+Dismisses with the User on success; on a refusal it says why (wrong PIN, locked, role lacks the right) and closes.
+"""
 from __future__ import annotations
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from gate.auth import Auth, AuthError, User
+from gate.ui.messages import SignedIn, SignInFailed
+from gate.ui.screens.base import ShowsWorkerFailures
+from storage.log import LogError
 
-class SignIn(ModalScreen[tuple[str, str] | None]):
+
+class SignIn(ShowsWorkerFailures, ModalScreen[User | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel / 取消")]
 
-    def __init__(self, why: str, error: str = ""):
+    def __init__(self, why: str, auth: Auth):
         super().__init__()
         self.why = why
-        self.error = error
+        self.auth = auth
 
     def compose(self) -> ComposeResult:
         with Vertical(id="signin-box"):
             yield Label(f"登录 / Sign in — {self.why}")
             yield Input(placeholder="用户名 / user name", id="signin-name")
             yield Input(placeholder="PIN", password=True, id="signin-pin")
-            yield Static(self.error, id="signin-error")
+            yield Static("", id="signin-error")
             yield Label("Enter = 确认 / confirm · Esc = 取消 / cancel")
 
     def on_mount(self) -> None:
@@ -36,7 +45,22 @@ class SignIn(ModalScreen[tuple[str, str] | None]):
         if not name or not pin:
             self.query_one("#signin-error", Static).update("请输入用户名和PIN / enter your name and PIN")
             return
-        self.dismiss((name, pin))
+        self.query_one("#signin-error", Static).update("…")
+        self.check(name, pin)
+
+    @work(thread=True, exclusive=True, group="auth", exit_on_error=False, name="checking the PIN")
+    def check(self, name: str, pin: str) -> None:
+        try:
+            self.post_message(SignedIn(self.auth.check(name, pin, self.why)))
+        except (AuthError, LogError) as exc:
+            self.post_message(SignInFailed(str(exc)))
+
+    def on_signed_in(self, msg: SignedIn) -> None:
+        self.dismiss(msg.user)
+
+    def on_sign_in_failed(self, msg: SignInFailed) -> None:
+        self.notify(msg.error, severity="error", timeout=8)
+        self.dismiss(None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
