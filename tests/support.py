@@ -70,10 +70,14 @@ def measurements_until(sensor, detector, count: int, seconds: float = 20.0) -> l
 
 
 class Clock:
-    """The wall clock, moved on by hand (``clock.ahead_s = 600``): rests and idle time pass without waiting."""
+    """A wall clock that stands still until the test moves it (``clock.advance(600)``): a rest or an idle time
+    passes without waiting, and every time the screen shows is known exactly."""
 
-    def __init__(self):
-        self.ahead_s = 0.0
+    def __init__(self, now: float | None = None):
+        self.now = time.time() if now is None else now
 
     def __call__(self) -> float:
-        return time.time() + self.ahead_s
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

@@ -228,13 +228,14 @@ async def test_a_retest_after_the_rest_links_to_its_person_even_after_others(db_
             await manual(pilot, "38.0")  # S1: suspected fever, sent inside to rest
             assert await pilot_wait_until(pilot, lambda: duty.latest is not None)
             feverish = duty.latest
-            queue_line = str(duty.query_one("#retests").render())
-            assert "S1 38.0 °C 10:00" in queue_line or "S1 38.0 °C 09:5" in queue_line
+            assert str(duty.query_one("#retests").render()) == "↻ retests: S1 38.0 °C 10:00"
+            clock.advance(75)
+            assert await pilot_wait_until(pilot, lambda: "S1 38.0 °C 08:45" in str(duty.query_one("#retests").render()))
             await manual(pilot, "36.5")  # another person meanwhile: a new screening, not S1's retest
             assert await pilot_wait_until(pilot, lambda: duty.latest is not feverish)
             other = duty.latest
             assert other.follows is None and feverish.id in duty.retests
-            clock.ahead_s = 600  # ten minutes later S1 is ready; the form now offers S1's retest first
+            clock.advance(600 - 75)  # ten minutes later S1 is ready; the form now offers S1's retest first
             assert await pilot_wait_until(
                 pilot, lambda: "ready" in str(duty.query_one("#retests").render())), "S1 ready"
             await manual(pilot, "37.0")
@@ -394,3 +395,24 @@ async def test_a_failed_worker_is_shown_and_the_app_keeps_running(db_path):
             assert await pilot_wait_until(pilot, lambda: app.language == "zh-CN" and app.screen is app.duty)
             await pilot.press("ctrl+q")
         assert app.return_code == 0
+
+
+def test_a_worker_failure_says_what_failed_and_what_to_do():
+    import sqlite3
+
+    from sqlalchemy.exc import DatabaseError
+
+    from gate.fever_memory import StaleRetest
+    from gate.ui.screens.base import failure_text
+    from storage.log import LogError
+
+    db = DatabaseError("SELECT …", {}, sqlite3.DatabaseError("file is not a database"))
+    assert failure_text("loading today's figures", db) == (
+        "✖ loading today's figures failed: file is not a database — the log could not be read or written: check the "
+        "disk and the log file (gate verify). The gate keeps working.")
+    assert "check the disk" in failure_text("storing the manual reading", LogError("disk is full: not saved"))
+    stale = failure_text("storing the manual reading", StaleRetest("S1 was screened again at 07:42: retest or "
+                                                                   "confirm on that latest screening"))
+    assert stale.endswith("retest or confirm on that latest screening. The gate keeps working.")
+    assert "call maintenance" in failure_text("the calibration", RuntimeError("boom"))
+    assert failure_text("", KeyError()).startswith("✖ a background task failed: KeyError")

@@ -168,7 +168,7 @@ def build_app(config: Config, log: ScreeningLog, *, sensor_config: SensorConfig 
               language: str | None = None, show_clock: bool = True,
               clock: Callable[[], float] = time.time) -> GateApp:
     """The one factory for the CLI and the tests (``show_clock=False`` makes screenshots repeatable; ``clock`` is
-    the wall clock the retest countdown and the idle sign-out read)."""
-    station = Station(config, log, mask_source=mask_source, language=language)
+    the wall clock of the station's decisions, the retest countdown and the idle sign-out)."""
+    station = Station(config, log, mask_source=mask_source, language=language, clock=clock)
     return GateApp(station, sensor_config=sensor_config, sensor=sensor, operator=operator, show_clock=show_clock,
                    clock=clock)

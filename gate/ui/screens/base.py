@@ -16,8 +16,13 @@ def failure_text(task: str, error: BaseException) -> str:
     """``✖ loading today's figures failed: file is not a database — the log could not be read …``"""
     cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
     detail = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-    advice = STORAGE_ADVICE if isinstance(error, (LogError, SQLAlchemyError)) else "try again, or call maintenance"
-    return f"✖ {task or 'a background task'} failed: {detail} — {advice}. The gate keeps working."
+    if isinstance(error, (LogError, SQLAlchemyError)):
+        advice = f" — {STORAGE_ADVICE}"
+    elif isinstance(error, (ValueError, LookupError)):
+        advice = ""  # a refusal that already says what to do (a stale retest, a bad value)
+    else:
+        advice = " — try again, or call maintenance"
+    return f"✖ {task or 'a background task'} failed: {detail}{advice}. The gate keeps working."
 
 
 class ShowsWorkerFailures:
