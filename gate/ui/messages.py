@@ -87,22 +87,9 @@ class CalibrationHistory(Message):
 
 
 @dataclass
-class WizardAsks(Message):
-    """The wizard waits for the blackbody at ``set_c`` (point ``index`` of ``total``) and the Ready button."""
-
-    set_c: float
-    index: int
-    total: int
-
-
-@dataclass
-class WizardProgress(Message):
-    done: int
-    total: int
-
-
-@dataclass
 class WizardSays(Message):
+    """A line for the wizard's instruction (a calibration that could not be made says why)."""
+
     text: str
 
 
