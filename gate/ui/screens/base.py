@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from textual.worker import Worker, WorkerState
 
-from storage.log import LogError
+from domain.errors import GateError, StorageFailure
 
 STORAGE_ADVICE = "the log could not be read or written: check the disk and the log file (gate verify)"
 
@@ -16,10 +16,10 @@ def failure_text(task: str, error: BaseException) -> str:
     """``✖ loading today's figures failed: file is not a database — the log could not be read …``"""
     cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
     detail = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-    if isinstance(error, (LogError, SQLAlchemyError)):
+    if isinstance(error, (StorageFailure, SQLAlchemyError)):
         advice = f" — {STORAGE_ADVICE}"
-    elif isinstance(error, (ValueError, LookupError)):
-        advice = ""  # a refusal that already says what to do (a stale retest, a bad value)
+    elif isinstance(error, (GateError, ValueError, LookupError)):
+        advice = ""  # a refusal or a bad value whose message already says what to do
     else:
         advice = " — try again, or call maintenance"
     return f"✖ {task or 'a background task'} failed: {detail}{advice}. The gate keeps working."
