@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, not_, select
+from sqlalchemy import String, and_, any_, bindparam, func, not_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from storage import upstream as up
 from storage.models import OutboxRow, QuarantineRow, SyncStateRow
@@ -19,7 +20,7 @@ OUTBOX = OutboxRow.__table__
 QUARANTINE = QuarantineRow.__table__
 STATE = SyncStateRow.__table__
 UPSTREAM_CHAINS = {"screening": up.screenings, "audit": up.audit_events}
-CHUNK = 1000
+CHUNK = 5000
 
 
 class UpstreamCheck:
@@ -41,10 +42,15 @@ class UpstreamCheck:
         from sqlalchemy.exc import DBAPIError
 
         table = UPSTREAM_CHAINS[kind]
+        engine = self.sync.engine()
+        ids = [r.id for r in rows]
+        if engine.dialect.name == "postgresql":  # one array parameter, not thousands of binds
+            wanted = table.c.id == any_(bindparam("ids", value=ids, type_=ARRAY(String)))
+        else:
+            wanted = table.c.id.in_(ids)
         try:
-            with self.sync.engine().connect() as conn:
-                found = dict(conn.execute(select(table.c.id, table.c.row_hash)
-                                          .where(table.c.id.in_([r.id for r in rows]))).all())
+            with engine.connect() as conn:
+                found = dict(conn.execute(select(table.c.id, table.c.row_hash).where(wanted)).all())
         except DBAPIError as exc:
             raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
         for i, r in enumerate(rows):

@@ -210,10 +210,10 @@ def test_a_record_that_would_not_fit_upstream_is_refused_here_and_never_sent(log
 
 
 def test_an_entrant_id_with_a_terminal_escape_is_refused_here_and_never_sent(log, url):
-    st = Station(Config(station_id="north"), log)
-    forged = st.screen([Reading(object_c=36.5, body_c=36.5, source="gun-1", ambient_c=21.0)],
-                       MaskResult(MaskState.YES), entrant_id="\x1b[2KP42")  # from a log written before the checks
+    (forged,) = fill(log, 1)
+    with log.engine.begin() as conn:  # a log written before the checks (or someone editing the file)
+        conn.exec_driver_sql("update screenings set entrant_id = ? where id = ?", ("\x1b[2KP42", forged))
     result = sync_once(log, url)
     assert result.quarantined == 1 and "entrant_id contains control or invisible characters" in result.errors[0]
     assert "\x1b" not in result.errors[0] and upstream_sql(url, "select id from screenings") == []
-    assert purge(log, url)["kept"] == {"quarantined": 1} and forged.id in log.ids()
+    assert purge(log, url)["kept"] == {"quarantined": 1} and forged in log.ids()
