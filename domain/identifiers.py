@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import unicodedata
 
+from domain.errors import UsageError
+
 # Upstream columns are String(64) for ids, String(128) for names: a value that fits here fits there.
 ID_MAX = 64
 NAME_MAX = 128
 
 
-class IdentifierError(ValueError):
+class IdentifierError(UsageError):
     """A value that cannot be an identifier or a name; the message says which and what is allowed."""
 
 

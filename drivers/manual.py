@@ -5,6 +5,7 @@ import math
 import re
 import time
 
+from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
 from drivers.base import MANUAL, Reading
 from domain.errors import UsageError
 
@@ -58,12 +59,17 @@ def manual_reading(
         raise ManualEntryError(f"reason '{reason}' is not one of {', '.join(MANUAL_REASONS)}")
     if not operator or not operator.strip():
         raise ManualEntryError("a manual reading needs the operator's name")
+    try:
+        operator = check_text(operator, "operator", max_len=ID_MAX)
+        device_id = check_id(device_id, "thermometer id")
+    except IdentifierError as exc:
+        raise ManualEntryError(str(exc)) from None
     celsius, unit = parse_temperature(text)
     return Reading(
         object_c=celsius,
         body_c=celsius,
         source=MANUAL,
-        operator=operator.strip(),
+        operator=operator,
         device_id=device_id,
         manual_reason=reason,
         unit_entered=unit,

@@ -7,7 +7,6 @@ Temperatures are signed 16-bit tenths of a degree. The default register map is t
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import serial
 from pymodbus.exceptions import ModbusException
@@ -23,25 +22,11 @@ from pymodbus.pdu.register_message import (
 from drivers.base import Health, Sample
 from drivers.device import FramedDevice
 from drivers.framing import Decoded
+from drivers.modbus_maps import REGISTER_MAPS, RegisterMap  # noqa: F401  (part of this protocol's interface)
 
 PROTOCOL = "modbus-ir"
 TEMPERATURE_RANGE = (-70.0, 1000.0)
 
-
-@dataclass(frozen=True)
-class RegisterMap:
-    object: int = 0x0E  # filtered object temperature
-    ambient: int = 0x10  # sensor (head) temperature
-    status: int = 0x11
-    serial: int = 0x02  # two words
-    emissivity: int = 0x07  # x 0.0001
-    function: int = 3  # 3 = holding registers, 4 = input registers
-
-
-REGISTER_MAPS = {
-    "omega": RegisterMap(),
-    "calex": RegisterMap(object=0x0F, ambient=0x11, status=0x12, serial=0x03, emissivity=0x08),
-}
 
 STATUS_BITS = {
     0: (Health.FAULT, "measurement error"),

@@ -6,6 +6,7 @@ against someone else; the note says what the clearance rests on (a doctor's note
 from __future__ import annotations
 
 from domain import Clearance
+from domain.errors import UsageError
 from domain.identifiers import IdentifierError, check_id, check_text
 from gate.fever_memory import recall
 from gate.roles import RIGHTS
@@ -22,16 +23,19 @@ def check_note(text: object) -> str:
     try:
         return check_text(text, "note", max_len=NOTE_MAX)
     except IdentifierError as exc:
-        raise ClearanceRefused(f"{exc} (say what the clearance rests on, e.g. \"doctor's note, 2 Dec\")") from None
+        raise UsageError(f"{exc} (say what the clearance rests on, e.g. \"doctor's note, 2 Dec\")") from None
 
 
 def clear(log: ScreeningLog, *, station_id: str, entrant_id: str, note: str, by: str, role: str,
           now: float) -> Clearance:
-    """Record the clearance of ``entrant_id``'s confirmed fever; ClearanceRefused says why it cannot be."""
+    """Record the clearance of ``entrant_id``'s confirmed fever.
+
+    UsageError for an id or note that cannot be one; ClearanceRefused when there is no fever waiting to clear.
+    """
     try:
         entrant_id = check_id(entrant_id, "entrant id")
     except IdentifierError as exc:
-        raise ClearanceRefused(str(exc)) from None
+        raise UsageError(str(exc)) from None
     note = check_note(note)
     h = clearances.history(log, entrant_id)
     memory = recall(h.latest, h.last_fever, h.clearances)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from domain import Clearance, Decision, Reason, Screening
+from domain.errors import Refused
 
 NOT_CLEARED = Reason.FEVER_NOT_CLEARED
 
@@ -33,7 +34,7 @@ def is_open(s: Screening) -> bool:
     return s.decision is Decision.RETEST or Reason.FEVER_SUSPECTED in s.reasons
 
 
-class StaleRetest(ValueError):
+class StaleRetest(Refused):
     """A retest or mask confirmation of a screening that is no longer the person's latest: it would judge them on
     old readings while a newer one (perhaps a fever) is open."""
 

@@ -11,6 +11,7 @@ from drivers.measurement import Measurement, PresenceDetector
 from drivers.sensor import HealthLimits, Sensor
 from gate.config import Config, SensorConfig
 from domain import MaskResult, MaskState, Screening
+from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
 from gate.fever_memory import Memory, episode, recall, when_text
 from gate.policy import decide
 from storage import audit
@@ -50,11 +51,14 @@ class Station:
     # -- deciding ------------------------------------------------------------------------------------------------
     def screen(self, readings: Sequence[Reading], mask: MaskResult | None = None, *, entrant_id: str | None = None,
                operator: str | None = None, follows: str | None = None) -> Screening:
-        """Decide and store; returns only after the commit. Raises LogError when it could not be stored.
+        """Decide and store; returns only after the commit. Raises LogError when it could not be stored, and
+        IdentifierError (nothing stored) for an entrant id or operator that is not printable text that fits.
 
         A person with an id is remembered: a reading links by itself to their open retest, and a confirmed fever that
         was never cleared refuses entry (gate/fever_memory.py).
         """
+        entrant_id = check_id(entrant_id, "entrant id") if entrant_id else None
+        operator = check_text(operator, "operator", max_len=ID_MAX) if operator else None
         mask = mask or MaskResult()
         from storage.roster import check_entrant
 
@@ -221,7 +225,7 @@ class Station:
                     reading = self.reading_from(sc, m, sensor)
                     mask = self.mask_source.current()
                     # A scanned id comes first; else an id the person showed the camera as a QR code.
-                    who = (entrant() if entrant else None) or getattr(self.mask_source, "last_qr", None)
+                    who = _usable_id((entrant() if entrant else None) or getattr(self.mask_source, "last_qr", None))
                     try:
                         s = self.screen([reading], mask, entrant_id=who)
                     except LogError as exc:
@@ -238,3 +242,12 @@ class Station:
 
 
 __all__ = ["Station", "NoCamera", "LogFailure", "MaskSource", "Health"]
+
+
+def _usable_id(scanned: str | None) -> str | None:
+    """A scanned or QR id as the entrant id, or None (screened without an id) when it is not a usable id: a code
+    can hold anything, and a person is screened either way."""
+    try:
+        return check_id(scanned, "entrant id") if scanned else None
+    except IdentifierError:
+        return None

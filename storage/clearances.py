@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from domain import Clearance, Reason, Screening
+from domain.errors import Refused
 from storage import audit, chain
 from storage.log import SCREENINGS, LogError, ScreeningLog, VerifyResult, _screening_from_row, _why
 from storage.models import ClearanceRow, OutboxRow
@@ -24,8 +25,8 @@ HASHED = ("id", "station_id", "entrant_id", "fever_screening_id", "fever_at", "n
 _CONFIRMED = f'%"{Reason.FEVER_CONFIRMED.value}"%'
 
 
-class ClearanceRefused(ValueError):
-    """The clearance cannot be recorded; the message says why and what to do."""
+class ClearanceRefused(Refused):
+    """The clearance cannot be recorded (nothing to clear, or cleared already); the message says why and what to do."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from domain import Entrant, EntrantKind
+from domain.identifiers import IdentifierError, check_id, check_name, check_text
 from storage import audit
 from storage.log import ENTRANTS, SCREENINGS, LogError, ScreeningLog, _why, local_day
 from storage.models import VisitorRow
@@ -22,6 +23,7 @@ from domain.errors import UsageError
 
 VISITORS = VisitorRow.__table__
 MAX_BYTES = 20 * 1024 * 1024
+REASON_MAX = 200  # a visitor's reason: a line, not a letter
 HEADER_ALIASES = {
     "id": "id", "roster_id": "id", "编号": "id", "学号": "id", "工号": "id",
     "name": "name", "姓名": "name",
@@ -36,6 +38,15 @@ class RosterError(UsageError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
+
+
+def _field(problems: list[str], line: int, field: str, check):
+    """The checked value of one field, or None with the problem (its line and field) added to ``problems``."""
+    try:
+        return check()
+    except IdentifierError as exc:
+        problems.append(f"line {line}, field {field}: {exc}")
+        return None
 
 
 def parse_roster(data: bytes) -> list[Entrant]:
@@ -65,22 +76,21 @@ def parse_roster(data: bytes) -> list[Entrant]:
         if len(row) < len(header):
             problems.append(f"line {n}: {len(row)} fields, the header has {len(header)}")
             continue
-        rid, name, group = row[col["id"]].strip(), row[col["name"]].strip(), row[col["group"]].strip()
+        before = len(problems)
+        rid = _field(problems, n, "id", lambda: check_id(row[col["id"]], "id"))
+        name = _field(problems, n, "name", lambda: check_name(row[col["name"]], "name"))
+        group = row[col["group"]].strip() and _field(problems, n, "class",
+                                                     lambda: check_text(row[col["group"]], "class", max_len=64))
         kind = KIND_ALIASES.get(row[col["kind"]].strip().lower(), KIND_ALIASES.get(row[col["kind"]].strip()))
-        if not rid or len(rid) > 64 or not rid.isprintable():
-            problems.append(f"line {n}, field id: {rid!r} must be 1–64 printable characters")
-        elif rid in seen:
+        if rid is not None and rid in seen:
             problems.append(f"line {n}, field id: {rid} is already on line {seen[rid]}")
-        else:
+        elif rid is not None:
             seen[rid] = n
-        if not name or len(name) > 128:
-            problems.append(f"line {n}, field name: must be 1–128 characters")
-        if len(group) > 64:
-            problems.append(f"line {n}, field class: at most 64 characters")
         if kind is None:
-            problems.append(f"line {n}, field kind: {row[col['kind']].strip()!r} must be pupil, staff or visitor")
-        if not problems or not any(p.startswith(f"line {n}") for p in problems):
-            entrants.append(Entrant(rid, name, group, EntrantKind(kind)))
+            shown = row[col["kind"]].strip()[:20] if row[col["kind"]].strip()[:20].isprintable() else "this value"
+            problems.append(f"line {n}, field kind: {shown!r} must be pupil, staff or visitor")
+        if len(problems) == before:
+            entrants.append(Entrant(rid, name, group or "", EntrantKind(kind)))
     if problems:
         raise RosterError(problems)
     if not entrants:
@@ -170,6 +180,13 @@ class Visitor:
 def add_visitor(log: ScreeningLog, v: Visitor, *, station_id: str, actor: str) -> None:
     if not v.visitor_id.strip() or not v.name.strip() or not v.host.strip():
         raise RosterError(["a visitor needs an id, a name and a host (the person visited)"])
+    try:
+        v = Visitor(check_id(v.visitor_id, "visitor id"), check_name(v.name, "name"),
+                    check_text(v.phone, "phone", max_len=32),
+                    check_text(v.reason, "reason", max_len=REASON_MAX) if v.reason.strip() else "",
+                    check_name(v.host, "host"), v.day)
+    except IdentifierError as exc:
+        raise RosterError([str(exc)]) from None
     digits = [c for c in v.phone if c.isdigit()]
     if not 5 <= len(digits) <= 15:
         raise RosterError([f"phone {v.phone!r}: give a reachable number (5–15 digits)"])

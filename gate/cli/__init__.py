@@ -4,6 +4,13 @@ Only the module of the command being run is imported (see GROUPS), so `gate --he
 the libraries of the other commands. Every failure ends in `main`: one line on stderr (plus one line per problem when
 a file has several) and the exit code of its kind, from EXIT_CODES, the one table of exit codes. No traceback reaches
 the person at the terminal: an unexpected error prints one line and where its details were written.
+
+Adding a command: a module here with ``COMMANDS = {"name": add_name}``, where ``add_name(parser)`` describes the
+command (``common.describe``, or ``common.actions`` for sub-actions, each with examples) and sets ``func``; a line in
+GROUPS. Commands that touch the log take ``common.station_options`` (--config, --db) and open it with
+``common.load_config`` / ``common.open_log``; commands that need a signed-in person take ``common.signin_options``
+(--user, --pin-stdin) and call ``common.sign_in(args, cfg, log, action)``. Raise a kind from ``domain.errors``; the
+exit code follows from EXIT_CODES.
 """
 from __future__ import annotations
 
@@ -30,6 +37,7 @@ GROUPS = {
     "roster": ("roster", "import the roster, list it, approve visitors"),
     "purge": ("purge", "delete screenings past retention; the chain stays verifiable"),
     "users": ("users", "manage users and PINs: add, list, reset-pin, disable"),
+    "clearance": ("clearance", "let a person with a confirmed fever back in (doctor's note), list who waits"),
     "audit": ("audit", "the audit trail: who did what"),
     "sim": ("devices", "simulate a thermometer on a pseudo-terminal"),
     "read": ("devices", "print readings from a sensor as they arrive"),

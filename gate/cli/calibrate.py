@@ -10,8 +10,8 @@ from pathlib import Path
 from domain.errors import CheckFailed, UsageError
 from gate.calibration import calibrate, daily_check, parse_point
 from gate.calibration_procedure import BlackbodyProcedure, measure, parse_set_points
-from gate.cli.common import (actions, json_option, load_config, open_log, operator, positive_int, sign_in,
-                             signin_options, station_options)
+from gate.cli.common import (actions, ident, json_option, load_config, open_log, operator, person, positive_int,
+                             sign_in, signin_options, station_options)
 from gate.cli.sensors import port_options
 from storage import calibrations
 
@@ -35,15 +35,17 @@ SHOW = """
 gate calibrate show 5b0f6c1e-...
 """
 SENSOR = "the sensor, as protocol:id (e.g. gy-mcu90614:gun-1)"
+SENSOR_KEY = ident("sensor", max_len=128)  # protocol:id, as calibration records name it
 
 
 def reference_options(p: argparse.ArgumentParser, full: bool = True) -> None:
-    p.add_argument("--reference-id", required=full, default="",
+    p.add_argument("--reference-id", required=full, default="", type=ident("reference id", empty=True),
                    help="the blackbody's / reference thermometer's certificate id")
     if full:
         p.add_argument("--reference-uncertainty", type=float, default=0.1, help="°C (default 0.1)")
     p.add_argument("--tolerance", type=float, help="°C per residual (default: the config's, 0.3)")
-    p.add_argument("--operator", help="who calibrates (when the station has no users; default: the login name)")
+    p.add_argument("--operator", type=person,
+                   help="who calibrates (when the station has no users; default: the login name)")
     signin_options(p, "maintenance staff")
     json_option(p, "print the record as JSON: id, sensor, kind, fit, residuals, result, due, note")
 
@@ -55,7 +57,8 @@ def add_calibrate(p: argparse.ArgumentParser) -> None:
                    "exits 1.", RUN, run)
     station_options(r)
     port_options(r, required=True)
-    r.add_argument("--sensor-id", default="sensor-1", help="the sensor's id in the config (default sensor-1)")
+    r.add_argument("--sensor-id", default="sensor-1", type=ident("sensor id"),
+                   help="the sensor's id in the config (default sensor-1)")
     r.add_argument("--points", required=True, help="blackbody set points, e.g. 35,37,40 (1 to 5, within 35–42 °C)")
     r.add_argument("--samples", type=positive_int, default=5, help="readings per set point (default 5)")
     r.add_argument("--blackbody-control", metavar="FILE", help="write each set point to this file instead of asking "
@@ -64,24 +67,24 @@ def add_calibrate(p: argparse.ArgumentParser) -> None:
     f = add("fit", "Fit written readings (SET:READING,... per set point); a residual over tolerance fails (exit 1).",
             FIT, fit)
     station_options(f)
-    f.add_argument("--sensor", required=True, help=SENSOR)
+    f.add_argument("--sensor", required=True, type=SENSOR_KEY, help=SENSOR)
     f.add_argument("--point", required=True, action="append", metavar="SET:R,R,...",
                    help="a set point and the readings at it; repeat for each point")
     reference_options(f)
     c = add("check", "The daily check: one point through the current calibration; out of tolerance locks the "
                      "sensor out (exit 1) until a full calibration passes.", CHECK, check)
     station_options(c)
-    c.add_argument("--sensor", required=True, help=SENSOR)
+    c.add_argument("--sensor", required=True, type=SENSOR_KEY, help=SENSOR)
     c.add_argument("--point", required=True, metavar="SET:R,R,...", help="the set point and the readings at it")
     reference_options(c, full=False)
     li = add("list", "Calibration records, newest first: when, sensor, kind, result, due, operator, id.", LIST,
              list_records)
     station_options(li)
-    li.add_argument("--sensor", help=SENSOR + "; default: every sensor")
+    li.add_argument("--sensor", type=SENSOR_KEY, help=SENSOR + "; default: every sensor")
     json_option(li, "one JSON line per record")
     s = add("show", "One record in full: points, readings, fit, residuals.", SHOW, show)
     station_options(s)
-    s.add_argument("id", metavar="ID", help="the record's id (gate calibrate list)")
+    s.add_argument("id", metavar="ID", type=ident("record id"), help="the record's id (gate calibrate list)")
     json_option(s, "the record as one JSON line")
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from domain.errors import UsageError
+from domain.identifiers import ID_MAX, NAME_MAX, IdentifierError, check_id, check_text
 
 if TYPE_CHECKING:
     from gate.auth import User
@@ -90,13 +91,46 @@ def signin_options(p: argparse.ArgumentParser, who: str = "who is doing this",
                    pins: str = "read the PIN from standard input instead of asking on the terminal"
                    ) -> argparse.ArgumentParser:
     """--user NAME and --pin-stdin, for every command that needs a signed-in person (see sign_in)."""
-    p.add_argument("--user", metavar="NAME", help=f"{who}: signs in with the PIN (recorded in the audit trail)")
+    p.add_argument("--user", metavar="NAME", type=person,
+                   help=f"{who}: signs in with the PIN (recorded in the audit trail)")
     p.add_argument("--pin-stdin", action="store_true", help=pins)
     return p
 
 
 def json_option(p: argparse.ArgumentParser, what: str = "print JSON") -> None:
     p.add_argument("--json", action="store_true", help=what)
+
+
+def ident(what: str, *, empty: bool = False, max_len: int = ID_MAX) -> Callable[[str], str | None]:
+    """Argument type for an id (entrant, visitor, sensor, thermometer ...): printable, no spaces, at most ``max_len``;
+    with ``empty``, an empty value means none. The refusal names the argument and never echoes the value."""
+    def parse(text: str) -> str | None:
+        if empty and not text.strip():
+            return None
+        try:
+            return check_text(text, what, max_len=max_len, allow_space=False) if max_len != ID_MAX \
+                else check_id(text, what)
+        except IdentifierError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    parse.__name__ = what
+    return parse
+
+
+def words(what: str, *, max_len: int = NAME_MAX, empty: bool = False) -> Callable[[str], str]:
+    """Argument type for a name or a line of text (spaces allowed): printable, at most ``max_len``."""
+    def parse(text: str) -> str:
+        if empty and not text.strip():
+            return ""
+        try:
+            return check_text(text, what, max_len=max_len)
+        except IdentifierError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    parse.__name__ = what
+    return parse
+
+
+# A person as recorded (operator, user name): spaces inside are allowed, as user names have always allowed them.
+person = words("user name", max_len=ID_MAX)
 
 
 def positive_int(text: str) -> int:

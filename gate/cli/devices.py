@@ -15,7 +15,7 @@ from domain.errors import UsageError
 from drivers.registry import PROTOCOLS
 from drivers.sensor import Sensor
 from gate.cli.common import describe, json_option, positive_int
-from gate.cli.sensors import options_for, port_options, protocol_options, stop_on_sigterm
+from gate.cli.sensors import options_for, port_options, protocol_options, stop_on_sigterm, until_interrupted
 from sim.scenarios import SCENARIOS
 from sim.simulator import Simulator
 
@@ -69,13 +69,9 @@ def sim(args: argparse.Namespace) -> None:
     print(f"{args.protocol} ({args.scenario}) on {simulator.port.path}" + (f", link {args.link}" if args.link else ""),
           flush=True)
     stop = stop_on_sigterm()
-    try:
+    with until_interrupted(simulator.stop):
         while not stop.wait(0.5) and (args.seconds is None or simulator.now() < args.seconds):
             pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        simulator.stop()
 
 
 # -- gate read -------------------------------------------------------------------------------------------------------
@@ -97,7 +93,7 @@ def read(args: argparse.Namespace) -> None:
         raise UsageError(str(exc)) from None
     sensor.open()
     n = 0
-    try:
+    with until_interrupted(sensor.close):
         while args.count is None or n < args.count:
             samples, events = sensor.poll(0.2)
             for ev in events:
@@ -113,10 +109,6 @@ def read(args: argparse.Namespace) -> None:
                           f"ambient {amb} °C  {sensor.health.value}", flush=True)
                 if args.count is not None and n >= args.count:
                     break
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sensor.close()
 
 
 # -- gate ports ------------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from domain.errors import UsageError
-from gate.cli.common import actions, day, load_config, open_log, operator, station_options
+from gate.cli.common import actions, day, ident, load_config, open_log, operator, person, station_options, words
 from storage.roster import RosterError, Visitor, add_visitor, import_roster, roster
 
 IMPORT = """
@@ -33,7 +33,8 @@ def add_roster(p: argparse.ArgumentParser) -> None:
     i.add_argument("file", metavar="FILE.csv", help="UTF-8 CSV, with or without BOM")
     i.add_argument("--add", action="store_true", help="add and update only (default: replace the roster; people not "
                                                       "in the file become visitors)")
-    i.add_argument("--user", help="who is importing (recorded in the audit trail; default: the login name)")
+    i.add_argument("--user", type=person,
+                   help="who is importing (recorded in the audit trail; default: the login name)")
     li = add("list", "Print the roster: id, class, kind, name.", LIST, list_roster)
     station_options(li)
     li.add_argument("--json", action="store_true", help="one JSON line per person: id, name, class, kind")
@@ -41,13 +42,13 @@ def add_roster(p: argparse.ArgumentParser) -> None:
             VISITOR_ADD)
     vadd = actions(v)("add", "Approve a visitor, for one day (--date) or until removed.", VISITOR_ADD, visitor_add)
     station_options(vadd)
-    vadd.add_argument("id", metavar="ID", help="the visitor's id (what the scanner reads)")
-    vadd.add_argument("--name", required=True)
-    vadd.add_argument("--phone", required=True)
-    vadd.add_argument("--reason", default="", help="why they come")
-    vadd.add_argument("--host", required=True, help="the person visited")
+    vadd.add_argument("id", metavar="ID", type=ident("visitor id"), help="the visitor's id (what the scanner reads)")
+    vadd.add_argument("--name", required=True, type=words("name"))
+    vadd.add_argument("--phone", required=True, type=words("phone", max_len=32))
+    vadd.add_argument("--reason", default="", type=words("reason", max_len=200, empty=True), help="why they come")
+    vadd.add_argument("--host", required=True, type=words("host"), help="the person visited")
     vadd.add_argument("--date", type=day, help="approved for this day only (YYYY-MM-DD)")
-    vadd.add_argument("--user", help="who approves (recorded in the audit trail; default: the login name)")
+    vadd.add_argument("--user", type=person, help="who approves (recorded in the audit trail; default: the login name)")
 
 
 def import_file(args: argparse.Namespace) -> None:

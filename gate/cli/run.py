@@ -7,10 +7,11 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from gate.cli.common import describe, load_config, open_log, positive_int, station_options
 from gate.cli.screen import print_screening
-from gate.cli.sensors import port_options, protocol_options, sensor_config, stop_on_sigterm
+from gate.cli.sensors import port_options, protocol_options, sensor_config, stop_on_sigterm, until_interrupted
 from gate.config import Config, SensorConfig
 from gate.station import Station
 
@@ -37,6 +38,9 @@ def add_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--camera", help="mask camera: device index (0), stream URL, video file or image folder")
     p.add_argument("--headless", action="store_true", help="no UI: one JSON line per decision, after its commit")
     p.add_argument("--count", type=positive_int, help="with --headless: stop after N decisions")
+    p.add_argument("--entrants-stdin", action="store_true",
+                   help="with --headless: entrant ids from standard input, one per line (a barcode scanner types the "
+                        "id and Enter); each goes with the next screening, in order")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -70,13 +74,41 @@ def run(args: argparse.Namespace) -> None:
         print(json.dumps({"sensor": ev.sensor, "health": ev.health.value, "reason": ev.reason}),
               file=sys.stderr, flush=True)
 
-    try:
+    entrant = scanned_ids(sys.stdin) if args.entrants_stdin else None
+    with until_interrupted(log.close):
         station.run(sc, stop, on_screening=lambda s: print_screening(s, True), on_health=on_health,
-                    on_log_failure=on_failure, count=args.count, sensor=sensor)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        log.close()
+                    on_log_failure=on_failure, count=args.count, sensor=sensor, entrant=entrant)
+
+
+def scanned_ids(stream) -> Callable[[], str | None]:
+    """Ids read from ``stream`` in a background thread, handed out one per screening (None while none waits). A line
+    that cannot be an id is reported on stderr and skipped: it never goes with anyone's screening."""
+    import queue
+    import threading
+
+    from domain.identifiers import IdentifierError, check_id
+
+    waiting: "queue.Queue[str]" = queue.Queue()
+
+    def read() -> None:
+        for line in stream:
+            if not line.strip():
+                continue
+            try:
+                waiting.put(check_id(line, "entrant id"))
+            except IdentifierError as exc:
+                print(json.dumps({"error": "entrant-id", "message": str(exc)}, ensure_ascii=False), file=sys.stderr,
+                      flush=True)
+
+    threading.Thread(target=read, name="entrant ids", daemon=True).start()
+
+    def take() -> str | None:
+        try:
+            return waiting.get_nowait()
+        except queue.Empty:
+            return None
+
+    return take
 
 
 def camera(spec: str):

@@ -7,7 +7,7 @@ import json
 from domain import MANUAL, MaskResult, MaskState, Reading, Screening
 from domain.errors import UsageError
 from drivers.manual import ManualEntryError, manual_reading, parse_temperature
-from gate.cli.common import describe, json_option, load_config, open_log, operator, station_options
+from gate.cli.common import describe, ident, json_option, load_config, open_log, operator, person, station_options
 from gate.station import Station
 
 EXAMPLES = """
@@ -24,10 +24,13 @@ def add_screen(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ambient", help="ambient temperature °C, if known")
     p.add_argument("--mask", choices=[m.value for m in MaskState], default="unknown",
                    help="mask seen (default unknown: in must-wear mode staff must confirm)")
-    p.add_argument("--entrant", help="entrant id (roster id or barcode); anonymous if absent")
-    p.add_argument("--operator", help="who is recording (default: the login name)")
-    p.add_argument("--source", default=MANUAL, help="manual (default) or the sensor id that read it")
-    p.add_argument("--device-id", default="handheld", help="manual readings: the thermometer used")
+    p.add_argument("--entrant", type=ident("entrant id", empty=True),
+                   help="entrant id (roster id or barcode); anonymous if absent")
+    p.add_argument("--operator", type=person, help="who is recording (default: the login name)")
+    p.add_argument("--source", default=MANUAL, type=ident("sensor id"),
+                   help="manual (default) or the sensor id that read it")
+    p.add_argument("--device-id", default="handheld", type=ident("thermometer id"),
+                   help="manual readings: the thermometer used")
     p.add_argument("--reason", default="other", choices=("sensor-fault", "cold", "retest", "other"),
                    help="manual readings: why measured by hand")
     json_option(p)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from domain.errors import UsageError
 from drivers.registry import OPTIONS, PROTOCOLS
@@ -40,6 +42,17 @@ def options_for(args: argparse.Namespace, protocol: str) -> dict:
         if not ok(value):
             raise UsageError(f"{flag} {value!r}: allowed: {what}")
     return given
+
+
+@contextmanager
+def until_interrupted(cleanup: Callable[[], object]) -> Iterator[None]:
+    """A loop that runs until Ctrl-C (the ordinary way to stop it, not a failure), then ``cleanup``."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cleanup()
 
 
 def stop_on_sigterm() -> threading.Event:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Iterator
 
 from domain.errors import CheckFailed, UpstreamFailure, UsageError
@@ -82,13 +82,11 @@ def syncing(args: argparse.Namespace, url_needed: bool = True) -> Iterator[Sync]
 def send(args: argparse.Namespace) -> None:
     with syncing(args) as sync:
         if args.watch:
-            try:
+            with suppress(KeyboardInterrupt):  # Ctrl-C is how --watch is stopped
                 sync.watch(stop_on_sigterm(), interval_s=args.interval,
                            on_result=lambda r: r.sent and print(f"sent {r.sent}, quarantined {r.quarantined}, "
                                                                 f"pending {r.pending}", flush=True),
                            on_error=lambda m: print(f"gate: sync: {m}; retrying", file=sys.stderr, flush=True))
-            except KeyboardInterrupt:
-                pass
             return
         result = sync.once()
     print(json.dumps(result.__dict__) if args.json else

@@ -6,7 +6,7 @@ import json
 import time
 
 from gate.auth import ROLES, Auth
-from gate.cli.common import Pins, actions, load_config, open_log, sign_in, signin_options, station_options
+from gate.cli.common import Pins, actions, load_config, open_log, person, sign_in, signin_options, station_options
 
 ADD = """
 gate users add admin --role admin                      # the first user: no sign-in yet
@@ -30,16 +30,16 @@ def add_users(p: argparse.ArgumentParser) -> None:
     add = actions(p)
     a = add("add", "Add a user with a role and a PIN (6–32 digits). The first user must be an admin; later ones "
                    "need --user ADMIN.", ADD, add_user)
-    a.add_argument("name", metavar="NAME")
+    a.add_argument("name", metavar="NAME", type=person)
     a.add_argument("--role", required=True, choices=ROLES)
     li = add("list", "Every user with role and state (active, locked until HH:MM, disabled); never PIN hashes.",
              LIST, list_users)
     li.add_argument("--json", action="store_true", help="one JSON line per user")
     r = add("reset-pin", "Give a user a new PIN; clears failures and lock. Needs an admin.", RESET, reset_pin)
-    r.add_argument("name", metavar="NAME")
+    r.add_argument("name", metavar="NAME", type=person)
     d = add("disable", "Disable a user (kept in the audit trail, can no longer sign in). Needs an admin.",
             DISABLE, disable)
-    d.add_argument("name", metavar="NAME")
+    d.add_argument("name", metavar="NAME", type=person)
     for sp in (a, li, r, d):
         station_options(sp)
     for sp in (a, r, d):
