@@ -416,3 +416,54 @@ def test_a_worker_failure_says_what_failed_and_what_to_do():
     assert stale.endswith("retest or confirm on that latest screening. The gate keeps working.")
     assert "call maintenance" in failure_text("the calibration", RuntimeError("boom"))
     assert failure_text("", KeyError()).startswith("✖ a background task failed: KeyError")
+
+
+async def test_a_fever_follows_its_person_and_the_duty_screen_says_why_at_once(db_path):
+    clock = Clock(time.mktime((2026, 12, 1, 7, 42, 0, 0, 0, -1)))
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(language="en", mask_mode="off"), log, operator="Wang", clock=clock)
+        async with app.run_test(size=(100, 30)) as pilot:
+            duty = app.duty
+            for temp in ("38.5", "38.4"):  # the scanned id links the second reading by itself, no target chosen
+                await pilot.press(*"P42", "enter")
+                await manual(pilot, temp)
+                assert await pilot_wait_until(pilot, lambda: duty.latest is not None and duty.latest.temperature_c
+                                              == float(temp))
+                clock.advance(600)
+            assert duty.latest.decision is Decision.DENY and "fever-confirmed" in duty.latest.reasons
+            await pilot.press(*"P42", "enter")  # scanned again later: said at once, before any reading
+            said = "P42: Fever confirmed at 07:52 — sent home"
+            assert await pilot_wait_until(pilot, lambda: any(n.message.startswith(said) for n in app._notifications))
+            await manual(pilot, "36.6")
+            assert await pilot_wait_until(pilot, lambda: duty.latest.temperature_c == 36.6)
+            assert banner(app).split()[1] == "DENY"
+            assert str(app.query_one("#message").render()).startswith("Fever confirmed at 07:52 — sent home")
+            await pilot.press("f6")
+            assert await pilot_wait_until(
+                pilot, lambda: str(app.query_one("#message").render()).startswith("07:52 已确认发热——已送回家"))
+            await manual(pilot, "36.6")  # no id: anonymous, judged alone as before
+            assert await pilot_wait_until(pilot, lambda: duty.latest.entrant_id is None)
+            assert duty.latest.decision is Decision.ADMIT
+
+
+async def test_a_retest_of_someone_screened_again_elsewhere_is_refused_and_said(db_path):
+    from domain import MaskResult, Reading
+    from gate.station import Station
+
+    clock = Clock(time.mktime((2026, 12, 1, 7, 42, 0, 0, 0, -1)))
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(language="en", mask_mode="off"), log, operator="Wang", clock=clock)
+        async with app.run_test(size=(100, 30)) as pilot:
+            duty = app.duty
+            await pilot.press(*"P42", "enter")
+            await manual(pilot, "38.5")
+            assert await pilot_wait_until(pilot, lambda: duty.latest is not None)
+            clock.advance(300)  # meanwhile `gate screen` at the side gate: P42 again, 38.7
+            Station(Config(), log, clock=clock).screen([Reading(object_c=38.7, source="manual", operator="Li")],
+                                                       MaskResult(), entrant_id="P42")
+            clock.advance(600)
+            n = log.count()
+            await manual(pilot, "36.5")  # the form's default: P42's first retest, rested, as this screen knows it
+            assert await pilot_wait_until(
+                pilot, lambda: any("P42 was screened again at 07:47" in m.message for m in app._notifications))
+            assert log.count() == n and app.is_running

@@ -277,6 +277,15 @@ class DutyScreen(ShowsWorkerFailures, Screen):
         with self._entrant_lock:
             self._next_entrant = value
         self.pending_entrant = value
+        self.recall_entrant(value)
+
+    @work(thread=True, group="recall", exit_on_error=False, name="looking up the person")
+    def recall_entrant(self, entrant_id: str) -> None:
+        """Say at once, before any reading, that this person is to be sent home (a fever not cleared)."""
+        memory = self.station.remember(entrant_id)
+        if memory.refused:
+            code, args = memory.refusal(self.clock())
+            self.post_message(Notice(f"{entrant_id}: {t('reason.' + code, self.language, **args)}", False))
 
     def take_entrant(self) -> str | None:
         """The scanned id goes with the next screening only. Called from the sensor thread too, so it does not touch
