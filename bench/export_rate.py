@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.fixtures import fill  # noqa: E402
+from tests.support import fill_log as fill  # noqa: E402
 from storage.export import export  # noqa: E402
 from storage.log import ScreeningLog  # noqa: E402
 

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg  # noqa: E402
 
-from bench.fixtures import fill  # noqa: E402
+from tests.support import fill_log as fill  # noqa: E402
 from storage import upstream  # noqa: E402
 from storage.log import ScreeningLog  # noqa: E402
 from storage.sync import Sync  # noqa: E402

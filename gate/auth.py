@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from gate.roles import RIGHTS, ROLES
 from storage import audit
 from storage.log import ScreeningLog
+from storage.unit import UnitOfWork
 from storage.models import UserRow
 from domain.errors import Refused
 
@@ -78,15 +79,15 @@ class Auth:
         self.station_id = station_id
         self.policy = policy or Policy()
 
-    def _audit(self, actor: str, action: str, detail: dict, conn=None) -> None:
-        audit.record(self.log, self.station_id, actor, action, detail, conn=conn)
+    def _audit(self, actor: str, action: str, detail: dict, unit: UnitOfWork | None = None) -> None:
+        audit.record(unit or self.log, self.station_id, actor, action, detail)
 
     def has_users(self) -> bool:
-        with self.log.engine.connect() as conn:
+        with self.log.read("the users") as conn:
             return conn.execute(select(func.count()).select_from(USERS)).scalar_one() > 0
 
     def users(self) -> list[dict]:
-        with self.log.engine.connect() as conn:
+        with self.log.read("the users") as conn:
             rows = conn.execute(select(USERS.c.name, USERS.c.role, USERS.c.disabled, USERS.c.locked_until,
                                        USERS.c.failures).order_by(USERS.c.name)).mappings().all()
         return [dict(r) for r in rows]
@@ -122,14 +123,15 @@ class Auth:
         now = time.time() if now is None else now
         need = RIGHTS[action]
         # Every refusal is recorded: errors are raised only after the transaction holding the audit row commits.
-        with self.log.engine.begin() as conn:
+        with self.log.unit("the sign-in") as unit:
+            conn = unit.conn
             row = conn.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
             if row is None or row["disabled"]:
-                self._audit(name or "?", "login-failed", {"action": action, "why": "unknown or disabled user"}, conn)
+                self._audit(name or "?", "login-failed", {"action": action, "why": "unknown or disabled user"}, unit)
                 error = f"no active user {name!r}: ask an admin (gate users list)"
             elif row["locked_until"] and row["locked_until"] > now:
                 until = time.strftime("%H:%M", time.localtime(row["locked_until"]))
-                self._audit(name, "login-refused", {"action": action, "why": "locked"}, conn)
+                self._audit(name, "login-refused", {"action": action, "why": "locked"}, unit)
                 error = f"{name} is locked until {until} after {self.policy.lockout_failures} wrong PINs"
             elif not pin_matches(pin or "", row["pin_hash"]):
                 failures = row["failures"] + 1
@@ -138,21 +140,21 @@ class Auth:
                     values = {"failures": 0, "locked_until": now + self.policy.lockout_minutes * 60}
                 conn.execute(USERS.update().where(USERS.c.name == name).values(**values))
                 if "locked_until" in values:
-                    self._audit(name, "lockout", {"minutes": self.policy.lockout_minutes}, conn)
+                    self._audit(name, "lockout", {"minutes": self.policy.lockout_minutes}, unit)
                     until = time.strftime("%H:%M", time.localtime(values["locked_until"]))
                     error = f"wrong PIN; {name} is now locked until {until}"
                 else:
-                    self._audit(name, "login-failed", {"action": action, "failures": failures}, conn)
+                    self._audit(name, "login-failed", {"action": action, "failures": failures}, unit)
                     left = self.policy.lockout_failures - failures
                     error = f"wrong PIN for {name} ({left} tries left before a {self.policy.lockout_minutes:g}-minute lock)"
             else:
                 error = None
                 conn.execute(USERS.update().where(USERS.c.name == name).values(failures=0, locked_until=None))
                 if row["role"] not in need:
-                    self._audit(name, "refused", {"action": action, "role": row["role"]}, conn)
+                    self._audit(name, "refused", {"action": action, "role": row["role"]}, unit)
                     error = f"{name} is {row['role']}; {action} needs {' or '.join(sorted(need))}"
                 else:
-                    self._audit(name, "login", {"action": action, "role": row["role"]}, conn)
+                    self._audit(name, "login", {"action": action, "role": row["role"]}, unit)
         if error:
             raise AuthError(error)
         return User(name, row["role"])
@@ -169,22 +171,24 @@ class Auth:
             raise AuthError("the first user must be an admin (gate users add NAME --role admin)")
         if not first and (actor is None or actor.role != "admin"):
             raise AuthError("adding users needs an admin: give --user ADMIN")
-        with self.log.engine.begin() as conn:
+        with self.log.unit("the new user") as unit:
+            conn = unit.conn
             if conn.execute(select(USERS.c.name).where(USERS.c.name == name)).first():
                 raise AuthError(f"user {name} exists already (gate users reset-pin to change the PIN)")
             conn.execute(USERS.insert().values(name=name, role=role, pin_hash=hash_pin(pin), failures=0,
                                                disabled=False, created_at=time.time()))
-            self._audit(actor.name if actor else name, "user-added", {"user": name, "role": role}, conn)
+            self._audit(actor.name if actor else name, "user-added", {"user": name, "role": role}, unit)
 
     def reset_pin(self, name: str, pin: str, actor: User) -> None:
         check_pin_format(pin)
         self._need_admin(actor)
-        with self.log.engine.begin() as conn:
+        with self.log.unit("the PIN reset") as unit:
+            conn = unit.conn
             n = conn.execute(USERS.update().where(USERS.c.name == name)
                              .values(pin_hash=hash_pin(pin), failures=0, locked_until=None)).rowcount
             if not n:
                 raise AuthError(f"no user {name!r}")
-            self._audit(actor.name, "pin-reset", {"user": name}, conn)
+            self._audit(actor.name, "pin-reset", {"user": name}, unit)
 
     def disable(self, name: str, actor: User) -> None:
         self._change(name, actor, "user-disabled", {"disabled": True}, {"user": name})
@@ -202,7 +206,8 @@ class Auth:
         """One change to one user, refused (and audited) if it would leave the station without an active admin."""
         self._need_admin(actor)
         error = None
-        with self.log.engine.begin() as conn:
+        with self.log.unit("the user change") as unit:
+            conn = unit.conn
             row = conn.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
             if row is None:
                 raise AuthError(f"no user {name!r} (gate users list)")
@@ -212,12 +217,12 @@ class Auth:
             if row["role"] == "admin" and not row["disabled"] and not stays_admin and admins <= 1:
                 error = (f"{name} is the last active admin: add or enable another admin first "
                          f"(gate users add NAME --role admin), or nobody could manage users")
-                self._audit(actor.name, "refused", {"action": action, "user": name, "why": "last active admin"}, conn)
+                self._audit(actor.name, "refused", {"action": action, "user": name, "why": "last active admin"}, unit)
             else:
                 conn.execute(USERS.update().where(USERS.c.name == name).values(**values))
                 if "role" in values:
                     detail = {**detail, "from": row["role"]}
-                self._audit(actor.name, action, detail, conn)
+                self._audit(actor.name, action, detail, unit)
         if error:
             raise AuthError(error)
 

@@ -6,16 +6,19 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable, Protocol, Sequence
 
+from domain import MaskResult, MaskState, Reason, Screening
 from drivers.base import Health, HealthEvent, Reading, Sample
 from drivers.measurement import Measurement, PresenceDetector
 from drivers.sensor import HealthLimits, Sensor
+from gate.calibration import status
 from gate.config import Config, SensorConfig
-from domain import MaskResult, MaskState, Screening
 from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
 from gate.fever_memory import Memory, episode, recall, when_text
 from gate.policy import decide
-from storage import audit
-from storage.log import LogError, ScreeningLog
+from storage import calibrations, clearances
+from storage.errors import StorageError
+from storage.log import ScreeningLog
+from storage.roster import check_entrant
 
 
 class MaskSource(Protocol):
@@ -51,51 +54,19 @@ class Station:
     # -- deciding ------------------------------------------------------------------------------------------------
     def screen(self, readings: Sequence[Reading], mask: MaskResult | None = None, *, entrant_id: str | None = None,
                operator: str | None = None, follows: str | None = None) -> Screening:
-        """Decide and store; returns only after the commit. Raises LogError when it could not be stored, and
-        IdentifierError (nothing stored) for an entrant id or operator that is not printable text that fits.
+        """Decide and store; returns only after the commit. Raises StorageError when the roster, the person's
+        history or the write failed, and IdentifierError for an entrant id or operator that is not printable text
+        that fits; either way nothing was stored.
 
         A person with an id is remembered: a reading links by itself to their open retest, and a confirmed fever that
         was never cleared refuses entry (gate/fever_memory.py).
         """
-        entrant_id = check_id(entrant_id, "entrant id") if entrant_id else None
-        operator = check_text(operator, "operator", max_len=ID_MAX) if operator else None
-        mask = mask or MaskResult()
-        from storage.roster import check_entrant
-
-        now = self.clock()
-        problem = check_entrant(self.log, entrant_id)
-        memory = self.remember(entrant_id)
-        readings, follows = episode(memory, tuple(readings), follows)
-        refusals = [memory.refusal(now)] if memory.refused else []
-        verdict = decide(readings, mask, self._policy_for(readings), self.language, entrant_problem=problem,
-                         refusals=refusals)
-        s = Screening(
-            station_id=self.config.station_id,
-            created_at=now,
-            readings=tuple(readings),
-            mask=mask,
-            decision=verdict.decision,
-            reasons=verdict.reasons,
-            message=verdict.message,
-            threshold_c=self.config.threshold_c,
-            entrant_id=entrant_id,
-            operator=operator,
-            follows=follows,
-        )
-        self.log.append(s)
-        if readings and readings[-1].is_manual:
-            r = readings[-1]
-            audit.record(self.log, self.config.station_id, r.operator or operator or "?", "manual-entry",
-                         {"screening": s.id, "value_c": r.value_c, "unit": r.unit_entered, "device": r.device_id,
-                          "reason": r.manual_reason, "decision": s.decision.value})
-        return s
+        return self._store(self._decide(readings, mask, entrant_id=entrant_id, operator=operator, follows=follows))
 
     def remember(self, entrant_id: str | None) -> Memory:
         """What the log knows of this person that the next screening must take into account."""
         if not entrant_id:
             return Memory()
-        from storage import clearances
-
         h = clearances.history(self.log, entrant_id)
         return recall(h.latest, h.last_fever, h.clearances)
 
@@ -105,28 +76,58 @@ class Station:
                            operator=operator or previous.operator, follows=previous.id)
 
     def confirm_mask(self, previous: Screening, state: MaskState, *, operator: str) -> Screening:
-        """Staff confirm or override the mask result; recorded as a new screening with the operator."""
+        """Staff confirm or override the mask result; recorded as a new screening with the operator, and the
+        override audited in the same transaction."""
         mask = MaskResult(state, score=None, source="staff", operator=operator)
-        s = self.screen(previous.readings, mask, entrant_id=previous.entrant_id, operator=operator,
-                        follows=previous.id)
-        audit.record(self.log, self.config.station_id, operator, "override",
-                     {"screening": s.id, "follows": previous.id, "mask_from": previous.mask.state.value,
-                      "mask_to": state.value, "decision_from": previous.decision.value,
-                      "decision_to": s.decision.value})
-        return s
+        s = self._decide(previous.readings, mask, entrant_id=previous.entrant_id, operator=operator,
+                         follows=previous.id)
+        return self._store(s, (operator, "override", {
+            "screening": s.id, "follows": previous.id, "mask_from": previous.mask.state.value,
+            "mask_to": state.value, "decision_from": previous.decision.value, "decision_to": s.decision.value}))
 
     def message_in(self, s: Screening, lang: str) -> str:
         """A stored decision's message in another language, from the same readings and this station's policy."""
-        problem = "visitor-not-approved" if "visitor-not-approved" in s.reasons else None
+        problem = Reason.VISITOR_NOT_APPROVED if Reason.VISITOR_NOT_APPROVED in s.reasons else None
         refusals = []
-        if "fever-not-cleared" in s.reasons and s.entrant_id:
-            from storage.clearances import fever_before
-
-            fever = fever_before(self.log, s.entrant_id, s.created_at)
+        if Reason.FEVER_NOT_CLEARED in s.reasons and s.entrant_id:
+            fever = clearances.fever_before(self.log, s.entrant_id, s.created_at)
             when = when_text(fever.created_at, s.created_at) if fever else "?"
-            refusals = [("fever-not-cleared", {"when": when})]
+            refusals = [(Reason.FEVER_NOT_CLEARED, {"when": when})]
         return decide(s.readings, s.mask, self._policy_for(s.readings), lang, entrant_problem=problem,
                       refusals=refusals).message
+
+    def _decide(self, readings: Sequence[Reading], mask: MaskResult | None, *, entrant_id: str | None,
+                operator: str | None, follows: str | None) -> Screening:
+        """The screening to store: the policy's decision on the readings, the mask, the roster and the person's
+        fever memory (reads only)."""
+        entrant_id = check_id(entrant_id, "entrant id") if entrant_id else None
+        operator = check_text(operator, "operator", max_len=ID_MAX) if operator else None
+        mask = mask or MaskResult()
+        now = self.clock()
+        problem = check_entrant(self.log, entrant_id)
+        memory = self.remember(entrant_id)
+        readings, follows = episode(memory, tuple(readings), follows)
+        refusals = [memory.refusal(now)] if memory.refused else []
+        verdict = decide(readings, mask, self._policy_for(readings), self.language, entrant_problem=problem,
+                         refusals=refusals)
+        return Screening(station_id=self.config.station_id, created_at=now, readings=tuple(readings), mask=mask,
+                         decision=verdict.decision, reasons=verdict.reasons, message=verdict.message,
+                         threshold_c=self.config.threshold_c, entrant_id=entrant_id, operator=operator,
+                         follows=follows)
+
+    def _store(self, s: Screening, *events: tuple[str | None, str, dict]) -> Screening:
+        """The screening, the audit event of a typed reading and any ``events`` (actor, action, detail): one
+        commit, so a decision is never stored without its audit trail, nor shown as failed when it was stored."""
+        with self.log.unit(f"screening {s.id}") as u:
+            u.screening(s)
+            r = s.reading
+            if r is not None and r.is_manual:
+                u.audit(self.config.station_id, r.operator or s.operator, "manual-entry",
+                        {"screening": s.id, "value_c": r.value_c, "unit": r.unit_entered, "device": r.device_id,
+                         "reason": r.manual_reason, "decision": s.decision.value})
+            for actor, action, detail in events:
+                u.audit(self.config.station_id, actor, action, detail)
+        return s
 
     def _policy_for(self, readings: Sequence[Reading]):
         """The policy with the operating range of the sensor that took the latest sensor reading."""
@@ -143,9 +144,6 @@ class Station:
 
     def sensor_status(self, sc: SensorConfig):
         """The sensor's calibration state: the record to apply, and whether it may be used today."""
-        from gate.calibration import status
-        from storage import calibrations
-
         cache = self.__dict__.setdefault("_cal_cache", {})
         hit = cache.get(sc.id)
         if hit and time.monotonic() - hit[0] < 5.0:
@@ -185,12 +183,11 @@ class Station:
                               "a reading measured by hand is --source manual")
         m = Measurement(object_c, ambient_c, time.time(), 1)
         reading = self.reading_from(sc, m, None)
-        s = self.screen([reading], mask, entrant_id=entrant_id, operator=operator)
-        audit.record(self.log, self.config.station_id, operator or "?", "sensor-entry",
-                     {"screening": s.id, "sensor": self.sensor_key(sc), "object_c": object_c,
-                      "calibration_ok": reading.calibration_ok, "calibration": reading.calibration_id,
-                      "decision": s.decision.value})
-        return s
+        s = self._decide([reading], mask, entrant_id=entrant_id, operator=operator, follows=None)
+        return self._store(s, (operator, "sensor-entry", {
+            "screening": s.id, "sensor": self.sensor_key(sc), "object_c": object_c,
+            "calibration_ok": reading.calibration_ok, "calibration": reading.calibration_id,
+            "decision": s.decision.value}))
 
     def run(self, sc: SensorConfig, stop: threading.Event, *,
             on_screening: Callable[[Screening], None],
@@ -222,13 +219,13 @@ class Station:
                         m = detector.feed(sample)
                     if m is None:
                         continue
-                    reading = self.reading_from(sc, m, sensor)
-                    mask = self.mask_source.current()
+                    reading = Reading(object_c=m.object_c, ambient_c=m.ambient_c, source=sc.id, ts=m.ts)
                     # A scanned id comes first; else an id the person showed the camera as a QR code.
                     who = _usable_id((entrant() if entrant else None) or getattr(self.mask_source, "last_qr", None))
                     try:
-                        s = self.screen([reading], mask, entrant_id=who)
-                    except LogError as exc:
+                        reading = self.reading_from(sc, m, sensor)  # reads the calibration records
+                        s = self.screen([reading], self.mask_source.current(), entrant_id=who)
+                    except StorageError as exc:  # calibration, roster, history or the write: nobody is admitted
                         if on_log_failure:
                             on_log_failure(LogFailure(str(exc), reading))
                         continue

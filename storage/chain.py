@@ -1,10 +1,30 @@
-"""Hash chain over log rows: each row stores SHA-256(previous row's hash + its own canonical content)."""
+"""One hash chain for every chained table (screenings, audit events): append, head, verify, purge.
+
+Each row stores ``digest(previous row's hash + "\\n" + its canonical content)``. The digest is a parameter: SHA-256
+today; an HMAC under the station key is the same chain with another digest. After a purge the table's anchor keeps
+the last purged row's hash, and the chain goes on from it.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator, Mapping
+
+from sqlalchemy import Connection, Table, func, select
+
+from storage.models import ChainAnchorRow
 
 GENESIS = "0" * 64
+ANCHORS = ChainAnchorRow.__table__
+
+Digest = Callable[[bytes], str]
+"""Message bytes -> hex digest (64 characters, as the hash columns hold)."""
+
+
+def sha256(message: bytes) -> str:
+    return hashlib.sha256(message).hexdigest()
 
 
 def canonical(content: dict) -> str:
@@ -12,5 +32,135 @@ def canonical(content: dict) -> str:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def link(prev_hash: str, content: dict) -> str:
-    return hashlib.sha256((prev_hash + "\n" + canonical(content)).encode("utf-8")).hexdigest()
+def link(prev_hash: str, content: dict, digest: Digest = sha256) -> str:
+    return digest((prev_hash + "\n" + canonical(content)).encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    rows: int
+    head: str
+    bad_seq: int | None = None
+    bad_id: str | None = None
+    detail: str = ""
+
+
+class Chain:
+    """The hash chain over one table with ``seq``, ``id``, ``prev_hash`` and ``row_hash`` columns.
+
+    ``content(row)`` gives what is hashed for a stored row; ``check(row, content)`` may name a further problem
+    (columns derived from the hashed content that disagree with it). Every method runs on the caller's connection,
+    inside the caller's transaction: an append commits with whatever else the unit of work writes.
+    """
+
+    def __init__(self, name: str, table: Table, content: Callable[[Mapping], dict], *, digest: Digest = sha256,
+                 check: Callable[[Mapping, dict], str | None] | None = None, what: str = "row"):
+        self.name = name
+        self.table = table
+        self.content = content
+        self.digest = digest
+        self.check = check
+        self.what = what
+        # The newest row's hash; with no rows left after a purge, the anchor that keeps the last purged one.
+        self.head_sql = (f"SELECT coalesce((SELECT row_hash FROM {table.name} ORDER BY seq DESC LIMIT 1), "
+                          f"(SELECT last_purged_hash FROM {ANCHORS.name} WHERE chain = ?))")
+        self._insert_sql: dict[tuple[str, ...], str] = {}
+        self._count = select(func.count()).select_from(table)
+        self._batch = select(table).order_by(table.c.seq)
+
+    def link(self, prev_hash: str, content: dict) -> str:
+        return link(prev_hash, content, self.digest)
+
+    # -- writing -------------------------------------------------------------------------------------------------
+    def head_hash(self, conn: Connection) -> str:
+        return conn.exec_driver_sql(self.head_sql, (self.name,)).scalar() or GENESIS
+
+    def append(self, conn: Connection, values: dict, content: dict) -> str:
+        """Insert one row (``values`` as stored, ``content`` as hashed) linked to the head; returns its hash.
+
+        The caller's transaction must hold the write lock (a unit of work does), so the head cannot move between
+        reading it and inserting after it.
+        """
+        prev = self.head_hash(conn)
+        row_hash = self.link(prev, content)
+        params = {**values, "prev_hash": prev, "row_hash": row_hash}
+        key = tuple(params)
+        sql = self._insert_sql.get(key)
+        if sql is None:
+            # Plain SQL made once from the column names: Core's per-statement work would cost more than the fsync.
+            sql = self._insert_sql[key] = "INSERT INTO {} ({}) VALUES ({})".format(
+                self.table.name, ", ".join(f'"{c}"' for c in key), ", ".join(f":{c}" for c in key))
+        conn.exec_driver_sql(sql, params)
+        return row_hash
+
+    def purge_through(self, conn: Connection, seq: int, row_hash: str, now: float | None = None) -> int:
+        """Delete every row up to ``seq`` (whose hash is ``row_hash``) and anchor the rest on it; rows deleted."""
+        n = conn.execute(self.table.delete().where(self.table.c.seq <= seq)).rowcount
+        conn.execute(ANCHORS.delete().where(ANCHORS.c.chain == self.name))
+        conn.execute(ANCHORS.insert().values(chain=self.name, last_purged_seq=seq, last_purged_hash=row_hash,
+                                             at=time.time() if now is None else now))
+        return n
+
+    # -- reading -------------------------------------------------------------------------------------------------
+    def anchor(self, conn: Connection) -> str:
+        return conn.execute(select(ANCHORS.c.last_purged_hash).where(ANCHORS.c.chain == self.name)).scalar() \
+            or GENESIS
+
+    def head(self, conn: Connection) -> tuple[str, int]:
+        """The chain's head (the anchor when every row was purged) and its number of rows; no verification."""
+        return self.head_hash(conn), conn.execute(self._count).scalar_one()
+
+    def verify(self, conn: Connection, *, batch: int = 5000,
+               progress: Callable[[int], None] | None = None) -> VerifyResult:
+        """Recompute the chain from the anchor (or the start); the first row that does not match is named.
+
+        Reads in batches inside the caller's one read transaction, so it checks one snapshot however long it takes;
+        ``progress(rows checked)`` is called before each batch, inside that transaction.
+        """
+        prev, n = self.anchor(conn), 0
+        for row, problem in self._walk(conn, batch, progress):
+            n += 1
+            if problem:
+                return VerifyResult(False, n, prev, row["seq"], row["id"], problem)
+            prev = row["row_hash"]
+        return VerifyResult(True, n, prev)
+
+    def intact(self, conn: Connection) -> Iterator[Mapping]:
+        """The rows, oldest first, up to the first one whose link does not hold: a row slipped into the file by
+        hand, or anything after a changed one, is never trusted."""
+        for row, problem in self._walk(conn, 5000, None):
+            if problem:
+                return
+            yield row
+
+    def _walk(self, conn: Connection, batch: int,
+              progress: Callable[[int], None] | None) -> Iterator[tuple[Mapping, str | None]]:
+        prev, n, last = self.anchor(conn), 0, 0
+        while True:
+            if progress:
+                progress(n)
+            rows = conn.execute(self._batch.where(self.table.c.seq > last).limit(batch)).mappings().all()
+            if not rows:
+                return
+            for row in rows:
+                n += 1
+                problem = self._problem(row, prev)
+                yield row, problem
+                if problem:
+                    return
+                prev = row["row_hash"]
+            last = rows[-1]["seq"]
+
+    def _problem(self, row: Mapping, prev: str) -> str | None:
+        if row["prev_hash"] != prev:
+            return f"its link to the previous {self.what} is broken (a {self.what} was removed or reordered)"
+        try:
+            content = self.content(row)
+            expected = self.link(prev, content)
+            extra = self.check(row, content) if self.check else None
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+            return f"its content is unreadable: {exc}"
+        if expected != row["row_hash"]:
+            return f"its content does not match its hash (the {self.what} was changed)"
+        return extra

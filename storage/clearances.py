@@ -10,17 +10,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from domain import Clearance, Reason, Screening
 from domain.errors import Refused
-from storage import audit, chain
-from storage.log import SCREENINGS, LogError, ScreeningLog, VerifyResult, _screening_from_row, _why
-from storage.models import ClearanceRow, OutboxRow
-
-CLEARANCES = ClearanceRow.__table__
-OUTBOX = OutboxRow.__table__
-HASHED = ("id", "station_id", "entrant_id", "fever_screening_id", "fever_at", "note", "cleared_by", "role", "at")
+from storage.chain import VerifyResult
+from storage.log import CLEARANCES, SCREENINGS, ScreeningLog
+from storage.records import clearance_content, screening_from_row
 # Reasons are stored as a JSON list of codes; the quotes make the match exact ("fever-confirmed" only).
 _CONFIRMED = f'%"{Reason.FEVER_CONFIRMED.value}"%'
 
@@ -38,53 +34,37 @@ class History:
     clearances: tuple[Clearance, ...]
 
 
-def _content(row) -> dict:
-    return {k: row[k] for k in HASHED}
-
-
-def _clearance(row) -> Clearance:
-    return Clearance(**_content(row))
-
-
-def _trusted(conn, entrant_id: str | None = None) -> list[Clearance]:
+def _trusted(log: ScreeningLog, conn: Connection, entrant_id: str | None = None) -> list[Clearance]:
     """Clearances whose chain holds from the first row, oldest first (of one entrant when given)."""
-    prev, out = chain.GENESIS, []
-    for row in conn.execute(select(CLEARANCES).order_by(CLEARANCES.c.seq)).mappings():
-        if row["prev_hash"] != prev or chain.link(prev, _content(row)) != row["row_hash"]:
-            break
-        prev = row["row_hash"]
-        if entrant_id is None or row["entrant_id"] == entrant_id:
-            out.append(_clearance(row))
-    return out
+    return [Clearance(**clearance_content(row)) for row in log.clearance_chain.intact(conn)
+            if entrant_id is None or row["entrant_id"] == entrant_id]
 
 
 def _last_fever(conn, entrant_id: str) -> Screening | None:
     row = conn.execute(select(SCREENINGS).where(SCREENINGS.c.entrant_id == entrant_id,
                                                 SCREENINGS.c.reasons.like(_CONFIRMED))
                        .order_by(SCREENINGS.c.seq.desc()).limit(1)).mappings().first()
-    return None if row is None else _screening_from_row(row)
+    return None if row is None else screening_from_row(row)
 
 
 def fever_before(log: ScreeningLog, entrant_id: str, at: float) -> Screening | None:
     """The entrant's latest confirmed fever before ``at``: what a stored refusal referred to."""
-    with log.engine.connect() as conn:
+    with log.read(f"the fevers of {entrant_id}") as conn:
         row = conn.execute(select(SCREENINGS).where(SCREENINGS.c.entrant_id == entrant_id,
                                                     SCREENINGS.c.reasons.like(_CONFIRMED),
                                                     SCREENINGS.c.created_at < at)
                            .order_by(SCREENINGS.c.seq.desc()).limit(1)).mappings().first()
-    return None if row is None else _screening_from_row(row)
+    return None if row is None else screening_from_row(row)
 
 
 def history(log: ScreeningLog, entrant_id: str) -> History:
-    try:
-        with log.engine.connect() as conn:
-            row = conn.execute(select(SCREENINGS).where(SCREENINGS.c.entrant_id == entrant_id)
-                               .order_by(SCREENINGS.c.seq.desc()).limit(1)).mappings().first()
-            latest = None if row is None else _screening_from_row(row)
-            fever = _last_fever(conn, entrant_id) if latest is not None else None
-            cleared = tuple(_trusted(conn, entrant_id)) if fever is not None else ()
-    except Exception as exc:  # noqa: BLE001 - the station must not screen on a memory it could not read
-        raise LogError(f"the history of {entrant_id} could not be read: {_why(exc)}") from exc
+    """Raises StorageError when it cannot be read: the station must not screen on a memory it could not read."""
+    with log.read(f"the history of {entrant_id}") as conn:
+        row = conn.execute(select(SCREENINGS).where(SCREENINGS.c.entrant_id == entrant_id)
+                           .order_by(SCREENINGS.c.seq.desc()).limit(1)).mappings().first()
+        latest = None if row is None else screening_from_row(row)
+        fever = _last_fever(conn, entrant_id) if latest is not None else None
+        cleared = tuple(_trusted(log, conn, entrant_id)) if fever is not None else ()
     return History(latest, fever, cleared)
 
 
@@ -94,45 +74,37 @@ def add(log: ScreeningLog, c: Clearance) -> Clearance:
     Refused (ClearanceRefused) when the fever it names is not this entrant's latest confirmed fever, or is cleared
     already: a clearance never reaches back to an old fever or forward to a future one.
     """
-    try:
-        with log.engine.begin() as conn:
-            fever = _last_fever(conn, c.entrant_id)
-            if fever is None or fever.id != c.fever_screening_id:
-                raise ClearanceRefused(f"{c.entrant_id} has no confirmed fever {c.fever_screening_id} to clear")
-            if any(x.fever_screening_id == fever.id for x in _trusted(conn, c.entrant_id)):
-                raise ClearanceRefused(f"the fever of {c.entrant_id} confirmed at "
-                                       f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(fever.created_at))} "
-                                       "is cleared already")
-            prev = (conn.execute(select(CLEARANCES.c.row_hash).order_by(CLEARANCES.c.seq.desc()).limit(1)).scalar()
-                    or chain.GENESIS)
-            values = {**c.content(), "prev_hash": prev, "row_hash": chain.link(prev, c.content())}
-            conn.execute(CLEARANCES.insert().values(**values))
-            conn.execute(OUTBOX.insert().values(kind="clearance", record_id=c.id, created_at=c.at))
-            audit.record(log, c.station_id, c.cleared_by, "fever-cleared",
-                         {"clearance": c.id, "entrant_id": c.entrant_id, "fever_screening": c.fever_screening_id,
-                          "role": c.role, "note": c.note}, conn=conn)
-    except (ClearanceRefused, LogError):
-        raise
-    except Exception as exc:  # noqa: BLE001
-        raise LogError(f"clearance not saved: {_why(exc)}") from exc
+    with log.unit("clearance") as u:
+        fever = _last_fever(u.conn, c.entrant_id)
+        if fever is None or fever.id != c.fever_screening_id:
+            raise ClearanceRefused(f"{c.entrant_id} has no confirmed fever {c.fever_screening_id} to clear")
+        if any(x.fever_screening_id == fever.id for x in _trusted(log, u.conn, c.entrant_id)):
+            raise ClearanceRefused(f"the fever of {c.entrant_id} confirmed at "
+                                   f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(fever.created_at))} "
+                                   "is cleared already")
+        log.clearance_chain.append(u.conn, c.content(), c.content())
+        u.queue("clearance", c.id)
+        u.audit(c.station_id, c.cleared_by, "fever-cleared",
+                {"clearance": c.id, "entrant_id": c.entrant_id, "fever_screening": c.fever_screening_id,
+                 "role": c.role, "note": c.note})
     return c
 
 
 def records(log: ScreeningLog, entrant_id: str | None = None) -> list[Clearance]:
     """Trusted clearances, newest first."""
-    with log.engine.connect() as conn:
-        return list(reversed(_trusted(conn, entrant_id)))
+    with log.read("the clearances") as conn:
+        return list(reversed(_trusted(log, conn, entrant_id)))
 
 
 def fevers(log: ScreeningLog) -> list[Screening]:
     """Each entrant's latest confirmed fever (cleared or not), newest first."""
-    with log.engine.connect() as conn:
+    with log.read("the confirmed fevers") as conn:
         latest = (select(func.max(SCREENINGS.c.seq).label("seq"))
                   .where(SCREENINGS.c.entrant_id.is_not(None), SCREENINGS.c.reasons.like(_CONFIRMED))
                   .group_by(SCREENINGS.c.entrant_id).subquery())
         rows = conn.execute(select(SCREENINGS).join(latest, latest.c.seq == SCREENINGS.c.seq)
                             .order_by(SCREENINGS.c.seq.desc())).mappings().all()
-    return [_screening_from_row(r) for r in rows]
+    return [screening_from_row(r) for r in rows]
 
 
 def waiting(log: ScreeningLog) -> list[Screening]:
@@ -143,11 +115,5 @@ def waiting(log: ScreeningLog) -> list[Screening]:
 
 def verify(log: ScreeningLog) -> VerifyResult:
     """Recompute the clearance chain; the first row changed, removed, reordered or slipped in is named."""
-    prev, n = chain.GENESIS, 0
-    with log.engine.connect() as conn:
-        for row in conn.execute(select(CLEARANCES).order_by(CLEARANCES.c.seq)).mappings():
-            n += 1
-            if row["prev_hash"] != prev or chain.link(prev, _content(row)) != row["row_hash"]:
-                return VerifyResult(False, n, prev, row["seq"], row["id"], "clearance changed, removed or slipped in")
-            prev = row["row_hash"]
-    return VerifyResult(True, n, prev)
+    with log.read("the clearances to verify") as conn:
+        return log.clearance_chain.verify(conn)

@@ -1,15 +1,17 @@
-"""Engine and connection set-up: WAL, synchronous=FULL and an immediate write lock on every transaction."""
+"""Engine and connection set-up: WAL, synchronous=FULL; reads begin DEFERRED, writes begin IMMEDIATE."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event
+
+# Execution option that marks a connection as a writer (storage.unit): its transactions take the write lock at BEGIN.
+WRITE = "gate_write"
 
 
 def default_db_path() -> Path:
-    from platformdirs import user_data_dir
-
     return Path(user_data_dir("gate-station", appauthor=False)) / "gate.db"
 
 
@@ -24,7 +26,7 @@ def make_engine(path: str | os.PathLike, read_only: bool = False) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # noqa: ANN001
-        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own would be deferred).
+        # Let SQLAlchemy's "begin" event issue BEGIN itself, so it can choose DEFERRED or IMMEDIATE.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         if not read_only:
@@ -37,7 +39,15 @@ def make_engine(path: str | os.PathLike, read_only: bool = False) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # noqa: ANN001
-        # IMMEDIATE takes the write lock before the chain head is read, so two writers cannot fork the chain.
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # A read (DEFERRED) sees one snapshot beside the writer and never takes the write lock, so an auditor's
+        # hour-long verify cannot stop the gate. A write takes the lock before it reads anything (the chain head),
+        # so two writers cannot fork a chain and no write fails half-way upgrading its lock.
+        write = conn.get_execution_options().get(WRITE) and not read_only
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine (and pool) whose transactions begin IMMEDIATE; only the unit of work uses it."""
+    return engine.execution_options(**{WRITE: True})

@@ -20,12 +20,16 @@ from typing import Callable
 
 from sqlalchemy import func, select
 
-from storage import audit, retention
-from storage.log import ScreeningLog
-from storage.models import StationSecretRow
 from domain.errors import UsageError
+from storage import audit, retention
+from storage.chain import GENESIS, Chain
+from storage.clearances import waiting
+from storage.errors import StorageError, why
+from storage.log import AUDIT, OUTBOX, SCREENINGS, ScreeningLog
+from storage.models import StationSecretRow
 
 SECRET = StationSecretRow.__table__
+_SECRET_VALUE = select(SECRET.c.value).where(SECRET.c.name == "pseudonym")
 FORMATS = ("csv", "xlsx", "jsonl")
 MANIFEST = "manifest.json"
 
@@ -85,11 +89,14 @@ class ExportError(UsageError):
 
 
 def station_secret(log: ScreeningLog) -> bytes:
-    with log.engine.begin() as conn:
-        value = conn.execute(select(SECRET.c.value).where(SECRET.c.name == "pseudonym")).scalar()
-        if value is None:
-            value = secrets.token_hex(32)
-            conn.execute(SECRET.insert().values(name="pseudonym", value=value))
+    with log.read("the station secret") as conn:
+        value = conn.execute(_SECRET_VALUE).scalar()
+    if value is None:
+        with log.unit("the station secret") as u:
+            value = u.conn.execute(_SECRET_VALUE).scalar()  # another process may have made it meanwhile
+            if value is None:
+                value = secrets.token_hex(32)
+                u.conn.execute(SECRET.insert().values(name="pseudonym", value=value))
     return bytes.fromhex(value)
 
 
@@ -108,24 +115,10 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir: str | Path, identified: bool,
-           actor: str, station_id: str, language: str = "zh-CN",
-           progress: Callable[[int, int], None] | None = None) -> dict:
-    if fmt not in FORMATS:
-        raise ExportError(f"format {fmt!r}: choose csv, xlsx or jsonl")
-    d0, d1 = _day(date_from, "--from"), _day(date_to, "--to")
-    if d0 > d1:
-        raise ExportError(f"--from {d0} is after --to {d1}: swap them")
-    out = Path(out_dir)
-    if out.exists() and any(out.iterdir()):
-        raise ExportError(f"{out} is not empty: give a new folder, so an earlier export is never overwritten")
-    out.mkdir(parents=True, exist_ok=True)
-    key = station_secret(log)
-    head = log.head()  # the chain head the export is taken at; `gate verify` checks the chain itself
-    cols = COLUMNS + (IDENTIFIED if identified else [])
-    lang_i = 1 if language == "zh-CN" else 2
-    header = [f"{c[lang_i]} ({c[0]})" for c in cols]
-    con = sqlite3.connect(f"file:{log.path.resolve()}?mode=ro", uri=True)
+def _write(con: sqlite3.Connection, data_file: Path, fmt: str, identified: bool, key: bytes, d0: str, d1: str,
+           header: list[str], names: list[str], progress: Callable[[int, int], None] | None) -> int:
+    """Write the rows of days d0..d1 to ``data_file``; returns how many."""
+    everything = con.execute("SELECT count(*) FROM screenings").fetchone()[0]
     total = con.execute("SELECT count(*) FROM screenings WHERE day >= ? AND day <= ?", (d0, d1)).fetchone()[0]
     if not identified:
         con.execute("CREATE TEMP TABLE pseudonyms (entrant_id TEXT PRIMARY KEY, pseudonym TEXT NOT NULL)")
@@ -134,7 +127,6 @@ def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir
         con.executemany("INSERT INTO temp.pseudonyms VALUES (?, ?)",
                         [(eid, "p-" + hmac.new(key, eid.encode("utf-8"), hashlib.sha256).hexdigest()[:16])
                          for eid in ids])
-    everything = con.execute("SELECT count(*) FROM screenings").fetchone()[0]
     cur = con.execute(_query(identified, total * 2 > everything, _single_offset(con, d0, d1)), (d0, d1))
 
     def batches():
@@ -149,7 +141,6 @@ def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir
         for batch in batches():
             yield from batch
 
-    data_file = out / f"screenings.{fmt}"
     rows = 0
     if fmt == "csv":
         with data_file.open("w", encoding="utf-8", newline="") as f:
@@ -160,13 +151,12 @@ def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir
                 w.writerows(batch)
                 rows += len(batch)
     elif fmt == "jsonl":
-        names = [c[0] for c in cols]
         with data_file.open("w", encoding="utf-8") as f:
             for rec in records():
                 f.write(json.dumps(dict(zip(names, rec)), ensure_ascii=False) + "\n")
                 rows += 1
     else:
-        from openpyxl import Workbook
+        from openpyxl import Workbook  # here, not at the top: it costs every command's start-up ~0.1 s
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("screenings")
@@ -175,7 +165,41 @@ def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir
             ws.append(rec)
             rows += 1
         wb.save(data_file)
-    con.close()
+    return rows
+
+
+def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir: str | Path, identified: bool,
+           actor: str, station_id: str, language: str = "zh-CN",
+           progress: Callable[[int, int], None] | None = None) -> dict:
+    if fmt not in FORMATS:
+        raise ExportError(f"format {fmt!r}: choose csv, xlsx or jsonl")
+    d0, d1 = _day(date_from, "--from"), _day(date_to, "--to")
+    if d0 > d1:
+        raise ExportError(f"--from {d0} is after --to {d1}: swap them")
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()):
+        raise ExportError(f"{out} is not empty: give a new folder, so an earlier export is never overwritten")
+    out.mkdir(parents=True, exist_ok=True)
+    key = station_secret(log)
+    cols = COLUMNS + (IDENTIFIED if identified else [])
+    lang_i = 1 if language == "zh-CN" else 2
+    header = [f"{c[lang_i]} ({c[0]})" for c in cols]
+    data_file = out / f"screenings.{fmt}"
+    # A long read on a connection of its own, read-only, in one snapshot: the chain head, the count and the rows
+    # agree, and the gate goes on writing beside it.
+    try:
+        con = sqlite3.connect(f"file:{log.path.resolve()}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot read the log for the export: {why(exc)}") from exc
+    try:
+        con.execute("BEGIN")
+        head = (con.execute(log.screening_chain.head_sql, (log.screening_chain.name,)).fetchone()[0] or GENESIS,
+                con.execute("SELECT count(*) FROM screenings").fetchone()[0])
+        rows = _write(con, data_file, fmt, identified, key, d0, d1, header, [c[0] for c in cols], progress)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot read the log for the export: {why(exc)}") from exc
+    finally:
+        con.close()
     manifest = {
         "kind": "gate-station screenings export",
         "station_id": station_id,
@@ -216,67 +240,64 @@ def verify_export(folder: str | Path) -> list[str]:
     return problems
 
 
-def _purge_chain(log: ScreeningLog, *, table, chain_name: str, kind: str, time_column, cutoff: float,
-                 upstream=None) -> dict:
+def _purge_chain(log: ScreeningLog, chain: Chain, *, kind: str, time_column, cutoff: float, upstream=None,
+                 audit_event: Callable[[dict], tuple[str, str, str, dict] | None]) -> dict:
     """Delete the prefix of one hash chain that storage.retention allows (past ``cutoff`` and, with an upstream,
-    confirmed by it), leaving an anchor with the last purged hash so the rest still verifies."""
-    from storage.log import OUTBOX
-    from storage.models import ChainAnchorRow
-
-    anchors = ChainAnchorRow.__table__
-    p = retention.plan(log.engine, table=table, kind=kind, time_column=time_column, cutoff=cutoff, upstream=upstream)
+    confirmed by it), leaving an anchor with the last purged hash so the rest still verifies. The deletion and its
+    audit event (``audit_event(result)`` gives action and detail, or None) are one transaction."""
+    table = chain.table
+    p = retention.plan(log, table=table, kind=kind, time_column=time_column, cutoff=cutoff, upstream=upstream)
     n = 0
-    if p.last_seq is not None:
-        with log.engine.begin() as conn:
+    with log.unit(f"the purge of {chain.name}") as u:
+        if p.last_seq is not None:
             # The plan was made without the write lock: purge only if its last row is still there as planned.
-            still = conn.execute(select(table.c.row_hash).where(table.c.seq == p.last_seq)).scalar()
+            still = u.conn.execute(select(table.c.row_hash).where(table.c.seq == p.last_seq)).scalar()
             if still != p.last_hash:
                 raise ExportError("another purge ran at the same time: run gate purge again")
             ids = select(table.c.id).where(table.c.seq <= p.last_seq)
-            conn.execute(OUTBOX.delete().where(OUTBOX.c.kind == kind, OUTBOX.c.record_id.in_(ids)))
-            n = conn.execute(table.delete().where(table.c.seq <= p.last_seq)).rowcount
-            conn.execute(anchors.delete().where(anchors.c.chain == chain_name))
-            conn.execute(anchors.insert().values(chain=chain_name, last_purged_seq=p.last_seq,
-                                                 last_purged_hash=p.last_hash, at=time.time()))
-    return {"rows": n, "last_purged_seq": p.last_seq, "last_purged_hash": p.last_hash,
-            "kept_unsynced": p.old - n, "kept": p.kept,
-            "upstream": upstream.shown_url if upstream is not None else None}
+            u.conn.execute(OUTBOX.delete().where(OUTBOX.c.kind == kind, OUTBOX.c.record_id.in_(ids)))
+            n = chain.purge_through(u.conn, p.last_seq, p.last_hash)
+        result = {"rows": n, "last_purged_seq": p.last_seq, "last_purged_hash": p.last_hash,
+                  "kept_unsynced": p.old - n, "kept": p.kept,
+                  "upstream": upstream.shown_url if upstream is not None else None}
+        event = audit_event(result)
+        if event is not None:
+            u.audit(*event)
+    return result
 
 
 def purge_older_than(log: ScreeningLog, days: int, *, station_id: str, actor: str, now: float | None = None,
                      upstream=None) -> dict:
     """Delete screenings past retention; the chain still verifies from an anchor that keeps the last purged hash."""
-    from storage.log import SCREENINGS
-
     if days < 1:
         raise ExportError("--older-than must be at least 1 day")
     cutoff = (now or time.time()) - days * 86400
     # A confirmed fever not yet cleared is what keeps the person refused: it and everything after it stay (a chain
     # is purged from its start only) until the clearance is recorded.
-    from storage.clearances import waiting
-
     fevers = [s.created_at for s in waiting(log)]
     held = 0
     if fevers and min(fevers) < cutoff:
-        with log.engine.connect() as conn:
+        with log.read("the screenings to keep") as conn:
             held = conn.execute(select(func.count()).select_from(SCREENINGS).where(
                 SCREENINGS.c.created_at >= min(fevers), SCREENINGS.c.created_at < cutoff)).scalar_one()
         cutoff = min(fevers)
-    result = _purge_chain(log, table=SCREENINGS, chain_name="screenings", kind="screening",
-                          time_column=SCREENINGS.c.created_at, cutoff=cutoff, upstream=upstream)
-    if held:
-        result["kept"] = {**result["kept"], "fever-not-cleared": held}
-    audit.record(log, station_id, actor, "purge", {"older_than_days": days, **result})
-    return result
+
+    def event(result: dict) -> tuple[str, str, str, dict]:
+        if held:
+            result["kept"] = {**result["kept"], "fever-not-cleared": held}
+        return station_id, actor, "purge", {"older_than_days": days, **result}
+
+    return _purge_chain(log, log.screening_chain, kind="screening", time_column=SCREENINGS.c.created_at,
+                        cutoff=cutoff, upstream=upstream, audit_event=event)
 
 
 def purge_audit_older_than(log: ScreeningLog, days: int, *, station_id: str, actor: str,
                            now: float | None = None, upstream=None) -> dict:
     """Delete audit events past their retention (once synced), keeping the audit chain verifiable by an anchor."""
-    from storage.audit import AUDIT
+    def event(result: dict) -> tuple[str, str, str, dict] | None:
+        if not result["rows"]:
+            return None
+        return station_id, actor, "purge-audit", {"older_than_days": days, "rows": result["rows"]}
 
-    result = _purge_chain(log, table=AUDIT, chain_name="audit", kind="audit", time_column=AUDIT.c.at,
-                          cutoff=(now or time.time()) - days * 86400, upstream=upstream)
-    if result["rows"]:
-        audit.record(log, station_id, actor, "purge-audit", {"older_than_days": days, "rows": result["rows"]})
-    return result
+    return _purge_chain(log, log.audit_chain, kind="audit", time_column=AUDIT.c.at,
+                        cutoff=(now or time.time()) - days * 86400, upstream=upstream, audit_event=event)

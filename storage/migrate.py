@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
+from storage.db import writer
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -56,6 +58,6 @@ def upgrade(engine: Engine) -> None:
     if current_revision(engine) == head_revision():
         return
     cfg = alembic_config()
-    with engine.begin() as conn:
+    with writer(engine).begin() as conn:  # the write lock first: two stations opening a new log migrate in turn
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

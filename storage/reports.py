@@ -11,19 +11,21 @@ import time
 import uuid
 from collections import Counter
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from storage.log import SCREENINGS, LogError, ScreeningLog, _why
-from storage.models import DailyReportRow, OutboxRow
+from domain import Decision, Reason
+from storage.log import SCREENINGS, ScreeningLog
+from storage.models import DailyReportRow
 from storage.roster import roster_size, unscreened
 
 REPORTS = DailyReportRow.__table__
-OUTBOX = OutboxRow.__table__
-SENSOR_REASONS = {"sensor-fault", "sensor-offline", "sensor-warming", "sensor-degraded", "calibration-overdue"}
+SENSOR_REASONS = {Reason.SENSOR_FAULT, Reason.SENSOR_OFFLINE, Reason.SENSOR_WARMING, Reason.SENSOR_DEGRADED,
+                  Reason.CALIBRATION_OVERDUE}
+DENIAL_REASONS = {Reason.FEVER_CONFIRMED, Reason.NO_MASK, Reason.VISITOR_NOT_APPROVED}
 
 
 def daily(log: ScreeningLog, day: str, station_id: str) -> dict:
-    with log.engine.connect() as conn:
+    with log.read(f"the screenings of {day}") as conn:
         rows = conn.execute(select(SCREENINGS.c.id, SCREENINGS.c.follows, SCREENINGS.c.decision,
                                    SCREENINGS.c.reasons, SCREENINGS.c.readings, SCREENINGS.c.seq)
                             .where(SCREENINGS.c.day == day).order_by(SCREENINGS.c.seq)).mappings().all()
@@ -42,14 +44,14 @@ def daily(log: ScreeningLog, day: str, station_id: str) -> dict:
         last = chain_rows[-1]
         reasons = set(json.loads(last["reasons"]))
         outcomes[last["decision"]] += 1
-        if last["decision"] == "deny":
-            for code in reasons & {"fever-confirmed", "no-mask", "visitor-not-approved"} or {"other"}:
-                denied_by[code] += 1
-        if any("fever-suspected" in json.loads(r["reasons"]) for r in chain_rows):
-            retests["admitted" if last["decision"] == "admit" else
-                    "denied" if last["decision"] == "deny" else "open"] += 1
-        fevers += "fever-confirmed" in reasons
-        no_mask += "no-mask" in reasons
+        if last["decision"] == Decision.DENY:
+            for code in reasons & DENIAL_REASONS or {"other"}:
+                denied_by[str(code)] += 1
+        if any(Reason.FEVER_SUSPECTED in json.loads(r["reasons"]) for r in chain_rows):
+            retests["admitted" if last["decision"] == Decision.ADMIT else
+                    "denied" if last["decision"] == Decision.DENY else "open"] += 1
+        fevers += Reason.FEVER_CONFIRMED in reasons
+        no_mask += Reason.NO_MASK in reasons
         manual += any(rd.get("source") == "manual" for r in chain_rows for rd in json.loads(r["readings"]))
         sensor_faults += any(SENSOR_REASONS & set(json.loads(r["reasons"])) for r in chain_rows)
     missing = unscreened(log, day) if roster_size(log) else []
@@ -77,20 +79,17 @@ def daily(log: ScreeningLog, day: str, station_id: str) -> dict:
 def store(log: ScreeningLog, report: dict) -> str:
     """Keep the report and queue it for the upstream in one transaction."""
     rid = str(uuid.uuid4())
-    try:
-        with log.engine.begin() as conn:
-            conn.execute(REPORTS.insert().values(id=rid, station_id=report["station_id"], day=report["day"],
-                                                 created_at=time.time(),
-                                                 content=json.dumps(report, ensure_ascii=False, sort_keys=True)))
-            conn.execute(OUTBOX.insert().values(kind="daily_report", record_id=rid, created_at=time.time()))
-    except Exception as exc:  # noqa: BLE001
-        raise LogError(f"daily report not saved: {_why(exc)}") from exc
+    with log.unit("daily report") as u:
+        u.conn.execute(REPORTS.insert().values(id=rid, station_id=report["station_id"], day=report["day"],
+                                               created_at=time.time(),
+                                               content=json.dumps(report, ensure_ascii=False, sort_keys=True)))
+        u.queue("daily_report", rid)
     return rid
 
 
 def day_profile(log: ScreeningLog, day: str) -> dict:
     """Counts by hour and each person's final temperature, for the day view."""
-    with log.engine.connect() as conn:
+    with log.read(f"the screenings of {day}") as conn:
         rows = conn.execute(select(SCREENINGS.c.created_at, SCREENINGS.c.decision, SCREENINGS.c.temperature_c,
                                    SCREENINGS.c.follows).where(SCREENINGS.c.day == day)).all()
     by_hour: dict[int, dict[str, int]] = {}
@@ -106,14 +105,12 @@ def day_profile(log: ScreeningLog, day: str) -> dict:
 def query(log: ScreeningLog, *, date_from: str, date_to: str, decision: str | None = None,
           entrant: str | None = None, offset: int = 0, limit: int = 100) -> tuple[int, list[dict]]:
     """One page of screenings for the auditor screen, newest first, and how many match in all."""
-    from sqlalchemy import func
-
     cond = [SCREENINGS.c.day >= date_from, SCREENINGS.c.day <= date_to]
     if decision:
         cond.append(SCREENINGS.c.decision == decision)
     if entrant:
         cond.append(SCREENINGS.c.entrant_id == entrant)
-    with log.engine.connect() as conn:
+    with log.read("screenings") as conn:
         total = conn.execute(select(func.count()).select_from(SCREENINGS).where(*cond)).scalar_one()
         rows = conn.execute(select(SCREENINGS.c.id, SCREENINGS.c.created_at, SCREENINGS.c.entrant_id,
                                    SCREENINGS.c.decision, SCREENINGS.c.temperature_c, SCREENINGS.c.source,

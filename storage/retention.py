@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import String, and_, any_, bindparam, func, not_, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 
 from storage import upstream as up
+from storage.log import ScreeningLog
 from storage.models import OutboxRow, QuarantineRow, SyncStateRow
+from storage.sync import SyncError, _one_line
 
 OUTBOX = OutboxRow.__table__
 QUARANTINE = QuarantineRow.__table__
@@ -38,9 +41,6 @@ class UpstreamCheck:
 
     def held(self, kind: str, rows) -> int:
         """How many of ``rows`` (in chain order), from the first, the upstream holds with the same hash."""
-        from storage.sync import SyncError, _one_line
-        from sqlalchemy.exc import DBAPIError
-
         table = UPSTREAM_CHAINS[kind]
         engine = self.sync.engine()
         ids = [r.id for r in rows]
@@ -70,11 +70,11 @@ class Plan:
     kept: dict[str, int] = field(default_factory=dict)  # not-confirmed, quarantined, not-upstream, behind
 
 
-def plan(engine, *, table, kind: str, time_column, cutoff: float, upstream: UpstreamCheck | None) -> Plan:
+def plan(log: ScreeningLog, *, table, kind: str, time_column, cutoff: float, upstream: UpstreamCheck | None) -> Plan:
     """Decide what to purge without holding the write lock (the upstream is asked over the network)."""
     old_q = time_column < cutoff
     refused = select(QUARANTINE.c.record_id).where(QUARANTINE.c.kind == kind)
-    with engine.connect() as conn:
+    with log.read("what to purge") as conn:
         ok = and_(old_q, table.c.id.not_in(refused))
         checkpoint = None
         if upstream is not None:
@@ -91,7 +91,7 @@ def plan(engine, *, table, kind: str, time_column, cutoff: float, upstream: Upst
         blocker = conn.execute(select(func.min(table.c.seq)).where(not_(ok))).scalar()
     missing, after = 0, 0
     while True:
-        with engine.connect() as conn:
+        with log.read("what to purge") as conn:
             where = [table.c.seq > after] + ([table.c.seq < blocker] if blocker is not None else [])
             chunk = conn.execute(select(table.c.seq, table.c.id, table.c.row_hash).where(*where)
                                  .order_by(table.c.seq).limit(CHUNK)).all()

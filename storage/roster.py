@@ -14,12 +14,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from domain import Entrant, EntrantKind
+from domain import Entrant, EntrantKind, Reason
 from domain.identifiers import IdentifierError, check_id, check_name, check_text
-from storage import audit
-from storage.log import ENTRANTS, SCREENINGS, LogError, ScreeningLog, _why, local_day
-from storage.models import VisitorRow
 from domain.errors import UsageError
+from storage.log import ENTRANTS, SCREENINGS, ScreeningLog, local_day
+from storage.models import VisitorRow
 
 VISITORS = VisitorRow.__table__
 MAX_BYTES = 20 * 1024 * 1024
@@ -127,43 +126,39 @@ def import_roster(log: ScreeningLog, data: bytes, *, station_id: str, actor: str
     identified export) but becomes a visitor, which the gate refuses unless approved for the day.
     """
     entrants = parse_roster(data)
-    try:
-        with log.engine.begin() as conn:
-            old = {r["roster_id"]: (r["name"], r["group"], r["kind"])
-                   for r in conn.execute(select(ENTRANTS)).mappings()}
-            new = {e.roster_id: (e.name, e.group, e.kind.value) for e in entrants}
-            added = tuple(i for i in new if i not in old)
-            changed = tuple(i for i in new if i in old and old[i] != new[i])
-            removed = () if merge else tuple(sorted(i for i, v in old.items()
-                                                    if i not in new and v[2] != EntrantKind.VISITOR.value))
-            for rid in (*added, *changed):
-                conn.execute(ENTRANTS.delete().where(ENTRANTS.c.roster_id == rid))
-            rows = [{"roster_id": i, "name": new[i][0], "group": new[i][1], "kind": new[i][2]}
-                    for i in (*added, *changed)]
-            if rows:
-                conn.execute(ENTRANTS.insert(), rows)
-            if removed:
-                conn.execute(ENTRANTS.update().where(ENTRANTS.c.roster_id.in_(removed))
-                             .values(kind=EntrantKind.VISITOR.value))
-            summary = ImportSummary(added, changed, removed, len(new) - len(added) - len(changed), merge)
-            audit.record(log, station_id, actor, "roster-import",
-                         {"people": len(entrants), "mode": "add" if merge else "replace", "added": len(added),
-                          "changed": len(changed), "removed": list(removed)}, conn=conn)
-    except LogError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        raise LogError(f"roster not saved: {_why(exc)}") from exc
+    with log.unit("roster") as u:
+        conn = u.conn
+        old = {r["roster_id"]: (r["name"], r["group"], r["kind"])
+               for r in conn.execute(select(ENTRANTS)).mappings()}
+        new = {e.roster_id: (e.name, e.group, e.kind.value) for e in entrants}
+        added = tuple(i for i in new if i not in old)
+        changed = tuple(i for i in new if i in old and old[i] != new[i])
+        removed = () if merge else tuple(sorted(i for i, v in old.items()
+                                                if i not in new and v[2] != EntrantKind.VISITOR.value))
+        for rid in (*added, *changed):
+            conn.execute(ENTRANTS.delete().where(ENTRANTS.c.roster_id == rid))
+        rows = [{"roster_id": i, "name": new[i][0], "group": new[i][1], "kind": new[i][2]}
+                for i in (*added, *changed)]
+        if rows:
+            conn.execute(ENTRANTS.insert(), rows)
+        if removed:
+            conn.execute(ENTRANTS.update().where(ENTRANTS.c.roster_id.in_(removed))
+                         .values(kind=EntrantKind.VISITOR.value))
+        summary = ImportSummary(added, changed, removed, len(new) - len(added) - len(changed), merge)
+        u.audit(station_id, actor, "roster-import",
+                {"people": len(entrants), "mode": "add" if merge else "replace", "added": len(added),
+                 "changed": len(changed), "removed": list(removed)})
     return summary
 
 
 def roster(log: ScreeningLog) -> list[Entrant]:
-    with log.engine.connect() as conn:
+    with log.read("the roster") as conn:
         rows = conn.execute(select(ENTRANTS).order_by(ENTRANTS.c.group, ENTRANTS.c.roster_id)).mappings().all()
     return [Entrant(r["roster_id"], r["name"], r["group"], EntrantKind(r["kind"])) for r in rows]
 
 
 def roster_size(log: ScreeningLog) -> int:
-    with log.engine.connect() as conn:
+    with log.read("the roster") as conn:
         return conn.execute(select(func.count()).select_from(ENTRANTS)).scalar_one()
 
 
@@ -190,23 +185,23 @@ def add_visitor(log: ScreeningLog, v: Visitor, *, station_id: str, actor: str) -
     digits = [c for c in v.phone if c.isdigit()]
     if not 5 <= len(digits) <= 15:
         raise RosterError([f"phone {v.phone!r}: give a reachable number (5–15 digits)"])
-    with log.engine.begin() as conn:
-        conn.execute(VISITORS.delete().where(VISITORS.c.visitor_id == v.visitor_id))
-        conn.execute(VISITORS.insert().values(visitor_id=v.visitor_id, name=v.name, phone=v.phone, reason=v.reason,
-                                              host=v.host, day=v.day, approved_by=actor, at=time.time()))
-        audit.record(log, station_id, actor, "visitor-approved", {"visitor_id": v.visitor_id, "day": v.day},
-                     conn=conn)
+    with log.unit(f"visitor {v.visitor_id}") as u:
+        u.conn.execute(VISITORS.delete().where(VISITORS.c.visitor_id == v.visitor_id))
+        u.conn.execute(VISITORS.insert().values(visitor_id=v.visitor_id, name=v.name, phone=v.phone,
+                                                reason=v.reason, host=v.host, day=v.day, approved_by=actor,
+                                                at=time.time()))
+        u.audit(station_id, actor, "visitor-approved", {"visitor_id": v.visitor_id, "day": v.day})
 
 
-def check_entrant(log: ScreeningLog, entrant_id: str | None, day: str | None = None) -> str | None:
-    """None when the id may proceed to screening; else a reason code: ``visitor-not-approved``.
+def check_entrant(log: ScreeningLog, entrant_id: str | None, day: str | None = None) -> Reason | None:
+    """None when the id may proceed to screening; else the reason it may not (``Reason.VISITOR_NOT_APPROVED``).
 
     A visitor, whether unknown, listed as a visitor on the roster or a pupil who left (removed by a roster import),
     needs an approval for the day. While no roster is loaded ids are not checked, so a new station works at once.
     """
     if not entrant_id:
         return None
-    with log.engine.connect() as conn:
+    with log.read("the roster") as conn:
         if conn.execute(select(func.count()).select_from(ENTRANTS)).scalar_one() == 0:
             return None
         kind = conn.execute(select(ENTRANTS.c.kind).where(ENTRANTS.c.roster_id == entrant_id)).scalar()
@@ -215,11 +210,11 @@ def check_entrant(log: ScreeningLog, entrant_id: str | None, day: str | None = N
         visitor = conn.execute(select(VISITORS.c.day).where(VISITORS.c.visitor_id == entrant_id)).first()
     if visitor is not None and visitor.day in (None, day or local_day(time.time())):
         return None
-    return "visitor-not-approved"
+    return Reason.VISITOR_NOT_APPROVED
 
 
 def unscreened(log: ScreeningLog, day: str) -> list[Entrant]:
-    with log.engine.connect() as conn:
+    with log.read("the roster") as conn:
         seen = set(conn.execute(select(SCREENINGS.c.entrant_id).where(SCREENINGS.c.day == day,
                                                                      SCREENINGS.c.entrant_id.is_not(None))).scalars())
     return [e for e in roster(log) if e.roster_id not in seen and e.kind is not EntrantKind.VISITOR]

@@ -21,12 +21,13 @@ from typing import Callable
 from sqlalchemy import String, Text, func, select
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
+from domain.errors import UpstreamFailure
 from domain.identifiers import IdentifierError, check_text
 from storage import upstream as up
+from storage.errors import StorageError
 from storage.log import SCREENINGS, ScreeningLog
 from storage.models import (AuditEventRow, CalibrationRow, ClearanceRow, DailyReportRow, OutboxRow, QuarantineRow,
                             SyncStateRow)
-from domain.errors import UpstreamFailure
 
 OUTBOX = OutboxRow.__table__
 STATE = SyncStateRow.__table__
@@ -100,12 +101,12 @@ class Sync:
         return conn.execute(select(STATE.c.last_seq).where(STATE.c.upstream == self.key)).scalar() or 0
 
     def pending(self) -> int:
-        with self.log.engine.connect() as conn:
+        with self.log.read("the outbox") as conn:
             return conn.execute(select(func.count()).select_from(OUTBOX)
                                 .where(OUTBOX.c.seq > self._checkpoint(conn))).scalar_one()
 
     def status(self) -> dict:
-        with self.log.engine.connect() as conn:
+        with self.log.read("the outbox") as conn:
             row = conn.execute(select(STATE).where(STATE.c.upstream == self.key)).mappings().first()
             last = row["last_seq"] if row else 0
             pending = conn.execute(select(func.count()).select_from(OUTBOX).where(OUTBOX.c.seq > last)).scalar_one()
@@ -126,7 +127,8 @@ class Sync:
     def _adopt(self, identity: str) -> None:
         """Make the checkpoint this database's: one made against another database (a replaced or restored one, at
         this URL) starts again from zero; the upstream ignores what it already holds."""
-        with self.log.engine.begin() as conn:
+        with self.log.unit("the upstream's identity") as u:
+            conn = u.conn
             row = conn.execute(select(STATE.c.identity).where(STATE.c.upstream == self.key)).first()
             if row is None:
                 self._save(conn, identity=identity)
@@ -136,15 +138,15 @@ class Sync:
 
     def note_error(self, message: str) -> None:
         try:
-            with self.log.engine.begin() as conn:
-                self._save(conn, last_error=message, last_error_at=time.time())
-        except SQLAlchemyError:
+            with self.log.unit("the sync error") as u:
+                self._save(u.conn, last_error=message, last_error_at=time.time())
+        except StorageError:
             pass  # the error is also shown to the operator; failing to note it must not hide it
 
     # -- sending --------------------------------------------------------------------------------------------------
     def _next_batch(self):
         """The next outbox entries, and for each kind the rows to send as tuples in upstream column order."""
-        with self.log.engine.connect() as conn:
+        with self.log.read("the outbox") as conn:
             start = self._checkpoint(conn)
             outbox = conn.execute(select(OUTBOX.c.seq, OUTBOX.c.kind, OUTBOX.c.record_id)
                                   .where(OUTBOX.c.seq > start).order_by(OUTBOX.c.seq)
@@ -215,11 +217,12 @@ class Sync:
                 break
             bad = self._misfits(groups)
             bad += self._send(groups)
-            with self.log.engine.begin() as conn:
+            with self.log.unit("the sync checkpoint") as u:
                 for seq, kind, record_id, error in bad:
-                    conn.execute(QUARANTINE.insert().values(outbox_seq=seq, upstream=self.key, kind=kind,
-                                                            record_id=record_id, error=error[:2000], at=time.time()))
-                self._save(conn, last_seq=outbox[-1].seq, last_success=time.time(), last_error=None)
+                    u.conn.execute(QUARANTINE.insert().values(outbox_seq=seq, upstream=self.key, kind=kind,
+                                                              record_id=record_id, error=error[:2000],
+                                                              at=time.time()))
+                self._save(u.conn, last_seq=outbox[-1].seq, last_success=time.time(), last_error=None)
             result.batches += 1
             result.quarantined += len(bad)
             for _seq, kind, record_id, error in bad:
@@ -282,7 +285,7 @@ class Sync:
     # -- checking -------------------------------------------------------------------------------------------------
     def verify(self) -> dict:
         """Counts and chain heads per station, here and upstream; ``ok`` when this station's match."""
-        with self.log.engine.connect() as conn:
+        with self.log.read("the outbox") as conn:
             local = conn.execute(select(SCREENINGS.c.station_id, func.count(), func.max(SCREENINGS.c.seq))
                                  .group_by(SCREENINGS.c.station_id)).all()
             heads = {st: conn.execute(select(SCREENINGS.c.row_hash).where(SCREENINGS.c.seq == mx)).scalar()

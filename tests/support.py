@@ -1,4 +1,5 @@
-"""Helpers that tests and benches share: paths, the environment for subprocesses, and waiting on a condition.
+"""Helpers that tests and benches share: paths, the environment for subprocesses, waiting on a condition, and a
+station log filled fast.
 
 Tests never sleep a fixed time before asserting: they wait until the condition holds (with a generous limit that only
 matters when something is broken) and then assert on the outcome, never on how long it took. Timing lives in bench/.
@@ -6,10 +7,15 @@ matters when something is broken) and then assert on the outcome, never on how l
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
 from typing import Callable, TypeVar
+
+from domain import Decision, MaskResult, MaskState, Reading, Screening
+from storage import chain
+from storage.log import DERIVED_COLUMNS, HASHED_COLUMNS, ScreeningLog, screening_content, screening_values
 
 ROOT = Path(__file__).resolve().parents[1]
 GATE = str(Path(sys.executable).with_name("gate"))
@@ -81,3 +87,32 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def fill_log(path: Path, n: int, station_id: str = "bench") -> None:
+    """``n`` chained screenings of one station over the last ``n`` seconds, queued for sync, written in one
+    transaction (as if a school had used the station for months)."""
+    ScreeningLog(path).close()  # schema
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA synchronous=OFF")  # a fixture, not a record: nothing to lose if the machine stops
+    cols = (*HASHED_COLUMNS, *DERIVED_COLUMNS, "prev_hash", "row_hash")
+    sql = f"INSERT INTO screenings ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    prev = chain.GENESIS
+    t0 = time.time() - n
+    rows, outbox = [], []
+    for i in range(n):
+        v = 36.0 + (i % 15) / 10
+        r = Reading(object_c=v, body_c=v, ambient_c=21.5, source="gun-1", ts=t0 + i)
+        decision = Decision.ADMIT if v < 37.3 else Decision.RETEST
+        s = Screening(station_id, (r,), MaskResult(MaskState.YES, 0.97, "camera/svm"), decision,
+                      ("normal",) if decision is Decision.ADMIT else ("fever-suspected",), "ok", 37.3,
+                      entrant_id=f"S{i % 2000:05d}", operator="duty", created_at=t0 + i)
+        values = screening_values(s)
+        h = chain.link(prev, screening_content(s))
+        rows.append([values[c] for c in (*HASHED_COLUMNS, *DERIVED_COLUMNS)] + [prev, h])
+        outbox.append(("screening", s.id, t0 + i))
+        prev = h
+    con.executemany(sql, rows)
+    con.executemany("INSERT INTO outbox (kind, record_id, created_at) VALUES (?, ?, ?)", outbox)
+    con.commit()
+    con.close()

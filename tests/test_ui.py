@@ -286,7 +286,7 @@ async def test_help_day_view_and_auditor_screens(db_path, tmp_path):
 
 
 async def test_the_auditor_table_pages_through_100000_screenings(tmp_path):
-    from bench.fixtures import fill
+    from tests.support import fill_log as fill
 
     db = tmp_path / "big.db"
     fill(db, 100_000)

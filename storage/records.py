@@ -1,0 +1,98 @@
+"""How the domain's records become rows and back: the columns stored, the content each chain hashes."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Mapping
+
+from domain import Screening
+
+JSON_COLUMNS = ("reasons", "mask", "readings")
+# What the chain hashes, fixed for good: a column added later must not change the hash of rows already written.
+HASHED_COLUMNS = ("id", "station_id", "created_at", "day", "entrant_id", "operator", "follows", "decision", "reasons",
+                  "message", "threshold_c", "temperature_c", "mask", "readings")
+DERIVED_COLUMNS = ("source", "mask_state")
+AUDIT_HASHED = ("id", "station_id", "at", "actor", "action", "detail")
+
+
+def local_day(ts: float) -> str:
+    return time.strftime("%Y-%m-%d", time.localtime(ts))
+
+
+def _json(v: object) -> str:
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def derived(content: Mapping) -> dict:
+    """Columns computed from the hashed content, kept for fast queries."""
+    readings = content["readings"]
+    return {"source": readings[-1].get("source") if readings else None,
+            "mask_state": (content["mask"] or {}).get("state")}
+
+
+def screening_content(s: Screening) -> dict:
+    """Column values with JSON columns still as Python objects: exactly what the chain hashes."""
+    c = s.content()
+    return {
+        "id": s.id,
+        "station_id": s.station_id,
+        "created_at": c["created_at"],
+        "day": local_day(s.created_at),
+        "entrant_id": s.entrant_id,
+        "operator": s.operator,
+        "follows": s.follows,
+        "decision": s.decision.value,
+        "reasons": c["reasons"],
+        "message": s.message,
+        "threshold_c": s.threshold_c,
+        "temperature_c": s.temperature_c,
+        "mask": c["mask"],
+        "readings": c["readings"],
+    }
+
+
+def screening_columns(s: Screening) -> tuple[dict, dict]:
+    """(column values as stored, with JSON columns as text; the content the chain hashes)."""
+    content = screening_content(s)
+    return {**{k: (_json(v) if k in JSON_COLUMNS else v) for k, v in content.items()}, **derived(content)}, content
+
+
+def screening_values(s: Screening) -> dict:
+    """Column values as stored (JSON columns as text)."""
+    return screening_columns(s)[0]
+
+
+def row_content(row: Mapping) -> dict:
+    """What the chain hashes for a stored row: every column but the sequence number and the hashes themselves."""
+    return {k: (json.loads(row[k]) if k in JSON_COLUMNS else row[k]) for k in HASHED_COLUMNS}
+
+
+def derived_disagree(row: Mapping, content: dict) -> str | None:
+    """A stored row whose derived columns were edited apart from the readings they come from."""
+    if all(row[k] == v for k, v in derived(content).items()):
+        return None
+    return "its source or mask columns were changed (they disagree with its readings)"
+
+
+def screening_from_row(row: Mapping) -> Screening:
+    return Screening.from_content(row_content(row))
+
+
+def audit_values(station_id: str, actor: str | None, action: str, detail: dict, *, event_id: str,
+                 at: float) -> dict:
+    return {"id": event_id, "station_id": station_id, "at": round(at, 6), "actor": actor or "?", "action": action,
+            "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True)}
+
+
+def audit_content(row: Mapping) -> dict:
+    """What the audit chain hashes for an event (``detail`` as its JSON object)."""
+    return {k: (json.loads(row[k]) if k == "detail" else row[k]) for k in AUDIT_HASHED}
+
+
+CLEARANCE_HASHED = ("id", "station_id", "entrant_id", "fever_screening_id", "fever_at", "note", "cleared_by", "role",
+                    "at")
+
+
+def clearance_content(row: Mapping) -> dict:
+    """What the clearance chain hashes: every column but the sequence number and the hashes."""
+    return {k: row[k] for k in CLEARANCE_HASHED}
