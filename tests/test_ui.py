@@ -193,7 +193,8 @@ async def test_an_overlong_or_odd_entrant_id_is_refused(db_path):
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press(*("9" * 65), "enter")
             assert app.duty.pending_entrant is None
-            assert await pilot_wait_until(pilot, lambda: any("64 printable" in n.message for n in app._notifications))
+            assert await pilot_wait_until(
+                pilot, lambda: any("65 characters long: at most 64" in n.message for n in app._notifications))
             await manual(pilot, "36.4")
             assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
             assert app.duty.latest.entrant_id is None

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
 from domain import Decision, Health, MaskState, Reason, Screening
+from domain.identifiers import ID_MAX, IdentifierError, check_id
 from drivers.base import Sample
 from drivers.manual import manual_reading
 from drivers.sensor import Sensor
@@ -45,7 +46,7 @@ from gate.ui.widgets.retest_queue import RetestQueueView, label
 from gate.ui.widgets.status_bar import StatusBar
 from storage.log import LogError
 
-MAX_ENTRANT_ID = 64
+MAX_ENTRANT_ID = ID_MAX
 
 
 class SampleFeed:
@@ -271,8 +272,10 @@ class DutyScreen(ShowsWorkerFailures, Screen):
         event.input.value = ""
         if not value:
             return
-        if len(value) > MAX_ENTRANT_ID or not value.isprintable():
-            self.notify(f"entrant id: up to {MAX_ENTRANT_ID} printable characters", severity="error")
+        try:
+            value = check_id(value, "entrant id")
+        except IdentifierError as exc:  # a scanner can type anything: refuse it, never cut it to a wrong id
+            self.notify(f"{exc}; scan again", severity="error")
             return
         with self._entrant_lock:
             self._next_entrant = value

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Sparkline, Static
 
 from domain import CalibrationRecord
+from domain.identifiers import IdentifierError, check_id
 from drivers.base import Sample
 from gate.calibration import CalibrationError, daily_check
 from gate.calibration_procedure import BlackbodyProcedure, Step, parse_set_points
@@ -126,6 +127,14 @@ class MaintenanceScreen(ShowsWorkerFailures, Screen):
             self.measuring, self.last_frame = True, time.monotonic()
             self._say(f"measuring at {self.procedure.set_c:.1f} °C … / 测量中")
 
+    def _reference_id(self) -> str:
+        """The certificate id typed, checked like `gate calibrate --reference-id` (empty: none given)."""
+        text = self.query_one("#cal-reference", Input).value
+        try:
+            return check_id(text, "reference id") if text.strip() else ""
+        except IdentifierError as exc:
+            raise CalibrationError(str(exc)) from None
+
     def _say(self, text: str) -> None:
         self.query_one("#cal-instruction", Static).update(text)
 
@@ -143,7 +152,7 @@ class MaintenanceScreen(ShowsWorkerFailures, Screen):
             except ValueError:
                 raise CalibrationError("reference uncertainty: a number of °C, e.g. 0.1") from None
             procedure = BlackbodyProcedure(
-                self.sensor_key, plan, reference_id=self.query_one("#cal-reference", Input).value,
+                self.sensor_key, plan, reference_id=self._reference_id(),
                 operator=self.operator, samples=self.samples, tolerance_c=cfg.calibration_tolerance_c,
                 reference_uncertainty_c=uncertainty, interval_days=cfg.calibration_interval_days,
                 body_site_offset_c=cfg.body_site_offset_c)

@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from domain.identifiers import ID_MAX, IdentifierError, check_text
 from gate.auth import Auth, AuthError, User
 from gate.ui.messages import SignedIn, SignInFailed
 from gate.ui.screens.base import ShowsWorkerFailures
@@ -44,6 +45,11 @@ class SignIn(ShowsWorkerFailures, ModalScreen[User | None]):
             return
         if not name or not pin:
             self.query_one("#signin-error", Static).update("请输入用户名和PIN / enter your name and PIN")
+            return
+        try:  # a name is recorded in the audit trail even when the PIN is wrong: printable and bounded only
+            name = check_text(name, "user name", max_len=ID_MAX)
+        except IdentifierError as exc:
+            self.query_one("#signin-error", Static).update(str(exc))
             return
         self.query_one("#signin-error", Static).update("…")
         self.check(name, pin)

@@ -7,6 +7,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from domain.identifiers import IdentifierError, check_name, check_text
+from storage.roster import REASON_MAX
+
 
 class VisitorForm(ModalScreen[dict | None]):
     BINDINGS = [Binding("escape", "cancel", "Refuse / 拒绝")]
@@ -37,6 +40,14 @@ class VisitorForm(ModalScreen[dict | None]):
                 nxt.focus()
                 return
             self.query_one("#v-error", Static).update(f"请填写 / please fill in: {', '.join(missing)}")
+            return
+        try:  # the same checks as `gate roster visitor add`: printable, bounded
+            fields = {"name": check_name(fields["name"], "name"), "phone": check_text(fields["phone"], "phone",
+                                                                                      max_len=32),
+                      "reason": check_text(fields["reason"], "reason", max_len=REASON_MAX),
+                      "host": check_name(fields["host"], "host")}
+        except IdentifierError as exc:
+            self.query_one("#v-error", Static).update(str(exc))
             return
         self.dismiss(fields)
 
