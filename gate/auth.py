@@ -16,12 +16,12 @@ from typing import Callable
 
 from sqlalchemy import func, select
 
+from domain.errors import Refused, UsageError
 from gate.roles import RIGHTS, ROLES
 from storage import audit
 from storage.log import ScreeningLog
 from storage.unit import UnitOfWork
 from storage.models import UserRow
-from domain.errors import Refused
 
 USERS = UserRow.__table__
 # Even with PINs off these need a user: an identified export or a purge with nobody to answer for it is refused.
@@ -33,8 +33,8 @@ class AuthError(Refused):
     """Refused: the message says why (wrong PIN, locked until HH:MM, role lacks the right)."""
 
 
-class NotSignedIn(AuthError):
-    """PINs are on and nobody signed in (a usage mistake more than an attack, but audited all the same)."""
+class NotSignedIn(UsageError):
+    """Nobody signed in where someone must (a usage mistake more than an attack, but audited all the same)."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class Auth:
         """
         if not self.has_users():
             if action in NEED_USERS:
-                raise AuthError(f"{action} needs {' or '.join(sorted(RIGHTS[action]))}, and this station has no "
+                raise NotSignedIn(f"{action} needs {' or '.join(sorted(RIGHTS[action]))}, and this station has no "
                                 "users yet: create an admin first (gate users add NAME --role admin)")
             return None
         if not name:

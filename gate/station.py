@@ -181,7 +181,7 @@ class Station:
             known = ", ".join(s.id for s in self.config.sensors) or "none in this config"
             raise LookupError(f"--source {source!r} is not a sensor of this station (sensors: {known}); "
                               "a reading measured by hand is --source manual")
-        m = Measurement(object_c, ambient_c, time.time(), 1)
+        m = Measurement(object_c, ambient_c, self.clock(), 1)
         reading = self.reading_from(sc, m, None)
         s = self._decide([reading], mask, entrant_id=entrant_id, operator=operator, follows=None)
         return self._store(s, (operator, "sensor-entry", {

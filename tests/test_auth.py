@@ -154,7 +154,10 @@ def test_cli_purge_and_users_commands(people, db_path):
     add = gate("users", "add", "chen", "--role", "duty", "--db", db_path, "--user", "admin", "--pin-stdin",
                stdin="900001\n444444\n")
     assert add.returncode == 0, add.stderr
-    listed = [json.loads(x) for x in gate("users", "list", "--json", "--db", db_path).stdout.splitlines()]
+    nobody = gate("users", "list", "--json", "--db", db_path)
+    assert nobody.returncode == 2 and "users-list needs a signed-in user" in nobody.stderr and nobody.stdout == ""
+    listed = [json.loads(x) for x in gate("users", "list", "--json", "--db", db_path, "--user", "admin",
+                                          "--pin-stdin", stdin="900001\n").stdout.splitlines()]
     assert {"chen", "zhang", "wu", "li", "admin"} == {u["name"] for u in listed}
     assert all("pin_hash" not in u for u in listed)  # PIN hashes never leave the database
     by_duty = gate("users", "add", "eve", "--role", "admin", "--db", db_path, "--user", "zhang", "--pin-stdin",

@@ -48,8 +48,8 @@ def test_every_command_group_is_there_with_its_actions():
                      "calibrate run", "calibrate fit", "calibrate check", "calibrate list", "calibrate show",
                      "sync send", "sync status", "sync verify", "export create", "export verify", "report daily",
                      "report unscreened", "roster import", "roster list", "roster visitor add", "purge", "users add",
-                     "users list", "users reset-pin", "users disable", "audit list", "sim", "read", "ports",
-                     "clearance add", "clearance list"):
+                     "users list", "users reset-pin", "users disable", "users enable", "users role", "audit list",
+                     "sim", "read", "ports", "clearance add", "clearance list"):
         assert expected in paths, expected
     assert {p[0] for p, _ in ACTIONS} == set(GROUPS)
 

@@ -13,6 +13,8 @@ from tests.pg import PostgresServer, unavailable_reason
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 PIN = "581302"
+DUTY_PIN = "640219"
+ADMIN_PIN = "902741"
 _names = iter(range(1000))
 
 
@@ -33,6 +35,7 @@ def station(tmp_path, pg):
         auth = Auth(log, "north")
         auth.add_user("admin", "admin", "902741", None)
         auth.add_user("wu", "auditor", PIN, User("admin", "admin"))
+        auth.add_user("zhang", "duty", DUTY_PIN, User("admin", "admin"))
     return db, cfg, url
 
 
@@ -45,7 +48,8 @@ def gate(capsys, monkeypatch, *argv, stdin: str = "") -> tuple[int, str, str]:
 
 def screen(capsys, monkeypatch, db, cfg, *temps: float) -> None:
     for t in temps:
-        assert gate(capsys, monkeypatch, "screen", "--temp", t, "--db", db, "--config", cfg)[0] == 0
+        assert gate(capsys, monkeypatch, "screen", "--temp", t, "--db", db, "--config", cfg, "--user", "zhang",
+                    "--pin-stdin", stdin=DUTY_PIN + "\n")[0] == 0
 
 
 def age(db, days: int) -> None:
@@ -86,7 +90,10 @@ def test_a_trial_sync_elsewhere_then_purge_deletes_nothing_and_a_real_sync_then_
     screen(capsys, monkeypatch, db, cfg, 36.5, 36.6, 36.7)
     age(db, 40)
     trial = pg.create_db(f"trial{next(_names)}")
-    assert gate(capsys, monkeypatch, "sync", "--once", "--upstream", trial, "--db", db, "--config", cfg)[0] == 0
+    # A trial run elsewhere sends the log out of the station: it needs an admin's sign-in.
+    assert gate(capsys, monkeypatch, "sync", "--once", "--upstream", trial, "--db", db, "--config", cfg)[0] == 2
+    assert gate(capsys, monkeypatch, "sync", "--once", "--upstream", trial, "--db", db, "--config", cfg,
+                "--user", "admin", "--pin-stdin", stdin=ADMIN_PIN + "\n")[0] == 0
     code, out, _ = purge(capsys, monkeypatch, db, cfg)
     assert code == 0 and "purged 0 screenings" in out and "kept 3 screenings not yet confirmed" in out
     assert count(db) == 3

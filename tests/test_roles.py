@@ -72,7 +72,7 @@ def test_pins_off_means_no_sign_in_except_for_what_needs_an_auditor(db_path):
         auth = Auth(log, "north")
         assert auth.require(None, lambda: pytest.fail("no PIN asked"), "screen") is None
         for action in ("purge", "export-identified"):
-            with pytest.raises(AuthError, match="no users yet"):
+            with pytest.raises(NotSignedIn, match="no users yet"):
                 auth.require(None, lambda: "", action)
 
 

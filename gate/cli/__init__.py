@@ -36,7 +36,7 @@ GROUPS = {
     "report": ("report", "the daily report for the bureau, or who on the roster was not screened"),
     "roster": ("roster", "import the roster, list it, approve visitors"),
     "purge": ("purge", "delete screenings past retention; the chain stays verifiable"),
-    "users": ("users", "manage users and PINs: add, list, reset-pin, disable"),
+    "users": ("users", "manage users and PINs: add, list, reset-pin, disable, enable, role"),
     "clearance": ("clearance", "let a person with a confirmed fever back in (doctor's note), list who waits"),
     "audit": ("audit", "the audit trail: who did what"),
     "sim": ("devices", "simulate a thermometer on a pseudo-terminal"),

@@ -5,12 +5,12 @@ import argparse
 import json
 import time
 
-from gate.cli.common import actions, load_config, open_log, positive_int, station_options
+from gate.cli.common import actions, load_config, open_log, positive_int, sign_in, signin_options, station_options
 from storage import audit
 
 LIST = """
 gate audit list
-gate audit list --limit 20 --json
+gate audit list --limit 20 --json --user wu --pin-stdin < pin.txt
 """
 
 
@@ -19,10 +19,13 @@ def add_audit(p: argparse.ArgumentParser) -> None:
     station_options(li)
     li.add_argument("--limit", type=positive_int, default=100, help="how many of the latest events (default 100)")
     li.add_argument("--json", action="store_true", help="one JSON line per event")
+    signin_options(li, "an auditor")
 
 
 def list_events(args: argparse.Namespace) -> None:
-    with open_log(args, load_config(args)) as log:
+    cfg = load_config(args)
+    with open_log(args, cfg) as log:
+        sign_in(args, cfg, log, "audit-list")
         events = audit.events(log, args.limit)
     for ev in reversed(events):
         if args.json:

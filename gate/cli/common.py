@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -27,7 +28,22 @@ class GateParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # argparse's own: usage + message + exit 2; we want one line and one exit table
+        if message.startswith("unrecognized arguments") and _DIGITS.search(message):
+            # `--pin-stdin 123456`: a PIN typed as an argument is not repeated on the screen (or in a log of it).
+            message = _DIGITS.sub("[digits hidden]", message) + "; " + PIN_ON_ARGV
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+_DIGITS = re.compile(r"\d{4,}")
+PIN_ON_ARGV = ("a PIN is never an argument (ps and the shell history would show it): give --pin-stdin and the PIN "
+               "on standard input, or type it when asked")
+
+
+class _PinOnArgv(argparse.Action):
+    """`--pin 123456`: refused at once, without echoing the PIN."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        raise UsageError(PIN_ON_ARGV)
 
 
 class DefaultAction(GateParser):
@@ -94,6 +110,7 @@ def signin_options(p: argparse.ArgumentParser, who: str = "who is doing this",
     p.add_argument("--user", metavar="NAME", type=person,
                    help=f"{who}: signs in with the PIN (recorded in the audit trail)")
     p.add_argument("--pin-stdin", action="store_true", help=pins)
+    p.add_argument("--pin", action=_PinOnArgv, help=argparse.SUPPRESS)
     return p
 
 
@@ -220,26 +237,17 @@ class Pins:
         return pin
 
 
-# Actions that need a named person even on a station without users (nobody else could be held to them).
-NEEDS_USERS = {"export-identified": "an auditor", "purge": "an auditor"}
-
-
 def sign_in(args: argparse.Namespace, cfg: "Config", log: "ScreeningLog", action: str,
             pins: Pins | None = None) -> "User | None":
-    """The signed-in user for ``action`` (--user NAME, PIN from the terminal or --pin-stdin); None while the station
-    has no users, where anyone may (except the actions in NEEDS_USERS). A refusal raises AuthError (Refused)."""
+    """The signed-in user allowed to do ``action`` (the table in gate.roles), or None while the station has no
+    users (PINs off). With PINs on: no --user, an --operator other than the user, a wrong PIN, a disabled or locked
+    user, or a role without the right is refused (NotSignedIn: exit 2; AuthError: refused) and audited."""
     from gate.auth import Auth  # SQLAlchemy: sign-in reads the users table
 
     auth = Auth(log, cfg.station_id, cfg.security)
-    if not auth.has_users():
-        if action in NEEDS_USERS:
-            raise UsageError(f"{action} needs {NEEDS_USERS[action]}, and this station has no users yet: "
-                             "create an admin first (gate users add NAME --role admin)")
-        return None
-    if not getattr(args, "user", None):
-        raise UsageError(f"{action} needs a signed-in user: give --user NAME (the PIN is asked, or --pin-stdin)")
-    pin = (pins or Pins(getattr(args, "pin_stdin", False))).ask(f"PIN for {args.user}: ")
-    return auth.check(args.user, pin, action)
+    pins = pins or Pins(getattr(args, "pin_stdin", False))
+    return auth.require(getattr(args, "user", None), lambda: pins.ask(f"PIN for {args.user}: "), action,
+                        operator=getattr(args, "operator", None))
 
 
 def operator(args: argparse.Namespace, user: "User | None" = None) -> str:

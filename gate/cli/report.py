@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-from gate.cli.common import actions, day, load_config, open_log, station_options
+from gate.cli.common import actions, day, load_config, open_log, sign_in, signin_options, station_options
 from storage import reports
 from storage.log import local_day
 from storage.roster import unscreened as unscreened_people
@@ -36,6 +36,7 @@ def add_report(p: argparse.ArgumentParser) -> None:
     station_options(u)
     u.add_argument("--date", type=day, help="YYYY-MM-DD (default: today)")
     u.add_argument("--json", action="store_true", help="one JSON line per person: id, name, class, kind")
+    signin_options(u, "who is reading the names")
 
 
 def daily(args: argparse.Namespace) -> None:
@@ -57,7 +58,9 @@ def daily(args: argparse.Namespace) -> None:
 
 def unscreened(args: argparse.Namespace) -> None:
     on = args.date or local_day(time.time())
-    with open_log(args, load_config(args)) as log:
+    cfg = load_config(args)
+    with open_log(args, cfg) as log:
+        sign_in(args, cfg, log, "report-unscreened")
         people = unscreened_people(log, on)
     if args.json:
         for e in people:

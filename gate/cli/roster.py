@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 
 from domain.errors import UsageError
-from gate.cli.common import actions, day, ident, load_config, open_log, operator, person, station_options, words
+from gate.cli.common import (actions, day, ident, load_config, open_log, operator, person, sign_in,
+                             signin_options, station_options, words)
 from storage.roster import RosterError, Visitor, add_visitor, import_roster, roster
 
 IMPORT = """
 gate roster import pupils.csv
-gate roster import new-pupils.csv --add --user li
+gate roster import new-pupils.csv --add --user admin
+gate roster import 名单.csv --user admin --pin-stdin < pin.txt
 """
 LIST = """
 gate roster list
@@ -33,11 +35,11 @@ def add_roster(p: argparse.ArgumentParser) -> None:
     i.add_argument("file", metavar="FILE.csv", help="UTF-8 CSV, with or without BOM")
     i.add_argument("--add", action="store_true", help="add and update only (default: replace the roster; people not "
                                                       "in the file become visitors)")
-    i.add_argument("--user", type=person,
-                   help="who is importing (recorded in the audit trail; default: the login name)")
+    signin_options(i, "an admin")
     li = add("list", "Print the roster: id, class, kind, name.", LIST, list_roster)
     station_options(li)
     li.add_argument("--json", action="store_true", help="one JSON line per person: id, name, class, kind")
+    signin_options(li, "who is reading the roster")
     v = add("visitor", "Visitors: approve one in advance (an id not on the roster is refused unless approved).",
             VISITOR_ADD)
     vadd = actions(v)("add", "Approve a visitor, for one day (--date) or until removed.", VISITOR_ADD, visitor_add)
@@ -48,7 +50,7 @@ def add_roster(p: argparse.ArgumentParser) -> None:
     vadd.add_argument("--reason", default="", type=words("reason", max_len=200, empty=True), help="why they come")
     vadd.add_argument("--host", required=True, type=words("host"), help="the person visited")
     vadd.add_argument("--date", type=day, help="approved for this day only (YYYY-MM-DD)")
-    vadd.add_argument("--user", type=person, help="who approves (recorded in the audit trail; default: the login name)")
+    signin_options(vadd, "who approves")
 
 
 def import_file(args: argparse.Namespace) -> None:
@@ -59,8 +61,9 @@ def import_file(args: argparse.Namespace) -> None:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     cfg = load_config(args)
     with open_log(args, cfg) as log:
+        actor = operator(args, sign_in(args, cfg, log, "roster-import"))
         try:
-            summary = import_roster(log, data, station_id=cfg.station_id, actor=operator(args), merge=args.add)
+            summary = import_roster(log, data, station_id=cfg.station_id, actor=actor, merge=args.add)
         except RosterError as exc:
             raise UsageError(f"{path} was not imported ({len(exc.problems)} problem(s)); nothing was changed:",
                              exc.problems[:50]) from None
@@ -68,7 +71,9 @@ def import_file(args: argparse.Namespace) -> None:
 
 
 def list_roster(args: argparse.Namespace) -> None:
-    with open_log(args, load_config(args)) as log:
+    cfg = load_config(args)
+    with open_log(args, cfg) as log:
+        sign_in(args, cfg, log, "roster-list")
         people = roster(log)
     for e in people:
         print(json.dumps({"id": e.roster_id, "name": e.name, "class": e.group, "kind": e.kind.value},
@@ -78,8 +83,9 @@ def list_roster(args: argparse.Namespace) -> None:
 def visitor_add(args: argparse.Namespace) -> None:
     cfg = load_config(args)
     with open_log(args, cfg) as log:
+        actor = operator(args, sign_in(args, cfg, log, "visitor-add"))
         add_visitor(log, Visitor(args.id, args.name, args.phone, args.reason, args.host, args.date),
-                    station_id=cfg.station_id, actor=operator(args))
+                    station_id=cfg.station_id, actor=actor)
     print(f"visitor {args.id} approved" + (f" for {args.date}" if args.date else ""))
 
 

@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 
-from domain import MANUAL, MaskResult, MaskState, Reading, Screening
+from domain import MANUAL, MaskResult, MaskState, Screening
 from domain.errors import UsageError
 from drivers.manual import ManualEntryError, manual_reading, parse_temperature
-from gate.cli.common import describe, ident, json_option, load_config, open_log, operator, person, station_options
+from gate.cli.common import (describe, ident, json_option, load_config, open_log, operator, person, sign_in,
+                             signin_options, station_options)
 from gate.station import Station
 
 EXAMPLES = """
 gate screen --temp 36.6 --mask yes --entrant S1024
+gate screen --temp 36.6 --mask yes --entrant S1024 --user zhang --pin-stdin < pin.txt
 gate screen --temp 37,8 --mask unknown --operator li --json
 gate screen --temp 36.9 --ambient 21 --source gun-1 --db /var/lib/gate/gate.db
 """
@@ -26,7 +29,10 @@ def add_screen(p: argparse.ArgumentParser) -> None:
                    help="mask seen (default unknown: in must-wear mode staff must confirm)")
     p.add_argument("--entrant", type=ident("entrant id", empty=True),
                    help="entrant id (roster id or barcode); anonymous if absent")
-    p.add_argument("--operator", type=person, help="who is recording (default: the login name)")
+    p.add_argument("--operator", type=person,
+                   help="who is recording, while the station has no users (default: the login name); with PINs on "
+                        "it is the signed-in --user, and another name is refused")
+    signin_options(p, "the duty officer")
     p.add_argument("--source", default=MANUAL, type=ident("sensor id"),
                    help="manual (default) or the sensor id that read it")
     p.add_argument("--device-id", default="handheld", type=ident("thermometer id"),
@@ -38,29 +44,31 @@ def add_screen(p: argparse.ArgumentParser) -> None:
 
 def screen(args: argparse.Namespace) -> None:
     cfg = load_config(args)
-    who = operator(args)
-    field = "--temp"
-    ambient = None
-    try:
+    field, ambient = "--temp", None
+    try:  # the typed values first: a mistake is a usage error before anyone is asked for a PIN
         if args.source == MANUAL:
-            reading = manual_reading(args.temp, operator=who, device_id=args.device_id, reason=args.reason)
+            manual_reading(args.temp, operator="-", device_id=args.device_id, reason=args.reason)
         else:
             value, _ = parse_temperature(args.temp, allow_range=(-40.0, 125.0))
         if args.ambient is not None:
             field = "--ambient"
             ambient, _ = parse_temperature(args.ambient, allow_range=(-40.0, 85.0))
-            if args.source == MANUAL:
-                reading = Reading(**{**reading.__dict__, "ambient_c": ambient})
     except ManualEntryError as exc:
         raise UsageError(f"{field}: {exc}; nothing was stored") from None
-    mask = MaskResult(MaskState(args.mask), source="cli", operator=who)
     if args.source != MANUAL and cfg.sensor(args.source) is None:
         known = ", ".join(sc.id for sc in cfg.sensors) or "none: give --config with [[sensors]]"
         raise UsageError(f"--source {args.source!r} is not a sensor of this station (sensors: {known}); "
                          "a reading measured by hand is --source manual; nothing was stored")
     with open_log(args, cfg) as log:
+        who = operator(args, sign_in(args, cfg, log, "screen"))  # with PINs on: the signed-in duty officer
+        mask = MaskResult(MaskState(args.mask), source="cli", operator=who)
         station = Station(cfg, log)
         if args.source == MANUAL:
+            try:
+                reading = manual_reading(args.temp, operator=who, device_id=args.device_id, reason=args.reason)
+            except ManualEntryError as exc:
+                raise UsageError(f"--operator: {exc}; nothing was stored") from None
+            reading = replace(reading, ambient_c=ambient)
             s = station.screen([reading], mask, entrant_id=args.entrant or None, operator=who)
         else:  # calibrated, locked out and audited exactly like the live station's reading
             s = station.sensor_entry(args.source, value, ambient, mask=mask, entrant_id=args.entrant or None,

@@ -8,7 +8,7 @@ from contextlib import contextmanager, suppress
 from typing import Iterator
 
 from domain.errors import CheckFailed, UpstreamFailure, UsageError
-from gate.cli.common import actions, json_option, load_config, open_log, station_options
+from gate.cli.common import actions, json_option, load_config, open_log, sign_in, signin_options, station_options
 from gate.cli.sensors import stop_on_sigterm
 from gate.config import Config
 from storage.sync import Sync, SyncError
@@ -43,6 +43,7 @@ def add_sync(p: argparse.ArgumentParser) -> None:
     mode.add_argument("--once", action="store_true", help="send what is pending and stop (default)")
     mode.add_argument("--watch", action="store_true", help="keep sending; back off and retry while upstream is down")
     s.add_argument("--interval", type=float, default=5.0, help="--watch: seconds between rounds (default 5)")
+    signin_options(s, "an admin, to send to an upstream other than the configured one")
     json_option(s, "print the result as JSON: sent, quarantined, pending")
     st = add("status", "What is pending and quarantined, the last success and the last error.", STATUS, status)
     station_options(st)
@@ -63,12 +64,16 @@ def upstream_url(args: argparse.Namespace, cfg: Config) -> str:
 
 
 @contextmanager
-def syncing(args: argparse.Namespace, url_needed: bool = True) -> Iterator[Sync]:
-    """A Sync over the log; a failure is noted in the log (for `gate sync status`) before it is reported."""
+def syncing(args: argparse.Namespace, url_needed: bool = True, sending: bool = False) -> Iterator[Sync]:
+    """A Sync over the log; a failure is noted in the log (for `gate sync status`) before it is reported.
+
+    Sending the log (ids, temperatures) anywhere but the configured upstream needs an admin's sign-in."""
     cfg = load_config(args)
     with open_log(args, cfg) as log:
         url = upstream_url(args, cfg) if url_needed else (args.upstream or cfg.upstream_url
                                                           or "(no upstream configured)")
+        if sending and url != cfg.upstream_url:
+            sign_in(args, cfg, log, "sync-new-upstream")
         sync = Sync(log, url)
         try:
             yield sync
@@ -80,7 +85,7 @@ def syncing(args: argparse.Namespace, url_needed: bool = True) -> Iterator[Sync]
 
 
 def send(args: argparse.Namespace) -> None:
-    with syncing(args) as sync:
+    with syncing(args, sending=True) as sync:
         if args.watch:
             with suppress(KeyboardInterrupt):  # Ctrl-C is how --watch is stopped
                 sync.watch(stop_on_sigterm(), interval_s=args.interval,

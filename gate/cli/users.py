@@ -23,6 +23,12 @@ gate users reset-pin zhang --user admin
 DISABLE = """
 gate users disable zhang --user admin
 """
+ENABLE = """
+gate users enable zhang --user admin
+"""
+ROLE = """
+gate users role wu --role admin --user admin
+"""
 PINS = "read PINs from standard input, one per line: the admin's (if --user), then the new one"
 
 
@@ -40,9 +46,15 @@ def add_users(p: argparse.ArgumentParser) -> None:
     d = add("disable", "Disable a user (kept in the audit trail, can no longer sign in). Needs an admin.",
             DISABLE, disable)
     d.add_argument("name", metavar="NAME", type=person)
-    for sp in (a, li, r, d):
+    e = add("enable", "Let a disabled user sign in again. Needs an admin (a disabled admin cannot enable "
+                      "themselves).", ENABLE, enable)
+    e.add_argument("name", metavar="NAME", type=person)
+    ro = add("role", "Give a user another role. Needs an admin; the last active admin keeps the role.", ROLE,
+             set_role)
+    ro.add_argument("name", metavar="NAME", type=person)
+    ro.add_argument("--role", required=True, choices=ROLES)
+    for sp in (a, li, r, d, e, ro):
         station_options(sp)
-    for sp in (a, r, d):
         signin_options(sp, "the admin doing this (not needed for the very first user)", pins=PINS)
 
 
@@ -78,9 +90,27 @@ def disable(args: argparse.Namespace) -> None:
     print(f"user {args.name} disabled")
 
 
+def enable(args: argparse.Namespace) -> None:
+    cfg = load_config(args)
+    with open_log(args, cfg) as log:
+        auth, actor, _ = _auth(args, cfg, log)
+        auth.enable(args.name, actor)
+    print(f"user {args.name} enabled")
+
+
+def set_role(args: argparse.Namespace) -> None:
+    cfg = load_config(args)
+    with open_log(args, cfg) as log:
+        auth, actor, _ = _auth(args, cfg, log)
+        before = next((u["role"] for u in auth.users() if u["name"] == args.name), None)
+        auth.set_role(args.name, args.role, actor)
+    print(f"{args.name} is now {args.role} (was {before})")
+
+
 def list_users(args: argparse.Namespace) -> None:
     cfg = load_config(args)
     with open_log(args, cfg) as log:
+        sign_in(args, cfg, log, "users-list")
         users = Auth(log, cfg.station_id, cfg.security).users()
     for u in users:
         locked = u["locked_until"] and u["locked_until"] > time.time()
