@@ -9,8 +9,11 @@ from tests.conftest import ROOT, env_with_root
 from tests.test_cli import gate
 
 
-def screen(db, temp, *extra):
-    out = gate("screen", "--db", db, "--entrant", "P42", "--temp", temp, "--mask", "yes", "--json", *extra)
+def screen(db, temp, *extra, duty_pin=None):
+    """One screening of P42; with PINs on, the duty teacher li signs in (``duty_pin``)."""
+    signed = ("--user", "li", "--pin-stdin") if duty_pin else ()
+    out = gate("screen", "--db", db, "--entrant", "P42", "--temp", temp, "--mask", "yes", "--json", *extra, *signed,
+               input=duty_pin and duty_pin + "\n")
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -61,7 +64,7 @@ def users(db):
 def test_a_clearance_needs_the_health_officer_or_an_admin_signed_in(db_path):
     users(db_path)
     for t in ("38.5", "38.4"):
-        screen(db_path, t)
+        screen(db_path, t, duty_pin="333333")
     add = ("clearance", "add", "P42", "--note", "doctor's note, 2 Dec", "--db", db_path)
     duty = gate(*add, "--user", "li", "--pin-stdin", input="333333\n")
     assert duty.returncode == 1 and "li is duty; clearance-add needs admin or health" in duty.stderr
@@ -70,19 +73,20 @@ def test_a_clearance_needs_the_health_officer_or_an_admin_signed_in(db_path):
     wrong = gate(*add, "--user", "nurse", "--pin-stdin", input="999999\n")
     assert wrong.returncode == 1 and "wrong PIN" in wrong.stderr
     assert clearances(db_path) == []
-    assert screen(db_path, "36.6")["decision"] == "deny"
+    assert screen(db_path, "36.6", duty_pin="333333")["decision"] == "deny"
     ok = gate(*add, "--user", "nurse", "--pin-stdin", input="222222\n")
     assert ok.returncode == 0, ok.stderr
     assert clearances(db_path) == [("P42", "nurse", "health", "doctor's note, 2 Dec")]
-    assert screen(db_path, "36.6")["decision"] == "admit"
+    assert screen(db_path, "36.6", duty_pin="333333")["decision"] == "admit"
     # A later fever, cleared by an admin standing in for the nurse.
     for t in ("38.9", "38.7"):
-        screen(db_path, t)
+        screen(db_path, t, duty_pin="333333")
     assert gate(*add, "--user", "boss", "--pin-stdin", input="111111\n").returncode == 0
     assert clearances(db_path)[-1][:3] == ("P42", "boss", "admin")
     events = sqlite3.connect(db_path).execute(
         "select actor, action from audit_events where action in ('fever-cleared', 'refused') order by seq").fetchall()
-    assert events == [("li", "refused"), ("nurse", "fever-cleared"), ("boss", "fever-cleared")]
+    assert events == [("li", "refused"), ("(not signed in)", "refused"), ("nurse", "fever-cleared"),
+                      ("boss", "fever-cleared")]
     assert gate("clearance", "list", "--db", db_path, "--user", "li", "--pin-stdin", input="333333\n").returncode == 1
     listed = gate("clearance", "list", "--db", db_path, "--json", "--user", "wu", "--pin-stdin", input="444444\n")
     assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 2
