@@ -116,3 +116,8 @@ def fill_log(path: Path, n: int, station_id: str = "bench") -> None:
     con.executemany("INSERT INTO outbox (kind, record_id, created_at) VALUES (?, ?, ?)", outbox)
     con.commit()
     con.close()
+
+
+def typing_goes_to(app, field_id: str) -> bool:
+    """The app's keyboard focus is on the field with this id (what a pilot types lands there)."""
+    return app.focused is not None and app.focused.id == field_id

@@ -12,7 +12,7 @@ from domain import Decision, MaskState
 from storage import audit
 from storage.log import ScreeningLog
 from tests.conftest import env_with_root
-from tests.support import Clock, pilot_wait_until
+from tests.support import Clock, pilot_wait_until, typing_goes_to
 
 ADMIN = User("admin", "admin")
 
@@ -189,18 +189,18 @@ async def test_duty_screen_asks_for_a_pin_before_an_override(people):
         assert await pilot_wait_until(pilot, lambda: app.users_exist), "the users"
         assert await pilot_wait_until(pilot, lambda: "not signed in" in str(app.query_one("#status").render()))
         await pilot.press("f2")
-        assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, SignIn) and app.focused.id == "signin-name")
+        assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "signin-name"))
         await sign_in(pilot, "zhang", "000000")
         assert await pilot_wait_until(pilot, lambda: not isinstance(app.screen, SignIn)), "the refusal"
         assert app.user is None and not isinstance(app.screen, ManualEntry)
         await pilot.press("f2")
-        assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, SignIn) and app.focused.id == "signin-name")
+        assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "signin-name"))
         await sign_in(pilot, "zhang", "111111")
         assert await pilot_wait_until(pilot, lambda: app.user is not None), "the sign-in"
         assert app.user == User("zhang", "duty")
         assert "zhang (duty)" in str(duty.query_one("#status").render())
         assert await pilot_wait_until(  # the action goes on after the sign-in
-            pilot, lambda: isinstance(app.screen, ManualEntry) and app.focused.id == "manual-temp")
+            pilot, lambda: typing_goes_to(app, "manual-temp"))
         await pilot.press(*"36.6", "enter")
         assert await pilot_wait_until(pilot, lambda: duty.latest is not None)
         assert duty.latest.operator == "zhang"

@@ -26,7 +26,7 @@ from gate.mask.train_cnn import SHIPPED_FOLD
 from sim.camera import default_face_folder
 from storage.log import ScreeningLog
 from tests.conftest import env_with_root
-from tests.support import pilot_wait_until
+from tests.support import pilot_wait_until, typing_goes_to
 
 FACES = default_face_folder()
 needs_faces = pytest.mark.skipif(FACES is None, reason="no face photos (../shared/mask-data) on this machine")
@@ -152,7 +152,7 @@ async def test_pilot_no_mask_denies_and_staff_override_admits(tmp_path, db_path)
         async with app.run_test(size=(100, 30)) as pilot:
             duty = app.duty
             await pilot.press("f2")
-            assert await pilot_wait_until(pilot, lambda: app.focused is not None and app.focused.id == "manual-temp")
+            assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "manual-temp"))
             await pilot.press(*"36.6", "enter")
             assert await pilot_wait_until(pilot, lambda: duty.latest is not None)
             denied = duty.latest

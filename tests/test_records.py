@@ -20,7 +20,7 @@ from storage.export import ExportError, export, purge_older_than, verify_export
 from storage.log import ScreeningLog, local_day
 from storage.roster import RosterError, Visitor, add_visitor, import_roster, parse_roster, unscreened
 from tests.conftest import env_with_root
-from tests.support import pilot_wait_until
+from tests.support import pilot_wait_until, typing_goes_to
 
 ROSTER = "id,name,class,kind\nS1,张三,一年级1班,pupil\nS2,李四,一年级1班,学生\nT1,王老师,教务处,staff\n".encode()
 TODAY = local_day(time.time())
@@ -269,13 +269,12 @@ async def test_the_duty_screen_registers_a_refused_visitor(db_path):
 
             async def screen_v77() -> None:
                 await pilot.press(*"V-77", "enter", "f2")
-                assert await pilot_wait_until(
-                    pilot, lambda: app.focused is not None and app.focused.id == "manual-temp")
+                assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "manual-temp"))
                 await pilot.press(*"36.5", "enter")
 
             await screen_v77()
             assert await pilot_wait_until(  # the visitor form, offered at once
-                pilot, lambda: isinstance(app.screen, VisitorForm) and app.focused.id == "v-name")
+                pilot, lambda: isinstance(app.screen, VisitorForm) and typing_goes_to(app, "v-name"))
             assert duty.latest.decision is Decision.DENY
             await pilot.press(*"Zhao", "enter", *"13800001234", "enter", *"meeting", "enter", *"Teacher Li",
                               "enter")

@@ -9,7 +9,7 @@ from domain import Decision, MaskResult, MaskState, Screening
 from gate.ui.app import build_app
 from gate.ui.screens.manual import ManualEntry
 from storage.log import ScreeningLog
-from tests.support import pilot_wait_until
+from tests.support import pilot_wait_until, typing_goes_to
 
 ADMIT = Screening("north", (Reading(object_c=36.6, body_c=36.6, ambient_c=21.4, source="gun-1"),),
                   MaskResult(MaskState.YES, 0.98, "camera/svm"), Decision.ADMIT, ("normal",),
@@ -50,8 +50,8 @@ async def settled(pilot):
 async def manual_form(pilot):
     await settled(pilot)
     await pilot.press("f2")
-    assert await pilot_wait_until(
-        pilot, lambda: isinstance(pilot.app.screen, ManualEntry) and pilot.app.focused.id == "manual-temp")
+    app = pilot.app
+    assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, ManualEntry) and typing_goes_to(app, "manual-temp"))
     await settled(pilot)
 
 

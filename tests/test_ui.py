@@ -16,7 +16,7 @@ from gate.ui.screens.manual import ManualEntry
 from gate.ui.widgets.histogram import histogram
 from sim.camera import SimulatedMask
 from storage.log import ScreeningLog
-from tests.support import Clock, pilot_wait_until
+from tests.support import Clock, pilot_wait_until, typing_goes_to
 
 
 def banner(app) -> str:
@@ -25,7 +25,7 @@ def banner(app) -> str:
 
 def form_ready(app) -> bool:
     """The manual-entry form is on top with the cursor in its temperature field (typing goes there)."""
-    return isinstance(app.screen, ManualEntry) and app.focused is not None and app.focused.id == "manual-temp"
+    return isinstance(app.screen, ManualEntry) and typing_goes_to(app, "manual-temp")
 
 
 async def manual(pilot, text: str):

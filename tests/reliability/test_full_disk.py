@@ -10,7 +10,7 @@ from gate.config import Config
 from domain import Decision, MaskResult, MaskState
 from gate.station import Station
 from storage.log import LogError, ScreeningLog
-from tests.support import pilot_wait_until
+from tests.support import pilot_wait_until, typing_goes_to
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root (CI runs as root)")
 
@@ -78,7 +78,7 @@ async def test_the_duty_screen_shows_log_failure_and_recovers(small_disk):
 
         async def manual(text: str) -> None:
             await pilot.press("f2")
-            assert await pilot_wait_until(pilot, lambda: app.focused is not None and app.focused.id == "manual-temp")
+            assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "manual-temp"))
             await pilot.press(*text, "enter")
 
         filler = fill_up(small_disk)
