@@ -51,7 +51,8 @@ async def manual_form(pilot):
     await settled(pilot)
     await pilot.press("f2")
     app = pilot.app
-    assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, ManualEntry) and typing_goes_to(app, "manual-temp"))
+    form_open = lambda: isinstance(app.screen, ManualEntry) and typing_goes_to(app, "manual-temp")  # noqa: E731
+    assert await pilot_wait_until(pilot, form_open)
     await settled(pilot)
 
 
