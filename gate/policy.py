@@ -143,5 +143,8 @@ def decide(readings: Sequence[Reading], mask: MaskResult, cfg: PolicyConfig, lan
     if decision is not Decision.ADMIT:
         # The person at the gate needs to hear what stops them, not that their temperature was fine.
         spoken = [r for r in reasons if r[0] not in ("normal", "retest-normal")]
+    if refusals:
+        # Sent home whatever today's reading or mask: "rest, then retest" or "confirm the mask" would contradict it.
+        spoken = [r for r in spoken if r in refusals or r[0] == entrant_problem]
     message = " ".join(t(f"reason.{code}", lang, **args) for code, args in spoken)
     return Verdict(decision, tuple(code for code, _ in reasons), message)

@@ -104,6 +104,7 @@ def test_a_retest_staff_chose_and_a_mask_confirmation_obey_the_refusal(gate):
     st.screen([hand(38.5)], YES, entrant_id="P42")
     st.screen([hand(38.4)], YES, entrant_id="P42")
     refused = st.screen([hand(36.7)], MaskResult(MaskState.UNKNOWN), entrant_id="P42")
+    assert "mask-unconfirmed" in refused.reasons and "mask" not in refused.message  # kept, but not said: sent home
     confirmed = st.confirm_mask(refused, MaskState.YES, operator="li")
     assert confirmed.decision is Decision.DENY and "fever-not-cleared" in confirmed.reasons
     retested = st.retest(confirmed, hand(36.5), operator="li")
@@ -131,6 +132,7 @@ def test_a_refused_persons_high_reading_is_answered_after_the_clearance(gate):
     st.screen([hand(38.4)], YES, entrant_id="P42")
     hot = st.screen([hand(38.1)], YES, entrant_id="P42")
     assert hot.decision is Decision.DENY and {"fever-not-cleared", "fever-suspected"} <= set(hot.reasons)
+    assert hot.message.startswith("Fever confirmed at") and "retest" not in hot.message  # no "rest, then retest"
     clear_p42(st, clock)
     after = st.screen([hand(36.6)], YES, entrant_id="P42")
     assert after.decision is Decision.ADMIT and after.follows == hot.id and after.reasons == ("retest-normal",)
