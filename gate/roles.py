@@ -66,6 +66,10 @@ def readme_table() -> str:
     """The README's role table, generated from TABLE (a test keeps the README equal to it)."""
     head = "| action | where | " + " | ".join(ROLES) + " |"
     rule = "| --- | --- | " + " | ".join(":-:" for _ in ROLES) + " |"
-    rows = [f"| {r.what} | {f'`{r.command}`' if r.command else 'duty screen'} | "
+
+    def where(r: Right) -> str:  # a | inside a table cell must be escaped, even in code
+        return f"`{r.command}`".replace("|", "\\|") if r.command else "duty screen"
+
+    rows = [f"| {r.what} | {where(r)} | "
             + " | ".join("yes" if role in r.roles else "" for role in ROLES) + " |" for r in TABLE]
     return "\n".join([head, rule, *rows])

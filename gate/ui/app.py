@@ -15,7 +15,8 @@ from textual.reactive import reactive
 
 from domain import MaskState
 from drivers.sensor import Sensor
-from gate.auth import RIGHTS, Auth, User
+from gate.auth import Auth, User
+from gate.roles import may
 from gate.config import Config, SensorConfig
 from gate.i18n import normalise, t
 from gate.station import MaskSource, Station
@@ -77,7 +78,7 @@ class GateApp(App):
         """Whether the signed-in person may do ``action`` now (anyone may, on a station without users)."""
         if not self.users_exist:
             return True  # a new station without users works at once; `gate users add` turns PINs on
-        return self.user is not None and self.user.role in RIGHTS[action]
+        return self.user is not None and may(self.user.role, action)  # the one table: gate/roles.py
 
     def _as_operator(self, action: str, then: Callable[[], object]) -> None:
         """Run ``then`` now if the signed-in user may do ``action``; else ask for name and PIN first."""
