@@ -3,7 +3,7 @@ clearances.
 
 Imports nothing of the project; drivers, storage, the station and the UI all point down to it.
 """
-from domain.calibration import DEFAULT_TOLERANCE_C, CalibrationRecord, Point
+from domain.calibration import DEFAULT_MAX_CORRECTION_C, DEFAULT_TOLERANCE_C, CalibrationRecord, Point
 from domain.clearance import Clearance
 from domain.entrant import Entrant, EntrantKind
 from domain.reading import MANUAL, Health, Reading
@@ -11,6 +11,6 @@ from domain.reasons import Reason
 from domain.screening import Decision, MaskResult, MaskState, Screening, new_id
 
 __all__ = [
-    "DEFAULT_TOLERANCE_C", "CalibrationRecord", "Point", "Clearance", "Entrant", "EntrantKind", "MANUAL", "Health",
-    "Reading", "Reason", "Decision", "MaskResult", "MaskState", "Screening", "new_id",
+    "DEFAULT_MAX_CORRECTION_C", "DEFAULT_TOLERANCE_C", "CalibrationRecord", "Point", "Clearance", "Entrant",
+    "EntrantKind", "MANUAL", "Health", "Reading", "Reason", "Decision", "MaskResult", "MaskState", "Screening", "new_id",
 ]

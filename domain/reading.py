@@ -17,6 +17,8 @@ class Health(str, enum.Enum):
 
 
 MANUAL = "manual"
+# The ambient range most infrared thermometers are specified for; outside it a reading is not trusted.
+AMBIENT_RANGE_C = (10.0, 40.0)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import re
 import time
 
 from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
+from domain.temperature import judged, shown_c
 from drivers.base import MANUAL, Reading
 from domain.errors import UsageError
 
@@ -37,8 +38,8 @@ def parse_temperature(text: str, *, allow_range: tuple[float, float] = MANUAL_RA
         raise ManualEntryError("the temperature must be a finite number, e.g. 36.6")
     celsius = round((value - 32.0) * 5.0 / 9.0, 2) if unit == "F" else value
     lo, hi = allow_range
-    if not (lo <= celsius <= hi):
-        shown = f"{value:g} °F = {celsius:.1f} °C" if unit == "F" else f"{value:g} °C"
+    if not (judged(lo) <= judged(celsius) <= judged(hi)):
+        shown = f"{value:g} °F = {shown_c(celsius, lo, hi)}" if unit == "F" else f"{value:g} °C"
         raise ManualEntryError(
             f"{shown} is outside {lo:g}–{hi:g} °C: check the thermometer and type the value again"
             + (" (for Fahrenheit add F, e.g. 98.1F)" if unit == "C" and value > hi else "")

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from drivers.base import Sample
 
+PRESENCE_MARGIN_C = 4.0  # above the background baseline: someone stands in front of the sensor
+PRESENCE_FRAMES = 3
+
 
 @dataclass(frozen=True)
 class Measurement:
@@ -21,7 +24,8 @@ class Measurement:
 
 
 class PresenceDetector:
-    def __init__(self, margin_c: float = 4.0, frames: int = 3, window: int = 5, baseline_alpha: float = 0.05):
+    def __init__(self, margin_c: float = PRESENCE_MARGIN_C, frames: int = PRESENCE_FRAMES, window: int = 5,
+                 baseline_alpha: float = 0.05):
         if frames < 1 or window < frames:
             raise ValueError("need frames >= 1 and window >= frames")
         self.margin_c = margin_c

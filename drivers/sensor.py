@@ -6,6 +6,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+from domain.reading import AMBIENT_RANGE_C
 from drivers.base import Health, HealthEvent, Sample, SensorError, port_errors
 from drivers.registry import DEFAULT_MODE, device_class
 from drivers.transport import open_port
@@ -21,8 +22,8 @@ SPIKE_SHARE = 0.02
 class HealthLimits:
     no_data_s: float = 2.0  # no sample for this long while the port is open -> fault
     stuck_count: int = 40  # this many identical object values in a row -> fault
-    ambient_min_c: float = 10.0  # outside the operating range -> degraded
-    ambient_max_c: float = 40.0
+    ambient_min_c: float = AMBIENT_RANGE_C[0]  # outside the operating range -> degraded
+    ambient_max_c: float = AMBIENT_RANGE_C[1]
     warmup_s: float = 0.0
 
 

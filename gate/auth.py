@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from domain.errors import Refused, UsageError
 from gate.roles import RIGHTS, ROLES
+from gate.config import SecurityConfig
 from storage import audit
 from storage.log import ScreeningLog
 from storage.unit import UnitOfWork
@@ -46,11 +47,8 @@ class User:
     classes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Policy:
-    lockout_failures: int = 10
-    lockout_minutes: float = 30.0
-    idle_logout_minutes: float = 5.0
+# The lockout and idle sign-out settings are the config's `[security]` table, declared (with defaults) in one place.
+Policy = SecurityConfig
 
 
 def hash_pin(pin: str) -> str:

@@ -14,9 +14,15 @@ import statistics
 from enum import StrEnum
 from typing import Callable, Sequence
 
-from domain.calibration import DEFAULT_TOLERANCE_C, CalibrationRecord, Point
+from domain.calibration import (
+    DEFAULT_INTERVAL_DAYS,
+    DEFAULT_MAX_CORRECTION_C,
+    DEFAULT_TOLERANCE_C,
+    CalibrationRecord,
+    Point,
+)
 from domain.errors import DeviceFailure
-from gate.calibration import _EPS, SET_RANGE_C, STABLE_SPREAD_C, CalibrationError, calibrate
+from gate.calibration import _EPS, MIN_SPAN_C, SET_RANGE_C, STABLE_SPREAD_C, CalibrationError, calibrate
 
 PER_READING = 4  # frames averaged into one reading: one frame's noise is not the sensor's
 MAX_TRIES = 10  # an unstable point is measured again this often, then recorded as unstable (the calibration fails)
@@ -33,7 +39,7 @@ class Step(StrEnum):
 
 
 def parse_set_points(text: str) -> list[float]:
-    """``35,37,40`` -> [35.0, 37.0, 40.0]: 1 to 5 set points within 35–42 °C."""
+    """``35,37,40`` -> [35.0, 37.0, 40.0]: 1 to 5 set points within 35–42 °C (one is a daily check's)."""
     try:
         points = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
@@ -42,23 +48,31 @@ def parse_set_points(text: str) -> list[float]:
     return points
 
 
-def check_set_points(points: Sequence[float]) -> None:
+def check_set_points(points: Sequence[float], *, full: bool = False) -> None:
+    """1 to 5 set points within 35–42 °C; for a ``full`` calibration, two or more at least 2 °C apart."""
     lo, hi = SET_RANGE_C
     if not 1 <= len(points) <= MAX_SET_POINTS:
         raise CalibrationError(f"give 1 to {MAX_SET_POINTS} set points within {lo:g}–{hi:g} °C, e.g. 35,37,40")
     outside = [p for p in points if not lo <= p <= hi]
     if outside:
         raise CalibrationError(f"set point {outside[0]:g} °C is outside {lo:g}–{hi:g} °C")
+    if full and max(points) - min(points) < MIN_SPAN_C - _EPS:  # asked before anyone heats a blackbody, not after
+        raise CalibrationError(f"a full calibration needs two or more set points at least {MIN_SPAN_C:g} °C apart, "
+                               "e.g. 35,37,40; one point is a daily check only (gate calibrate check)")
 
 
 class BlackbodyProcedure:
-    """One blackbody calibration of one sensor, from the first set point to the record."""
+    """One blackbody calibration of one sensor, from the first set point to the record.
+
+    ``full`` (the default): a full calibration, so two or more set points at least 2 °C apart, refused before the
+    blackbody is heated; False: the one point of a daily check (the caller makes its record with ``daily_check``)."""
 
     def __init__(self, sensor: str, set_points: Sequence[float], *, reference_id: str, operator: str,
                  samples: int = 5, tolerance_c: float = DEFAULT_TOLERANCE_C, reference_uncertainty_c: float = 0.1,
-                 interval_days: float = 30.0, body_site_offset_c: float = 0.0, per_reading: int = PER_READING,
-                 max_tries: int = MAX_TRIES):
-        check_set_points(set_points)
+                 interval_days: float = DEFAULT_INTERVAL_DAYS, body_site_offset_c: float = 0.0,
+                 max_correction_c: float = DEFAULT_MAX_CORRECTION_C, per_reading: int = PER_READING,
+                 max_tries: int = MAX_TRIES, full: bool = True):
+        check_set_points(set_points, full=full)
         if not reference_id.strip():  # asked before anyone heats a blackbody, not after
             raise CalibrationError("the reference id (the blackbody's or reference thermometer's certificate) is "
                                    "needed for the record")
@@ -68,6 +82,7 @@ class BlackbodyProcedure:
         self.reference_id, self.operator = reference_id.strip(), operator
         self.tolerance_c, self.reference_uncertainty_c = tolerance_c, reference_uncertainty_c
         self.interval_days, self.body_site_offset_c = interval_days, body_site_offset_c
+        self.max_correction_c = max_correction_c
         self.per_reading, self.max_tries = per_reading, max_tries
         self.points: list[Point] = []
         self.tries = 0  # repeats of the current set point
@@ -117,7 +132,7 @@ class BlackbodyProcedure:
         return calibrate(self.sensor, self.points, reference_id=self.reference_id,
                          reference_uncertainty_c=self.reference_uncertainty_c, operator=self.operator,
                          tolerance_c=self.tolerance_c, interval_days=self.interval_days,
-                         body_site_offset_c=self.body_site_offset_c, now=now)
+                         body_site_offset_c=self.body_site_offset_c, max_correction_c=self.max_correction_c, now=now)
 
 
 def measure(procedure: BlackbodyProcedure, read: Callable[[], float | None],

@@ -1,19 +1,58 @@
-"""The station's one TOML config file, validated with messages that name the key and the allowed values."""
+"""The station's one TOML config file: one declarative schema, every problem reported at once with its key.
+
+Each setting is declared once below, with its TOML place (`[screening] threshold_c`), its default and its allowed
+values; the defaults themselves live with the code that owns them (policy, calibration, drivers) and are only named
+here. Problems name the dotted key (`sensors[1].protocol`) and what is allowed, and misspelled keys get a hint.
+
+Why pydantic (v2) and not msgspec: msgspec stops at the first error, and a teacher fixing a config file wants every
+problem in one go; pydantic collects all of them with their paths and the constraint that failed (bounds, allowed
+values), which is what our one-line messages are made of. Its import costs a few tens of milliseconds, paid only by
+commands that read a config. Checks between settings (threshold inside the plausible range, …) are in
+``gate.config_checks``.
+"""
 from __future__ import annotations
 
-import math
-import re
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from drivers.registry import DEFAULT_MODE, OPTIONS, PROTOCOLS
-from gate.i18n import LANGUAGES
+from pydantic import (
+    AfterValidator,
+    AliasPath,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+
+from domain.calibration import (
+    BODY_SITE_OFFSET_RANGE_C,
+    DEFAULT_GRACE_DAYS,
+    DEFAULT_INTERVAL_DAYS,
+    DEFAULT_MAX_CORRECTION_C,
+    DEFAULT_TOLERANCE_C,
+    DEFAULT_WARN_DAYS,
+)
+from domain.identifiers import check_id, check_name
+from domain.reading import AMBIENT_RANGE_C
+from drivers.measurement import PRESENCE_FRAMES, PRESENCE_MARGIN_C
+from drivers.registry import PROTOCOLS
+from gate.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from gate.policy import MASK_MODES, THRESHOLD_RANGE, PolicyConfig
 from domain.errors import UsageError
 
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+OPTION_KEYS = ("slave", "register_map", "address", "pattern")  # protocol options: checked by drivers.registry.OPTIONS
+# Keys a config may no longer carry, and what to do instead.
+REMOVED = {
+    "gain": "corrections come only from a blackbody calibration (gate calibrate run / fit), which is checked, "
+            "recorded and audited: delete the line and calibrate the sensor instead",
+    "offset_c": "corrections come only from a blackbody calibration (gate calibrate run / fit), which is checked, "
+                "recorded and audited: delete the line and calibrate the sensor instead",
+}
 
 
 class ConfigError(UsageError):
@@ -25,245 +64,176 @@ class ConfigError(UsageError):
         super().__init__(f"{source}: " + "; ".join(problems))
 
 
-@dataclass(frozen=True)
-class SensorConfig:
-    id: str
-    protocol: str
-    url: str
-    baud: int | None = None
-    mode: str | None = None  # None: the protocol's usual mode
-    trigger: str = "presence"  # presence: a fixed sensor sees people come and go; each-reading: a handheld gun
-    warmup_s: float = 0.0
-    options: dict = field(default_factory=dict)  # protocol options: slave, register_map, address, pattern
-    ambient_min_c: float = 10.0
-    ambient_max_c: float = 40.0
-    gain: float = 1.0
-    offset_c: float = 0.0
-    presence_margin_c: float = 4.0
-    presence_frames: int = 3
+def _id(value: str) -> str:
+    return check_id(value, "the id")
 
 
-@dataclass(frozen=True)
-class Config:
-    station_id: str = "gate-1"
-    gate_name: str = "Main gate"
-    language: str = "zh-CN"
-    db: str | None = None
-    threshold_c: float = 37.3
-    plausible_min_c: float = 34.0
-    plausible_max_c: float = 43.0
-    mask_mode: str = "must-wear"
-    deny_bell: bool = True
-    retest_wait_minutes: float = 10.0
-    sensors: tuple[SensorConfig, ...] = ()
-    upstream_url: str | None = None
-    retention_days: int = 30
-    audit_retention_days: int = 365
-    security: "Policy" = field(default_factory=lambda: _default_security())
-    calibration_required: bool = False  # True: a sensor never calibrated counts as not usable
-    calibration_interval_days: float = 30.0
-    calibration_warn_days: float = 3.0
-    calibration_grace_days: float = 0.0
-    calibration_tolerance_c: float = 0.3
-    body_site_offset_c: float = 0.0
-    source: str = "<defaults>"
-    extra: dict = field(default_factory=dict)
+def _name(value: str) -> str:
+    return check_name(value, "the name")
+
+
+def _tenths(value: float) -> float:
+    if abs(value * 10 - round(value * 10)) > 1e-6:
+        raise ValueError("in steps of 0.1")
+    return value
+
+
+Id = Annotated[str, AfterValidator(_id)]
+Name = Annotated[str, AfterValidator(_name)]
+EmptyIsNone = BeforeValidator(lambda v: None if v == "" else v)
+
+
+def _in(section: str, key: str, default: Any, **allowed: Any) -> Any:
+    """A setting read from ``[section] key`` (constructed in code by its field name)."""
+    return Field(default, validation_alias=AliasPath(section, key), **allowed)
+
+
+_STRICT = ConfigDict(frozen=True, strict=True, extra="forbid", allow_inf_nan=False, validate_by_name=True,
+                     validate_by_alias=True)
+
+
+class SensorConfig(BaseModel):
+    """One `[[sensors]]` table: a thermometer, its port and its operating range."""
+
+    model_config = _STRICT
+
+    id: Id
+    protocol: Literal[PROTOCOLS]  # type: ignore[valid-type]
+    url: Annotated[str, Field(min_length=1, max_length=512)]
+    baud: Literal[BAUD_RATES] | None = None  # type: ignore[valid-type]
+    mode: Literal["continuous", "query"] | None = None  # None: the protocol's usual mode
+    # presence: a fixed sensor sees people come and go; each-reading: a handheld gun, one trigger pull per person
+    trigger: Literal["presence", "each-reading"] = "presence"
+    warmup_s: Annotated[float, Field(ge=0.0, le=7200.0)] = 0.0
+    options: dict = Field(default_factory=dict)  # slave, register_map, address, pattern: see drivers.registry
+    ambient_min_c: Annotated[float, Field(ge=-40.0, le=40.0)] = AMBIENT_RANGE_C[0]
+    ambient_max_c: Annotated[float, Field(ge=0.0, le=60.0)] = AMBIENT_RANGE_C[1]
+    presence_margin_c: Annotated[float, Field(ge=0.5, le=20.0)] = PRESENCE_MARGIN_C
+    presence_frames: Annotated[int, Field(ge=1, le=50)] = PRESENCE_FRAMES
+
+    @classmethod
+    def from_options(cls, **values: Any) -> "SensorConfig":
+        """A sensor given by command-line options: a bad value is a usage problem with a message, not a traceback."""
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            from gate.config_checks import field_problems
+
+            raise ConfigError("the command line", field_problems(exc)[1]) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _options_from_the_table(cls, data: Any) -> Any:
+        # In TOML the protocol options sit in the sensor's table beside the other keys.
+        if isinstance(data, dict) and any(k in data for k in OPTION_KEYS):
+            data = dict(data)
+            data["options"] = {**data.get("options", {}), **{k: data.pop(k) for k in OPTION_KEYS if k in data}}
+        return data
+
+
+class SecurityConfig(BaseModel):
+    """`[security]`: how many wrong PINs lock a user, for how long, and when the duty screen signs out."""
+
+    model_config = _STRICT
+
+    lockout_failures: Annotated[int, Field(ge=3, le=100)] = 10
+    lockout_minutes: Annotated[float, Field(ge=1.0, le=1440.0)] = 30.0
+    idle_logout_minutes: Annotated[float, Field(ge=0.5, le=120.0)] = 5.0
+
+
+class Config(BaseModel):
+    """The whole station configuration, flat for the code that reads it; each field knows its place in the TOML."""
+
+    model_config = _STRICT
+
+    station_id: Id = _in("station", "id", "gate-1")
+    gate_name: Name = _in("station", "gate", "Main gate")
+    language: Literal[LANGUAGES] = _in("station", "language", DEFAULT_LANGUAGE)  # type: ignore[valid-type]
+    db: Annotated[str | None, EmptyIsNone] = _in("station", "db", None)
+    threshold_c: Annotated[float, AfterValidator(_tenths)] = _in(
+        "screening", "threshold_c", PolicyConfig.threshold_c, ge=THRESHOLD_RANGE[0], le=THRESHOLD_RANGE[1])
+    plausible_min_c: float = _in("screening", "plausible_min_c", PolicyConfig.plausible_min_c, ge=25.0, le=40.0)
+    plausible_max_c: float = _in("screening", "plausible_max_c", PolicyConfig.plausible_max_c, ge=38.0, le=45.0)
+    mask_mode: Literal[MASK_MODES] = _in("screening", "mask_mode", PolicyConfig.mask_mode)  # type: ignore[valid-type]
+    deny_bell: bool = _in("screening", "deny_bell", True)
+    retest_wait_minutes: float = _in("screening", "retest_wait_minutes", 10.0, ge=0.0, le=60.0)
+    sensors: Annotated[tuple[SensorConfig, ...], Field(strict=False)] = ()
+    upstream_url: Annotated[str | None, EmptyIsNone] = _in("upstream", "url", None)
+    retention_days: int = _in("retention", "screening_days", 30, ge=1, le=3650)
+    audit_retention_days: int = _in("retention", "audit_days", 365, ge=30, le=3650)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
+    # True: a sensor never calibrated counts as not usable
+    calibration_required: bool = _in("calibration", "required", False)
+    calibration_interval_days: float = _in("calibration", "interval_days", DEFAULT_INTERVAL_DAYS, ge=1.0, le=365.0)
+    calibration_warn_days: float = _in("calibration", "warn_days", DEFAULT_WARN_DAYS, ge=0.0, le=60.0)
+    calibration_grace_days: float = _in("calibration", "grace_days", DEFAULT_GRACE_DAYS, ge=0.0, le=30.0)
+    calibration_tolerance_c: float = _in("calibration", "tolerance_c", DEFAULT_TOLERANCE_C, ge=0.05, le=1.0)
+    calibration_max_correction_c: float = _in("calibration", "max_correction_c", DEFAULT_MAX_CORRECTION_C,
+                                              ge=0.2, le=3.0)
+    body_site_offset_c: float = _in("calibration", "body_site_offset_c", BODY_SITE_OFFSET_RANGE_C[0],
+                                    ge=BODY_SITE_OFFSET_RANGE_C[0], le=BODY_SITE_OFFSET_RANGE_C[1])
+    source: str = Field("<defaults>", exclude=True)  # the file it came from
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sensor_ids(cls, data: Any) -> Any:
+        # A sensor table without an id is named by its place, as it always was.
+        if isinstance(data, dict) and isinstance(data.get("sensors"), list):
+            data = {**data, "sensors": [{"id": f"sensor-{i + 1}", **s} if isinstance(s, dict) else s
+                                        for i, s in enumerate(data["sensors"])]}
+        return data
+
+    @model_validator(mode="after")
+    def _settings_agree(self, info: ValidationInfo) -> "Config":
+        from gate.config_checks import contradictions
+
+        found = contradictions(self)
+        collect = (info.context or {}).get("contradictions")
+        if collect is not None:  # parse_config reports them one by one, with the other problems
+            collect.extend(found)
+        elif found:
+            raise ValueError("; ".join(text for _keys, text in found))
+        return self
 
     def policy(self, sensor: SensorConfig | None = None) -> PolicyConfig:
-        return PolicyConfig(
-            threshold_c=self.threshold_c,
-            plausible_min_c=self.plausible_min_c,
-            plausible_max_c=self.plausible_max_c,
-            ambient_min_c=sensor.ambient_min_c if sensor else 10.0,
-            ambient_max_c=sensor.ambient_max_c if sensor else 40.0,
-            mask_mode=self.mask_mode,
-        )
+        ranges = {"ambient_min_c": sensor.ambient_min_c, "ambient_max_c": sensor.ambient_max_c} if sensor else {}
+        return PolicyConfig(threshold_c=self.threshold_c, plausible_min_c=self.plausible_min_c,
+                            plausible_max_c=self.plausible_max_c, mask_mode=self.mask_mode, **ranges)
 
     def sensor(self, sensor_id: str) -> SensorConfig | None:
         return next((s for s in self.sensors if s.id == sensor_id), None)
 
 
-def _default_security():
-    from gate.auth import Policy
-
-    return Policy()
-
-
-class _Reader:
-    """Pulls typed values out of a TOML table, collecting every problem instead of stopping at the first."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-
-    def get(self, table: dict, prefix: str, key: str, kind: type, default: Any, *, choices=None, lo=None, hi=None):
-        name = f"{prefix}.{key}" if prefix else key
-        if key not in table:
-            return default
-        value = table[key]
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            self.problems.append(f"`{name}` must be {_kind_name(kind)}, not {value!r}")
-            return default
-        if kind is float and not math.isfinite(value):
-            self.problems.append(f"`{name}` must be a finite number, not {value!r}")
-            return default
-        if choices is not None and value not in choices:
-            self.problems.append(f"`{name}` is {value!r}; allowed: {', '.join(map(str, choices))}")
-            return default
-        if lo is not None and hi is not None and not (lo <= value <= hi):
-            self.problems.append(f"`{name}` is {value!r}; allowed: {lo}–{hi}")
-            return default
-        return value
-
-
-def _kind_name(kind: type) -> str:
-    return {str: "text", float: "a number", int: "a whole number", bool: "true or false"}[kind]
-
-
-_KNOWN = {
-    "station": {"id", "gate", "language", "db"},
-    "screening": {"threshold_c", "plausible_min_c", "plausible_max_c", "mask_mode", "deny_bell",
-                  "retest_wait_minutes"},
-    "sensors": {"id", "protocol", "url", "baud", "mode", "trigger", "warmup_s", "ambient_min_c", "ambient_max_c",
-                "gain", "offset_c", "presence_margin_c", "presence_frames", "slave", "register_map", "address",
-                "pattern"},
-    "upstream": {"url"},
-    "retention": {"screening_days", "audit_days"},
-    "security": {"lockout_failures", "lockout_minutes", "idle_logout_minutes"},
-    "calibration": {"required", "interval_days", "warn_days", "grace_days", "tolerance_c", "body_site_offset_c"},
-}
+def toml_key(field: str) -> str:
+    """A Config field's dotted TOML key: ``threshold_c`` -> ``screening.threshold_c``."""
+    alias = Config.model_fields[field].validation_alias
+    return ".".join(map(str, alias.path)) if isinstance(alias, AliasPath) else field
 
 
 def parse_config(data: dict, source: str = "<config>") -> Config:
-    problems: list[str] = []
-    r = _Reader(problems)
-    for section in data:
-        if section not in _KNOWN:
-            problems.append(f"unknown section `[{section}]`; known: {', '.join(sorted(_KNOWN))}")
+    """A Config from parsed TOML, or ConfigError listing every problem (unknown keys, bad values, contradictions)."""
+    from gate.config_checks import field_problems, known_part, sanitised, unknown_keys, unrelated
 
-    def table(name: str) -> dict:
-        value = data.get(name, {})
-        if not isinstance(value, dict):
-            problems.append(f"`{name}` must be a table `[{name}]`")
-            return {}
-        for key in value:
-            if key not in _KNOWN[name]:
-                problems.append(f"unknown key `{name}.{key}`; known: {', '.join(sorted(_KNOWN[name]))}")
-        return value
-
-    st, sc, up, ret = table("station"), table("screening"), table("upstream"), table("retention")
-    sec = table("security")
-    cal = table("calibration")
-    threshold = r.get(sc, "screening", "threshold_c", float, 37.3, lo=THRESHOLD_RANGE[0], hi=THRESHOLD_RANGE[1])
-    if abs(threshold * 10 - round(threshold * 10)) > 1e-6:
-        problems.append(f"`screening.threshold_c` is {threshold}; allowed: 34.0–39.0 in steps of 0.1")
-        threshold = 37.3
-    pmin = r.get(sc, "screening", "plausible_min_c", float, 34.0, lo=25.0, hi=40.0)
-    pmax = r.get(sc, "screening", "plausible_max_c", float, 43.0, lo=38.0, hi=45.0)
-
-    sensors: list[SensorConfig] = []
-    raw_sensors = data.get("sensors", [])
-    if not isinstance(raw_sensors, list):
-        problems.append("`sensors` must be a list of tables `[[sensors]]`")
-        raw_sensors = []
-    seen: set[str] = set()
-    for i, s in enumerate(raw_sensors):
-        p = f"sensors[{i}]"
-        if not isinstance(s, dict):
-            problems.append(f"`{p}` must be a table")
-            continue
-        for key in s:
-            if key not in _KNOWN["sensors"]:
-                problems.append(f"unknown key `{p}.{key}`; known: {', '.join(sorted(_KNOWN['sensors']))}")
-        sid = r.get(s, p, "id", str, f"sensor-{i + 1}")
-        if sid in seen:
-            problems.append(f"`{p}.id` {sid!r} is used twice; each sensor needs its own id")
-        seen.add(sid)
-        if "protocol" not in s or "url" not in s:
-            problems.append(f"`{p}` needs `protocol` (one of {', '.join(PROTOCOLS)}) and `url` (e.g. /dev/ttyUSB0)")
-        protocol = r.get(s, p, "protocol", str, PROTOCOLS[0], choices=PROTOCOLS)
-        options = {}
-        allowed = OPTIONS.get(protocol, {})
-        for key in ("slave", "register_map", "address", "pattern"):
-            if key not in s:
-                continue
-            if key not in allowed:
-                problems.append(f"`{p}.{key}` does not apply to protocol {protocol}")
-                continue
-            kind, what, ok = allowed[key]
-            value = r.get(s, p, key, kind, None)
-            if value is not None and not ok(value):
-                problems.append(f"`{p}.{key}` is {value!r}; allowed: {what}")
-            elif value is not None:
-                options[key] = value
-        if protocol == "text-line" and "pattern" in options:
-            from drivers.text_line import compile_pattern
-
-            try:
-                compile_pattern(options["pattern"])
-            except (ValueError, re.error) as exc:
-                problems.append(f"`{p}.pattern`: {exc}")
-        amin = r.get(s, p, "ambient_min_c", float, 10.0, lo=-40.0, hi=40.0)
-        amax = r.get(s, p, "ambient_max_c", float, 40.0, lo=0.0, hi=60.0)
-        if amin >= amax:
-            problems.append(f"`{p}.ambient_min_c` ({amin}) must be below `{p}.ambient_max_c` ({amax})")
-        sensors.append(SensorConfig(
-            id=sid,
-            protocol=protocol,
-            url=r.get(s, p, "url", str, ""),
-            baud=r.get(s, p, "baud", int, None, choices=BAUD_RATES),
-            mode=r.get(s, p, "mode", str, DEFAULT_MODE.get(protocol), choices=("continuous", "query")),
-            trigger=r.get(s, p, "trigger", str, "presence", choices=("presence", "each-reading")),
-            warmup_s=r.get(s, p, "warmup_s", float, 0.0, lo=0.0, hi=7200.0),
-            options=options,
-            ambient_min_c=amin,
-            ambient_max_c=amax,
-            gain=r.get(s, p, "gain", float, 1.0, lo=0.5, hi=1.5),
-            offset_c=r.get(s, p, "offset_c", float, 0.0, lo=-10.0, hi=10.0),
-            presence_margin_c=r.get(s, p, "presence_margin_c", float, 4.0, lo=0.5, hi=20.0),
-            presence_frames=r.get(s, p, "presence_frames", int, 3, lo=1, hi=50),
-        ))
-
-    cfg = Config(
-        station_id=r.get(st, "station", "id", str, "gate-1"),
-        gate_name=r.get(st, "station", "gate", str, "Main gate"),
-        language=r.get(st, "station", "language", str, "zh-CN", choices=LANGUAGES),
-        db=r.get(st, "station", "db", str, None),
-        threshold_c=threshold,
-        plausible_min_c=pmin,
-        plausible_max_c=pmax,
-        mask_mode=r.get(sc, "screening", "mask_mode", str, "must-wear", choices=MASK_MODES),
-        deny_bell=r.get(sc, "screening", "deny_bell", bool, True),
-        retest_wait_minutes=r.get(sc, "screening", "retest_wait_minutes", float, 10.0, lo=0.0, hi=60.0),
-        sensors=tuple(sensors),
-        upstream_url=r.get(up, "upstream", "url", str, None) or None,
-        retention_days=r.get(ret, "retention", "screening_days", int, 30, lo=1, hi=3650),
-        audit_retention_days=r.get(ret, "retention", "audit_days", int, 365, lo=30, hi=3650),
-        security=_security(r, sec),
-        calibration_required=r.get(cal, "calibration", "required", bool, False),
-        calibration_interval_days=r.get(cal, "calibration", "interval_days", float, 30.0, lo=1.0, hi=365.0),
-        calibration_warn_days=r.get(cal, "calibration", "warn_days", float, 3.0, lo=0.0, hi=60.0),
-        calibration_grace_days=r.get(cal, "calibration", "grace_days", float, 0.0, lo=0.0, hi=30.0),
-        calibration_tolerance_c=r.get(cal, "calibration", "tolerance_c", float, 0.3, lo=0.05, hi=1.0),
-        body_site_offset_c=r.get(cal, "calibration", "body_site_offset_c", float, 0.0, lo=-5.0, hi=5.0),
-        source=source,
-    )
-    if not cfg.station_id.strip():
-        problems.append("`station.id` must not be empty")
-    if pmin >= pmax:
-        problems.append(f"`screening.plausible_min_c` ({pmin}) must be below `screening.plausible_max_c` ({pmax})")
-    if problems:
-        raise ConfigError(source, problems)
+    problems = unknown_keys(data)
+    data = known_part(data)
+    found: list[tuple[tuple[str, ...], str]] = []
+    try:
+        cfg = Config.model_validate({**data, "source": source}, context={"contradictions": found})
+    except ValidationError as exc:
+        cfg = None
+        bad, texts = field_problems(exc)
+        problems += texts
+        # Check how the remaining settings agree with each other, leaving out the ones already reported as wrong.
+        retry: list[tuple[tuple[str, ...], str]] = []
+        try:
+            Config.model_validate({**sanitised(data, exc), "source": source}, context={"contradictions": retry})
+        except ValidationError:
+            retry = []
+        found = unrelated(retry, bad)
+    problems += [text for _keys, text in found]
+    if problems or cfg is None:
+        raise ConfigError(source, problems or ["the config could not be read"])
     return cfg
-
-
-def _security(r: _Reader, sec: dict):
-    from gate.auth import Policy
-
-    return Policy(lockout_failures=r.get(sec, "security", "lockout_failures", int, 10, lo=3, hi=100),
-                  lockout_minutes=r.get(sec, "security", "lockout_minutes", float, 30.0, lo=1.0, hi=1440.0),
-                  idle_logout_minutes=r.get(sec, "security", "idle_logout_minutes", float, 5.0, lo=0.5, hi=120.0))
 
 
 def load_config(path: str | Path) -> Config:
@@ -281,47 +251,56 @@ def load_config(path: str | Path) -> Config:
     return parse_config(data, str(path))
 
 
-EXAMPLE = """\
+def _example() -> str:
+    d = Config()
+    s = SensorConfig(id="gun-1", protocol=PROTOCOLS[0], url="/dev/ttyUSB0")
+    lo, hi = THRESHOLD_RANGE
+    return f"""\
 # gate-station configuration
 [station]
-id = "north-gate-1"        # unique per station; appears in every record
+id = "north-gate-1"        # unique per station; appears in every record (at most 64 characters, no spaces)
 gate = "North gate"
-language = "zh-CN"         # zh-CN or en
+language = "{d.language}"         # {' or '.join(LANGUAGES)}
 # db = "/var/lib/gate-station/gate.db"   # default: the per-user data directory
 
 [screening]
-threshold_c = 37.3         # 34.0-39.0 in 0.1 steps
-mask_mode = "must-wear"    # must-wear, reminder or off
-deny_bell = true
+threshold_c = {d.threshold_c}         # {lo}-{hi} in 0.1 steps; below plausible_max_c, above plausible_min_c
+mask_mode = "{d.mask_mode}"    # {', '.join(MASK_MODES)}
+deny_bell = {str(d.deny_bell).lower()}
 
 [[sensors]]
-id = "gun-1"
-protocol = "gy-mcu90614"   # gy-mcu90614, gy-mcu90640, modbus-ir, optris-ct, text-line
-url = "/dev/ttyUSB0"       # or /dev/serial/by-id/..., socket://host:port, rfc2217://host:port
+id = "{s.id}"
+protocol = "{s.protocol}"   # {', '.join(PROTOCOLS)}
+url = "{s.url}"       # or /dev/serial/by-id/..., socket://host:port, rfc2217://host:port
 baud = 9600
-ambient_min_c = 10.0
-ambient_max_c = 40.0
+ambient_min_c = {s.ambient_min_c}
+ambient_max_c = {s.ambient_max_c}
 # trigger = "each-reading"  # a handheld gun: every reading is one person (default "presence")
 # warmup_s = 1800           # thermal imagers: readings count as invalid until warmed up
 # modbus-ir: slave = 1, register_map = "omega" | "calex";  optris-ct: address = 0..15 (RS-485)
 # text-line: pattern = "melexis" | "arduino" | "simple" | a regex with (?P<object>...) and (?P<ambient>...)
+# No gain/offset here: corrections come only from a blackbody calibration (gate calibrate).
 
 [upstream]
 url = ""                   # e.g. postgresql://gate@district-db/screening
 
 [retention]
-screening_days = 30        # screenings older than this are deleted by `gate purge` (once synced upstream)
-audit_days = 365
+screening_days = {d.retention_days}        # screenings older than this are deleted by `gate purge` (once synced upstream)
+audit_days = {d.audit_retention_days}
 
 [calibration]
-required = false           # true: a sensor without a passing blackbody calibration is not used for screening
-interval_days = 30         # a calibration is due again after this long; overdue sensors are locked out
-warn_days = 3              # the duty screen warns this many days before
-tolerance_c = 0.3
-body_site_offset_c = 0.0   # skin to core, added after the calibration (population based)
+required = {str(d.calibration_required).lower()}           # true: a sensor without a passing blackbody calibration is not used
+interval_days = {d.calibration_interval_days:g}         # a calibration is due again after this long; overdue sensors are locked out
+warn_days = {d.calibration_warn_days:g}              # the duty screen warns this many days before
+tolerance_c = {d.calibration_tolerance_c}
+max_correction_c = {d.calibration_max_correction_c}     # a calibration moving a 37 °C reading further than this is refused
+body_site_offset_c = {d.body_site_offset_c}   # skin to core, 0 to +{BODY_SITE_OFFSET_RANGE_C[1]}, added after the calibration
 
 [security]
-lockout_failures = 10      # wrong PINs in a row before a user is locked
-lockout_minutes = 30
-idle_logout_minutes = 5    # the duty screen signs the operator out after this long without a key
+lockout_failures = {d.security.lockout_failures}      # wrong PINs in a row before a user is locked
+lockout_minutes = {d.security.lockout_minutes:g}
+idle_logout_minutes = {d.security.idle_logout_minutes:g}    # the duty screen signs the operator out after this long without a key
 """
+
+
+EXAMPLE = _example()

@@ -16,6 +16,8 @@ from typing import Sequence
 
 from drivers.base import Health, Reading
 from domain import Decision, MaskResult, MaskState
+from domain.reading import AMBIENT_RANGE_C
+from domain.temperature import at_or_above, judged, shown_c
 from gate.i18n import t
 
 MASK_MODES = ("must-wear", "reminder", "off")
@@ -35,8 +37,8 @@ class PolicyConfig:
     threshold_c: float = 37.3
     plausible_min_c: float = 34.0
     plausible_max_c: float = 43.0
-    ambient_min_c: float = 10.0
-    ambient_max_c: float = 40.0
+    ambient_min_c: float = AMBIENT_RANGE_C[0]
+    ambient_max_c: float = AMBIENT_RANGE_C[1]
     mask_mode: str = "must-wear"
 
     def __post_init__(self) -> None:
@@ -56,10 +58,6 @@ class Verdict:
     message: str
 
 
-def _round(v: float) -> float:
-    return round(v, 2)
-
-
 def reading_problems(r: Reading, cfg: PolicyConfig) -> list[tuple[str, dict]]:
     """Why a reading cannot be trusted (empty when it can), as (reason code, message arguments)."""
     value = r.value_c
@@ -72,40 +70,45 @@ def reading_problems(r: Reading, cfg: PolicyConfig) -> list[tuple[str, dict]]:
         if not r.calibration_ok:
             problems.append(("calibration-overdue", {}))
         if r.ambient_c is not None and math.isfinite(r.ambient_c):
-            if r.ambient_c < cfg.ambient_min_c:
-                problems.append(("ambient-too-cold", {"ambient": r.ambient_c}))
-            elif r.ambient_c > cfg.ambient_max_c:
-                problems.append(("ambient-too-hot", {"ambient": r.ambient_c}))
+            if judged(r.ambient_c) < judged(cfg.ambient_min_c):
+                problems.append(("ambient-too-cold", {"ambient": shown_c(r.ambient_c, cfg.ambient_min_c, unit=False)}))
+            elif judged(r.ambient_c) > judged(cfg.ambient_max_c):
+                problems.append(("ambient-too-hot", {"ambient": shown_c(r.ambient_c, cfg.ambient_max_c, unit=False)}))
         elif r.ambient_c is not None:
             problems.append(("sensor-degraded", {"detail": "ambient not a number"}))
     if any(code.startswith("ambient-") for code, _ in problems):
         # The ambient reason already says what to do; "unreliable sensor" would only repeat it less clearly.
         problems = [p for p in problems if p[0] != "sensor-degraded"]
-    if _round(value) < cfg.plausible_min_c:
-        problems.append(("reading-too-low", {"value": value}))
-    elif _round(value) > cfg.plausible_max_c:
-        problems.append(("reading-too-high", {"value": value}))
+    if judged(value) < judged(cfg.plausible_min_c):
+        problems.append(("reading-too-low", {"value": shown_c(value, cfg.plausible_min_c, unit=False)}))
+    elif judged(value) > judged(cfg.plausible_max_c):
+        problems.append(("reading-too-high", {"value": shown_c(value, cfg.plausible_max_c, unit=False)}))
     return problems
+
+
+def _shown(value: float, threshold: float) -> dict:
+    """Message arguments: the reading and the threshold as text that agrees with the decision."""
+    return {"value": shown_c(value, threshold, unit=False), "threshold": shown_c(threshold, unit=False)}
 
 
 def _temperature(readings: Sequence[Reading], cfg: PolicyConfig) -> tuple[Decision, list[tuple[str, dict]]]:
     if not readings:
         return Decision.RETEST, [("no-reading", {})]
     latest = readings[-1]
-    th = _round(cfg.threshold_c)
+    th = cfg.threshold_c
     earlier_high = [
-        r for r in readings[:-1] if not reading_problems(r, cfg) and _round(r.value_c) >= th
+        r for r in readings[:-1] if not reading_problems(r, cfg) and at_or_above(r.value_c, th)
     ]
     problems = reading_problems(latest, cfg)
     if problems:
         if earlier_high:  # still a suspected fever: keep saying so
-            problems.append(("fever-suspected", {"value": earlier_high[-1].value_c, "threshold": th}))
+            problems.append(("fever-suspected", _shown(earlier_high[-1].value_c, th)))
         return Decision.RETEST, problems
     value = latest.value_c
-    if _round(value) >= th:
+    if at_or_above(value, th):
         if earlier_high:
-            return Decision.DENY, [("fever-confirmed", {"value": value})]
-        return Decision.RETEST, [("fever-suspected", {"value": value, "threshold": th})]
+            return Decision.DENY, [("fever-confirmed", _shown(value, th))]
+        return Decision.RETEST, [("fever-suspected", _shown(value, th))]
     if earlier_high:
         return Decision.ADMIT, [("retest-normal", {})]
     return Decision.ADMIT, [("normal", {})]

@@ -167,7 +167,7 @@ class Station:
             cal = st.calibration
             r = raw.with_body(cal.gain, cal.offset_c + cal.body_site_offset_c, calibration_id=cal.id)
         else:
-            r = raw.with_body(sc.gain, sc.offset_c + self.config.body_site_offset_c)
+            r = raw.with_body(1.0, self.config.body_site_offset_c)  # corrections come only from calibration records
         return replace(r, calibration_ok=st.usable)
 
     def sensor_entry(self, source: str, object_c: float, ambient_c: float | None = None, *,

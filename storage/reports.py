@@ -113,7 +113,8 @@ def query(log: ScreeningLog, *, date_from: str, date_to: str, decision: str | No
     with log.read("screenings") as conn:
         total = conn.execute(select(func.count()).select_from(SCREENINGS).where(*cond)).scalar_one()
         rows = conn.execute(select(SCREENINGS.c.id, SCREENINGS.c.created_at, SCREENINGS.c.entrant_id,
-                                   SCREENINGS.c.decision, SCREENINGS.c.temperature_c, SCREENINGS.c.source,
+                                   SCREENINGS.c.decision, SCREENINGS.c.temperature_c, SCREENINGS.c.threshold_c,
+                                   SCREENINGS.c.source,
                                    SCREENINGS.c.mask_state, SCREENINGS.c.operator, SCREENINGS.c.reasons)
                             .where(*cond).order_by(SCREENINGS.c.seq.desc()).offset(offset).limit(limit)).mappings().all()
     return total, [dict(r) for r in rows]

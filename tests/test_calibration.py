@@ -84,8 +84,9 @@ def test_simulated_gun_calibrated_at_three_points_is_within_0_1_at_ten_new_ones(
         return collect_point(set_c, sensor.next_value, 5, wait=lambda: time.sleep(0.1))
 
     points = [at(s) for s in (35.0, 37.0, 40.0)]
+    # This gun reads 2.3 °C low at 37 °C: more than the default bound, so the school allowed 2.5 °C in its config.
     record = calibrate("gy-mcu90614:gun-1", points, reference_id="BB-1", reference_uncertainty_c=0.1,
-                       operator="li")
+                       operator="li", max_correction_c=2.5)
     assert record.result == "pass", record
     errors = []
     for s in (35.5, 36.0, 36.5, 37.3, 37.8, 38.4, 39.0, 39.5, 40.5, 41.5):
@@ -118,7 +119,7 @@ def screen_raw(station, sc, raw):
 def test_calibration_is_applied_beside_the_raw_value(station):
     st, sc = station
     rec = calibrate("gy-mcu90614:gun-1", exact(0.97, -1.2, [35.0, 37.0, 40.0]), reference_id="BB",
-                    reference_uncertainty_c=0.1, operator="li", body_site_offset_c=0.0)
+                    reference_uncertainty_c=0.1, operator="li", body_site_offset_c=0.0, max_correction_c=2.5)
     calibrations.save(st.log, rec, "gate-1")
     st.forget_calibration_cache()
     s = screen_raw(st, sc, 0.97 * 36.6 - 1.2)
@@ -171,8 +172,10 @@ def test_overdue_sensor_readings_never_admit(station):
 
 
 def test_cli_fit_json_and_failure_exit(db_path, tmp_path):
+    config = tmp_path / "station.toml"
+    config.write_text("[calibration]\nmax_correction_c = 1.5\n", encoding="utf-8")  # this gun reads 1.04 °C low
     base = [sys.executable, "-m", "gate.cli", "calibrate", "fit", "--sensor", "gy-mcu90614:gun-1",
-            "--reference-id", "BB-7", "--operator", "li", "--db", str(db_path), "--json"]
+            "--reference-id", "BB-7", "--operator", "li", "--db", str(db_path), "--json", "--config", str(config)]
     ok = subprocess.run(base + ["--point", "35.0:34.0,34.0,34.05", "--point", "37:35.95,36.0,36.0",
                                 "--point", "40:38.9,38.95,38.9"], capture_output=True, text=True,
                         env=env_with_root())

@@ -50,7 +50,9 @@ async def test_maintenance_wizard_calibrates_a_simulated_gun(sim_factory, db_pat
     sim = sim_factory("gy-mcu90614", still_gun(gain=0.97, offset_c=-1.2, noise_c=0.03), seed=4)
     sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
     with ScreeningLog(db_path) as log:
-        cfg = Config(sensors=(sc,), language="en", calibration_tolerance_c=0.25, calibration_interval_days=14)
+        # This gun reads 2.3 °C low at 37 °C: the school allowed a 2.5 °C correction (the default 1.0 would refuse it).
+        cfg = Config(sensors=(sc,), language="en", calibration_tolerance_c=0.25, calibration_interval_days=14,
+                     calibration_max_correction_c=2.5)
         app = build_app(cfg, log, sensor_config=sc, operator="li")
         async with app.run_test(size=(110, 40)) as pilot:
             screen = await open_maintenance(app, pilot)
@@ -123,6 +125,8 @@ async def test_the_wizard_refuses_wrong_input_and_measures_nothing(sim_factory, 
                 ("35,37,40", "BB", "abc", "#cal-start", "uncertainty: a number"),
                 ("37", "BB", "abc", "#cal-check", "uncertainty: a number"),
                 ("35,37", "BB", "0.1", "#cal-check", "a daily check is one set point"),
+                ("37", "BB", "0.1", "#cal-start", "one point is a daily check only"),  # no full calibration
+                ("36,37", "BB", "0.1", "#cal-start", "at least 2 °C apart"),
             ]
             for points, reference, uncertainty, button, message in attempts:
                 screen.query_one("#cal-points").value = points

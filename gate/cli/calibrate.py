@@ -59,7 +59,8 @@ def add_calibrate(p: argparse.ArgumentParser) -> None:
     port_options(r, required=True)
     r.add_argument("--sensor-id", default="sensor-1", type=ident("sensor id"),
                    help="the sensor's id in the config (default sensor-1)")
-    r.add_argument("--points", required=True, help="blackbody set points, e.g. 35,37,40 (1 to 5, within 35–42 °C)")
+    r.add_argument("--points", required=True, help="blackbody set points, e.g. 35,37,40 (2 to 5, within 35–42 °C, "
+                                                    "at least 2 °C apart)")
     r.add_argument("--samples", type=positive_int, default=5, help="readings per set point (default 5)")
     r.add_argument("--blackbody-control", metavar="FILE", help="write each set point to this file instead of asking "
                                                                "(a simulated blackbody: gate sim --blackbody-control)")
@@ -162,7 +163,8 @@ def settings(args: argparse.Namespace, cfg, log) -> dict:
     return dict(reference_id=args.reference_id, operator=operator(args, sign_in(args, cfg, log, "calibrate")),
                 reference_uncertainty_c=args.reference_uncertainty,
                 tolerance_c=args.tolerance or cfg.calibration_tolerance_c,
-                interval_days=cfg.calibration_interval_days, body_site_offset_c=cfg.body_site_offset_c)
+                interval_days=cfg.calibration_interval_days, body_site_offset_c=cfg.body_site_offset_c,
+                max_correction_c=cfg.calibration_max_correction_c)
 
 
 def save(args: argparse.Namespace, cfg, log, record) -> None:

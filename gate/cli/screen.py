@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from domain import MANUAL, MaskResult, MaskState, Screening
 from domain.errors import UsageError
+from domain.temperature import shown_c
 from drivers.manual import ManualEntryError, manual_reading, parse_temperature
 from gate.cli.common import (describe, ident, json_option, load_config, open_log, operator, person, sign_in,
                              signin_options, station_options)
@@ -100,7 +101,7 @@ def print_screening(s: Screening, as_json: bool) -> None:
     if as_json:
         print(json.dumps(screening_json(s), ensure_ascii=False), flush=True)
     else:
-        temp = "—" if s.temperature_c is None else f"{s.temperature_c:.1f} °C"
+        temp = shown_c(s.temperature_c, s.threshold_c)
         print(f"{s.decision.value.upper():6} {temp:>8}  mask {s.mask.state.value:7}  {s.message}  [{s.id}]",
               flush=True)
 

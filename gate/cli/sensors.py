@@ -69,11 +69,11 @@ def sensor_config(args: argparse.Namespace, cfg: Config) -> SensorConfig:
         if not (args.url and args.protocol):
             raise UsageError("--url and --protocol go together, e.g. --url /dev/ttyUSB0 --protocol gy-mcu90614")
         base = cfg.sensors[0] if cfg.sensors else None
-        return SensorConfig(id=base.id if base else "sensor-1", protocol=args.protocol, url=args.url,
-                            baud=getattr(args, "baud", None) or (base.baud if base else None),
-                            mode=getattr(args, "mode", None),
-                            trigger=getattr(args, "trigger", None) or "presence",
-                            options=options_for(args, args.protocol))
+        return SensorConfig.from_options(id=base.id if base else "sensor-1", protocol=args.protocol, url=args.url,
+                                         baud=getattr(args, "baud", None) or (base.baud if base else None),
+                                         mode=getattr(args, "mode", None),
+                                         trigger=getattr(args, "trigger", None) or "presence",
+                                         options=options_for(args, args.protocol))
     if not cfg.sensors:
         raise UsageError("no sensor: give --url URL --protocol P, or a --config file with a [[sensors]] table")
     return cfg.sensors[0]

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, ProgressBar, Select, Static
 
+from domain.temperature import shown_c
 from gate.station import Station
 from gate.ui.messages import AuditorResult, ExportProgress, PageLoaded
 from gate.ui.screens.base import ShowsWorkerFailures
@@ -111,7 +112,7 @@ class AuditorScreen(ShowsWorkerFailures, Screen):
         table.clear()
         for r in rows:
             table.add_row(time.strftime("%m-%d %H:%M:%S", time.localtime(r["created_at"])), r["entrant_id"] or "—",
-                          r["decision"], "—" if r["temperature_c"] is None else f"{r['temperature_c']:.1f}",
+                          r["decision"], shown_c(r["temperature_c"], r["threshold_c"], unit=False),
                           r["source"] or "", r["mask_state"] or "", r["operator"] or "",
                           r["reasons"].strip("[]").replace('"', ""))
         pages = max(1, -(-total // PAGE))

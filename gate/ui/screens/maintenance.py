@@ -155,7 +155,8 @@ class MaintenanceScreen(ShowsWorkerFailures, Screen):
                 self.sensor_key, plan, reference_id=self._reference_id(),
                 operator=self.operator, samples=self.samples, tolerance_c=cfg.calibration_tolerance_c,
                 reference_uncertainty_c=uncertainty, interval_days=cfg.calibration_interval_days,
-                body_site_offset_c=cfg.body_site_offset_c)
+                body_site_offset_c=cfg.body_site_offset_c, max_correction_c=cfg.calibration_max_correction_c,
+                full=not daily)
         except CalibrationError as exc:
             self._say(str(exc))
             return

@@ -6,6 +6,8 @@ import math
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from domain.temperature import judged
+
 
 def histogram(temps: list[float], lo: float = 35.0, hi: float = 39.0, step: float = 0.2, width: int = 40,
               threshold: float = 37.3) -> str:
@@ -16,7 +18,7 @@ def histogram(temps: list[float], lo: float = 35.0, hi: float = 39.0, step: floa
     lo = round(threshold - math.ceil(round((threshold - lo) / step, 6)) * step, 2)
     bins = int(round((hi - lo) / step))
     counts = [0] * (bins + 2)  # below lo, bins..., at or above hi
-    for v in temps:
+    for v in map(judged, temps):  # binned as the policy judged them: 37.299999 belongs at the threshold
         k = 0 if v < lo else bins + 1 if v >= hi else 1 + int((v - lo) / step + 1e-9)
         counts[k] += 1
     top = max(counts) or 1

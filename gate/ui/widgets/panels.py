@@ -7,6 +7,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from domain import MaskState, Screening
+from domain.temperature import shown_c
 from gate.i18n import t
 
 
@@ -41,8 +42,8 @@ class ReadingPanels(Horizontal):
         else:
             r = s.reading
             source = t("ui.manual", lang) if r.is_manual else r.source
-            amb = "" if r.ambient_c is None else f" · {t('ui.ambient', lang)} {r.ambient_c:.1f} °C"
-            temperature = (f"{t('ui.temperature', lang)}: [b]{r.value_c:.1f} °C[/b]\n"
+            amb = "" if r.ambient_c is None else f" · {t('ui.ambient', lang)} {shown_c(r.ambient_c)}"
+            temperature = (f"{t('ui.temperature', lang)}: [b]{shown_c(r.value_c, s.threshold_c)}[/b]\n"
                            f"{t('ui.source', lang)}: {source}{amb}")
         self.query_one("#temperature", Static).update(temperature)
         state = s.mask.state if s else MaskState.UNKNOWN

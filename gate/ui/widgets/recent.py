@@ -6,6 +6,7 @@ import time
 from textual.widgets import DataTable
 
 from domain import Screening
+from domain.temperature import shown_c
 from gate.i18n import t
 from gate.ui.widgets.banner import SYMBOL
 
@@ -20,7 +21,7 @@ class RecentTable(DataTable):
         self.add_columns("时间 time", "结果 decision", "°C", "口罩 mask", "人员 entrant")
 
     def add_screening(self, s: Screening, language: str) -> None:
-        temp = "—" if s.temperature_c is None else f"{s.temperature_c:.1f}"
+        temp = shown_c(s.temperature_c, s.threshold_c, unit=False)
         self.add_row(time.strftime("%H:%M:%S", time.localtime(s.created_at)),
                      f"{SYMBOL[s.decision]} {t('decision.' + s.decision.value, language)}",
                      temp, s.mask.state.value, s.entrant_id or "—", key=s.id)

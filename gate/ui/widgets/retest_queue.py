@@ -7,6 +7,7 @@ from typing import Callable
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from domain.temperature import shown_c
 from gate.i18n import t
 from gate.retests import RetestQueue, Waiting
 
@@ -18,7 +19,7 @@ def label(queue: RetestQueue, w: Waiting, now: float) -> str:
     left = queue.left_s(w, now)
     when = "ready / 可复测" if left <= 0 else f"{int(left // 60):02d}:{int(left % 60):02d}"
     s = w.screening
-    temp = "—" if s.temperature_c is None else f"{s.temperature_c:.1f} °C"
+    temp = shown_c(s.temperature_c, s.threshold_c)
     return f"{s.entrant_id or time.strftime('%H:%M', time.localtime(w.began))} {temp} {when}"
 
 
