@@ -13,6 +13,7 @@ DEFAULT_WARN_DAYS = 3.0
 DEFAULT_GRACE_DAYS = 0.0
 # The most a full calibration may move a 37 °C reading; more means a wrong set point, not a sensor to correct.
 DEFAULT_MAX_CORRECTION_C = 1.0
+MAX_CORRECTION_RANGE_C = (0.2, 3.0)  # what a school may configure: never a licence to move readings by degrees
 # Skin to core: skin reads colder than the core, never warmer, so the offset is never negative (that only hides fevers).
 BODY_SITE_OFFSET_RANGE_C = (0.0, 4.0)
 

@@ -22,6 +22,7 @@ from domain.calibration import (  # noqa: F401  (re-exported: the procedure spea
     DEFAULT_MAX_CORRECTION_C,
     DEFAULT_TOLERANCE_C,
     DEFAULT_WARN_DAYS,
+    MAX_CORRECTION_RANGE_C,
     CalibrationRecord,
     Point,
 )
@@ -160,6 +161,9 @@ def calibrate(sensor: str, points: Sequence[Point], *, reference_id: str, refere
     if not lo <= body_site_offset_c <= hi:
         raise CalibrationError(f"body_site_offset_c {body_site_offset_c:+g} °C is outside {lo:+g} to {hi:+g} °C: skin "
                                "reads colder than the core, never warmer, so a negative offset only hides fevers")
+    if not MAX_CORRECTION_RANGE_C[0] <= max_correction_c <= MAX_CORRECTION_RANGE_C[1]:
+        raise CalibrationError(f"max_correction_c {max_correction_c:g} °C is outside {MAX_CORRECTION_RANGE_C[0]:g}–"
+                               f"{MAX_CORRECTION_RANGE_C[1]:g} °C")
     problems = refusals(points, max_correction_c)
     if problems:
         raise CalibrationError("calibration refused, nothing stored: " + "; ".join(problems))

@@ -35,6 +35,7 @@ from domain.calibration import (
     DEFAULT_MAX_CORRECTION_C,
     DEFAULT_TOLERANCE_C,
     DEFAULT_WARN_DAYS,
+    MAX_CORRECTION_RANGE_C,
 )
 from domain.identifiers import check_id, check_name
 from domain.reading import AMBIENT_RANGE_C
@@ -169,7 +170,7 @@ class Config(BaseModel):
     calibration_grace_days: float = _in("calibration", "grace_days", DEFAULT_GRACE_DAYS, ge=0.0, le=30.0)
     calibration_tolerance_c: float = _in("calibration", "tolerance_c", DEFAULT_TOLERANCE_C, ge=0.05, le=1.0)
     calibration_max_correction_c: float = _in("calibration", "max_correction_c", DEFAULT_MAX_CORRECTION_C,
-                                              ge=0.2, le=3.0)
+                                              ge=MAX_CORRECTION_RANGE_C[0], le=MAX_CORRECTION_RANGE_C[1])
     body_site_offset_c: float = _in("calibration", "body_site_offset_c", BODY_SITE_OFFSET_RANGE_C[0],
                                     ge=BODY_SITE_OFFSET_RANGE_C[0], le=BODY_SITE_OFFSET_RANGE_C[1])
     source: str = Field("<defaults>", exclude=True)  # the file it came from

@@ -3,7 +3,6 @@ looks wrong, nothing is stored, and fevers are still caught afterwards."""
 import dataclasses
 import subprocess
 import sys
-import time
 
 import pytest
 from hypothesis import given
@@ -14,7 +13,7 @@ from drivers.sensor import Sensor
 from gate.calibration import CalibrationError, Point, calibrate, collect_point, fit, refusals
 from sim.scenarios import SCENARIOS
 from storage import calibrations
-from tests.conftest import env_with_root
+from tests.support import env_with_root, wait_until
 from tests.test_calibration import exact, screen_raw, station  # noqa: F401  (the fixture: a station on a real log)
 
 COMMON = dict(reference_id="BB-7", reference_uncertainty_c=0.1, operator="li")
@@ -63,6 +62,8 @@ def test_the_configured_bound_is_obeyed():
     with pytest.raises(CalibrationError, match=r"\+1\.20 °C, more than the ±1 °C"):
         calibrate("s", pts, **COMMON)
     assert calibrate("s", pts, max_correction_c=1.5, **COMMON).result == "pass"
+    with pytest.raises(CalibrationError, match="outside 0.2–3 °C"):  # no caller can lift the ceiling
+        calibrate("s", exact(1.0, -8.0, [35.0, 40.0]), max_correction_c=10.0, **COMMON)
 
 
 def test_a_negative_body_site_offset_is_refused():
@@ -94,11 +95,14 @@ def test_after_a_refused_bad_calibration_simulated_fevers_are_still_not_admitted
     sensor = Sensor("gun-1", "gy-mcu90614", sim.path)
     sensor.open()
 
-    def at(blackbody_c, typed_c):
+    def sees(blackbody_c):
+        """Point the simulated gun at the blackbody; the first reading near it (the sim's gain is 1)."""
         sim.set_blackbody(blackbody_c)
-        time.sleep(0.15)  # what the sensor sees now is the blackbody
-        sensor.device.port.reset_input_buffer()
-        return collect_point(typed_c, sensor.next_value, 5, wait=lambda: time.sleep(0.1))
+        return wait_until(lambda: (v := sensor.next_value()) is not None and abs(v - blackbody_c) < 0.3 and v)
+
+    def at(blackbody_c, typed_c):
+        assert sees(blackbody_c)
+        return collect_point(typed_c, sensor.next_value, 5, wait=lambda: None)
 
     # The blackbody was at 37, the technician typed 35 (and, in the second try, a correct 40 beside it).
     for points in ([at(37.0, 35.0)], [at(37.0, 35.0), at(40.0, 40.0)]):
@@ -107,10 +111,7 @@ def test_after_a_refused_bad_calibration_simulated_fevers_are_still_not_admitted
     assert calibrations.records(st_.log, "gy-mcu90614:gun-1") == []
     st_.forget_calibration_cache()
     for fever in (38.7, 38.8, 38.9, 39.0):
-        sim.set_blackbody(fever)
-        time.sleep(0.15)
-        sensor.device.port.reset_input_buffer()
-        raw = sensor.next_value()
+        raw = sees(fever)
         s = screen_raw(st_, sc, raw)
         assert s.decision is not Decision.ADMIT and "fever-suspected" in s.reasons, (fever, raw, s.reasons)
         assert raw - 2.03 < 37.3  # the refused correction would have admitted this fever

@@ -108,6 +108,7 @@ def test_the_body_site_offset_is_0_to_plus_4(offset, ok):
     ("[calibration]\ntolerance_c = 0.5\nmax_correction_c = 0.4\n",
      ("calibration.tolerance_c", "calibration.max_correction_c")),
     ("[retention]\nscreening_days = 400\naudit_days = 365\n", ("retention.audit_days", "retention.screening_days")),
+    ("[calibration]\nmax_correction_c = 10.0\n", ("calibration.max_correction_c",)),  # cannot reopen the hole
 ])
 def test_settings_that_contradict_each_other_name_every_key_involved(text, keys):
     found = [p for p in problems(text) if all(f"`{k}`" in p for k in keys)]
