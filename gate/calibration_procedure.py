@@ -56,9 +56,13 @@ def check_set_points(points: Sequence[float], *, full: bool = False) -> None:
     outside = [p for p in points if not lo <= p <= hi]
     if outside:
         raise CalibrationError(f"set point {outside[0]:g} °C is outside {lo:g}–{hi:g} °C")
-    if full and max(points) - min(points) < MIN_SPAN_C - _EPS:  # asked before anyone heats a blackbody, not after
-        raise CalibrationError(f"a full calibration needs two or more set points at least {MIN_SPAN_C:g} °C apart, "
-                               "e.g. 35,37,40; one point is a daily check only (gate calibrate check)")
+    if full and len(set(points)) < 2:  # asked before anyone heats a blackbody, not after
+        raise CalibrationError(f"one point is a daily check only (gate calibrate check): a full calibration needs two "
+                               f"or more set points at least {MIN_SPAN_C:g} °C apart, e.g. 35,37,40")
+    if full and max(points) - min(points) < MIN_SPAN_C - _EPS:
+        raise CalibrationError(f"set points {min(points):g} and {max(points):g} °C are only "
+                               f"{max(points) - min(points):.1f} °C apart: a full calibration needs at least "
+                               f"{MIN_SPAN_C:g} °C between the lowest and the highest, e.g. 35,37,40")
 
 
 class BlackbodyProcedure:

@@ -70,7 +70,7 @@ def test_a_missing_reference_or_an_unfinished_procedure_is_refused():
         BlackbodyProcedure("s", [35.0, 40.0], reference_id="  ", operator="li")
     with pytest.raises(CalibrationError, match="one point is a daily check only"):  # before the blackbody is heated
         BlackbodyProcedure("s", [37.0], reference_id="BB", operator="li")
-    with pytest.raises(CalibrationError, match="at least 2 °C apart"):
+    with pytest.raises(CalibrationError, match="only 1.5 °C apart"):
         BlackbodyProcedure("s", [36.0, 37.5], reference_id="BB", operator="li")
     proc = procedure()
     feed(proc, [34.0] * 6)

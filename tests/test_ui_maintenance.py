@@ -126,7 +126,7 @@ async def test_the_wizard_refuses_wrong_input_and_measures_nothing(sim_factory, 
                 ("37", "BB", "abc", "#cal-check", "uncertainty: a number"),
                 ("35,37", "BB", "0.1", "#cal-check", "a daily check is one set point"),
                 ("37", "BB", "0.1", "#cal-start", "one point is a daily check only"),  # no full calibration
-                ("36,37", "BB", "0.1", "#cal-start", "at least 2 °C apart"),
+                ("36,37", "BB", "0.1", "#cal-start", "only 1.0 °C apart"),
             ]
             for points, reference, uncertainty, button, message in attempts:
                 screen.query_one("#cal-points").value = points
