@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from storage.models import UserRow
 USERS = UserRow.__table__
 # Even with PINs off these need a user: an identified export or a purge with nobody to answer for it is refused.
 NEED_USERS = frozenset({"export-identified", "purge"})
+_DIGITS = re.compile(r"\d{4,}")
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1, "dklen": 32}
 
 
@@ -125,8 +127,10 @@ class Auth:
             conn = unit.conn
             row = conn.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
             if row is None or row["disabled"]:
-                self._audit(name or "?", "login-failed", {"action": action, "why": "unknown or disabled user"}, unit)
-                error = f"no active user {name!r}: ask an admin (gate users list)"
+                # An unknown name may hold a PIN typed in the wrong field ("zhang:123456"): never kept or shown.
+                shown = name if row is not None else _DIGITS.sub("[digits hidden]", name or "?")
+                self._audit(shown, "login-failed", {"action": action, "why": "unknown or disabled user"}, unit)
+                error = f"no active user {shown!r}: ask an admin (gate users list)"
             elif row["locked_until"] and row["locked_until"] > now:
                 until = time.strftime("%H:%M", time.localtime(row["locked_until"]))
                 self._audit(name, "login-refused", {"action": action, "why": "locked"}, unit)

@@ -1,4 +1,5 @@
 """A pupil at an unlocked gate PC, tried on the command line: each attempt is refused, audited, and changes nothing."""
+import json
 import sqlite3
 
 import pytest
@@ -73,6 +74,14 @@ def test_a_pin_typed_on_the_command_line_is_refused_and_never_echoed(station, ca
     assert code == 2 and "111111" not in err + out
     assert screenings(station) == []
     assert "--pin-stdin" in err, err
+
+
+def test_a_pin_typed_into_the_name_is_neither_shown_nor_kept(station, capsys, monkeypatch):
+    code, out, err = gate(capsys, monkeypatch, "screen", "--temp", "36.6", "--user", "zhang:111111", "--pin-stdin",
+                          "--db", station, stdin="111111\n")
+    assert code == 1 and "no active user 'zhang:[digits hidden]'" in err and "111111" not in err + out
+    assert all("111111" not in json.dumps(e) for e in events(station, 50))
+    assert screenings(station) == []
 
 
 def test_a_disabled_admin_cannot_enable_themselves(station, capsys, monkeypatch):
