@@ -237,3 +237,24 @@ def test_a_changed_config_file_is_recorded_once(db_path, tmp_path):
         assert audit.record_config(log, "north", str(cfg), cfg.read_bytes(), "root")
         changes = [e for e in audit.events(log) if e["action"] == "config-changed"]
         assert len(changes) == 2 and changes[0]["detail"]["previous"] == changes[1]["detail"]["sha256"]
+
+
+async def test_the_duty_screen_refuses_a_role_the_table_does_not_allow(people):
+    """Maintenance staff may calibrate but not type a reading at the gate: the duty screen asks gate.roles too."""
+    log, _ = people
+    from gate.roles import may
+    from gate.ui.app import build_app
+    from gate.ui.screens.manual import ManualEntry
+    from gate.ui.screens.signin import SignIn
+
+    assert not may("maintenance", "manual-entry")
+    app = build_app(Config(language="en", station_id="north"), log, clock=Clock())
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await pilot_wait_until(pilot, lambda: app.users_exist), "the users"
+        await pilot.press("f2")
+        assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "signin-name"))
+        await sign_in(pilot, "li", "333333")
+        assert await pilot_wait_until(pilot, lambda: not isinstance(app.screen, SignIn)), "the refusal"
+        assert app.user is None and not isinstance(app.screen, ManualEntry) and app.duty.latest is None
+        ev = audit.events(log, 1)[0]
+        assert (ev["actor"], ev["action"], ev["detail"]["action"]) == ("li", "refused", "manual-entry")
