@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -25,13 +26,19 @@ from tests.support import env_with_root  # noqa: E402  (the one helper module te
 TARGET_S = 0.25
 
 
-def timed(argv: list[str], env: dict) -> float:
+def timed(argv: list[str], env: dict) -> tuple[float, float]:
+    """Wall-clock seconds and CPU seconds (user + system) of one run; CPU time barely moves when other work loads
+    the machine, so it shows the command's own cost beside the wall time a person waits."""
     t0 = time.perf_counter()
-    out = subprocess.run(argv, capture_output=True, text=True, env=env)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - t0
-    if out.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({out.returncode}): {out.stderr.strip()}")
-    return elapsed
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {err.strip()}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -51,11 +58,15 @@ def main() -> None:
             "gate screen": [*gate, "screen", "--temp", "36.6", "--mask", "yes", "--operator", "bench", "--db", db],
         }
         timed(commands["gate screen"], env)  # the first screening creates the log; a station's log exists already
-        times: dict[str, list[float]] = {name: [] for name in commands}
+        wall: dict[str, list[float]] = {name: [] for name in commands}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
             for name, argv in commands.items():
-                times[name].append(timed(argv, env))
-    medians = {name: round(statistics.median(ts), 4) for name, ts in times.items()}
+                w, c = timed(argv, env)
+                wall[name].append(w)
+                cpu[name].append(c)
+    medians = {name: round(statistics.median(ts), 4) for name, ts in wall.items()}
+    cpu_medians = {name: round(statistics.median(ts), 4) for name, ts in cpu.items()}
     bare = medians["python -c pass"]
     print(json.dumps({
         "runs": args.runs,
@@ -63,6 +74,10 @@ def main() -> None:
         "over_bare_python_s": {name: round(m - bare, 4) for name, m in medians.items() if name != "python -c pass"},
         "target_over_bare_s": TARGET_S,
         "within_target": {name: medians[name] - bare <= TARGET_S for name in ("gate --help", "gate screen")},
+        "cpu_median_s": cpu_medians,
+        "cpu_over_bare_python_s": {name: round(m - cpu_medians["python -c pass"], 4) for name, m in
+                                   cpu_medians.items() if name != "python -c pass"},
+        "load_average": os.getloadavg()[0],
         "python": sys.version.split()[0],
     }, indent=2))
 

@@ -9,6 +9,9 @@ import time
 from domain.errors import Refused
 from gate.cli.common import actions, ident, json_option, load_config, open_log, operator, sign_in, signin_options, \
     station_options
+from gate.clearance import clear, waiting
+from storage import clearances
+from storage.clearances import ClearanceRefused
 
 ADD = """
 gate clearance add P42 --note "doctor's note, 2 Dec" --user zhang --pin-stdin
@@ -41,9 +44,6 @@ def _at(ts: float) -> str:
 
 
 def clearance_add(args: argparse.Namespace) -> None:
-    from gate.clearance import clear
-    from storage.clearances import ClearanceRefused
-
     cfg = load_config(args)
     with open_log(args, cfg) as log:
         user = sign_in(args, cfg, log, "clearance-add")
@@ -57,9 +57,6 @@ def clearance_add(args: argparse.Namespace) -> None:
 
 
 def clearance_list(args: argparse.Namespace) -> None:
-    from gate.clearance import waiting
-    from storage import clearances
-
     cfg = load_config(args)
     with open_log(args, cfg) as log:
         sign_in(args, cfg, log, "clearance-list")

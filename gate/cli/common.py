@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import getpass
 import re
 import sys
@@ -162,8 +163,6 @@ def positive_int(text: str) -> int:
 
 def day(text: str) -> str:
     """A YYYY-MM-DD date (argument type)."""
-    import datetime
-
     try:
         datetime.date.fromisoformat(text)
     except ValueError:

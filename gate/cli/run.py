@@ -4,11 +4,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import queue
 import sys
+import threading
 import tempfile
 from pathlib import Path
 from typing import Callable
 
+from domain.identifiers import IdentifierError, check_id
 from gate.cli.common import describe, load_config, open_log, positive_int, station_options
 from gate.cli.screen import print_screening
 from gate.cli.sensors import port_options, protocol_options, sensor_config, stop_on_sigterm, until_interrupted
@@ -83,11 +86,6 @@ def run(args: argparse.Namespace) -> None:
 def scanned_ids(stream) -> Callable[[], str | None]:
     """Ids read from ``stream`` in a background thread, handed out one per screening (None while none waits). A line
     that cannot be an id is reported on stderr and skipped: it never goes with anyone's screening."""
-    import queue
-    import threading
-
-    from domain.identifiers import IdentifierError, check_id
-
     waiting: "queue.Queue[str]" = queue.Queue()
 
     def read() -> None:
