@@ -6,7 +6,7 @@ from tests.conftest import env_with_root
 
 CORE = ["drivers", "drivers.registry", "drivers.sensor", "drivers.manual", "drivers.measurement", "storage",
         "storage.log", "sim", "sim.simulator", "sim.camera", "gate.policy", "gate.station", "gate.config", "gate.cli",
-        "gate.mask.check", "gate.mask.camera", "gate.mask.train"]
+        "gate.mask.check", "gate.mask.camera", "gate.mask.train", "gate.retests", "gate.calibration_procedure"]
 
 
 def test_core_modules_do_not_import_textual():
@@ -18,3 +18,22 @@ def test_core_modules_do_not_import_textual():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env_with_root())
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_only_gate_ui_imports_textual_anywhere_in_the_code():
+    # The import above covers what the core loads at start; this covers every module, lazy imports included.
+    import ast
+
+    from tests.support import ROOT
+
+    offenders, scanned = [], 0
+    for package in ("domain", "drivers", "storage", "sim", "gate"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path.is_relative_to(ROOT / "gate" / "ui"):
+                continue
+            scanned += 1
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] == "textual"]
+    assert offenders == [] and scanned > 50  # the scan saw the whole core

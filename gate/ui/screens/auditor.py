@@ -15,6 +15,7 @@ from domain.temperature import shown_c
 from gate.station import Station
 from gate.ui.messages import AuditorResult, ExportProgress, PageLoaded
 from gate.ui.screens.base import ShowsWorkerFailures
+from storage import audit, reports
 from storage.log import LogError
 
 PAGE = 100
@@ -75,14 +76,12 @@ class AuditorScreen(ShowsWorkerFailures, Screen):
     # -- workers ----------------------------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="auditor-page", exit_on_error=False, name="searching the log")
     def load_page(self, filters: dict, offset: int, limit: int) -> None:
-        from storage import reports
-
         total, rows = reports.query(self.station.log, offset=offset, limit=limit, **filters)
         self.post_message(PageLoaded(total, rows))
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False, name="exporting")
     def run_export(self, date_from: str, date_to: str, fmt: str, out: str, identified: bool, language: str) -> None:
-        from storage.export import ExportError, export
+        from storage.export import ExportError, export  # openpyxl: 0.7 s, paid only by an export
 
         try:
             m = export(self.station.log, date_from=date_from, date_to=date_to, fmt=fmt, out_dir=out,
@@ -95,8 +94,6 @@ class AuditorScreen(ShowsWorkerFailures, Screen):
 
     @work(thread=True, exclusive=True, group="verify", exit_on_error=False, name="verifying the log")
     def run_verify(self) -> None:
-        from storage import audit
-
         v, a = self.station.log.verify(), audit.verify(self.station.log)
         if v.ok and a.ok:
             self.post_message(AuditorResult(f"log verifies: {v.rows} screenings, {a.rows} audit events", True))

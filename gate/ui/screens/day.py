@@ -13,6 +13,8 @@ from gate.station import Station
 from gate.ui.messages import DayLoaded
 from gate.ui.screens.base import ShowsWorkerFailures
 from gate.ui.widgets.histogram import TemperatureHistogram
+from storage import reports
+from storage.log import local_day
 
 
 class DayView(ShowsWorkerFailures, Screen):
@@ -35,9 +37,6 @@ class DayView(ShowsWorkerFailures, Screen):
 
     @work(thread=True, exclusive=True, group="day", exit_on_error=False, name="loading today's figures")
     def load_day(self, now: float) -> None:
-        from storage import reports
-        from storage.log import local_day
-
         day = local_day(now)
         self.post_message(DayLoaded(reports.daily(self.station.log, day, self.station.config.station_id),
                                     reports.day_profile(self.station.log, day)))
