@@ -16,13 +16,13 @@ from textual.widgets import Footer, Header, Input
 
 from domain import Decision, Health, MaskState, Reason, Screening
 from domain.identifiers import ID_MAX, IdentifierError, check_id
-from drivers.base import Sample
 from drivers.manual import manual_reading
 from drivers.sensor import Sensor
 from gate.config import SensorConfig
 from gate.i18n import t
 from gate.retests import RetestQueue
 from gate.station import LogFailure, Station
+from gate.ui.feed import SampleFeed
 from gate.ui.messages import (
     CalibrationState,
     CountsLoaded,
@@ -49,23 +49,6 @@ from storage.log import LogError, local_day
 from storage.roster import Visitor, add_visitor
 
 MAX_ENTRANT_ID = ID_MAX
-
-
-class SampleFeed:
-    """Raw samples from the sensor thread to whoever listens (the maintenance screen, while it is shown)."""
-
-    def __init__(self):
-        self._listeners: tuple[Callable[[Sample], None], ...] = ()  # replaced, never mutated: no lock needed
-
-    def add(self, listener: Callable[[Sample], None]) -> None:
-        self._listeners = (*self._listeners, listener)
-
-    def remove(self, listener: Callable[[Sample], None]) -> None:
-        self._listeners = tuple(fn for fn in self._listeners if fn != listener)
-
-    def __call__(self, sample: Sample) -> None:
-        for listener in self._listeners:
-            listener(sample)
 
 
 class DutyScreen(ShowsWorkerFailures, Screen):

@@ -25,9 +25,9 @@ from gate.calibration import CalibrationError, daily_check
 from gate.calibration_procedure import BlackbodyProcedure, Step, parse_set_points
 from gate.config import SensorConfig
 from gate.station import Station
+from gate.ui.feed import SampleFeed
 from gate.ui.messages import CalibrationHistory, CalibrationSaved, SampleSeen, WizardSays
 from gate.ui.screens.base import ShowsWorkerFailures
-from gate.ui.screens.duty import SampleFeed
 from gate.ui.widgets.residual_plot import ResidualPlot
 from storage import calibrations
 
