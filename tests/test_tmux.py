@@ -45,11 +45,21 @@ def test_demo_in_tmux_shows_a_decision_that_is_in_the_log(tmp_path, size):
            f"{shlex.quote(sys.executable)} -m gate.cli demo --seed 2 --language en; exec cat")
     tmux("new-session", "-d", "-s", "demo", "-x", str(size[0]), "-y", str(size[1]), cmd)
     try:
-        found, text = tmux.wait_for(r"(ADMIT|DENY|RETEST)  ·")
-        decision = found.group(1)
-        temp = re.search(r"Temperature: (\d\d\.\d) °C", text)
-        assert temp, text
-        assert re.search(r"Today: screened [1-9]", text), text
+        # A whole frame, the same in two captures in a row (a capture may catch a frame half drawn): the banner, the
+        # temperature panel and the counts.
+        shown = r"(?s)(ADMIT|DENY|RETEST)  ·.*Temperature: (\d\d\.\d) °C.*Today: screened ([1-9]\d*)"
+        last: list = [None]
+
+        def settled():
+            found = re.search(shown, tmux.screen())
+            now = found.groups() if found else None
+            same, last[0] = now is not None and now == last[0], now
+            return now if same else None
+
+        settled_frame = wait_until(settled)
+        assert settled_frame, tmux.screen()
+        decision, temp, _ = settled_frame
+        text = tmux.screen()
         assert re.search(r"f2 Manual entry|F2 Manual entry", text, re.IGNORECASE), text
         tmux("send-keys", "-t", "demo", "F6")
         tmux.wait_for(r"(准许进入|禁止进入|复测)\s+·")
@@ -57,6 +67,6 @@ def test_demo_in_tmux_shows_a_decision_that_is_in_the_log(tmp_path, size):
         db = tmux.wait_for(r"demo log kept at (\S+)")[0].group(1)
         with ScreeningLog(db) as log:  # what the screen showed was stored before it was shown
             stored = [(s.decision.value.upper(), f"{s.temperature_c:.1f}") for s in log.recent(10_000)]
-        assert (decision, temp.group(1)) in stored, (decision, temp.group(1), stored[-5:])
+        assert (decision, temp) in stored, (decision, temp, stored[-5:])
     finally:
         tmux("kill-server")
