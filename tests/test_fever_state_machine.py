@@ -4,7 +4,6 @@ the station's two promises (hypothesis state machine over a real log, the statio
 - nobody whose fever was confirmed and not cleared is admitted;
 - nobody is admitted after a reading at or above the threshold without a linked lower retest of that reading.
 """
-import atexit
 import shutil
 import tempfile
 import time
@@ -41,12 +40,16 @@ _TEMPLATE: list[Path] = []
 
 def _template() -> Path:
     if not _TEMPLATE:
-        folder = Path(tempfile.mkdtemp(prefix="fever-sm-template-", dir=_FAST))
-        atexit.register(shutil.rmtree, folder, True)
-        path = folder / "gate.db"
+        path = Path(tempfile.mkdtemp(prefix="fever-sm-template-", dir=_FAST)) / "gate.db"
         ScreeningLog(path).close()
         _TEMPLATE.append(path)
     return _TEMPLATE[0]
+
+
+def teardown_module() -> None:
+    # pytest runs this after the module's tests (atexit did not run under pytest: the templates piled up in /dev/shm).
+    while _TEMPLATE:
+        shutil.rmtree(_TEMPLATE.pop().parent, ignore_errors=True)
 
 
 class Clock:
