@@ -6,11 +6,12 @@ Imports nothing of the project; drivers, storage, the station and the UI all poi
 from domain.calibration import DEFAULT_MAX_CORRECTION_C, DEFAULT_TOLERANCE_C, CalibrationRecord, Point
 from domain.clearance import Clearance
 from domain.entrant import Entrant, EntrantKind
-from domain.reading import MANUAL, Health, Reading
+from domain.reading import AMBIENT_RANGE_C, MANUAL, Health, Reading
 from domain.reasons import Reason
 from domain.screening import Decision, MaskResult, MaskState, Screening, new_id
 
 __all__ = [
-    "DEFAULT_MAX_CORRECTION_C", "DEFAULT_TOLERANCE_C", "CalibrationRecord", "Point", "Clearance", "Entrant",
-    "EntrantKind", "MANUAL", "Health", "Reading", "Reason", "Decision", "MaskResult", "MaskState", "Screening", "new_id",
+    "AMBIENT_RANGE_C", "DEFAULT_MAX_CORRECTION_C", "DEFAULT_TOLERANCE_C", "CalibrationRecord", "Point", "Clearance",
+    "Entrant", "EntrantKind", "MANUAL", "Health", "Reading", "Reason", "Decision", "MaskResult", "MaskState", "Screening",
+    "new_id",
 ]

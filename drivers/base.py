@@ -5,8 +5,10 @@ import termios
 import time
 from dataclasses import dataclass, field
 
-from domain.reading import MANUAL, Health, Reading  # noqa: F401  (the drivers' interface speaks these)
+import serial
+
 from domain.errors import DeviceFailure
+from domain.reading import MANUAL, Health, Reading  # noqa: F401  (the drivers' interface speaks these)
 
 
 class SensorError(DeviceFailure):
@@ -15,8 +17,6 @@ class SensorError(DeviceFailure):
 
 def port_errors() -> tuple[type[BaseException], ...]:
     """What an unplugged or vanished port raises: pyserial's error, the OS's, and termios' (tcflush on a dead pty)."""
-    import serial
-
     return (serial.SerialException, OSError, termios.error)
 
 
@@ -35,5 +35,6 @@ class Sample:
 class HealthEvent:
     sensor: str
     health: Health
-    reason: str
+    reason: str  # for people: what happened, with its numbers
     ts: float = field(default_factory=time.time)
+    cause: str = ""  # for code: drivers.sensor.Cause, stable while the same thing goes on

@@ -1,12 +1,13 @@
 """A configured sensor: opens its port by URL, reads samples, tracks health and reconnects after an unplug."""
 from __future__ import annotations
 
+import enum
 import random
 import time
 from collections import deque
 from dataclasses import dataclass
 
-from domain.reading import AMBIENT_RANGE_C
+from domain import AMBIENT_RANGE_C, Reason
 from drivers.base import Health, HealthEvent, Sample, SensorError, port_errors
 from drivers.registry import DEFAULT_MODE, device_class
 from drivers.transport import open_port
@@ -16,6 +17,22 @@ from drivers.transport import open_port
 SCENE_RANGE_C = (-30.0, 100.0)
 SPIKE_WINDOW = 50
 SPIKE_SHARE = 0.02
+
+
+class Cause(enum.StrEnum):
+    """Why a sensor is in its health state; the ambient causes are the policy's own reason codes."""
+
+    NOT_OPENED = "not-opened"
+    CONNECTED = "connected"
+    WARMING_UP = "warming-up"
+    READINGS_NORMAL = "readings-normal"
+    UNPLUGGED = "unplugged"
+    NO_DATA = "no-data"
+    DEVICE_REPORTS = "device-reports"
+    ERRATIC = "erratic"
+    STUCK = "stuck"
+    AMBIENT_TOO_COLD = Reason.AMBIENT_TOO_COLD.value
+    AMBIENT_TOO_HOT = Reason.AMBIENT_TOO_HOT.value
 
 
 @dataclass
@@ -47,6 +64,7 @@ class Sensor:
         self.device = None
         self.health = Health.OFFLINE
         self.reason = "not opened yet"
+        self._cause: tuple[Cause, str] = (Cause.NOT_OPENED, "")
         self._opened_at = 0.0
         self._last_sample_at = 0.0
         self._recent: deque[float] = deque(maxlen=self.limits.stuck_count)
@@ -69,8 +87,10 @@ class Sensor:
         self._recent.clear()
         self._spikes.clear()
         self._backoff = self._backoff_min
-        self._set(Health.WARMING if self.limits.warmup_s > 0 else Health.OK,
-                  "warming up" if self.limits.warmup_s > 0 else "connected")
+        if self.limits.warmup_s > 0:
+            self._set(Health.WARMING, Cause.WARMING_UP, "warming up")
+        else:
+            self._set(Health.OK, Cause.CONNECTED, "connected")
 
     def _try_reopen(self) -> None:
         now = time.monotonic()
@@ -100,7 +120,7 @@ class Sensor:
             samples = self.device.samples(timeout)
         except port_errors() as exc:
             self.close()
-            self._set(Health.OFFLINE, f"unplugged or unreadable: {exc}")
+            self._set(Health.OFFLINE, Cause.UNPLUGGED, f"unplugged or unreadable: {exc}")
             self._next_attempt = time.monotonic()
             return [], self._drain()
         self._check(samples)
@@ -123,33 +143,37 @@ class Sensor:
             self._recent.extend(s.object_c for s in samples)
             self._spikes.extend(not (SCENE_RANGE_C[0] <= s.object_c <= SCENE_RANGE_C[1]) for s in samples)
         if now - self._last_sample_at > lim.no_data_s:
-            self._set(Health.FAULT, f"no data for {now - self._last_sample_at:.1f} s")
+            self._set(Health.FAULT, Cause.NO_DATA, f"no data for {now - self._last_sample_at:.1f} s")
             return
         reported = next((s for s in reversed(samples) if s.device_health is not None), None)
         if reported is not None:
-            self._set(reported.device_health, f"device reports {reported.device_reason}")
+            self._set(reported.device_health, Cause.DEVICE_REPORTS, f"device reports {reported.device_reason}",
+                      reported.device_reason)
             return
         if len(self._spikes) >= 10 and sum(self._spikes) / len(self._spikes) > SPIKE_SHARE:
-            self._set(Health.DEGRADED, f"erratic readings: {sum(self._spikes)} of the last {len(self._spikes)} "
+            self._set(Health.DEGRADED, Cause.ERRATIC, f"erratic readings: {sum(self._spikes)} of the last {len(self._spikes)} "
                                        f"outside {SCENE_RANGE_C[0]:g}–{SCENE_RANGE_C[1]:g} °C")
             return
         if len(self._recent) == self._recent.maxlen and len(set(self._recent)) == 1:
-            self._set(Health.FAULT, f"value stuck at {self._recent[-1]:.2f} °C")
+            self._set(Health.FAULT, Cause.STUCK, f"value stuck at {self._recent[-1]:.2f} °C")
             return
         if now - self._opened_at < lim.warmup_s:
-            self._set(Health.WARMING, "warming up")
+            self._set(Health.WARMING, Cause.WARMING_UP, "warming up")
             return
         ambient = next((s.ambient_c for s in reversed(samples) if s.ambient_c is not None), None)
         if ambient is not None and not (lim.ambient_min_c <= ambient <= lim.ambient_max_c):
-            self._set(Health.DEGRADED, f"ambient {ambient:.1f} °C outside {lim.ambient_min_c:g}–{lim.ambient_max_c:g} °C")
+            self._set(Health.DEGRADED, Cause.AMBIENT_TOO_COLD if ambient < lim.ambient_min_c else Cause.AMBIENT_TOO_HOT,
+                      f"ambient {ambient:.1f} °C outside {lim.ambient_min_c:g}–{lim.ambient_max_c:g} °C")
             return
         if samples:
-            self._set(Health.OK, "readings normal")
+            self._set(Health.OK, Cause.READINGS_NORMAL, "readings normal")
 
-    def _set(self, health: Health, reason: str) -> None:
-        if health is not self.health or (health is not Health.OK and reason.split(" ")[0] != self.reason.split(" ")[0]):
-            self._events.append(HealthEvent(self.sensor_id, health, reason))
-        self.health, self.reason = health, reason
+    def _set(self, health: Health, cause: Cause, reason: str, detail: str = "") -> None:
+        """A new health event when the health or its cause changes (``detail``: what the device itself said); the
+        reason text may change every poll ("no data for 2.3 s") without being news."""
+        if health is not self.health or (cause, detail) != self._cause:
+            self._events.append(HealthEvent(self.sensor_id, health, reason, cause=cause))
+        self.health, self.reason, self._cause = health, reason, (cause, detail)
 
     def _drain(self) -> list[HealthEvent]:
         out, self._events = self._events, []

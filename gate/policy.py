@@ -14,9 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from drivers.base import Health, Reading
-from domain import Decision, MaskResult, MaskState
-from domain.reading import AMBIENT_RANGE_C
+from domain import AMBIENT_RANGE_C, Decision, Health, MaskResult, MaskState, Reading, Reason
 from domain.temperature import at_or_above, judged, shown_c
 from gate.i18n import t
 
@@ -25,10 +23,10 @@ THRESHOLD_RANGE = (34.0, 39.0)
 
 _SEVERITY = {Decision.ADMIT: 0, Decision.RETEST: 1, Decision.DENY: 2}
 _HEALTH_REASON = {
-    Health.FAULT: "sensor-fault",
-    Health.OFFLINE: "sensor-offline",
-    Health.WARMING: "sensor-warming",
-    Health.DEGRADED: "sensor-degraded",
+    Health.FAULT: Reason.SENSOR_FAULT,
+    Health.OFFLINE: Reason.SENSOR_OFFLINE,
+    Health.WARMING: Reason.SENSOR_WARMING,
+    Health.DEGRADED: Reason.SENSOR_DEGRADED,
 }
 
 
@@ -62,27 +60,27 @@ def reading_problems(r: Reading, cfg: PolicyConfig) -> list[tuple[str, dict]]:
     """Why a reading cannot be trusted (empty when it can), as (reason code, message arguments)."""
     value = r.value_c
     if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return [("invalid-value", {})]
+        return [(Reason.INVALID_VALUE, {})]
     problems: list[tuple[str, dict]] = []
     if not r.is_manual:
         if r.health is not Health.OK:
             problems.append((_HEALTH_REASON[r.health], {"detail": r.health_reason or r.health.value}))
         if not r.calibration_ok:
-            problems.append(("calibration-overdue", {}))
+            problems.append((Reason.CALIBRATION_OVERDUE, {}))
         if r.ambient_c is not None and math.isfinite(r.ambient_c):
             if judged(r.ambient_c) < judged(cfg.ambient_min_c):
-                problems.append(("ambient-too-cold", {"ambient": shown_c(r.ambient_c, cfg.ambient_min_c, unit=False)}))
+                problems.append((Reason.AMBIENT_TOO_COLD, {"ambient": shown_c(r.ambient_c, cfg.ambient_min_c, unit=False)}))
             elif judged(r.ambient_c) > judged(cfg.ambient_max_c):
-                problems.append(("ambient-too-hot", {"ambient": shown_c(r.ambient_c, cfg.ambient_max_c, unit=False)}))
+                problems.append((Reason.AMBIENT_TOO_HOT, {"ambient": shown_c(r.ambient_c, cfg.ambient_max_c, unit=False)}))
         elif r.ambient_c is not None:
-            problems.append(("sensor-degraded", {"detail": "ambient not a number"}))
-    if any(code.startswith("ambient-") for code, _ in problems):
+            problems.append((Reason.SENSOR_DEGRADED, {"detail": "ambient not a number"}))
+    if any(Reason(code).is_ambient for code, _ in problems):
         # The ambient reason already says what to do; "unreliable sensor" would only repeat it less clearly.
-        problems = [p for p in problems if p[0] != "sensor-degraded"]
+        problems = [p for p in problems if p[0] != Reason.SENSOR_DEGRADED]
     if judged(value) < judged(cfg.plausible_min_c):
-        problems.append(("reading-too-low", {"value": shown_c(value, cfg.plausible_min_c, unit=False)}))
+        problems.append((Reason.READING_TOO_LOW, {"value": shown_c(value, cfg.plausible_min_c, unit=False)}))
     elif judged(value) > judged(cfg.plausible_max_c):
-        problems.append(("reading-too-high", {"value": shown_c(value, cfg.plausible_max_c, unit=False)}))
+        problems.append((Reason.READING_TOO_HIGH, {"value": shown_c(value, cfg.plausible_max_c, unit=False)}))
     return problems
 
 
@@ -93,7 +91,7 @@ def _shown(value: float, threshold: float) -> dict:
 
 def _temperature(readings: Sequence[Reading], cfg: PolicyConfig) -> tuple[Decision, list[tuple[str, dict]]]:
     if not readings:
-        return Decision.RETEST, [("no-reading", {})]
+        return Decision.RETEST, [(Reason.NO_READING, {})]
     latest = readings[-1]
     th = cfg.threshold_c
     earlier_high = [
@@ -102,26 +100,26 @@ def _temperature(readings: Sequence[Reading], cfg: PolicyConfig) -> tuple[Decisi
     problems = reading_problems(latest, cfg)
     if problems:
         if earlier_high:  # still a suspected fever: keep saying so
-            problems.append(("fever-suspected", _shown(earlier_high[-1].value_c, th)))
+            problems.append((Reason.FEVER_SUSPECTED, _shown(earlier_high[-1].value_c, th)))
         return Decision.RETEST, problems
     value = latest.value_c
     if at_or_above(value, th):
         if earlier_high:
-            return Decision.DENY, [("fever-confirmed", _shown(value, th))]
-        return Decision.RETEST, [("fever-suspected", _shown(value, th))]
+            return Decision.DENY, [(Reason.FEVER_CONFIRMED, _shown(value, th))]
+        return Decision.RETEST, [(Reason.FEVER_SUSPECTED, _shown(value, th))]
     if earlier_high:
-        return Decision.ADMIT, [("retest-normal", {})]
-    return Decision.ADMIT, [("normal", {})]
+        return Decision.ADMIT, [(Reason.RETEST_NORMAL, {})]
+    return Decision.ADMIT, [(Reason.NORMAL, {})]
 
 
 def _mask(mask: MaskResult, cfg: PolicyConfig) -> tuple[Decision, list[tuple[str, dict]]]:
     if cfg.mask_mode == "off" or mask.state is MaskState.YES:
         return Decision.ADMIT, []
     if cfg.mask_mode == "reminder":
-        return Decision.ADMIT, [("mask-reminder", {})]
+        return Decision.ADMIT, [(Reason.MASK_REMINDER, {})]
     if mask.state is MaskState.NO:
-        return Decision.DENY, [("no-mask", {})]
-    return Decision.RETEST, [("mask-unconfirmed", {})]
+        return Decision.DENY, [(Reason.NO_MASK, {})]
+    return Decision.RETEST, [(Reason.MASK_UNCONFIRMED, {})]
 
 
 def decide(readings: Sequence[Reading], mask: MaskResult, cfg: PolicyConfig, lang: str = "en",
@@ -145,7 +143,7 @@ def decide(readings: Sequence[Reading], mask: MaskResult, cfg: PolicyConfig, lan
     spoken = reasons
     if decision is not Decision.ADMIT:
         # The person at the gate needs to hear what stops them, not that their temperature was fine.
-        spoken = [r for r in reasons if r[0] not in ("normal", "retest-normal")]
+        spoken = [r for r in reasons if r[0] not in (Reason.NORMAL, Reason.RETEST_NORMAL)]
     if refusals:
         # Sent home whatever today's reading or mask: "rest, then retest" or "confirm the mask" would contradict it.
         spoken = [r for r in spoken if r in refusals or r[0] == entrant_problem]

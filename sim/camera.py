@@ -40,7 +40,7 @@ def _who(sim: Simulator) -> Person | None:
 
 class SimulatedCamera:
     def __init__(self, sim: Simulator, faces: str | Path):
-        import cv2
+        import cv2  # here, not at the top: OpenCV costs ~0.2 s and only the simulated camera needs it
 
         self._cv2 = cv2
         self.sim = sim
