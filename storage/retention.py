@@ -118,8 +118,9 @@ def describe(plan_: Plan, what: str, upstream_url: str | None) -> list[str]:
         "not-confirmed": f"not yet confirmed by {where}: run gate sync first",
         "quarantined": "the upstream refused (quarantined): see gate sync status; they are never purged",
         "not-upstream": f"sent but not found on {where} with the same content: run gate sync verify",
-        "behind": "that come after those in the chain (a chain is purged from its start only)",
+        "behind": "behind those in the chain (a chain is purged from its start only)",
         "fever-not-cleared": "from a confirmed fever not yet cleared on: the person stays refused until a clearance "
                              "is recorded (gate clearance list, gate clearance add)",
     }
-    return [f"kept {n:,} {what} {texts[reason]}" for reason, n in plan_.kept.items()]
+    one = what[:-1] if what.endswith("s") else what  # "1 screening", "2 screenings"
+    return [f"kept {n:,} {what if n != 1 else one} {texts[reason]}" for reason, n in plan_.kept.items()]

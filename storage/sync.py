@@ -227,7 +227,8 @@ class Sync:
             result.quarantined += len(bad)
             for _seq, kind, record_id, error in bad:
                 if len(result.errors) < 3:
-                    result.errors.append(f"{kind} {record_id}: {error}")
+                    # The reason only: PostgreSQL's DETAIL repeats the row (personal data) and belongs in quarantine
+                    result.errors.append(f"{kind} {record_id}: {error.split(' DETAIL:')[0][:200]}")
             result.sent += len(outbox) - len(bad)
             if progress:
                 progress(result)
