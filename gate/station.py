@@ -15,6 +15,7 @@ from gate.config import Config, SensorConfig
 from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
 from gate.fever_memory import Memory, episode, recall, when_text
 from gate.policy import decide
+from gate.station_policy import enforce as enforce_policy
 from storage import calibrations, clearances
 from storage.errors import StorageError
 from storage.log import ScreeningLog
@@ -43,6 +44,7 @@ class LogFailure:
 class Station:
     def __init__(self, config: Config, log: ScreeningLog, mask_source: MaskSource | None = None,
                  language: str | None = None, clock: Callable[[], float] = time.time):
+        enforce_policy(config, log)  # a config that differs from the log's policy never screens anyone
         self.config = config
         self.log = log
         self.clock = clock  # when each screening happens; tests pass their own

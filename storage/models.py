@@ -190,3 +190,16 @@ class ClearanceRow(Base):
     row_hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
     __table_args__ = (Index("ix_clearances_entrant", "entrant_id"),)
+
+
+class StationPolicyRow(Base):
+    """The screening policy in force (one row); each change is also an audit event, which `gate verify` compares."""
+
+    __tablename__ = "station_policy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content: Mapped[str] = mapped_column(Text, nullable=False)  # canonical JSON of gate.station_policy.snapshot
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    applied_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    applied_at: Mapped[float] = mapped_column(Float, nullable=False)
+    source: Mapped[str] = mapped_column(Text, nullable=False)

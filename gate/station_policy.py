@@ -1,0 +1,97 @@
+"""The screening policy lives in the log, not in whichever config file a command was given.
+
+The keys that decide who walks in (threshold, mask mode, plausible range, calibration requirement, body-site offset and
+the sensor list) are stored with the log when a station is first set up. From then on a config that says something
+else is applied only by an admin (`gate config apply FILE --user ADMIN`, or `gate run` with an admin's sign-in),
+audited from -> to; every other command given a differing config refuses and names the keys. A pupil who writes
+`threshold_c = 39.0` into another file and points `--config` at it gets a refusal, not a fever walking in.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from domain.errors import CheckFailed, Refused
+from storage import policy as stored_policy
+
+POLICY_KEYS = ("threshold_c", "mask_mode", "plausible_min_c", "plausible_max_c", "calibration_required",
+               "body_site_offset_c", "sensors")
+# What of a sensor changes a decision; its port, baud rate and mode are plumbing, free to change with the hardware.
+SENSOR_KEYS = ("id", "protocol", "trigger", "ambient_min_c", "ambient_max_c", "warmup_s")
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    stored: Any
+    wanted: Any
+
+    def __str__(self) -> str:
+        return f"{self.key} ({_show(self.stored)} → {_show(self.wanted)})"
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, list):
+        return ", ".join(s.get("id", "?") if isinstance(s, dict) else str(s) for s in v) or "none"
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, str) else str(v)
+
+
+class PolicyMismatch(Refused):
+    """The config given differs from the policy stored with the log; the message names the keys and what to do."""
+
+    def __init__(self, source: str, changes: list[Change]):
+        self.source = source
+        self.changes = changes
+        keys = "; ".join(str(c) for c in changes)
+        super().__init__(
+            f"{source} differs from the screening policy stored with this log in {keys}. An admin applies it with "
+            f"`gate config apply {source} --user ADMIN --pin-stdin`, or give the station's own config.")
+
+
+class PolicyTampered(CheckFailed):
+    """The policy stored with the log does not match the audit trail: someone edited the file outside the station."""
+
+
+def snapshot(config: Any) -> dict:
+    """The policy keys of a config, as plain JSON-able values (the form stored and compared)."""
+    out: dict[str, Any] = {}
+    for key in POLICY_KEYS:
+        if key == "sensors":
+            out[key] = sorted(({k: _plain(getattr(s, k, None)) for k in SENSOR_KEYS} for s in config.sensors),
+                              key=lambda s: str(s["id"]))
+        else:
+            out[key] = _plain(getattr(config, key))
+    return out
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, float):
+        return round(v, 4)
+    if hasattr(v, "value"):  # an enum
+        return v.value
+    return v
+
+
+def differences(stored: dict, wanted: dict) -> list[Change]:
+    """Keys whose value differs, in POLICY_KEYS order; a key missing on one side counts as a difference."""
+    return [Change(k, stored.get(k), wanted.get(k)) for k in POLICY_KEYS if stored.get(k) != wanted.get(k)]
+
+
+def enforce(config: Any, log: Any, *, actor: str | None = None, apply: bool = False) -> list[Change]:
+    """Make sure ``config``'s policy is the log's: store it on a new log; with ``apply`` (an admin is signed in as
+    ``actor``) store a differing one, audited from -> to; otherwise refuse a differing one. Returns what changed."""
+    wanted = snapshot(config)
+    problem = stored_policy.check(log)
+    if problem and not apply:
+        raise PolicyTampered(f"{problem}: run `gate verify`, and have an admin re-apply the station's config")
+    stored = stored_policy.current(log)
+    if stored is None and not problem:
+        stored_policy.store(log, config.station_id, wanted, actor or "station", str(config.source), None)
+        return []
+    changes = differences(stored or {}, wanted)
+    if changes and not apply:
+        raise PolicyMismatch(str(config.source), changes)
+    if changes or problem:  # an admin's apply also repairs a policy edited outside the station
+        stored_policy.store(log, config.station_id, wanted, actor or "?", str(config.source), stored)
+    return changes
