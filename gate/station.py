@@ -44,7 +44,8 @@ class LogFailure:
 class Station:
     def __init__(self, config: Config, log: ScreeningLog, mask_source: MaskSource | None = None,
                  language: str | None = None, clock: Callable[[], float] = time.time):
-        enforce_policy(config, log)  # a config that differs from the log's policy never screens anyone
+        if log is not None:  # a config that differs from the log's policy never screens anyone
+            enforce_policy(config, log)
         self.config = config
         self.log = log
         self.clock = clock  # when each screening happens; tests pass their own

@@ -44,9 +44,13 @@ class PolicyMismatch(Refused):
         self.source = source
         self.changes = changes
         keys = "; ".join(str(c) for c in changes)
-        super().__init__(
-            f"{source} differs from the screening policy stored with this log in {keys}. An admin applies it with "
-            f"`gate config apply {source} --user ADMIN --pin-stdin`, or give the station's own config.")
+        if source.startswith("<"):  # no file: the built-in defaults
+            super().__init__(f"the built-in defaults (no --config given) differ from the screening policy stored with "
+                             f"this log in {keys}. Give the station's config with --config FILE.")
+        else:
+            super().__init__(
+                f"{source} differs from the screening policy stored with this log in {keys}. An admin applies it "
+                f"with `gate config apply {source} --user ADMIN --pin-stdin`, or give the station's own config.")
 
 
 class PolicyTampered(CheckFailed):

@@ -70,6 +70,9 @@ def _last_applied(log: ScreeningLog) -> dict | None:
 def check(log: ScreeningLog) -> str | None:
     """None when the stored policy is the one the audit trail last recorded, else what is wrong."""
     try:
+        with log.engine.connect() as conn:
+            if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'station_policy'").first():
+                return None  # a log from before policies were stored, opened read-only: nothing to compare yet
         stored = current(log)
         last = _last_applied(log)
     except LogError:

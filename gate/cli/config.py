@@ -1,9 +1,10 @@
-"""`gate config check FILE` and `gate config example`."""
+"""`gate config check FILE`, `gate config apply FILE` (an admin changes the stored screening policy) and
+`gate config example`."""
 from __future__ import annotations
 
 import argparse
 
-from gate.cli.common import actions, read_config
+from gate.cli.common import actions, open_log, operator, read_config, sign_in, signin_options
 from gate.config import EXAMPLE
 
 
@@ -12,6 +13,14 @@ def add_config(p: argparse.ArgumentParser) -> None:
     check_p = add("check", "Validate a config file; every problem names its key and the allowed values.",
                   "gate config check /etc/gate/station.toml", check)
     check_p.add_argument("file", metavar="FILE", help="the TOML file to check")
+    apply_p = add("apply", "Make FILE's screening policy (threshold, mask mode, ranges, calibration rule, body-site "
+                  "offset, sensors) the station's: an admin signs in; the change is audited from -> to. Until then "
+                  "every command given a differing config refuses.",
+                  "gate config apply /etc/gate/station.toml --user wang\n"
+                  "echo 123987 | gate config apply new.toml --user wang --pin-stdin", apply)
+    apply_p.add_argument("file", metavar="FILE", help="the TOML file whose policy to apply")
+    apply_p.add_argument("--db", metavar="PATH", help="the log file (default: from FILE, else per-user data)")
+    signin_options(apply_p, "the admin applying it")
     add("example", "Print an example config, with a comment on every key.",
         "gate config example > station.toml", example)
 
@@ -20,6 +29,19 @@ def check(args: argparse.Namespace) -> None:
     cfg = read_config(args.file)
     print(f"ok: {args.file}: station {cfg.station_id}, threshold {cfg.threshold_c} °C, mask {cfg.mask_mode}, "
           f"{len(cfg.sensors)} sensor(s)")
+
+
+def apply(args: argparse.Namespace) -> None:
+    from gate.station_policy import enforce  # the log: only for the command that changes it
+
+    cfg = read_config(args.file)
+    with open_log(args, cfg) as log:
+        user = sign_in(args, cfg, log, "policy")
+        changes = enforce(cfg, log, actor=operator(args, user), apply=True)
+    if changes:
+        print(f"applied {args.file}: " + "; ".join(str(c) for c in changes))
+    else:
+        print(f"ok: {args.file} is the station's policy already; nothing changed")
 
 
 def example(_args: argparse.Namespace) -> None:

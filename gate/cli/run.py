@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Callable
 
 from domain.identifiers import IdentifierError, check_id
-from gate.cli.common import describe, load_config, open_log, positive_int, station_options
+from gate.cli.common import (describe, load_config, open_log, operator, positive_int, sign_in, signin_options,
+                             station_options)
 from gate.cli.screen import print_screening
 from gate.cli.sensors import port_options, protocol_options, sensor_config, stop_on_sigterm, until_interrupted
 from gate.config import Config, SensorConfig
@@ -44,6 +45,7 @@ def add_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--entrants-stdin", action="store_true",
                    help="with --headless: entrant ids from standard input, one per line (a barcode scanner types the "
                         "id and Enter); each goes with the next screening, in order")
+    signin_options(p, "an admin, to apply a config whose screening policy differs from the stored one")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -53,6 +55,10 @@ def run(args: argparse.Namespace) -> None:
     sensor.open()  # fail fast with a clear message when the port is not there at start
     mask_source = camera(args.camera) if args.camera else None
     log = open_log(args, cfg)
+    if args.user:  # an admin starts the station with a new policy: applied and audited, or refused
+        from gate.station_policy import enforce
+
+        enforce(cfg, log, actor=operator(args, sign_in(args, cfg, log, "policy")), apply=True)
     if args.config:
         from storage import audit  # the audit trail: only when a config file is in force
 

@@ -21,12 +21,18 @@ def add_verify(p: argparse.ArgumentParser) -> None:
 
 
 def verify(args: argparse.Namespace) -> None:
+    from storage import policy  # SQLAlchemy: only once the log is open
+
     with open_log(args, load_config(args), read_only=True) as log:
         result = log.verify()
+        policy_problem = policy.check(log)
     if args.json:
-        print(json.dumps(result.__dict__))
+        print(json.dumps({**result.__dict__, "policy": policy_problem or "ok"}))
     elif result.ok:
         print(f"ok: {result.rows} screenings, chain head {result.head}")
+    if policy_problem:
+        raise CheckFailed(f"POLICY: {policy_problem}; an admin re-applies the station's config "
+                          "(gate config apply FILE --user ADMIN)")
     if not result.ok:
         raise CheckFailed(f"BROKEN: row {result.bad_seq} (screening {result.bad_id}): {result.detail}; "
                           f"{result.rows - 1} rows before it verify")
