@@ -1,16 +1,20 @@
 """The screening policy lives in the log: another config never screens anyone until an admin applies it."""
 import json
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
 from domain import Decision, MaskResult, MaskState, Reading
+from gate.auth import Auth, User
 from gate.config import Config, SensorConfig
 from gate.station import Station
 from gate.station_policy import PolicyMismatch, PolicyTampered, enforce, snapshot
 from storage import audit
 from storage import policy as stored_policy
 from storage.log import ScreeningLog
+from tests.support import env_with_root
 
 
 def reading(v):
@@ -94,3 +98,57 @@ def test_a_deleted_policy_is_not_silently_replaced_by_whatever_config_comes_next
     _sql(log, "DELETE FROM station_policy")
     with pytest.raises(PolicyTampered, match="removed"):
         Station(Config(threshold_c=39.0), log)
+
+
+# -- from a shell, as a pupil at an unlocked PC and as the admin would ---------------------------------------------
+def gate(*args, stdin=""):
+    return subprocess.run([sys.executable, "-m", "gate.cli", *map(str, args)], capture_output=True, text=True,
+                          env=env_with_root(), input=stdin, timeout=60)
+
+
+def rows(db):
+    return sqlite3.connect(db).execute("select count(*) from screenings").fetchone()[0]
+
+
+def test_from_a_shell_another_config_is_refused_and_only_an_admin_applies_it(tmp_path):
+    db = tmp_path / "gate.db"
+    station = tmp_path / "station.toml"
+    station.write_text('[station]\nid = "north"\n', encoding="utf-8")
+    lax = tmp_path / "other.toml"
+    lax.write_text('[station]\nid = "north"\n[screening]\nthreshold_c = 39.0\nmask_mode = "off"\n', encoding="utf-8")
+    assert gate("screen", "--temp", "36.6", "--mask", "yes", "--db", db, "--config", station).returncode == 0
+    refused = gate("screen", "--temp", "38.8", "--db", db, "--config", lax)
+    assert refused.returncode == 1 and "threshold_c (37.3 → 39.0)" in refused.stderr
+    assert "Traceback" not in refused.stderr and rows(db) == 1
+    with ScreeningLog(db) as log:
+        auth = Auth(log, "north")
+        auth.add_user("wang", "admin", "900417", None)
+        auth.add_user("zhang", "duty", "531864", User("wang", "admin"))
+    by_duty = gate("config", "apply", lax, "--db", db, "--user", "zhang", "--pin-stdin", stdin="531864\n")
+    assert by_duty.returncode == 1 and "admin" in by_duty.stderr
+    nobody = gate("config", "apply", lax, "--db", db)
+    assert nobody.returncode != 0 and "--user" in nobody.stderr
+    wrong_pin = gate("config", "apply", lax, "--db", db, "--user", "wang", "--pin-stdin", stdin="111111\n")
+    assert wrong_pin.returncode == 1
+    with ScreeningLog(db) as log:
+        assert stored_policy.current(log)["threshold_c"] == 37.3
+    ok = gate("config", "apply", lax, "--db", db, "--user", "wang", "--pin-stdin", stdin="900417\n")
+    assert ok.returncode == 0 and "threshold_c (37.3 → 39.0)" in ok.stdout, ok.stderr
+    with ScreeningLog(db) as log:
+        applied = [e for e in audit.events(log) if e["action"] == "policy-applied"][0]
+        assert applied["actor"] == "wang" and applied["detail"]["changed"]["mask_mode"]["to"] == "off"
+    again = gate("config", "apply", lax, "--db", db, "--user", "wang", "--pin-stdin", stdin="900417\n")
+    assert again.returncode == 0 and "nothing changed" in again.stdout
+
+
+def test_gate_verify_reports_a_policy_edited_in_the_file(tmp_path):
+    db = tmp_path / "gate.db"
+    assert gate("screen", "--temp", "36.6", "--mask", "yes", "--db", db).returncode == 0
+    con = sqlite3.connect(db)
+    con.execute("UPDATE station_policy SET content = replace(content, '37.3', '39.0')")
+    con.commit()
+    con.close()
+    out = gate("verify", "--db", db)
+    assert out.returncode == 1 and "POLICY" in out.stderr and "edited outside the station" in out.stderr
+    refused = gate("screen", "--temp", "38.8", "--mask", "yes", "--db", db)
+    assert refused.returncode != 0 and rows(db) == 1
