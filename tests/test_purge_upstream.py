@@ -89,7 +89,7 @@ def describe_lines(result: dict, url: str) -> list[str]:
 
 def test_after_a_sync_purge_deletes_what_the_upstream_holds_and_the_chain_still_verifies(log, url):
     fill(log, 5)
-    assert sync_once(log, url).sent == 5
+    assert sync_once(log, url).sent == 5 + 1  # and the audit event of the policy stored at the first screening
     later = fill(log, 2)
     result = purge(log, url)
     assert result["rows"] == 5 and log.ids() == set(later) and log.verify().ok
@@ -99,14 +99,14 @@ def test_after_a_sync_purge_deletes_what_the_upstream_holds_and_the_chain_still_
 def test_a_trial_sync_to_another_upstream_confirms_nothing(log, pg, url):
     ids = fill(log, 4)
     trial = pg.create_db(f"trial{next(_names)}")
-    assert sync_once(log, trial).sent == 4
+    assert sync_once(log, trial).sent == 4 + 1  # and the initial policy's audit event
     result = purge(log, url)
     assert result["rows"] == 0 and log.ids() == set(ids) and result["kept"] == {"not-confirmed": 4}
 
 
 def test_a_replaced_database_at_the_same_url_confirms_nothing_until_everything_is_sent_again(log, pg, url):
     ids = fill(log, 6)
-    assert sync_once(log, url).sent == 6
+    assert sync_once(log, url).sent == 6 + 1  # and the initial policy's audit event
     name = url.rsplit("/", 1)[1]
     upstream_sql(pg.url(), "select 1")  # the server is up
     engine = create_engine(normalise_url(pg.url()), isolation_level="AUTOCOMMIT")
@@ -117,7 +117,8 @@ def test_a_replaced_database_at_the_same_url_confirms_nothing_until_everything_i
     result = purge(log, url)
     assert result["rows"] == 0 and log.ids() == set(ids) and result["kept"] == {"not-confirmed": 6}
     again = sync_once(log, url)  # a new identity: the old checkpoint is void, everything goes again
-    assert again.sent == 7 and len(upstream_sql(url, "select id from screenings")) == 6  # and the purge's audit event
+    # and the purge's and the initial policy's audit events
+    assert again.sent == 6 + 2 and len(upstream_sql(url, "select id from screenings")) == 6
     assert purge(log, url)["rows"] == 6 and log.count() == 0 and log.verify().ok
 
 
@@ -147,7 +148,7 @@ def test_quarantined_records_are_never_purged(log, url):
     after = fill(log, 2)
     result = sync.once()
     sync.close()
-    assert (result.sent, result.quarantined) == (5, 1) and "plausible" in result.errors[0]
+    assert (result.sent, result.quarantined) == (5 + 1, 1) and "plausible" in result.errors[0]  # + the policy event
     purged = purge(log, url)
     assert purged["rows"] == 3 and log.ids() == set(bad + after) and log.verify().ok
     assert purged["kept"] == {"quarantined": 1, "behind": 2}
@@ -177,7 +178,7 @@ def test_a_checkpoint_from_before_identities_confirms_nothing(log, url):
     with log.engine.begin() as conn:  # a log migrated from before: its checkpoint has no identity
         conn.exec_driver_sql("update sync_state set identity = NULL")
     assert purge(log, url)["rows"] == 0 and log.ids() == set(ids)
-    assert sync_once(log, url).sent == 4  # adopted: sent again (and the purge's audit event)
+    assert sync_once(log, url).sent == 3 + 2  # adopted: sent again (and the policy's and the purge's audit events)
     assert len(upstream_sql(url, "select id from screenings")) == 3
     assert purge(log, url)["rows"] == 3
 
@@ -202,12 +203,13 @@ def test_a_record_that_would_not_fit_upstream_is_refused_here_and_never_sent(log
     fill(log, 2, station_id="x" * 70, legacy=True)  # a station id from before ids were checked at the config
     fill(log, 1, station_id="north")
     result = sync_once(log, url)
-    assert (result.sent, result.quarantined) == (1, 2)
+    # The two screenings and the audit event of the policy stored under that station id are refused here.
+    assert (result.sent, result.quarantined) == (1, 3)
     assert "refused here, not sent: station_id is 70 characters long" in result.errors[0]
     assert [r[0] for r in upstream_sql(url, "select station_id from screenings")] == ["north"]
     with log.engine.connect() as conn:
         errors = [r[0] for r in conn.exec_driver_sql("select error from quarantine")]
-    assert len(errors) == 2 and all("at most 64" in e for e in errors)
+    assert len(errors) == 3 and all("at most 64" in e for e in errors)
 
 
 def test_an_entrant_id_with_a_terminal_escape_is_refused_here_and_never_sent(log, url):

@@ -58,14 +58,15 @@ def test_sync_sends_everything_once_and_is_idempotent(tmp_path, upstream_url):
         reports.store(log, reports.daily(log, "2026-11-28", "north"))
         sync = Sync(log, upstream_url, batch_size=50)
         result = sync.once()
-        assert (result.sent, result.quarantined, result.pending) == (122, 0, 0) and result.batches == 3
+        # 120 screenings, a daily report and two audit events: the export and the policy stored at the first screening
+        assert (result.sent, result.quarantined, result.pending) == (123, 0, 0) and result.batches == 3
         assert sorted(upstream_ids(upstream_url)) == sorted(ids)
         assert len(upstream_ids(upstream_url, "daily_reports")) == 1 and len(upstream_ids(upstream_url,
-                                                                                          "audit_events")) == 1
+                                                                                          "audit_events")) == 2
         # Forget the checkpoint: everything is sent again, and the upstream still holds each record once.
         with log.engine.begin() as conn:
             conn.exec_driver_sql("update sync_state set last_seq = 0")
-        assert sync.once().sent == 122
+        assert sync.once().sent == 123
         assert sorted(upstream_ids(upstream_url)) == sorted(ids)
         report = sync.verify()
         assert report["ok"] and report["stations"]["north"]["local"]["count"] == 120
@@ -124,7 +125,7 @@ def test_a_refused_record_is_quarantined_and_the_rest_go_on(tmp_path, upstream_u
             conn.execute(text("alter table screenings add constraint plausible check (temperature_c < 43)"))
         engine.dispose()
         result = sync.once()
-        assert (result.sent, result.quarantined, result.pending) == (10, 1, 0)
+        assert (result.sent, result.quarantined, result.pending) == (10 + 1, 1, 0)  # + the policy's audit event
         assert sorted(upstream_ids(upstream_url)) == sorted(good)
         status = sync.status()
         assert status["quarantined"] == 1
@@ -146,7 +147,7 @@ def test_unreachable_upstream_is_one_line_and_a_non_zero_exit(tmp_path, db_path)
                              "postgresql://postgres@127.0.0.1:1/nowhere", "--db", str(db_path)],
                             capture_output=True, text=True, env=env_with_root())
     d = json.loads(status.stdout)
-    assert d["pending"] == 3 and "unreachable" in d["last_error"]
+    assert d["pending"] == 3 + 1 and "unreachable" in d["last_error"]  # + the policy's audit event
 
 
 def test_cli_sync_and_verify_into_postgres_and_into_an_sqlite_file(tmp_path, db_path, upstream_url):
@@ -156,7 +157,7 @@ def test_cli_sync_and_verify_into_postgres_and_into_an_sqlite_file(tmp_path, db_
         out = subprocess.run([sys.executable, "-m", "gate.cli", "sync", "--once", "--upstream", url, "--db",
                               str(db_path), "--json"], capture_output=True, text=True, env=env_with_root())
         assert out.returncode == 0, out.stderr
-        assert json.loads(out.stdout)["sent"] == 7
+        assert json.loads(out.stdout)["sent"] == 7 + 1  # + the policy's audit event
         ver = subprocess.run([sys.executable, "-m", "gate.cli", "sync", "verify", "--upstream", url, "--db",
                               str(db_path), "--json"], capture_output=True, text=True, env=env_with_root())
         assert ver.returncode == 0 and json.loads(ver.stdout)["ok"]
