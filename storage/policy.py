@@ -11,8 +11,8 @@ import time
 
 from sqlalchemy import select
 
-from storage import audit
-from storage.log import LogError, ScreeningLog, _why
+from storage.audit import AUDIT
+from storage.log import ScreeningLog
 from storage.models import StationPolicyRow
 
 POLICY = StationPolicyRow.__table__
@@ -27,58 +27,42 @@ def digest(content: dict) -> str:
     return hashlib.sha256(_canonical(content).encode()).hexdigest()
 
 
+def _current(conn) -> dict | None:
+    row = conn.execute(select(POLICY.c.content).where(POLICY.c.id == 1)).scalar()
+    return None if row is None else json.loads(row)
+
+
 def current(log: ScreeningLog) -> dict | None:
     """The stored policy, or None for a log that has none yet."""
-    try:
-        with log.engine.connect() as conn:
-            row = conn.execute(select(POLICY.c.content).where(POLICY.c.id == 1)).scalar()
-    except Exception as exc:  # noqa: BLE001 - a policy that cannot be read must stop the station, not default
-        raise LogError(f"the stored screening policy could not be read: {_why(exc)}") from exc
-    return None if row is None else json.loads(row)
+    with log.read("the stored screening policy") as conn:
+        return _current(conn)
 
 
 def store(log: ScreeningLog, station_id: str, content: dict, actor: str, source: str,
           previous: dict | None) -> None:
     """Store ``content`` as the policy with its audit event (from -> to) in one transaction."""
-    text = _canonical(content)
-    try:
-        with log.engine.begin() as conn:
-            values = {"content": text, "sha256": digest(content), "applied_by": actor, "applied_at": time.time(),
-                      "source": source}
-            if conn.execute(select(POLICY.c.id).where(POLICY.c.id == 1)).scalar() is None:
-                conn.execute(POLICY.insert().values(id=1, **values))
-            else:
-                conn.execute(POLICY.update().where(POLICY.c.id == 1).values(**values))
-            changed = {k: {"from": (previous or {}).get(k), "to": v} for k, v in content.items()
-                       if (previous or {}).get(k) != v}
-            audit.record(log, station_id, actor, ACTION,
-                         {"source": source, "sha256": digest(content), "policy": content, "changed": changed},
-                         conn=conn)
-    except LogError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        raise LogError(f"screening policy not saved: {_why(exc)}") from exc
-
-
-def _last_applied(log: ScreeningLog) -> dict | None:
-    with log.engine.connect() as conn:
-        detail = conn.execute(select(audit.AUDIT.c.detail).where(audit.AUDIT.c.action == ACTION)
-                              .order_by(audit.AUDIT.c.seq.desc()).limit(1)).scalar()
-    return None if detail is None else json.loads(detail)
+    values = {"content": _canonical(content), "sha256": digest(content), "applied_by": actor,
+              "applied_at": time.time(), "source": source}
+    changed = {k: {"from": (previous or {}).get(k), "to": v} for k, v in content.items()
+               if (previous or {}).get(k) != v}
+    with log.unit("the screening policy") as u:
+        if u.conn.execute(select(POLICY.c.id).where(POLICY.c.id == 1)).scalar() is None:
+            u.conn.execute(POLICY.insert().values(id=1, **values))
+        else:
+            u.conn.execute(POLICY.update().where(POLICY.c.id == 1).values(**values))
+        u.audit(station_id, actor, ACTION,
+                {"source": source, "sha256": digest(content), "policy": content, "changed": changed})
 
 
 def check(log: ScreeningLog) -> str | None:
     """None when the stored policy is the one the audit trail last recorded, else what is wrong."""
-    try:
-        with log.engine.connect() as conn:
-            if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'station_policy'").first():
-                return None  # a log from before policies were stored, opened read-only: nothing to compare yet
-        stored = current(log)
-        last = _last_applied(log)
-    except LogError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        raise LogError(f"the stored screening policy could not be read: {_why(exc)}") from exc
+    with log.read("the stored screening policy") as conn:
+        if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'station_policy'").first():
+            return None  # a log from before policies were stored, opened read-only: nothing to compare yet
+        stored = _current(conn)
+        detail = conn.execute(select(AUDIT.c.detail).where(AUDIT.c.action == ACTION)
+                              .order_by(AUDIT.c.seq.desc()).limit(1)).scalar()
+    last = None if detail is None else json.loads(detail)
     if stored is None:
         return None if last is None else "the stored screening policy was removed (the audit trail records one)"
     if last is None:

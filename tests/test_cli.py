@@ -46,8 +46,9 @@ def test_screen_fever_and_retest_reasons(db_path, tmp_path):
     assert d["decision"] == "deny" and "no-mask" in d["reasons"]
     cfg = tmp_path / "gun.toml"
     cfg.write_text('[[sensors]]\nid = "gun-1"\nprotocol = "gy-mcu90614"\nurl = "/dev/null"\n', encoding="utf-8")
+    # A station with a sensor is another screening policy: its own log (the first one would refuse this config).
     d = json.loads(gate("screen", "--temp", "36.6", "--ambient", "2", "--source", "gun-1", "--mask", "yes",
-                        "--db", db_path, "--config", cfg, "--json").stdout)
+                        "--db", tmp_path / "gun.db", "--config", cfg, "--json").stdout)
     assert d["decision"] == "retest" and "ambient-too-cold" in d["reasons"]
 
 
