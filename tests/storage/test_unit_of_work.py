@@ -42,11 +42,12 @@ def refuse_audit(db, action: str) -> None:
     raw.close()
 
 
-def counts(db) -> tuple[int, int, int]:
+def counts(db, since: tuple[int, int, int] = (0, 0, 0)) -> tuple[int, int, int]:
+    """Rows in screenings, audit_events and outbox (beyond ``since``: a new station's policy is one audit event)."""
     raw = sqlite3.connect(db)
     try:
-        return tuple(raw.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                     for t in ("screenings", "audit_events", "outbox"))
+        return tuple(raw.execute(f"SELECT count(*) FROM {t}").fetchone()[0] - n
+                     for t, n in zip(("screenings", "audit_events", "outbox"), since))
     finally:
         raw.close()
 
@@ -54,26 +55,28 @@ def counts(db) -> tuple[int, int, int]:
 def test_a_manual_reading_and_its_audit_event_are_one_commit(db_path):
     with ScreeningLog(db_path) as log:
         st = Station(Config(mask_mode="off"), log)
+        base = counts(db_path)  # the policy stored with the log, and its audit event
         s = st.screen([hand()], MaskResult(MaskState.YES), operator="wang")
-        assert counts(db_path) == (1, 1, 2)  # the screening, its manual-entry event, both queued for sync
+        assert counts(db_path, base) == (1, 1, 2)  # the screening, its manual-entry event, both queued for sync
         assert audit.events(log, 1)[0]["detail"]["screening"] == s.id
         refuse_audit(db_path, "manual-entry")
         with pytest.raises(StorageError, match="not saved"):
             st.screen([hand(38.0)], MaskResult(MaskState.YES), operator="wang")
         # Nothing of the refused screening was kept: no decision without its audit trail.
-        assert counts(db_path) == (1, 1, 2)
+        assert counts(db_path, base) == (1, 1, 2)
         assert log.verify().ok and audit.verify(log).ok
 
 
 def test_a_mask_override_and_its_audit_event_are_one_commit(db_path):
     with ScreeningLog(db_path) as log:
         st = Station(Config(mask_mode="must-wear"), log)
+        base = counts(db_path)  # the policy stored with the log, and its audit event
         first = st.screen([sensor()], MaskResult(MaskState.UNKNOWN))
         assert first.decision is Decision.RETEST
         refuse_audit(db_path, "override")
         with pytest.raises(StorageError, match="not saved"):
             st.confirm_mask(first, MaskState.YES, operator="wang")
-        assert log.ids() == {first.id} and counts(db_path) == (1, 0, 1)
+        assert log.ids() == {first.id} and counts(db_path, base) == (1, 0, 1)
         raw = sqlite3.connect(db_path)
         raw.execute("DROP TRIGGER refuse")
         raw.commit()
@@ -82,20 +85,21 @@ def test_a_mask_override_and_its_audit_event_are_one_commit(db_path):
         assert second.decision is Decision.ADMIT and second.follows == first.id
         event = audit.events(log, 1)[0]
         assert event["action"] == "override" and event["detail"]["screening"] == second.id
-        assert counts(db_path) == (2, 1, 3)
+        assert counts(db_path, base) == (2, 1, 3)
 
 
 def test_a_unit_that_fails_half_way_leaves_nothing_and_the_next_one_works(db_path):
     with ScreeningLog(db_path) as log:
         st = Station(Config(mask_mode="off"), log)
+        base = counts(db_path)  # the policy stored with the log, and its audit event
         with pytest.raises(RuntimeError):
             with log.unit() as u:
                 u.screening(st._decide([sensor()], MaskResult(), entrant_id=None, operator=None, follows=None))
                 u.audit("north", "wang", "note", {})
                 raise RuntimeError("the caller changed its mind")  # not a storage failure: passes through
-        assert counts(db_path) == (0, 0, 0)
+        assert counts(db_path, base) == (0, 0, 0)
         st.screen([sensor()], MaskResult())
-        assert counts(db_path) == (1, 0, 1) and log.verify().ok
+        assert counts(db_path, base) == (1, 0, 1) and log.verify().ok
 
 
 def test_a_unit_inside_a_unit_joins_it(db_path):
