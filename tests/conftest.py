@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg import PostgresServer
 from tests.support import GATE, ROOT, env_with_root, poll_until  # noqa: F401  (older tests import them from here)
 
 
@@ -25,3 +26,11 @@ def sim_factory(tmp_path: Path):
     yield make
     for sim in started:
         sim.stop()
+
+
+@pytest.fixture(scope="module")
+def pg():
+    """A throwaway PostgreSQL 15 server per test module (tests/pg.py); each test makes its own database on it."""
+    server = PostgresServer().init()
+    yield server
+    server.destroy()

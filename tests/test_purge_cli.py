@@ -9,20 +9,13 @@ from gate.auth import Auth, User
 from gate.cli import main
 from storage import chain
 from storage.log import ScreeningLog, row_content
-from tests.pg import PostgresServer, unavailable_reason
+from tests.pg import unavailable_reason
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 PIN = "581302"
 DUTY_PIN = "640219"
 ADMIN_PIN = "902741"
 _names = iter(range(1000))
-
-
-@pytest.fixture(scope="module")
-def pg():
-    server = PostgresServer().init()
-    yield server
-    server.destroy()
 
 
 @pytest.fixture

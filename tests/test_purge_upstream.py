@@ -14,18 +14,11 @@ from storage.log import ScreeningLog
 from storage.retention import UpstreamCheck, describe
 from storage.sync import Sync, SyncError
 from storage.upstream import normalise_url
-from tests.pg import PostgresServer, unavailable_reason
+from tests.pg import unavailable_reason
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 LATER = 40 * 86400  # purge as if 40 days had passed: the rows are then past a 30-day retention
 _names = iter(range(1000))
-
-
-@pytest.fixture(scope="module")
-def pg():
-    server = PostgresServer().init()
-    yield server
-    server.destroy()
 
 
 @pytest.fixture

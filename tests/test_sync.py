@@ -18,17 +18,10 @@ from storage.log import ScreeningLog
 from storage.sync import Sync, SyncError
 from storage.upstream import normalise_url
 from tests.support import env_with_root, wait_until
-from tests.pg import PostgresServer, drain_and_compare, unavailable_reason
+from tests.pg import drain_and_compare, unavailable_reason
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 _db_counter = iter(range(1000))
-
-
-@pytest.fixture(scope="module")
-def pg():
-    server = PostgresServer().init()
-    yield server
-    server.destroy()
 
 
 @pytest.fixture
