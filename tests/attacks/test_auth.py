@@ -61,3 +61,12 @@ def test_last_admin_cannot_be_disabled(users_db):
     r = g("users", "disable", "boss", "--user", "boss", "--pin-stdin", "--db", str(db), stdin=b"111111\n")
     assert r.returncode == 1
     assert "last active admin" in one_clear_line(r)
+
+
+def test_duty_cannot_apply_config(users_db, tmp_path):
+    g, db = users_db
+    cfg = tmp_path / "weak.toml"
+    cfg.write_text('[screening]\nthreshold_c = 39.0\n', encoding="utf-8")
+    r = g("config", "apply", str(cfg), "--db", str(db), "--user", "dut", "--pin-stdin", stdin=b"333333\n")
+    assert r.returncode == 1
+    assert one_clear_line(r).startswith("gate: refused:")

@@ -10,7 +10,6 @@ from .conftest import one_clear_line
     (["--entrant", "A" * 10240, "--temp", "36.6"], 2),
     (["--temp", "\x1b[31m36.6"], 2),
     (["--entrant", os.fsdecode(b"\xff\xfeP42"), "--temp", "36.6"], 2),
-    (["--operator", "\x1b]0;pwn\x07", "--temp", "36.6"], 2),
 ])
 def test_screen_refuses_odd_text_and_stores_nothing(gate, tmp_path, args, code):
     db = tmp_path / "g.db"
