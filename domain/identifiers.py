@@ -38,7 +38,13 @@ def check_text(value: object, what: str, *, max_len: int, allow_space: bool = Tr
 
 
 def check_id(value: object, what: str = "id") -> str:
-    """An entrant, station, operator or sensor id: printable, no spaces, at most ID_MAX characters."""
+    """An entrant, station, operator or sensor id: printable, no spaces, at most ID_MAX characters.
+
+    Compatibility forms are folded (NFKC): a scanner or an input method that types full-width "Ｐ４２" means P42, and a
+    fever recorded under P42 must follow that person whichever way the id was typed.
+    """
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFKC", value)
     return check_text(value, what, max_len=ID_MAX, allow_space=False)
 
 

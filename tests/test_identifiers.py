@@ -34,3 +34,7 @@ def test_whatever_passes_is_printable_and_fits(text):
         assert str(e)
     else:
         assert 0 < len(out) <= ID_MAX and out == out.strip() and out.isprintable() and " " not in out
+
+
+def test_full_width_ids_are_the_same_id():
+    assert check_id("Ｐ４２") == "P42" and check_id("P４２") == "P42"

@@ -35,6 +35,11 @@ def test_leading_space_and_comma_reading_still_denied(gate, fever_db, tmp_path):
     assert v["decision"] == "deny" and "fever-not-cleared" in v["reasons"]
 
 
+def test_a_full_width_id_is_the_same_person(gate, fever_db, tmp_path):
+    v = gate.screen_json(_copy(fever_db, tmp_path), "--entrant", "Ｐ４２", "--temp", "36.9", "--mask", "yes")
+    assert v["decision"] == "deny" and "fever-not-cleared" in v["reasons"] and v["entrant_id"] == "P42"
+
+
 def test_fahrenheit_manual_reading_still_denied(gate, fever_db, tmp_path):
     v = gate.screen_json(_copy(fever_db, tmp_path), "--entrant", "P42", "--temp", "98.0F",
                          "--source", "manual", "--mask", "yes")
