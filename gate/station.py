@@ -44,8 +44,14 @@ class LogFailure:
 class Station:
     def __init__(self, config: Config, log: ScreeningLog, mask_source: MaskSource | None = None,
                  language: str | None = None, clock: Callable[[], float] = time.time):
+        self._policy_pending = False
         if log is not None:  # a config that differs from the log's policy never screens anyone
-            enforce_policy(config, log)
+            try:
+                enforce_policy(config, log)
+            except StorageError:
+                # A log that cannot be written at start (full or read-only disk): the duty screen must still come up
+                # and say LOG FAILURE; the policy is stored before the first screening, or that screening fails.
+                self._policy_pending = True
         self.config = config
         self.log = log
         self.clock = clock  # when each screening happens; tests pass their own
@@ -64,6 +70,9 @@ class Station:
         A person with an id is remembered: a reading links by itself to their open retest, and a confirmed fever that
         was never cleared refuses entry (gate/fever_memory.py).
         """
+        if self._policy_pending:
+            enforce_policy(self.config, self.log)
+            self._policy_pending = False
         return self._store(self._decide(readings, mask, entrant_id=entrant_id, operator=operator, follows=follows))
 
     def remember(self, entrant_id: str | None) -> Memory:

@@ -309,3 +309,14 @@ def test_every_protocol_names_its_device_class():
     from drivers.registry import PROTOCOLS, device_class
 
     assert [device_class(p).PROTOCOL for p in PROTOCOLS] == list(PROTOCOLS)
+
+
+@pytest.mark.parametrize("command", [("report", "daily"), ("report", "unscreened"), ("clearance", "list"),
+                                     ("calibrate", "list"), ("sync", "status"), ("audit", "list"), ("users", "list"),
+                                     ("roster", "list"), ("purge", "--older-than", "30")])
+def test_a_mistyped_db_is_refused_by_commands_that_read_and_no_log_is_created(tmp_path, command):
+    typo = tmp_path / "gaet.db"
+    out = subprocess.run([sys.executable, "-m", "gate.cli", *command, "--db", str(typo)], capture_output=True,
+                         text=True, env=env_with_root(), timeout=60)
+    assert out.returncode == 2 and "no log at" in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert not typo.exists()

@@ -460,7 +460,7 @@ async def test_a_retest_of_someone_screened_again_elsewhere_is_refused_and_said(
             await manual(pilot, "38.5")
             assert await pilot_wait_until(pilot, lambda: duty.latest is not None)
             clock.advance(300)  # meanwhile `gate screen` at the side gate: P42 again, 38.7
-            Station(Config(), log, clock=clock).screen([Reading(object_c=38.7, source="manual", operator="Li")],
+            Station(Config(mask_mode="off"), log, clock=clock).screen([Reading(object_c=38.7, source="manual", operator="Li")],
                                                        MaskResult(), entrant_id="P42")
             clock.advance(600)
             n = log.count()

@@ -24,7 +24,7 @@ def add_audit(p: argparse.ArgumentParser) -> None:
 
 def list_events(args: argparse.Namespace) -> None:
     cfg = load_config(args)
-    with open_log(args, cfg) as log:
+    with open_log(args, cfg, existing=True) as log:
         sign_in(args, cfg, log, "audit-list")
         events = audit.events(log, args.limit)
     for ev in reversed(events):

@@ -90,7 +90,7 @@ def add_calibrate(p: argparse.ArgumentParser) -> None:
 
 
 def list_records(args: argparse.Namespace) -> None:
-    with open_log(args, load_config(args)) as log:
+    with open_log(args, load_config(args), existing=True) as log:
         records = calibrations.records(log, args.sensor)
     for r in records:
         due = time.strftime("%Y-%m-%d", time.localtime(r.due)) if r.due else "—"
@@ -101,7 +101,7 @@ def list_records(args: argparse.Namespace) -> None:
 
 
 def show(args: argparse.Namespace) -> None:
-    with open_log(args, load_config(args)) as log:
+    with open_log(args, load_config(args), existing=True) as log:
         r = calibrations.get(log, args.id)
     if r is None:
         raise UsageError(f"no calibration record {args.id!r} (gate calibrate list)")

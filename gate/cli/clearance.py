@@ -58,7 +58,7 @@ def clearance_add(args: argparse.Namespace) -> None:
 
 def clearance_list(args: argparse.Namespace) -> None:
     cfg = load_config(args)
-    with open_log(args, cfg) as log:
+    with open_log(args, cfg, existing=True) as log:
         sign_in(args, cfg, log, "clearance-list")
         fevers = waiting(log)
         done = clearances.records(log)

@@ -203,12 +203,15 @@ def db_path(args: argparse.Namespace, cfg: "Config") -> Path:
     return default_db_path()
 
 
-def open_log(args: argparse.Namespace, cfg: "Config", read_only: bool = False) -> "ScreeningLog":
+def open_log(args: argparse.Namespace, cfg: "Config", read_only: bool = False,
+             existing: bool = False) -> "ScreeningLog":
+    """The station's log. ``existing``: a command that reads, reports, exports or deletes refuses a path where no log
+    is (a typed-wrong --db must not create an empty log and report an empty day from it)."""
     from storage.log import ScreeningLog  # SQLAlchemy and Alembic: only for commands that open the log
 
     path = db_path(args, cfg)
-    if read_only and not path.exists():
-        raise UsageError(f"no log at {path}: give --db PATH")
+    if (read_only or existing) and not path.exists():
+        raise UsageError(f"no log at {path}: give --db PATH (nothing was created)")
     return ScreeningLog(path, read_only=read_only) if read_only else ScreeningLog(path)
 
 

@@ -48,7 +48,7 @@ def create(args: argparse.Namespace) -> None:
     if not (args.date_from and args.date_to and args.out):
         raise UsageError("gate export needs --from DATE --to DATE --out DIR (and --format csv|xlsx|jsonl)")
     cfg = load_config(args)
-    with open_log(args, cfg) as log:
+    with open_log(args, cfg, existing=True) as log:
         user = sign_in(args, cfg, log, "export-identified" if args.identified else "export")
         manifest = export(log, date_from=args.date_from, date_to=args.date_to, fmt=args.format, out_dir=args.out,
                           identified=args.identified, actor=user.name if user else login_name(),

@@ -28,7 +28,7 @@ def add_purge(p: argparse.ArgumentParser) -> None:
 def purge(args: argparse.Namespace) -> None:
     cfg = load_config(args)
     days = args.older_than or cfg.retention_days
-    with open_log(args, cfg) as log:
+    with open_log(args, cfg, existing=True) as log:
         user = sign_in(args, cfg, log, "purge")
         # Only what the configured upstream confirmed is deleted; no upstream configured: age alone decides.
         sync = Sync(log, cfg.upstream_url) if cfg.upstream_url else None

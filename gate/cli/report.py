@@ -41,7 +41,7 @@ def add_report(p: argparse.ArgumentParser) -> None:
 
 def daily(args: argparse.Namespace) -> None:
     cfg = load_config(args)
-    with open_log(args, cfg) as log:
+    with open_log(args, cfg, existing=True) as log:
         report = reports.daily(log, args.date or local_day(time.time()), cfg.station_id)
         reports.store(log, report)
     if args.json:
@@ -59,7 +59,7 @@ def daily(args: argparse.Namespace) -> None:
 def unscreened(args: argparse.Namespace) -> None:
     on = args.date or local_day(time.time())
     cfg = load_config(args)
-    with open_log(args, cfg) as log:
+    with open_log(args, cfg, existing=True) as log:
         sign_in(args, cfg, log, "report-unscreened")
         people = unscreened_people(log, on)
     if args.json:

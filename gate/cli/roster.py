@@ -72,7 +72,7 @@ def import_file(args: argparse.Namespace) -> None:
 
 def list_roster(args: argparse.Namespace) -> None:
     cfg = load_config(args)
-    with open_log(args, cfg) as log:
+    with open_log(args, cfg, existing=True) as log:
         sign_in(args, cfg, log, "roster-list")
         people = roster(log)
     for e in people:

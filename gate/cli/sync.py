@@ -69,7 +69,7 @@ def syncing(args: argparse.Namespace, url_needed: bool = True, sending: bool = F
 
     Sending the log (ids, temperatures) anywhere but the configured upstream needs an admin's sign-in."""
     cfg = load_config(args)
-    with open_log(args, cfg) as log:
+    with open_log(args, cfg, existing=True) as log:
         url = upstream_url(args, cfg) if url_needed else (args.upstream or cfg.upstream_url
                                                           or "(no upstream configured)")
         if sending and url != cfg.upstream_url:

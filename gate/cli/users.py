@@ -109,7 +109,7 @@ def set_role(args: argparse.Namespace) -> None:
 
 def list_users(args: argparse.Namespace) -> None:
     cfg = load_config(args)
-    with open_log(args, cfg) as log:
+    with open_log(args, cfg, existing=True) as log:
         sign_in(args, cfg, log, "users-list")
         users = Auth(log, cfg.station_id, cfg.security).users()
     for u in users:
