@@ -100,6 +100,14 @@ def station_secret(log: ScreeningLog) -> bytes:
     return bytes.fromhex(value)
 
 
+def check_range(date_from: str, date_to: str) -> tuple[str, str]:
+    """The export's days, checked before anything is opened: real dates, --from not after --to."""
+    d0, d1 = _day(date_from, "--from"), _day(date_to, "--to")
+    if d0 > d1:
+        raise ExportError(f"--from {d0} is after --to {d1}: swap them")
+    return d0, d1
+
+
 def _day(text: str, flag: str) -> str:
     try:
         return datetime.strptime(text, "%Y-%m-%d").strftime("%Y-%m-%d")
@@ -173,9 +181,7 @@ def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir
            progress: Callable[[int, int], None] | None = None) -> dict:
     if fmt not in FORMATS:
         raise ExportError(f"format {fmt!r}: choose csv, xlsx or jsonl")
-    d0, d1 = _day(date_from, "--from"), _day(date_to, "--to")
-    if d0 > d1:
-        raise ExportError(f"--from {d0} is after --to {d1}: swap them")
+    d0, d1 = check_range(date_from, date_to)
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise ExportError(f"{out} is not empty: give a new folder, so an earlier export is never overwritten")

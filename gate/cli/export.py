@@ -7,7 +7,7 @@ import sys
 from domain.errors import CheckFailed, UsageError
 from gate.cli.common import (actions, load_config, login_name, open_log, sign_in, signin_options,
                              station_options)
-from storage.export import FORMATS, export, verify_export
+from storage.export import FORMATS, check_range, export, verify_export
 
 CREATE = """
 gate export --from 2026-11-01 --to 2026-11-30 --format xlsx --out /media/usb/november
@@ -47,6 +47,7 @@ def progress_bar(done: int, total: int) -> None:
 def create(args: argparse.Namespace) -> None:
     if not (args.date_from and args.date_to and args.out):
         raise UsageError("gate export needs --from DATE --to DATE --out DIR (and --format csv|xlsx|jsonl)")
+    check_range(args.date_from, args.date_to)  # a wrong date is the first thing to hear, even with a wrong --db
     cfg = load_config(args)
     with open_log(args, cfg, existing=True) as log:
         user = sign_in(args, cfg, log, "export-identified" if args.identified else "export")
