@@ -1,9 +1,11 @@
-"""`gate users add | list | reset-pin | disable`: who may use the station, with which role."""
+"""`gate users add | list | reset-pin | disable | enable | role`: who may use the station, with which role."""
 from __future__ import annotations
 
 import argparse
 import json
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 from gate.auth import ROLES, Auth
 from gate.cli.common import Pins, actions, load_config, open_log, person, sign_in, signin_options, station_options
@@ -66,42 +68,40 @@ def _auth(args: argparse.Namespace, cfg, log) -> tuple[Auth, object, Pins]:
     return auth, actor, pins
 
 
-def add_user(args: argparse.Namespace) -> None:
+@contextmanager
+def _managing(args: argparse.Namespace) -> Iterator[tuple]:
+    """The log opened, the admin signed in: (auth, actor, pins) for one user-management action."""
     cfg = load_config(args)
     with open_log(args, cfg) as log:
-        auth, actor, pins = _auth(args, cfg, log)
+        yield _auth(args, cfg, log)
+
+
+def add_user(args: argparse.Namespace) -> None:
+    with _managing(args) as (auth, actor, pins):
         auth.add_user(args.name, args.role, pins.ask(f"new PIN for {args.name}: ", confirm=True), actor)
     print(f"user {args.name} ({args.role}) added")
 
 
 def reset_pin(args: argparse.Namespace) -> None:
-    cfg = load_config(args)
-    with open_log(args, cfg) as log:
-        auth, actor, pins = _auth(args, cfg, log)
+    with _managing(args) as (auth, actor, pins):
         auth.reset_pin(args.name, pins.ask(f"new PIN for {args.name}: ", confirm=True), actor)
     print(f"PIN of {args.name} reset; failures and lock cleared")
 
 
 def disable(args: argparse.Namespace) -> None:
-    cfg = load_config(args)
-    with open_log(args, cfg) as log:
-        auth, actor, _ = _auth(args, cfg, log)
+    with _managing(args) as (auth, actor, _):
         auth.disable(args.name, actor)
     print(f"user {args.name} disabled")
 
 
 def enable(args: argparse.Namespace) -> None:
-    cfg = load_config(args)
-    with open_log(args, cfg) as log:
-        auth, actor, _ = _auth(args, cfg, log)
+    with _managing(args) as (auth, actor, _):
         auth.enable(args.name, actor)
     print(f"user {args.name} enabled")
 
 
 def set_role(args: argparse.Namespace) -> None:
-    cfg = load_config(args)
-    with open_log(args, cfg) as log:
-        auth, actor, _ = _auth(args, cfg, log)
+    with _managing(args) as (auth, actor, _):
         before = next((u["role"] for u in auth.users() if u["name"] == args.name), None)
         auth.set_role(args.name, args.role, actor)
     print(f"{args.name} is now {args.role} (was {before})")
