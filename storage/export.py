@@ -1,5 +1,9 @@
 """Exports for auditors: CSV (UTF-8 with BOM, for Excel on Chinese Windows), XLSX (openpyxl) or JSON lines, with a
-``manifest.json`` that lets anyone check later that not one byte changed (``gate export verify DIR``).
+``manifest.json`` signed with the station key (storage.export_manifest; checked by ``gate export verify DIR``).
+
+No cell can become a formula: in CSV every text cell that starts with ``= + - @``, a tab or a carriage return (or
+their full-width forms) gets a leading single quote (OWASP's advice on CSV injection); in XLSX every text cell is
+written as a string, never a formula. JSON lines carry the values unchanged (not a spreadsheet format).
 
 Pseudonymised by default: entrant ids become a keyed hash (HMAC-SHA256 with a per-station secret, so the same pupil
 gets the same pseudonym in every export of this station and nobody without the secret can reverse it), and no names.
@@ -25,13 +29,15 @@ from storage import audit, retention
 from storage.chain import GENESIS, Chain
 from storage.clearances import waiting
 from storage.errors import StorageError, why
+from storage.export_manifest import MANIFEST, file_digests, sign, verify_export  # noqa: F401 (the API of exports)
 from storage.log import AUDIT, OUTBOX, SCREENINGS, ScreeningLog
 from storage.models import StationSecretRow
 
 SECRET = StationSecretRow.__table__
 _SECRET_VALUE = select(SECRET.c.value).where(SECRET.c.name == "pseudonym")
 FORMATS = ("csv", "xlsx", "jsonl")
-MANIFEST = "manifest.json"
+# A text cell starting with one of these is (the start of) a formula to Excel, LibreOffice or Google Sheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 # machine name, zh-CN header, en header
 COLUMNS = [
@@ -50,29 +56,45 @@ COLUMNS = [
 IDENTIFIED = [("name", "姓名", "Name"), ("group", "班级/部门", "Class / department")]
 
 # SQLite does the per-row work in C (local time, reasons, the pseudonym from a temporary table filled once per
-# distinct id); source and mask state are stored columns. Python only hands batches to csv.writer.
+# distinct id, neutralising CSV cells); source and mask state are stored columns. Python only hands batches on.
 _SELECT = """
-SELECT s.id, {local_time}, s.station_id, {entrant},
-       s.decision, replace(replace(replace(s.reasons, '","', ';'), '["', ''), '"]', ''), s.temperature_c,
-       s.source, s.mask_state,
-       coalesce(s.operator, ''), coalesce(s.follows, ''){extra}
+SELECT {columns}
 FROM screenings s {indexed} {joins}
 WHERE s.day >= ? AND s.day <= ? ORDER BY s.seq
 """
-_PSEUDONYMOUS = dict(entrant="coalesce(p.pseudonym, '')", extra="",
+# (SQL expression, is a text cell), in the order of COLUMNS and then IDENTIFIED
+_CELLS = [("s.id", True), ("{local_time}", True), ("s.station_id", True), ("{entrant}", True), ("s.decision", True),
+          ("""replace(replace(replace(s.reasons, '","', ';'), '["', ''), '"]', '')""", True),
+          ("s.temperature_c", False), ("s.source", True), ("s.mask_state", True),
+          ("coalesce(s.operator, '')", True), ("coalesce(s.follows, '')", True)]
+_NAME_CELLS = [("coalesce(e.name, '')", True), ("""coalesce(e."group", '')""", True)]
+_PSEUDONYMOUS = dict(entrant="coalesce(p.pseudonym, '')",
                      joins="LEFT JOIN temp.pseudonyms p ON p.entrant_id = s.entrant_id")
-_IDENTIFIED = dict(entrant="coalesce(s.entrant_id, '')", extra=", coalesce(e.name, ''), coalesce(e.\"group\", '')",
-                   joins="LEFT JOIN entrants e ON e.roster_id = s.entrant_id")
+_IDENTIFIED = dict(entrant="coalesce(s.entrant_id, '')", joins="LEFT JOIN entrants e ON e.roster_id = s.entrant_id")
+_STARTS_SQL = ", ".join(f"char({ord(c)})" for c in FORMULA_STARTS)
 
 
-def _query(identified: bool, most_of_the_log: bool, utc_offset_s: int | None) -> str:
+def neutral(text: str) -> str:
+    """What a CSV cell holding ``text`` says: a formula-like start gets a leading single quote."""
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
+def _neutral_sql(expr: str) -> str:
+    """``neutral`` in SQL."""
+    return f"(CASE WHEN substr({expr}, 1, 1) IN ({_STARTS_SQL}) THEN '''' || {expr} ELSE {expr} END)"
+
+
+def _query(identified: bool, most_of_the_log: bool, utc_offset_s: int | None, csv_cells: bool) -> str:
     # A range that covers most of the log reads faster in sequence order than through the day index plus a sort.
     # With one UTC offset over the whole range (no daylight saving, as in China) local time is a fixed shift,
     # cheaper than SQLite's per-row 'localtime'.
     local_time = ("strftime('%Y-%m-%dT%H:%M:%S', s.created_at, 'unixepoch', 'localtime')" if utc_offset_s is None
                   else f"strftime('%Y-%m-%dT%H:%M:%S', s.created_at + {int(utc_offset_s)}, 'unixepoch')")
-    return _SELECT.format(indexed="NOT INDEXED" if most_of_the_log else "", local_time=local_time,
-                          **(_IDENTIFIED if identified else _PSEUDONYMOUS))
+    parts = _IDENTIFIED if identified else _PSEUDONYMOUS
+    cells = [(expr.replace("{local_time}", local_time).replace("{entrant}", parts["entrant"]), text)
+             for expr, text in _CELLS + (_NAME_CELLS if identified else [])]
+    columns = ", ".join(_neutral_sql(expr) if text and csv_cells else expr for expr, text in cells)
+    return _SELECT.format(columns=columns, indexed="NOT INDEXED" if most_of_the_log else "", joins=parts["joins"])
 
 
 def _single_offset(con: sqlite3.Connection, d0: str, d1: str) -> int | None:
@@ -88,9 +110,12 @@ class ExportError(UsageError):
     pass
 
 
-def station_secret(log: ScreeningLog) -> bytes:
+def station_secret(log: ScreeningLog, create: bool = True) -> bytes | None:
+    """The per-station secret (made on first use; with ``create`` false, None when there is none yet)."""
     with log.read("the station secret") as conn:
         value = conn.execute(_SECRET_VALUE).scalar()
+    if value is None and not create:
+        return None
     if value is None:
         with log.unit("the station secret") as u:
             value = u.conn.execute(_SECRET_VALUE).scalar()  # another process may have made it meanwhile
@@ -98,6 +123,14 @@ def station_secret(log: ScreeningLog) -> bytes:
                 value = secrets.token_hex(32)
                 u.conn.execute(SECRET.insert().values(name="pseudonym", value=value))
     return bytes.fromhex(value)
+
+
+def manifest_key(log: ScreeningLog, create: bool = True) -> bytes | None:
+    """The key that signs this station's export manifests: derived from the station's secret, used for nothing
+    else (a manifest's signature reveals nothing of the pseudonym key). None when the station has no secret yet
+    and ``create`` is false: it has never exported anything."""
+    secret = station_secret(log, create)
+    return None if secret is None else hmac.new(secret, b"gate-station export manifest v1", hashlib.sha256).digest()
 
 
 def check_range(date_from: str, date_to: str) -> tuple[str, str]:
@@ -115,12 +148,18 @@ def _day(text: str, flag: str) -> str:
         raise ExportError(f"{flag} {text!r} is not a date: use YYYY-MM-DD, e.g. 2026-11-28") from None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def _string_cells(ws, rec: tuple) -> list:
+    """An XLSX row in which no text can be a formula: openpyxl makes a formula of any str starting with "=", so such
+    a cell is written as an explicit string cell."""
+    from openpyxl.cell import WriteOnlyCell
+
+    out = list(rec)
+    for i, v in enumerate(out):
+        if isinstance(v, str) and v[:1] in FORMULA_STARTS:
+            cell = WriteOnlyCell(ws, value=v)
+            cell.data_type = "s"
+            out[i] = cell
+    return out
 
 
 def _write(con: sqlite3.Connection, data_file: Path, fmt: str, identified: bool, key: bytes, d0: str, d1: str,
@@ -135,7 +174,8 @@ def _write(con: sqlite3.Connection, data_file: Path, fmt: str, identified: bool,
         con.executemany("INSERT INTO temp.pseudonyms VALUES (?, ?)",
                         [(eid, "p-" + hmac.new(key, eid.encode("utf-8"), hashlib.sha256).hexdigest()[:16])
                          for eid in ids])
-    cur = con.execute(_query(identified, total * 2 > everything, _single_offset(con, d0, d1)), (d0, d1))
+    cur = con.execute(_query(identified, total * 2 > everything, _single_offset(con, d0, d1), fmt == "csv"),
+                      (d0, d1))
 
     def batches():
         n = 0
@@ -154,7 +194,7 @@ def _write(con: sqlite3.Connection, data_file: Path, fmt: str, identified: bool,
         with data_file.open("w", encoding="utf-8", newline="") as f:
             f.write("\ufeff")  # the BOM Excel on Chinese Windows needs; utf-8-sig would encode row by row in Python
             w = csv.writer(f)
-            w.writerow(header)
+            w.writerow([neutral(h) for h in header])
             for batch in batches():
                 w.writerows(batch)
                 rows += len(batch)
@@ -168,9 +208,9 @@ def _write(con: sqlite3.Connection, data_file: Path, fmt: str, identified: bool,
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("screenings")
-        ws.append(header)
+        ws.append(_string_cells(ws, tuple(header)))
         for rec in records():
-            ws.append(rec)
+            ws.append(_string_cells(ws, rec))
             rows += 1
         wb.save(data_file)
     return rows
@@ -183,9 +223,12 @@ def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir
         raise ExportError(f"format {fmt!r}: choose csv, xlsx or jsonl")
     d0, d1 = check_range(date_from, date_to)
     out = Path(out_dir)
-    if out.exists() and any(out.iterdir()):
-        raise ExportError(f"{out} is not empty: give a new folder, so an earlier export is never overwritten")
-    out.mkdir(parents=True, exist_ok=True)
+    _check_out(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot make the folder {out}: {exc.strerror or exc}; give --out a new folder you may "
+                          "write to") from None
     key = station_secret(log)
     cols = COLUMNS + (IDENTIFIED if identified else [])
     lang_i = 1 if language == "zh-CN" else 2
@@ -204,46 +247,42 @@ def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir
         rows = _write(con, data_file, fmt, identified, key, d0, d1, header, [c[0] for c in cols], progress)
     except sqlite3.Error as exc:
         raise StorageError(f"cannot read the log for the export: {why(exc)}") from exc
+    except OSError as exc:
+        raise ExportError(f"cannot write {data_file}: {exc.strerror or exc}") from None
     finally:
         con.close()
-    manifest = {
+    signing_key = manifest_key(log)
+    sha, mac = file_digests(data_file, signing_key)
+    manifest = sign({
         "kind": "gate-station screenings export",
         "station_id": station_id,
         "range": {"from": d0, "to": d1},
         "filters": {"identified": identified},
         "format": fmt,
         "rows": rows,
-        "files": {data_file.name: {"sha256": _sha256(data_file), "bytes": data_file.stat().st_size, "rows": rows}},
+        "files": {data_file.name: {"sha256": sha, "hmac": mac, "bytes": data_file.stat().st_size, "rows": rows}},
         "chain_head": head[0],
         "chain_rows": head[1],
         "exported_by": actor,
         "exported_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "pseudonymised": not identified,
-    }
+        "formulas": "neutralised" if fmt != "jsonl" else "not a spreadsheet: values as recorded",
+    }, signing_key)
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     audit.record(log, station_id, actor, "export", {"from": d0, "to": d1, "format": fmt, "identified": identified,
-                                                     "rows": rows, "sha256": manifest["files"][data_file.name]["sha256"],
-                                                     "folder": str(out)})
+                                                     "rows": rows, "sha256": sha, "folder": str(out)})
     return manifest
 
 
-def verify_export(folder: str | Path) -> list[str]:
-    """Problems found (empty when every file matches its manifest)."""
-    folder = Path(folder)
+def _check_out(out: Path) -> None:
+    """A new (or empty) folder for the export, said in one line when it is not one."""
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"{out} is a file, not a folder: give --out a new folder")
     try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return [f"{folder / MANIFEST}: cannot read the manifest ({exc})"]
-    problems = []
-    for name, meta in manifest.get("files", {}).items():
-        path = folder / name
-        if not path.exists():
-            problems.append(f"{name}: missing")
-        elif _sha256(path) != meta.get("sha256"):
-            problems.append(f"{name}: changed since export (SHA-256 differs)")
-    extra = {p.name for p in folder.iterdir()} - set(manifest.get("files", {})) - {MANIFEST}
-    problems += [f"{name}: not part of the export" for name in sorted(extra)]
-    return problems
+        if out.exists() and any(out.iterdir()):
+            raise ExportError(f"{out} is not empty: give a new folder, so an earlier export is never overwritten")
+    except OSError as exc:
+        raise ExportError(f"cannot look into {out}: {exc.strerror or exc}; give --out a new folder") from None
 
 
 def _purge_chain(log: ScreeningLog, chain: Chain, *, kind: str, time_column, cutoff: float, upstream=None,

@@ -16,7 +16,7 @@ from gate.config import Config
 from domain import Decision, MaskResult, MaskState
 from gate.station import Station
 from storage import audit, reports
-from storage.export import ExportError, export, purge_older_than, verify_export
+from storage.export import ExportError, export, manifest_key, purge_older_than, verify_export
 from storage.log import ScreeningLog, local_day
 from storage.roster import RosterError, Visitor, add_visitor, import_roster, parse_roster, unscreened
 from tests.conftest import env_with_root
@@ -170,12 +170,12 @@ def test_export_is_pseudonymised_by_default_and_verifiable(school, tmp_path, fmt
         assert name not in text
     assert not {"S1", "T1"} & set(entrants)
     assert entrants[0] == entrants[1] != entrants[2] and entrants[0].startswith("p-")
-    assert verify_export(out) == []
+    assert verify_export(out, manifest_key(log)) == []
     ev = audit.events(log, 1)[0]
     assert ev["action"] == "export" and ev["actor"] == "auditor-wu" and ev["detail"]["rows"] == 3
 
 
-def test_identified_export_has_ids_and_names_and_tampering_is_caught(school, tmp_path):
+def test_identified_export_has_ids_and_names_and_tampering_is_caught(school, tmp_path, db_path):
     log, st = school
     st.screen([hand(36.5)], MaskResult(MaskState.YES), entrant_id="S1")
     out = tmp_path / "idexp"
@@ -185,7 +185,8 @@ def test_identified_export_has_ids_and_names_and_tampering_is_caught(school, tmp
     data = (out / "screenings.csv").read_bytes()
     (out / "screenings.csv").write_bytes(data.replace(b"36.5", b"35.6"))
     assert any("changed" in p for p in verify_export(out))
-    cli = subprocess.run([sys.executable, "-m", "gate.cli", "export", "verify", str(out)], capture_output=True,
+    cli = subprocess.run([sys.executable, "-m", "gate.cli", "export", "verify", str(out), "--db", str(db_path)],
+                         capture_output=True,
                          text=True, env=env_with_root())
     assert cli.returncode == 1 and "CHANGED" in cli.stderr
 

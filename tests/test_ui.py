@@ -278,8 +278,8 @@ async def test_help_day_view_and_auditor_screens(db_path, tmp_path):
             screen.query_one("#x-export").press()
             assert await pilot_wait_until(
                 pilot, lambda: "exported 3 rows" in str(screen.query_one("#audit-result").render()))
-            from storage.export import verify_export
-            assert verify_export(tmp_path / "exp") == []
+            from storage.export import manifest_key, verify_export
+            assert verify_export(tmp_path / "exp", manifest_key(log)) == []
             assert screen.query_one("#x-progress").percentage == 1.0
             screen.query_one("#x-verify").press()
             assert await pilot_wait_until(

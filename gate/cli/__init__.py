@@ -20,7 +20,7 @@ import sys
 
 from domain.errors import (CheckFailed, DeviceFailure, GateError, Refused, StorageFailure, UpstreamFailure,
                            UsageError)
-from gate.cli.common import GateParser, example_text
+from gate.cli.common import GateParser, example_text, one_line  # noqa: F401 (one_line: used by tests)
 
 # command -> (module in gate.cli, one line for `gate --help`); the order is the order of `gate --help`
 GROUPS = {
@@ -84,12 +84,6 @@ def exit_code(exc: GateError) -> tuple[int, str]:
         if isinstance(exc, kind):
             return code, prefix
     return EXIT_INTERNAL, ""
-
-
-def one_line(text: object) -> str:
-    """A message as one printable line, whatever a typed value or a file smuggled into it (newlines, terminal
-    escapes that could paint a fake ADMIT on the operator's terminal)."""
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in " ".join(str(text).splitlines()))
 
 
 def print_failure(exc: GateError) -> int:

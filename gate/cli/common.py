@@ -97,6 +97,18 @@ def describe(parser: GateParser, help: str, examples: str, func: Callable | None
     return parser
 
 
+def one_line(text: object) -> str:
+    """A message or a listed value as one printable line, whatever a typed value or a file smuggled into it
+    (newlines, carriage returns, terminal escapes that could paint a fake ADMIT or a forged line on the operator's
+    terminal): every character that is not printable is shown escaped, as Python writes it (\\x1b, \\r)."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in " ".join(str(text).splitlines()))
+
+
+def shown(text: object) -> str:
+    """A value for a listing on the terminal: like one_line, and a line break inside it is shown, not obeyed."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in str(text))
+
+
 # -- options every station command shares ----------------------------------------------------------------------------
 def station_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="station config (TOML); see `gate config example`")

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from domain.errors import CheckFailed, UsageError
-from gate.cli.common import (actions, load_config, login_name, open_log, sign_in, signin_options,
+from gate.cli.common import (actions, load_config, login_name, one_line, open_log, sign_in, signin_options,
                              station_options)
-from storage.export import FORMATS, check_range, export, verify_export
+from storage.export import FORMATS, MANIFEST, check_range, export, manifest_key, verify_export
 
 CREATE = """
 gate export --from 2026-11-01 --to 2026-11-30 --format xlsx --out /media/usb/november
@@ -15,6 +16,8 @@ gate export create --from 2026-11-28 --to 2026-11-28 --out exp/ --identified --u
 """
 VERIFY = """
 gate export verify /media/usb/november
+gate export verify /media/usb/november --db /var/lib/gate/gate.db
+gate export verify /media/usb/november --unsigned     # away from the station: SHA-256 and row counts only
 """
 
 
@@ -30,9 +33,15 @@ def add_export(p: argparse.ArgumentParser) -> None:
     c.add_argument("--out", metavar="DIR", help="a new folder for the files and manifest.json (needed)")
     c.add_argument("--identified", action="store_true", help="include roster ids and names (needs an auditor)")
     signin_options(c, "who is exporting")
-    v = add("verify", "Re-check an export against its manifest; a changed, missing or extra file exits 1.",
+    v = add("verify", "Re-check an export against its manifest: the manifest's signature and each file's keyed "
+                      "digest (with the station key, so on the station), SHA-256 and row count; a changed, missing, "
+                      "extra or shortened file exits 1. --unsigned checks only SHA-256 and row counts (no key "
+                      "needed, but a forger who recomputed the SHA-256 in the manifest is not caught).",
             VERIFY, verify)
     v.add_argument("folder", metavar="DIR", help="the export's folder (with manifest.json)")
+    station_options(v)
+    v.add_argument("--unsigned", action="store_true",
+                   help="no station key here: check SHA-256 and row counts only, not the signature")
 
 
 def progress_bar(done: int, total: int) -> None:
@@ -58,12 +67,27 @@ def create(args: argparse.Namespace) -> None:
 
 
 def verify(args: argparse.Namespace) -> None:
-    problems = verify_export(args.folder)
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise UsageError(f"cannot read the manifest: {folder} is not a folder; give the export's folder (the one "
+                         "with manifest.json)")
+    if not (folder / MANIFEST).is_file():
+        raise CheckFailed(f"cannot read the manifest: {folder} has no {MANIFEST}; is it an export's folder?")
+    key = None
+    if not args.unsigned:
+        cfg = load_config(args)
+        with open_log(args, cfg, read_only=True) as log:
+            key = manifest_key(log, create=False)
+        if key is None:
+            raise UsageError(f"the log at {log.path} has never signed an export: verify on the station that made it, "
+                             "or give --unsigned to check SHA-256 and row counts only")
+    problems = verify_export(folder, key)
     for p in problems:
-        print(f"CHANGED: {p}", file=sys.stderr)
+        print(f"CHANGED: {one_line(p)}", file=sys.stderr)
     if problems:
-        raise CheckFailed(f"{args.folder} does not match its manifest ({len(problems)} problem(s) above)")
-    print(f"ok: {args.folder} matches its manifest")
+        raise CheckFailed(f"{folder} does not match its manifest ({len(problems)} problem(s) above)")
+    print(f"ok: {folder} matches its manifest" + (" (signature checked with the station key)" if key else
+                                                  " (SHA-256 and row counts only: signature not checked)"))
 
 
 COMMANDS = {"export": add_export}
