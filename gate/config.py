@@ -151,6 +151,8 @@ class Config(BaseModel):
     gate_name: Name = _in("station", "gate", "Main gate")
     language: Literal[LANGUAGES] = _in("station", "language", DEFAULT_LANGUAGE)  # type: ignore[valid-type]
     db: Annotated[str | None, EmptyIsNone] = _in("station", "db", None)
+    # The station key (storage.keys); default beside the log as <db>.key. Back it up with the log.
+    key_file: Annotated[str | None, EmptyIsNone] = _in("station", "key_file", None)
     threshold_c: Annotated[float, AfterValidator(_tenths)] = _in(
         "screening", "threshold_c", PolicyConfig.threshold_c, ge=THRESHOLD_RANGE[0], le=THRESHOLD_RANGE[1])
     plausible_min_c: float = _in("screening", "plausible_min_c", PolicyConfig.plausible_min_c, ge=25.0, le=40.0)
@@ -263,6 +265,7 @@ id = "north-gate-1"        # unique per station; appears in every record (at mos
 gate = "North gate"
 language = "{d.language}"         # {' or '.join(LANGUAGES)}
 # db = "/var/lib/gate-station/gate.db"   # default: the per-user data directory
+# key_file = "/var/lib/gate-station/gate.db.key"   # the station key (0600); default: beside the log as <db>.key
 
 [screening]
 threshold_c = {d.threshold_c}         # {lo}-{hi} in 0.1 steps; below plausible_max_c, above plausible_min_c

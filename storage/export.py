@@ -15,7 +15,6 @@ import csv
 import hashlib
 import hmac
 import json
-import secrets
 import sqlite3
 import time
 from datetime import datetime
@@ -31,10 +30,7 @@ from storage.clearances import waiting
 from storage.errors import StorageError, why
 from storage.export_manifest import MANIFEST, file_digests, sign, verify_export  # noqa: F401 (the API of exports)
 from storage.log import AUDIT, OUTBOX, SCREENINGS, ScreeningLog
-from storage.models import StationSecretRow
-
-SECRET = StationSecretRow.__table__
-_SECRET_VALUE = select(SECRET.c.value).where(SECRET.c.name == "pseudonym")
+from storage.private import private_dir, private_file
 FORMATS = ("csv", "xlsx", "jsonl")
 # A text cell starting with one of these is (the start of) a formula to Excel, LibreOffice or Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -111,26 +107,22 @@ class ExportError(UsageError):
 
 
 def station_secret(log: ScreeningLog, create: bool = True) -> bytes | None:
-    """The per-station secret (made on first use; with ``create`` false, None when there is none yet)."""
-    with log.read("the station secret") as conn:
-        value = conn.execute(_SECRET_VALUE).scalar()
-    if value is None and not create:
-        return None
-    if value is None:
-        with log.unit("the station secret") as u:
-            value = u.conn.execute(_SECRET_VALUE).scalar()  # another process may have made it meanwhile
-            if value is None:
-                value = secrets.token_hex(32)
-                u.conn.execute(SECRET.insert().values(name="pseudonym", value=value))
-    return bytes.fromhex(value)
+    """The pseudonymisation key: in the station key file, never in the log (storage.keys). None only for a log from
+    before key files opened read-only (``create`` false); with ``create``, that is refused."""
+    if log.key is None:
+        if not create:
+            return None
+        raise ExportError(f"{log.path.name} was opened read-only and is from before station key files: "
+                          "open it for writing once (any gate command but verify) to upgrade it, then export")
+    return log.key.pseudonym_key
 
 
 def manifest_key(log: ScreeningLog, create: bool = True) -> bytes | None:
-    """The key that signs this station's export manifests: derived from the station's secret, used for nothing
-    else (a manifest's signature reveals nothing of the pseudonym key). None when the station has no secret yet
-    and ``create`` is false: it has never exported anything."""
-    secret = station_secret(log, create)
-    return None if secret is None else hmac.new(secret, b"gate-station export manifest v1", hashlib.sha256).digest()
+    """The key that signs this station's export manifests: derived from the station key (storage.keys), used for
+    nothing else. None only for a log from before key files opened read-only with ``create`` false."""
+    if log.key is None:
+        return None if not create else station_secret(log, create)
+    return log.key.export_key
 
 
 def check_range(date_from: str, date_to: str) -> tuple[str, str]:
@@ -225,7 +217,7 @@ def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir
     out = Path(out_dir)
     _check_out(out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        private_dir(out, tighten=True)  # health data of minors: the folder 0700, each file 0600 (storage.private)
     except OSError as exc:
         raise ExportError(f"cannot make the folder {out}: {exc.strerror or exc}; give --out a new folder you may "
                           "write to") from None
@@ -269,6 +261,8 @@ def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir
         "formulas": "neutralised" if fmt != "jsonl" else "not a spreadsheet: values as recorded",
     }, signing_key)
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    for written in (data_file, out / MANIFEST):
+        private_file(written)
     audit.record(log, station_id, actor, "export", {"from": d0, "to": d1, "format": fmt, "identified": identified,
                                                      "rows": rows, "sha256": sha, "folder": str(out)})
     return manifest

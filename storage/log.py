@@ -20,6 +20,8 @@ from domain import Entrant, EntrantKind, Screening
 from storage.chain import Chain, Digest, VerifyResult, sha256
 from storage.db import make_engine, writer
 from storage.errors import LogError, StorageError, why
+from storage.keys import StationKey, key_path_for
+from storage.log_key import check_binding, open_key
 from storage.migrate import upgrade
 from storage.models import AuditEventRow, ClearanceRow, EntrantRow, OutboxRow, ScreeningRow
 from storage.records import (DERIVED_COLUMNS, HASHED_COLUMNS, JSON_COLUMNS, audit_content,  # noqa: F401
@@ -39,12 +41,17 @@ _why = why  # the name other modules used before storage.errors
 class ScreeningLog:
     """Durable, tamper-evident log of screenings (and the station's other records) in one SQLite file.
 
-    ``digest`` makes the chains' hashes (SHA-256 by default); a keyed digest makes them HMACs.
+    ``key_path`` is the station key file (default ``<log>.key`` beside the log, see storage.keys and
+    storage.log_key); ``key`` is the loaded key. ``digest`` makes the chains' hashes (SHA-256 by default); a keyed
+    digest makes them HMACs.
     """
 
-    def __init__(self, path: str | os.PathLike, read_only: bool = False, digest: Digest = sha256):
+    def __init__(self, path: str | os.PathLike, read_only: bool = False, digest: Digest = sha256,
+                 key_path: str | os.PathLike | None = None):
         self.path = Path(path)
         self.read_only = read_only
+        self.key_path = Path(key_path) if key_path else key_path_for(self.path)
+        self.key: StationKey | None = None
         self.screening_chain = Chain("screenings", SCREENINGS, row_content, digest=digest, check=derived_disagree)
         self.audit_chain = Chain("audit", AUDIT, audit_content, digest=digest, what="audit event")
         self.clearance_chain = Chain("clearances", CLEARANCES, clearance_content, digest=digest, what="clearance")
@@ -55,10 +62,24 @@ class ScreeningLog:
         try:
             self.engine = make_engine(self.path, read_only=read_only)
             self._writer = writer(self.engine)
+            self.key = open_key(self.engine, self.path, self.key_path, read_only)
             if not read_only:
-                upgrade(self.engine)
+                upgrade(self.engine, self.key)
+                self.key = self.key.upgraded()
+            if self.key is not None:
+                with self.engine.connect() as conn:
+                    check_binding(conn, self.key, self.path)
         except _DB_ERRORS as exc:
+            self._dispose()
             raise StorageError(f"cannot open the log at {self.path}: {why(exc)}") from exc
+        except StorageError:
+            self._dispose()
+            raise
+
+    def _dispose(self) -> None:
+        engine = getattr(self, "engine", None)
+        if engine is not None:
+            engine.dispose()
 
     def close(self) -> None:
         with self._write_lock:

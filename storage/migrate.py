@@ -18,6 +18,8 @@ from storage.db import writer
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from storage.keys import StationKey
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"
 
@@ -50,7 +52,9 @@ def current_revision(engine: Engine) -> str | None:
             return None
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, key: "StationKey | None" = None) -> None:
+    """Migrate to the newest revision; ``key`` (the log's station key) is needed by the revisions that move secrets
+    out of the log and key its chains."""
     if current_revision(engine) == newest_file_revision():
         return
     from alembic import command  # Alembic: only when the schema really changes
@@ -60,4 +64,5 @@ def upgrade(engine: Engine) -> None:
     cfg = alembic_config()
     with writer(engine).begin() as conn:  # the write lock first: two stations opening a new log migrate in turn
         cfg.attributes["connection"] = conn
+        cfg.attributes["station_key"] = key
         command.upgrade(cfg, "head")

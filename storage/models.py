@@ -130,13 +130,16 @@ class VisitorRow(Base):
     at: Mapped[float] = mapped_column(Float, nullable=False)
 
 
-class StationSecretRow(Base):
-    """A per-station secret for the keyed hash that pseudonymises entrant ids in exports."""
+class SealRow(Base):
+    """A MAC'd summary under the station key: a chain's row count and head, a sealed table's rows and digest, and the
+    fingerprint of the log's station key (``station-key``). See storage.seals."""
 
-    __tablename__ = "station_secret"
+    __tablename__ = "seals"
 
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value: Mapped[str] = mapped_column(String(128), nullable=False)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer, nullable=False)
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    mac: Mapped[str] = mapped_column(String(64), nullable=False)
 
 
 class UserRow(Base):

@@ -224,7 +224,7 @@ def open_log(args: argparse.Namespace, cfg: "Config", read_only: bool = False,
     path = db_path(args, cfg)
     if (read_only or existing) and not path.exists():
         raise UsageError(f"no log at {path}: give --db PATH (nothing was created)")
-    return ScreeningLog(path, read_only=read_only) if read_only else ScreeningLog(path)
+    return ScreeningLog(path, read_only=read_only, key_path=cfg.key_file)
 
 
 def login_name() -> str:
