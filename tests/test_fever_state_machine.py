@@ -19,6 +19,7 @@ from gate.config import Config
 from gate.fever_memory import StaleRetest
 from gate.station import Station
 from storage.clearances import ClearanceRefused
+from storage.keys import key_path_for
 from storage.log import ScreeningLog, local_day
 from storage.roster import Visitor, add_visitor, import_roster
 
@@ -66,6 +67,7 @@ class FeverFollowsItsPerson(RuleBasedStateMachine):
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="fever-sm-", dir=_FAST))
         shutil.copy(_template(), self.dir / "gate.db")  # migrated once: each example starts from an empty log
+        shutil.copy(key_path_for(_template()), key_path_for(self.dir / "gate.db"))  # a log opens only with its key
         self.clock = Clock()
         self.log = ScreeningLog(self.dir / "gate.db")
         self.station = Station(Config(), self.log, language="en", clock=self.clock)
