@@ -61,6 +61,7 @@ class Screening:
     follows: str | None = None
     id: str = field(default_factory=new_id)
     created_at: float = field(default_factory=time.time)
+    session: str | None = None  # the check of the day it belongs to (morning, noon ...), None outside every window
 
     @property
     def reading(self) -> Reading | None:
@@ -86,6 +87,8 @@ class Screening:
             "threshold_c": self.threshold_c,
             "mask": self.mask.to_dict(),
             "readings": [r.to_dict() for r in self.readings],
+            # Only when there is one: a screening stored before sessions existed keeps the content it was hashed with
+            **({"session": self.session} if self.session is not None else {}),
         }
 
     @classmethod
@@ -103,4 +106,5 @@ class Screening:
             threshold_c=d["threshold_c"],
             mask=MaskResult.from_dict(d.get("mask", {})),
             readings=tuple(Reading.from_dict(r) for r in d.get("readings", ())),
+            session=d.get("session"),
         )

@@ -38,6 +38,7 @@ from domain.calibration import (
     MAX_CORRECTION_RANGE_C,
 )
 from domain.identifiers import check_id, check_name
+from domain.sessions import DEFAULT_SESSIONS, Session, hhmm
 from domain.reading import AMBIENT_RANGE_C
 from drivers.measurement import PRESENCE_FRAMES, PRESENCE_MARGIN_C
 from drivers.registry import PROTOCOLS
@@ -132,6 +133,33 @@ class SensorConfig(BaseModel):
         return data
 
 
+class SessionConfig(BaseModel):
+    """One `[[sessions]]` table: a check of the school day (晨检, 午检, 晚检) and its window, HH:MM to HH:MM."""
+
+    model_config = _STRICT
+
+    name: Id
+    label_zh: Name
+    label_en: Name
+    start: Annotated[str, AfterValidator(lambda v: hhmm(v) and v)]
+    end: Annotated[str, AfterValidator(lambda v: hhmm(v) and v)]
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> "SessionConfig":
+        if hhmm(self.end) <= hhmm(self.start):
+            raise ValueError(f"session {self.name!r} must end after it starts, on the same day "
+                             f"({self.start}–{self.end}); a check never runs past midnight")
+        return self
+
+    def session(self) -> Session:
+        return Session(self.name, self.label_zh, self.label_en, hhmm(self.start), hhmm(self.end))
+
+    @classmethod
+    def of(cls, s: Session) -> "SessionConfig":
+        return cls(name=s.name, label_zh=s.label_zh, label_en=s.label_en, start=f"{s.start:%H:%M}",
+                   end=f"{s.end:%H:%M}")
+
+
 class SecurityConfig(BaseModel):
     """`[security]`: how many wrong PINs lock a user, for how long, and when the duty screen signs out."""
 
@@ -162,6 +190,16 @@ class Config(BaseModel):
     retest_wait_minutes: float = _in("screening", "retest_wait_minutes", 10.0, ge=0.0, le=60.0)
     sensors: Annotated[tuple[SensorConfig, ...], Field(strict=False)] = ()
     upstream_url: Annotated[str | None, EmptyIsNone] = _in("upstream", "url", None)
+    # True: the roster (ids, names, classes) goes upward with the records, for the school's own server's report
+    share_roster: bool = _in("upstream", "share_roster", False)
+    school_id: Annotated[Id | None, EmptyIsNone] = _in("school", "id", None)  # None: the station is its own school
+    school_name: Annotated[Name | None, EmptyIsNone] = _in("school", "name", None)
+    sessions: Annotated[tuple[SessionConfig, ...], Field(strict=False)] = tuple(
+        SessionConfig.of(s) for s in DEFAULT_SESSIONS)
+    # The 24-hour report rule: pupils of one class with similar symptoms on one day, or within a few days
+    cluster_same_day: int = _in("clusters", "same_day_pupils", 3, ge=2, le=50)
+    cluster_window_days: int = _in("clusters", "window_days", 3, ge=2, le=14)
+    cluster_window_pupils: int = _in("clusters", "window_pupils", 5, ge=2, le=100)
     retention_days: int = _in("retention", "screening_days", 30, ge=1, le=3650)
     audit_retention_days: int = _in("retention", "audit_days", 365, ge=30, le=3650)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
@@ -202,6 +240,14 @@ class Config(BaseModel):
         ranges = {"ambient_min_c": sensor.ambient_min_c, "ambient_max_c": sensor.ambient_max_c} if sensor else {}
         return PolicyConfig(threshold_c=self.threshold_c, plausible_min_c=self.plausible_min_c,
                             plausible_max_c=self.plausible_max_c, mask_mode=self.mask_mode, **ranges)
+
+    @property
+    def school(self) -> str:
+        """The school this station belongs to (its own id when the config names no school)."""
+        return self.school_id or self.station_id
+
+    def school_sessions(self) -> tuple[Session, ...]:
+        return tuple(s.session() for s in self.sessions)
 
     def sensor(self, sensor_id: str) -> SensorConfig | None:
         return next((s for s in self.sensors if s.id == sensor_id), None)
@@ -285,8 +331,34 @@ ambient_max_c = {s.ambient_max_c}
 # text-line: pattern = "melexis" | "arduino" | "simple" | a regex with (?P<object>...) and (?P<ambient>...)
 # No gain/offset here: corrections come only from a blackbody calibration (gate calibrate).
 
+[school]
+# id = "school-12"         # the same for every gate of one school (default: the station's own id)
+# name = "第十二小学"
+
+# The checks of the day; a screening in a window belongs to that session (start included, end excluded).
+[[sessions]]
+name = "morning"
+label_zh = "晨检"
+label_en = "morning check"
+start = "06:30"
+end = "08:30"
+
+[[sessions]]
+name = "noon"
+label_zh = "午检"
+label_en = "noon check"
+start = "12:30"
+end = "14:00"
+# Boarders: a third table, name = "evening", label_zh = "晚检", start = "18:30", end = "19:30"
+
+[clusters]
+same_day_pupils = {d.cluster_same_day}         # pupils of one class with similar symptoms on one day: report within 24 h
+window_days = {d.cluster_window_days}             # ... or this many pupils within this many consecutive days
+window_pupils = {d.cluster_window_pupils}
+
 [upstream]
 url = ""                   # e.g. postgresql://gate@district-db/screening
+share_roster = false       # true: ids, names and classes go upward too (the school's own server, for its report)
 
 [retention]
 screening_days = {d.retention_days}        # screenings older than this are deleted by `gate purge` (once synced upstream)

@@ -15,7 +15,8 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import AliasPath, ValidationError
 
 from drivers.registry import OPTIONS, PROTOCOLS
-from gate.config import OPTION_KEYS, REMOVED, Config, SecurityConfig, SensorConfig, toml_key
+from domain.sessions import overlaps
+from gate.config import OPTION_KEYS, REMOVED, Config, SecurityConfig, SensorConfig, SessionConfig, toml_key
 
 Problem = tuple[tuple[str, ...], str]  # the dotted keys involved, and the sentence
 MIN_AMBIENT_SPAN_C = 5.0  # a narrower operating range refuses readings on an ordinary morning
@@ -34,6 +35,8 @@ def _sections() -> dict[str, set[str]]:
 
 SECTIONS = _sections()
 SENSOR_KEYS = (set(SensorConfig.model_fields) - {"options"}) | set(OPTION_KEYS)
+SESSION_KEYS = set(SessionConfig.model_fields)
+LISTS = {"sensors": SENSOR_KEYS, "sessions": SESSION_KEYS}  # [[tables]] in the TOML
 _FIELD_AT = {tuple(f.validation_alias.path): name for name, f in Config.model_fields.items()
              if isinstance(f.validation_alias, AliasPath)}
 
@@ -57,13 +60,13 @@ def unknown_keys(data: dict) -> list[str]:
     """Keys and sections the schema does not know, each with the nearest known name."""
     problems = []
     for section, value in data.items():
-        if section == "sensors":
+        if section in LISTS:
             for i, s in enumerate(value if isinstance(value, list) else []):
                 for key in s if isinstance(s, dict) else ():
-                    if key not in SENSOR_KEYS:
-                        problems.append(_unknown(key, f"sensors[{i}].{key}", SENSOR_KEYS))
+                    if key not in LISTS[section]:
+                        problems.append(_unknown(key, f"{section}[{i}].{key}", LISTS[section]))
         elif section not in SECTIONS:
-            known = set(SECTIONS) | {"sensors"}
+            known = set(SECTIONS) | set(LISTS)
             problems.append(f"unknown section `[{section}]`{_hint(section, known)}; known: {', '.join(sorted(known))}")
         elif not isinstance(value, dict):
             problems.append(f"`{section}` must be a table `[{section}]`")
@@ -77,7 +80,7 @@ def known_part(data: dict) -> dict:
     known = {s: {k: v for k, v in t.items() if k in SECTIONS[s]} for s, t in data.items()
              if s in SECTIONS and isinstance(t, dict)}
     known = {s: t for s, t in known.items() if t}
-    return {**known, "sensors": data["sensors"]} if "sensors" in data else known
+    return {**known, **{name: data[name] for name in LISTS if name in data}}
 
 
 # -- values outside the schema -------------------------------------------------------------------------------------
@@ -146,8 +149,8 @@ def _say(err: dict) -> str | None:
         return f"`{key}` must not be empty"
     if kind == "string_too_long":
         return f"`{key}` is {len(value)} characters long: at most {err['ctx']['max_length']} are allowed"
-    if kind in ("tuple_type", "list_type") and loc == ("sensors",):
-        return "`sensors` must be a list of tables `[[sensors]]`"
+    if kind in ("tuple_type", "list_type") and loc in (("sensors",), ("sessions",)):
+        return f"`{loc[0]}` must be a list of tables `[[{loc[0]}]]`"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"`{key}` must be a table"
     return f"`{key}`: {err['msg']}"
@@ -183,8 +186,8 @@ def sanitised(data: dict, exc: ValidationError) -> dict:
     for _ in range(4):
         for err in exc.errors():
             loc = tuple(err["loc"])
-            if loc == ("sensors",):
-                data.pop("sensors", None)
+            if loc == ("sensors",) or loc[:1] == ("sessions",):  # the default sessions stand in for bad ones
+                data.pop(loc[0], None)
             elif loc[:1] == ("sensors",) and len(loc) == 2:  # not a table: a stand-in keeps the place
                 data["sensors"][loc[1]] = {k: make(loc[1]) for k, make in _STAND_IN.items()}
             elif loc[:1] == ("sensors",) and len(loc) == 3 and loc[2] in _STAND_IN:
@@ -263,6 +266,14 @@ def contradictions(cfg: Config) -> list[Problem]:
                    "the warning would start before the calibration was done")
     found += _pair(cfg, "calibration_tolerance_c", "calibration_max_correction_c",
                    "a calibration could not be both within tolerance and refused for its size")
+    names = [s.name for s in cfg.sessions]
+    for i, s in enumerate(cfg.sessions):
+        if names.index(s.name) != i:
+            found.append(((f"sessions[{i}].name",), f"`sessions[{i}].name` {s.name!r} is used twice; each session "
+                                                    "needs its own name"))
+    for a, b in overlaps(cfg.school_sessions()):
+        found.append((("sessions",), f"sessions {a.name!r} ({a.window()}) and {b.name!r} ({b.window()}) overlap: "
+                                     "a screening would belong to both; move one window"))
     if cfg.audit_retention_days < cfg.retention_days:
         a, s = toml_key("audit_retention_days"), toml_key("retention_days")
         found.append(((a, s), f"`{a}` ({cfg.audit_retention_days}) must be at least `{s}` ({cfg.retention_days}): "

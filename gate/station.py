@@ -13,6 +13,7 @@ from drivers.sensor import HealthLimits, Sensor
 from gate.calibration import status
 from gate.config import Config, SensorConfig
 from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
+from domain.sessions import session_at
 from gate.fever_memory import Memory, episode, recall, when_text
 from gate.policy import decide
 from gate.station_policy import enforce as enforce_policy
@@ -57,6 +58,7 @@ class Station:
         self.clock = clock  # when each screening happens; tests pass their own
         self.mask_source = mask_source or NoCamera()
         self.language = language or config.language
+        self.sessions = config.school_sessions()
         # Set during a calibration: the sensor looks at a blackbody, not at people; samples still flow.
         self.paused = threading.Event()
 
@@ -122,10 +124,11 @@ class Station:
         refusals = [memory.refusal(now)] if memory.refused else []
         verdict = decide(readings, mask, self._policy_for(readings), self.language, entrant_problem=problem,
                          refusals=refusals)
+        session = session_at(self.sessions, now)
         return Screening(station_id=self.config.station_id, created_at=now, readings=tuple(readings), mask=mask,
                          decision=verdict.decision, reasons=verdict.reasons, message=verdict.message,
                          threshold_c=self.config.threshold_c, entrant_id=entrant_id, operator=operator,
-                         follows=follows)
+                         follows=follows, session=session.name if session else None)
 
     def _store(self, s: Screening, *events: tuple[str | None, str, dict]) -> Screening:
         """The screening, the audit event of a typed reading and any ``events`` (actor, action, detail): one

@@ -32,8 +32,10 @@ class ScreeningRow(Base):
     # Derived from readings / mask for fast exports and reports; not hashed, but verify checks they agree.
     source: Mapped[str | None] = mapped_column(String(64))
     mask_state: Mapped[str | None] = mapped_column(String(8))
+    session: Mapped[str | None] = mapped_column(String(64))  # the check of the day (hashed when set)
 
-    __table_args__ = (Index("ix_screenings_day", "day"), Index("ix_screenings_entrant", "entrant_id"))
+    __table_args__ = (Index("ix_screenings_day", "day"), Index("ix_screenings_entrant", "entrant_id"),
+                      Index("ix_screenings_day_session", "day", "session"))
 
 
 class OutboxRow(Base):
@@ -154,6 +156,7 @@ class UserRow(Base):
     locked_until: Mapped[float | None] = mapped_column(Float)
     disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[float] = mapped_column(Float, nullable=False)
+    classes: Mapped[str] = mapped_column(Text, nullable=False, default="")  # a teacher's classes, JSON list
 
 
 class CalibrationRow(Base):
@@ -206,3 +209,43 @@ class StationPolicyRow(Base):
     applied_by: Mapped[str] = mapped_column(String(64), nullable=False)
     applied_at: Mapped[float] = mapped_column(Float, nullable=False)
     source: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class CaseRow(Base):
+    """A follow-up case event (因病缺勤追踪): a case is opened by one row and closed by a later one; hash-chained."""
+
+    __tablename__ = "cases"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    case_id: Mapped[str] = mapped_column(String(36), nullable=False)  # the opening row's id
+    event: Mapped[str] = mapped_column(String(8), nullable=False)  # open | close
+    station_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    entrant_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    class_name: Mapped[str] = mapped_column(String(64), nullable=False)
+    day: Mapped[str] = mapped_column(String(10), nullable=False)
+    session: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(16), nullable=False)  # absent | fever | no-mask | retest-open
+    screening_id: Mapped[str | None] = mapped_column(String(36))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    symptoms: Mapped[str] = mapped_column(Text, nullable=False, default="[]")  # JSON list
+    onset: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    by: Mapped[str] = mapped_column(String(64), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False, default="")
+    at: Mapped[float] = mapped_column(Float, nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    row_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+    __table_args__ = (Index("ix_cases_case", "case_id"), Index("ix_cases_entrant", "entrant_id"))
+
+
+class SessionClosureRow(Base):
+    """A session of one day whose cases were opened (so that a session is closed out once)."""
+
+    __tablename__ = "session_closures"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    session: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[float] = mapped_column(Float, nullable=False)
+    cases: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -11,6 +11,9 @@ JSON_COLUMNS = ("reasons", "mask", "readings")
 # What the chain hashes, fixed for good: a column added later must not change the hash of rows already written.
 HASHED_COLUMNS = ("id", "station_id", "created_at", "day", "entrant_id", "operator", "follows", "decision", "reasons",
                   "message", "threshold_c", "temperature_c", "mask", "readings")
+# Hashed when set: rows from before sessions existed (NULL) keep the content they were hashed with, and a session
+# written into such a row, or changed in a later one, breaks the chain.
+OPTIONAL_HASHED = ("session",)
 DERIVED_COLUMNS = ("source", "mask_state")
 AUDIT_HASHED = ("id", "station_id", "at", "actor", "action", "detail")
 
@@ -48,6 +51,7 @@ def screening_content(s: Screening) -> dict:
         "temperature_c": s.temperature_c,
         "mask": c["mask"],
         "readings": c["readings"],
+        **{k: c[k] for k in OPTIONAL_HASHED if c.get(k) is not None},
     }
 
 
@@ -64,7 +68,9 @@ def screening_values(s: Screening) -> dict:
 
 def row_content(row: Mapping) -> dict:
     """What the chain hashes for a stored row: every column but the sequence number and the hashes themselves."""
-    return {k: (json.loads(row[k]) if k in JSON_COLUMNS else row[k]) for k in HASHED_COLUMNS}
+    content = {k: (json.loads(row[k]) if k in JSON_COLUMNS else row[k]) for k in HASHED_COLUMNS}
+    content.update({k: row[k] for k in OPTIONAL_HASHED if row.get(k) is not None})
+    return content
 
 
 def derived_disagree(row: Mapping, content: dict) -> str | None:

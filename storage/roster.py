@@ -213,8 +213,24 @@ def check_entrant(log: ScreeningLog, entrant_id: str | None, day: str | None = N
     return Reason.VISITOR_NOT_APPROVED
 
 
-def unscreened(log: ScreeningLog, day: str) -> list[Entrant]:
-    with log.read("the roster") as conn:
-        seen = set(conn.execute(select(SCREENINGS.c.entrant_id).where(SCREENINGS.c.day == day,
-                                                                     SCREENINGS.c.entrant_id.is_not(None))).scalars())
-    return [e for e in roster(log) if e.roster_id not in seen and e.kind is not EntrantKind.VISITOR]
+def seen(log: ScreeningLog, day: str, session: str | None = None) -> set[str]:
+    """Ids screened on ``day`` (in ``session`` when given), whatever the decision."""
+    cond = [SCREENINGS.c.day == day, SCREENINGS.c.entrant_id.is_not(None)]
+    if session is not None:
+        cond.append(SCREENINGS.c.session == session)
+    with log.read("who was seen") as conn:
+        return set(conn.execute(select(SCREENINGS.c.entrant_id).where(*cond).distinct()).scalars())
+
+
+def unscreened(log: ScreeningLog, day: str, session: str | None = None,
+               classes: tuple[str, ...] | None = None) -> list[Entrant]:
+    """Pupils and staff on the roster not seen on ``day`` (in ``session``), of ``classes`` when given."""
+    done = seen(log, day, session)
+    return [e for e in roster(log) if e.roster_id not in done and e.kind is not EntrantKind.VISITOR
+            and (classes is None or e.group in classes)]
+
+
+def session_progress(log: ScreeningLog, day: str, session: str) -> tuple[int, int]:
+    """(pupils and staff of the roster seen in the session, how many are expected)."""
+    expected = {e.roster_id for e in roster(log) if e.kind is not EntrantKind.VISITOR}
+    return len(expected & seen(log, day, session)), len(expected)

@@ -37,6 +37,7 @@ screenings = Table(
     Column("readings", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("row_hash", String(64), nullable=False),
+    Column("session", String(64)),  # u0005: the check of the school day
     Index("ix_up_screenings_station_seq", "station_id", "seq"),
 )
 

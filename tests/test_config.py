@@ -14,7 +14,7 @@ from drivers.measurement import PresenceDetector
 from drivers.sensor import HealthLimits
 from gate.auth import Policy
 from gate.config import EXAMPLE, Config, ConfigError, SensorConfig, parse_config
-from gate.config_checks import SECTIONS, SENSOR_KEYS
+from gate.config_checks import SECTIONS, SENSOR_KEYS, SESSION_KEYS
 from gate.policy import PolicyConfig
 from tests.conftest import env_with_root
 
@@ -156,8 +156,10 @@ def test_the_example_is_the_defaults_and_every_key_in_it_is_known():
     cfg = parse_config(data)
     assert cfg.model_dump(exclude={"station_id", "gate_name", "sensors", "source"}) == \
         Config().model_dump(exclude={"station_id", "gate_name", "sensors", "source"})
-    assert set(data) <= set(SECTIONS) | {"sensors"} and all(set(data[s]) <= SECTIONS[s] for s in SECTIONS if s in data)
+    assert set(data) <= set(SECTIONS) | {"sensors", "sessions"} and \
+        all(set(data[s]) <= SECTIONS[s] for s in SECTIONS if s in data)
     assert set(data["sensors"][0]) <= SENSOR_KEYS
+    assert all(set(s) <= SESSION_KEYS for s in data["sessions"])
     assert cfg.sensors[0].id == "gun-1" and cfg.sensors[0].mode is None  # None: the protocol's usual mode
 
 

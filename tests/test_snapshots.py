@@ -1,5 +1,7 @@
 """SVG snapshots of the main screens in both languages (pytest-textual-snapshot; update with --snapshot-update
 after looking at the new pictures)."""
+import time
+
 import pytest
 from textual.widgets import Input
 
@@ -9,7 +11,11 @@ from domain import Decision, MaskResult, MaskState, Screening
 from gate.ui.app import build_app
 from gate.ui.screens.manual import ManualEntry
 from storage.log import ScreeningLog
-from tests.support import pilot_wait_until, typing_goes_to
+from tests.support import Clock, pilot_wait_until, typing_goes_to
+
+# The pictures show the morning check (晨检) under way: a fixed local time, so that they do not depend on when they
+# are taken.
+MORNING = time.mktime((2027, 1, 15, 7, 10, 0, 0, 0, -1))
 
 ADMIT = Screening("north", (Reading(object_c=36.6, body_c=36.6, ambient_c=21.4, source="gun-1"),),
                   MaskResult(MaskState.YES, 0.98, "camera/svm"), Decision.ADMIT, ("normal",),
@@ -30,7 +36,7 @@ def app_for(tmp_path):
         log = ScreeningLog(tmp_path / f"{language}.db")
         logs.append(log)
         return build_app(Config(language=language, station_id="north", gate_name="North gate"), log,
-                         operator="zhang", show_clock=False)
+                         operator="zhang", show_clock=False, clock=Clock(MORNING))
 
     yield make
     for log in logs:

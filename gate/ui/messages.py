@@ -36,6 +36,13 @@ class CountsLoaded(Message):
 
 
 @dataclass
+class SessionLoaded(Message):
+    """The check of the day now on, and how many of the roster it has seen."""
+
+    state: object  # gate.school_day.SessionState
+
+
+@dataclass
 class UsersChecked(Message):
     """Whether the station has users (then sensitive actions need a PIN)."""
 

@@ -21,6 +21,7 @@ from drivers.sensor import Sensor
 from gate.config import SensorConfig
 from gate.i18n import t
 from gate.retests import RetestQueue
+from gate.school_day import session_state
 from gate.station import LogFailure, Station
 from gate.ui.feed import SampleFeed
 from gate.ui.messages import (
@@ -30,6 +31,7 @@ from gate.ui.messages import (
     Notice,
     ScreeningDecided,
     SensorHealthChanged,
+    SessionLoaded,
     SyncState,
     UsersChecked,
 )
@@ -43,6 +45,7 @@ from gate.ui.widgets.message import DecisionMessage
 from gate.ui.widgets.panels import ReadingPanels
 from gate.ui.widgets.recent import RecentTable
 from gate.ui.widgets.retest_queue import RetestQueueView, label
+from gate.ui.widgets.session_progress import SessionProgress
 from gate.ui.widgets.status_bar import StatusBar
 from storage import audit
 from storage.log import LogError, local_day
@@ -89,6 +92,7 @@ class DutyScreen(ShowsWorkerFailures, Screen):
         yield ReadingPanels(id="panels").data_bind(DutyScreen.latest, DutyScreen.language,
                                                    DutyScreen.pending_entrant)
         yield DayCounts(id="counts").data_bind(DutyScreen.counts, DutyScreen.language)
+        yield SessionProgress(id="session").data_bind(DutyScreen.language)
         yield RetestQueueView(self.retests, self.clock, id="retests").data_bind(DutyScreen.language)
         yield RecentTable(id="recent")
         yield Input(id="entrant-input", placeholder="扫码或输入人员编号后回车 / scan or type the entrant id, then Enter")
@@ -113,6 +117,8 @@ class DutyScreen(ShowsWorkerFailures, Screen):
             self.watch(self.app, name, self._follow_app)
         self.query_one("#entrant-input", Input).focus()
         self.load_counts()
+        self.load_session()
+        self.set_interval(15, self.load_session)
         if self.station.config.upstream_url:
             self.check_sync()
             self.set_interval(15, self.check_sync)
@@ -142,6 +148,10 @@ class DutyScreen(ShowsWorkerFailures, Screen):
     def load_counts(self) -> None:
         self.post_message(CountsLoaded(self.station.log.day_counts()))
         self.post_message(UsersChecked(self.app.auth.has_users()))
+
+    @work(thread=True, exclusive=True, group="session", exit_on_error=False, name="loading the session")
+    def load_session(self) -> None:
+        self.post_message(SessionLoaded(session_state(self.station.log, self.station.sessions, self.clock())))
 
     @work(thread=True, group="actions", exit_on_error=False, name="storing the manual reading")
     def store_manual(self, text: str, reason: str, previous: Screening | None, operator: str,
@@ -211,6 +221,8 @@ class DutyScreen(ShowsWorkerFailures, Screen):
         self.retests.record(s, self.clock())
         self.query_one(RetestQueueView).changes += 1
         self.query_one(RecentTable).add_screening(s, self.language)
+        if s.entrant_id:
+            self.load_session()
         if s.decision is Decision.DENY and self.station.config.deny_bell:
             self.app.bell()
         if Reason.VISITOR_NOT_APPROVED in s.reasons and s.entrant_id and not isinstance(self.app.screen, VisitorForm):
@@ -233,6 +245,9 @@ class DutyScreen(ShowsWorkerFailures, Screen):
 
     def on_counts_loaded(self, msg: CountsLoaded) -> None:
         self.counts = {**self.counts, **msg.counts}
+
+    def on_session_loaded(self, msg: SessionLoaded) -> None:
+        self.query_one(SessionProgress).state = msg.state
 
     def on_users_checked(self, msg: UsersChecked) -> None:
         self.app.users_exist = msg.exist
