@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import time
@@ -18,8 +19,9 @@ from typing import Callable
 from sqlalchemy import func, select
 
 from domain.errors import Refused, UsageError
-from gate.roles import RIGHTS, ROLES
+from gate.roles import RIGHTS, ROLES, SCOPED
 from gate.config import SecurityConfig
+from domain.identifiers import IdentifierError, check_text
 from storage import audit
 from storage.log import ScreeningLog
 from storage.unit import UnitOfWork
@@ -42,11 +44,34 @@ class NotSignedIn(UsageError):
 
 @dataclass(frozen=True)
 class User:
-    """A signed-in person. ``classes`` is room for a teacher's class scope (issue 15); empty means no scope."""
+    """A signed-in person; ``classes`` are the classes a teacher may see (gate.roles.scope)."""
 
     name: str
     role: str
     classes: tuple[str, ...] = ()
+
+
+def classes_of(stored: str | None) -> tuple[str, ...]:
+    """A user's classes as stored (a JSON list); anything else is no class at all (fails closed for a teacher)."""
+    try:
+        value = json.loads(stored or "[]")
+    except ValueError:
+        return ()
+    return tuple(c for c in value if isinstance(c, str)) if isinstance(value, list) else ()
+
+
+def check_classes(role: str, classes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The classes of a new user: a teacher needs at least one, other roles none; each checked like a roster class."""
+    if role not in SCOPED:
+        if classes:
+            raise AuthError(f"--classes is for a teacher; a {role} sees every class")
+        return ()
+    if not classes:
+        raise AuthError("a teacher needs its classes: --classes \"三年级二班,三年级三班\" (as in the roster)")
+    try:
+        return tuple(dict.fromkeys(check_text(c, "class", max_len=64) for c in classes))
+    except IdentifierError as exc:
+        raise AuthError(str(exc)) from None
 
 
 # The lockout and idle sign-out settings are the config's `[security]` table, declared (with defaults) in one place.
@@ -89,8 +114,8 @@ class Auth:
     def users(self) -> list[dict]:
         with self.log.read("the users") as conn:
             rows = conn.execute(select(USERS.c.name, USERS.c.role, USERS.c.disabled, USERS.c.locked_until,
-                                       USERS.c.failures).order_by(USERS.c.name)).mappings().all()
-        return [dict(r) for r in rows]
+                                       USERS.c.failures, USERS.c.classes).order_by(USERS.c.name)).mappings().all()
+        return [{**r, "classes": list(classes_of(r["classes"]))} for r in rows]
 
     # -- checking -------------------------------------------------------------------------------------------------
     def require(self, name: str | None, read_pin: Callable[[], str], action: str, *, operator: str | None = None,
@@ -159,12 +184,13 @@ class Auth:
                     self._audit(name, "login", {"action": action, "role": row["role"]}, unit)
         if error:
             raise AuthError(error)
-        return User(name, row["role"])
+        return User(name, row["role"], classes_of(row["classes"]))
 
     # -- managing -------------------------------------------------------------------------------------------------
-    def add_user(self, name: str, role: str, pin: str, actor: User | None) -> None:
+    def add_user(self, name: str, role: str, pin: str, actor: User | None, classes: tuple[str, ...] = ()) -> None:
         if role not in ROLES:
             raise AuthError(f"role {role!r}: one of {', '.join(ROLES)}")
+        classes = check_classes(role, classes)
         if not name or len(name) > 64 or not name.isprintable() or name.strip() != name:
             raise AuthError("a user name is 1–64 printable characters without spaces at the ends")
         check_pin_format(pin)
@@ -178,8 +204,10 @@ class Auth:
             if conn.execute(select(USERS.c.name).where(USERS.c.name == name)).first():
                 raise AuthError(f"user {name} exists already (gate users reset-pin to change the PIN)")
             conn.execute(USERS.insert().values(name=name, role=role, pin_hash=hash_pin(pin), failures=0,
-                                               disabled=False, created_at=time.time()))
-            self._audit(actor.name if actor else name, "user-added", {"user": name, "role": role}, unit)
+                                               disabled=False, created_at=time.time(),
+                                               classes=json.dumps(classes, ensure_ascii=False)))
+            self._audit(actor.name if actor else name, "user-added",
+                        {"user": name, "role": role, **({"classes": list(classes)} if classes else {})}, unit)
 
     def reset_pin(self, name: str, pin: str, actor: User) -> None:
         check_pin_format(pin)

@@ -2,8 +2,9 @@
 
 Roles, in the school's words: ``duty`` staff screen at the gate; ``maintenance`` staff calibrate the thermometers;
 an ``auditor`` exports, purges and reads the audit trail; an ``admin`` manages users, the roster and the screening
-policy; ``health`` (the school doctor or nurse) records clearances after a fever. A ``teacher`` role that sees only its
-own classes (issue 15) slots in as one more role here plus a class scope on the user; nothing else has to change.
+policy; ``health`` (the school doctor or nurse) records clearances after a fever and follows up cases; a ``teacher``
+(班主任, the class teacher) sees the lists and cases of its own classes only (the classes are set on the user:
+``gate users add NAME --role teacher --classes "三年级二班,三年级三班"``) and closes its pupils' follow-up cases.
 
 With PINs on (the station has at least one user) every action below needs a signed-in person whose role is listed.
 With PINs off (no user yet) the station works as before: anyone may, and the operator is the name given or the login.
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("duty", "maintenance", "auditor", "admin", "health")
+ROLES = ("duty", "maintenance", "auditor", "admin", "health", "teacher")
+SCOPED = frozenset({"teacher"})  # roles that see only the classes set on the user
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,14 @@ TABLE: tuple[Right, ...] = (
     _r("visitor-add", "duty admin", "gate roster visitor add", "approve a visitor", True),
     _r("roster-import", "admin", "gate roster import", "replace (or --add to) the roster", True),
     _r("roster-list", "admin auditor health", "gate roster list", "list the roster (names, classes)", True),
-    _r("report-unscreened", "duty admin auditor health", "gate report unscreened",
-       "list rostered people without a screening today", True),
+    _r("report-unscreened", "duty admin auditor health teacher", "gate report unscreened",
+       "list rostered people not seen today or in a session (a teacher: its classes)", True),
+    _r("report-alerts", "duty admin auditor health teacher", "gate report alerts",
+       "cluster alerts: pupils of one class ill with similar symptoms", True),
+    _r("followup-list", "teacher health admin", "gate followup list",
+       "list follow-up cases (a teacher: its classes)", True),
+    _r("followup-close", "teacher health", "gate followup close",
+       "close a follow-up case with its outcome (a teacher: its classes)", True),
     _r("clearance-add", "health admin", "gate clearance add", "clear a confirmed fever (doctor's note)", True),
     _r("clearance-list", "health admin auditor", "gate clearance list", "list clearances", True),
     _r("calibrate", "maintenance", "gate calibrate run|fit|check", "calibrate a thermometer, daily check"),
@@ -55,6 +63,11 @@ TABLE: tuple[Right, ...] = (
 )
 RIGHTS: dict[str, frozenset[str]] = {r.action: r.roles for r in TABLE}
 BY_ACTION: dict[str, Right] = {r.action: r for r in TABLE}
+
+
+def scope(role: str | None, classes: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The classes a user may see: None for every class, else only these (a teacher with none sees nothing)."""
+    return tuple(classes) if role in SCOPED else None
 
 
 def may(role: str | None, action: str) -> bool:

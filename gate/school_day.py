@@ -8,7 +8,11 @@ import datetime
 import time
 from dataclasses import dataclass
 
+from domain import Entrant, EntrantKind
+from domain.errors import Refused, UsageError
 from domain.sessions import Session, session_at
+from gate.roles import scope
+from storage import audit
 from storage.log import ScreeningLog, local_day
 from storage.roster import session_progress
 
@@ -45,3 +49,41 @@ def session_state(log: ScreeningLog, sessions: tuple[Session, ...], now: float) 
         return SessionState(None, next_label=f"{nxt.label_zh} {nxt.label_en} {nxt.start:%H:%M}" if nxt else "")
     seen, expected = session_progress(log, local_day(now), s.name)
     return SessionState(s.name, s.label_zh, s.label_en, s.window(), seen, expected)
+
+
+class NotYourClass(Refused):
+    """A teacher asked for a class that is not theirs."""
+
+
+def find_session(sessions: tuple[Session, ...], name: str) -> Session:
+    """The session called ``name`` (name or label), else UsageError naming the configured ones."""
+    found = next((s for s in sessions if name in (s.name, s.label_zh, s.label_en)), None)
+    if found is None:
+        known = ", ".join(f"{s.name} ({s.label_zh})" for s in sessions) or "none configured"
+        raise UsageError(f"no session {name!r} in this station's config: {known}")
+    return found
+
+
+def classes_for(user, wanted: str | None, *, log: ScreeningLog, station_id: str, action: str
+                ) -> tuple[str, ...] | None:
+    """The classes ``user`` sees for ``action``: ``wanted`` alone, or all of theirs (None: every class).
+
+    A teacher asking for another class is refused, and the attempt is in the audit trail.
+    """
+    allowed = scope(user.role, user.classes) if user is not None else None
+    if wanted is None:
+        return allowed
+    if allowed is not None and wanted not in allowed:
+        audit.record(log, station_id, user.name, "refused", {"action": action, "why": "not the teacher's class",
+                                                             "class": wanted})
+        theirs = ", ".join(allowed) or "no class"
+        raise NotYourClass(f"{user.name} is the teacher of {theirs}; {wanted} is not theirs to see")
+    return (wanted,)
+
+
+def by_class(people: list[Entrant]) -> tuple[dict[str, list[Entrant]], list[Entrant]]:
+    """Pupils grouped by class (classes in order), and the staff apart."""
+    classes: dict[str, list[Entrant]] = {}
+    for e in sorted((p for p in people if p.kind is EntrantKind.PUPIL), key=lambda p: (p.group, p.roster_id)):
+        classes.setdefault(e.group, []).append(e)
+    return classes, sorted((p for p in people if p.kind is EntrantKind.STAFF), key=lambda p: (p.group, p.roster_id))

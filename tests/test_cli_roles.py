@@ -17,8 +17,8 @@ from storage import audit
 from storage.log import ScreeningLog
 from storage.roster import import_roster
 
-PIN = {"admin": "900001", "zhang": "111111", "wu": "222222", "li": "333333", "doc": "444444"}
-NAME = {"admin": "admin", "duty": "zhang", "auditor": "wu", "maintenance": "li", "health": "doc"}
+PIN = {"admin": "900001", "zhang": "111111", "wu": "222222", "li": "333333", "doc": "444444", "chen": "555555"}
+NAME = {"admin": "admin", "duty": "zhang", "auditor": "wu", "maintenance": "li", "health": "doc", "teacher": "chen"}
 GUN = '[station]\nid = "north"\n[[sensors]]\nid = "gun-1"\nprotocol = "gy-mcu90614"\nurl = "/dev/null"\n'
 ROSTER = "id,name,class,kind\nS1,张三,一年级1班,pupil\nS2,李四,一年级1班,pupil\n"
 
@@ -42,7 +42,8 @@ def school(tmp_path):
         auth.add_user("admin", "admin", PIN["admin"], None)
         for role, name in NAME.items():
             if name != "admin":
-                auth.add_user(name, role, PIN[name], User("admin", "admin"))
+                auth.add_user(name, role, PIN[name], User("admin", "admin"),
+                              classes=("一年级1班",) if role == "teacher" else ())
         import_roster(log, ROSTER.encode(), station_id="north", actor="admin")
     return tmp_path, ["--db", db]  # no --config: the stored policy is the station's, and `config apply` changes it
 
@@ -57,6 +58,9 @@ def commands(tmp, n):
         "roster-import": ["roster", "import", tmp / "roster.csv"],
         "roster-list": ["roster", "list"],
         "report-unscreened": ["report", "unscreened"],
+        "report-alerts": ["report", "alerts"],
+        "followup-list": ["followup", "list"],
+        "followup-close": ["followup", "close", "no-such-case", "--outcome", "personal-leave"],
         "clearance-add": ["clearance", "add", "S1", "--note", "doctor's note, 2 Dec"],
         "clearance-list": ["clearance", "list"],
         "calibrate": ["calibrate", "fit", "--sensor", "gy-mcu90614:gun-1", "--point", "35:35.0,35.0,35.1",

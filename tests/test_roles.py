@@ -10,8 +10,10 @@ from storage.log import ScreeningLog
 from tests.conftest import ROOT
 
 ADMIN = User("admin", "admin")
-PINS = {"admin": "900001", "zhang": "111111", "wu": "222222", "li": "333333", "doc": "444444"}
-ROLE_OF = {"admin": "admin", "zhang": "duty", "wu": "auditor", "li": "maintenance", "doc": "health"}
+PINS = {"admin": "900001", "zhang": "111111", "wu": "222222", "li": "333333", "doc": "444444", "chen": "555555"}
+ROLE_OF = {"admin": "admin", "zhang": "duty", "wu": "auditor", "li": "maintenance", "doc": "health",
+           "chen": "teacher"}
+CLASSES = {"chen": ("三年级二班", "三年级三班")}
 
 
 @pytest.fixture
@@ -21,7 +23,7 @@ def station(db_path):
     auth.add_user("admin", "admin", PINS["admin"], None)
     for name, role in ROLE_OF.items():
         if name != "admin":
-            auth.add_user(name, role, PINS[name], ADMIN)
+            auth.add_user(name, role, PINS[name], ADMIN, classes=CLASSES.get(name, ()))
     yield log, auth
     log.close()
 
@@ -31,7 +33,7 @@ def last(log, n=1):
 
 
 def test_the_table_names_only_known_roles_and_every_role_has_something_to_do():
-    assert set(ROLES) == {"duty", "maintenance", "auditor", "admin", "health"}
+    assert set(ROLES) == {"duty", "maintenance", "auditor", "admin", "health", "teacher"}
     assert len({r.action for r in TABLE}) == len(TABLE)
     for r in TABLE:
         assert r.roles and r.roles <= set(ROLES), r.action
@@ -54,7 +56,7 @@ def test_require_walks_every_action_for_every_role(station, action):
     log, auth = station
     for name, role in ROLE_OF.items():
         if role in RIGHTS[action]:
-            assert auth.require(name, lambda n=name: PINS[n], action) == User(name, role)
+            assert auth.require(name, lambda n=name: PINS[n], action) == User(name, role, CLASSES.get(name, ()))
             assert (last(log)[0]["actor"], last(log)[0]["action"]) == (name, "login")
         else:
             with pytest.raises(AuthError, match=f"{name} is {role}; {action} needs"):

@@ -159,6 +159,17 @@ def words(what: str, *, max_len: int = NAME_MAX, empty: bool = False) -> Callabl
     return parse
 
 
+def class_list(text: str) -> tuple[str, ...]:
+    """Argument type: classes separated by commas (ASCII or full-width), each a roster class name."""
+    parts = [p.strip() for p in text.replace("，", ",").split(",") if p.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError("give at least one class, e.g. \"三年级二班,三年级三班\"")
+    try:
+        return tuple(check_text(p, "class", max_len=64) for p in parts)
+    except IdentifierError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 # A person as recorded (operator, user name): spaces inside are allowed, as user names have always allowed them.
 person = words("user name", max_len=ID_MAX)
 

@@ -7,8 +7,10 @@ import json
 import sys
 import time
 
-from gate.cli.common import actions, day, load_config, open_log, sign_in, signin_options, station_options
+from gate.cli.common import actions, day, load_config, open_log, sign_in, signin_options, station_options, words
+from gate.school_day import by_class, classes_for, find_session
 from storage import reports
+from storage.export import neutral
 from storage.log import local_day
 from storage.roster import unscreened as unscreened_people
 
@@ -19,6 +21,8 @@ gate report daily --csv > 2026-11-28.csv
 """
 UNSCREENED = """
 gate report unscreened --date 2026-11-28
+gate report unscreened --session morning                 # 晨检: who was not seen, per class, staff apart
+gate report unscreened --session 午检 --class 三年级二班 --csv --user chen --pin-stdin
 """
 
 
@@ -32,10 +36,17 @@ def add_report(p: argparse.ArgumentParser) -> None:
     fmt = d.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON object")
     fmt.add_argument("--csv", action="store_true", help="field,value rows")
-    u = add("unscreened", "Who on the roster has no screening on that day.", UNSCREENED, unscreened)
+    u = add("unscreened", "Who on the roster was not seen on that day, or in one session of it (--session), per "
+                          "class with the staff apart. A teacher sees only its own classes.", UNSCREENED, unscreened)
     station_options(u)
     u.add_argument("--date", type=day, help="YYYY-MM-DD (default: today)")
-    u.add_argument("--json", action="store_true", help="one JSON line per person: id, name, class, kind")
+    u.add_argument("--session", metavar="NAME", type=words("session", max_len=64),
+                   help="a session of the config (morning, noon ... or 晨检, 午检); default: the whole day")
+    u.add_argument("--class", dest="class_name", metavar="C", type=words("class", max_len=64),
+                   help="one class, as the roster names it")
+    out = u.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="one JSON line per person: id, name, class, kind, session")
+    out.add_argument("--csv", action="store_true", help="CSV: id,name,class,kind,session")
     signin_options(u, "who is reading the names")
 
 
@@ -59,16 +70,36 @@ def daily(args: argparse.Namespace) -> None:
 def unscreened(args: argparse.Namespace) -> None:
     on = args.date or local_day(time.time())
     cfg = load_config(args)
+    session = find_session(cfg.school_sessions(), args.session) if args.session else None
     with open_log(args, cfg, existing=True) as log:
-        sign_in(args, cfg, log, "report-unscreened")
-        people = unscreened_people(log, on)
-    if args.json:
-        for e in people:
-            print(json.dumps({"id": e.roster_id, "name": e.name, "class": e.group, "kind": e.kind.value},
-                             ensure_ascii=False))
-    else:
-        print(f"{on}: {len(people)} on the roster without a screening")
-        for e in people:
+        user = sign_in(args, cfg, log, "report-unscreened")
+        classes = classes_for(user, args.class_name, log=log, station_id=cfg.station_id, action="report-unscreened")
+        people = unscreened_people(log, on, session.name if session else None, classes)
+    pupils, staff = by_class(people)
+    if classes is not None:
+        staff = []  # a teacher's list, or one class's: the staff are not in it
+    when = f"{on} {session.label_zh} {session.label_en}" if session else on
+    rows = [e for group in pupils.values() for e in group] + staff
+    if args.json or args.csv:
+        w = csv.writer(sys.stdout) if args.csv else None
+        if w:
+            w.writerow(["id", "name", "class", "kind", "session"])
+        for e in rows:
+            record = {"id": e.roster_id, "name": e.name, "class": e.group, "kind": e.kind.value,
+                      "session": session.name if session else None}
+            if w:
+                w.writerow([neutral(str(v or "")) for v in record.values()])
+            else:
+                print(json.dumps(record, ensure_ascii=False))
+        return
+    print(f"{when}: {len(rows)} on the roster not seen")
+    for group, members in pupils.items():
+        print(f"{group or '(no class)'}: {len(members)}")
+        for e in members:
+            print(f"  {e.roster_id}  {e.name}")
+    if staff:
+        print(f"staff 教职工: {len(staff)}")
+        for e in staff:
             print(f"  {e.roster_id}  {e.group}  {e.name}")
 
 

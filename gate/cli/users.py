@@ -8,12 +8,14 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from gate.auth import ROLES, Auth
-from gate.cli.common import Pins, actions, load_config, open_log, person, sign_in, signin_options, station_options
+from gate.cli.common import (Pins, actions, class_list, load_config, open_log, person, sign_in, signin_options,
+                             station_options)
 
 ADD = """
 gate users add admin --role admin                      # the first user: no sign-in yet
 gate users add zhang --role duty --user admin          # later ones: an admin signs in
 printf '900001\\n111111\\n' | gate users add zhang --role duty --user admin --pin-stdin
+gate users add chen --role teacher --classes "三年级二班,三年级三班" --user admin
 """
 LIST = """
 gate users list
@@ -40,6 +42,8 @@ def add_users(p: argparse.ArgumentParser) -> None:
                    "need --user ADMIN.", ADD, add_user)
     a.add_argument("name", metavar="NAME", type=person)
     a.add_argument("--role", required=True, choices=ROLES)
+    a.add_argument("--classes", metavar="C1,C2", type=class_list, default=(),
+                   help="a teacher's classes, as the roster names them, comma-separated (the only ones it may see)")
     li = add("list", "Every user with role and state (active, locked until HH:MM, disabled); never PIN hashes.",
              LIST, list_users)
     li.add_argument("--json", action="store_true", help="one JSON line per user")
@@ -78,8 +82,9 @@ def _managing(args: argparse.Namespace) -> Iterator[tuple]:
 
 def add_user(args: argparse.Namespace) -> None:
     with _managing(args) as (auth, actor, pins):
-        auth.add_user(args.name, args.role, pins.ask(f"new PIN for {args.name}: ", confirm=True), actor)
-    print(f"user {args.name} ({args.role}) added")
+        auth.add_user(args.name, args.role, pins.ask(f"new PIN for {args.name}: ", confirm=True), actor,
+                      classes=args.classes)
+    print(f"user {args.name} ({args.role}) added" + (f" for {', '.join(args.classes)}" if args.classes else ""))
 
 
 def reset_pin(args: argparse.Namespace) -> None:
@@ -116,7 +121,9 @@ def list_users(args: argparse.Namespace) -> None:
         locked = u["locked_until"] and u["locked_until"] > time.time()
         state = "disabled" if u["disabled"] else (
             f"locked until {time.strftime('%H:%M', time.localtime(u['locked_until']))}" if locked else "active")
-        print(json.dumps({**u, "state": state}) if args.json else f"{u['name']:<20} {u['role']:<12} {state}")
+        classes = ("  " + ", ".join(u["classes"])) if u["classes"] else ""
+        print(json.dumps({**u, "state": state}, ensure_ascii=False) if args.json
+              else f"{u['name']:<20} {u['role']:<12} {state}{classes}")
 
 
 COMMANDS = {"users": add_users}
