@@ -19,6 +19,7 @@ from storage.roster import import_roster
 
 PIN = {"admin": "900001", "zhang": "111111", "wu": "222222", "li": "333333", "doc": "444444", "chen": "555555"}
 NAME = {"admin": "admin", "duty": "zhang", "auditor": "wu", "maintenance": "li", "health": "doc", "teacher": "chen"}
+CLASSES = {"teacher": ("一年级1班",)}  # a teacher is made with its classes
 GUN = '[station]\nid = "north"\n[[sensors]]\nid = "gun-1"\nprotocol = "gy-mcu90614"\nurl = "/dev/null"\n'
 ROSTER = "id,name,class,kind\nS1,张三,一年级1班,pupil\nS2,李四,一年级1班,pupil\n"
 
@@ -42,8 +43,7 @@ def school(tmp_path):
         auth.add_user("admin", "admin", PIN["admin"], None)
         for role, name in NAME.items():
             if name != "admin":
-                auth.add_user(name, role, PIN[name], User("admin", "admin"),
-                              classes=("一年级1班",) if role == "teacher" else ())
+                auth.add_user(name, role, PIN[name], User("admin", "admin"), classes=CLASSES.get(role, ()))
         import_roster(log, ROSTER.encode(), station_id="north", actor="admin")
     return tmp_path, ["--db", db]  # no --config: the stored policy is the station's, and `config apply` changes it
 

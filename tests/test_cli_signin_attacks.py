@@ -7,7 +7,7 @@ import pytest
 from gate.auth import Auth, User
 from storage import audit
 from storage.log import ScreeningLog
-from tests.test_cli_roles import NAME, PIN, gate
+from tests.test_cli_roles import CLASSES, NAME, PIN, gate
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def station(tmp_path):
         auth.add_user("admin", "admin", PIN["admin"], None)
         for role, name in NAME.items():
             if name != "admin":
-                auth.add_user(name, role, PIN[name], User("admin", "admin"))
+                auth.add_user(name, role, PIN[name], User("admin", "admin"), classes=CLASSES.get(role, ()))
     return db
 
 
