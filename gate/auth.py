@@ -25,9 +25,8 @@ from domain.identifiers import IdentifierError, check_text
 from storage import audit
 from storage.log import ScreeningLog
 from storage.unit import UnitOfWork
-from storage.models import UserRow
+from storage.models import USERS
 
-USERS = UserRow.__table__
 # Even with PINs off these need a user: an identified export or a purge with nobody to answer for it is refused.
 NEED_USERS = frozenset({"export-identified", "purge"})
 _DIGITS = re.compile(r"\d{4,}")

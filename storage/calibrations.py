@@ -5,9 +5,7 @@ from sqlalchemy import select
 
 from domain import CalibrationRecord
 from storage.log import ScreeningLog
-from storage.models import CalibrationRow
-
-CALIBRATIONS = CalibrationRow.__table__
+from storage.models import CALIBRATIONS
 
 
 def save(log: ScreeningLog, record: CalibrationRecord, station_id: str) -> None:

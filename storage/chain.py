@@ -14,10 +14,9 @@ from typing import Callable, Iterator, Mapping
 
 from sqlalchemy import Connection, Table, func, select
 
-from storage.models import ChainAnchorRow
+from storage.models import CHAIN_ANCHORS as ANCHORS
 
 GENESIS = "0" * 64
-ANCHORS = ChainAnchorRow.__table__
 
 Digest = Callable[[bytes], str]
 """Message bytes -> hex digest (64 characters, as the hash columns hold)."""

@@ -23,17 +23,13 @@ from storage.errors import LogError, StorageError, why
 from storage.keys import StationKey, key_path_for
 from storage.log_key import check_binding, open_key
 from storage.migrate import upgrade
-from storage.models import AuditEventRow, ClearanceRow, EntrantRow, OutboxRow, ScreeningRow
+from storage.models import AUDIT_EVENTS as AUDIT
+from storage.models import CLEARANCES, ENTRANTS, OUTBOX, SCREENINGS
 from storage.records import (DERIVED_COLUMNS, HASHED_COLUMNS, JSON_COLUMNS, audit_content,  # noqa: F401
                              clearance_content, derived, derived_disagree, local_day, row_content,
                              screening_content, screening_from_row, screening_values)
 from storage.unit import UnitOfWork
 
-SCREENINGS = ScreeningRow.__table__
-OUTBOX = OutboxRow.__table__
-ENTRANTS = EntrantRow.__table__
-AUDIT = AuditEventRow.__table__
-CLEARANCES = ClearanceRow.__table__
 _DB_ERRORS = (SQLAlchemyError, sqlite3.Error, OSError)
 _why = why  # the name other modules used before storage.errors
 

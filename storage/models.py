@@ -1,251 +1,224 @@
-"""Tables of the local log. Schema changes go through Alembic revisions in storage/migrations."""
+"""Tables of the local log. Schema changes go through Alembic revisions in storage/migrations.
+
+Plain SQLAlchemy Core tables (every query in storage is Core): not importing the ORM saves about a third of the
+start-up of a command that opens the log, such as `gate screen` (bench/cli_startup.py). A new table is a
+``Table(...)`` here plus a migration; tests/storage/test_schema.py checks that the two agree.
+"""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, Index, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
 
+METADATA = MetaData()
 
-class Base(DeclarativeBase):
-    pass
-
-
-class ScreeningRow(Base):
-    __tablename__ = "screenings"
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
-    station_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    created_at: Mapped[float] = mapped_column(Float, nullable=False)
-    day: Mapped[str] = mapped_column(String(10), nullable=False)  # local calendar day, for daily reports
-    entrant_id: Mapped[str | None] = mapped_column(String(64))
-    operator: Mapped[str | None] = mapped_column(String(64))
-    follows: Mapped[str | None] = mapped_column(String(36))
-    decision: Mapped[str] = mapped_column(String(8), nullable=False)
-    reasons: Mapped[str] = mapped_column(Text, nullable=False)  # JSON list
-    message: Mapped[str] = mapped_column(Text, nullable=False)
-    threshold_c: Mapped[float] = mapped_column(Float, nullable=False)
-    temperature_c: Mapped[float | None] = mapped_column(Float)
-    mask: Mapped[str] = mapped_column(Text, nullable=False)  # JSON object
-    readings: Mapped[str] = mapped_column(Text, nullable=False)  # JSON list
-    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    row_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+SCREENINGS = Table(
+    "screenings", METADATA,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), unique=True, nullable=False),
+    Column("station_id", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("day", String(10), nullable=False),  # local calendar day, for daily reports
+    Column("entrant_id", String(64)),
+    Column("operator", String(64)),
+    Column("follows", String(36)),
+    Column("decision", String(8), nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON list
+    Column("message", Text, nullable=False),
+    Column("threshold_c", Float, nullable=False),
+    Column("temperature_c", Float),
+    Column("mask", Text, nullable=False),  # JSON object
+    Column("readings", Text, nullable=False),  # JSON list
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
     # Derived from readings / mask for fast exports and reports; not hashed, but verify checks they agree.
-    source: Mapped[str | None] = mapped_column(String(64))
-    mask_state: Mapped[str | None] = mapped_column(String(8))
-    session: Mapped[str | None] = mapped_column(String(64))  # the check of the day (hashed when set)
+    Column("source", String(64)),
+    Column("mask_state", String(8)),
+    Column("session", String(64)),  # the check of the day (hashed when set)
+    Index("ix_screenings_day", "day"),
+    Index("ix_screenings_entrant", "entrant_id"),
+    Index("ix_screenings_day_session", "day", "session"),
+)
 
-    __table_args__ = (Index("ix_screenings_day", "day"), Index("ix_screenings_entrant", "entrant_id"),
-                      Index("ix_screenings_day_session", "day", "session"))
+# Records waiting to go upstream; written in the same transaction as the record itself.
+OUTBOX = Table(
+    "outbox", METADATA,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("record_id", String(36), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
 
+ENTRANTS = Table(
+    "entrants", METADATA,
+    Column("roster_id", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("group", String(64), nullable=False, default=""),
+    Column("kind", String(16), nullable=False, default="pupil"),
+)
 
-class OutboxRow(Base):
-    """Records waiting to go upstream; written in the same transaction as the record itself."""
+SYNC_STATE = Table(
+    "sync_state", METADATA,
+    Column("upstream", String(64), primary_key=True),  # a hash of the URL without password
+    Column("identity", String(36)),  # the upstream database's own id: whose checkpoint
+    Column("last_seq", Integer, nullable=False, default=0),
+    Column("last_success", Float),
+    Column("last_error", Text),
+    Column("last_error_at", Float),
+)
 
-    __tablename__ = "outbox"
+# Records the upstream refused, with its reason; the rest of the outbox goes on.
+QUARANTINE = Table(
+    "quarantine", METADATA,
+    Column("outbox_seq", Integer, primary_key=True),
+    Column("upstream", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("record_id", String(36), nullable=False),
+    Column("error", Text, nullable=False),
+    Column("at", Float, nullable=False),
+)
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    record_id: Mapped[str] = mapped_column(String(36), nullable=False)
-    created_at: Mapped[float] = mapped_column(Float, nullable=False)
+DAILY_REPORTS = Table(
+    "daily_reports", METADATA,
+    Column("id", String(36), primary_key=True),
+    Column("station_id", String(64), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("content", Text, nullable=False),
+)
 
+# Who did what (exports, purges, roster changes, overrides ...), hash-chained like screenings.
+AUDIT_EVENTS = Table(
+    "audit_events", METADATA,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), unique=True, nullable=False),
+    Column("station_id", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
+)
 
-class EntrantRow(Base):
-    __tablename__ = "entrants"
+# After a purge: the last purged row of a chain, so the rows that remain still verify.
+CHAIN_ANCHORS = Table(
+    "chain_anchors", METADATA,
+    Column("chain", String(32), primary_key=True),
+    Column("last_purged_seq", Integer, nullable=False),
+    Column("last_purged_hash", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+)
 
-    roster_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(128), nullable=False)
-    group: Mapped[str] = mapped_column(String(64), nullable=False, default="")
-    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="pupil")
+VISITORS = Table(
+    "visitors", METADATA,
+    Column("visitor_id", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("phone", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("host", String(128), nullable=False),
+    Column("day", String(10)),
+    Column("approved_by", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+)
 
+# A MAC'd summary under the station key: a chain's row count and head, a sealed table's rows and digest, and the
+# fingerprint of the log's station key (``station-key``). See storage.seals.
+SEALS = Table(
+    "seals", METADATA,
+    Column("name", String(64), primary_key=True),
+    Column("rows", Integer, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("mac", String(64), nullable=False),
+)
 
-class SyncStateRow(Base):
-    __tablename__ = "sync_state"
+# Station users. The PIN is stored only as a salted scrypt hash; failures and lockouts persist.
+USERS = Table(
+    "users", METADATA,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("pin_hash", String(200), nullable=False),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("locked_until", Float),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("classes", Text, nullable=False, default=""),  # a teacher's classes, JSON list
+)
 
-    upstream: Mapped[str] = mapped_column(String(64), primary_key=True)  # a hash of the URL without password
-    identity: Mapped[str | None] = mapped_column(String(36))  # the upstream database's own id: whose checkpoint
-    last_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    last_success: Mapped[float | None] = mapped_column(Float)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    last_error_at: Mapped[float | None] = mapped_column(Float)
+# A calibration record (full or daily check); the whole record is kept as JSON in ``content``.
+CALIBRATIONS = Table(
+    "calibrations", METADATA,
+    Column("id", String(36), primary_key=True),
+    Column("station_id", String(64), nullable=False),
+    Column("sensor", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("due", Float),
+    Column("result", String(8), nullable=False),
+    Column("operator", String(64), nullable=False),
+    Column("content", Text, nullable=False),
+    Index("ix_calibrations_sensor_at", "sensor", "at"),
+)
 
+# A clearance of one confirmed fever (doctor's note seen by the health officer), hash-chained like the audit.
+CLEARANCES = Table(
+    "clearances", METADATA,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), unique=True, nullable=False),
+    Column("station_id", String(64), nullable=False),
+    Column("entrant_id", String(64), nullable=False),
+    Column("fever_screening_id", String(36), nullable=False),
+    Column("fever_at", Float, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("cleared_by", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
+    Index("ix_clearances_entrant", "entrant_id"),
+)
 
-class QuarantineRow(Base):
-    """Records the upstream refused, with its reason; the rest of the outbox goes on."""
+# The screening policy in force (one row); each change is also an audit event, which `gate verify` compares.
+STATION_POLICY = Table(
+    "station_policy", METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("content", Text, nullable=False),  # canonical JSON of gate.station_policy.snapshot
+    Column("sha256", String(64), nullable=False),
+    Column("applied_by", String(64), nullable=False),
+    Column("applied_at", Float, nullable=False),
+    Column("source", Text, nullable=False),
+)
 
-    __tablename__ = "quarantine"
+# A follow-up case event (因病缺勤追踪): a case is opened by one row and closed by a later one; hash-chained.
+CASES = Table(
+    "cases", METADATA,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), unique=True, nullable=False),
+    Column("case_id", String(36), nullable=False),  # the opening row's id
+    Column("event", String(8), nullable=False),  # open | close
+    Column("station_id", String(64), nullable=False),
+    Column("entrant_id", String(64), nullable=False),
+    Column("class_name", String(64), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("session", String(64)),
+    Column("reason", String(16), nullable=False),  # absent | fever | no-mask | retest-open
+    Column("screening_id", String(36)),
+    Column("outcome", String(16)),
+    Column("symptoms", Text, nullable=False, default="[]"),  # JSON list
+    Column("onset", String(10)),
+    Column("note", Text, nullable=False, default=""),
+    Column("by", String(64), nullable=False),
+    Column("role", String(16), nullable=False, default=""),
+    Column("at", Float, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
+    Index("ix_cases_case", "case_id"),
+    Index("ix_cases_entrant", "entrant_id"),
+)
 
-    outbox_seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    upstream: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    record_id: Mapped[str] = mapped_column(String(36), nullable=False)
-    error: Mapped[str] = mapped_column(Text, nullable=False)
-    at: Mapped[float] = mapped_column(Float, nullable=False)
-
-
-class DailyReportRow(Base):
-    __tablename__ = "daily_reports"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    station_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    day: Mapped[str] = mapped_column(String(10), nullable=False)
-    created_at: Mapped[float] = mapped_column(Float, nullable=False)
-    content: Mapped[str] = mapped_column(Text, nullable=False)
-
-
-class AuditEventRow(Base):
-    """Who did what (exports, purges, roster changes, overrides ...), hash-chained like screenings."""
-
-    __tablename__ = "audit_events"
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
-    station_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    at: Mapped[float] = mapped_column(Float, nullable=False)
-    actor: Mapped[str] = mapped_column(String(64), nullable=False)
-    action: Mapped[str] = mapped_column(String(64), nullable=False)
-    detail: Mapped[str] = mapped_column(Text, nullable=False)
-    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    row_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-
-
-class ChainAnchorRow(Base):
-    """After a purge: the last purged row of a chain, so the rows that remain still verify."""
-
-    __tablename__ = "chain_anchors"
-
-    chain: Mapped[str] = mapped_column(String(32), primary_key=True)
-    last_purged_seq: Mapped[int] = mapped_column(Integer, nullable=False)
-    last_purged_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    at: Mapped[float] = mapped_column(Float, nullable=False)
-
-
-class VisitorRow(Base):
-    __tablename__ = "visitors"
-
-    visitor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(128), nullable=False)
-    phone: Mapped[str] = mapped_column(String(32), nullable=False)
-    reason: Mapped[str] = mapped_column(Text, nullable=False)
-    host: Mapped[str] = mapped_column(String(128), nullable=False)
-    day: Mapped[str | None] = mapped_column(String(10))
-    approved_by: Mapped[str] = mapped_column(String(64), nullable=False)
-    at: Mapped[float] = mapped_column(Float, nullable=False)
-
-
-class SealRow(Base):
-    """A MAC'd summary under the station key: a chain's row count and head, a sealed table's rows and digest, and the
-    fingerprint of the log's station key (``station-key``). See storage.seals."""
-
-    __tablename__ = "seals"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    rows: Mapped[int] = mapped_column(Integer, nullable=False)
-    digest: Mapped[str] = mapped_column(String(64), nullable=False)
-    mac: Mapped[str] = mapped_column(String(64), nullable=False)
-
-
-class UserRow(Base):
-    """Station users. The PIN is stored only as a salted scrypt hash; failures and lockouts persist."""
-
-    __tablename__ = "users"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    role: Mapped[str] = mapped_column(String(16), nullable=False)
-    pin_hash: Mapped[str] = mapped_column(String(200), nullable=False)
-    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    locked_until: Mapped[float | None] = mapped_column(Float)
-    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    created_at: Mapped[float] = mapped_column(Float, nullable=False)
-    classes: Mapped[str] = mapped_column(Text, nullable=False, default="")  # a teacher's classes, JSON list
-
-
-class CalibrationRow(Base):
-    """A calibration record (full or daily check); the whole record is kept as JSON in ``content``."""
-
-    __tablename__ = "calibrations"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    station_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    sensor: Mapped[str] = mapped_column(String(128), nullable=False)
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    at: Mapped[float] = mapped_column(Float, nullable=False)
-    due: Mapped[float | None] = mapped_column(Float)
-    result: Mapped[str] = mapped_column(String(8), nullable=False)
-    operator: Mapped[str] = mapped_column(String(64), nullable=False)
-    content: Mapped[str] = mapped_column(Text, nullable=False)
-
-    __table_args__ = (Index("ix_calibrations_sensor_at", "sensor", "at"),)
-
-
-class ClearanceRow(Base):
-    """A clearance of one confirmed fever (doctor's note seen by the health officer), hash-chained like the audit."""
-
-    __tablename__ = "clearances"
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
-    station_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    entrant_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    fever_screening_id: Mapped[str] = mapped_column(String(36), nullable=False)
-    fever_at: Mapped[float] = mapped_column(Float, nullable=False)
-    note: Mapped[str] = mapped_column(Text, nullable=False)
-    cleared_by: Mapped[str] = mapped_column(String(64), nullable=False)
-    role: Mapped[str] = mapped_column(String(16), nullable=False)
-    at: Mapped[float] = mapped_column(Float, nullable=False)
-    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    row_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-
-    __table_args__ = (Index("ix_clearances_entrant", "entrant_id"),)
-
-
-class StationPolicyRow(Base):
-    """The screening policy in force (one row); each change is also an audit event, which `gate verify` compares."""
-
-    __tablename__ = "station_policy"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    content: Mapped[str] = mapped_column(Text, nullable=False)  # canonical JSON of gate.station_policy.snapshot
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    applied_by: Mapped[str] = mapped_column(String(64), nullable=False)
-    applied_at: Mapped[float] = mapped_column(Float, nullable=False)
-    source: Mapped[str] = mapped_column(Text, nullable=False)
-
-
-class CaseRow(Base):
-    """A follow-up case event (因病缺勤追踪): a case is opened by one row and closed by a later one; hash-chained."""
-
-    __tablename__ = "cases"
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
-    case_id: Mapped[str] = mapped_column(String(36), nullable=False)  # the opening row's id
-    event: Mapped[str] = mapped_column(String(8), nullable=False)  # open | close
-    station_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    entrant_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    class_name: Mapped[str] = mapped_column(String(64), nullable=False)
-    day: Mapped[str] = mapped_column(String(10), nullable=False)
-    session: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(String(16), nullable=False)  # absent | fever | no-mask | retest-open
-    screening_id: Mapped[str | None] = mapped_column(String(36))
-    outcome: Mapped[str | None] = mapped_column(String(16))
-    symptoms: Mapped[str] = mapped_column(Text, nullable=False, default="[]")  # JSON list
-    onset: Mapped[str | None] = mapped_column(String(10))
-    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    by: Mapped[str] = mapped_column(String(64), nullable=False)
-    role: Mapped[str] = mapped_column(String(16), nullable=False, default="")
-    at: Mapped[float] = mapped_column(Float, nullable=False)
-    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    row_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-
-    __table_args__ = (Index("ix_cases_case", "case_id"), Index("ix_cases_entrant", "entrant_id"))
-
-
-class SessionClosureRow(Base):
-    """A session of one day whose cases were opened (so that a session is closed out once)."""
-
-    __tablename__ = "session_closures"
-
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)
-    session: Mapped[str] = mapped_column(String(64), primary_key=True)
-    at: Mapped[float] = mapped_column(Float, nullable=False)
-    cases: Mapped[int] = mapped_column(Integer, nullable=False)
+# A session of one day whose cases were opened (so that a session is closed out once).
+SESSION_CLOSURES = Table(
+    "session_closures", METADATA,
+    Column("day", String(10), primary_key=True),
+    Column("session", String(64), primary_key=True),
+    Column("at", Float, nullable=False),
+    Column("cases", Integer, nullable=False),
+)

@@ -13,9 +13,8 @@ from sqlalchemy import select
 
 from storage.audit import AUDIT
 from storage.log import ScreeningLog
-from storage.models import StationPolicyRow
+from storage.models import STATION_POLICY as POLICY
 
-POLICY = StationPolicyRow.__table__
 ACTION = "policy-applied"
 
 

@@ -15,10 +15,9 @@ from sqlalchemy import func, select
 
 from domain import Decision, Reason
 from storage.log import SCREENINGS, ScreeningLog
-from storage.models import DailyReportRow
+from storage.models import DAILY_REPORTS as REPORTS
 from storage.roster import roster_size, unscreened
 
-REPORTS = DailyReportRow.__table__
 SENSOR_REASONS = {Reason.SENSOR_FAULT, Reason.SENSOR_OFFLINE, Reason.SENSOR_WARMING, Reason.SENSOR_DEGRADED,
                   Reason.CALIBRATION_OVERDUE}
 DENIAL_REASONS = {Reason.FEVER_CONFIRMED, Reason.NO_MASK, Reason.VISITOR_NOT_APPROVED}

@@ -16,12 +16,10 @@ from sqlalchemy.exc import DBAPIError
 
 from storage import upstream as up
 from storage.log import ScreeningLog
-from storage.models import OutboxRow, QuarantineRow, SyncStateRow
+from storage.models import OUTBOX, QUARANTINE
+from storage.models import SYNC_STATE as STATE
 from storage.sync import SyncError, _one_line
 
-OUTBOX = OutboxRow.__table__
-QUARANTINE = QuarantineRow.__table__
-STATE = SyncStateRow.__table__
 UPSTREAM_CHAINS = {"screening": up.screenings, "audit": up.audit_events}
 CHUNK = 5000
 

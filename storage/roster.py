@@ -18,9 +18,8 @@ from domain import Entrant, EntrantKind, Reason
 from domain.identifiers import IdentifierError, check_id, check_name, check_text
 from domain.errors import UsageError
 from storage.log import ENTRANTS, SCREENINGS, ScreeningLog, local_day
-from storage.models import VisitorRow
+from storage.models import VISITORS
 
-VISITORS = VisitorRow.__table__
 MAX_BYTES = 20 * 1024 * 1024
 REASON_MAX = 200  # a visitor's reason: a line, not a letter
 HEADER_ALIASES = {

@@ -26,16 +26,13 @@ from domain.identifiers import IdentifierError, check_text
 from storage import upstream as up
 from storage.errors import StorageError
 from storage.log import SCREENINGS, ScreeningLog
-from storage.models import (AuditEventRow, CalibrationRow, ClearanceRow, DailyReportRow, OutboxRow, QuarantineRow,
-                            SyncStateRow)
+from storage.models import AUDIT_EVENTS as AUDIT
+from storage.models import CALIBRATIONS, CLEARANCES, OUTBOX, QUARANTINE
+from storage.models import DAILY_REPORTS as REPORTS
+from storage.models import SYNC_STATE as STATE
 
-OUTBOX = OutboxRow.__table__
-STATE = SyncStateRow.__table__
-QUARANTINE = QuarantineRow.__table__
-AUDIT = AuditEventRow.__table__
-REPORTS = DailyReportRow.__table__
-LOCAL = {"screening": SCREENINGS, "daily_report": REPORTS, "audit": AUDIT, "calibration": CalibrationRow.__table__,
-         "clearance": ClearanceRow.__table__}
+LOCAL = {"screening": SCREENINGS, "daily_report": REPORTS, "audit": AUDIT, "calibration": CALIBRATIONS,
+         "clearance": CLEARANCES}
 
 
 class SyncError(UpstreamFailure):
