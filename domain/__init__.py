@@ -7,11 +7,11 @@ from domain.calibration import DEFAULT_MAX_CORRECTION_C, DEFAULT_TOLERANCE_C, Ca
 from domain.clearance import Clearance
 from domain.entrant import Entrant, EntrantKind
 from domain.reading import AMBIENT_RANGE_C, MANUAL, Health, Reading
-from domain.reasons import Reason
+from domain.reasons import ManualReason, Reason
 from domain.screening import Decision, MaskResult, MaskState, Screening, new_id
 
 __all__ = [
     "AMBIENT_RANGE_C", "DEFAULT_MAX_CORRECTION_C", "DEFAULT_TOLERANCE_C", "CalibrationRecord", "Point", "Clearance",
-    "Entrant", "EntrantKind", "MANUAL", "Health", "Reading", "Reason", "Decision", "MaskResult", "MaskState", "Screening",
+    "Entrant", "EntrantKind", "MANUAL", "ManualReason", "Health", "Reading", "Reason", "Decision", "MaskResult", "MaskState", "Screening",
     "new_id",
 ]

@@ -31,3 +31,12 @@ class Reason(enum.StrEnum):
     @property
     def is_ambient(self) -> bool:
         return self.value.startswith("ambient-")
+
+
+class ManualReason(enum.StrEnum):
+    """Why staff measured by hand (stored with a manual reading); the one list the CLI, the form and the driver use."""
+
+    SENSOR_FAULT = Reason.SENSOR_FAULT.value
+    COLD = "cold"
+    RETEST = "retest"
+    OTHER = "other"

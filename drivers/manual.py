@@ -6,12 +6,12 @@ import re
 import time
 
 from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
+from domain.reasons import ManualReason
 from domain.temperature import judged, shown_c
 from drivers.base import MANUAL, Reading
 from domain.errors import UsageError
 
 MANUAL_RANGE_C = (30.0, 45.0)
-MANUAL_REASONS = ("sensor-fault", "cold", "retest", "other")
 
 _NUMBER = re.compile(r"^\s*([+-]?\d{1,3}(?:[.,]\d{1,3})?)\s*(°?\s*[cCfF])?\s*$")
 
@@ -52,12 +52,14 @@ def manual_reading(
     *,
     operator: str,
     device_id: str = "handheld",
-    reason: str = "other",
+    reason: str = ManualReason.OTHER,
     ts: float | None = None,
 ) -> Reading:
     """A Reading from what staff typed; raises ManualEntryError with a message for the operator."""
-    if reason not in MANUAL_REASONS:
-        raise ManualEntryError(f"reason '{reason}' is not one of {', '.join(MANUAL_REASONS)}")
+    try:
+        reason = ManualReason(reason)
+    except ValueError:
+        raise ManualEntryError(f"reason '{reason}' is not one of {', '.join(ManualReason)}") from None
     if not operator or not operator.strip():
         raise ManualEntryError("a manual reading needs the operator's name")
     try:

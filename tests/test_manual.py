@@ -3,7 +3,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain import ManualReason
 from drivers.manual import ManualEntryError, manual_reading, parse_temperature
+from gate.cli import build_parser
+from gate.ui.screens.manual import REASON_LABELS
 
 
 @pytest.mark.parametrize("text, celsius, unit", [
@@ -34,6 +37,19 @@ def test_manual_reading_records_who_what_and_why():
         manual_reading("36.6", operator=" ")
     with pytest.raises(ManualEntryError):
         manual_reading("36.6", operator="li", reason="bored")
+
+
+def test_one_list_of_manual_reasons_for_the_driver_the_command_line_and_the_form():
+    codes = ["sensor-fault", "cold", "retest", "other"]  # stored in logs already: the codes themselves never change
+    assert [r.value for r in ManualReason] == codes
+    for code in codes:
+        assert manual_reading("36.6", operator="li", reason=code).manual_reason is ManualReason(code)
+    screen = build_parser(["screen"])._subparsers._group_actions[0].choices["screen"]
+    reason = next(a for a in screen._actions if a.dest == "reason")
+    assert list(reason.choices) == codes and reason.default == "other"
+    assert list(REASON_LABELS) == list(ManualReason)
+    with pytest.raises(ManualEntryError, match="not one of sensor-fault, cold, retest, other"):
+        manual_reading("36.6", operator="li", reason="Cold")
 
 
 @given(st.text(max_size=30))

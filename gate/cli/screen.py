@@ -5,7 +5,7 @@ import argparse
 import json
 from dataclasses import replace
 
-from domain import MANUAL, MaskResult, MaskState, Screening
+from domain import MANUAL, ManualReason, MaskResult, MaskState, Screening
 from domain.errors import UsageError
 from domain.temperature import shown_c
 from drivers.manual import ManualEntryError, manual_reading, parse_temperature
@@ -38,7 +38,7 @@ def add_screen(p: argparse.ArgumentParser) -> None:
                    help="manual (default) or the sensor id that read it")
     p.add_argument("--device-id", default="handheld", type=ident("thermometer id"),
                    help="manual readings: the thermometer used")
-    p.add_argument("--reason", default="other", choices=("sensor-fault", "cold", "retest", "other"),
+    p.add_argument("--reason", default=ManualReason.OTHER.value, choices=[r.value for r in ManualReason],
                    help="manual readings: why measured by hand")
     json_option(p)
 

@@ -7,15 +7,15 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
-from drivers.manual import MANUAL_REASONS, ManualEntryError, parse_temperature
-from domain import Screening
+from drivers.manual import ManualEntryError, parse_temperature
+from domain import ManualReason, Screening
 from gate.i18n import t
 
 REASON_LABELS = {
-    "sensor-fault": "传感器故障 / sensor fault",
-    "cold": "天冷 / cold",
-    "retest": "复测 / retest",
-    "other": "其他 / other",
+    ManualReason.SENSOR_FAULT: "传感器故障 / sensor fault",
+    ManualReason.COLD: "天冷 / cold",
+    ManualReason.RETEST: "复测 / retest",
+    ManualReason.OTHER: "其他 / other",
 }
 
 
@@ -46,7 +46,7 @@ class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
                          id="manual-target")
             yield Input(placeholder="36.6  (36,6 / 36.6C / 97.9F)", id="manual-temp")
             yield Select([(label, key) for key, label in REASON_LABELS.items()],
-                         value=self.reason or ("retest" if self.previous else "sensor-fault"), allow_blank=False,
+                         value=self.reason or (ManualReason.RETEST if self.previous else ManualReason.SENSOR_FAULT), allow_blank=False,
                          id="manual-reason")
             yield Static("", id="manual-error")
             yield Label("Enter = 保存 / save · Esc = 取消 / cancel")
@@ -62,7 +62,7 @@ class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
             return
         reason = self.query_one("#manual-reason", Select).value
         target = self.query_one("#manual-target", Select).value
-        self.dismiss((event.value, reason if reason in MANUAL_REASONS else "other",
+        self.dismiss((event.value, reason if reason in REASON_LABELS else ManualReason.OTHER,
                       None if target == NEW_PERSON else str(target)))
 
     def action_cancel(self) -> None:
