@@ -85,6 +85,18 @@ Name = Annotated[str, AfterValidator(_name)]
 EmptyIsNone = BeforeValidator(lambda v: None if v == "" else v)
 
 
+def _upstream_url(url: str | None) -> str | None:
+    """No password in the config's URL (storage.upstream_url says where it goes instead)."""
+    if url is None:
+        return None
+    from storage.upstream_url import UpstreamUrlError, check  # SQLAlchemy's URL parser: only when a URL is set
+
+    try:
+        return check(url)
+    except UpstreamUrlError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def _in(section: str, key: str, default: Any, **allowed: Any) -> Any:
     """A setting read from ``[section] key`` (constructed in code by its field name)."""
     return Field(default, validation_alias=AliasPath(section, key), **allowed)
@@ -189,7 +201,7 @@ class Config(BaseModel):
     deny_bell: bool = _in("screening", "deny_bell", True)
     retest_wait_minutes: float = _in("screening", "retest_wait_minutes", 10.0, ge=0.0, le=60.0)
     sensors: Annotated[tuple[SensorConfig, ...], Field(strict=False)] = ()
-    upstream_url: Annotated[str | None, EmptyIsNone] = _in("upstream", "url", None)
+    upstream_url: Annotated[str | None, EmptyIsNone, AfterValidator(_upstream_url)] = _in("upstream", "url", None)
     # True: the roster (ids, names, classes) goes upward with the records, for the school's own server's report
     share_roster: bool = _in("upstream", "share_roster", False)
     school_id: Annotated[Id | None, EmptyIsNone] = _in("school", "id", None)  # None: the station is its own school
@@ -357,7 +369,7 @@ window_days = {d.cluster_window_days}             # ... or this many pupils with
 window_pupils = {d.cluster_window_pupils}
 
 [upstream]
-url = ""                   # e.g. postgresql://gate@district-db/screening
+url = ""                   # e.g. postgresql://gate@district-db/screening (no password here: ~/.pgpass or PGPASSFILE)
 share_roster = false       # true: ids, names and classes go upward too (the school's own server, for its report)
 
 [retention]

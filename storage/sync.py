@@ -25,6 +25,7 @@ from domain.errors import UpstreamFailure
 from domain.identifiers import IdentifierError, check_text
 from storage import upstream as up
 from storage.errors import StorageError
+from storage.upstream_url import UpstreamUrlError, explain
 from storage.log import SCREENINGS, ScreeningLog
 from storage.models import AUDIT_EVENTS as AUDIT
 from storage.models import CALIBRATIONS, CLEARANCES, OUTBOX, QUARANTINE
@@ -74,6 +75,8 @@ class Sync:
         if self._engine is None:
             try:
                 engine = up.make_upstream_engine(self.url, self.connect_timeout)
+            except UpstreamUrlError:
+                raise
             except (SQLAlchemyError, ValueError, ImportError) as exc:
                 raise SyncError(f"upstream URL {self.shown_url} is not usable: {_one_line(exc)}") from None
             if engine.dialect.name not in ("postgresql", "sqlite"):
@@ -83,7 +86,8 @@ class Sync:
                 identity = up.identity(engine)
             except SQLAlchemyError as exc:
                 engine.dispose()
-                raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
+                raise SyncError(explain(f"upstream {self.shown_url} unreachable: {_one_line(exc)}", self.url)
+                                ) from None
             self._adopt(identity)
             self.identity, self._engine = identity, engine
         return self._engine
@@ -281,26 +285,9 @@ class Sync:
                 stop.wait(rng.uniform(0, cap))
 
     # -- checking -------------------------------------------------------------------------------------------------
-    def verify(self) -> dict:
-        """Counts and chain heads per station, here and upstream; ``ok`` when this station's match."""
-        with self.log.read("the outbox") as conn:
-            local = conn.execute(select(SCREENINGS.c.station_id, func.count(), func.max(SCREENINGS.c.seq))
-                                 .group_by(SCREENINGS.c.station_id)).all()
-            heads = {st: conn.execute(select(SCREENINGS.c.row_hash).where(SCREENINGS.c.seq == mx)).scalar()
-                     for st, _n, mx in local}
-        try:
-            with self.engine().connect() as conn:
-                remote = conn.execute(select(up.screenings.c.station_id, func.count(), func.max(up.screenings.c.seq))
-                                      .group_by(up.screenings.c.station_id)).all()
-                rheads = {st: conn.execute(select(up.screenings.c.row_hash).where(
-                    up.screenings.c.station_id == st, up.screenings.c.seq == mx)).scalar()
-                    for st, _n, mx in remote}
-        except DBAPIError as exc:
-            raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
-        stations = {}
-        for st, n, _ in local:
-            stations.setdefault(st, {})["local"] = {"count": n, "head": heads[st]}
-        for st, n, _ in remote:
-            stations.setdefault(st, {})["upstream"] = {"count": n, "head": rheads[st]}
-        ok = all(v.get("local") == v.get("upstream") for v in stations.values() if "local" in v)
-        return {"ok": ok, "upstream": self.shown_url, "stations": stations}
+    def verify(self, station_ids: set[str] | frozenset[str] = frozenset(), deep: bool = False) -> dict:
+        """Every synced screening compared with the upstream's copy, by ranges (storage.sync_verify); ``ok`` when
+        they all match. ``station_ids``: ids to look for upstream besides those in the log (the configured one)."""
+        from storage.sync_verify import verify
+
+        return verify(self, set(station_ids), deep).to_dict()

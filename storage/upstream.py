@@ -122,10 +122,17 @@ def safe_url(url: str) -> str:
 
 
 def make_upstream_engine(url: str, connect_timeout: float = 5.0) -> Engine:
+    """An engine for the upstream; a URL with a password is refused (storage.upstream_url), and a PostgreSQL
+    upstream on another machine is reached with sslmode=verify-full unless the URL says otherwise."""
+    from storage.upstream_url import check, sslmode
+
+    mode = sslmode(check(url))
     url = normalise_url(url)
     args = {}
     if url.startswith("postgresql"):
         args = {"connect_timeout": int(max(1, connect_timeout))}
+        if mode:
+            args["sslmode"] = mode
     engine = create_engine(url, connect_args=args, pool_pre_ping=True, future=True)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")

@@ -8,7 +8,8 @@ from contextlib import contextmanager, suppress
 from typing import Iterator
 
 from domain.errors import CheckFailed, UpstreamFailure, UsageError
-from gate.cli.common import actions, json_option, load_config, open_log, sign_in, signin_options, station_options
+from gate.cli.common import (actions, json_option, load_config, open_log, shown, sign_in, signin_options,
+                             station_options)
 from gate.cli.sensors import stop_on_sigterm
 from gate.config import Config
 from storage.sync import Sync, SyncError
@@ -22,13 +23,26 @@ gate sync status
 gate sync status --json --upstream postgresql://gate@district-db/screening
 """
 VERIFY = """
-gate sync verify --upstream postgresql://gate@district-db/screening
+gate sync verify
+gate sync verify --upstream postgresql://gate@district-db/screening --json
+gate sync verify --deep      # also recompute the hash of each row the upstream keeps of what was purged here
 """
 
 
+def upstream_url_argument(text: str) -> str:
+    """--upstream URL: refused at once when it holds a password (every account on the machine sees it in ps)."""
+    from storage.upstream_url import UpstreamUrlError, check
+
+    try:
+        return check(text)
+    except UpstreamUrlError as exc:  # ArgumentTypeError: argparse would repeat the value (the password) otherwise
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def upstream_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--upstream", metavar="URL",
-                   help="SQLAlchemy URL, e.g. postgresql://gate@host:5432/screening (default: [upstream] url)")
+    p.add_argument("--upstream", metavar="URL", type=upstream_url_argument,
+                   help="SQLAlchemy URL without a password, e.g. postgresql://gate@host:5432/screening (default: "
+                        "[upstream] url); the password comes from ~/.pgpass, PGPASSFILE or PGPASSWORD")
 
 
 def add_sync(p: argparse.ArgumentParser) -> None:
@@ -49,9 +63,15 @@ def add_sync(p: argparse.ArgumentParser) -> None:
     station_options(st)
     upstream_option(st)
     json_option(st)
-    v = add("verify", "Compare the upstream with the log, row by row; a difference exits 1.", VERIFY, verify)
+    v = add("verify", "Compare every screening sent upstream with the log, every column, by ranges of 10,000 "
+                      "(only a range that differs is opened row by row); a difference exits 1 and names the first "
+                      "row (seq) that differs. Rows purged here are checked against what the upstream keeps of them; "
+                      "rows not sent yet are counted as pending.", VERIFY, verify)
     station_options(v)
     upstream_option(v)
+    v.add_argument("--deep", action="store_true",
+                   help="also recompute, with the station key, the hash of every row the upstream keeps of the range "
+                        "purged here (slower: one row at a time)")
     json_option(v, "print the report as one JSON line")
 
 
@@ -109,10 +129,24 @@ def status(args: argparse.Namespace) -> None:
 
 def verify(args: argparse.Namespace) -> None:
     with syncing(args) as sync:
-        report = sync.verify()
-    print(json.dumps(report, ensure_ascii=False, indent=None if args.json else 2))
+        report = sync.verify({load_config(args).station_id}, deep=args.deep)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    for station, r in report["stations"].items():
+        first = r["first"]
+        if not args.json:
+            print(f"{shown(station)}: {r['compared']:,} rows compared in {r['ranges']} range(s), "
+                  f"{r['differences']:,} differ, {r['pending']:,} pending; {r['purged']}")
+        if first:
+            print(f"DIFFERS: station {shown(station)}, seq {first['seq']}"
+                  + (f" (screening {first['id']})" if first["id"] else "") + f": {first['detail']}"
+                  + (f"; {r['differences'] - 1:,} more row(s) differ" if r["differences"] > 1 else ""),
+                  file=sys.stderr)
     if not report["ok"]:
-        raise CheckFailed("the upstream differs from the log (see the report above)")
+        raise CheckFailed(f"the upstream {report['upstream']} differs from the log (first difference above)")
+    if not args.json:
+        print(f"ok: the upstream {report['upstream']} holds every synced screening as the log does "
+              f"({report['seconds']:.1f} s)")
 
 
 COMMANDS = {"sync": add_sync}
