@@ -1,7 +1,11 @@
 """Upward sync: the outbox, in order, in batches, into the upstream database, without loss or duplicates.
 
 - Every record was queued in the outbox in the transaction that wrote it (storage.log).
-- A batch is inserted upstream in one transaction with ``ON CONFLICT (id) DO NOTHING``: re-sending is harmless.
+- A batch is inserted upstream in one transaction with ``ON CONFLICT (its key) DO NOTHING``: re-sending is harmless.
+  On PostgreSQL the batch goes through ``COPY`` into a staging table first (storage.copy_sync).
+- Before its first rows, each station id is registered upstream with the station's key fingerprint: an id another
+  station holds stops the sync with a message naming it (storage.stations). Each record goes under the configured
+  school, or under the station's own id when the config names no school.
 - The local checkpoint advances only after the upstream commit returned. A crash between the two re-sends the batch.
 - A record the upstream refuses goes to quarantine with its error; the rest go on. A record that would not fit the
   upstream's columns (too long, control characters) is quarantined here, never sent to be refused.
@@ -11,6 +15,7 @@
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import random
 import threading
@@ -23,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from domain.errors import UpstreamFailure
 from domain.identifiers import IdentifierError, check_text
+from storage import copy_sync, partitions, stations
 from storage import upstream as up
 from storage.errors import StorageError
 from storage.upstream_url import UpstreamUrlError, explain
@@ -60,8 +66,15 @@ def _is_connection_trouble(exc: DBAPIError) -> bool:
 
 
 class Sync:
-    def __init__(self, log: ScreeningLog, url: str, batch_size: int = 2000, connect_timeout: float = 5.0):
+    def __init__(self, log: ScreeningLog, url: str, batch_size: int = 2000, connect_timeout: float = 5.0, *,
+                 school_id: str | None = None, school_name: str | None = None, fingerprint: str | None = None):
         self.log = log
+        # No school in the config: the station is its own school (its records go under its station id).
+        self.school_id = school_id
+        self.school_name = school_name
+        self._fingerprint = fingerprint
+        self._registered: set[tuple[str, str]] = set()
+        self._partitions: set = set()  # days whose upstream partition is known to exist
         self.url = url
         self.shown_url = up.safe_url(url)
         self.key = hashlib.sha256(self.shown_url.encode()).hexdigest()[:16]
@@ -160,13 +173,14 @@ class Sync:
                 table = LOCAL.get(kind)
                 if table is None:
                     continue
-                cols = [table.c[c.name] for c in up.TABLES[kind].columns]
+                cols = [table.c[c.name] for c in up.record_columns(up.TABLES[kind])]
                 # One join per kind: the outbox range and its records, in outbox order (purged records drop out).
-                rows = conn.execute(select(OUTBOX.c.seq, OUTBOX.c.record_id, *cols)
+                rows = conn.execute(select(OUTBOX.c.seq, OUTBOX.c.record_id, table.c.station_id, *cols)
                                     .join(table, table.c.id == OUTBOX.c.record_id)
                                     .where(OUTBOX.c.seq.between(lo, hi), OUTBOX.c.kind == kind)
                                     .order_by(OUTBOX.c.seq)).all()
-                groups[kind] = [((r[0], kind, r[1]), tuple(r[2:])) for r in rows]
+                # Upstream column order: the school first (the key every upstream table starts with)
+                groups[kind] = [((r[0], kind, r[1]), (self.school_id or r[2], *r[3:])) for r in rows]
         return outbox, groups
 
     @staticmethod
@@ -176,6 +190,7 @@ class Sync:
         for kind, items in groups.items():
             checks = [(i, c.name, c.type.length) for i, c in enumerate(up.TABLES[kind].columns)
                       if isinstance(c.type, String) and not isinstance(c.type, Text) and c.type.length]
+            checks.sort(key=lambda check: check[1] == "school_id")  # a school named after its station: say station
             keep = []
             for item in items:
                 (seq, _kind, record_id), row = item
@@ -206,7 +221,7 @@ class Sync:
             mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
             names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in table.columns)
             cache[kind] = (f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * len(table.columns))}) "
-                           "ON CONFLICT (id) DO NOTHING")
+                           f"ON CONFLICT ({', '.join(up.key_columns(table))}) DO NOTHING")
         return cache[kind]
 
     def once(self, max_batches: int | None = None, progress: Callable[[SyncResult], None] | None = None) -> SyncResult:
@@ -238,29 +253,84 @@ class Sync:
 
     def _send(self, groups) -> list[tuple[int, str, str, str]]:
         engine = self.engine()
+        self._register(groups)
+        if engine.dialect.name == "postgresql" and groups.get("screening"):
+            self._make_partitions(groups["screening"])
         try:
             with engine.begin() as conn:
-                for kind, items in groups.items():
-                    if not items:
-                        continue
-                    # The driver's own executemany: the same path as a raw batched insert.
-                    conn.exec_driver_sql(self._sql(kind), [row for _, row in items])
-            return []
+                return self._insert(conn, groups)
         except DBAPIError as exc:
             if _is_connection_trouble(exc):
                 raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
         # Something in the batch was refused: send one by one, quarantine what is refused, keep the rest.
         bad = []
         for kind, items in groups.items():
-            for (seq, _kind, record_id), row in items:
+            for item in items:
+                (seq, _kind, record_id), _row = item
                 try:
                     with engine.begin() as conn:
-                        conn.exec_driver_sql(self._sql(kind), [row])
+                        bad += self._insert(conn, {kind: [item]})
                 except DBAPIError as exc:
                     if _is_connection_trouble(exc):
                         raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
                     bad.append((seq, kind, record_id, _one_line(exc)))
         return bad
+
+    def _insert(self, conn, groups) -> list[tuple[int, str, str, str]]:
+        """One batch in the caller's transaction: COPY through a staging table on PostgreSQL (storage.copy_sync),
+        the driver's executemany on SQLite. Returns the records refused without failing the batch."""
+        now = time.time()
+        refused = []
+        for kind, items in groups.items():
+            if not items:
+                continue
+            if conn.dialect.name == "postgresql":
+                refused += [(seq, kind, record_id, reason) for ((seq, _k, record_id), _row), reason
+                            in copy_sync.insert(conn, kind, items, now)]
+            else:
+                conn.exec_driver_sql(self._sql(kind), [row for _, row in items])
+                for school, station in {(row[0], row[self._station_at(kind)]) for _, row in items}:
+                    stations.note_sync(conn, school, station, None, now)
+        return refused
+
+    @staticmethod
+    def _station_at(kind: str) -> int:
+        return [c.name for c in up.TABLES[kind].columns].index("station_id")
+
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            self._fingerprint = stations.local_fingerprint(self.log)
+        return self._fingerprint
+
+    def _register(self, groups) -> None:
+        """One id, one station: each (school, station id) in the batch is registered with this station's key
+        fingerprint before any of its rows is sent; an id held by another station stops the sync."""
+        wanted = {(row[0], row[self._station_at(kind)]) for kind, items in groups.items() for _, row in items}
+        for school, station in sorted(wanted - self._registered):
+            try:
+                with self.engine().begin() as conn:
+                    stations.register(conn, school, station, self.fingerprint(), self.school_name)
+            except stations.StationClash as exc:
+                raise SyncError(str(exc)) from None
+            except DBAPIError as exc:
+                raise SyncError(f"upstream {self.shown_url}: cannot register station {station!r}: "
+                                f"{_one_line(exc)}") from None
+            self._registered.add((school, station))
+
+    def _make_partitions(self, items) -> None:
+        at = [c.name for c in up.screenings.columns].index("day")
+        days = set()
+        for _key, row in items:
+            try:
+                days.add(dt.date.fromisoformat(row[at]))
+            except (TypeError, ValueError):
+                pass  # not a day: the upstream refuses the row and it is quarantined
+        try:
+            partitions.ensure(self.engine(), days, self._partitions)
+        except DBAPIError as exc:
+            if _is_connection_trouble(exc):
+                raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
+            raise SyncError(f"upstream {self.shown_url}: cannot make day partitions: {_one_line(exc)}") from None
 
     def watch(self, stop: threading.Event, interval_s: float = 5.0, backoff_s: tuple[float, float] = (1.0, 300.0),
               on_result: Callable[[SyncResult], None] | None = None,

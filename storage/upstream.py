@@ -1,6 +1,6 @@
-"""The central (upstream) database: many stations' screenings, daily reports and audit events, keyed by the
-station-made UUID. PostgreSQL in production; an SQLite file serves a single school. The station creates and
-migrates this schema itself (storage/upstream_migrations, version table ``gate_upstream_version``)."""
+"""The central (upstream) database: many schools' stations' screenings, daily reports and audit events, keyed by
+school and the station-made UUID (tables: storage.upstream_schema). PostgreSQL in production (screenings partitioned
+by day: storage.partitions); an SQLite file serves a single school. The station creates and migrates this schema itself (storage/upstream_migrations, version table ``gate_upstream_version``)."""
 from __future__ import annotations
 
 import time
@@ -11,96 +11,14 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import (Column, Engine, Float, Index, Integer, MetaData, String, Table, Text, create_engine, event,
-                        select)
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-metadata = MetaData()
+from storage.upstream_schema import (TABLES, audit_events, calibrations, clearances,  # noqa: F401
+                                     daily_reports, identity_table, key_columns, metadata, record_columns, schools,
+                                     screenings, stations)
 
-screenings = Table(
-    "screenings", metadata,
-    Column("id", String(36), primary_key=True),
-    Column("station_id", String(64), nullable=False),
-    Column("seq", Integer, nullable=False),  # the station's own sequence number: chain order
-    Column("created_at", Float, nullable=False),
-    Column("day", String(10), nullable=False),
-    Column("entrant_id", String(64)),
-    Column("operator", String(64)),
-    Column("follows", String(36)),
-    Column("decision", String(8), nullable=False),
-    Column("reasons", Text, nullable=False),
-    Column("message", Text, nullable=False),
-    Column("threshold_c", Float, nullable=False),
-    Column("temperature_c", Float),
-    Column("mask", Text, nullable=False),
-    Column("readings", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("row_hash", String(64), nullable=False),
-    Column("session", String(64)),  # u0005: the check of the school day
-    Index("ix_up_screenings_station_seq", "station_id", "seq"),
-)
-
-daily_reports = Table(
-    "daily_reports", metadata,
-    Column("id", String(36), primary_key=True),
-    Column("station_id", String(64), nullable=False),
-    Column("day", String(10), nullable=False),
-    Column("created_at", Float, nullable=False),
-    Column("content", Text, nullable=False),
-)
-
-audit_events = Table(
-    "audit_events", metadata,
-    Column("id", String(36), primary_key=True),
-    Column("station_id", String(64), nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("at", Float, nullable=False),
-    Column("actor", String(64), nullable=False),
-    Column("action", String(64), nullable=False),
-    Column("detail", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("row_hash", String(64), nullable=False),
-)
-
-calibrations = Table(
-    "calibrations", metadata,
-    Column("id", String(36), primary_key=True),
-    Column("station_id", String(64), nullable=False),
-    Column("sensor", String(128), nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("at", Float, nullable=False),
-    Column("due", Float),
-    Column("result", String(8), nullable=False),
-    Column("operator", String(64), nullable=False),
-    Column("content", Text, nullable=False),
-)
-
-clearances = Table(
-    "clearances", metadata,
-    Column("id", String(36), primary_key=True),
-    Column("station_id", String(64), nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("entrant_id", String(64), nullable=False),
-    Column("fever_screening_id", String(36), nullable=False),
-    Column("fever_at", Float, nullable=False),
-    Column("note", Text, nullable=False),
-    Column("cleared_by", String(64), nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("at", Float, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("row_hash", String(64), nullable=False),
-)
-
-identity_table = Table(
-    "gate_upstream_identity", metadata,
-    Column("singleton", Integer, primary_key=True),
-    Column("id", String(36), nullable=False),
-    Column("created_at", Float, nullable=False),
-)
-
-TABLES = {"screening": screenings, "daily_report": daily_reports, "audit": audit_events, "calibration": calibrations,
-          "clearance": clearances}
 MIGRATIONS = Path(__file__).with_name("upstream_migrations")
 VERSION_TABLE = "gate_upstream_version"
 

@@ -39,6 +39,7 @@ GROUPS = {
     "users": ("users", "manage users and PINs: add, list, reset-pin, disable, enable, role"),
     "clearance": ("clearance", "let a person with a confirmed fever back in (doctor's note), list who waits"),
     "audit": ("audit", "the audit trail: who did what"),
+    "upstream": ("upstream", "the district database: day partitions ahead and retention, the schools expected"),
     "sim": ("devices", "simulate a thermometer on a pseudo-terminal"),
     "read": ("devices", "print readings from a sensor as they arrive"),
     "ports": ("devices", "list serial ports with vendor, product and by-id path"),

@@ -94,7 +94,7 @@ def syncing(args: argparse.Namespace, url_needed: bool = True, sending: bool = F
                                                           or "(no upstream configured)")
         if sending and url != cfg.upstream_url:
             sign_in(args, cfg, log, "sync-new-upstream")
-        sync = Sync(log, url)
+        sync = Sync(log, url, school_id=getattr(cfg, "school_id", None), school_name=getattr(cfg, "school_name", None))
         try:
             yield sync
         except SyncError as exc:

@@ -1,0 +1,126 @@
+"""`gate upstream maintain` (day partitions ahead, retention) and `gate upstream school add|list` (the schools a
+bureau expects reports from). Run by the upstream database's owner, not by a station."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import time
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from domain.errors import UpstreamFailure, UsageError
+from gate.cli.common import actions, day, ident, json_option, positive_int, words
+
+MAINTAIN = """
+gate upstream maintain --upstream postgresql://owner@district-db/screening
+gate upstream maintain --upstream postgresql://owner@district-db/screening --ahead 30 --keep-days 400 --json
+"""
+SCHOOL_ADD = """
+gate upstream school add S-0101 --name "Hongqi Primary School" --stations 2 --upstream postgresql://owner@db/screening
+"""
+SCHOOL_LIST = """
+gate upstream school list --upstream postgresql://owner@district-db/screening --json
+"""
+
+
+def upstream_required(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--upstream", metavar="URL", required=True,
+                   help="the upstream database, e.g. postgresql://owner@district-db/screening (password from "
+                        "PGPASSFILE or ~/.pgpass, never on the command line)")
+
+
+def add_upstream(p: argparse.ArgumentParser) -> None:
+    add = actions(p)
+    m = add("maintain", "Create the coming days' screening partitions and move stray rows out of the default one; "
+                        "with --keep-days, detach the days past retention (kept as tables, to archive and drop).",
+            MAINTAIN, maintain)
+    upstream_required(m)
+    m.add_argument("--ahead", type=int, default=14, metavar="DAYS", help="days ahead to create (default 14)")
+    m.add_argument("--keep-days", type=positive_int, metavar="DAYS", help="detach day partitions older than this")
+    m.add_argument("--today", type=day, metavar="YYYY-MM-DD", help="the day to count from (default: today)")
+    json_option(m)
+    schools = add("school", "The schools the bureau expects daily reports from.", SCHOOL_ADD + SCHOOL_LIST)
+    sub = actions(schools)
+    a = sub("add", "Declare a school (or change its name / expected stations): a declared school that sends "
+                   "nothing shows as late.", SCHOOL_ADD, school_add)
+    a.add_argument("school", type=ident("school id"), metavar="SCHOOL_ID")
+    a.add_argument("--name", type=words("school name"), required=True)
+    a.add_argument("--stations", type=positive_int, default=1, help="gate stations expected to report (default 1)")
+    upstream_required(a)
+    li = sub("list", "The declared and registered schools with their stations.", SCHOOL_LIST, school_list)
+    upstream_required(li)
+    json_option(li)
+
+
+def engine_for(url: str):
+    """The upstream engine, schema brought to the current version (the owner runs these commands)."""
+    from storage import upstream as up
+
+    try:
+        engine = up.make_upstream_engine(url)
+        up.upgrade(engine)
+    except (SQLAlchemyError, ValueError, ImportError) as exc:
+        raise UpstreamFailure(f"upstream {up.safe_url(url)} unreachable: {' '.join(str(exc).split())[:200]}") from None
+    return engine
+
+
+def maintain(args: argparse.Namespace) -> None:
+    from storage import partitions
+
+    engine = engine_for(args.upstream)
+    if engine.dialect.name != "postgresql":
+        raise UsageError("day partitions exist on PostgreSQL only: an SQLite upstream needs no maintenance")
+    if not 0 <= args.ahead <= 366:
+        raise UsageError("--ahead must be 0 to 366 days")
+    today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+    try:
+        done = partitions.maintain(engine, today, args.ahead, args.keep_days)
+    except SQLAlchemyError as exc:
+        raise UpstreamFailure(f"maintain: {' '.join(str(exc).split())[:300]}") from None
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps(done.__dict__))
+        return
+    print(f"created {len(done.created)} day partition(s), moved {done.moved_from_default} row(s) out of the default "
+          f"one, detached {len(done.detached)}; {done.partitions} attached")
+    for name in done.detached:
+        print(f"detached {name}: archive it (pg_dump -t {name}) and DROP TABLE it when the archive is safe")
+
+
+def school_add(args: argparse.Namespace) -> None:
+    from storage.upstream import schools
+
+    engine = engine_for(args.upstream)
+    insert = (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(schools)
+    values = {"school_id": args.school, "name": args.name, "expected_stations": args.stations}
+    with engine.begin() as conn:
+        conn.execute(insert.values(**values, created_at=time.time())
+                     .on_conflict_do_update(index_elements=["school_id"], set_=values))
+    engine.dispose()
+    print(f"school {args.school} ({args.name}): {args.stations} station(s) expected")
+
+
+def school_list(args: argparse.Namespace) -> None:
+    from storage.upstream import schools, stations
+
+    engine = engine_for(args.upstream)
+    with engine.connect() as conn:
+        rows = conn.execute(select(schools).order_by(schools.c.school_id)).mappings().all()
+        gates = conn.execute(select(stations.c.school_id, stations.c.station_id, stations.c.last_sync_at)
+                             .order_by(stations.c.station_id)).all()
+    engine.dispose()
+    out = [{"school_id": r["school_id"], "name": r["name"], "expected_stations": r["expected_stations"],
+            "stations": [s for sc, s, _ in gates if sc == r["school_id"]]} for r in rows]
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+        return
+    for s in out:
+        expected = s["expected_stations"] if s["expected_stations"] is not None else "?"
+        print(f"{s['school_id']}  {s['name']}  stations {len(s['stations'])}/{expected}: {', '.join(s['stations'])}")
+
+
+COMMANDS = {"upstream": add_upstream}

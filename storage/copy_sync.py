@@ -1,0 +1,72 @@
+"""A sync batch into PostgreSQL at the speed of the database: ``COPY`` into a staging table, one ``INSERT ... SELECT
+... ON CONFLICT DO NOTHING`` into the real one, in the caller's transaction.
+
+- The staging table is a temporary copy of the target's columns, emptied at each commit (``ON COMMIT DELETE ROWS``),
+  one per connection: stations syncing at once never see each other's rows.
+- The conflict target is the record's key (school, [day,] id): re-sending a record is harmless, while any other
+  unique key it breaks (``(station_id, seq)`` within a day) fails the batch, and the caller retries row by row to
+  quarantine just the refused record.
+- A screening the upstream does not hold yet, whose ``(station, seq)`` another record already has upstream on any
+  day, is a second chain under one id (a rebuilt log): taken out of the batch and returned, to be quarantined (see
+  storage.stations). Only seqs not above the station's highest one received are looked up across days, so a
+  normal batch (all new, all above) costs no lookup; a lost row sent again is accepted.
+- The registry's ``last_seq`` and ``last_sync_at`` move in the same transaction.
+"""
+from __future__ import annotations
+
+import psycopg
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
+from storage.upstream_schema import TABLES, key_columns
+
+_REUSED_SEQ = ("refused: seq {seq} of station {station} was already received upstream for another record (a second "
+               "chain under this station id: a rebuilt log, or a copy of the station key)")
+
+
+def _stage(kind: str) -> str:
+    return f"gate_stage_{TABLES[kind].name}"
+
+
+def insert(conn: Connection, kind: str, items: list, now: float) -> list[tuple[object, str]]:
+    """Send ``items`` (each ``(outbox key, row tuple in the table's column order)``); returns the items refused by
+    the seq rule with their reason. Database refusals raise (DBAPIError) and roll the whole transaction back."""
+    try:
+        return _insert(conn, kind, items, now)
+    except psycopg.Error as exc:  # the raw driver's error, in SQLAlchemy's family like every other upstream error
+        raise DBAPIError.instance(None, None, exc, psycopg.Error) from None
+
+
+def _insert(conn: Connection, kind: str, items: list, now: float) -> list[tuple[object, str]]:
+    table = TABLES[kind]
+    names = [c.name for c in table.columns]
+    cols = ", ".join(names)
+    stage = _stage(kind)
+    raw = conn.connection.driver_connection
+    refused: list[tuple[object, str]] = []
+    with raw.cursor() as cur:
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table.name} INCLUDING DEFAULTS) "
+                    "ON COMMIT DELETE ROWS")
+        with cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
+            for _key, row in items:
+                copy.write_row(row)
+        if kind == "screening":
+            cur.execute(f"""DELETE FROM {stage} s USING stations st
+                            WHERE st.school_id = s.school_id AND st.station_id = s.station_id AND s.seq <= st.last_seq
+                              AND NOT EXISTS (SELECT 1 FROM screenings u WHERE u.school_id = s.school_id
+                                              AND u.day = s.day AND u.id = s.id)
+                              AND EXISTS (SELECT 1 FROM screenings u WHERE u.school_id = s.school_id
+                                          AND u.station_id = s.station_id AND u.seq = s.seq AND u.id <> s.id)
+                            RETURNING s.id, s.station_id, s.seq""")
+            gone = {r[0]: _REUSED_SEQ.format(seq=r[2], station=r[1]) for r in cur.fetchall()}
+            if gone:
+                at = names.index("id")
+                refused = [(item, gone[item[1][at]]) for item in items if item[1][at] in gone]
+        target = ", ".join(key_columns(table))
+        cur.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({target}) DO NOTHING")
+        high = "GREATEST(st.last_seq, m.high)" if kind == "screening" else "st.last_seq"
+        cur.execute(f"""UPDATE stations st SET last_sync_at = %s, last_seq = {high}
+                        FROM (SELECT school_id, station_id, {'max(seq)' if kind == 'screening' else '0'} AS high
+                              FROM {stage} GROUP BY school_id, station_id) m
+                        WHERE st.school_id = m.school_id AND st.station_id = m.station_id""", (now,))
+    return refused

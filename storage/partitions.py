@@ -1,0 +1,111 @@
+"""Day partitions of the upstream's screenings (PostgreSQL declarative range partitioning).
+
+One partition per day, ``screenings_pYYYYMMDD``, covering ``[day, day + 1)``; ``screenings_default`` catches a day
+nobody created yet (a station whose clock is years off never makes a sync fail). `gate upstream maintain` creates
+the coming days ahead and detaches the days past retention; the sync creates a missing day it is about to send (when
+its role may). A day's rows already in the default partition are moved into the day's new partition in the same
+transaction, so creating a day late never fails.
+
+A detached partition is an ordinary table again: kept, out of every query, to be archived (pg_dump -t) and dropped by
+the database's owner. Nothing here deletes data.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine, text
+
+PARENT = "screenings"
+DEFAULT = "screenings_default"
+_NAME = re.compile(r"^screenings_p(\d{8})$")
+_LOCK = 73174  # advisory lock: one partition creator at a time (stations and `maintain` may race)
+
+
+def name_of(day: dt.date) -> str:
+    return f"screenings_p{day:%Y%m%d}"
+
+
+def day_of(name: str) -> dt.date | None:
+    m = _NAME.match(name)
+    return dt.datetime.strptime(m.group(1), "%Y%m%d").date() if m else None
+
+
+def attached(conn: Connection) -> dict[dt.date, str]:
+    """The day partitions attached now, by day."""
+    rows = conn.execute(text("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                             "WHERE i.inhparent = CAST(:parent AS regclass)"), {"parent": PARENT}).scalars()
+    return {d: n for n in rows if (d := day_of(n)) is not None}
+
+
+def create(conn: Connection, day: dt.date) -> bool:
+    """Make ``day``'s partition in the caller's transaction (moving its rows out of the default one); False when it
+    already existed."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+    if day in attached(conn):
+        return False
+    name, lo, hi = name_of(day), day.isoformat(), (day + dt.timedelta(days=1)).isoformat()
+    held = conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {DEFAULT} WHERE day >= :lo AND day < :hi)"),
+                        {"lo": lo, "hi": hi}).scalar()
+    if not held:
+        conn.execute(text(f"CREATE TABLE {name} PARTITION OF {PARENT} FOR VALUES FROM ('{lo}') TO ('{hi}')"))
+        return True
+    # The default partition holds rows of this day: attaching would fail its check, so move them first.
+    conn.execute(text(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
+    conn.execute(text(f"WITH moved AS (DELETE FROM {DEFAULT} WHERE day >= :lo AND day < :hi RETURNING *) "
+                      f"INSERT INTO {name} SELECT * FROM moved"), {"lo": lo, "hi": hi})
+    conn.execute(text(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES FROM ('{lo}') TO ('{hi}')"))
+    return True
+
+
+def ensure(engine: Engine, days: set[dt.date], known: set[dt.date]) -> None:
+    """Create the partitions of ``days`` not in ``known`` (a cache the caller keeps); a role that may not create
+    tables leaves the rows to the default partition (`gate upstream maintain` moves them later)."""
+    missing = days - known
+    if not missing:
+        return
+    with engine.connect() as conn:
+        known |= set(attached(conn))
+    for day in sorted(missing - known):
+        try:
+            with engine.begin() as conn:
+                create(conn, day)
+            known.add(day)
+        except Exception as exc:  # noqa: BLE001 - only a missing privilege is expected; anything else surfaces on send
+            if "permission denied" not in str(exc) and "must be owner" not in str(exc):
+                raise
+            return
+
+
+@dataclass
+class Maintenance:
+    created: list[str] = field(default_factory=list)
+    detached: list[str] = field(default_factory=list)
+    moved_from_default: int = 0
+    partitions: int = 0
+
+
+def maintain(engine: Engine, today: dt.date, ahead_days: int = 14, keep_days: int | None = None) -> Maintenance:
+    """Create ``today`` .. ``today + ahead_days``, and every day still sitting in the default partition; detach the
+    days older than ``keep_days`` (None: keep every day)."""
+    out = Maintenance()
+    with engine.connect() as conn:
+        stray = [r[0] for r in conn.execute(text(f"SELECT DISTINCT day FROM {DEFAULT} ORDER BY 1"))]
+        out.moved_from_default = conn.execute(text(f"SELECT count(*) FROM {DEFAULT}")).scalar_one()
+    wanted = [today + dt.timedelta(days=i) for i in range(ahead_days + 1)] + stray
+    for day in sorted(set(wanted)):
+        with engine.begin() as conn:
+            if create(conn, day):
+                out.created.append(name_of(day))
+    if keep_days is not None:
+        cutoff = today - dt.timedelta(days=keep_days)
+        with engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+            for day, name in sorted(attached(conn).items()):
+                if day < cutoff:
+                    conn.execute(text(f"ALTER TABLE {PARENT} DETACH PARTITION {name}"))
+                    out.detached.append(name)
+    with engine.connect() as conn:
+        out.partitions = len(attached(conn))
+    return out

@@ -1,0 +1,92 @@
+"""One id, one station: the upstream's registry of schools and stations.
+
+On its first sync a station registers ``(school_id, station_id)`` with its key's fingerprint; later syncs under the
+same id with another fingerprint are refused, naming the id, before any row is sent. An id registered without a
+fingerprint (rows sent before the registry existed, upstream migration u0006) is claimed by the first station that
+syncs under it.
+
+Why ``(station_id, seq)`` stays unique although screenings are partitioned by day (a partitioned table's unique keys
+must include the day): within a day the upstream enforces it (``uq_up_screenings_station_seq``). Across days, two
+rows with one ``(station, seq)`` would need two writers of one chain: the registry lets only the station holding the
+registered key send under its id, and that station's log gives each seq once (its primary key). A log rebuilt from
+scratch under the same key (seq starting at 1 again) is the remaining way; the registry keeps each station's highest
+seq received, and a new record whose seq is not above it and which another record already holds upstream is refused
+(storage.copy_sync), so that is caught too.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from domain.errors import UpstreamFailure
+from storage.models import StationSecretRow
+from storage.upstream_schema import schools, stations
+
+_SECRET = StationSecretRow.__table__
+_IDENTITY = "identity"  # a random secret of this log; its hash names the station until the station key does
+
+class StationClash(UpstreamFailure):
+    """Another station already holds this id upstream."""
+
+
+def _insert(conn: Connection, table):
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def register(conn: Connection, school_id: str, station_id: str, fingerprint: str, school_name: str | None = None,
+             now: float | None = None) -> None:
+    """Make sure ``station_id`` of ``school_id`` is this station's (by key fingerprint); raise StationClash if not."""
+    now = time.time() if now is None else now
+    conn.execute(_insert(conn, schools).values(school_id=school_id, name=school_name or "", created_at=now)
+                 .on_conflict_do_nothing())
+    conn.execute(_insert(conn, stations).values(school_id=school_id, station_id=station_id, fingerprint=fingerprint,
+                                                registered_at=now, last_seq=0)
+                 .on_conflict_do_nothing())
+    held = conn.execute(select(stations.c.fingerprint).where(stations.c.school_id == school_id,
+                                                             stations.c.station_id == station_id)).scalar()
+    if held is None:  # registered before fingerprints: the first station to come back claims it
+        conn.execute(update(stations).where(stations.c.school_id == school_id, stations.c.station_id == station_id,
+                                            stations.c.fingerprint.is_(None)).values(fingerprint=fingerprint))
+        held = conn.execute(select(stations.c.fingerprint).where(stations.c.school_id == school_id,
+                                                                 stations.c.station_id == station_id)).scalar()
+    if held != fingerprint:
+        raise StationClash(
+            f"station id {station_id!r} of school {school_id!r} is already registered upstream by another station "
+            f"(key {held[:16]}…; this station's key is {fingerprint[:16]}…): nothing was sent. Give this station its "
+            f"own id ([station] id in its config), or, if it replaces that station, restore that station's key file")
+    if school_name:
+        conn.execute(update(schools).where(schools.c.school_id == school_id, schools.c.name == "")
+                     .values(name=school_name))
+
+
+def high_seq(conn: Connection, school_id: str, station_id: str) -> int:
+    return conn.execute(select(stations.c.last_seq).where(stations.c.school_id == school_id,
+                                                          stations.c.station_id == station_id)).scalar() or 0
+
+
+def note_sync(conn: Connection, school_id: str, station_id: str, last_seq: int | None, now: float) -> None:
+    values = {"last_sync_at": now}
+    if last_seq is not None:
+        values["last_seq"] = func.greatest(stations.c.last_seq, last_seq) if conn.dialect.name == "postgresql" \
+            else func.max(stations.c.last_seq, last_seq)
+    conn.execute(update(stations).where(stations.c.school_id == school_id, stations.c.station_id == station_id)
+                 .values(**values))
+
+
+def local_fingerprint(log) -> str:
+    """This station's fingerprint: the SHA-256 of a random secret kept in the log (made on first use)."""
+    query = select(_SECRET.c.value).where(_SECRET.c.name == _IDENTITY)
+    with log.read("the station identity") as conn:
+        value = conn.execute(query).scalar()
+    if value is None:
+        with log.unit("the station identity") as u:
+            value = u.conn.execute(query).scalar()  # another process may have made it meanwhile
+            if value is None:
+                value = secrets.token_hex(32)
+                u.conn.execute(_SECRET.insert().values(name=_IDENTITY, value=value))
+    return hashlib.sha256(f"gate-station/identity/{value}".encode()).hexdigest()
