@@ -15,19 +15,13 @@ seq received, and a new record whose seq is not above it and which another recor
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 import time
 
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.errors import UpstreamFailure
-from storage.models import StationSecretRow
 from storage.upstream_schema import schools, stations
-
-_SECRET = StationSecretRow.__table__
-_IDENTITY = "identity"  # a random secret of this log; its hash names the station until the station key does
 
 class StationClash(UpstreamFailure):
     """Another station already holds this id upstream."""
@@ -77,16 +71,3 @@ def note_sync(conn: Connection, school_id: str, station_id: str, last_seq: int |
     conn.execute(update(stations).where(stations.c.school_id == school_id, stations.c.station_id == station_id)
                  .values(**values))
 
-
-def local_fingerprint(log) -> str:
-    """This station's fingerprint: the SHA-256 of a random secret kept in the log (made on first use)."""
-    query = select(_SECRET.c.value).where(_SECRET.c.name == _IDENTITY)
-    with log.read("the station identity") as conn:
-        value = conn.execute(query).scalar()
-    if value is None:
-        with log.unit("the station identity") as u:
-            value = u.conn.execute(query).scalar()  # another process may have made it meanwhile
-            if value is None:
-                value = secrets.token_hex(32)
-                u.conn.execute(_SECRET.insert().values(name=_IDENTITY, value=value))
-    return hashlib.sha256(f"gate-station/identity/{value}".encode()).hexdigest()

@@ -298,8 +298,12 @@ class Sync:
         return [c.name for c in up.TABLES[kind].columns].index("station_id")
 
     def fingerprint(self) -> str:
+        """The station key's fingerprint (storage.keys): what the upstream registry knows this station by."""
         if self._fingerprint is None:
-            self._fingerprint = stations.local_fingerprint(self.log)
+            if self.log.key is None:
+                raise SyncError("this log has no station key: nothing can be registered upstream; open the log "
+                                "with its key file (see gate verify)")
+            self._fingerprint = self.log.key.fingerprint
         return self._fingerprint
 
     def _register(self, groups) -> None:
