@@ -22,16 +22,16 @@ from sqlalchemy.exc import DBAPIError
 from storage import upstream as up
 from storage.chain import ANCHORS
 from storage.log import OUTBOX, SCREENINGS
-from storage.models import QuarantineRow, SyncStateRow
+from storage.models import QUARANTINE
+from storage.models import SYNC_STATE as STATE
 
 RANGE = 10_000
-QUARANTINE = QuarantineRow.__table__
-STATE = SyncStateRow.__table__
+DAY = "day"  # a date upstream (PostgreSQL), text here: compared as YYYY-MM-DD
 # The columns compared: (name, None for text / scale for a float kept as whole units of 1/scale / 0 for an integer)
-COMPARED = (("seq", 0), ("id", None), ("station_id", None), ("created_at", 1_000_000), ("day", None),
+COMPARED = (("seq", 0), ("id", None), ("station_id", None), ("created_at", 1_000_000), (DAY, None),
             ("entrant_id", None), ("operator", None), ("follows", None), ("decision", None), ("reasons", None),
             ("message", None), ("threshold_c", 1000), ("temperature_c", 1000), ("mask", None), ("readings", None),
-            ("prev_hash", None), ("row_hash", None))
+            ("prev_hash", None), ("row_hash", None), ("session", None))
 SHOWN = {"decision"}  # values a difference may show (the rest are only named: ids and readings are personal)
 
 
@@ -41,8 +41,9 @@ def row_line(dialect: str) -> str:
     parts = []
     for name, scale in COMPARED:
         if scale is None:
-            length = f"length({name})::text" if pg else f"length({name})"
-            parts.append(f"coalesce({length} || ':' || {name}, '~')")
+            value = f"to_char({name}, 'YYYY-MM-DD')" if pg and name == DAY else name
+            length = f"length({value})::text" if pg else f"length({value})"
+            parts.append(f"coalesce({length} || ':' || {value}, '~')")
         elif scale == 0:
             parts.append(f"{name}::text" if pg else name)
         else:  # both truncate toward zero the same IEEE double: the same integer on both sides
@@ -110,8 +111,10 @@ def _digest_ranges(lines, size: int) -> dict[int, tuple[int, str]]:
 class SyncVerifier:
     """Compares one log with one upstream (an engine made by storage.sync.Sync)."""
 
-    def __init__(self, log, engine, shown_url: str, identity: str | None, size: int = RANGE):
+    def __init__(self, log, engine, shown_url: str, identity: str | None, size: int = RANGE,
+                 school_id: str | None = None):
         self.log, self.engine, self.shown_url, self.identity, self.size = log, engine, shown_url, identity, size
+        self.school_id = school_id  # None: each station is its own school upstream (storage.sync)
         self.pg = engine.dialect.name == "postgresql"
         self.remote_line = row_line(engine.dialect.name)
         self.local_line = row_line("sqlite")
@@ -132,20 +135,25 @@ class SyncVerifier:
             SCREENINGS.c.id.in_(unsent) | SCREENINGS.c.id.in_(refused))).scalar()
 
     # -- upstream side ------------------------------------------------------------------------------------------
+    def _school(self, station: str) -> str:
+        return self.school_id or station
+
     def _remote(self, conn, station: str, after: int) -> dict[int, tuple[int, str]]:
         if self.pg:  # PostgreSQL digests its own rows: only one line per range crosses the network
             rows = conn.execute(text(
                 f"SELECT (seq - 1) / :size AS r, count(*), encode(sha256(convert_to(string_agg({self.remote_line}, "
-                f"E'\\n' ORDER BY seq), 'UTF8')), 'hex') FROM screenings WHERE station_id = :st AND seq > :after "
-                "GROUP BY 1"), {"size": self.size, "st": station, "after": after}).all()
+                f"E'\\n' ORDER BY seq), 'UTF8')), 'hex') FROM screenings WHERE school_id = :school "
+                "AND station_id = :st AND seq > :after GROUP BY 1"),
+                {"size": self.size, "school": self._school(station), "st": station, "after": after}).all()
             return {int(r): (n, d) for r, n, d in rows}
-        cur = conn.execute(text(f"SELECT seq, {self.remote_line} FROM screenings WHERE station_id = :st AND "
-                                "seq > :after ORDER BY seq"), {"st": station, "after": after})
+        cur = conn.execute(text(f"SELECT seq, {self.remote_line} FROM screenings WHERE school_id = :school AND "
+                                "station_id = :st AND seq > :after ORDER BY seq"),
+                           {"school": self._school(station), "st": station, "after": after})
         return _digest_ranges(iter(cur), self.size)
 
     def _remote_rows(self, conn, station: str, lo: int, hi: int) -> dict[int, tuple[str, str]]:
-        where = "WHERE station_id = :st AND seq >= :lo AND seq <= :hi"
-        args = {"st": station, "lo": lo, "hi": hi}
+        where = "WHERE school_id = :school AND station_id = :st AND seq >= :lo AND seq <= :hi"
+        args = {"school": self._school(station), "st": station, "lo": lo, "hi": hi}
         if self.pg:
             return {s: (i, d) for s, i, d in conn.execute(
                 text(f"SELECT seq, id, md5({self.remote_line}) FROM screenings {where}"), args)}
@@ -163,7 +171,9 @@ class SyncVerifier:
             local_stations = {st for (st,) in lconn.execute(select(SCREENINGS.c.station_id).distinct())}
             stations = {}
             with self.engine.connect() as rconn:
-                remote_stations = {st for (st,) in rconn.execute(select(up.screenings.c.station_id).distinct())}
+                t = up.screenings
+                remote_stations = {st for st in station_ids if rconn.execute(
+                    select(t.c.id).where(t.c.school_id == self._school(st), t.c.station_id == st).limit(1)).first()}
                 for st in sorted(local_stations | (station_ids & remote_stations)):
                     stations[st] = self._station(lconn, rconn, st, after, anchor, pending_from, deep)
         ok = all(s.first is None for s in stations.values())
@@ -179,9 +189,10 @@ class SyncVerifier:
         lcount, rcount = sum(n for n, _ in local.values()), sum(n for n, _ in remote.values())
         head = lconn.execute(select(SCREENINGS.c.seq, SCREENINGS.c.row_hash).where(SCREENINGS.c.station_id == st)
                              .order_by(SCREENINGS.c.seq.desc()).limit(1)).first()
-        rhead = rconn.execute(select(up.screenings.c.seq, up.screenings.c.row_hash)
-                              .where(up.screenings.c.station_id == st)
-                              .order_by(up.screenings.c.seq.desc()).limit(1)).first()
+        t = up.screenings
+        rhead = rconn.execute(select(t.c.seq, t.c.row_hash).where(t.c.school_id == self._school(st),
+                                                                  t.c.station_id == st)
+                              .order_by(t.c.seq.desc()).limit(1)).first()
         rep = StationReport(local={"count": lcount, "head": head[1] if head else None},
                             upstream={"count": rcount, "head": rhead[1] if rhead else None},
                             ranges=len(set(local) | set(remote)), purged_through=after or None)
@@ -228,8 +239,10 @@ class SyncVerifier:
         cols = ", ".join(names)
         mine = lconn.exec_driver_sql(f"SELECT {cols} FROM screenings WHERE station_id = ? AND seq = ?",
                                      (st, seq)).mappings().one()
-        theirs = rconn.execute(text(f"SELECT {cols} FROM screenings WHERE station_id = :st AND seq = :seq"),
-                               {"st": st, "seq": seq}).mappings().one()
+        theirs = dict(rconn.execute(text(f"SELECT {cols} FROM screenings WHERE school_id = :school AND "
+                                         "station_id = :st AND seq = :seq"),
+                                    {"school": self._school(st), "st": st, "seq": seq}).mappings().one())
+        theirs[DAY] = _day_text(theirs[DAY])
         out = []
         for name, scale in COMPARED:
             a, b = mine[name], theirs[name]
@@ -242,17 +255,18 @@ class SyncVerifier:
         """The range purged here: only what the upstream still keeps of it is checked."""
         last, last_hash = anchor
         t = up.screenings
-        kept = rconn.execute(select(func.count(), func.min(t.c.seq)).where(t.c.station_id == st, t.c.seq <= last)
-                             ).one()
+        mine = (t.c.school_id == self._school(st), t.c.station_id == st)
+        kept = rconn.execute(select(func.count(), func.min(t.c.seq)).where(*mine, t.c.seq <= last)).one()
         if not kept[0]:
             rep.purged = f"purged here up to seq {last}; the upstream keeps none of those rows: nothing to compare"
             return
-        at_anchor = rconn.execute(select(t.c.id, t.c.row_hash).where(t.c.station_id == st, t.c.seq == last)).first()
+        at_anchor = rconn.execute(select(t.c.id, t.c.row_hash).where(*mine, t.c.seq == last)).first()
         broken = rconn.execute(text(
             "SELECT seq, id FROM (SELECT seq, id, prev_hash, lag(row_hash) OVER w AS before, lag(seq) OVER w AS "
-            "seq_before FROM screenings WHERE station_id = :st AND seq <= :last WINDOW w AS (ORDER BY seq)) t "
-            "WHERE seq_before IS NOT NULL AND (prev_hash <> before OR seq <> seq_before + 1) ORDER BY seq LIMIT 1"),
-            {"st": st, "last": last}).first()
+            "seq_before FROM screenings WHERE school_id = :school AND station_id = :st AND seq <= :last "
+            "WINDOW w AS (ORDER BY seq)) t WHERE seq_before IS NOT NULL AND (prev_hash <> before OR "
+            "seq <> seq_before + 1) ORDER BY seq LIMIT 1"),
+            {"school": self._school(st), "st": st, "last": last}).first()
         problem = None
         if at_anchor is None or at_anchor.row_hash != last_hash:
             problem = Difference(last, at_anchor.id if at_anchor else None, "purged-range",
@@ -277,11 +291,13 @@ class SyncVerifier:
         chain, t = self.log.screening_chain, up.screenings
         after = 0
         while True:
-            rows = rconn.execute(select(t).where(t.c.station_id == st, t.c.seq <= last, t.c.seq > after)
+            rows = rconn.execute(select(t).where(t.c.school_id == self._school(st), t.c.station_id == st,
+                                                 t.c.seq <= last, t.c.seq > after)
                                  .order_by(t.c.seq).limit(5000)).mappings().all()
             if not rows:
                 return None
             for row in rows:
+                row = {**row, DAY: _day_text(row[DAY])}
                 try:
                     ok = chain.link(row["prev_hash"], chain.content(row)) == row["row_hash"]
                 except (ValueError, TypeError, KeyError):
@@ -292,12 +308,18 @@ class SyncVerifier:
             after = rows[-1]["seq"]
 
 
+def _day_text(value) -> str:
+    """A day as the log stores it (PostgreSQL gives a date)."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def verify(sync, station_ids: set[str], deep: bool = False) -> Report:
     """The report for a storage.sync.Sync (its engine and identity); raises its SyncError when unreachable."""
     from storage.sync import SyncError, _one_line
 
     engine = sync.engine()
     try:
-        return SyncVerifier(sync.log, engine, sync.shown_url, sync.identity).verify(station_ids, deep)
+        return SyncVerifier(sync.log, engine, sync.shown_url, sync.identity,
+                            school_id=sync.school_id).verify(station_ids, deep)
     except DBAPIError as exc:
         raise SyncError(f"upstream {sync.shown_url} unreachable: {_one_line(exc)}") from None

@@ -22,6 +22,12 @@ from tests.security.cli import run_gate
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 _names = iter(range(1000))
+# A row nobody screened, slipped in after the last one, copied from a real one
+FAKE = ("insert into screenings (school_id, id, station_id, seq, created_at, day, entrant_id, operator, follows, "
+        "decision, reasons, message, threshold_c, temperature_c, mask, readings, prev_hash, row_hash) "
+        "select school_id, gen_random_uuid()::text, station_id, 31, created_at, day, entrant_id, operator, follows, "
+        "{decision}, reasons, message, threshold_c, temperature_c, mask, readings, prev_hash, row_hash "
+        "from screenings where seq = 30")
 
 
 @pytest.fixture
@@ -29,13 +35,14 @@ def station(tmp_path, pg):
     """A log of 30 screenings (every fifth one a fever sent to retest), synced to a new upstream database."""
     url = pg.create_db(f"verify{next(_names)}")
     db, cfg = tmp_path / "gate.db", tmp_path / "gate.toml"
-    cfg.write_text(f'[station]\nid = "north"\n[upstream]\nurl = "{url}"\n', encoding="utf-8")
+    cfg.write_text(f'[station]\nid = "north"\n[school]\nid = "s-7"\n[upstream]\nurl = "{url}"\n',
+                   encoding="utf-8")
     with ScreeningLog(db) as log:
         st = Station(Config(station_id="north"), log)
         for i in range(30):
             t = 38.6 if i % 5 == 2 else 36.5
             st.screen([Reading(object_c=t, body_c=t, source="gun-1", ambient_c=21.0)], MaskResult(MaskState.YES))
-        sync = Sync(log, url)
+        sync = Sync(log, url, school_id="s-7")
         assert sync.once().pending == 0
         sync.close()
     return db, cfg, url
@@ -60,10 +67,8 @@ def test_a_fever_changed_to_an_admit_upstream_and_a_fake_row_are_named(station, 
     assert code == 0 and "30 rows compared" in out and out.strip().splitlines()[-1].startswith("ok:")
     # the district copy is edited: the fever at seq 3 becomes an admit (its hash left as it was) ...
     upstream(url, "update screenings set decision = 'admit', reasons = '[\"normal\"]' where seq = 3")
-    # ... and a row nobody screened is slipped in after the last one, copied from a real one
-    upstream(url, "insert into screenings select gen_random_uuid()::text, station_id, 31, created_at, day, "
-                  "entrant_id, operator, follows, decision, reasons, message, threshold_c, temperature_c, mask, "
-                  "readings, prev_hash, row_hash from screenings where seq = 30")
+    # ... and a row nobody screened is slipped in after the last one
+    upstream(url, FAKE.format(decision="decision"))
     code, out, err = verify(capsys, monkeypatch, db, cfg)
     assert code == 1
     assert "DIFFERS: station north, seq 3" in err and "decision retest here, admit upstream" in err
@@ -76,9 +81,7 @@ def test_a_fever_changed_to_an_admit_upstream_and_a_fake_row_are_named(station, 
 
 def test_the_fake_row_alone_is_named_as_not_in_the_log(station, capsys, monkeypatch):
     db, cfg, url = station
-    upstream(url, "insert into screenings select gen_random_uuid()::text, station_id, 31, created_at, day, "
-                  "entrant_id, operator, follows, 'admit', reasons, message, threshold_c, temperature_c, mask, "
-                  "readings, prev_hash, row_hash from screenings where seq = 30")
+    upstream(url, FAKE.format(decision="'admit'"))
     code, _, err = verify(capsys, monkeypatch, db, cfg)
     assert code == 1 and "seq 31" in err and "not a row of this log" in err
 
@@ -113,7 +116,8 @@ def age_and_purge(db, url, days=40):
                 prev = h
             conn.exec_driver_sql("update sync_state set last_seq = 0")
         upstream(url, "delete from screenings")
-        sync = Sync(log, url)
+        upstream(url, "update stations set last_seq = 0")  # the district forgets them too: they come again
+        sync = Sync(log, url, school_id="s-7")
         sync.once()
         result = purge_older_than(log, 30, station_id="north", actor="wu", upstream=UpstreamCheck(sync))
         sync.close()
@@ -146,8 +150,9 @@ def test_ranges_are_opened_only_where_they_differ(station, pg):
     db, _, url = station
     upstream(url, "update screenings set temperature_c = 36.5 where seq = 23")
     with ScreeningLog(db) as log:
-        sync = Sync(log, url)
-        report = SyncVerifier(log, sync.engine(), sync.shown_url, sync.identity, size=7).verify({"north"})
+        sync = Sync(log, url, school_id="s-7")
+        report = SyncVerifier(log, sync.engine(), sync.shown_url, sync.identity, size=7,
+                              school_id="s-7").verify({"north"})
         sync.close()
     north = report.stations["north"]
     assert north["ranges"] == 5 and north["differing_ranges"] == 1

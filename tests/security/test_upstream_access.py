@@ -132,9 +132,9 @@ def test_the_password_from_the_environment_works(district, tmp_path, capsys, mon
     _, station_url = district
     monkeypatch.setenv("PGPASSFILE", str(tmp_path / "absent"))
     monkeypatch.setenv("PGPASSWORD", PASSWORD)
-    screen(tmp_path / "g.db", 2)
+    screen(tmp_path / "g.db", 2, "south")  # another station: one id, one station upstream
     cfg = tmp_path / "gate.toml"
-    cfg.write_text(f'[upstream]\nurl = "{station_url}"\n', encoding="utf-8")
+    cfg.write_text(f'[station]\nid = "south"\n[upstream]\nurl = "{station_url}"\n', encoding="utf-8")
     code, out, err = run_gate(capsys, monkeypatch, "sync", "--once", "--db", tmp_path / "g.db", "--config", cfg)
     assert code == 0 and out.startswith("sent "), err
 
@@ -158,7 +158,7 @@ def test_a_password_in_a_url_is_refused_on_the_command_line_and_in_the_config(ur
 def test_a_remote_upstream_needs_a_valid_certificate_unless_the_url_relaxes_it(pg, district, tmp_path, capsys,
                                                                                 monkeypatch):
     monkeypatch.delenv("PGSSLMODE", raising=False)
-    screen(tmp_path / "g.db", 1)
+    screen(tmp_path / "g.db", 1, "east")
     # the real server, reached by a name that is not this machine's (hostaddr carries the address)
     remote = f"postgresql://postgres@district-db:{pg.port}/screening?hostaddr=127.0.0.1"
     code, _, err = run_gate(capsys, monkeypatch, "sync", "--once", "--upstream", remote, "--db", tmp_path / "g.db",
