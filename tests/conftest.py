@@ -28,9 +28,19 @@ def sim_factory(tmp_path: Path):
         sim.stop()
 
 
-@pytest.fixture(scope="module")
-def pg():
-    """A throwaway PostgreSQL 15 server per test module (tests/pg.py); each test makes its own database on it."""
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throwaway PostgreSQL 15 server for the whole run (tests/pg.py), started when a test first needs it."""
     server = PostgresServer().init()
     yield server
     server.destroy()
+
+
+@pytest.fixture
+def pg(pg_server):
+    """The shared PostgreSQL server; each test makes its own databases on it (``pg.create_db(name)``). A test that
+    crashes the server on purpose and fails before starting it again does not leave it down for the next one."""
+    yield pg_server
+    if not pg_server.running:
+        pg_server.start()
+        pg_server.wait_ready()

@@ -1,19 +1,27 @@
-"""Helpers that tests and benches share: paths, the environment for subprocesses, waiting on a condition, and a
-station log filled fast.
+"""Helpers that tests and benches share: paths, the environment for subprocesses, the `gate` command run in this
+process, waiting on a condition, and a station log filled fast.
 
 Tests never sleep a fixed time before asserting: they wait until the condition holds (with a generous limit that only
 matters when something is broken) and then assert on the outcome, never on how long it took. Timing lives in bench/.
 """
 from __future__ import annotations
 
+import atexit
+import contextlib
+import io
 import os
+import shutil
+import signal
 import sqlite3
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable, TypeVar
 
 from domain import Decision, MaskResult, MaskState, Reading, Screening
+from gate.cli import main
 from storage import chain
 from storage.log import DERIVED_COLUMNS, HASHED_COLUMNS, ScreeningLog, screening_content, screening_values
 
@@ -26,6 +34,57 @@ def env_with_root() -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+@contextlib.contextmanager
+def _process_like(env: dict | None, cwd: str | os.PathLike | None):
+    """This process's environment and working folder set as a subprocess would get them, and put back after (with
+    the SIGTERM handler a headless loop installs for itself)."""
+    saved, here, on_term = dict(os.environ), os.getcwd(), signal.getsignal(signal.SIGTERM)
+    try:
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(env)
+        if cwd is not None:
+            os.chdir(cwd)
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, on_term)
+        os.chdir(here)
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_gate(*args, input: str | bytes | None = None, env: dict | None = None, cwd=None, text: bool = True,
+             timeout: float | None = None) -> subprocess.CompletedProcess:
+    """`gate ARGS` through the real entry point (``gate.cli.main``) in this process, answered like
+    ``subprocess.run([... "gate", *args], input=..., capture_output=True, text=text)``: the exit code, what went to
+    standard output and standard error (bytes, or text with universal newlines), standard input fed from ``input``
+    (empty when None, never the terminal). ``env`` replaces the environment for the call, ``cwd`` the folder.
+
+    A fresh interpreter per call costs about a second of imports; in-process the command does the same work on the
+    same files. Tests about the process itself (the installed entry point, what a command imports, a faked clock, a
+    kill -9, a second process beside the station) keep using subprocesses. ``timeout`` is accepted for the
+    subprocess-shaped signature and not enforced.
+    """
+    argv = [os.fspath(a) if isinstance(a, os.PathLike) else str(a) for a in args]
+    data = input.encode("utf-8") if isinstance(input, str) else (input or b"")
+    stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    stderr = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace")
+    saved = sys.stdin, sys.stdout, sys.stderr
+    with _process_like(env, cwd):
+        sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
+        try:
+            code = main(argv)
+        finally:
+            sys.stdin, sys.stdout, sys.stderr = saved
+    outputs = []
+    for stream in (stdout, stderr):
+        stream.flush()
+        raw = stream.buffer.getvalue()
+        outputs.append(io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8").read() if text else raw)
+    return subprocess.CompletedProcess(["gate", *argv], code, *outputs)
 
 
 def wait_until(cond: Callable[[], T], seconds: float = 20.0, interval: float = 0.02) -> T:
@@ -116,6 +175,28 @@ def fill_log(path: Path, n: int, station_id: str = "bench") -> None:
     con.executemany("INSERT INTO outbox (kind, record_id, created_at) VALUES (?, ?, ?)", outbox)
     con.commit()
     con.close()
+
+
+_TEMPLATES: dict[str, Path] = {}
+
+
+def log_from_template(path: Path, build: Callable[[Path], object]) -> Path:
+    """A copy at ``path`` of the log ``build(somewhere)`` makes, built once per test run. Fixtures that add users pay
+    for the PIN hashes (scrypt, slow on purpose) once instead of in every test; each test still gets its own file.
+    ``build`` must close what it opens; the copy is SQLite's online backup, so it is a consistent log."""
+    key = f"{build.__module__}.{build.__qualname__}"
+    if key not in _TEMPLATES:
+        folder = tempfile.mkdtemp(prefix="gate-template-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        build(Path(folder) / "gate.db")
+        _TEMPLATES[key] = Path(folder) / "gate.db"
+    src, dst = sqlite3.connect(_TEMPLATES[key]), sqlite3.connect(path)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return path
 
 
 def typing_goes_to(app, field_id: str) -> bool:

@@ -2,8 +2,6 @@
 import dataclasses
 import json
 import statistics
-import subprocess
-import sys
 import time
 
 import pytest
@@ -29,7 +27,7 @@ from gate.station import Station
 from sim.scenarios import SCENARIOS
 from storage import audit, calibrations
 from storage.log import ScreeningLog
-from tests.conftest import env_with_root
+from tests.support import run_gate
 
 
 def exact(gain, offset, sets):
@@ -174,21 +172,18 @@ def test_overdue_sensor_readings_never_admit(station):
 def test_cli_fit_json_and_failure_exit(db_path, tmp_path):
     config = tmp_path / "station.toml"
     config.write_text("[calibration]\nmax_correction_c = 1.5\n", encoding="utf-8")  # this gun reads 1.04 °C low
-    base = [sys.executable, "-m", "gate.cli", "calibrate", "fit", "--sensor", "gy-mcu90614:gun-1",
-            "--reference-id", "BB-7", "--operator", "li", "--db", str(db_path), "--json", "--config", str(config)]
-    ok = subprocess.run(base + ["--point", "35.0:34.0,34.0,34.05", "--point", "37:35.95,36.0,36.0",
-                                "--point", "40:38.9,38.95,38.9"], capture_output=True, text=True,
-                        env=env_with_root())
+    base = ["calibrate", "fit", "--sensor", "gy-mcu90614:gun-1", "--reference-id", "BB-7", "--operator", "li",
+            "--db", db_path, "--json", "--config", config]
+    ok = run_gate(*base, "--point", "35.0:34.0,34.0,34.05", "--point", "37:35.95,36.0,36.0",
+                  "--point", "40:38.9,38.95,38.9")
     assert ok.returncode == 0, ok.stderr
     d = json.loads(ok.stdout)
     assert d["result"] == "pass" and len(d["residuals"]) == 3 and {"gain", "offset_c"} <= set(d["fit"])
-    bad = subprocess.run(base + ["--point", "35.0:34.0", "--point", "37:36.6", "--point", "40:38.9",
-                                 "--tolerance", "0.15"], capture_output=True, text=True, env=env_with_root())
+    bad = run_gate(*base, "--point", "35.0:34.0", "--point", "37:36.6", "--point", "40:38.9", "--tolerance", "0.15")
     assert bad.returncode == 1 and json.loads(bad.stdout)["result"] == "fail"
-    garbled = subprocess.run(base + ["--point", "35.0=34.0"], capture_output=True, text=True, env=env_with_root())
+    garbled = run_gate(*base, "--point", "35.0=34.0")
     assert garbled.returncode == 2 and "SET:READING" in garbled.stderr
-    listed = subprocess.run([sys.executable, "-m", "gate.cli", "calibrate", "list", "--db", str(db_path), "--json"],
-                            capture_output=True, text=True, env=env_with_root())
+    listed = run_gate("calibrate", "list", "--db", db_path, "--json")
     assert len(listed.stdout.splitlines()) == 2
 
 

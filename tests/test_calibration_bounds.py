@@ -1,8 +1,6 @@
 """A calibration cannot move readings by degrees: a tired technician's wrong set point is refused with the point that
 looks wrong, nothing is stored, and fevers are still caught afterwards."""
 import dataclasses
-import subprocess
-import sys
 
 import pytest
 from hypothesis import given
@@ -13,15 +11,14 @@ from drivers.sensor import Sensor
 from gate.calibration import CalibrationError, Point, calibrate, collect_point, fit, refusals
 from sim.scenarios import SCENARIOS
 from storage import calibrations
-from tests.support import env_with_root, wait_until
+from tests.support import run_gate, wait_until
 from tests.test_calibration import exact, screen_raw, station  # noqa: F401  (the fixture: a station on a real log)
 
 COMMON = dict(reference_id="BB-7", reference_uncertainty_c=0.1, operator="li")
 
 
 def gate(*args):
-    return subprocess.run([sys.executable, "-m", "gate.cli", *map(str, args)], capture_output=True, text=True,
-                          env=env_with_root(), timeout=60)
+    return run_gate(*args)
 
 
 @pytest.mark.parametrize("point, shift", [("35:37.0,37.0,37.1", "-2.03"), ("35:20.1,20.0,20.1", "+14.93")])

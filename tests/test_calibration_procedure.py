@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 
 import pytest
 from hypothesis import given
@@ -15,7 +13,7 @@ from domain.errors import DeviceFailure
 from gate.calibration import CalibrationError
 from gate.calibration_procedure import BlackbodyProcedure, Step, measure, parse_set_points
 from sim.scenarios import SCENARIOS
-from tests.support import env_with_root
+from tests.support import run_gate
 
 
 def procedure(points=(35.0, 40.0), **kw) -> BlackbodyProcedure:
@@ -102,16 +100,13 @@ def test_gate_calibrate_run_corrects_a_simulated_gun_through_a_simulated_blackbo
     faulty = dataclasses.replace(SCENARIOS["normal-morning"], gain=0.97, offset_c=-1.2, noise_c=0.02)
     sim = sim_factory("gy-mcu90614", faulty, seed=5)
     sim.scene.blackbody_control = str(control)
-    out = subprocess.run([sys.executable, "-m", "gate.cli", "calibrate", "run", "--url", sim.path, "--protocol",
-                          "gy-mcu90614", "--sensor-id", "gun-1", "--points", "35,40", "--samples", "3",
-                          "--reference-id", "BB-7", "--operator", "li", "--blackbody-control", control,
-                          "--db", db_path, "--json", "--config", config], capture_output=True, text=True,
-                         env=env_with_root(), timeout=120)
+    out = run_gate("calibrate", "run", "--url", sim.path, "--protocol", "gy-mcu90614", "--sensor-id", "gun-1",
+                   "--points", "35,40", "--samples", "3", "--reference-id", "BB-7", "--operator", "li",
+                   "--blackbody-control", control, "--db", db_path, "--json", "--config", config)
     assert out.returncode == 0, out.stderr
     record = json.loads(out.stdout)
     assert record["result"] == "pass" and record["sensor"] == "gy-mcu90614:gun-1"
     assert abs(record["fit"]["gain"] - 1 / 0.97) < 0.02 and all(abs(r) <= 0.3 for r in record["residuals"])
     assert control.read_text(encoding="ascii") == ""  # the blackbody is released at the end
-    listed = subprocess.run([sys.executable, "-m", "gate.cli", "calibrate", "list", "--db", db_path, "--json"],
-                            capture_output=True, text=True, env=env_with_root(), timeout=60)
+    listed = run_gate("calibrate", "list", "--db", db_path, "--json")
     assert json.loads(listed.stdout)["id"] == record["id"]

@@ -14,7 +14,7 @@ from storage.clearances import ClearanceRefused
 from storage.log import ScreeningLog
 from storage.sync import Sync
 from storage.upstream import normalise_url
-from tests.pg import PostgresServer, unavailable_reason
+from tests.pg import unavailable_reason
 
 T0 = time.mktime((2026, 12, 1, 7, 42, 0, 0, 0, -1))
 
@@ -145,25 +145,21 @@ def test_clearances_sync_upward_to_an_sqlite_upstream(log, tmp_path):
 
 
 @pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
-def test_clearances_sync_upward_to_postgresql(log):
-    server = PostgresServer().init()
-    try:
-        url = server.create_db("clearances")
-        fever(log)
-        c = clear_p42(log)
-        sync = Sync(log, url)
-        result = sync.once()
-        sync.close()
-        assert result.quarantined == 0 and result.pending == 0
-        engine = create_engine(normalise_url(url))
-        with engine.connect() as conn:
-            row = conn.execute(text("select id, station_id, fever_screening_id, cleared_by, role, row_hash "
-                                    "from clearances")).one()
-        engine.dispose()
-        stored = clearances.verify(log)
-        assert row == (c.id, "gate-1", c.fever_screening_id, "nurse", "health", stored.head)
-    finally:
-        server.destroy()
+def test_clearances_sync_upward_to_postgresql(log, pg):
+    url = pg.create_db("clearances")
+    fever(log)
+    c = clear_p42(log)
+    sync = Sync(log, url)
+    result = sync.once()
+    sync.close()
+    assert result.quarantined == 0 and result.pending == 0
+    engine = create_engine(normalise_url(url))
+    with engine.connect() as conn:
+        row = conn.execute(text("select id, station_id, fever_screening_id, cleared_by, role, row_hash "
+                                "from clearances")).one()
+    engine.dispose()
+    stored = clearances.verify(log)
+    assert row == (c.id, "gate-1", c.fever_screening_id, "nurse", "health", stored.head)
 
 
 def test_purge_keeps_a_fever_that_is_not_cleared_and_everything_after_it(log):

@@ -1,17 +1,10 @@
-"""The `gate` command line as a user runs it: real subprocesses, real files."""
+"""The `gate` command line as a user runs it: the real entry point (in this process), real files."""
 import json
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import env_with_root
-
-
-def gate(*args, input=None, timeout=60):
-    return subprocess.run([sys.executable, "-m", "gate.cli", *map(str, args)], capture_output=True, text=True,
-                          env=env_with_root(), input=input, timeout=timeout)
+from tests.support import run_gate as gate
 
 
 def rows(db):

@@ -18,12 +18,7 @@ from hypothesis import strategies as st
 from domain.errors import (CheckFailed, DeviceFailure, GateError, Refused, StorageFailure, UpstreamFailure,
                            UsageError)
 from gate.cli import EXIT_CODES, EXIT_INTERNAL, GROUPS, build_parser, exit_code, main
-from tests.support import ROOT, env_with_root
-
-
-def gate(*args, input=None, env=None):
-    return subprocess.run([sys.executable, "-m", "gate.cli", *map(str, args)], capture_output=True, text=True,
-                          env=env or env_with_root(), input=input, timeout=120)
+from tests.support import GATE, ROOT, env_with_root, run_gate as gate
 
 
 def every_action(parser: argparse.ArgumentParser, path=()):
@@ -71,7 +66,8 @@ def test_each_action_has_its_own_help_with_its_options_and_an_example(path, pars
 
 
 def test_help_from_the_real_command_lists_every_group():
-    out = gate("--help")
+    # The installed `gate` program itself, in its own process: the entry point in pyproject.toml works.
+    out = subprocess.run([GATE, "--help"], capture_output=True, text=True, env=env_with_root(), timeout=120)
     assert out.returncode == 0
     for name in GROUPS:
         assert re.search(rf"^    {name}\b", out.stdout, re.M), name
@@ -316,7 +312,6 @@ def test_every_protocol_names_its_device_class():
                                      ("roster", "list"), ("purge", "--older-than", "30")])
 def test_a_mistyped_db_is_refused_by_commands_that_read_and_no_log_is_created(tmp_path, command):
     typo = tmp_path / "gaet.db"
-    out = subprocess.run([sys.executable, "-m", "gate.cli", *command, "--db", str(typo)], capture_output=True,
-                         text=True, env=env_with_root(), timeout=60)
+    out = gate(*command, "--db", typo)
     assert out.returncode == 2 and "no log at" in out.stderr and "Traceback" not in out.stderr, out.stderr
     assert not typo.exists()

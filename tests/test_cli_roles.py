@@ -16,6 +16,7 @@ from gate.roles import RIGHTS, ROLES, TABLE
 from storage import audit
 from storage.log import ScreeningLog
 from storage.roster import import_roster
+from tests.support import log_from_template
 
 PIN = {"admin": "900001", "zhang": "111111", "wu": "222222", "li": "333333", "doc": "444444", "chen": "555555"}
 NAME = {"admin": "admin", "duty": "zhang", "auditor": "wu", "maintenance": "li", "health": "doc", "teacher": "chen"}
@@ -33,11 +34,8 @@ def gate(capsys, monkeypatch, *argv, stdin=""):
     return code, out.out, out.err
 
 
-@pytest.fixture
-def school(tmp_path):
-    db, cfg = tmp_path / "gate.db", tmp_path / "gun.toml"
-    cfg.write_text(GUN, encoding="utf-8")
-    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+def staff_and_roster(db):
+    """One user per role (the admin first) and the roster: the school's log before anyone types a command."""
     with ScreeningLog(db) as log:
         auth = Auth(log, "north")
         auth.add_user("admin", "admin", PIN["admin"], None)
@@ -45,6 +43,14 @@ def school(tmp_path):
             if name != "admin":
                 auth.add_user(name, role, PIN[name], User("admin", "admin"), classes=CLASSES.get(role, ()))
         import_roster(log, ROSTER.encode(), station_id="north", actor="admin")
+
+
+@pytest.fixture
+def school(tmp_path):
+    db, cfg = tmp_path / "gate.db", tmp_path / "gun.toml"
+    cfg.write_text(GUN, encoding="utf-8")
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    log_from_template(db, staff_and_roster)
     return tmp_path, ["--db", db]  # no --config: the stored policy is the station's, and `config apply` changes it
 
 

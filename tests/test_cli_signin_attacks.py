@@ -7,19 +7,23 @@ import pytest
 from gate.auth import Auth, User
 from storage import audit
 from storage.log import ScreeningLog
+from tests.support import log_from_template
 from tests.test_cli_roles import CLASSES, NAME, PIN, gate
 
 
 @pytest.fixture
 def station(tmp_path):
-    db = tmp_path / "gate.db"
+    return log_from_template(tmp_path / "gate.db", staff)
+
+
+def staff(db):
+    """One user per role, the admin first."""
     with ScreeningLog(db) as log:
         auth = Auth(log, "north")
         auth.add_user("admin", "admin", PIN["admin"], None)
         for role, name in NAME.items():
             if name != "admin":
                 auth.add_user(name, role, PIN[name], User("admin", "admin"), classes=CLASSES.get(role, ()))
-    return db
 
 
 def screenings(db):

@@ -1,7 +1,5 @@
 """The config schema: every problem at once with its key and the allowed values, hints for misspelled keys, settings
 that contradict each other, identifiers the upstream accepts, and each default written once."""
-import subprocess
-import sys
 import tomllib
 
 import pytest
@@ -16,14 +14,13 @@ from gate.auth import Policy
 from gate.config import EXAMPLE, Config, ConfigError, SensorConfig, parse_config
 from gate.config_checks import SECTIONS, SENSOR_KEYS, SESSION_KEYS
 from gate.policy import PolicyConfig
-from tests.conftest import env_with_root
+from tests.support import run_gate
 
 
 def check(tmp_path, text):
     f = tmp_path / "station.toml"
     f.write_text(text, encoding="utf-8")
-    return subprocess.run([sys.executable, "-m", "gate.cli", "config", "check", str(f)], capture_output=True,
-                          text=True, env=env_with_root(), timeout=60)
+    return run_gate("config", "check", f)
 
 
 def problems(text: str) -> list[str]:

@@ -1,12 +1,11 @@
-"""Issue 13's fever cases tried from a shell: `gate screen`, `gate clearance`, `gate run --headless` as real
-subprocesses on real files (and a real pty for the simulated thermometer)."""
+"""Issue 13's fever cases tried from a shell: `gate screen`, `gate clearance`, `gate run --headless` through the
+real entry point on real files (and a real pty for the simulated thermometer)."""
+import dataclasses
 import json
 import sqlite3
-import subprocess
-import sys
 
-from tests.conftest import ROOT, env_with_root
-from tests.test_cli import gate
+from sim.scenarios import SCENARIOS
+from tests.support import run_gate as gate
 
 
 def screen(db, temp, *extra, duty_pin=None):
@@ -105,35 +104,28 @@ def test_a_wrong_id_or_a_bad_note_clears_nobody(db_path):
     assert clearances(db_path) == []
 
 
-def run_headless(tmp_path, db, cfg, ids, count, *sim_args):
-    link = tmp_path / f"tty-{len(list(tmp_path.glob('tty-*')))}"
-    sim = subprocess.Popen([sys.executable, "-m", "gate.cli", "sim", "--protocol", "gy-mcu90614", "--link", str(link),
-                            "--seed", "5", "--pace", "3", "--noise", "0.02", *sim_args],
-                           stdout=subprocess.PIPE, text=True, env=env_with_root(), cwd=ROOT)
-    try:
-        assert "/dev/pts/" in sim.stdout.readline()
-        out = subprocess.run([sys.executable, "-m", "gate.cli", "run", "--url", str(link), "--protocol", "gy-mcu90614",
-                              "--headless", "--count", str(count), "--entrants-stdin", "--db", str(db),
-                              "--config", str(cfg)],
-                             input="".join(f"{i}\n" for i in ids), capture_output=True, text=True,
-                             env=env_with_root(), timeout=90)
-    finally:
-        sim.terminate()
-        sim.wait(5)
+def run_headless(sim_factory, db, cfg, ids, count, offset_c=0.0):
+    """`gate run --headless` on a simulated thermometer (as `gate sim --seed 5 --pace 3 --noise 0.02 --offset X`),
+    the ids scanned on standard input."""
+    scenario = dataclasses.replace(SCENARIOS["normal-morning"], noise_c=0.02, offset_c=offset_c)
+    sim = sim_factory("gy-mcu90614", scenario, seed=5, pace=3)
+    out = gate("run", "--url", sim.path, "--protocol", "gy-mcu90614", "--headless", "--count", count,
+               "--entrants-stdin", "--db", db, "--config", cfg, input="".join(f"{i}\n" for i in ids))
+    sim.stop()
     assert out.returncode == 0, out.stderr
     return [json.loads(line) for line in out.stdout.splitlines()], out.stderr
 
 
-def test_gate_run_headless_links_confirms_refuses_and_admits_after_the_clearance(tmp_path, db_path):
+def test_gate_run_headless_links_confirms_refuses_and_admits_after_the_clearance(sim_factory, tmp_path, db_path):
     cfg = tmp_path / "gate.toml"
     cfg.write_text('[station]\nlanguage = "en"\n[screening]\nmask_mode = "off"\n', encoding="utf-8")
     # A sensor reading 2 °C high: everyone it sees is at or above the threshold.
-    hot, errors = run_headless(tmp_path, db_path, cfg, ["P42", "P\x1b[2J42", "P42", "P42"], 3, "--offset", "2.0")
+    hot, errors = run_headless(sim_factory, db_path, cfg, ["P42", "P\x1b[2J42", "P42", "P42"], 3, offset_c=2.0)
     assert [d["decision"] for d in hot] == ["retest", "deny", "deny"]
     assert all(d["entrant_id"] == "P42" for d in hot)  # the garbled scan went with nobody
     assert '"error": "entrant-id"' in errors
     assert hot[1]["follows"] == hot[0]["id"] and "fever-confirmed" in hot[1]["reasons"]
     assert hot[2]["message"].startswith("Fever confirmed at")
     assert gate("clearance", "add", "P42", "--note", "doctor's note", "--db", db_path).returncode == 0
-    well, _ = run_headless(tmp_path, db_path, cfg, ["P42"], 1)
+    well, _ = run_headless(sim_factory, db_path, cfg, ["P42"], 1)
     assert well[0]["decision"] == "admit" and well[0]["entrant_id"] == "P42"

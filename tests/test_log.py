@@ -14,7 +14,7 @@ from domain import Decision, MaskResult, MaskState
 from gate.station import Station
 from storage.log import LogError, ScreeningLog
 from storage.migrate import head_revision
-from tests.conftest import ROOT, env_with_root
+from tests.support import ROOT, env_with_root, run_gate
 
 
 def _fill(path: Path, n: int) -> list[str]:
@@ -78,13 +78,13 @@ def test_verify_names_the_first_bad_row(db_path, tamper, says):
 
 def test_gate_verify_exit_codes(db_path):
     _fill(db_path, 4)
-    cmd = [sys.executable, "-m", "gate.cli", "verify", "--db", str(db_path)]
-    ok = subprocess.run(cmd, capture_output=True, text=True, env=env_with_root())
+    cmd = ["verify", "--db", db_path]
+    ok = run_gate(*cmd)
     assert ok.returncode == 0 and "ok: 4 screenings" in ok.stdout
     raw = sqlite3.connect(db_path)
     raw.execute("update screenings set entrant_id='someone-else' where seq=2")
     raw.commit()
-    bad = subprocess.run(cmd, capture_output=True, text=True, env=env_with_root())
+    bad = run_gate(*cmd)
     assert bad.returncode == 1 and "row 2" in bad.stderr and "Traceback" not in bad.stderr
 
 

@@ -4,8 +4,6 @@ everything else uses images the test makes."""
 import functools
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -25,8 +23,7 @@ from gate.mask.detector import _anchors
 from gate.mask.train_cnn import SHIPPED_FOLD
 from sim.camera import default_face_folder
 from storage.log import ScreeningLog
-from tests.conftest import env_with_root
-from tests.support import pilot_wait_until, typing_goes_to
+from tests.support import pilot_wait_until, run_gate, typing_goes_to
 
 FACES = default_face_folder()
 needs_faces = pytest.mark.skipif(FACES is None, reason="no face photos (../shared/mask-data) on this machine")
@@ -80,8 +77,7 @@ def test_gate_mask_reports_each_file_and_goes_on_after_a_bad_one(tmp_path):
     cv2.imwrite(str(good), np.full((240, 320, 3), 200, np.uint8))
     bad = tmp_path / "notes.jpg"
     bad.write_text("not an image")
-    out = subprocess.run([sys.executable, "-m", "gate.cli", "mask", str(bad), str(good), str(tmp_path / "gone.png"),
-                          "--json"], capture_output=True, text=True, env=env_with_root())
+    out = run_gate("mask", bad, good, tmp_path / "gone.png", "--json")
     lines = [json.loads(x) for x in out.stdout.splitlines()]
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert [x["image"] for x in lines] == [str(bad), str(good), str(tmp_path / "gone.png")]
@@ -112,9 +108,7 @@ def test_training_command_writes_weights_and_reports_held_out_figures(tmp_path):
         (data / label).mkdir(parents=True)
         for p in sorted((FACES / label).glob("*.jpg"))[:60]:
             shutil.copy(p, data / label / p.name)
-    out = subprocess.run([sys.executable, "-m", "gate.cli", "mask", "train", "--model", "svm", "--data", str(data),
-                          "--out", str(tmp_path / "w.npz")], capture_output=True, text=True, env=env_with_root(),
-                         timeout=300)
+    out = run_gate("mask", "train", "--model", "svm", "--data", data, "--out", tmp_path / "w.npz")
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["held_out"]["photos"] > 0 and 0 <= report["held_out"]["accuracy"] <= 1

@@ -2,8 +2,6 @@
 train` (which makes a network OpenCV runs when PyTorch is installed, and says so clearly when it is not)."""
 import json
 import shutil
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -14,7 +12,7 @@ from hypothesis import strategies as st
 from gate.mask import folds
 from gate.mask.cnn import CnnMaskModel
 from sim.camera import default_face_folder
-from tests.conftest import env_with_root
+from tests.support import run_gate
 
 FACES = default_face_folder()
 needs_faces = pytest.mark.skipif(FACES is None, reason="no face photos (../shared/mask-data) on this machine")
@@ -105,9 +103,7 @@ def test_gate_mask_train_makes_a_network_opencv_runs_or_says_pytorch_is_missing(
         (data / label).mkdir(parents=True)
         for p in sorted((FACES / label).glob("*.jpg"))[:24]:
             shutil.copy(p, data / label / p.name)
-    out = subprocess.run([sys.executable, "-m", "gate.cli", "mask", "train", "--data", str(data), "--folds", "2",
-                          "--epochs", "1", "--out", str(tmp_path / "m.onnx")], capture_output=True, text=True,
-                         env=env_with_root(), timeout=600)
+    out = run_gate("mask", "train", "--data", data, "--folds", "2", "--epochs", "1", "--out", tmp_path / "m.onnx")
     if importlib.util.find_spec("torch") is None:  # CI and the station: no PyTorch, one clear line
         assert out.returncode != 0 and "Traceback" not in out.stderr
         assert "pip install -e '.[train]'" in out.stderr and not (tmp_path / "m.onnx").exists()

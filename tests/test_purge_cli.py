@@ -15,13 +15,12 @@ pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(una
 PIN = "581302"
 DUTY_PIN = "640219"
 ADMIN_PIN = "902741"
-_names = iter(range(1000))
 
 
 @pytest.fixture
 def station(tmp_path, pg):
     """A log with an auditor, a config naming the district's upstream, and the two paths."""
-    url = pg.create_db(f"district{next(_names)}")
+    url = pg.create_db("district")
     db, cfg = tmp_path / "gate.db", tmp_path / "gate.toml"
     cfg.write_text(f'[station]\nid = "north"\n[upstream]\nurl = "{url}"\n', encoding="utf-8")
     with ScreeningLog(db) as log:
@@ -82,7 +81,7 @@ def test_a_trial_sync_elsewhere_then_purge_deletes_nothing_and_a_real_sync_then_
     db, cfg, url = station
     screen(capsys, monkeypatch, db, cfg, 36.5, 36.6, 36.7)
     age(db, 40)
-    trial = pg.create_db(f"trial{next(_names)}")
+    trial = pg.create_db("trial")
     # A trial run elsewhere sends the log out of the station: it needs an admin's sign-in.
     assert gate(capsys, monkeypatch, "sync", "--once", "--upstream", trial, "--db", db, "--config", cfg)[0] == 2
     assert gate(capsys, monkeypatch, "sync", "--once", "--upstream", trial, "--db", db, "--config", cfg,

@@ -2,8 +2,6 @@
 import csv
 import io
 import json
-import subprocess
-import sys
 import time
 
 import pytest
@@ -19,8 +17,7 @@ from storage import audit, reports
 from storage.export import ExportError, export, manifest_key, purge_older_than, verify_export
 from storage.log import ScreeningLog, local_day
 from storage.roster import RosterError, Visitor, add_visitor, import_roster, parse_roster, unscreened
-from tests.conftest import env_with_root
-from tests.support import pilot_wait_until, typing_goes_to
+from tests.support import pilot_wait_until, run_gate, typing_goes_to
 
 ROSTER = "id,name,class,kind\nS1,张三,一年级1班,pupil\nS2,李四,一年级1班,学生\nT1,王老师,教务处,staff\n".encode()
 TODAY = local_day(time.time())
@@ -67,14 +64,14 @@ def test_an_open_fever_retest_is_not_a_zero_report(school):
 def test_report_cli_json_csv_and_stored_for_sync(school, db_path):
     log, st = school
     st.screen([hand(36.5)], MaskResult(MaskState.YES), entrant_id="S1")
-    base = [sys.executable, "-m", "gate.cli", "report", "daily", "--db", str(db_path)]
-    d = json.loads(subprocess.run(base + ["--json"], capture_output=True, text=True, env=env_with_root()).stdout)
+    base = ["report", "daily", "--db", str(db_path)]
+    d = json.loads(run_gate(*base, "--json").stdout)
     assert d["zero_report"] is True and d["screened"] == 1
-    out = subprocess.run(base + ["--csv"], capture_output=True, text=True, env=env_with_root()).stdout
+    out = run_gate(*base, "--csv").stdout
     assert "zero_report,True" in out
     with log.engine.connect() as conn:
         assert conn.exec_driver_sql("select count(*) from outbox where kind='daily_report'").scalar() == 2
-    bad = subprocess.run(base + ["--date", "yesterday"], capture_output=True, text=True, env=env_with_root())
+    bad = run_gate(*base, "--date", "yesterday")
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
 
 
@@ -185,9 +182,7 @@ def test_identified_export_has_ids_and_names_and_tampering_is_caught(school, tmp
     data = (out / "screenings.csv").read_bytes()
     (out / "screenings.csv").write_bytes(data.replace(b"36.5", b"35.6"))
     assert any("changed" in p for p in verify_export(out))
-    cli = subprocess.run([sys.executable, "-m", "gate.cli", "export", "verify", str(out), "--db", str(db_path)],
-                         capture_output=True,
-                         text=True, env=env_with_root())
+    cli = run_gate("export", "verify", out, "--db", db_path)
     assert cli.returncode == 1 and "CHANGED" in cli.stderr
 
 

@@ -1,7 +1,5 @@
 """`gate screen --source SENSOR`: a reported sensor reading is calibrated, locked out and audited like the live one."""
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -10,14 +8,13 @@ from gate.config import Config, SensorConfig
 from gate.station import Station
 from storage import audit
 from storage.log import ScreeningLog
-from tests.conftest import env_with_root
+from tests.support import run_gate
 
 GUN = '[station]\nid = "north"\n[[sensors]]\nid = "gun-1"\nprotocol = "gy-mcu90614"\nurl = "/dev/null"\n'
 
 
 def gate(*args, stdin=""):
-    return subprocess.run([sys.executable, "-m", "gate.cli", *map(str, args)], capture_output=True, text=True,
-                          env=env_with_root(), input=stdin, timeout=60)
+    return run_gate(*args, input=stdin)
 
 
 @pytest.fixture

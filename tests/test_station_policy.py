@@ -1,8 +1,6 @@
 """The screening policy lives in the log: another config never screens anyone until an admin applies it."""
 import json
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
@@ -14,7 +12,7 @@ from gate.station_policy import PolicyMismatch, PolicyTampered, enforce, snapsho
 from storage import audit
 from storage import policy as stored_policy
 from storage.log import ScreeningLog
-from tests.support import env_with_root
+from tests.support import run_gate
 
 
 def reading(v):
@@ -102,8 +100,7 @@ def test_a_deleted_policy_is_not_silently_replaced_by_whatever_config_comes_next
 
 # -- from a shell, as a pupil at an unlocked PC and as the admin would ---------------------------------------------
 def gate(*args, stdin=""):
-    return subprocess.run([sys.executable, "-m", "gate.cli", *map(str, args)], capture_output=True, text=True,
-                          env=env_with_root(), input=stdin, timeout=60)
+    return run_gate(*args, input=stdin)
 
 
 def rows(db):

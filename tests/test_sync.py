@@ -1,8 +1,6 @@
 """Upward sync against a real PostgreSQL server that the suite starts itself (skipped, with the reason, only where
 no PostgreSQL server binaries exist)."""
 import json
-import subprocess
-import sys
 import threading
 import time
 
@@ -17,16 +15,15 @@ from storage import audit, reports
 from storage.log import ScreeningLog
 from storage.sync import Sync, SyncError
 from storage.upstream import normalise_url
-from tests.support import env_with_root, wait_until
+from tests.support import fill_log, run_gate, wait_until
 from tests.pg import drain_and_compare, unavailable_reason
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
-_db_counter = iter(range(1000))
 
 
 @pytest.fixture
 def upstream_url(pg):
-    return pg.create_db(f"up{next(_db_counter)}")
+    return pg.create_db("up")
 
 
 def fill(log: ScreeningLog, station_id: str, n: int, temp: float = 36.5) -> list[str]:
@@ -68,9 +65,9 @@ def test_sync_sends_everything_once_and_is_idempotent(tmp_path, upstream_url):
 
 
 def test_three_stations_sync_through_a_crash_of_the_server(tmp_path, pg, upstream_url):
+    for i in range(3):  # a backlog of 3,000 chained screenings each, written in one go (tests/support.py)
+        fill_log(tmp_path / f"s{i}.db", 3000, station_id=f"station-{i}")
     logs = [ScreeningLog(tmp_path / f"s{i}.db") for i in range(3)]
-    for i, log in enumerate(logs):
-        fill(log, f"station-{i}", 3000)
     stop = threading.Event()
     errors: list[str] = []
     syncs = [Sync(log, upstream_url, batch_size=40, connect_timeout=2) for log in logs]
@@ -131,14 +128,11 @@ def test_a_refused_record_is_quarantined_and_the_rest_go_on(tmp_path, upstream_u
 def test_unreachable_upstream_is_one_line_and_a_non_zero_exit(tmp_path, db_path):
     with ScreeningLog(db_path) as log:
         fill(log, "x", 3)
-    out = subprocess.run([sys.executable, "-m", "gate.cli", "sync", "--once", "--upstream",
-                          "postgresql://postgres@127.0.0.1:1/nowhere", "--db", str(db_path)],
-                         capture_output=True, text=True, env=env_with_root(), timeout=60)
+    out = run_gate("sync", "--once", "--upstream", "postgresql://postgres@127.0.0.1:1/nowhere", "--db", db_path)
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "unreachable" in out.stderr
-    status = subprocess.run([sys.executable, "-m", "gate.cli", "sync", "status", "--json", "--upstream",
-                             "postgresql://postgres@127.0.0.1:1/nowhere", "--db", str(db_path)],
-                            capture_output=True, text=True, env=env_with_root())
+    status = run_gate("sync", "status", "--json", "--upstream", "postgresql://postgres@127.0.0.1:1/nowhere",
+                      "--db", db_path)
     d = json.loads(status.stdout)
     assert d["pending"] == 3 + 1 and "unreachable" in d["last_error"]  # + the policy's audit event
 
@@ -147,12 +141,10 @@ def test_cli_sync_and_verify_into_postgres_and_into_an_sqlite_file(tmp_path, db_
     with ScreeningLog(db_path) as log:
         fill(log, "cli", 7)
     for url in (upstream_url, f"sqlite:///{tmp_path / 'district.db'}"):
-        out = subprocess.run([sys.executable, "-m", "gate.cli", "sync", "--once", "--upstream", url, "--db",
-                              str(db_path), "--json"], capture_output=True, text=True, env=env_with_root())
+        out = run_gate("sync", "--once", "--upstream", url, "--db", db_path, "--json")
         assert out.returncode == 0, out.stderr
         assert json.loads(out.stdout)["sent"] == 7 + 1  # + the policy's audit event
-        ver = subprocess.run([sys.executable, "-m", "gate.cli", "sync", "verify", "--upstream", url, "--db",
-                              str(db_path), "--json"], capture_output=True, text=True, env=env_with_root())
+        ver = run_gate("sync", "verify", "--upstream", url, "--db", db_path, "--json")
         assert ver.returncode == 0 and json.loads(ver.stdout)["ok"]
 
 

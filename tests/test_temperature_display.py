@@ -1,6 +1,4 @@
 """Temperatures are never shown in a way that contradicts the decision: 37.27 °C is admitted, so it is not "37.3 °C"."""
-import subprocess
-import sys
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -8,7 +6,7 @@ from hypothesis import strategies as st
 from domain import Decision, MaskResult, MaskState, Reading
 from domain.temperature import at_or_above, judged, shown_c
 from gate.policy import PolicyConfig, decide
-from tests.conftest import env_with_root
+from tests.support import run_gate
 
 VALUES = st.floats(min_value=-60.0, max_value=150.0, allow_nan=False, allow_infinity=False)
 
@@ -66,7 +64,6 @@ def test_spoken_messages_agree_with_the_decision():
 
 
 def test_the_command_line_shows_an_admitted_37_27_below_the_threshold(db_path):
-    out = subprocess.run([sys.executable, "-m", "gate.cli", "screen", "--temp", "37.27", "--mask", "yes",
-                          "--db", str(db_path)], capture_output=True, text=True, env=env_with_root(), timeout=60)
+    out = run_gate("screen", "--temp", "37.27", "--mask", "yes", "--db", db_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ADMIT") and "37.27 °C" in out.stdout and "37.3" not in out.stdout

@@ -1,4 +1,6 @@
-"""Black-box attacks: every call is `python -m gate.cli ...` in a subprocess, as a teacher would type it."""
+"""Black-box attacks: every call is the `gate` command line as a teacher would type it, through its real entry point
+(in this process: same arguments, same files, same exit code and output); a call under a faked clock (faketime)
+runs `python -m gate.cli ...` in a subprocess, since the clock is faked for a whole process."""
 import json
 import os
 import shutil
@@ -7,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support import run_gate
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
@@ -21,6 +25,8 @@ class Gate:
         self.env.pop("FAKETIME", None)
 
     def __call__(self, *args, stdin=None, prefix=(), timeout=120):
+        if not prefix:
+            return run_gate(*args, input=stdin, env=self.env, text=False)
         cmd = [*prefix, PY, "-m", "gate.cli", *args]
         return subprocess.run(cmd, input=stdin, capture_output=True, env=self.env, timeout=timeout)
 

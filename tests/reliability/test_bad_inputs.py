@@ -1,12 +1,10 @@
 """A table of bad inputs across manual temperatures, CLI arguments, config files, roster CSVs and export ranges:
 each gets a message that names what was wrong, a non-zero exit, and nothing is stored."""
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import env_with_root
+from tests.support import run_gate
 
 CONFIGS = {
     "threshold": ("[screening]\nthreshold_c = 45\n", "screening.threshold_c"),
@@ -75,8 +73,7 @@ def test_bad_input_is_refused_clearly_and_stores_nothing(files, args, says):
     db = files / f"db-{abs(hash(tuple(args)))}.db"
     argv = [a.replace("{tmp}", str(files)) for a in args]
     needs_db = argv[0] not in ("config", "read") and not (argv[0] == "export" and argv[1] == "verify")
-    out = subprocess.run([sys.executable, "-m", "gate.cli", *argv, *(["--db", str(db)] if needs_db else [])],
-                         capture_output=True, text=True, env=env_with_root(), timeout=60)
+    out = run_gate(*argv, *(["--db", db] if needs_db else []))
     assert out.returncode != 0, out.stdout
     assert says in out.stderr, out.stderr
     assert "Traceback" not in out.stderr

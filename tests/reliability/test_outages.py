@@ -13,7 +13,7 @@ from sim.simulator import Simulator
 from storage.log import ScreeningLog
 from storage.sync import Sync
 from tests.support import poll_until, wait_until
-from tests.pg import PostgresServer, drain_and_compare, unavailable_reason
+from tests.pg import drain_and_compare, unavailable_reason
 
 
 def test_twenty_unplugs_each_reported_offline_and_each_followed_by_readings_again(tmp_path):
@@ -36,43 +36,39 @@ def test_twenty_unplugs_each_reported_offline_and_each_followed_by_readings_agai
 
 
 @pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
-def test_upstream_stopped_and_started_five_times_while_three_stations_sync(tmp_path):
-    pg = PostgresServer().init()
-    try:
-        url = pg.create_db("district")
-        logs = [ScreeningLog(tmp_path / f"s{i}.db") for i in range(3)]
-        stations = [Station(Config(station_id=f"station-{i}", mask_mode="off"), log) for i, log in enumerate(logs)]
-        stop = threading.Event()
-        syncs = [Sync(log, url, batch_size=25, connect_timeout=1) for log in logs]
-        threads = [threading.Thread(target=s.watch, args=(stop,), kwargs={"interval_s": 0.05,
-                                                                          "backoff_s": (0.05, 0.3)})
-                   for s in syncs]
-        for th in threads:
-            th.start()
-        screening_done = threading.Event()
-        screened = [0]
+def test_upstream_stopped_and_started_five_times_while_three_stations_sync(tmp_path, pg):
+    url = pg.create_db("district")
+    logs = [ScreeningLog(tmp_path / f"s{i}.db") for i in range(3)]
+    stations = [Station(Config(station_id=f"station-{i}", mask_mode="off"), log) for i, log in enumerate(logs)]
+    stop = threading.Event()
+    syncs = [Sync(log, url, batch_size=25, connect_timeout=1) for log in logs]
+    threads = [threading.Thread(target=s.watch, args=(stop,), kwargs={"interval_s": 0.05,
+                                                                      "backoff_s": (0.05, 0.3)})
+               for s in syncs]
+    for th in threads:
+        th.start()
+    screening_done = threading.Event()
+    screened = [0]
 
-        def screen_all_morning():
-            while not screening_done.is_set():
-                for st in stations:
-                    st.screen([Reading(object_c=36.5, body_c=36.5, source="gun-1", ambient_c=21.0)],
-                              MaskResult(MaskState.YES))
-                    screened[0] += 1
-                time.sleep(0.005)  # a gate's pace, not a wait for a result
+    def screen_all_morning():
+        while not screening_done.is_set():
+            for st in stations:
+                st.screen([Reading(object_c=36.5, body_c=36.5, source="gun-1", ambient_c=21.0)],
+                          MaskResult(MaskState.YES))
+                screened[0] += 1
+            time.sleep(0.005)  # a gate's pace, not a wait for a result
 
-        writer = threading.Thread(target=screen_all_morning)
-        writer.start()
-        for _ in range(5):
-            # Stop the server while the stations have something on its way, and start it again only once they have
-            # screened more people while it was down.
-            assert wait_until(lambda: any(s.pending() for s in syncs))
-            pg.stop("immediate")
-            before = screened[0]
-            assert wait_until(lambda: screened[0] >= before + 30)
-            pg.start()
-            pg.wait_ready()
-        screening_done.set()
-        writer.join()
-        assert drain_and_compare(syncs, threads, stop, logs, url) > 300
-    finally:
-        pg.destroy()
+    writer = threading.Thread(target=screen_all_morning)
+    writer.start()
+    for _ in range(5):
+        # Stop the server while the stations have something on its way, and start it again only once they have
+        # screened more people while it was down.
+        assert wait_until(lambda: any(s.pending() for s in syncs))
+        pg.stop("immediate")
+        before = screened[0]
+        assert wait_until(lambda: screened[0] >= before + 30)
+        pg.start()
+        pg.wait_ready()
+    screening_done.set()
+    writer.join()
+    assert drain_and_compare(syncs, threads, stop, logs, url) > 300
