@@ -29,18 +29,21 @@ def sim_factory(tmp_path: Path):
 
 
 @pytest.fixture(scope="session")
-def pg_server():
-    """One throwaway PostgreSQL 15 server for the whole run (tests/pg.py), started when a test first needs it."""
+def pg():
+    """One throwaway PostgreSQL 15 server for the whole run (tests/pg.py), started when a test first needs it; each
+    test (or module) makes its own databases on it with ``pg.create_db(name)``."""
     server = PostgresServer().init()
     yield server
     server.destroy()
 
 
-@pytest.fixture
-def pg(pg_server):
-    """The shared PostgreSQL server; each test makes its own databases on it (``pg.create_db(name)``). A test that
-    crashes the server on purpose and fails before starting it again does not leave it down for the next one."""
-    yield pg_server
-    if not pg_server.running:
-        pg_server.start()
-        pg_server.wait_ready()
+@pytest.fixture(autouse=True)
+def _pg_left_running(request):
+    """A test that crashes the shared server on purpose and fails before starting it again does not leave it down
+    for the tests after it."""
+    yield
+    if "pg" in request.fixturenames:
+        server = request.getfixturevalue("pg")
+        if not server.running:
+            server.start()
+            server.wait_ready()

@@ -40,7 +40,7 @@ class PostgresServer:
         self.port = _free_port()
         self.fsync = fsync
         self.running = False
-        self._made = 0
+        self._made: set[str] = set()
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
 
@@ -65,11 +65,15 @@ class PostgresServer:
         self._run(str(BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
 
     def create_db(self, name: str) -> str:
-        """A new empty database named ``name`` plus a number this server has not given before; returns its URL."""
+        """A new empty database named ``name`` (``name_2``, ``name_3`` … when that name was made before on this
+        server, so tests sharing the server never share a database); returns its URL."""
         import psycopg  # the upstream's driver: only where a database is made
 
-        self._made += 1
-        name = f"{name}_{self._made}"
+        n = 1
+        while (f"{name}_{n}" if n > 1 else name) in self._made:
+            n += 1
+        name = f"{name}_{n}" if n > 1 else name
+        self._made.add(name)
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f'create database "{name}"')
         return self.url(name)

@@ -23,6 +23,7 @@ from typing import Callable, TypeVar
 from domain import Decision, MaskResult, MaskState, Reading, Screening
 from gate.cli import main
 from storage import chain
+from storage.keys import key_path_for
 from storage.log import DERIVED_COLUMNS, HASHED_COLUMNS, ScreeningLog, screening_content, screening_values
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,20 +184,29 @@ _TEMPLATES: dict[str, Path] = {}
 def log_from_template(path: Path, build: Callable[[Path], object]) -> Path:
     """A copy at ``path`` of the log ``build(somewhere)`` makes, built once per test run. Fixtures that add users pay
     for the PIN hashes (scrypt, slow on purpose) once instead of in every test; each test still gets its own file.
-    ``build`` must close what it opens; the copy is SQLite's online backup, so it is a consistent log."""
+    ``build`` must close what it opens; the copy is SQLite's online backup, so it is a consistent log, and the log's
+    station key (``<log>.key``, which its chains and PIN hashes need) is copied beside it."""
     key = f"{build.__module__}.{build.__qualname__}"
     if key not in _TEMPLATES:
         folder = tempfile.mkdtemp(prefix="gate-template-")
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         build(Path(folder) / "gate.db")
         _TEMPLATES[key] = Path(folder) / "gate.db"
-    src, dst = sqlite3.connect(_TEMPLATES[key]), sqlite3.connect(path)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
+    copy_log(_TEMPLATES[key], path)
     return path
+
+
+def copy_log(src: Path, dst: Path) -> Path:
+    """A copy of the log at ``src`` (SQLite's online backup: consistent even while it is open) with its station key."""
+    source, target = sqlite3.connect(src), sqlite3.connect(dst)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    if key_path_for(src).exists():
+        shutil.copy2(key_path_for(src), key_path_for(dst))  # keeps the key file's 0600
+    return dst
 
 
 def typing_goes_to(app, field_id: str) -> bool:

@@ -17,14 +17,13 @@ from storage.sync import Sync, SyncError
 from tests.pg import unavailable_reason
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
-_names = iter(range(1000))
 OLD_ROW = ("'{id}', '{station}', {seq}, 1795900000.0, '{day}', 'P{seq}', 'li', NULL, 'admit', '[]', 'ok', 37.3, 36.5, "
            "'{{}}', '[]', 'prev', 'hash{seq}'")
 
 
 @pytest.fixture
 def url(pg):
-    return pg.create_db(f"province{next(_names)}")
+    return pg.create_db("province")
 
 
 def engine_of(url: str):

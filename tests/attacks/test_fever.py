@@ -1,9 +1,9 @@
 """Promise 1: a confirmed fever is never admitted until a health/admin clearance."""
-import shutil
 import sqlite3
 
 import pytest
 
+from tests.support import copy_log
 from .conftest import Gate, faketime_prefix, one_clear_line
 
 
@@ -20,9 +20,7 @@ def fever_db(tmp_path_factory):
 
 
 def _copy(fever_db, tmp_path):
-    db = tmp_path / "g.db"
-    shutil.copy(fever_db, db)
-    return db
+    return copy_log(fever_db, tmp_path / "g.db")  # with its station key, which the log's chains need
 
 
 def test_normal_reading_after_fever_is_denied_not_cleared(gate, fever_db, tmp_path):

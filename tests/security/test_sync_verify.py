@@ -21,7 +21,6 @@ from tests.pg import unavailable_reason
 from tests.security.cli import run_gate
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
-_names = iter(range(1000))
 # A row nobody screened, slipped in after the last one, copied from a real one
 FAKE = ("insert into screenings (school_id, id, station_id, seq, created_at, day, entrant_id, operator, follows, "
         "decision, reasons, message, threshold_c, temperature_c, mask, readings, prev_hash, row_hash) "
@@ -33,7 +32,7 @@ FAKE = ("insert into screenings (school_id, id, station_id, seq, created_at, day
 @pytest.fixture
 def station(tmp_path, pg):
     """A log of 30 screenings (every fifth one a fever sent to retest), synced to a new upstream database."""
-    url = pg.create_db(f"verify{next(_names)}")
+    url = pg.create_db("verify")
     db, cfg = tmp_path / "gate.db", tmp_path / "gate.toml"
     cfg.write_text(f'[station]\nid = "north"\n[school]\nid = "s-7"\n[upstream]\nurl = "{url}"\n',
                    encoding="utf-8")
