@@ -12,6 +12,7 @@ class Reason(enum.StrEnum):
     FEVER_SUSPECTED = "fever-suspected"
     FEVER_CONFIRMED = "fever-confirmed"
     FEVER_NOT_CLEARED = "fever-not-cleared"
+    CERTIFICATE_NEEDED = "certificate-needed"  # a follow-up case closed as sent home / sick leave with a fever
     NO_MASK = "no-mask"
     MASK_UNCONFIRMED = "mask-unconfirmed"
     MASK_REMINDER = "mask-reminder"

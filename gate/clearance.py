@@ -38,11 +38,15 @@ def clear(log: ScreeningLog, *, station_id: str, entrant_id: str, note: str, by:
         raise UsageError(str(exc)) from None
     note = check_note(note)
     h = clearances.history(log, entrant_id)
-    memory = recall(h.latest, h.last_fever, h.clearances)
-    if memory.fever is None:
+    memory = recall(h.latest, h.last_fever, h.clearances, h.certificate_case)
+    if memory.fever is not None:  # the confirmed fever first: clearing it clears the case that followed it up
+        named, at = memory.fever.id, memory.fever.created_at
+    elif memory.case is not None:  # a case closed as sent home / sick leave with a fever: the 复课证明 seen
+        named, at = memory.case.case_id, memory.case.closed_at or now
+    else:
         raise ClearanceRefused(f"{entrant_id} has no confirmed fever waiting for a clearance: check the id "
                                "(gate clearance list shows who is waiting)")
-    c = Clearance(entrant_id=entrant_id, fever_screening_id=memory.fever.id, fever_at=memory.fever.created_at,
+    c = Clearance(entrant_id=entrant_id, fever_screening_id=named, fever_at=at,
                   note=note, cleared_by=by, role=role, at=now, station_id=station_id)
     return clearances.add(log, c)
 

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from domain import Clearance, Decision, Reason, Screening
+from domain.case import Case
 from domain.errors import Refused
 
 NOT_CLEARED = Reason.FEVER_NOT_CLEARED
+CERTIFICATE = Reason.CERTIFICATE_NEEDED
 
 
 def confirms_fever(s: Screening) -> bool:
@@ -46,15 +48,23 @@ class Memory:
     follows: Screening | None = None  # the open retest the new reading links to
     fever: Screening | None = None  # the confirmed fever that was never cleared: refuse entry
     latest: Screening | None = None  # the person's latest screening: only it may be retested or confirmed
+    case: Case | None = None  # a follow-up case closed as sent home / sick leave with a fever, not yet cleared
 
     @property
     def refused(self) -> bool:
-        return self.fever is not None
+        return self.fever is not None or self.case is not None
 
     def refusal(self, now: float) -> tuple[str, dict]:
         """The reason code and message arguments of the refusal (``refused`` must be true)."""
-        assert self.fever is not None
-        return NOT_CLEARED.value, {"when": when_text(self.fever.created_at, now)}
+        if self.fever is not None:
+            return NOT_CLEARED.value, {"when": when_text(self.fever.created_at, now)}
+        assert self.case is not None
+        return CERTIFICATE.value, certificate_args(self.case, now)
+
+
+def certificate_args(case: Case, now: float) -> dict:
+    """The refusal's message arguments: which case, how it was closed, when."""
+    return {"case": case.short_id, "outcome": str(case.outcome), "when": when_text(case.closed_at or now, now)}
 
 
 def when_text(at: float, now: float) -> str:
@@ -68,13 +78,22 @@ def is_cleared(fever: Screening, clearances: Iterable[Clearance]) -> bool:
     return any(c.fever_screening_id == fever.id and c.entrant_id == fever.entrant_id for c in clearances)
 
 
-def recall(latest: Screening | None, last_fever: Screening | None, clearances: Iterable[Clearance]) -> Memory:
-    """The memory of one entrant from their latest screening, their latest confirmed fever and their clearances.
+def recall(latest: Screening | None, last_fever: Screening | None, clearances: Iterable[Clearance],
+           certificate_case: Case | None = None) -> Memory:
+    """The memory of one entrant from their latest screening, their latest confirmed fever, their clearances and
+    their latest case closed as sent home / sick leave with a fever.
 
-    A clearance clears exactly the fever it names: a later fever needs a clearance of its own.
+    A clearance clears exactly the fever (or case) it names: a later fever needs a clearance of its own. Clearing a
+    confirmed fever also clears the case that followed it up.
     """
+    clearances = tuple(clearances)
     fever = last_fever if last_fever is not None and not is_cleared(last_fever, clearances) else None
-    return Memory(follows=latest if latest is not None and is_open(latest) else None, fever=fever, latest=latest)
+    case = certificate_case
+    if case is not None and any(c.entrant_id == case.entrant_id and c.fever_screening_id in
+                                (case.case_id, case.screening_id) for c in clearances):
+        case = None
+    return Memory(follows=latest if latest is not None and is_open(latest) else None, fever=fever, latest=latest,
+                  case=case)
 
 
 def episode(memory: Memory, readings: tuple, follows: str | None) -> tuple[tuple, str | None]:

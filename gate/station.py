@@ -14,7 +14,8 @@ from gate.calibration import status
 from gate.config import Config, SensorConfig
 from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
 from domain.sessions import session_at
-from gate.fever_memory import Memory, episode, recall, when_text
+from gate import followup
+from gate.fever_memory import Memory, certificate_args, episode, recall, when_text
 from gate.policy import decide
 from gate.station_policy import enforce as enforce_policy
 from storage import calibrations, clearances
@@ -82,7 +83,7 @@ class Station:
         if not entrant_id:
             return Memory()
         h = clearances.history(self.log, entrant_id)
-        return recall(h.latest, h.last_fever, h.clearances)
+        return recall(h.latest, h.last_fever, h.clearances, h.certificate_case)
 
     def retest(self, previous: Screening, reading: Reading, *, operator: str | None = None) -> Screening:
         """The second, linked reading of a person (usually manual, after a rest); both readings are kept."""
@@ -107,6 +108,10 @@ class Station:
             fever = clearances.fever_before(self.log, s.entrant_id, s.created_at)
             when = when_text(fever.created_at, s.created_at) if fever else "?"
             refusals = [(Reason.FEVER_NOT_CLEARED, {"when": when})]
+        elif Reason.CERTIFICATE_NEEDED in s.reasons and s.entrant_id:
+            case = clearances.history(self.log, s.entrant_id).certificate_case
+            refusals = [(Reason.CERTIFICATE_NEEDED, certificate_args(case, s.created_at) if case else
+                         {"case": "?", "outcome": "?", "when": "?"})]
         return decide(s.readings, s.mask, self._policy_for(s.readings), lang, entrant_problem=problem,
                       refusals=refusals).message
 
@@ -142,6 +147,7 @@ class Station:
                          "reason": r.manual_reason, "decision": s.decision.value})
             for actor, action, detail in events:
                 u.audit(self.config.station_id, actor, action, detail)
+            followup.on_screening(u, self.log, s)  # a confirmed fever or a no-mask refusal opens its case
         return s
 
     def _policy_for(self, readings: Sequence[Reading]):

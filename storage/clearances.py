@@ -14,6 +14,8 @@ from sqlalchemy import Connection, func, select
 
 from domain import Clearance, Reason, Screening
 from domain.errors import Refused
+from domain.case import NEEDS_CERTIFICATE, Case
+from storage import cases as case_log
 from storage.chain import VerifyResult
 from storage.log import CLEARANCES, SCREENINGS, ScreeningLog
 from storage.records import clearance_content, screening_from_row
@@ -32,6 +34,7 @@ class History:
     latest: Screening | None
     last_fever: Screening | None
     clearances: tuple[Clearance, ...]
+    certificate_case: Case | None = None  # the latest case closed as sent home / sick leave with a fever
 
 
 def _trusted(log: ScreeningLog, conn: Connection, entrant_id: str | None = None) -> list[Clearance]:
@@ -57,6 +60,23 @@ def fever_before(log: ScreeningLog, entrant_id: str, at: float) -> Screening | N
     return None if row is None else screening_from_row(row)
 
 
+_CLOSED_WITH_FEVER = '%"fever"%'
+
+
+def _certificate_case(log: ScreeningLog, conn: Connection, entrant_id: str) -> Case | None:
+    """The entrant's latest follow-up case closed as sent home / sick leave with a fever (trusted chain only).
+
+    A cheap look at the entrant's own rows first: only when there is such a close is the case chain walked."""
+    C = case_log.CASES
+    hit = conn.execute(select(C.c.case_id).where(C.c.entrant_id == entrant_id, C.c.event == "close",
+                                                 C.c.outcome.in_([o.value for o in NEEDS_CERTIFICATE]),
+                                                 C.c.symptoms.like(_CLOSED_WITH_FEVER)).limit(1)).first()
+    if hit is None:
+        return None
+    found = [c for c in case_log.all_cases(log, conn).values() if c.entrant_id == entrant_id and c.needs_certificate]
+    return max(found, key=lambda c: c.closed_at or 0.0, default=None)
+
+
 def history(log: ScreeningLog, entrant_id: str) -> History:
     """Raises StorageError when it cannot be read: the station must not screen on a memory it could not read."""
     with log.read(f"the history of {entrant_id}") as conn:
@@ -64,8 +84,9 @@ def history(log: ScreeningLog, entrant_id: str) -> History:
                            .order_by(SCREENINGS.c.seq.desc()).limit(1)).mappings().first()
         latest = None if row is None else screening_from_row(row)
         fever = _last_fever(conn, entrant_id) if latest is not None else None
-        cleared = tuple(_trusted(log, conn, entrant_id)) if fever is not None else ()
-    return History(latest, fever, cleared)
+        case = _certificate_case(log, conn, entrant_id)
+        cleared = tuple(_trusted(log, conn, entrant_id)) if fever is not None or case is not None else ()
+    return History(latest, fever, cleared, case)
 
 
 def add(log: ScreeningLog, c: Clearance) -> Clearance:
@@ -76,11 +97,15 @@ def add(log: ScreeningLog, c: Clearance) -> Clearance:
     """
     with log.unit("clearance") as u:
         fever = _last_fever(u.conn, c.entrant_id)
-        if fever is None or fever.id != c.fever_screening_id:
+        case = _certificate_case(log, u.conn, c.entrant_id)
+        # What it clears: the latest confirmed fever, or the latest case closed as sent home / sick leave with fever
+        named = (fever.id, fever.created_at) if fever is not None and fever.id == c.fever_screening_id else \
+            (case.case_id, case.closed_at) if case is not None and case.case_id == c.fever_screening_id else None
+        if named is None:
             raise ClearanceRefused(f"{c.entrant_id} has no confirmed fever {c.fever_screening_id} to clear")
-        if any(x.fever_screening_id == fever.id for x in _trusted(log, u.conn, c.entrant_id)):
+        if any(x.fever_screening_id == named[0] for x in _trusted(log, u.conn, c.entrant_id)):
             raise ClearanceRefused(f"the fever of {c.entrant_id} confirmed at "
-                                   f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(fever.created_at))} "
+                                   f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(named[1]))} "
                                    "is cleared already")
         log.clearance_chain.append(u.conn, c.content(), c.content())
         u.queue("clearance", c.id)

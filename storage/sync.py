@@ -34,12 +34,12 @@ from storage.errors import StorageError
 from storage.upstream_url import UpstreamUrlError, explain
 from storage.log import SCREENINGS, ScreeningLog
 from storage.models import AUDIT_EVENTS as AUDIT
-from storage.models import CALIBRATIONS, CLEARANCES, OUTBOX, QUARANTINE
+from storage.models import CALIBRATIONS, CASES, CLEARANCES, OUTBOX, QUARANTINE
 from storage.models import DAILY_REPORTS as REPORTS
 from storage.models import SYNC_STATE as STATE
 
 LOCAL = {"screening": SCREENINGS, "daily_report": REPORTS, "audit": AUDIT, "calibration": CALIBRATIONS,
-         "clearance": CLEARANCES}
+         "clearance": CLEARANCES, "case": CASES}
 
 
 class SyncError(UpstreamFailure):

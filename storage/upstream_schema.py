@@ -131,6 +131,33 @@ clearances = Table(
     PrimaryKeyConstraint("school_id", "id", name="pk_up_clearances"),
 )
 
+cases = Table(  # u0007: follow-up case events (opened by a station, closed by a teacher or the school doctor)
+    "cases", metadata,
+    _school(),
+    Column("id", String(36), nullable=False),
+    Column("station_id", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("case_id", String(36), nullable=False),
+    Column("event", String(8), nullable=False),
+    Column("entrant_id", String(64), nullable=False),
+    Column("class_name", String(64), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("session", String(64)),
+    Column("reason", String(16), nullable=False),
+    Column("screening_id", String(36)),
+    Column("outcome", String(16)),
+    Column("symptoms", Text, nullable=False),
+    Column("onset", String(10)),
+    Column("note", Text, nullable=False),
+    Column("by", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
+    PrimaryKeyConstraint("school_id", "id", name="pk_up_cases"),
+    Index("ix_up_cases_school_day", "school_id", "day"),
+)
+
 identity_table = Table(
     "gate_upstream_identity", metadata,
     Column("singleton", Integer, primary_key=True),
@@ -139,7 +166,7 @@ identity_table = Table(
 )
 
 TABLES = {"screening": screenings, "daily_report": daily_reports, "audit": audit_events, "calibration": calibrations,
-          "clearance": clearances}
+          "clearance": clearances, "case": cases}
 
 
 def key_columns(table: Table) -> tuple[str, ...]:

@@ -38,6 +38,7 @@ GROUPS = {
     "purge": ("purge", "delete screenings past retention; the chain stays verifiable"),
     "users": ("users", "manage users and PINs: add, list, reset-pin, disable, enable, role"),
     "clearance": ("clearance", "let a person with a confirmed fever back in (doctor's note), list who waits"),
+    "followup": ("followup", "follow-up cases of absences, fevers and refusals: list, close with the outcome"),
     "audit": ("audit", "the audit trail: who did what"),
     "upstream": ("upstream", "the district database: day partitions ahead and retention, the schools expected"),
     "sim": ("devices", "simulate a thermometer on a pseudo-terminal"),

@@ -1,0 +1,96 @@
+"""Follow-up cases (因病缺勤追踪): every pupil not seen in a check, every confirmed fever, every no-mask refusal and every
+retest left open is followed up by the class teacher (or the school doctor) until it has an outcome.
+
+A case is opened by the station and closed by a person; both are events in one hash chain, so a case is never
+changed, only answered.
+"""
+from __future__ import annotations
+
+import datetime
+import enum
+from dataclasses import dataclass
+
+
+class CaseReason(enum.StrEnum):
+    """Why a case was opened."""
+
+    ABSENT = "absent"  # a pupil not seen when a session closed
+    FEVER = "fever"  # a confirmed fever at the gate
+    NO_MASK = "no-mask"  # refused for no mask
+    RETEST_OPEN = "retest-open"  # a retest still open when the session closed
+
+
+class Outcome(enum.StrEnum):
+    """How a case ends (结案)."""
+
+    SICK_LEAVE = "sick-leave"  # 病假
+    PERSONAL_LEAVE = "personal-leave"  # 事假
+    LATE_ARRIVAL = "late-arrival"  # 迟到
+    SEEN_AT_CLINIC = "seen-at-clinic"  # 校医室
+    SENT_HOME = "sent-home"  # 送回家
+    FALSE_ALARM = "false-alarm"  # 误报
+
+
+# Symptoms the school rules name (fever, cough, sore throat, rash, vomiting, diarrhoea, jaundice ...).
+SYMPTOMS = ("fever", "cough", "sore-throat", "rash", "vomiting", "diarrhoea", "jaundice", "headache",
+            "conjunctivitis", "breathing", "other")
+NEEDS_CERTIFICATE = frozenset({Outcome.SENT_HOME, Outcome.SICK_LEAVE})  # with a fever: 复课证明 before return
+NOTE_MAX = 500
+
+
+def symptoms_from(text: str) -> tuple[str, ...]:
+    """"fever, cough" -> ("cough", "fever"); ValueError naming the unknown ones and the known ones."""
+    parts = [p.strip().lower() for p in text.replace("，", ",").split(",") if p.strip()]
+    unknown = [p for p in parts if p not in SYMPTOMS]
+    if unknown:
+        shown = ", ".join(p if p.isprintable() and len(p) <= 20 else "?" for p in unknown)
+        raise ValueError(f"unknown symptom(s) {shown}: use {', '.join(SYMPTOMS)}")
+    return tuple(sorted(set(parts)))
+
+
+def onset_from(text: str) -> str:
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"onset {text[:20]!r} is not a date: use YYYY-MM-DD") from None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One follow-up case as it stands: opened, and closed when ``outcome`` is set."""
+
+    case_id: str
+    entrant_id: str
+    class_name: str
+    day: str
+    session: str | None
+    reason: CaseReason
+    screening_id: str | None
+    opened_at: float
+    outcome: Outcome | None = None
+    symptoms: tuple[str, ...] = ()
+    onset: str | None = None
+    note: str = ""
+    closed_by: str | None = None
+    closed_at: float | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome is None
+
+    @property
+    def short_id(self) -> str:
+        return self.case_id[:8]
+
+    @property
+    def needs_certificate(self) -> bool:
+        """Closed as sent home or sick leave with a fever: the pupil returns only with a 复课证明, checked by the
+        school doctor (gate clearance add)."""
+        return self.outcome in NEEDS_CERTIFICATE and "fever" in self.symptoms
+
+    @property
+    def ill(self) -> bool:
+        """Counts towards a cluster: symptoms recorded on closing, or a fever confirmed at the gate."""
+        return bool(self.symptoms) and self.outcome is not Outcome.FALSE_ALARM

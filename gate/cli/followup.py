@@ -1,0 +1,130 @@
+"""`gate followup list | close`: the follow-up cases (因病缺勤追踪) of the class teachers and the school doctor.
+
+Cases open by themselves (gate/followup.py); listing first closes out the sessions that have ended, so the list is
+never behind the clock. A teacher sees and closes only the cases of its own classes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from domain.case import NOTE_MAX, Case, Outcome, onset_from, symptoms_from
+from domain.errors import Refused
+from domain.identifiers import IdentifierError, check_text
+from gate.cli.common import (actions, json_option, load_config, open_log, operator, sign_in, signin_options,
+                             station_options, words)
+from gate.followup import close_sessions
+from gate.school_day import classes_for
+from storage import cases
+from storage.roster import roster
+
+LIST = """
+gate followup list --open
+gate followup list --class 三年级二班 --json --user chen --pin-stdin
+"""
+CLOSE = """
+gate followup close 1a2b3c4d --outcome late-arrival --user chen --pin-stdin
+gate followup close 1a2b3c4d --outcome sick-leave --symptoms fever,cough --onset 2026-12-01 --note "妈妈电话: 发烧 38.6"
+"""
+
+
+def _symptoms(text: str) -> tuple[str, ...]:
+    try:
+        return symptoms_from(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _onset(text: str) -> str:
+    try:
+        return onset_from(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _note(text: str) -> str:
+    if not text.strip():
+        return ""
+    try:
+        return check_text(text, "note", max_len=NOTE_MAX)
+    except IdentifierError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_followup(p: argparse.ArgumentParser) -> None:
+    add = actions(p)
+    li = add("list", "Follow-up cases: each pupil not seen when a session closed, each confirmed fever, each no-mask "
+                     "refusal and each retest left open. A teacher sees its own classes only.", LIST, followup_list)
+    station_options(li)
+    li.add_argument("--class", dest="class_name", metavar="C", type=words("class", max_len=64), help="one class")
+    li.add_argument("--open", action="store_true", help="only the cases still open (they carry over day to day)")
+    json_option(li, "one JSON line per case")
+    signin_options(li, "the teacher, school doctor or admin looking")
+    c = add("close", "Close a case with its outcome (结案). Closed as sent-home or sick-leave with a fever, the pupil "
+                     "is refused at the gate until the school doctor records the return-to-school certificate "
+                     "(gate clearance add).", CLOSE, followup_close)
+    station_options(c)
+    c.add_argument("case", metavar="CASE", type=words("case id", max_len=36),
+                   help="the case id, or its first 8 characters as the list shows them")
+    c.add_argument("--outcome", required=True, choices=[o.value for o in Outcome])
+    c.add_argument("--symptoms", type=_symptoms, default=(), metavar="S1,S2",
+                   help="fever, cough, sore-throat, rash, vomiting, diarrhoea, jaundice, headache, conjunctivitis, "
+                        "breathing, other")
+    c.add_argument("--onset", type=_onset, help="the day the illness began, YYYY-MM-DD")
+    c.add_argument("--note", type=_note, default="", help="what the family said, the doctor's diagnosis ...")
+    signin_options(c, "the class teacher or school doctor closing it")
+
+
+def _at(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else ""
+
+
+def case_record(c: Case, names: dict[str, str]) -> dict:
+    return {"case": c.case_id, "state": "open" if c.is_open else "closed", "day": c.day, "session": c.session,
+            "reason": c.reason.value, "class": c.class_name, "entrant_id": c.entrant_id,
+            "name": names.get(c.entrant_id, ""), "screening": c.screening_id, "opened_at": c.opened_at,
+            "outcome": c.outcome.value if c.outcome else None, "symptoms": list(c.symptoms), "onset": c.onset,
+            "note": c.note, "closed_by": c.closed_by, "closed_at": c.closed_at,
+            "needs_certificate": c.needs_certificate}
+
+
+def followup_list(args: argparse.Namespace) -> None:
+    cfg = load_config(args)
+    with open_log(args, cfg, existing=True) as log:
+        user = sign_in(args, cfg, log, "followup-list")
+        classes = classes_for(user, args.class_name, log=log, station_id=cfg.station_id, action="followup-list")
+        close_sessions(log, cfg.school_sessions(), cfg.station_id, time.time())
+        found = cases.listed(log, open_only=args.open, classes=classes)
+        names = {e.roster_id: e.name for e in roster(log)}
+    if args.json:
+        for c in found:
+            print(json.dumps(case_record(c, names), ensure_ascii=False))
+        return
+    print(f"{sum(c.is_open for c in found)} open, {sum(not c.is_open for c in found)} closed")
+    for c in found:
+        state = "open  " if c.is_open else f"closed {c.outcome}"
+        print(f"{c.short_id}  {state:<22} {c.day} {c.session or '-':<8} {c.reason.value:<11} "
+              f"{c.class_name or '-'}  {c.entrant_id} {names.get(c.entrant_id, '')}")
+
+
+def followup_close(args: argparse.Namespace) -> None:
+    cfg = load_config(args)
+    outcome = Outcome(args.outcome)
+    with open_log(args, cfg, existing=True) as log:
+        user = sign_in(args, cfg, log, "followup-close")
+        classes = classes_for(user, None, log=log, station_id=cfg.station_id, action="followup-close")
+        try:
+            c = cases.close_case(log, args.case, station_id=cfg.station_id, outcome=outcome,
+                                 symptoms=args.symptoms, onset=args.onset, note=args.note, by=operator(args, user),
+                                 role=user.role if user else "", at=time.time(), classes=classes)
+        except cases.CaseRefused as exc:
+            raise Refused(f"{exc}; nothing was recorded") from None
+    print(f"closed case {c.short_id} of {c.entrant_id} ({c.class_name or 'no class'}): {c.outcome}"
+          + (f", {', '.join(c.symptoms)}" if c.symptoms else ""))
+    if c.needs_certificate:
+        print(f"{c.entrant_id} is refused at the gate until the school doctor has seen the return-to-school "
+              f"certificate (复课证明): gate clearance add {c.entrant_id} --note \"...\"")
+
+
+COMMANDS = {"followup": add_followup}

@@ -1,0 +1,106 @@
+"""Follow-up cases open by themselves: when a session closes (each pupil not seen, each retest left open), and with
+the screening that confirms a fever or refuses a pupil for no mask. The clock is a parameter.
+
+A session of a day is closed out once, and only on a school day: a day on which this station screened someone (a
+weekend or a holiday with nobody at the gate opens nothing). Days up to ``LOOKBACK_DAYS`` back are caught up, so a
+station switched on at 09:00 still opens the morning's cases.
+"""
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+
+from domain import Decision, EntrantKind, Reason, Screening
+from domain.case import CaseReason
+from domain.sessions import Session, ended
+from gate.fever_memory import is_open
+from storage import cases
+from storage.log import ENTRANTS, SCREENINGS, ScreeningLog, local_day
+from storage.records import screening_from_row
+from storage.unit import UnitOfWork
+
+LOOKBACK_DAYS = 7
+
+
+def _class_of(u: UnitOfWork, entrant_id: str) -> str:
+    return u.conn.execute(select(ENTRANTS.c.group).where(ENTRANTS.c.roster_id == entrant_id)).scalar() or ""
+
+
+def on_screening(u: UnitOfWork, log: ScreeningLog, s: Screening) -> None:
+    """Open the case a stored screening calls for, in its own unit of work: a confirmed fever, or a no-mask
+    refusal (once a day per person while the case is open). Anonymous screenings cannot be followed up."""
+    if not s.entrant_id or s.decision is not Decision.DENY:
+        return
+    day = local_day(s.created_at)
+    if Reason.FEVER_CONFIRMED in s.reasons:
+        reason = CaseReason.FEVER
+    elif Reason.NO_MASK in s.reasons and not cases.has_open(u.conn, s.entrant_id, CaseReason.NO_MASK, day):
+        reason = CaseReason.NO_MASK
+    else:
+        return
+    cases.open_case(u, log, station_id=s.station_id, entrant_id=s.entrant_id, class_name=_class_of(u, s.entrant_id),
+                    day=day, session=s.session, reason=reason, screening_id=s.id, at=s.created_at)
+
+
+def _school_days(conn, now: float) -> list[str]:
+    first = local_day(now - LOOKBACK_DAYS * 86400)
+    return list(conn.execute(select(SCREENINGS.c.day).where(SCREENINGS.c.day >= first, SCREENINGS.c.day <= local_day(now))
+                             .distinct().order_by(SCREENINGS.c.day)).scalars())
+
+
+def close_sessions(log: ScreeningLog, sessions: tuple[Session, ...], station_id: str, now: float) -> int:
+    """Close out every session that has ended by ``now`` and was not closed out yet; returns the cases opened."""
+    opened = 0
+    with log.read("the sessions to close") as conn:
+        done = cases.closed_out(conn)
+        due = [(day, s) for day in _school_days(conn, now) for s in ended(sessions, day, now)
+               if (day, s.name) not in done]
+    for day, session in due:
+        with log.unit(f"the close of {day} {session.name}") as u:
+            if (day, session.name) in cases.closed_out(u.conn):  # another process closed it meanwhile
+                continue
+            n = _close(u, log, day, session, station_id, now)
+            cases.mark_closed(u.conn, day, session.name, now, n)
+            u.audit(station_id, "station", "session-closed", {"day": day, "session": session.name, "cases": n})
+            opened += n
+    return opened
+
+
+def _close(u: UnitOfWork, log: ScreeningLog, day: str, session: Session, station_id: str, now: float) -> int:
+    conn = u.conn
+    rows = conn.execute(select(SCREENINGS).where(SCREENINGS.c.day == day, SCREENINGS.c.session == session.name,
+                                                 SCREENINGS.c.entrant_id.is_not(None))
+                        .order_by(SCREENINGS.c.seq)).mappings().all()
+    latest = {r["entrant_id"]: r for r in rows}  # each person's last screening of the session
+    pupils = conn.execute(select(ENTRANTS.c.roster_id, ENTRANTS.c.group)
+                          .where(ENTRANTS.c.kind == EntrantKind.PUPIL.value)).all()
+    n = 0
+    end = session.end_on(day)
+    for rid, group in pupils:
+        if rid in latest or cases.has_open(conn, rid, CaseReason.ABSENT, day):
+            continue
+        cases.open_case(u, log, station_id=station_id, entrant_id=rid, class_name=group, day=day,
+                        session=session.name, reason=CaseReason.ABSENT, screening_id=None, at=end)
+        n += 1
+    groups = dict(pupils)
+    for rid, row in latest.items():
+        s = screening_from_row(row)
+        # Still open if nothing answered it later (another session, another day) before this close-out.
+        later = conn.execute(select(SCREENINGS.c.id).where(SCREENINGS.c.entrant_id == rid,
+                                                           SCREENINGS.c.seq > row["seq"]).limit(1)).first()
+        if is_open(s) and later is None and not cases.has_open(conn, rid, CaseReason.RETEST_OPEN):
+            group = groups.get(rid) or conn.execute(select(ENTRANTS.c.group)
+                                                    .where(ENTRANTS.c.roster_id == rid)).scalar() or ""
+            cases.open_case(u, log, station_id=station_id, entrant_id=rid, class_name=group, day=day,
+                            session=session.name, reason=CaseReason.RETEST_OPEN, screening_id=s.id, at=end)
+            n += 1
+    return n
+
+
+def open_count(log: ScreeningLog, classes: tuple[str, ...] | None = None) -> int:
+    return len(cases.listed(log, open_only=True, classes=classes))
+
+
+def now_text(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))

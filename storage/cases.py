@@ -1,0 +1,153 @@
+"""Follow-up cases in the station's log: open and close events in one hash chain, queued for the upward sync.
+
+A case's state is read from the chain up to the first row whose link does not hold (like clearances): a close slipped
+into the file by hand closes nothing, and an open case stays open. Every write is one unit of work with its audit
+event. The sessions already closed out are kept in ``session_closures`` so that a session opens its cases once.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Iterable, Mapping
+
+from sqlalchemy import Connection, select
+
+from domain.case import Case, CaseReason, Outcome
+from domain.errors import Refused
+from storage.chain import Chain, VerifyResult
+from storage.log import ScreeningLog
+from storage.models import CASES, SESSION_CLOSURES as CLOSURES
+from storage.unit import UnitOfWork
+
+HASHED = ("id", "case_id", "event", "station_id", "entrant_id", "class_name", "day", "session", "reason",
+          "screening_id", "outcome", "symptoms", "onset", "note", "by", "role", "at")
+
+
+class CaseRefused(Refused):
+    """The case cannot be closed (unknown, closed already, not the teacher's class); the message says why."""
+
+
+def case_content(row: Mapping) -> dict:
+    return {k: row[k] for k in HASHED}
+
+
+def chain(log: ScreeningLog) -> Chain:
+    """The case chain of this log, with the log's digest (keyed when the log's chains are)."""
+    found = getattr(log, "_case_chain", None)
+    if found is None:
+        found = Chain("cases", CASES, case_content, digest=log.audit_chain.digest, what="case event")
+        log._case_chain = found
+    return found
+
+
+def _fold(rows: Iterable[Mapping]) -> dict[str, Case]:
+    """Cases by id from their events, oldest first."""
+    cases: dict[str, Case] = {}
+    for r in rows:
+        if r["event"] == "open":
+            cases[r["case_id"]] = Case(r["case_id"], r["entrant_id"], r["class_name"], r["day"], r["session"],
+                                       CaseReason(r["reason"]), r["screening_id"], r["at"])
+        elif r["event"] == "close" and r["case_id"] in cases and cases[r["case_id"]].is_open:
+            c = cases[r["case_id"]]
+            cases[r["case_id"]] = Case(**{**c.__dict__, "outcome": Outcome(r["outcome"]),
+                                          "symptoms": tuple(json.loads(r["symptoms"])), "onset": r["onset"],
+                                          "note": r["note"], "closed_by": r["by"], "closed_at": r["at"]})
+    return cases
+
+
+def all_cases(log: ScreeningLog, conn: Connection | None = None) -> dict[str, Case]:
+    """Every trusted case by id, in the order opened."""
+    if conn is not None:
+        return _fold(chain(log).intact(conn))
+    with log.read("the follow-up cases") as c:
+        return _fold(chain(log).intact(c))
+
+
+def listed(log: ScreeningLog, *, open_only: bool = False, classes: tuple[str, ...] | None = None,
+           entrant_id: str | None = None) -> list[Case]:
+    """Cases (open ones only when asked) of ``classes`` (None: every class), oldest first."""
+    return [c for c in all_cases(log).values()
+            if (not open_only or c.is_open) and (classes is None or c.class_name in classes)
+            and (entrant_id is None or c.entrant_id == entrant_id)]
+
+
+def _write(u: UnitOfWork, log: ScreeningLog, values: dict) -> None:
+    values = {"id": str(uuid.uuid4()), **values}
+    values["at"] = round(values["at"], 6)
+    chain(log).append(u.conn, values, case_content(values))
+    u.queue("case", values["id"])
+
+
+def open_case(u: UnitOfWork, log: ScreeningLog, *, station_id: str, entrant_id: str, class_name: str, day: str,
+              session: str | None, reason: CaseReason, screening_id: str | None, at: float) -> str:
+    """Open a case inside the caller's unit of work (with the screening or session closure that causes it)."""
+    case_id = str(uuid.uuid4())
+    _write(u, log, {"case_id": case_id, "event": "open", "station_id": station_id, "entrant_id": entrant_id,
+                    "class_name": class_name, "day": day, "session": session, "reason": reason.value,
+                    "screening_id": screening_id, "outcome": None, "symptoms": "[]", "onset": None, "note": "",
+                    "by": "station", "role": "", "at": at})
+    return case_id
+
+
+def find(log: ScreeningLog, ref: str, conn: Connection | None = None) -> Case:
+    """The case whose id is ``ref`` or starts with it (at least 6 characters, as `gate followup list` shows 8)."""
+    cases = all_cases(log, conn)
+    if ref in cases:
+        return cases[ref]
+    hits = [c for cid, c in cases.items() if len(ref) >= 6 and cid.startswith(ref)]
+    if len(hits) != 1:
+        raise CaseRefused(f"no case {ref[:40]!r}" if not hits else f"{ref!r} names {len(hits)} cases: give more of "
+                          "the id" + "; gate followup list shows the open cases")
+    return hits[0]
+
+
+def close_case(log: ScreeningLog, ref: str, *, station_id: str, outcome: Outcome, symptoms: tuple[str, ...],
+               onset: str | None, note: str, by: str, role: str, at: float,
+               classes: tuple[str, ...] | None = None) -> Case:
+    """Close a case with its outcome, audited, in one transaction; refused when it is not open or not in
+    ``classes`` (a teacher's), and the refusal is audited too."""
+    refusal = None
+    with log.unit("the case") as u:
+        case = find(log, ref, u.conn)
+        if classes is not None and case.class_name not in classes:
+            refusal = (f"case {case.short_id} is of {case.class_name or 'no class'}; {by} is the teacher of "
+                       f"{', '.join(classes) or 'no class'}")
+            u.audit(station_id, by, "refused", {"action": "followup-close", "case": case.case_id,
+                                                "why": "not the teacher's class"})
+        elif not case.is_open:
+            raise CaseRefused(f"case {case.short_id} was closed already ({case.outcome}, by {case.closed_by})")
+        else:
+            _write(u, log, {"case_id": case.case_id, "event": "close", "station_id": station_id,
+                            "entrant_id": case.entrant_id, "class_name": case.class_name, "day": case.day,
+                            "session": case.session, "reason": case.reason.value, "screening_id": case.screening_id,
+                            "outcome": outcome.value, "symptoms": json.dumps(list(symptoms)), "onset": onset,
+                            "note": note, "by": by, "role": role, "at": at})
+            u.audit(station_id, by, "case-closed", {"case": case.case_id, "entrant_id": case.entrant_id,
+                                                    "outcome": outcome.value, "symptoms": list(symptoms),
+                                                    "role": role})
+    if refusal:
+        raise CaseRefused(refusal)
+    return all_cases(log)[case.case_id]
+
+
+def has_open(conn: Connection, entrant_id: str, reason: CaseReason, day: str | None = None) -> bool:
+    """An open case of this kind for the entrant (on ``day``): the same absence or refusal is not opened twice."""
+    cond = [CASES.c.entrant_id == entrant_id, CASES.c.reason == reason.value]
+    if day is not None:
+        cond.append(CASES.c.day == day)
+    events = conn.execute(select(CASES.c.case_id, CASES.c.event).where(*cond)).all()
+    closed = {cid for cid, ev in events if ev == "close"}
+    return any(ev == "open" and cid not in closed for cid, ev in events)
+
+
+def closed_out(conn: Connection) -> set[tuple[str, str]]:
+    return {(d, s) for d, s in conn.execute(select(CLOSURES.c.day, CLOSURES.c.session))}
+
+
+def mark_closed(conn: Connection, day: str, session: str, at: float, opened: int) -> None:
+    conn.execute(CLOSURES.insert().values(day=day, session=session, at=at, cases=opened))
+
+
+def verify(log: ScreeningLog) -> VerifyResult:
+    with log.read("the case events to verify") as conn:
+        return chain(log).verify(conn)

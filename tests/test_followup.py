@@ -1,0 +1,234 @@
+"""Follow-up cases (因病缺勤追踪): every rule that opens a case, closing with an outcome (teacher or school doctor,
+signed in, audited, chained), carry-over, and the clearance before return. The clock is always injected."""
+import io
+import json
+import sys
+import time
+
+import pytest
+from sqlalchemy import text
+
+from domain import Decision, MaskResult, MaskState, Reading, Reason
+from domain.case import CaseReason, Outcome
+from gate.auth import Auth, User
+from gate.cli import main
+from gate.clearance import clear
+from gate.config import Config
+from gate.followup import close_sessions
+from gate.station import Station
+from storage import audit, cases
+from storage.log import ScreeningLog
+from storage.roster import import_roster
+from tests.support import Clock
+
+ROSTER = ("id,name,class,kind\nS1,张三,三年级二班,pupil\nS2,李四,三年级二班,pupil\nS3,王五,三年级三班,pupil\n"
+          "T1,王老师,教务处,staff\n")
+PIN = {"admin": "900001", "chen": "555555", "doc": "444444", "zhang": "111111"}
+YES, NO = MaskResult(MaskState.YES), MaskResult(MaskState.NO)
+SESSIONS = Config().school_sessions()
+
+
+def at(h, m, s=0, day=1):
+    return time.mktime((2026, 12, day, h, m, s, 0, 0, -1))
+
+
+def hand(v):
+    return Reading(object_c=v, source="manual")
+
+
+@pytest.fixture
+def school(db_path):
+    clock = Clock(at(7, 0))
+    with ScreeningLog(db_path) as log:
+        import_roster(log, ROSTER.encode(), station_id="gate-1", actor="admin")
+        yield Station(Config(), log, language="en", clock=clock), log, clock
+
+
+def opened(log, reason=None):
+    return [c for c in cases.listed(log) if reason is None or c.reason is reason]
+
+
+def test_pupils_not_seen_get_a_case_when_the_session_closes_and_not_before(school):
+    station, log, clock = school
+    station.screen([hand(36.6)], YES, entrant_id="S1")
+    assert close_sessions(log, SESSIONS, "gate-1", at(8, 29, 59)) == 0
+    assert close_sessions(log, SESSIONS, "gate-1", at(8, 30, 0)) == 2
+    absent = opened(log, CaseReason.ABSENT)
+    assert sorted((c.entrant_id, c.class_name, c.session) for c in absent) == [
+        ("S2", "三年级二班", "morning"), ("S3", "三年级三班", "morning")]  # staff are not followed up as absent
+    assert close_sessions(log, SESSIONS, "gate-1", at(9, 0)) == 0  # a session is closed out once
+    assert [e["action"] for e in audit.events(log, 5)].count("session-closed") == 1
+
+
+def test_a_pupil_absent_in_the_morning_is_not_opened_again_at_noon(school):
+    station, log, clock = school
+    station.screen([hand(36.6)], YES, entrant_id="S1")
+    clock.now = at(12, 40)
+    station.screen([hand(36.6)], YES, entrant_id="S3")
+    close_sessions(log, SESSIONS, "gate-1", at(14, 0))
+    absent = sorted((c.entrant_id, c.session) for c in opened(log, CaseReason.ABSENT))
+    # S2 missed both (one case), S3 missed the morning, S1 missed noon
+    assert absent == [("S1", "noon"), ("S2", "morning"), ("S3", "morning")]
+
+
+def test_a_day_nobody_was_screened_opens_nothing(school):
+    station, log, clock = school
+    station.screen([hand(36.6)], YES, entrant_id="S1")
+    close_sessions(log, SESSIONS, "gate-1", at(9, 0, day=3))  # day 2: a holiday, nobody at the gate
+    assert {c.day for c in opened(log)} == {"2026-12-01"}
+
+
+def test_a_confirmed_fever_opens_its_case_with_the_screening(school):
+    station, log, clock = school
+    station.screen([hand(38.5)], YES, entrant_id="S2")
+    assert opened(log) == []  # a suspected fever is not a case yet
+    s = station.screen([hand(38.4)], YES, entrant_id="S2")
+    assert s.decision is Decision.DENY
+    (case,) = opened(log)
+    assert (case.reason, case.screening_id, case.class_name, case.session) == (
+        CaseReason.FEVER, s.id, "三年级二班", "morning")
+    station.screen([hand(36.6)], YES, entrant_id="S2")  # refused as not cleared: no second fever case
+    assert len(opened(log, CaseReason.FEVER)) == 1
+
+
+def test_a_no_mask_refusal_opens_one_case_a_day(school):
+    station, log, clock = school
+    station.screen([hand(36.6)], NO, entrant_id="S3")
+    station.screen([hand(36.6)], NO, entrant_id="S3")
+    assert [c.reason for c in opened(log)] == [CaseReason.NO_MASK]
+    station.screen([hand(36.6)], NO)  # anonymous: nobody to follow up
+    assert len(opened(log)) == 1
+
+
+def test_a_retest_left_open_at_the_end_of_the_session_opens_a_case(school):
+    station, log, clock = school
+    high = station.screen([hand(38.0)], YES, entrant_id="S1")
+    station.screen([hand(38.0)], YES, entrant_id="S2")
+    station.screen([hand(36.5)], YES, entrant_id="S2")  # answered: admitted
+    station.screen([hand(36.6)], YES, entrant_id="S3")
+    close_sessions(log, SESSIONS, "gate-1", at(8, 30))
+    (case,) = opened(log, CaseReason.RETEST_OPEN)
+    assert (case.entrant_id, case.screening_id) == ("S1", high.id)
+
+
+def test_open_cases_carry_over_to_the_next_day(school):
+    station, log, clock = school
+    station.screen([hand(36.6)], YES, entrant_id="S1")
+    close_sessions(log, SESSIONS, "gate-1", at(7, 0, day=2))
+    assert {c.entrant_id for c in cases.listed(log, open_only=True)} == {"S2", "S3", "S1"}  # S1 missed noon
+
+
+# -- the command line ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def teachers(school):
+    station, log, clock = school
+    auth = Auth(log, "gate-1")
+    auth.add_user("admin", "admin", PIN["admin"], None)
+    auth.add_user("chen", "teacher", PIN["chen"], User("admin", "admin"), classes=("三年级二班",))
+    auth.add_user("doc", "health", PIN["doc"], User("admin", "admin"))
+    auth.add_user("zhang", "duty", PIN["zhang"], User("admin", "admin"))
+    station.screen([hand(36.6)], YES, entrant_id="S1")
+    close_sessions(log, SESSIONS, "gate-1", at(8, 30))
+    return station, log, clock
+
+
+def gate(capsys, monkeypatch, db, *argv, who="chen"):
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PIN[who] + "\n"))
+    code = main([*map(str, argv), "--db", str(db), "--user", who, "--pin-stdin"])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def case_of(log, entrant):
+    return next(c for c in cases.listed(log) if c.entrant_id == entrant)
+
+
+def test_a_teacher_lists_and_closes_only_its_classes(teachers, capsys, monkeypatch):
+    station, log, clock = teachers
+    code, out, err = gate(capsys, monkeypatch, log.path, "followup", "list", "--open", "--json")
+    assert code == 0, err
+    assert [json.loads(line)["entrant_id"] for line in out.splitlines()] == ["S2"]
+    s2, s3 = case_of(log, "S2"), case_of(log, "S3")
+    code, out, err = gate(capsys, monkeypatch, log.path, "followup", "close", s2.short_id, "--outcome",
+                          "late-arrival", "--note", "到校 08:40")
+    assert code == 0 and f"closed case {s2.short_id} of S2" in out, err
+    code, out, err = gate(capsys, monkeypatch, log.path, "followup", "close", s3.case_id, "--outcome", "sick-leave")
+    assert code == 1 and "is of 三年级三班; chen is the teacher of 三年级二班" in err
+    ev = audit.events(log, 1)[0]
+    assert (ev["actor"], ev["action"], ev["detail"]["case"]) == ("chen", "refused", s3.case_id)
+    assert case_of(log, "S3").is_open
+    code, _, err = gate(capsys, monkeypatch, log.path, "followup", "list", "--class", "三年级三班")
+    assert code == 1 and "not theirs to see" in err
+
+
+def test_closing_twice_an_unknown_case_and_bad_values_are_refused(teachers, capsys, monkeypatch):
+    station, log, clock = teachers
+    s3 = case_of(log, "S3")
+    assert gate(capsys, monkeypatch, log.path, "followup", "close", s3.short_id, "--outcome", "personal-leave",
+                who="doc")[0] == 0
+    code, _, err = gate(capsys, monkeypatch, log.path, "followup", "close", s3.short_id, "--outcome",
+                        "sick-leave", who="doc")
+    assert code == 1 and "closed already (personal-leave, by doc)" in err
+    code, _, err = gate(capsys, monkeypatch, log.path, "followup", "close", "zzzzzzzz", "--outcome", "sick-leave",
+                        who="doc")
+    assert code == 1 and "no case 'zzzzzzzz'" in err
+    for bad, says in ((["--symptoms", "fever,itchy"], "unknown symptom(s) itchy"),
+                      (["--onset", "1 Dec"], "is not a date"), (["--outcome", "gone"], "invalid choice"),
+                      (["--note", "a\x1b[2Jb"], "note")):
+        argv = ["followup", "close", s3.short_id, "--outcome", "sick-leave", *bad]
+        code, _, err = gate(capsys, monkeypatch, log.path, *argv, who="doc")
+        assert code == 2 and says in err, (bad, err)
+    code, _, err = gate(capsys, monkeypatch, log.path, "followup", "close", s3.short_id, "--outcome", "sick-leave",
+                        who="zhang")
+    assert code == 1 and "zhang is duty; followup-close needs health or teacher" in err
+
+
+def test_a_close_edited_in_the_file_closes_nothing(teachers):
+    station, log, clock = teachers
+    s2 = case_of(log, "S2")
+    cases.close_case(log, s2.case_id, station_id="gate-1", outcome=Outcome.PERSONAL_LEAVE, symptoms=(), onset=None,
+                     note="", by="chen", role="teacher", at=at(9, 0), classes=None)
+    with log.engine.begin() as conn:  # turn personal leave into a false alarm by hand
+        conn.execute(text("UPDATE cases SET outcome = 'false-alarm' WHERE event = 'close'"))
+    assert case_of(log, "S2").is_open
+    assert not cases.verify(log).ok
+
+
+# -- clearance before return -----------------------------------------------------------------------------------------
+def test_sent_home_with_fever_refuses_the_pupil_until_the_certificate_is_recorded(teachers, capsys, monkeypatch):
+    station, log, clock = teachers
+    s2 = case_of(log, "S2")
+    code, out, err = gate(capsys, monkeypatch, log.path, "followup", "close", s2.short_id, "--outcome",
+                          "sick-leave", "--symptoms", "fever,cough", "--onset", "2026-12-01")
+    assert code == 0 and "refused at the gate until the school doctor" in out, err
+    clock.now = at(7, 5, day=3)
+    back = station.screen([hand(36.5)], YES, entrant_id="S2")
+    assert back.decision is Decision.DENY and back.reasons[0] == Reason.CERTIFICATE_NEEDED
+    assert f"Follow-up case {s2.short_id} (sick-leave with fever" in back.message and "复课证明" in back.message
+    assert "复课证明" in station.message_in(back, "zh-CN") and s2.short_id in station.message_in(back, "zh-CN")
+    clear(log, station_id="gate-1", entrant_id="S2", note="医院复课证明 12月2日", by="doc", role="health",
+          now=clock())
+    assert station.screen([hand(36.5)], YES, entrant_id="S2").decision is Decision.ADMIT
+
+
+def test_personal_leave_or_a_cough_alone_needs_no_certificate(teachers):
+    station, log, clock = teachers
+    for entrant, outcome, symptoms in (("S2", Outcome.PERSONAL_LEAVE, ("fever",)),
+                                       ("S3", Outcome.SICK_LEAVE, ("cough",))):
+        cases.close_case(log, case_of(log, entrant).case_id, station_id="gate-1", outcome=outcome,
+                         symptoms=symptoms, onset=None, note="", by="doc", role="health", at=clock(), classes=None)
+        assert station.screen([hand(36.5)], YES, entrant_id=entrant).decision is Decision.ADMIT
+
+
+def test_one_clearance_clears_a_confirmed_fever_and_the_case_that_followed_it(teachers):
+    station, log, clock = teachers
+    station.screen([hand(38.6)], YES, entrant_id="S1")
+    station.screen([hand(38.7)], YES, entrant_id="S1")
+    fever_case = next(c for c in cases.listed(log) if c.reason is CaseReason.FEVER)
+    cases.close_case(log, fever_case.case_id, station_id="gate-1", outcome=Outcome.SENT_HOME, symptoms=("fever",),
+                     onset="2026-12-01", note="", by="doc", role="health", at=clock(), classes=None)
+    clock.now = at(7, 0, day=3)
+    assert station.screen([hand(36.5)], YES, entrant_id="S1").reasons[0] == Reason.FEVER_NOT_CLEARED
+    clear(log, station_id="gate-1", entrant_id="S1", note="doctor's note", by="doc", role="health", now=clock())
+    assert station.screen([hand(36.5)], YES, entrant_id="S1").decision is Decision.ADMIT
