@@ -238,6 +238,32 @@ def test_bare_faces_the_network_never_saw_are_not_passed_as_masked(check):
     assert unknown <= 0.05 and right >= 0.95, (unknown, right)
 
 
+@needs_faces
+def test_the_second_look_finds_faint_faces_but_the_gate_keeps_them_for_staff(check):
+    from gate.mask.detector import SCORE_THRESHOLD, SECOND_LOOK, FaceDetector
+
+    second = FaceDetector(second_look=SECOND_LOOK)
+    faint = []
+    for p in held_out_sample("with_mask"):
+        img = cv2.imread(str(p))
+        faces = second.detect(img)
+        if faces and faces[0].score < SCORE_THRESHOLD:
+            assert faces[0].score >= SECOND_LOOK
+            faint.append(img)
+    assert len(faint) >= 5  # masked faces BlazeFace scores under 0.3 (README: 37 of 2,998 shared photos)
+    assert check.detector.second_look is None  # off at the gate: it also "finds" faces in cards and stripes
+    assert all((r.face, r.mask) == (False, "unknown") for r in map(check.check, faint))  # staff confirm (F3/F4)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17, open: the network has never seen a non-face and calls most of "
+                   "them masked; 31 of 180 face-free card/stripe/check/QR frames are 'mask: yes' (bench/mask_objects.py)")
+def test_a_card_or_a_striped_top_with_no_face_behind_it_is_never_a_masked_face(check):
+    from bench.mask_objects import object_scenes
+
+    said = [check.check(frame).mask for _kind, frame in object_scenes()]
+    assert said.count("yes") == 0, said.count("yes")
+
+
 def test_a_changed_or_misconfigured_network_is_refused(tmp_path):
     from gate.mask.cnn import MaskModelError, record_path
 
