@@ -40,6 +40,7 @@ GROUPS = {
     "clearance": ("clearance", "let a person with a confirmed fever back in (doctor's note), list who waits"),
     "followup": ("followup", "follow-up cases of absences, fevers and refusals: list, close with the outcome"),
     "audit": ("audit", "the audit trail: who did what"),
+    "bureau": ("bureau", "the education bureau's view: schools reported today, late ones, in a terminal or a browser"),
     "upstream": ("upstream", "the district database: day partitions ahead and retention, the schools expected"),
     "sim": ("devices", "simulate a thermometer on a pseudo-terminal"),
     "read": ("devices", "print readings from a sensor as they arrive"),

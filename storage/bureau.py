@@ -1,0 +1,252 @@
+"""The education bureau's reading of the upstream: one row per school for a day, the late list, a school's gates,
+sessions and cases, a 7-day trend. Read-only: every query is a SELECT (the bureau's role may only read).
+
+A figure the schools did not send is ``None`` ("not reported"), never a guess: screenings-derived counts (screened,
+confirmed fevers, no-mask refusals) need the school's screenings of that day or its report; report-derived ones
+(unscreened, open cases, clusters, zero report) need the school's daily report (日报告) or its case events.
+A school is **late** when, at ``now``, the day's cutoff (default 09:00) has passed and no station of the school has
+sent its daily report for the day. Clock-dependent answers take ``now`` as a parameter.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import Engine, and_, case, func, select
+
+from domain.errors import UpstreamFailure
+from storage import upstream as up
+
+FEVER = '%"fever-confirmed"%'
+NO_MASK = '%"no-mask"%'
+
+
+@dataclass
+class SchoolDay:
+    """One school on one day, as the bureau's table shows it."""
+
+    school_id: str
+    name: str
+    day: str
+    expected_stations: int
+    stations_registered: int
+    stations_reported: int
+    last_sync: float | None
+    screened: int | None
+    confirmed_fevers: int | None
+    no_mask_refusals: int | None
+    unscreened: int | None
+    open_cases: int | None
+    clusters: int | None
+    zero_report: bool | None
+    reported_at: float | None
+    late: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SchoolDetail:
+    """A school's drill-down: its gates, its sessions, its cases (pseudonymised ids, classes, no names)."""
+
+    school: SchoolDay
+    gates: list[dict] = field(default_factory=list)
+    sessions: list[dict] = field(default_factory=list)
+    cases: list[dict] = field(default_factory=list)
+
+
+def cutoff_at(day: dt.date, cutoff: dt.time) -> float:
+    """The moment (local time of the bureau's machine) a day's reports are due."""
+    return dt.datetime.combine(day, cutoff).timestamp()
+
+
+def _day_value(engine: Engine, day: dt.date):
+    return day if engine.dialect.name == "postgresql" else day.isoformat()
+
+
+def _end_of(day: dt.date) -> float:
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time()).timestamp()
+
+
+def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.time(9, 0)) -> list[SchoolDay]:
+    """Every school (declared by the bureau or registered by its stations) on ``day``, ordered by id."""
+    s, st, sc, rp, cs = up.schools, up.stations, up.screenings, up.daily_reports, up.cases
+    on = _day_value(engine, day)
+    with engine.connect() as conn:
+        schools = conn.execute(select(s.c.school_id, s.c.name, s.c.expected_stations)
+                               .order_by(s.c.school_id)).all()
+        gates = {r[0]: (r[1], r[2]) for r in conn.execute(
+            select(st.c.school_id, func.count(), func.max(st.c.last_sync_at)).group_by(st.c.school_id))}
+        counts = {r[0]: r[1:] for r in conn.execute(
+            select(sc.c.school_id,
+                   func.sum(case((sc.c.follows.is_(None), 1), else_=0)),
+                   func.sum(case((sc.c.reasons.like(FEVER), 1), else_=0)),
+                   func.sum(case((and_(sc.c.decision == "deny", sc.c.reasons.like(NO_MASK)), 1), else_=0)))
+            .where(sc.c.day == on).group_by(sc.c.school_id))}
+        reports = conn.execute(select(rp.c.school_id, rp.c.station_id, rp.c.created_at, rp.c.content)
+                               .where(rp.c.day == day.isoformat()).order_by(rp.c.created_at)).all()
+        absent = dict(conn.execute(
+            select(cs.c.school_id, func.count(func.distinct(cs.c.entrant_id)))
+            .where(cs.c.event == "open", cs.c.reason == "absent", cs.c.day == day.isoformat())
+            .group_by(cs.c.school_id)).all())
+        opened = cs.alias("o")
+        open_cases = dict(conn.execute(
+            select(opened.c.school_id, func.count(func.distinct(opened.c.case_id)))
+            .where(opened.c.event == "open", opened.c.day <= day.isoformat(),
+                   ~select(cs.c.id).where(cs.c.school_id == opened.c.school_id, cs.c.case_id == opened.c.case_id,
+                                          cs.c.event == "close", cs.c.at < _end_of(day)).exists())
+            .group_by(opened.c.school_id)).all())
+    latest: dict[str, dict[str, tuple[float, dict]]] = {}
+    for school_id, station_id, created_at, content in reports:  # the last report of each station counts
+        try:
+            latest.setdefault(school_id, {})[station_id] = (created_at, json.loads(content))
+        except ValueError:
+            continue
+    due = cutoff_at(day, cutoff)
+    out = []
+    for school_id, name, expected in schools:
+        registered, last_sync = gates.get(school_id, (0, None))
+        got = latest.get(school_id, {})
+        screened, fevers, no_mask = counts.get(school_id, (None, None, None))
+        reported_at = min((c for c, _ in got.values()), default=None)
+        if got and screened is None:
+            screened = fevers = no_mask = 0  # reported, nothing screened: a real zero
+        contents = [c for _, c in got.values()]
+        clusters = None
+        if any("clusters" in c for c in contents):
+            clusters = sum(len(c["clusters"]) if isinstance(c.get("clusters"), list) else int(c.get("clusters") or 0)
+                           for c in contents)
+        zero = None
+        if got:
+            zero = all(c.get("zero_report") is True for c in contents) and not fevers and not clusters
+        out.append(SchoolDay(
+            school_id=school_id, name=name, day=day.isoformat(),
+            expected_stations=expected if expected is not None else registered,
+            stations_registered=registered, stations_reported=len(got), last_sync=last_sync,
+            screened=_int(screened), confirmed_fevers=_int(fevers), no_mask_refusals=_int(no_mask),
+            unscreened=absent.get(school_id, 0) if got or school_id in absent else None,
+            open_cases=open_cases.get(school_id, 0) if got or school_id in open_cases else None,
+            clusters=clusters, zero_report=zero, reported_at=reported_at,
+            late=now >= due and not got))
+    return out
+
+
+def _int(value) -> int | None:
+    return None if value is None else int(value)
+
+
+def late(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.time(9, 0)) -> list[dict]:
+    """The schools with no daily report for ``day`` once its cutoff has passed: id, name, last sync."""
+    if now < cutoff_at(day, cutoff):
+        return []
+    s, st, rp = up.schools, up.stations, up.daily_reports
+    reported = select(rp.c.school_id).where(rp.c.day == day.isoformat())
+    last = (select(func.max(st.c.last_sync_at)).where(st.c.school_id == s.c.school_id)
+            .correlate(s).scalar_subquery())
+    with engine.connect() as conn:
+        rows = conn.execute(select(s.c.school_id, s.c.name, last)
+                            .where(s.c.school_id.not_in(reported)).order_by(s.c.school_id)).all()
+    return [{"school_id": i, "name": n, "last_sync": t} for i, n, t in rows]
+
+
+def pseudonym(identity: str, school_id: str, entrant_id: str) -> str:
+    """A pupil's id as the bureau sees it: stable for one upstream, not the school's roster id."""
+    return "p-" + hashlib.sha256(f"{identity}|{school_id}|{entrant_id}".encode()).hexdigest()[:10]
+
+
+def detail(engine: Engine, school_id: str, day: dt.date, now: float, cutoff: dt.time = dt.time(9, 0)
+           ) -> SchoolDetail | None:
+    found = [s for s in schools_on(engine, day, now, cutoff) if s.school_id == school_id]
+    if not found:
+        return None
+    st, sc, rp, cs = up.stations, up.screenings, up.daily_reports, up.cases
+    on = _day_value(engine, day)
+    out = SchoolDetail(found[0])
+    with engine.connect() as conn:
+        identity = up.identity_table
+        secret = conn.execute(select(identity.c.id)).scalar() or ""
+        per_gate = dict((r[0], r[1:]) for r in conn.execute(
+            select(sc.c.station_id, func.count(), func.sum(case((sc.c.reasons.like(FEVER), 1), else_=0)))
+            .where(sc.c.school_id == school_id, sc.c.day == on).group_by(sc.c.station_id)))
+        reported = {r[0] for r in conn.execute(select(rp.c.station_id).where(rp.c.school_id == school_id,
+                                                                            rp.c.day == day.isoformat()))}
+        for station_id, last_sync in conn.execute(select(st.c.station_id, st.c.last_sync_at)
+                                                  .where(st.c.school_id == school_id).order_by(st.c.station_id)):
+            n, fevers = per_gate.get(station_id, (0, 0))
+            out.gates.append({"station_id": station_id, "last_sync": last_sync, "screenings": n,
+                              "confirmed_fevers": int(fevers or 0), "reported": station_id in reported})
+        for session, n, fevers in conn.execute(
+                select(sc.c.session, func.sum(case((sc.c.follows.is_(None), 1), else_=0)),
+                       func.sum(case((sc.c.reasons.like(FEVER), 1), else_=0)))
+                .where(sc.c.school_id == school_id, sc.c.day == on).group_by(sc.c.session).order_by(sc.c.session)):
+            out.sessions.append({"session": session or "(outside every session)", "screened": int(n or 0),
+                                 "confirmed_fevers": int(fevers or 0)})
+        events = conn.execute(select(cs.c.case_id, cs.c.event, cs.c.entrant_id, cs.c.class_name, cs.c.day,
+                                     cs.c.reason, cs.c.outcome, cs.c.symptoms, cs.c.at)
+                              .where(cs.c.school_id == school_id, cs.c.day <= day.isoformat())
+                              .order_by(cs.c.at)).all()
+    cases: dict[str, dict] = {}
+    for case_id, event, entrant, class_name, opened_on, reason, outcome, symptoms, at in events:
+        if event == "open":
+            cases[case_id] = {"case": case_id[:8], "pupil": pseudonym(secret, school_id, entrant),
+                              "class": class_name, "opened": opened_on, "reason": reason, "outcome": None}
+        elif case_id in cases and at < _end_of(day):
+            cases[case_id]["outcome"] = outcome
+    out.cases = sorted(cases.values(), key=lambda c: (c["outcome"] is not None, c["opened"], c["class"]))
+    return out
+
+
+def trend(engine: Engine, day: dt.date, days: int = 7) -> dict[str, list[dict]]:
+    """Per school, the ``days`` days up to ``day``: screened, confirmed fevers, reported or not."""
+    sc, rp = up.screenings, up.daily_reports
+    first = day - dt.timedelta(days=days - 1)
+    span = [first + dt.timedelta(days=i) for i in range(days)]
+    with engine.connect() as conn:
+        counts = {(r[0], str(r[1])): (int(r[2] or 0), int(r[3] or 0)) for r in conn.execute(
+            select(sc.c.school_id, sc.c.day, func.sum(case((sc.c.follows.is_(None), 1), else_=0)),
+                   func.sum(case((sc.c.reasons.like(FEVER), 1), else_=0)))
+            .where(sc.c.day >= _day_value(engine, first), sc.c.day <= _day_value(engine, day))
+            .group_by(sc.c.school_id, sc.c.day))}
+        reported = {(r[0], r[1]) for r in conn.execute(
+            select(rp.c.school_id, rp.c.day).where(rp.c.day >= first.isoformat(), rp.c.day <= day.isoformat()))}
+        schools = [r[0] for r in conn.execute(select(up.schools.c.school_id).order_by(up.schools.c.school_id))]
+    return {s: [{"day": d.isoformat(), "screened": counts.get((s, d.isoformat()), (0, 0))[0],
+                 "confirmed_fevers": counts.get((s, d.isoformat()), (0, 0))[1],
+                 "reported": (s, d.isoformat()) in reported} for d in span] for s in schools}
+
+
+class BureauError(UpstreamFailure):
+    """The upstream cannot be read by the bureau right now; the message is one line."""
+
+
+def reader(url: str, connect_timeout: float = 5.0) -> Engine:
+    """An engine that only reads: every transaction is READ ONLY on PostgreSQL, and the schema must already be the
+    current one (the bureau never migrates; the database's owner does, e.g. with `gate upstream maintain`)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import event
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = up.make_upstream_engine(url, connect_timeout)
+    if engine.dialect.name == "postgresql":
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_conn, _record):  # noqa: ANN001
+            with dbapi_conn.cursor() as cur:
+                cur.execute("SET default_transaction_read_only = on")
+            dbapi_conn.commit()
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn, opts={"version_table": up.VERSION_TABLE}) \
+                .get_current_revision()
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise BureauError(f"upstream {up.safe_url(url)} unreachable: {' '.join(str(exc).split())[:200]}") from None
+    head = ScriptDirectory.from_config(up._alembic()).get_current_head()
+    if current != head:
+        engine.dispose()
+        raise BureauError(f"upstream {up.safe_url(url)} has schema {current or 'none'}, this gate reads {head}: "
+                          "the database's owner upgrades it (gate upstream maintain --upstream URL)")
+    return engine
