@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from storage.upstream_schema import (TABLES, audit_events, calibrations, clearances,  # noqa: F401
+from storage.upstream_schema import (TABLES, audit_events, calibrations, cases, clearances,  # noqa: F401
                                      daily_reports, identity_table, key_columns, metadata, record_columns, schools,
                                      screenings, stations)
 
