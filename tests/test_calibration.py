@@ -27,7 +27,7 @@ from gate.station import Station
 from sim.scenarios import SCENARIOS
 from storage import audit, calibrations
 from storage.log import ScreeningLog
-from tests.support import run_gate
+from tests.support import run_gate, wait_until
 
 
 def exact(gain, offset, sets):
@@ -75,11 +75,18 @@ def test_simulated_gun_calibrated_at_three_points_is_within_0_1_at_ten_new_ones(
     sensor = Sensor("gun-1", "gy-mcu90614", sim.path)
     sensor.open()
 
+    def new_frames(n):
+        """Wait until the simulator has sent ``n`` more frames (its pace, not a guess at a duration)."""
+        sent = sim.model.frames_sent
+        assert wait_until(lambda: sim.model.frames_sent >= sent + n), "the simulated gun stopped sending"
+
     def at(set_c):
         sim.set_blackbody(set_c)
-        time.sleep(0.15)  # what the sensor sees now is the blackbody
+        # A frame sent while the blackbody was being set may show the old scene: once two more have been sent, every
+        # frame still in the buffer can go, and the next ones show the blackbody.
+        new_frames(2)
         sensor.device.port.reset_input_buffer()
-        return collect_point(set_c, sensor.next_value, 5, wait=lambda: time.sleep(0.1))
+        return collect_point(set_c, sensor.next_value, 5, wait=lambda: new_frames(4))
 
     points = [at(s) for s in (35.0, 37.0, 40.0)]
     # This gun reads 2.3 °C low at 37 °C: more than the default bound, so the school allowed 2.5 °C in its config.
