@@ -3,6 +3,7 @@
 A fixed sensor sees the background (about ambient) until someone steps in front of it. A person is present when the
 object temperature exceeds the baseline by ``margin_c`` for ``frames`` consecutive samples; the measurement is the
 median of the first ``window`` present samples (robust to a spike); the person has left when it falls back.
+``hold`` makes what is in view now count as no one, until the view clears.
 """
 from __future__ import annotations
 
@@ -62,6 +63,11 @@ class PresenceDetector:
             self._emitted = True
             return self._measure()
         return None
+
+    def hold(self) -> None:
+        """Whatever is in front of the sensor now is no person (a blackbody during a calibration): nothing is
+        measured until the view has cleared, even if it stays for a long while after screening resumes."""
+        self._emitted = True
 
     def _measure(self) -> Measurement:
         run = self._run[: self.window]

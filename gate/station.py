@@ -233,6 +233,8 @@ class Station:
                     if on_sample:
                         on_sample(sample)
                     if self.paused.is_set():
+                        # The blackbody may still be in front of the sensor when screening resumes: it is no person.
+                        detector.hold()
                         continue
                     if sc.trigger == "each-reading":  # a handheld gun: one trigger pull, one person
                         m = Measurement(sample.object_c, sample.ambient_c, sample.ts, 1)

@@ -4,16 +4,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import queue
 import sys
-import threading
 import tempfile
 from pathlib import Path
-from typing import Callable
 
-from domain.identifiers import IdentifierError, check_id
 from gate.cli.common import (describe, load_config, open_log, operator, positive_int, sign_in, signin_options,
                              station_options)
+from gate.cli.scanned import LinePins, ScannedIds
 from gate.cli.screen import print_screening
 from gate.cli.sensors import port_options, protocol_options, sensor_config, stop_on_sigterm, until_interrupted
 from gate.config import Config, SensorConfig
@@ -55,10 +52,12 @@ def run(args: argparse.Namespace) -> None:
     sensor.open()  # fail fast with a clear message when the port is not there at start
     mask_source = camera(args.camera) if args.camera else None
     log = open_log(args, cfg)
+    ids = ScannedIds(sys.stdin) if args.headless and args.entrants_stdin else None
     if args.user:  # an admin starts the station with a new policy: applied and audited, or refused
         from gate.station_policy import enforce
 
-        enforce(cfg, log, actor=operator(args, sign_in(args, cfg, log, "policy")), apply=True)
+        pins = LinePins(ids) if ids is not None and args.pin_stdin else None
+        enforce(cfg, log, actor=operator(args, sign_in(args, cfg, log, "policy", pins)), apply=True)
     if args.config:
         from storage import audit  # the audit trail: only when a config file is in force
 
@@ -83,36 +82,9 @@ def run(args: argparse.Namespace) -> None:
         print(json.dumps({"sensor": ev.sensor, "health": ev.health.value, "reason": ev.reason}),
               file=sys.stderr, flush=True)
 
-    entrant = scanned_ids(sys.stdin) if args.entrants_stdin else None
     with until_interrupted(log.close):
         station.run(sc, stop, on_screening=lambda s: print_screening(s, True), on_health=on_health,
-                    on_log_failure=on_failure, count=args.count, sensor=sensor, entrant=entrant)
-
-
-def scanned_ids(stream) -> Callable[[], str | None]:
-    """Ids read from ``stream`` in a background thread, handed out one per screening (None while none waits). A line
-    that cannot be an id is reported on stderr and skipped: it never goes with anyone's screening."""
-    waiting: "queue.Queue[str]" = queue.Queue()
-
-    def read() -> None:
-        for line in stream:
-            if not line.strip():
-                continue
-            try:
-                waiting.put(check_id(line, "entrant id"))
-            except IdentifierError as exc:
-                print(json.dumps({"error": "entrant-id", "message": str(exc)}, ensure_ascii=False), file=sys.stderr,
-                      flush=True)
-
-    threading.Thread(target=read, name="entrant ids", daemon=True).start()
-
-    def take() -> str | None:
-        try:
-            return waiting.get_nowait()
-        except queue.Empty:
-            return None
-
-    return take
+                    on_log_failure=on_failure, count=args.count, sensor=sensor, entrant=ids)
 
 
 def camera(spec: str):
