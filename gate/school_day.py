@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from domain import Entrant, EntrantKind
 from domain.errors import Refused, UsageError
 from domain.sessions import Session, session_at
+from gate.clusters import Alert, Rules, active, alerts, illnesses
 from gate.roles import scope
-from storage import audit
+from storage import audit, cases
 from storage.log import ScreeningLog, local_day
-from storage.roster import session_progress
+from storage.roster import seen, session_progress
 
 
 @dataclass(frozen=True)
@@ -87,3 +88,34 @@ def by_class(people: list[Entrant]) -> tuple[dict[str, list[Entrant]], list[Entr
     for e in sorted((p for p in people if p.kind is EntrantKind.PUPIL), key=lambda p: (p.group, p.roster_id)):
         classes.setdefault(e.group, []).append(e)
     return classes, sorted((p for p in people if p.kind is EntrantKind.STAFF), key=lambda p: (p.group, p.roster_id))
+
+
+def rules_of(cfg) -> Rules:
+    return Rules(cfg.cluster_same_day, cfg.cluster_window_days, cfg.cluster_window_pupils)
+
+
+def cluster_alerts(log: ScreeningLog, cfg, day: str, classes: tuple[str, ...] | None = None) -> list[Alert]:
+    """The cluster alerts to show on ``day`` (raised within the rule's window), of ``classes`` when given."""
+    rules = rules_of(cfg)
+    found = active(alerts(illnesses(cases.all_cases(log).values()), rules, day), rules, day)
+    return [a for a in found if classes is None or a.class_name in classes]
+
+
+def daily_figures(log: ScreeningLog, cfg, day: str) -> dict:
+    """What the daily report adds for the school day: per-session figures, cases opened / closed / still open,
+    and the clusters raised that day."""
+    sessions = {}
+    for s in cfg.school_sessions():
+        n, expected = session_progress(log, day, s.name)
+        sessions[s.name] = {"label": s.label_zh, "window": s.window(), "seen": n, "expected": expected,
+                            "unseen": expected - n, "screened_ids": len(seen(log, day, s.name))}
+    every = list(cases.all_cases(log).values())
+    rules = rules_of(cfg)
+    raised = [a.to_dict() for a in alerts(illnesses(every), rules, day) if a.raised == day]
+    return {"school_id": cfg.school, "sessions": sessions,
+            "cases": {"opened": sum(c.day == day for c in every),
+                      "closed": sum(c.closed_at is not None and local_day(c.closed_at) == day for c in every),
+                      "open": sum(c.is_open for c in every),
+                      "absent_for_illness": sum(c.day == day and c.reason.value == "absent" and bool(c.symptoms)
+                                                for c in every)},
+            "clusters": raised}

@@ -8,7 +8,8 @@ import sys
 import time
 
 from gate.cli.common import actions, day, load_config, open_log, sign_in, signin_options, station_options, words
-from gate.school_day import by_class, classes_for, find_session
+from gate.school_day import by_class, classes_for, cluster_alerts, daily_figures, find_session
+from gate.followup import close_sessions
 from storage import reports
 from storage.export import neutral
 from storage.log import local_day
@@ -18,6 +19,10 @@ DAILY = """
 gate report daily
 gate report daily --date 2026-11-28 --json
 gate report daily --csv > 2026-11-28.csv
+"""
+ALERTS = """
+gate report alerts
+gate report alerts --date 2026-12-03 --json
 """
 UNSCREENED = """
 gate report unscreened --date 2026-11-28
@@ -36,6 +41,13 @@ def add_report(p: argparse.ArgumentParser) -> None:
     fmt = d.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON object")
     fmt.add_argument("--csv", action="store_true", help="field,value rows")
+    a = add("alerts", "Cluster alerts (聚集性病例): a class with pupils ill with similar symptoms on one day, or within "
+                      "a few days ([clusters] in the config: 3 on a day, or 5 within 3 days). The school reports "
+                      "these within 24 hours.", ALERTS, report_alerts)
+    station_options(a)
+    a.add_argument("--date", type=day, help="YYYY-MM-DD (default: today)")
+    a.add_argument("--json", action="store_true", help="one JSON line per alert")
+    signin_options(a, "who is looking")
     u = add("unscreened", "Who on the roster was not seen on that day, or in one session of it (--session), per "
                           "class with the staff apart. A teacher sees only its own classes.", UNSCREENED, unscreened)
     station_options(u)
@@ -53,7 +65,10 @@ def add_report(p: argparse.ArgumentParser) -> None:
 def daily(args: argparse.Namespace) -> None:
     cfg = load_config(args)
     with open_log(args, cfg, existing=True) as log:
-        report = reports.daily(log, args.date or local_day(time.time()), cfg.station_id)
+        on = args.date or local_day(time.time())
+        close_sessions(log, cfg.school_sessions(), cfg.station_id, time.time())
+        report = {**reports.daily(log, on, cfg.station_id), **daily_figures(log, cfg, on)}
+        report["zero_report"] = report["zero_report"] and not report["clusters"]
         reports.store(log, report)
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
@@ -65,6 +80,23 @@ def daily(args: argparse.Namespace) -> None:
     else:
         for k, v in report.items():
             print(f"{k}: {v}")
+
+
+def report_alerts(args: argparse.Namespace) -> None:
+    on = args.date or local_day(time.time())
+    cfg = load_config(args)
+    with open_log(args, cfg, existing=True) as log:
+        user = sign_in(args, cfg, log, "report-alerts")
+        classes = classes_for(user, None, log=log, station_id=cfg.station_id, action="report-alerts")
+        found = cluster_alerts(log, cfg, on, classes)
+    if args.json:
+        for a in found:
+            print(json.dumps(a.to_dict(), ensure_ascii=False))
+        return
+    if not found:
+        print(f"{on}: no cluster alert")
+    for a in found:
+        print(f"{a.line()}: {', '.join(a.pupils)} — report to the bureau and the CDC within 24 hours")
 
 
 def unscreened(args: argparse.Namespace) -> None:

@@ -23,6 +23,7 @@ from gate.station import MaskSource, Station
 from gate.ui.screens.auditor import AuditorScreen
 from gate.ui.screens.day import DayView
 from gate.ui.screens.duty import DutyScreen
+from gate.ui.screens.followup import FollowupScreen
 from gate.ui.screens.help import HelpScreen
 from gate.ui.screens.maintenance import MaintenanceScreen
 from gate.ui.screens.signin import SignIn
@@ -43,6 +44,7 @@ class GateApp(App):
         Binding("f8", "auditor", "Auditor / 审计"),
         Binding("f9", "maintenance", "Maintenance / 维护"),
         Binding("f10", "visitor", "Visitor / 访客登记"),
+        Binding("f11", "followup", "Follow-up / 追踪", show=False),
         Binding("ctrl+q", "quit", "Quit / 退出"),
     ]
 
@@ -153,11 +155,18 @@ class GateApp(App):
         if visitor_id is not None:
             self._as_operator("visitor-add", lambda: self.duty.ask_visitor(visitor_id))
 
+    def action_followup(self) -> None:
+        # Names and classes of pupils: the class teacher (its classes), the school doctor or an admin.
+        self._as_operator("followup-list", lambda: self.push_screen(
+            FollowupScreen(self.station, self.user if self.users_exist else None, self.operator)))
+
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Manual reading / 手测", "Type a temperature from a handheld thermometer", self.action_manual)
         yield SystemCommand("Today / 今日", "Counts by hour, temperatures, zero report", self.action_day_view)
         yield SystemCommand("Auditor / 审计", "Search, export and verify the log", self.action_auditor)
+        yield SystemCommand("Follow-up / 追踪 (F11)", "Open cases of your classes; close one with its outcome",
+                            self.action_followup)
         yield SystemCommand("Maintenance / 维护", "Live readings and calibration", self.action_maintenance)
         yield SystemCommand("Language / 语言", "Switch between 中文 and English", self.action_language)
         yield SystemCommand("Sign in / 登录", "Sign in or switch role", self.action_sign_in)

@@ -43,6 +43,22 @@ class SessionLoaded(Message):
 
 
 @dataclass
+class CasesListed(Message):
+    """Open follow-up cases for the follow-up screen, with the names of the people."""
+
+    cases: list
+    names: dict
+
+
+@dataclass
+class CasesState(Message):
+    """For the duty screen's status bar: open cases, and the cluster alerts raised."""
+
+    open_count: int
+    alerts: list
+
+
+@dataclass
 class UsersChecked(Message):
     """Whether the station has users (then sensitive actions need a PIN)."""
 

@@ -21,7 +21,8 @@ from drivers.sensor import Sensor
 from gate.config import SensorConfig
 from gate.i18n import t
 from gate.retests import RetestQueue
-from gate.school_day import session_state
+from gate.followup import close_sessions, open_count
+from gate.school_day import cluster_alerts, session_state
 from gate.station import LogFailure, Station
 from gate.ui.feed import SampleFeed
 from gate.ui.messages import (
@@ -32,6 +33,7 @@ from gate.ui.messages import (
     ScreeningDecided,
     SensorHealthChanged,
     SessionLoaded,
+    CasesState,
     SyncState,
     UsersChecked,
 )
@@ -66,6 +68,7 @@ class DutyScreen(ShowsWorkerFailures, Screen):
     calibration_usable: reactive[bool] = reactive(True)
     sync_text: reactive[str] = reactive("")
     who: reactive[str] = reactive("")
+    cases_text: reactive[str] = reactive("")
 
     def __init__(self, station: Station, *, sensor_config: SensorConfig | None, sensor: Sensor | None,
                  clock: Callable[[], float], show_clock: bool = True):
@@ -98,7 +101,8 @@ class DutyScreen(ShowsWorkerFailures, Screen):
         yield Input(id="entrant-input", placeholder="扫码或输入人员编号后回车 / scan or type the entrant id, then Enter")
         status = StatusBar(id="status").data_bind(
             DutyScreen.health, DutyScreen.health_reason, DutyScreen.log_error, DutyScreen.language,
-            DutyScreen.calibration_text, DutyScreen.calibration_usable, DutyScreen.sync_text, DutyScreen.who)
+            DutyScreen.calibration_text, DutyScreen.calibration_usable, DutyScreen.sync_text, DutyScreen.who,
+            DutyScreen.cases_text)
         status.sensor = self.sensor_config.id if self.sensor_config else "—"
         yield status
         yield Footer()
@@ -119,6 +123,8 @@ class DutyScreen(ShowsWorkerFailures, Screen):
         self.load_counts()
         self.load_session()
         self.set_interval(15, self.load_session)
+        self.check_cases()
+        self.set_interval(60, self.check_cases)
         if self.station.config.upstream_url:
             self.check_sync()
             self.set_interval(15, self.check_sync)
@@ -152,6 +158,14 @@ class DutyScreen(ShowsWorkerFailures, Screen):
     @work(thread=True, exclusive=True, group="session", exit_on_error=False, name="loading the session")
     def load_session(self) -> None:
         self.post_message(SessionLoaded(session_state(self.station.log, self.station.sessions, self.clock())))
+
+    @work(thread=True, exclusive=True, group="cases", exit_on_error=False, name="checking the follow-up cases")
+    def check_cases(self) -> None:
+        """Close out the sessions that ended (their cases open), then count the open cases and the clusters."""
+        cfg, now = self.station.config, self.clock()
+        close_sessions(self.station.log, self.station.sessions, cfg.station_id, now)
+        self.post_message(CasesState(open_count(self.station.log),
+                                     cluster_alerts(self.station.log, cfg, local_day(now))))
 
     @work(thread=True, group="actions", exit_on_error=False, name="storing the manual reading")
     def store_manual(self, text: str, reason: str, previous: Screening | None, operator: str,
@@ -245,6 +259,16 @@ class DutyScreen(ShowsWorkerFailures, Screen):
 
     def on_counts_loaded(self, msg: CountsLoaded) -> None:
         self.counts = {**self.counts, **msg.counts}
+
+    def on_cases_state(self, msg: CasesState) -> None:
+        first = msg.alerts[0] if msg.alerts else None
+        alert = f" ⚠ 聚集 cluster {first.class_name} {first.symptom}" + (
+            f" +{len(msg.alerts) - 1}" if len(msg.alerts) > 1 else "") if first else ""
+        self.cases_text = f"追踪 open {msg.open_count}{alert}"
+        if msg.alerts and not getattr(self, "_alerts_told", None) == [a.to_dict() for a in msg.alerts]:
+            self._alerts_told = [a.to_dict() for a in msg.alerts]
+            self.notify("\n".join(a.line() for a in msg.alerts) + "\n→ report within 24 h (gate report alerts)",
+                        severity="error", timeout=30)
 
     def on_session_loaded(self, msg: SessionLoaded) -> None:
         self.query_one(SessionProgress).state = msg.state

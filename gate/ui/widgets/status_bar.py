@@ -1,4 +1,5 @@
-"""The status bar: sensor health, calibration warning or lockout, log state, sync state, who is signed in."""
+"""The status bar: sensor health, calibration warning or lockout, log state, sync state, who is signed in, open
+follow-up cases and cluster alerts."""
 from __future__ import annotations
 
 from textual.reactive import reactive
@@ -16,6 +17,7 @@ class StatusBar(Static):
     log_error: reactive[str] = reactive("")
     sync_text: reactive[str] = reactive("")
     who: reactive[str] = reactive("")
+    cases_text: reactive[str] = reactive("")  # open follow-up cases and any cluster alert
     language: reactive[str] = reactive("zh-CN")
 
     def render(self) -> str:
@@ -24,8 +26,9 @@ class StatusBar(Static):
         cal = ""
         if self.calibration_text:
             cal = (" · ⚠ " if self.calibration_usable else " · ✖ ") + self.calibration_text
+        cases = f"{self.cases_text} · " if self.cases_text else ""  # before sync and user: 80 columns cut the end
         return (f"{t('ui.sensor', self.language)} {self.sensor}: {self.health} {self.health_reason}{cal} · {log} · "
-                f"{self.sync_text} · {self.who}{extra}")
+                f"{cases}{self.sync_text} · {self.who}{extra}")
 
     def _restyle(self) -> None:
         sensor_trouble = self.health != "ok" and self.sensor != "—"
