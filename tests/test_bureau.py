@@ -24,6 +24,7 @@ pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(una
 SCHOOLS = {"S-A": "红旗小学", "S-B": "实验小学", "S-C": "城南中学"}
 STATIONS = {"a-north": "S-A", "a-south": "S-A", "b-gate1": "S-B", "b-gate2": "S-B", "c-gate": "S-C"}
 BUREAU_PASSWORD = "bureau-test-pw"
+_districts = iter(range(100))
 
 
 def reading(t: float) -> list[Reading]:
@@ -40,7 +41,8 @@ def readme_bureau_grants() -> str:
 def district(pg, tmp_path_factory):
     """The three schools' upstream: each station screens, makes its daily report (gate report daily) and syncs
     (gate sync), except c-gate, which never does; returns (owner url, bureau url, today, the stations' reports)."""
-    url = pg.create_db("bureau_district")
+    name = f"bureau_district_{next(_districts)}"  # one per module that uses it, on the run's one server
+    url = pg.create_db(name)
     work = tmp_path_factory.mktemp("bureau")
     reports = {}
     for station, school in STATIONS.items():
@@ -68,22 +70,25 @@ def district(pg, tmp_path_factory):
     out = run_gate("upstream", "school", "add", "S-C", "--name", SCHOOLS["S-C"], "--stations", "1", "--upstream", url)
     assert out.returncode == 0, out.stderr
     engine = create_engine(normalise_url(url))
+    grants = readme_bureau_grants().replace("change-me", BUREAU_PASSWORD).replace("DATABASE screening",
+                                                                                   f"DATABASE {name}")
     with engine.begin() as conn:
-        conn.exec_driver_sql(readme_bureau_grants().replace("change-me", BUREAU_PASSWORD)
-                           .replace("DATABASE screening", "DATABASE bureau_district"))
+        if conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = 'gate_bureau'").first():
+            grants = grants.split(";", 1)[1]  # the role exists on this server already (another module made it)
+        conn.exec_driver_sql(grants)
     engine.dispose()
     hba = pg.data / "pg_hba.conf"
     if "gate_bureau" not in hba.read_text():
         hba.write_text(f"host all gate_bureau 127.0.0.1/32 scram-sha-256\n{hba.read_text()}")
         pg._run(str(BIN / "pg_ctl"), "-D", str(pg.data), "reload")
-    return url, f"postgresql://gate_bureau@127.0.0.1:{pg.port}/bureau_district", \
+    return url, f"postgresql://gate_bureau@127.0.0.1:{pg.port}/{name}", \
         dt.date.fromisoformat(local_day(time.time())), reports
 
 
 @pytest.fixture
 def as_bureau(monkeypatch, tmp_path, pg):
     passfile = tmp_path / "pgpass"
-    passfile.write_text(f"127.0.0.1:{pg.port}:bureau_district:gate_bureau:{BUREAU_PASSWORD}\n")
+    passfile.write_text(f"127.0.0.1:{pg.port}:*:gate_bureau:{BUREAU_PASSWORD}\n")
     passfile.chmod(0o600)
     monkeypatch.setenv("PGPASSFILE", str(passfile))
     monkeypatch.delenv("PGPASSWORD", raising=False)

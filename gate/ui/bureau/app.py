@@ -1,0 +1,192 @@
+"""The bureau's table of schools for a day: sort (click a header, or `s`), filter (type; `l` late only), a day
+picker (the date field, `[` and `]`), a school's drill-down (Enter), a 7-day trend per school; it refreshes by itself
+in a thread worker, and says when it last did."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Callable
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from gate.ui.bureau.format import COLUMNS, cell, sort_key, sparkline
+from gate.ui.bureau.messages import SchoolsLoaded
+from gate.ui.bureau.school import SchoolScreen
+from gate.ui.screens.base import ShowsWorkerFailures
+from storage import bureau
+
+
+class BureauApp(ShowsWorkerFailures, App):
+    CSS = """
+    #bar { height: 3; }
+    #day { width: 16; }
+    #filter { width: 1fr; }
+    #status { height: 1; color: $text-muted; }
+    DataTable { height: 1fr; }
+    """
+    TITLE = "教育局 · Education bureau"
+    BINDINGS = [
+        Binding("[", "day(-1)", "前一天 Prev day"),
+        Binding("]", "day(1)", "后一天 Next day"),
+        Binding("s", "next_sort", "排序 Sort"),
+        Binding("l", "late_only", "只看迟报 Late only"),
+        Binding("r", "refresh", "刷新 Refresh"),
+        Binding("ctrl+q", "quit", "退出 Quit"),
+    ]
+
+    def __init__(self, engine, day: dt.date, *, cutoff: dt.time = dt.time(9, 0), refresh_s: float = 30.0,
+                 clock: Callable[[], float] = time.time):
+        super().__init__()
+        self.engine = engine
+        self.day = day
+        self.cutoff = cutoff
+        self.refresh_s = refresh_s
+        self.clock = clock
+        self.rows: list = []
+        self.trend: dict = {}
+        self.sort_column = "school_id"
+        self.sort_reverse = False
+        self.late_only = False
+        self.loaded_at: float | None = None
+
+    def compose(self) -> ComposeResult:
+        # Kept as attributes: a refresh may land while a school's screen is on top, where the app's queries look.
+        self.day_input = Input(self.day.isoformat(), placeholder="YYYY-MM-DD", id="day")
+        self.filter_input = Input(placeholder="筛选 filter: school id or name", id="filter")
+        self.status = Static("", id="status")
+        self.table = DataTable(id="schools", cursor_type="row", zebra_stripes=True)
+        for key, label in COLUMNS:
+            self.table.add_column(label, key=key)
+        yield Header()
+        with Horizontal(id="bar"):
+            yield self.day_input
+            yield self.filter_input
+        yield self.status
+        yield self.table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.day.isoformat()
+        self.table.focus()
+        self.action_refresh()
+        self.set_interval(self.refresh_s, self.action_refresh)
+
+    # -- loading --------------------------------------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        self.load(self.day)
+
+    @work(thread=True, exclusive=True, group="schools", exit_on_error=False, name="reading the district's schools")
+    def load(self, day: dt.date) -> None:
+        now = self.clock()
+        rows = bureau.schools_on(self.engine, day, now, self.cutoff)
+        self.post_message(SchoolsLoaded(day.isoformat(), rows, bureau.trend(self.engine, day), now))
+
+    def on_schools_loaded(self, msg: SchoolsLoaded) -> None:
+        if msg.day != self.day.isoformat() or not self.is_running:
+            return  # an answer for a day no longer shown, or for an app closing
+        self.rows, self.trend, self.loaded_at = msg.rows, msg.trend, msg.at
+        self.show()
+
+    # -- showing --------------------------------------------------------------------------------------------------
+    def shown_rows(self) -> list:
+        text = self.filter_input.value.strip().casefold()
+        rows = [r for r in self.rows if (not text or text in r.school_id.casefold() or text in r.name.casefold())
+                and (not self.late_only or r.late)]
+        if self.sort_column == "trend":
+            return rows
+        key = sort_key(self.sort_column)
+        known = sorted((r for r in rows if key(r)[0] == 0), key=key, reverse=self.sort_reverse)
+        return known + [r for r in rows if key(r)[0] == 1]  # not reported: always last
+
+    def show(self) -> None:
+        table = self.table
+        selected = self._selected()
+        table.clear()
+        rows = self.shown_rows()
+        for r in rows:
+            table.add_row(*[cell(k, r) if k != "trend" else sparkline(self.trend.get(r.school_id, []))
+                            for k, _ in COLUMNS], key=r.school_id)
+        if selected in {r.school_id for r in rows}:
+            table.move_cursor(row=table.get_row_index(selected))
+        late = sum(r.late for r in self.rows)
+        at = time.strftime("%H:%M:%S", time.localtime(self.loaded_at)) if self.loaded_at else "—"
+        arrow = "↓" if self.sort_reverse else "↑"
+        self.status.update(
+            f"{self.day} · {len(self.rows)} 所学校 schools · {late} 迟报 late (after {self.cutoff:%H:%M}) · "
+            f"showing {len(rows)} · sorted by {self.sort_column} {arrow} · refreshed {at}, every {self.refresh_s:g} s")
+
+    def _selected(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    # -- sorting and filtering ------------------------------------------------------------------------------------
+    @on(DataTable.HeaderSelected)
+    def sort_by_header(self, event: DataTable.HeaderSelected) -> None:
+        self.sort_by(str(event.column_key.value))
+
+    def sort_by(self, column: str) -> None:
+        self.sort_reverse = not self.sort_reverse if column == self.sort_column else column not in (
+            "school_id", "name")  # figures sort biggest first
+        self.sort_column = column
+        self.show()
+
+    def action_next_sort(self) -> None:
+        keys = [k for k, _ in COLUMNS if k != "trend"]
+        self.sort_column = keys[(keys.index(self.sort_column) + 1) % len(keys)]
+        self.sort_reverse = self.sort_column not in ("school_id", "name")
+        self.show()
+
+    def action_late_only(self) -> None:
+        self.late_only = not self.late_only
+        self.show()
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self) -> None:
+        self.show()
+
+    # -- the day picker -------------------------------------------------------------------------------------------
+    def action_day(self, step: int) -> None:
+        self.set_day(self.day + dt.timedelta(days=step))
+
+    @on(Input.Submitted, "#day")
+    def day_typed(self, event: Input.Submitted) -> None:
+        try:
+            day = dt.date.fromisoformat(event.value.strip())
+        except ValueError:
+            self.notify(f"{event.value!r}: 日期格式 YYYY-MM-DD, e.g. {self.day}", severity="warning")
+            return
+        self.set_day(day)
+
+    def set_day(self, day: dt.date) -> None:
+        self.day = day
+        self.sub_title = day.isoformat()
+        self.day_input.value = day.isoformat()
+        self.rows = []
+        self.show()
+        self.action_refresh()
+
+    # -- drill-down -----------------------------------------------------------------------------------------------
+    @on(DataTable.RowSelected, "#schools")
+    def open_school(self, event: DataTable.RowSelected) -> None:
+        self.push_screen(SchoolScreen(self.engine, str(event.row_key.value), self.day, self.cutoff, self.clock,
+                                      self.trend.get(str(event.row_key.value), [])))
+
+
+def build_bureau_app(engine, day: dt.date, *, cutoff: dt.time = dt.time(9, 0), refresh_s: float = 30.0,
+                     clock: Callable[[], float] = time.time) -> BureauApp:
+    """The one factory for the CLI, the browser server and the tests (``engine``: storage.bureau.reader)."""
+    return BureauApp(engine, day, cutoff=cutoff, refresh_s=refresh_s, clock=clock)
+
+
+def run_bureau(url: str, day: dt.date, cutoff: dt.time, refresh_s: float) -> None:
+    engine = bureau.reader(url)
+    try:
+        build_bureau_app(engine, day, cutoff=cutoff, refresh_s=refresh_s).run()
+    finally:
+        engine.dispose()

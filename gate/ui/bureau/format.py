@@ -1,0 +1,46 @@
+"""How the bureau's figures read on screen: not reported is said, never shown as 0."""
+from __future__ import annotations
+
+import time
+
+NOT_REPORTED = "未报 —"
+COLUMNS = (  # key, label (both languages, short: the table must fit 120 columns)
+    ("school_id", "学校 School"), ("name", "名称 Name"), ("stations", "报/应 Gates"), ("last_sync", "最后同步 Sync"),
+    ("screened", "检 Seen"), ("confirmed_fevers", "发热 Fever"), ("no_mask_refusals", "无口罩 Mask"),
+    ("unscreened", "未检 Unseen"), ("open_cases", "追踪 Cases"), ("clusters", "聚集 Clust."),
+    ("zero_report", "零报告 Zero"), ("late", "迟报 Late"), ("trend", "7天 Trend"))
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def cell(key: str, row) -> str:
+    if key == "stations":
+        return f"{row.stations_reported}/{row.expected_stations}"
+    if key == "trend":
+        return ""
+    value = getattr(row, key)
+    if value is None:
+        return "从未 never" if key == "last_sync" else NOT_REPORTED
+    if key == "last_sync":
+        return time.strftime("%m-%d %H:%M", time.localtime(value))
+    if key == "late":
+        return "⚠ 迟报 LATE" if value else "—"
+    if key == "zero_report":
+        return "是 yes" if value else "否 no"
+    return str(value)
+
+
+def sparkline(days: list[dict]) -> str:
+    """Seven days of screened counts as bars; a day without a report is a dot."""
+    top = max((d["screened"] for d in days), default=0) or 1
+    return "".join(BARS[min(7, round(d["screened"] / top * 7))] if d["reported"] or d["screened"] else "·"
+                   for d in days)
+
+
+def sort_key(key: str):
+    """Sort by a column with not reported last, whatever the direction is."""
+    def key_of(row):
+        if key == "stations":
+            return (0, row.stations_reported - row.expected_stations)
+        value = getattr(row, key, None)
+        return (1, 0) if value is None else (0, value)
+    return key_of

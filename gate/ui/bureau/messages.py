@@ -1,0 +1,19 @@
+"""Messages the bureau's thread workers post to the screen that owns them (only the UI thread renders)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+
+@dataclass
+class SchoolsLoaded(Message):
+    day: str
+    rows: list  # storage.bureau.SchoolDay
+    trend: dict  # school id -> 7 days
+    at: float
+
+
+@dataclass
+class SchoolLoaded(Message):
+    detail: object  # storage.bureau.SchoolDetail, or None when the school is not there

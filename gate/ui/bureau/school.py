@@ -1,0 +1,88 @@
+"""One school's drill-down: its gates (last sync, screenings, reported), its sessions (晨检, 午检 ...), its cases
+(pseudonymised pupils, classes, no names) and its 7-day trend."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Callable
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from gate.ui.bureau.format import cell, sparkline
+from gate.ui.bureau.messages import SchoolLoaded
+from gate.ui.screens.base import ShowsWorkerFailures
+from storage import bureau
+
+
+class SchoolScreen(ShowsWorkerFailures, Screen):
+    BINDINGS = [Binding("escape", "app.pop_screen", "返回 Back")]
+    DEFAULT_CSS = """
+    SchoolScreen DataTable { height: auto; max-height: 14; margin-bottom: 1; }
+    SchoolScreen Label { text-style: bold; }
+    """
+
+    def __init__(self, engine, school_id: str, day: dt.date, cutoff: dt.time, clock: Callable[[], float],
+                 trend: list[dict]):
+        super().__init__()
+        self.engine, self.school_id, self.day, self.cutoff, self.clock = engine, school_id, day, cutoff, clock
+        self.trend = trend
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static("", id="school-title")
+            yield Label("闸机 Gates")
+            yield DataTable(id="gates", cursor_type="row")
+            yield Label("检次 Sessions")
+            yield DataTable(id="sessions", cursor_type="row")
+            yield Label("追踪 Cases (pseudonymised: no names)")
+            yield DataTable(id="cases", cursor_type="row")
+            yield Label("7天 7-day trend")
+            yield Static("", id="trend")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#gates", DataTable).add_columns("闸机 Gate", "最后同步 Last sync", "记录 Screenings",
+                                                         "发热 Fevers", "已报 Reported")
+        self.query_one("#sessions", DataTable).add_columns("检次 Session", "检 Screened", "发热 Fevers")
+        self.query_one("#cases", DataTable).add_columns("案 Case", "学生 Pupil", "班级 Class", "开 Opened",
+                                                         "原因 Reason", "结案 Outcome")
+        self.load()
+
+    @work(thread=True, exclusive=True, group="school", exit_on_error=False, name="reading the school")
+    def load(self) -> None:
+        self.post_message(SchoolLoaded(bureau.detail(self.engine, self.school_id, self.day, self.clock(),
+                                                     self.cutoff)))
+
+    def on_school_loaded(self, msg: SchoolLoaded) -> None:
+        found = msg.detail
+        if found is None:
+            self.query_one("#school-title", Static).update(f"{self.school_id}: 不在 not in the district database")
+            return
+        s = found.school
+        self.query_one("#school-title", Static).update(
+            f"{s.name} ({s.school_id}) · {s.day} · 闸机 gates {s.stations_reported}/{s.expected_stations} reported · "
+            f"检 screened {cell('screened', s)} · 发热 fevers {cell('confirmed_fevers', s)} · "
+            f"零报告 zero {cell('zero_report', s)} · {cell('late', s)}")
+        gates = self.query_one("#gates", DataTable)
+        for g in found.gates:
+            at = time.strftime("%m-%d %H:%M", time.localtime(g["last_sync"])) if g["last_sync"] else "从未 never"
+            gates.add_row(g["station_id"], at, str(g["screenings"]), str(g["confirmed_fevers"]),
+                          "是 yes" if g["reported"] else "否 no")
+        sessions = self.query_one("#sessions", DataTable)
+        for x in found.sessions:
+            sessions.add_row(x["session"], str(x["screened"]), str(x["confirmed_fevers"]))
+        cases = self.query_one("#cases", DataTable)
+        for c in found.cases:
+            cases.add_row(c["case"], c["pupil"], c["class"] or "—", c["opened"], c["reason"],
+                          c["outcome"] or "未结 open")
+        days = self.trend
+        self.query_one("#trend", Static).update(
+            (sparkline(days) + "\n" + "\n".join(
+                f"{d['day']}  检 {d['screened']:>5}  发热 {d['confirmed_fevers']:>3}  "
+                f"{'已报 reported' if d['reported'] else '未报 not reported'}" for d in days)) if days else "—")
