@@ -1,0 +1,32 @@
+"""What `gate --help` and `gate screen` load, module by module, in a fresh interpreter (the process is the point:
+sys.modules starts empty). The time itself is measured by bench/cli_startup.py; these keep its gains from slipping."""
+import json
+import subprocess
+import sys
+
+from tests.support import env_with_root
+
+
+def modules_after(argv: list[str]) -> set[str]:
+    code = ("import sys, json\nfrom gate.cli import main\n"
+            f"code = main({argv!r})\n"
+            "print(json.dumps([code, sorted(sys.modules)]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env_with_root(),
+                         timeout=120)
+    code, modules = json.loads(out.stdout.strip().splitlines()[-1])
+    assert code == 0, out.stderr
+    return set(modules)
+
+
+def test_help_loads_only_the_domain_errors_and_identifiers():
+    loaded = modules_after(["--help"])
+    assert {m for m in loaded if m.startswith("domain.")} <= {"domain.errors", "domain.identifiers"}  # arg types
+    assert not {m for m in loaded if m.startswith(("storage", "drivers", "pydantic", "sqlalchemy"))}
+
+
+def test_screening_does_not_load_the_orm_or_alembic(db_path):
+    argv = ["screen", "--temp", "36.6", "--mask", "yes", "--operator", "li", "--db", str(db_path)]
+    assert "alembic" in modules_after(argv)  # the first screening makes the log's schema
+    loaded = modules_after(argv)  # a station's log exists already
+    assert "sqlalchemy" in loaded and "storage.models" in loaded
+    assert not {m for m in loaded if m.startswith(("sqlalchemy.orm", "alembic"))}
