@@ -206,6 +206,9 @@ class Config(BaseModel):
     share_roster: bool = _in("upstream", "share_roster", False)
     school_id: Annotated[Id | None, EmptyIsNone] = _in("school", "id", None)  # None: the station is its own school
     school_name: Annotated[Name | None, EmptyIsNone] = _in("school", "name", None)
+    # Who opens a case for a pupil not seen when a session closes: this gate alone (one gate), this gate asking the
+    # upstream who was seen at the school's other gates ("school"), or another gate of the school ("off").
+    absence_cases: Literal["this-gate", "school", "off"] = _in("school", "absence_cases", "this-gate")
     sessions: Annotated[tuple[SessionConfig, ...], Field(strict=False)] = tuple(
         SessionConfig.of(s) for s in DEFAULT_SESSIONS)
     # The 24-hour report rule: pupils of one class with similar symptoms on one day, or within a few days
@@ -346,6 +349,8 @@ ambient_max_c = {s.ambient_max_c}
 [school]
 # id = "school-12"         # the same for every gate of one school (default: the station's own id)
 # name = "第十二小学"
+# absence_cases = "this-gate"   # one gate; with several: "school" on the gate that keeps the cases (it asks the
+                                # upstream who was seen at the others, so sync them), "off" on the others
 
 # The checks of the day; a screening in a window belongs to that session (start included, end excluded).
 [[sessions]]

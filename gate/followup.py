@@ -8,6 +8,7 @@ station switched on at 09:00 still opens the morning's cases.
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 from sqlalchemy import select
 
@@ -49,25 +50,44 @@ def _school_days(conn, now: float) -> list[str]:
                              .distinct().order_by(SCREENINGS.c.day)).scalars())
 
 
-def close_sessions(log: ScreeningLog, sessions: tuple[Session, ...], station_id: str, now: float) -> int:
-    """Close out every session that has ended by ``now`` and was not closed out yet; returns the cases opened."""
+SeenElsewhere = Callable[[str, str], set]  # (day, session) -> ids seen at the school's other gates; raises if unknown
+
+
+def close_sessions(log: ScreeningLog, sessions: tuple[Session, ...], station_id: str, now: float, *,
+                   absences: str = "this-gate", seen_elsewhere: SeenElsewhere | None = None) -> int:
+    """Close out every session that has ended by ``now`` and was not closed out yet; returns the cases opened.
+
+    ``absences``: "this-gate" opens a case for each pupil not seen here; "school" also counts who
+    ``seen_elsewhere`` says was seen at another gate (a session whose answer cannot be had is left for later: a case
+    opened on a guess would send a teacher after a pupil who came in by the other gate); "off" opens none (another
+    gate of the school keeps the absence cases)."""
     opened = 0
     with log.read("the sessions to close") as conn:
         done = cases.closed_out(conn)
         due = [(day, s) for day in _school_days(conn, now) for s in ended(sessions, day, now)
                if (day, s.name) not in done]
     for day, session in due:
+        elsewhere: set | None = set()
+        if absences == "school":
+            try:
+                elsewhere = seen_elsewhere(day, session.name) if seen_elsewhere else None
+            except Exception:  # noqa: BLE001  upstream unreachable or unusable: close this session out later
+                elsewhere = None
+            if elsewhere is None:
+                continue
         with log.unit(f"the close of {day} {session.name}") as u:
             if (day, session.name) in cases.closed_out(u.conn):  # another process closed it meanwhile
                 continue
-            n = _close(u, log, day, session, station_id, now)
+            n = _close(u, log, day, session, station_id, now, elsewhere if absences != "off" else None)
             cases.mark_closed(u.conn, day, session.name, now, n)
             u.audit(station_id, "station", "session-closed", {"day": day, "session": session.name, "cases": n})
             opened += n
     return opened
 
 
-def _close(u: UnitOfWork, log: ScreeningLog, day: str, session: Session, station_id: str, now: float) -> int:
+def _close(u: UnitOfWork, log: ScreeningLog, day: str, session: Session, station_id: str, now: float,
+           elsewhere: set | None) -> int:
+    """Open the session's cases; ``elsewhere`` is who the other gates saw (None: open no absence case here)."""
     conn = u.conn
     rows = conn.execute(select(SCREENINGS).where(SCREENINGS.c.day == day, SCREENINGS.c.session == session.name,
                                                  SCREENINGS.c.entrant_id.is_not(None))
@@ -77,8 +97,8 @@ def _close(u: UnitOfWork, log: ScreeningLog, day: str, session: Session, station
                           .where(ENTRANTS.c.kind == EntrantKind.PUPIL.value)).all()
     n = 0
     end = session.end_on(day)
-    for rid, group in pupils:
-        if rid in latest or cases.has_open(conn, rid, CaseReason.ABSENT, day):
+    for rid, group in pupils if elsewhere is not None else ():
+        if rid in latest or rid in elsewhere or cases.has_open(conn, rid, CaseReason.ABSENT, day):
             continue
         cases.open_case(u, log, station_id=station_id, entrant_id=rid, class_name=group, day=day,
                         session=session.name, reason=CaseReason.ABSENT, screening_id=None, at=end)

@@ -90,6 +90,25 @@ def by_class(people: list[Entrant]) -> tuple[dict[str, list[Entrant]], list[Entr
     return classes, sorted((p for p in people if p.kind is EntrantKind.STAFF), key=lambda p: (p.group, p.roster_id))
 
 
+def close_out(log: ScreeningLog, cfg, now: float) -> int:
+    """Close out the sessions that have ended (their cases open), as the config's ``[school] absence_cases`` says;
+    with "school", the upstream says who was seen at the school's other gates."""
+    from gate.followup import close_sessions  # gate.followup imports the station's fever memory
+
+    seen_elsewhere = None
+    if cfg.absence_cases == "school" and cfg.upstream_url:
+        def seen_elsewhere(day: str, session: str) -> set:
+            from storage import school_report, upstream as up  # the upstream's libraries: only when asked
+
+            engine = up.make_upstream_engine(cfg.upstream_url)
+            try:
+                return school_report.seen(engine, cfg.school, day, session)
+            finally:
+                engine.dispose()
+    return close_sessions(log, cfg.school_sessions(), cfg.station_id, now, absences=cfg.absence_cases,
+                          seen_elsewhere=seen_elsewhere)
+
+
 def rules_of(cfg) -> Rules:
     return Rules(cfg.cluster_same_day, cfg.cluster_window_days, cfg.cluster_window_pupils)
 
@@ -119,3 +138,21 @@ def daily_figures(log: ScreeningLog, cfg, day: str) -> dict:
                       "absent_for_illness": sum(c.day == day and c.reason.value == "absent" and bool(c.symptoms)
                                                 for c in every)},
             "clusters": raised}
+
+
+def share_roster(log: ScreeningLog, cfg, engine) -> bool:
+    """Send the roster to the upstream once per import, when ``[upstream] share_roster`` allows; True if sent."""
+    if not cfg.share_roster:
+        return False
+    from sqlalchemy import select
+
+    from storage import school_report  # the upstream's tables: only when sharing
+    from storage.models import AUDIT_EVENTS
+    from storage.roster import roster
+
+    with log.read("the last roster import") as conn:
+        imported = conn.execute(select(AUDIT_EVENTS.c.id).where(AUDIT_EVENTS.c.action == "roster-import")
+                                .order_by(AUDIT_EVENTS.c.seq.desc()).limit(1)).scalar()
+    people = roster(log)
+    return school_report.push_roster(engine, cfg.school, cfg.station_id,
+                                     school_report.roster_version(people, imported), people)

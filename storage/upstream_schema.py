@@ -158,6 +158,29 @@ cases = Table(  # u0007: follow-up case events (opened by a station, closed by a
     Index("ix_up_cases_school_day", "school_id", "day"),
 )
 
+# u0008: the school's roster, when its stations share it ([upstream] share_roster); insert-only versions, the newest
+# (by sent_at) counts
+roster_versions = Table(
+    "roster_versions", metadata,
+    _school(),
+    Column("version", String(64), nullable=False),
+    Column("station_id", String(64), nullable=False),
+    Column("people", Integer, nullable=False),
+    Column("sent_at", Float, nullable=False),
+    PrimaryKeyConstraint("school_id", "version", name="pk_up_roster_versions"),
+)
+
+roster_people = Table(
+    "roster_people", metadata,
+    _school(),
+    Column("version", String(64), nullable=False),
+    Column("roster_id", String(64), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("class_name", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    PrimaryKeyConstraint("school_id", "version", "roster_id", name="pk_up_roster_people"),
+)
+
 identity_table = Table(
     "gate_upstream_identity", metadata,
     Column("singleton", Integer, primary_key=True),

@@ -38,6 +38,7 @@ GROUPS = {
     "purge": ("purge", "delete screenings past retention; the chain stays verifiable"),
     "users": ("users", "manage users and PINs: add, list, reset-pin, disable, enable, role"),
     "clearance": ("clearance", "let a person with a confirmed fever back in (doctor's note), list who waits"),
+    "school": ("school", "one school's daily report across all its gates, from its upstream"),
     "followup": ("followup", "follow-up cases of absences, fevers and refusals: list, close with the outcome"),
     "audit": ("audit", "the audit trail: who did what"),
     "bureau": ("bureau", "the education bureau's view: schools reported today, late ones, in a terminal or a browser"),

@@ -14,8 +14,7 @@ from domain.errors import Refused
 from domain.identifiers import IdentifierError, check_text
 from gate.cli.common import (actions, json_option, load_config, open_log, operator, sign_in, signin_options,
                              station_options, words)
-from gate.followup import close_sessions
-from gate.school_day import classes_for
+from gate.school_day import classes_for, close_out
 from storage import cases
 from storage.roster import roster
 
@@ -94,7 +93,7 @@ def followup_list(args: argparse.Namespace) -> None:
     with open_log(args, cfg, existing=True) as log:
         user = sign_in(args, cfg, log, "followup-list")
         classes = classes_for(user, args.class_name, log=log, station_id=cfg.station_id, action="followup-list")
-        close_sessions(log, cfg.school_sessions(), cfg.station_id, time.time())
+        close_out(log, cfg, time.time())
         found = cases.listed(log, open_only=args.open, classes=classes)
         names = {e.roster_id: e.name for e in roster(log)}
     if args.json:

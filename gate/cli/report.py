@@ -8,8 +8,7 @@ import sys
 import time
 
 from gate.cli.common import actions, day, load_config, open_log, sign_in, signin_options, station_options, words
-from gate.school_day import by_class, classes_for, cluster_alerts, daily_figures, find_session
-from gate.followup import close_sessions
+from gate.school_day import by_class, classes_for, close_out, cluster_alerts, daily_figures, find_session
 from storage import reports
 from storage.export import neutral
 from storage.log import local_day
@@ -66,7 +65,7 @@ def daily(args: argparse.Namespace) -> None:
     cfg = load_config(args)
     with open_log(args, cfg, existing=True) as log:
         on = args.date or local_day(time.time())
-        close_sessions(log, cfg.school_sessions(), cfg.station_id, time.time())
+        close_out(log, cfg, time.time())
         report = {**reports.daily(log, on, cfg.station_id), **daily_figures(log, cfg, on)}
         report["zero_report"] = report["zero_report"] and not report["clusters"]
         reports.store(log, report)

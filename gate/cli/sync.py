@@ -8,6 +8,7 @@ from contextlib import contextmanager, suppress
 from typing import Iterator
 
 from domain.errors import CheckFailed, UpstreamFailure, UsageError
+from gate.school_day import share_roster
 from gate.cli.common import (actions, json_option, load_config, open_log, shown, sign_in, signin_options,
                              station_options)
 from gate.cli.sensors import stop_on_sigterm
@@ -114,6 +115,9 @@ def send(args: argparse.Namespace) -> None:
                            on_error=lambda m: print(f"gate: sync: {m}; retrying", file=sys.stderr, flush=True))
             return
         result = sync.once()
+        shared = share_roster(sync.log, load_config(args), sync.engine())
+    if shared and not args.json:
+        print("roster shared with the school's upstream ([upstream] share_roster)")
     print(json.dumps(result.__dict__) if args.json else
           f"sent {result.sent}, quarantined {result.quarantined}, pending {result.pending}")
     if result.quarantined:  # refused records stay in the log (never purged) until someone fixes the cause

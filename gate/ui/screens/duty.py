@@ -21,8 +21,8 @@ from drivers.sensor import Sensor
 from gate.config import SensorConfig
 from gate.i18n import t
 from gate.retests import RetestQueue
-from gate.followup import close_sessions, open_count
-from gate.school_day import cluster_alerts, session_state
+from gate.followup import open_count
+from gate.school_day import close_out, cluster_alerts, session_state
 from gate.station import LogFailure, Station
 from gate.ui.feed import SampleFeed
 from gate.ui.messages import (
@@ -163,7 +163,7 @@ class DutyScreen(ShowsWorkerFailures, Screen):
     def check_cases(self) -> None:
         """Close out the sessions that ended (their cases open), then count the open cases and the clusters."""
         cfg, now = self.station.config, self.clock()
-        close_sessions(self.station.log, self.station.sessions, cfg.station_id, now)
+        close_out(self.station.log, cfg, now)
         self.post_message(CasesState(open_count(self.station.log),
                                      cluster_alerts(self.station.log, cfg, local_day(now))))
 

@@ -15,8 +15,8 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Sta
 
 from domain.case import NOTE_MAX, Outcome, onset_from, symptoms_from
 from domain.identifiers import IdentifierError, check_text
-from gate.followup import close_sessions
 from gate.roles import scope
+from gate.school_day import close_out
 from gate.station import Station
 from gate.ui.messages import CasesListed, Notice
 from gate.ui.screens.base import ShowsWorkerFailures
@@ -56,7 +56,7 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
     @work(thread=True, exclusive=True, group="cases", exit_on_error=False, name="loading the follow-up cases")
     def load_cases(self) -> None:
         cfg = self.station.config
-        close_sessions(self.station.log, self.station.sessions, cfg.station_id, self.app.clock())
+        close_out(self.station.log, cfg, self.app.clock())
         found = cases.listed(self.station.log, open_only=True, classes=self.scope_classes)
         names = {e.roster_id: e.name for e in roster(self.station.log)}
         self.post_message(CasesListed(found, names))

@@ -1,0 +1,93 @@
+"""`gate school report`: one school's day across all its gates, from the school's upstream (its own server).
+
+A pupil seen at any gate is seen; the unscreened are listed per class (staff apart); fevers confirmed at any gate,
+follow-up cases, clusters and the zero report. Who may read it is the upstream's business (a read-only database role,
+as for the bureau): names come from the roster the stations share (`[upstream] share_roster = true`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from domain.errors import UpstreamFailure, UsageError
+from gate.cli.common import actions, day, ident, words
+from gate.clusters import Rules, alerts, illnesses
+from gate.school_day import by_class
+
+REPORT = """
+gate school report --upstream postgresql://school@school-server/gate --school school-12
+gate school report --upstream sqlite:////srv/gate/school.db --school school-12 --session morning --json
+"""
+
+
+def add_school(p: argparse.ArgumentParser) -> None:
+    add = actions(p)
+    r = add("report", "The school's daily report across all its gates: seen per session, unscreened per class "
+                      "(staff apart), fevers, follow-up cases, clusters, zero report.", REPORT, report)
+    r.add_argument("--upstream", metavar="URL", required=True, help="the school's upstream database")
+    r.add_argument("--school", metavar="ID", required=True, type=ident("school id"), help="[school] id of its gates")
+    r.add_argument("--date", type=day, help="YYYY-MM-DD (default: today)")
+    r.add_argument("--session", metavar="NAME", type=words("session", max_len=64),
+                   help="one session (morning, noon ...); default: the whole day")
+    r.add_argument("--json", action="store_true", help="one JSON object")
+
+
+def build(sd, rules: Rules) -> dict:
+    """The report of one school day (storage.school_report.SchoolDay) as a plain dict."""
+    pupils, staff = by_class(sd.unscreened)
+    found = [a for a in alerts(illnesses(sd.cases), rules, sd.day) if a.raised == sd.day]
+    open_cases = [c for c in sd.cases if c.is_open]
+    roster_pupils = sum(1 for e in sd.roster if e.kind.value == "pupil")
+    return {
+        "school_id": sd.school_id, "school_name": sd.name, "day": sd.day, "session": sd.session,
+        "gates": sd.stations, "expected": len(sd.roster), "pupils": roster_pupils,
+        "seen": len({e.roster_id for e in sd.roster} & sd.seen),
+        "unscreened": len(sd.unscreened),
+        "unscreened_by_class": {cls: [e.roster_id for e in members] for cls, members in pupils.items()},
+        "unscreened_staff": [e.roster_id for e in staff],
+        "confirmed_fevers": sorted(sd.fevers),
+        "cases": {"opened": sum(c.day == sd.day for c in sd.cases), "open": len(open_cases),
+                  "closed_today": sum(c.closed_at is not None and time.strftime(
+                      "%Y-%m-%d", time.localtime(c.closed_at)) == sd.day for c in sd.cases)},
+        "clusters": [a.to_dict() for a in found],
+        "zero_report": not sd.fevers and not found,
+        "roster_shared": bool(sd.roster),
+    }
+
+
+def report(args: argparse.Namespace) -> None:
+    from sqlalchemy.exc import SQLAlchemyError  # the upstream's libraries: only for this command
+
+    from storage import school_report, upstream as up
+
+    on = args.date or time.strftime("%Y-%m-%d")
+    try:
+        engine = up.make_upstream_engine(args.upstream)
+    except (SQLAlchemyError, ValueError, ImportError) as exc:
+        raise UsageError(f"--upstream {up.safe_url(args.upstream)} is not usable: {exc}") from None
+    try:
+        sd = school_report.school_day(engine, args.school, on, args.session)
+    except SQLAlchemyError as exc:
+        raise UpstreamFailure(f"upstream {up.safe_url(args.upstream)}: {str(exc).splitlines()[0][:200]}") from None
+    finally:
+        engine.dispose()
+    out = build(sd, Rules())  # the defaults of [clusters]: the school's own numbers are in each gate's daily report
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+        return
+    when = f"{on} {args.session}" if args.session else on
+    print(f"{out['school_name'] or out['school_id']} {when}: seen {out['seen']} / {out['expected']} at "
+          f"{len(out['gates'])} gate(s) ({', '.join(f'{k} {v}' for k, v in sorted(out['gates'].items())) or '-'})")
+    if not out["roster_shared"]:
+        print("no roster upstream: set [upstream] share_roster = true on the gates and run gate sync")
+    for cls, ids in out["unscreened_by_class"].items():
+        print(f"  {cls or '(no class)'}: {len(ids)} not seen: {' '.join(ids)}")
+    if out["unscreened_staff"]:
+        print(f"  staff 教职工: {len(out['unscreened_staff'])} not seen: {' '.join(out['unscreened_staff'])}")
+    print(f"confirmed fevers: {len(out['confirmed_fevers'])}; cases opened {out['cases']['opened']}, "
+          f"open {out['cases']['open']}; clusters {len(out['clusters'])}; "
+          f"{'零报告 zero report' if out['zero_report'] else '异常 abnormal'}")
+
+
+COMMANDS = {"school": add_school}

@@ -1,0 +1,133 @@
+"""One school across its gates, read from the upstream: who was seen (at any gate), who was not (per class, staff
+apart), fevers, follow-up cases; and the roster that makes it possible, sent by the stations that share it.
+
+The one module of the school report's queries (the bureau's view reuses them). Read-only apart from ``push_roster``,
+which only inserts (the stations' upstream role may only insert): each roster import is a new version, the newest
+one counts. A pupil seen at any gate of the school, in the session asked, is seen.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from domain import Entrant, EntrantKind
+from domain.case import Case, CaseReason, Outcome
+from storage import upstream_schema as up
+
+FEVER = '%"fever-confirmed"%'
+
+
+def roster_version(entrants: list[Entrant], imported_as: str | None) -> str:
+    """A roster's version: the import that made it (its audit event id), else its content's digest."""
+    if imported_as:
+        return imported_as
+    text = json.dumps(sorted((e.roster_id, e.name, e.group, e.kind.value) for e in entrants), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _insert(engine: Engine, table):
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def push_roster(engine: Engine, school_id: str, station_id: str, version: str, entrants: list[Entrant],
+                now: float | None = None) -> bool:
+    """Send the roster once per version (pupils and staff, not visitors); True if it was new upstream."""
+    rv, rp = up.roster_versions, up.roster_people
+    people = [e for e in entrants if e.kind is not EntrantKind.VISITOR]
+    with engine.begin() as conn:
+        if conn.execute(select(rv.c.version).where(rv.c.school_id == school_id, rv.c.version == version)).first():
+            return False
+        if people:
+            conn.execute(_insert(engine, rp), [{"school_id": school_id, "version": version, "roster_id": e.roster_id,
+                                                "name": e.name, "class_name": e.group, "kind": e.kind.value}
+                                               for e in people])
+        conn.execute(_insert(engine, rv), {"school_id": school_id, "version": version, "station_id": station_id,
+                                           "people": len(people), "sent_at": time.time() if now is None else now})
+    return True
+
+
+@dataclass
+class SchoolDay:
+    """What the school report is made of, for one school, one day, one session (or the whole day)."""
+
+    school_id: str
+    name: str
+    day: str
+    session: str | None
+    roster: list[Entrant] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    stations: dict[str, int] = field(default_factory=dict)  # station -> screenings that day (the session)
+    fevers: set[str] = field(default_factory=set)  # entrants with a fever confirmed that day, at any gate
+    cases: list[Case] = field(default_factory=list)  # every case of the school opened up to that day
+
+    @property
+    def unscreened(self) -> list[Entrant]:
+        return [e for e in self.roster if e.roster_id not in self.seen]
+
+
+def _day(engine: Engine, day: str):
+    return dt.date.fromisoformat(day) if engine.dialect.name == "postgresql" else day
+
+
+def _end_of(day: str) -> float:
+    return dt.datetime.combine(dt.date.fromisoformat(day) + dt.timedelta(days=1), dt.time()).timestamp()
+
+
+def seen(engine: Engine, school_id: str, day: str, session: str | None) -> set[str]:
+    """Ids screened at any gate of the school on ``day`` (in ``session``)."""
+    sc = up.screenings
+    cond = [sc.c.school_id == school_id, sc.c.day == _day(engine, day), sc.c.entrant_id.is_not(None)]
+    if session is not None:
+        cond.append(sc.c.session == session)
+    with engine.connect() as conn:
+        return set(conn.execute(select(sc.c.entrant_id).where(*cond).distinct()).scalars())
+
+
+def school_day(engine: Engine, school_id: str, day: str, session: str | None = None) -> SchoolDay:
+    sc, rv, rp, cs, schools = up.screenings, up.roster_versions, up.roster_people, up.cases, up.schools
+    cond = [sc.c.school_id == school_id, sc.c.day == _day(engine, day)]
+    if session is not None:
+        cond.append(sc.c.session == session)
+    with engine.connect() as conn:
+        name = conn.execute(select(schools.c.name).where(schools.c.school_id == school_id)).scalar() or ""
+        version = conn.execute(select(rv.c.version).where(rv.c.school_id == school_id, rv.c.sent_at < _end_of(day))
+                               .order_by(rv.c.sent_at.desc()).limit(1)).scalar()
+        if version is None:  # a roster sent later than the day asked is still better than none
+            version = conn.execute(select(rv.c.version).where(rv.c.school_id == school_id)
+                                   .order_by(rv.c.sent_at.desc()).limit(1)).scalar()
+        people = conn.execute(select(rp.c.roster_id, rp.c.name, rp.c.class_name, rp.c.kind)
+                              .where(rp.c.school_id == school_id, rp.c.version == version)
+                              .order_by(rp.c.class_name, rp.c.roster_id)).all() if version else []
+        seen = set(conn.execute(select(sc.c.entrant_id).where(*cond, sc.c.entrant_id.is_not(None))
+                                .distinct()).scalars())
+        stations = dict(conn.execute(select(sc.c.station_id, func.count()).where(*cond)
+                                     .group_by(sc.c.station_id)).all())
+        fevers = set(conn.execute(select(sc.c.entrant_id).where(*cond, sc.c.reasons.like(FEVER),
+                                                                sc.c.entrant_id.is_not(None)).distinct()).scalars())
+        events = conn.execute(select(cs).where(cs.c.school_id == school_id, cs.c.day <= day)
+                              .order_by(cs.c.at, cs.c.seq)).mappings().all()
+    return SchoolDay(school_id, name, day, session,
+                     [Entrant(r, n, c, EntrantKind(k)) for r, n, c, k in people], seen,
+                     {k: int(v) for k, v in stations.items()}, fevers, _cases(events, _end_of(day)))
+
+
+def _cases(events, until: float) -> list[Case]:
+    """Cases from their events as they stood at the end of the day (a close after it is not seen yet)."""
+    found: dict[str, Case] = {}
+    for r in events:
+        if r["event"] == "open":
+            found.setdefault(r["case_id"], Case(r["case_id"], r["entrant_id"], r["class_name"], r["day"],
+                                                r["session"], CaseReason(r["reason"]), r["screening_id"], r["at"]))
+        elif r["event"] == "close" and r["case_id"] in found and r["at"] < until and found[r["case_id"]].is_open:
+            c = found[r["case_id"]]
+            found[r["case_id"]] = Case(**{**c.__dict__, "outcome": Outcome(r["outcome"]),
+                                          "symptoms": tuple(json.loads(r["symptoms"])), "onset": r["onset"],
+                                          "note": r["note"], "closed_by": r["by"], "closed_at": r["at"]})
+    return list(found.values())
