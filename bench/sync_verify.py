@@ -40,13 +40,13 @@ def main() -> None:
         fill_s = time.perf_counter() - t0
         url = pg.create_db("district")
         upstream.upgrade(upstream.make_upstream_engine(url))
-        cols = [c.name for c in upstream.screenings.columns]
+        cols = [c.name for c in upstream.screenings.columns if c.name != "school_id"]
         con = sqlite3.connect(db)
         t0 = time.perf_counter()
         with psycopg.connect(url) as pconn, pconn.cursor() as cur:
-            with cur.copy(f"COPY screenings ({', '.join(cols)}) FROM STDIN") as copy:
+            with cur.copy(f"COPY screenings (school_id, {', '.join(cols)}) FROM STDIN") as copy:
                 for row in con.execute(f"SELECT {', '.join(cols)} FROM screenings ORDER BY seq"):
-                    copy.write_row(row)
+                    copy.write_row(("bench", *row))  # no school in the config: the station is its own school
             cur.execute("ANALYZE screenings")
         copy_s = time.perf_counter() - t0
         con.execute("INSERT INTO sync_state (upstream, last_seq) VALUES ('bench', (SELECT max(seq) FROM outbox))")

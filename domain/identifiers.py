@@ -51,3 +51,26 @@ def check_id(value: object, what: str = "id") -> str:
 def check_name(value: object, what: str = "name") -> str:
     """A person's or a class's name: printable, at most NAME_MAX characters (spaces allowed)."""
     return check_text(value, what, max_len=NAME_MAX)
+
+
+def _hidden(ch: str) -> bool:
+    return unicodedata.category(ch)[0] == "C" or ch in "\u2028\u2029"
+
+
+def escaped(text: str, keep: str = "") -> str:
+    """``text`` safe to show on a terminal: every character a terminal would obey or hide instead of showing (ESC,
+    CR and the other controls, bidi overrides and other format characters, surrogates, private-use and unassigned
+    code points, line separators) is written as a JSON-style ``\\uXXXX`` escape, so a value read from a file or the
+    log can neither forge a line nor paint the screen; characters in ``keep`` (e.g. a newline) pass as they are."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in keep or not _hidden(ch):
+            out.append(ch)
+        elif ord(ch) > 0xFFFF:  # as JSON writes it: a surrogate pair
+            cp = ord(ch) - 0x10000
+            out.append(f"\\u{0xD800 + (cp >> 10):04x}\\u{0xDC00 + (cp & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}")
+    return "".join(out)

@@ -83,6 +83,7 @@ def _tenths(value: float) -> float:
 Id = Annotated[str, AfterValidator(_id)]
 Name = Annotated[str, AfterValidator(_name)]
 EmptyIsNone = BeforeValidator(lambda v: None if v == "" else v)
+CONFIG_MAX_BYTES = 1024 * 1024  # a station's config is a few KB
 
 
 def _upstream_url(url: str | None) -> str | None:
@@ -301,11 +302,13 @@ def parse_config(data: dict, source: str = "<config>") -> Config:
 
 
 def load_config(path: str | Path) -> Config:
+    from gate.input_files import FileRefused, read_bounded
+
     path = Path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from exc
+        raw = read_bounded(path, CONFIG_MAX_BYTES, "a config file")  # /dev/zero or a FIFO: refused, not read
+    except FileRefused as exc:
+        raise ConfigError(str(path), [str(exc)]) from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

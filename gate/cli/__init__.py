@@ -20,7 +20,8 @@ import sys
 
 from domain.errors import (CheckFailed, DeviceFailure, GateError, Refused, StorageFailure, UpstreamFailure,
                            UsageError)
-from gate.cli.common import GateParser, example_text, one_line  # noqa: F401 (one_line: used by tests)
+from domain.identifiers import escaped
+from gate.cli.common import EscapingOutput, GateParser, example_text, one_line  # noqa: F401 (one_line: tests)
 
 # command -> (module in gate.cli, one line for `gate --help`); the order is the order of `gate --help`
 GROUPS = {
@@ -100,9 +101,30 @@ def print_failure(exc: GateError) -> int:
     return code
 
 
+def not_utf8(argv: list[str]) -> str | None:
+    """The first argument that was not UTF-8 text (Python keeps its bytes as lone surrogates), shown escaped."""
+    for i, arg in enumerate(argv, 1):
+        if any("\udc80" <= c <= "\udcff" for c in arg):
+            return f"argument {i} ({escaped(arg)}) is not UTF-8 text: retype it, or rename the file it names"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    streams = sys.stdout, sys.stderr
+    terminal_ui = argv[:1] in (["run"], ["demo"]) and "--headless" not in argv  # Textual draws on the terminal
+    if not terminal_ui and not isinstance(sys.stdout, EscapingOutput):
+        sys.stdout, sys.stderr = EscapingOutput(sys.stdout), EscapingOutput(sys.stderr)
     try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: list[str]) -> int:
+    try:
+        if (problem := not_utf8(argv)) is not None:
+            raise UsageError(problem)
         args = build_parser(argv).parse_args(argv)
         args.func(args)
         return EXIT_OK

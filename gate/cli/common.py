@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from domain.errors import UsageError
-from domain.identifiers import ID_MAX, NAME_MAX, IdentifierError, check_id, check_text
+from domain.identifiers import ID_MAX, NAME_MAX, IdentifierError, check_id, check_text, escaped
 
 if TYPE_CHECKING:
     from gate.auth import User
@@ -106,7 +106,26 @@ def one_line(text: object) -> str:
 
 def shown(text: object) -> str:
     """A value for a listing on the terminal: like one_line, and a line break inside it is shown, not obeyed."""
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in str(text))
+    return escaped(str(text))
+
+
+class EscapingOutput:
+    """Standard output or error of a command: whatever it prints, every character a terminal would obey instead of
+    show (ESC, CR, bidi overrides ...) is written escaped (domain.identifiers.escaped); newlines and tabs pass. So
+    no listing (audit list, roster list, users list, reports ...) can echo a value from the log raw, whoever wrote
+    it there. JSON stays valid: the escapes are JSON's. ``raw`` is the stream itself, for the station's own progress
+    bar (a carriage return)."""
+
+    def __init__(self, stream):
+        self.raw = stream
+
+    def write(self, text: str) -> int:
+        # A CR right before a newline (csv's line ending) moves nothing; a lone one could overwrite the line.
+        self.raw.write("\r\n".join(escaped(part, keep="\n\t") for part in text.split("\r\n")))
+        return len(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self.raw, name)
 
 
 # -- options every station command shares ----------------------------------------------------------------------------
@@ -233,6 +252,8 @@ def open_log(args: argparse.Namespace, cfg: "Config", read_only: bool = False,
     from storage.log import ScreeningLog  # SQLAlchemy and Alembic: only for commands that open the log
 
     path = db_path(args, cfg)
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder, not a log: give --db the log file (e.g. {path / 'gate.db'})")
     if (read_only or existing) and not path.exists():
         raise UsageError(f"no log at {path}: give --db PATH (nothing was created)")
     return ScreeningLog(path, read_only=read_only, key_path=cfg.key_file)

@@ -50,7 +50,7 @@ def progress_bar(done: int, total: int) -> None:
     width = 30
     filled = int(width * done / total)
     print(f"\r[{'#' * filled}{'.' * (width - filled)}] {100 * done // total:3d}% {done}/{total} rows",
-          end="" if done < total else "\n", file=sys.stderr, flush=True)
+          end="" if done < total else "\n", file=getattr(sys.stderr, "raw", sys.stderr), flush=True)
 
 
 def create(args: argparse.Namespace) -> None:

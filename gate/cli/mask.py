@@ -38,18 +38,19 @@ def add_mask(p: argparse.ArgumentParser) -> None:
 
 
 def check(args: argparse.Namespace) -> None:
-    # OpenCV and the detector: loaded here, not at import, so `gate mask train --help` stays quick.
-    import cv2
-
+    # OpenCV and the detector: loaded here, not at import, so `gate mask train --help` stays quick. The image
+    # reader first: it sets OpenCV's pixel limit before OpenCV loads.
+    from gate.mask.image_file import ImageRefused, read_image
     from gate.mask.check import MaskCheck
 
     checker = MaskCheck()
     failures = 0
     for image in args.images:
-        img = cv2.imread(image) if Path(image).is_file() else None
-        if img is None:
+        try:
+            img = read_image(image)
+        except ImageRefused as exc:
             failures += 1
-            why = "no such file" if not Path(image).exists() else "not an image OpenCV can read (JPEG, PNG, BMP ...)"
+            why = str(exc)
             if args.json:
                 print(json.dumps({"image": image, "error": why}, ensure_ascii=False), flush=True)
             print(f"gate: {image}: {why}; skipped", file=sys.stderr)

@@ -8,7 +8,8 @@ from pathlib import Path
 from domain.errors import UsageError
 from gate.cli.common import (actions, day, ident, load_config, open_log, operator, person, sign_in,
                              signin_options, station_options, words)
-from storage.roster import RosterError, Visitor, add_visitor, import_roster, roster
+from gate.input_files import read_bounded
+from storage.roster import MAX_BYTES, RosterError, Visitor, add_visitor, import_roster, roster
 
 IMPORT = """
 gate roster import pupils.csv
@@ -55,10 +56,7 @@ def add_roster(p: argparse.ArgumentParser) -> None:
 
 def import_file(args: argparse.Namespace) -> None:
     path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    data = read_bounded(path, MAX_BYTES, "a roster (CSV)")  # /dev/zero, a FIFO, a folder: refused before reading
     cfg = load_config(args)
     with open_log(args, cfg) as log:
         actor = operator(args, sign_in(args, cfg, log, "roster-import"))

@@ -61,7 +61,12 @@ class FolderSource:
             self._i = 0
         path = self.files[self._i]
         self._i += 1
-        return cv2.imread(str(path))
+        from gate.mask.image_file import ImageRefused, read_image
+
+        try:
+            return read_image(path)
+        except ImageRefused:
+            return None  # as a camera that gave no frame: nothing is decided on it
 
     def close(self) -> None:
         pass
