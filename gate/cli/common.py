@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from domain.errors import UsageError
+from domain.errors import StorageFailure, UsageError
 from domain.identifiers import ID_MAX, NAME_MAX, IdentifierError, check_id, check_text, escaped
 
 if TYPE_CHECKING:
@@ -252,8 +252,8 @@ def open_log(args: argparse.Namespace, cfg: "Config", read_only: bool = False,
     from storage.log import ScreeningLog  # SQLAlchemy and Alembic: only for commands that open the log
 
     path = db_path(args, cfg)
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder, not a log: give --db the log file (e.g. {path / 'gate.db'})")
+    if path.is_dir():  # the log cannot be opened: a log failure (exit 3), said plainly
+        raise StorageFailure(f"{path} is a folder, not a log: give --db the log file (e.g. {path / 'gate.db'})")
     if (read_only or existing) and not path.exists():
         raise UsageError(f"no log at {path}: give --db PATH (nothing was created)")
     return ScreeningLog(path, read_only=read_only, key_path=cfg.key_file)

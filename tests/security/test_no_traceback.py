@@ -41,7 +41,7 @@ def test_arguments_that_are_not_utf8_are_refused_in_one_line(argv, capsys, monke
 
 def test_verify_on_a_folder_says_it_is_a_folder(tmp_path, capsys, monkeypatch):
     code, _, err = run_gate(capsys, monkeypatch, "verify", "--db", tmp_path)
-    assert code == 2 and "is a folder, not a log" in one_line(err)
+    assert code == 3 and "log failure: " in err and "is a folder, not a log" in one_line(err)
 
 
 def test_verify_on_a_random_file_is_a_log_failure_in_one_line(tmp_path, capsys, monkeypatch):
