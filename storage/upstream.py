@@ -15,9 +15,9 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from storage.upstream_schema import (TABLES, audit_events, calibrations, cases, clearances,  # noqa: F401
-                                     daily_reports, identity_table, key_columns, metadata, record_columns, schools,
-                                     screenings, stations)
+from storage.upstream_schema import (TABLES, audit_events, bureau_exports, calibrations, cases,  # noqa: F401
+                                     clearances, daily_reports, identity_table, key_columns, metadata,
+                                     record_columns, schools, screenings, stations)
 
 MIGRATIONS = Path(__file__).with_name("upstream_migrations")
 VERSION_TABLE = "gate_upstream_version"

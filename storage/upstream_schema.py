@@ -181,6 +181,20 @@ roster_people = Table(
     PrimaryKeyConstraint("school_id", "version", "roster_id", name="pk_up_roster_people"),
 )
 
+bureau_exports = Table(  # u0009: the district exports for auditors, one row per school included
+    "bureau_exports", metadata,
+    _school(),
+    Column("export_id", String(36), nullable=False),
+    Column("day_from", String(10), nullable=False),
+    Column("day_to", String(10), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("format", String(8), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("exported_by", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+    PrimaryKeyConstraint("school_id", "export_id", name="pk_up_bureau_exports"),
+)
+
 identity_table = Table(
     "gate_upstream_identity", metadata,
     Column("singleton", Integer, primary_key=True),

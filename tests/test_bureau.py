@@ -180,3 +180,33 @@ def test_the_bureau_role_cannot_write(district, as_bureau, sql):
         with engine.begin() as conn:
             conn.execute(text(sql))
     engine.dispose()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "jsonl"])
+def test_a_district_export_is_pseudonymised_signed_verified_and_recorded_upstream(district, as_bureau, tmp_path, fmt):
+    owner_url, url, today, _ = district
+    key, out = tmp_path / "bureau.key", tmp_path / "export"
+    done = run_gate("bureau", "export", "--upstream", url, "--from", today.isoformat(), "--to", today.isoformat(),
+                    "--format", fmt, "--out", out, "--key", key)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["schools"] == {"S-A": 5, "S-B": 9} and manifest["rows"] == 14 and manifest["pseudonymised"]
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    data = out / f"screenings.{fmt}"
+    if fmt != "xlsx":
+        content = data.read_text(encoding="utf-8-sig")
+        assert "B-P42" not in content and "a-north-P0" not in content and "p-" in content
+    assert run_gate("bureau", "verify", out, "--key", key).returncode == 0
+    engine = create_engine(normalise_url(owner_url))
+    with engine.connect() as conn:
+        recorded = conn.execute(text("SELECT school_id, rows FROM bureau_exports WHERE export_id = :e ORDER BY 1"),
+                                {"e": manifest["export_id"]}).all()
+    engine.dispose()
+    assert recorded == [("S-A", 5), ("S-B", 9)]
+    if fmt == "csv":  # a changed row with the SHA-256 recomputed in the manifest is still caught
+        import hashlib
+        data.write_text(content.replace("deny", "admit", 1), encoding="utf-8-sig")
+        manifest["files"][data.name]["sha256"] = hashlib.sha256(data.read_bytes()).hexdigest()
+        (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        bad = run_gate("bureau", "verify", out, "--key", key)
+        assert bad.returncode == 1 and "recomputed" in bad.stdout + bad.stderr

@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from domain.errors import CheckFailed
+from domain.errors import CheckFailed, UsageError
 from gate.cli.common import actions, day
 
 DAILY = """
@@ -20,6 +20,18 @@ gate bureau daily --upstream postgresql://bureau@district-db/screening --date 20
 LATE = """
 gate bureau late --upstream postgresql://bureau@district-db/screening            # cron at 09:05: exit 1 = mail
 gate bureau late --upstream postgresql://bureau@district-db/screening --at 08:45
+"""
+SERVE = """
+gate bureau serve --upstream postgresql://bureau@district-db/screening --port 8080
+gate bureau serve --upstream postgresql://bureau@db/screening --host 0.0.0.0 --public-url https://bureau.edu.example
+"""
+EXPORT = """
+gate bureau export --upstream postgresql://bureau@district-db/screening --from 2026-11-01 --to 2026-11-30 --out nov
+gate bureau export --upstream postgresql://bureau@db/screening --from 2026-11-01 --to 2026-11-30 --format xlsx --out x
+"""
+VERIFY = """
+gate bureau verify nov
+gate bureau verify nov --key /etc/gate/bureau.key
 """
 APP = """
 gate bureau --upstream postgresql://bureau@district-db/screening
@@ -71,6 +83,29 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
     a.add_argument("--date", type=day, metavar="YYYY-MM-DD", help="the day shown first (default: today)")
     a.add_argument("--cutoff", type=hhmm, default=dt.time(9, 0), metavar="HH:MM", help="late after (default 09:00)")
     a.add_argument("--refresh", type=float, default=30.0, metavar="SECONDS", help="refresh every (default 30)")
+    ex = add("export", "A district export for auditors: every school's screenings of a range of days, "
+                       "pseudonymised, with a signed manifest (SHA-256, keyed digest and rows per file) as a "
+                       "station's export has; recorded upstream.", EXPORT, export)
+    upstream_option(ex)
+    ex.add_argument("--from", dest="date_from", type=day, required=True, metavar="YYYY-MM-DD")
+    ex.add_argument("--to", dest="date_to", type=day, required=True, metavar="YYYY-MM-DD")
+    ex.add_argument("--format", choices=("csv", "xlsx", "jsonl"), default="csv")
+    ex.add_argument("--out", required=True, metavar="DIR", help="a new (or empty) folder")
+    key_option(ex)
+    ve = add("verify", "Check a district export against its manifest and the bureau's key: a changed, added or "
+                       "removed row is found even when the SHA-256 in the manifest was recomputed.", VERIFY, verify)
+    ve.add_argument("folder", metavar="DIR")
+    key_option(ve)
+    sv = add("serve", "The same app in a browser (textual-serve): each browser tab runs its own read-only app. "
+                      "It has no sign-in of its own: bind it to this machine (the default) or put it behind the "
+                      "office's authenticating proxy.", SERVE, serve)
+    upstream_option(sv)
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    sv.add_argument("--public-url", metavar="URL", help="the address browsers use, when behind a proxy")
+    sv.add_argument("--date", type=day, metavar="YYYY-MM-DD", help="the day shown first (default: today)")
+    sv.add_argument("--cutoff", type=hhmm, default=dt.time(9, 0), metavar="HH:MM", help="late after (default 09:00)")
+    sv.add_argument("--refresh", type=float, default=30.0, metavar="SECONDS", help="refresh every (default 30)")
 
 
 def _day(args: argparse.Namespace) -> dt.date:
@@ -132,6 +167,69 @@ def app(args: argparse.Namespace) -> None:
     from gate.ui.bureau import run_bureau
 
     run_bureau(args.upstream, _day(args), args.cutoff, args.refresh)
+
+
+def key_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--key", metavar="FILE", help="the bureau's signing key (made, 0600, on first use; default: "
+                                                 "bureau.key in the user's gate-station data folder)")
+
+
+def key_path(args: argparse.Namespace):
+    from pathlib import Path
+
+    from platformdirs import user_data_dir
+
+    return Path(args.key) if args.key else Path(user_data_dir("gate-station")) / "bureau.key"
+
+
+def export(args: argparse.Namespace) -> None:
+    import getpass
+
+    from storage import bureau, district_export
+
+    engine = bureau.reader(args.upstream)
+    try:
+        manifest = district_export.export(engine, date_from=args.date_from, date_to=args.date_to, fmt=args.format,
+                                          out_dir=args.out, key_path=key_path(args), actor=getpass.getuser())
+    finally:
+        engine.dispose()
+    print(f"exported {manifest['rows']} screening(s) of {len(manifest['schools'])} school(s), pseudonymised, to "
+          f"{args.out} (manifest signed with key {manifest['signature']['key_id']}; recorded upstream as "
+          f"{manifest['export_id']})")
+
+
+def verify(args: argparse.Namespace) -> None:
+    from storage.district_export import bureau_key
+    from storage.export_manifest import verify_export
+
+    path = key_path(args)
+    if not path.exists():
+        raise UsageError(f"no bureau key at {path}: give --key FILE (the key the export was signed with)")
+    problems = verify_export(args.folder, bureau_key(path))
+    for p in problems:
+        print(p)
+    if problems:
+        raise CheckFailed(f"{args.folder}: {len(problems)} problem(s): the export is not as it was made")
+    print(f"{args.folder}: ok, every file matches the signed manifest")
+
+
+def serve(args: argparse.Namespace) -> None:
+    import shlex
+
+    from storage import bureau
+
+    bureau.reader(args.upstream).dispose()  # unreachable or wrong schema: say so now, not in every browser tab
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port}: use 1 to 65535")
+    from textual_serve.server import Server
+
+    # Each browser session runs this command (the URL carries no password: libpq reads PGPASSFILE / ~/.pgpass).
+    command = " ".join(shlex.quote(a) for a in [
+        sys.executable, "-m", "gate.cli", "bureau", "app", "--upstream", args.upstream,
+        "--cutoff", f"{args.cutoff:%H:%M}", "--refresh", str(args.refresh),
+        *(["--date", args.date] if args.date else [])])
+    Server(command, host=args.host, port=args.port, title="教育局 · Education bureau",
+           public_url=args.public_url).serve()
 
 
 COMMANDS = {"bureau": add_bureau}
