@@ -89,8 +89,11 @@ def recall(latest: Screening | None, last_fever: Screening | None, clearances: I
     clearances = tuple(clearances)
     fever = last_fever if last_fever is not None and not is_cleared(last_fever, clearances) else None
     case = certificate_case
-    if case is not None and any(c.entrant_id == case.entrant_id and c.fever_screening_id in
-                                (case.case_id, case.screening_id) for c in clearances):
+    # A clearance naming the case or the fever it followed up clears it, and so does any clearance recorded after the
+    # case was closed: the school doctor has seen the certificate since.
+    if case is not None and any(c.entrant_id == case.entrant_id and (
+            c.fever_screening_id in (case.case_id, case.screening_id) or c.at >= (case.closed_at or 0.0))
+            for c in clearances):
         case = None
     return Memory(follows=latest if latest is not None and is_open(latest) else None, fever=fever, latest=latest,
                   case=case)

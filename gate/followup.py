@@ -97,8 +97,10 @@ def _close(u: UnitOfWork, log: ScreeningLog, day: str, session: Session, station
                           .where(ENTRANTS.c.kind == EntrantKind.PUPIL.value)).all()
     n = 0
     end = session.end_on(day)
+    sent_home = _sent_home(conn, day)
     for rid, group in pupils if elsewhere is not None else ():
-        if rid in latest or rid in elsewhere or cases.has_open(conn, rid, CaseReason.ABSENT, day):
+        if rid in latest or rid in elsewhere or rid in sent_home or \
+                cases.has_open(conn, rid, CaseReason.ABSENT, day):
             continue
         cases.open_case(u, log, station_id=station_id, entrant_id=rid, class_name=group, day=day,
                         session=session.name, reason=CaseReason.ABSENT, screening_id=None, at=end)
@@ -116,6 +118,20 @@ def _close(u: UnitOfWork, log: ScreeningLog, day: str, session: Session, station
                             session=session.name, reason=CaseReason.RETEST_OPEN, screening_id=s.id, at=end)
             n += 1
     return n
+
+
+_SENT_HOME = (Reason.FEVER_CONFIRMED, Reason.FEVER_NOT_CLEARED, Reason.CERTIFICATE_NEEDED)
+
+
+def _sent_home(conn, day: str) -> set[str]:
+    """Pupils the gate sent home that day (a fever, or no clearance yet): their absence later is known, and their
+    fever case (or the one already closed) follows it up."""
+    from sqlalchemy import or_
+
+    rows = conn.execute(select(SCREENINGS.c.entrant_id).where(
+        SCREENINGS.c.day == day, SCREENINGS.c.decision == Decision.DENY.value, SCREENINGS.c.entrant_id.is_not(None),
+        or_(*(SCREENINGS.c.reasons.like(f'%"{r.value}"%') for r in _SENT_HOME))).distinct())
+    return set(rows.scalars())
 
 
 def open_count(log: ScreeningLog, classes: tuple[str, ...] | None = None) -> int:

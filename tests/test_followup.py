@@ -232,3 +232,35 @@ def test_one_clearance_clears_a_confirmed_fever_and_the_case_that_followed_it(te
     assert station.screen([hand(36.5)], YES, entrant_id="S1").reasons[0] == Reason.FEVER_NOT_CLEARED
     clear(log, station_id="gate-1", entrant_id="S1", note="doctor's note", by="doc", role="health", now=clock())
     assert station.screen([hand(36.5)], YES, entrant_id="S1").decision is Decision.ADMIT
+
+
+def test_a_pupil_sent_home_with_a_fever_gets_no_absence_case_at_noon(school):
+    station, log, clock = school
+    station.screen([hand(38.6)], YES, entrant_id="S1")
+    station.screen([hand(38.6)], YES, entrant_id="S1")
+    for pupil in ("S2", "S3"):
+        station.screen([hand(36.6)], YES, entrant_id=pupil)
+    clock.now = at(12, 40)
+    for pupil in ("S2", "S3"):
+        station.screen([hand(36.6)], YES, entrant_id=pupil)
+    close_sessions(log, SESSIONS, "gate-1", at(14, 0))
+    assert [(c.entrant_id, c.reason) for c in opened(log)] == [("S1", CaseReason.FEVER)]
+
+
+def test_one_clearance_after_the_fever_and_the_days_of_sick_leave_lets_the_pupil_back(teachers):
+    station, log, clock = teachers
+    station.screen([hand(38.6)], YES, entrant_id="S1")
+    station.screen([hand(38.7)], YES, entrant_id="S1")
+    fever_case = next(c for c in cases.listed(log) if c.reason is CaseReason.FEVER)
+    cases.close_case(log, fever_case.case_id, station_id="gate-1", outcome=Outcome.SENT_HOME, symptoms=("fever",),
+                     onset="2026-12-01", note="", by="doc", role="health", at=at(9, 0), classes=None)
+    clock.now = at(7, 0, day=2)
+    station.screen([hand(36.6)], YES, entrant_id="S2")  # day 2 is a school day; S1 stays home
+    close_sessions(log, SESSIONS, "gate-1", at(8, 30, day=2))
+    absent = next(c for c in cases.listed(log, open_only=True) if c.entrant_id == "S1")
+    cases.close_case(log, absent.case_id, station_id="gate-1", outcome=Outcome.SICK_LEAVE, symptoms=("fever",),
+                     onset="2026-12-01", note="", by="chen", role="teacher", at=at(9, 0, day=2), classes=None)
+    clock.now = at(7, 0, day=3)
+    assert station.screen([hand(36.5)], YES, entrant_id="S1").decision is Decision.DENY
+    clear(log, station_id="gate-1", entrant_id="S1", note="复课证明", by="doc", role="health", now=clock())
+    assert station.screen([hand(36.5)], YES, entrant_id="S1").decision is Decision.ADMIT
