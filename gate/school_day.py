@@ -102,7 +102,9 @@ def close_out(log: ScreeningLog, cfg, now: float) -> int:
 
             engine = up.make_upstream_engine(cfg.upstream_url)
             try:
-                return school_report.seen(engine, cfg.school, day, session)
+                # seen at another gate in this session, or sent home by one earlier that day: not absent
+                return school_report.seen(engine, cfg.school, day, session) | \
+                    school_report.sent_home(engine, cfg.school, day)
             finally:
                 engine.dispose()
     return close_sessions(log, cfg.school_sessions(), cfg.station_id, now, absences=cfg.absence_cases,

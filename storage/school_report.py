@@ -90,6 +90,20 @@ def seen(engine: Engine, school_id: str, day: str, session: str | None) -> set[s
         return set(conn.execute(select(sc.c.entrant_id).where(*cond).distinct()).scalars())
 
 
+SENT_HOME = ('%"fever-confirmed"%', '%"fever-not-cleared"%', '%"certificate-needed"%')
+
+
+def sent_home(engine: Engine, school_id: str, day: str) -> set[str]:
+    """Ids a gate of the school sent home on ``day`` (a fever, or no clearance yet)."""
+    from sqlalchemy import or_
+
+    sc = up.screenings
+    with engine.connect() as conn:
+        return set(conn.execute(select(sc.c.entrant_id).where(
+            sc.c.school_id == school_id, sc.c.day == _day(engine, day), sc.c.decision == "deny",
+            sc.c.entrant_id.is_not(None), or_(*(sc.c.reasons.like(r) for r in SENT_HOME))).distinct()).scalars())
+
+
 def school_day(engine: Engine, school_id: str, day: str, session: str | None = None) -> SchoolDay:
     sc, rv, rp, cs, schools = up.screenings, up.roster_versions, up.roster_people, up.cases, up.schools
     cond = [sc.c.school_id == school_id, sc.c.day == _day(engine, day)]
