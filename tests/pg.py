@@ -8,8 +8,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
+
+from tests.support import wait_until
 
 BIN = Path(os.environ.get("GATE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -82,12 +83,10 @@ class PostgresServer:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
 
     def wait_ready(self, seconds: float = 20) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self._run(str(BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), check=False).returncode == 0:
-                return
-            time.sleep(0.1)
-        raise TimeoutError("PostgreSQL did not become ready")
+        ready = lambda: self._run(  # noqa: E731
+            str(BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), check=False).returncode == 0
+        if not wait_until(ready, seconds, interval=0.1):
+            raise TimeoutError("PostgreSQL did not become ready")
 
     def destroy(self) -> None:
         self.stop("immediate")
@@ -101,9 +100,7 @@ def drain_and_compare(syncs, threads, stop, logs, url: str, seconds: float = 60)
 
     from storage.upstream import normalise_url
 
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and any(s.pending() for s in syncs):
-        time.sleep(0.2)
+    wait_until(lambda: not any(s.pending() for s in syncs), seconds, interval=0.2)  # the comparison says what is left
     stop.set()
     for th in threads:
         th.join(10)

@@ -3,7 +3,6 @@ README's GRANTs, run as written) and the sync, a re-send, verify and purge work 
 password file (PGPASSFILE) or the environment, never from a URL; a non-local upstream is reached with
 sslmode=verify-full unless the URL relaxes it."""
 import re
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -21,7 +20,7 @@ from storage.upstream import normalise_url
 from storage.upstream_url import UpstreamUrlError, check, sslmode
 from tests.pg import BIN, unavailable_reason
 from tests.security.cli import run_gate
-from tests.support import ROOT
+from tests.support import ROOT, wait_until
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 PASSWORD = "Tq7-district-only"
@@ -57,14 +56,14 @@ def district(pg, tmp_path_factory):
     hba.write_text(f"host all gate_station 127.0.0.1/32 scram-sha-256\n{hba.read_text()}")
     pg._run(str(BIN / "pg_ctl"), "-D", str(pg.data), "reload")
     station_url = f"postgresql://gate_station@127.0.0.1:{pg.port}/screening"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:  # the reload is asynchronous: wait until a password is asked for
+    def asks_for_a_password() -> bool:
         try:
             create_engine(normalise_url(station_url)).connect().close()
         except Exception as exc:  # noqa: BLE001
-            if "password" in str(exc):
-                break
-        time.sleep(0.1)
+            return "password" in str(exc)
+        return False
+
+    wait_until(asks_for_a_password, 20, interval=0.1)  # the reload is asynchronous
     return url, station_url
 
 
