@@ -1,17 +1,17 @@
 """Roles and PINs: who may do what at the station, with every attempt in the audit trail.
 
-Who may do what is the table in ``gate.roles``. PINs are at least 6 digits, stored as salted scrypt hashes. After ``lockout_failures`` wrong PINs in a row the user is
-locked for ``lockout_minutes``; the counter lives in the database, so a restart does not reset it.
+Who may do what is the table in ``gate.roles``. PINs are at least 6 digits and not trivial (``gate.pins``), stored as
+scrypt hashes of the PIN HMAC'd with the station key's pepper. After ``lockout_failures`` wrong PINs in a row the user
+is locked for ``lockout_minutes``; the counter lives in the database, so a restart does not reset it. Every user row is
+MAC'd under the station key (storage.seals): a role, a lockout or a user changed, added or removed in the file refuses
+every sign-in until the log is restored.
 While no user exists the station works without PINs (a new station is usable at once); the first user must be an admin.
 The last active admin can be neither disabled nor given another role, so somebody can always manage users.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -26,11 +26,13 @@ from storage import audit
 from storage.log import ScreeningLog
 from storage.unit import UnitOfWork
 from storage.models import USERS
+from storage.seals import SEALS, sealed_write, table_problems
+from gate import pins
 
+USERS_TAMPERED = "users-tampered"
 # Even with PINs off these need a user: an identified export or a purge with nobody to answer for it is refused.
 NEED_USERS = frozenset({"export-identified", "purge"})
 _DIGITS = re.compile(r"\d{4,}")
-_SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1, "dklen": 32}
 
 
 class AuthError(Refused):
@@ -77,24 +79,18 @@ def check_classes(role: str, classes: tuple[str, ...] | list[str]) -> tuple[str,
 Policy = SecurityConfig
 
 
-def hash_pin(pin: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
-    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+def hash_pin(pin: str, pepper: bytes) -> str:
+    return pins.hash_pin(pin, pepper)
 
 
-def pin_matches(pin: str, stored: str) -> bool:
-    try:
-        _, n, r, p, salt, digest = stored.split("$")
-        got = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32)
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(got.hex(), digest)
+def pin_matches(pin: str, stored: str, pepper: bytes) -> bool:
+    return pins.matches(pin, stored, pepper)
 
 
 def check_pin_format(pin: str) -> None:
-    if not pin or not pin.isdigit() or not pin.isascii() or len(pin) < 6 or len(pin) > 32:
-        raise AuthError("a PIN is 6 to 32 digits")
+    problem = pins.weakness(pin)
+    if problem:
+        raise AuthError(problem)
 
 
 class Auth:
@@ -106,9 +102,25 @@ class Auth:
     def _audit(self, actor: str, action: str, detail: dict, unit: UnitOfWork | None = None) -> None:
         audit.record(unit or self.log, self.station_id, actor, action, detail)
 
+    @property
+    def pepper(self) -> bytes:
+        if self.log.key is None:
+            raise AuthError("sign-in needs the station key: open the log for writing once to upgrade it")
+        return self.log.key.pin_pepper
+
     def has_users(self) -> bool:
+        """True when the station has users, or its users' seal says it had some (all deleted in the file: PINs
+        must not turn off)."""
         with self.log.read("the users") as conn:
-            return conn.execute(select(func.count()).select_from(USERS)).scalar_one() > 0
+            sealed = conn.execute(select(SEALS.c.rows).where(SEALS.c.name == "table:users")).scalar() or 0
+            return conn.execute(select(func.count()).select_from(USERS)).scalar_one() > 0 or sealed > 0
+
+    def integrity(self) -> list[str]:
+        """What in the users table was changed outside the station (empty: every row and the table seal hold)."""
+        if self.log.key is None:
+            return []
+        with self.log.read("the users") as conn:
+            return table_problems(conn, self.log.key, "users")
 
     def users(self) -> list[dict]:
         with self.log.read("the users") as conn:
@@ -125,6 +137,7 @@ class Auth:
         without the right are each refused with AuthError and an audit row. The PIN is read only once the cheap
         checks passed, and only through ``read_pin`` (standard input or a terminal prompt, never argv).
         """
+        self._refuse_if_tampered(name or "(not signed in)", action)
         if not self.has_users():
             if action in NEED_USERS:
                 raise NotSignedIn(f"{action} needs {' or '.join(sorted(RIGHTS[action]))}, and this station has no "
@@ -142,12 +155,21 @@ class Auth:
                             "recorded is whoever signs in; leave --operator out")
         return self.check(name, read_pin(), action, now)
 
+    def _refuse_if_tampered(self, name: str, action: str) -> None:
+        problems = self.integrity()
+        if problems:
+            self._audit(name, "login-refused", {"action": action, "why": USERS_TAMPERED, "problems": problems})
+            raise AuthError(f"{problems[0]}: every sign-in is refused until the log and its key are restored from "
+                            "backup (`gate verify` lists what changed)")
+
     def check(self, name: str, pin: str, action: str, now: float | None = None) -> User:
         """The user, if the PIN is right and the role may do ``action``; else AuthError (and an audit row)."""
         now = time.time() if now is None else now
         need = RIGHTS[action]
+        self._refuse_if_tampered(name, action)
+        pepper = self.pepper
         # Every refusal is recorded: errors are raised only after the transaction holding the audit row commits.
-        with self.log.unit("the sign-in") as unit:
+        with self.log.unit("the sign-in") as unit, sealed_write(unit.conn, self.log.key, "users"):
             conn = unit.conn
             row = conn.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
             if row is None or row["disabled"]:
@@ -159,12 +181,12 @@ class Auth:
                 until = time.strftime("%H:%M", time.localtime(row["locked_until"]))
                 self._audit(name, "login-refused", {"action": action, "why": "locked"}, unit)
                 error = f"{name} is locked until {until} after {self.policy.lockout_failures} wrong PINs"
-            elif not pin_matches(pin or "", row["pin_hash"]):
+            elif not pin_matches(pin or "", row["pin_hash"], pepper):
                 failures = row["failures"] + 1
                 values = {"failures": failures}
                 if failures >= self.policy.lockout_failures:
                     values = {"failures": 0, "locked_until": now + self.policy.lockout_minutes * 60}
-                conn.execute(USERS.update().where(USERS.c.name == name).values(**values))
+                conn.execute(USERS.update().where(USERS.c.name == name).values(**values, mac=None))
                 if "locked_until" in values:
                     self._audit(name, "lockout", {"minutes": self.policy.lockout_minutes}, unit)
                     until = time.strftime("%H:%M", time.localtime(values["locked_until"]))
@@ -175,7 +197,11 @@ class Auth:
                     error = f"wrong PIN for {name} ({left} tries left before a {self.policy.lockout_minutes:g}-minute lock)"
             else:
                 error = None
-                conn.execute(USERS.update().where(USERS.c.name == name).values(failures=0, locked_until=None))
+                values = {"failures": 0, "locked_until": None, "mac": None}
+                if pins.needs_rehash(row["pin_hash"]):  # a hash from before the pepper: replaced now the PIN is known
+                    values["pin_hash"] = hash_pin(pin, pepper)
+                    self._audit(name, "pin-rehashed", {"user": name}, unit)
+                conn.execute(USERS.update().where(USERS.c.name == name).values(**values))
                 if row["role"] not in need:
                     self._audit(name, "refused", {"action": action, "role": row["role"]}, unit)
                     error = f"{name} is {row['role']}; {action} needs {' or '.join(sorted(need))}"
@@ -198,11 +224,12 @@ class Auth:
             raise AuthError("the first user must be an admin (gate users add NAME --role admin)")
         if not first and (actor is None or actor.role != "admin"):
             raise AuthError("adding users needs an admin: give --user ADMIN")
-        with self.log.unit("the new user") as unit:
+        pepper = self.pepper
+        with self.log.unit("the new user") as unit, sealed_write(unit.conn, self.log.key, "users"):
             conn = unit.conn
             if conn.execute(select(USERS.c.name).where(USERS.c.name == name)).first():
                 raise AuthError(f"user {name} exists already (gate users reset-pin to change the PIN)")
-            conn.execute(USERS.insert().values(name=name, role=role, pin_hash=hash_pin(pin), failures=0,
+            conn.execute(USERS.insert().values(name=name, role=role, pin_hash=hash_pin(pin, pepper), failures=0,
                                                disabled=False, created_at=time.time(),
                                                classes=json.dumps(classes, ensure_ascii=False)))
             self._audit(actor.name if actor else name, "user-added",
@@ -211,10 +238,11 @@ class Auth:
     def reset_pin(self, name: str, pin: str, actor: User) -> None:
         check_pin_format(pin)
         self._need_admin(actor)
-        with self.log.unit("the PIN reset") as unit:
+        pepper = self.pepper
+        with self.log.unit("the PIN reset") as unit, sealed_write(unit.conn, self.log.key, "users"):
             conn = unit.conn
             n = conn.execute(USERS.update().where(USERS.c.name == name)
-                             .values(pin_hash=hash_pin(pin), failures=0, locked_until=None)).rowcount
+                             .values(pin_hash=hash_pin(pin, pepper), failures=0, locked_until=None, mac=None)).rowcount
             if not n:
                 raise AuthError(f"no user {name!r}")
             self._audit(actor.name, "pin-reset", {"user": name}, unit)
@@ -235,7 +263,7 @@ class Auth:
         """One change to one user, refused (and audited) if it would leave the station without an active admin."""
         self._need_admin(actor)
         error = None
-        with self.log.unit("the user change") as unit:
+        with self.log.unit("the user change") as unit, sealed_write(unit.conn, self.log.key, "users"):
             conn = unit.conn
             row = conn.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
             if row is None:
@@ -248,7 +276,7 @@ class Auth:
                          f"(gate users add NAME --role admin), or nobody could manage users")
                 self._audit(actor.name, "refused", {"action": action, "user": name, "why": "last active admin"}, unit)
             else:
-                conn.execute(USERS.update().where(USERS.c.name == name).values(**values))
+                conn.execute(USERS.update().where(USERS.c.name == name).values(**values, mac=None))
                 if "role" in values:
                     detail = {**detail, "from": row["role"]}
                 self._audit(actor.name, action, detail, unit)

@@ -6,11 +6,12 @@ from sqlalchemy import select
 from domain import CalibrationRecord
 from storage.log import ScreeningLog
 from storage.models import CALIBRATIONS
+from storage.seals import sealed_write
 
 
 def save(log: ScreeningLog, record: CalibrationRecord, station_id: str) -> None:
     """Keep the record, queue it for sync and audit it (with the lock or unlock it causes) in one transaction."""
-    with log.unit("calibration record") as u:
+    with log.unit("calibration record") as u, sealed_write(u.conn, log.key, "calibrations"):
         u.conn.execute(CALIBRATIONS.insert().values(
             id=record.id, station_id=station_id, sensor=record.sensor, kind=record.kind, at=record.at,
             due=record.due, result=record.result, operator=record.operator, content=record.to_json()))

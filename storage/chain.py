@@ -1,8 +1,10 @@
 """One hash chain for every chained table (screenings, audit events): append, head, verify, purge.
 
-Each row stores ``digest(previous row's hash + "\\n" + its canonical content)``. The digest is a parameter: SHA-256
-today; an HMAC under the station key is the same chain with another digest. After a purge the table's anchor keeps
-the last purged row's hash, and the chain goes on from it.
+Each row stores ``digest(previous row's hash + "\\n" + its canonical content)``. The digest is a parameter: an
+HMAC-SHA256 under the station key's chain key for a log (storage.keys), plain SHA-256 only for a log from before key
+files read without its key. After a purge the table's anchor keeps the last purged row's hash, and the chain goes on
+from it. With a ``seal`` (storage.seals.ChainSeal) the chain's row count and head are MAC'd too, so rows deleted from
+its end are reported by ``verify``.
 """
 from __future__ import annotations
 
@@ -10,11 +12,14 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
 from sqlalchemy import Connection, Table, func, select
 
 from storage.models import CHAIN_ANCHORS as ANCHORS
+
+if TYPE_CHECKING:
+    from storage.seals import ChainSeal
 
 GENESIS = "0" * 64
 
@@ -54,8 +59,10 @@ class Chain:
     """
 
     def __init__(self, name: str, table: Table, content: Callable[[Mapping], dict], *, digest: Digest = sha256,
-                 check: Callable[[Mapping, dict], str | None] | None = None, what: str = "row"):
+                 check: Callable[[Mapping, dict], str | None] | None = None, what: str = "row",
+                 seal: "ChainSeal | None" = None):
         self.name = name
+        self.seal = seal
         self.table = table
         self.content = content
         self.digest = digest
@@ -91,14 +98,19 @@ class Chain:
             sql = self._insert_sql[key] = "INSERT INTO {} ({}) VALUES ({})".format(
                 self.table.name, ", ".join(f'"{c}"' for c in key), ", ".join(f":{c}" for c in key))
         conn.exec_driver_sql(sql, params)
+        if self.seal is not None:
+            self.seal.appended(conn, self.name, prev, row_hash)
         return row_hash
 
     def purge_through(self, conn: Connection, seq: int, row_hash: str, now: float | None = None) -> int:
         """Delete every row up to ``seq`` (whose hash is ``row_hash``) and anchor the rest on it; rows deleted."""
+        head = self.head_hash(conn)
         n = conn.execute(self.table.delete().where(self.table.c.seq <= seq)).rowcount
         conn.execute(ANCHORS.delete().where(ANCHORS.c.chain == self.name))
         conn.execute(ANCHORS.insert().values(chain=self.name, last_purged_seq=seq, last_purged_hash=row_hash,
                                              at=time.time() if now is None else now))
+        if self.seal is not None:
+            self.seal.purged(conn, self.name, n, head if head != GENESIS else row_hash)
         return n
 
     # -- reading -------------------------------------------------------------------------------------------------
@@ -123,6 +135,10 @@ class Chain:
             if problem:
                 return VerifyResult(False, n, prev, row["seq"], row["id"], problem)
             prev = row["row_hash"]
+        if self.seal is not None:
+            problem = self.seal.problem(conn, self.name, n, prev)
+            if problem:
+                return VerifyResult(False, n, prev, None, None, problem)
         return VerifyResult(True, n, prev)
 
     def intact(self, conn: Connection) -> Iterator[Mapping]:

@@ -57,6 +57,8 @@ class StationKey:
     path: Path | None = None
     # Set while a log made before key files is being upgraded to keyed chains (cleared once the upgrade committed).
     upgrade_pending: bool = False
+    # Set once the log's chains are HMACs under this key: a log found with plain chains after that was rolled back.
+    keyed_chains: bool = False
 
     @classmethod
     def new(cls, pseudonym_key: bytes | None = None, path: Path | None = None,
@@ -107,6 +109,8 @@ class StationKey:
                    "created_ts": self.created_at, "master": self.master.hex(), "pseudonym": self.pseudonym_key.hex()}
         if self.upgrade_pending:
             content["upgrade"] = "pending"
+        if self.keyed_chains:
+            content["chains"] = "hmac-sha256"
         return (json.dumps(content, indent=1) + "\n").encode()
 
     def save(self, path: Path | None = None, *, exclusive: bool = False) -> "StationKey":
@@ -116,10 +120,10 @@ class StationKey:
         return replace(self, path=path)
 
     def upgraded(self) -> "StationKey":
-        """The same key, its log's upgrade done (the file rewritten without the pending mark)."""
-        if not self.upgrade_pending:
+        """The same key, its log upgraded to keyed chains (the file rewritten: no pending mark, chains keyed)."""
+        if not self.upgrade_pending and self.keyed_chains:
             return self
-        return replace(self, upgrade_pending=False).save()
+        return replace(self, upgrade_pending=False, keyed_chains=True).save()
 
 
 def load(path: str | os.PathLike) -> StationKey:
@@ -142,7 +146,7 @@ def load(path: str | os.PathLike) -> StationKey:
         if len(master) != 32 or len(pseudonym) < 16:
             raise ValueError("wrong key length")
         key = StationKey(master, pseudonym, float(content.get("created_ts", 0.0)), path,
-                         content.get("upgrade") == "pending")
+                         content.get("upgrade") == "pending", content.get("chains") == "hmac-sha256")
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise StationKeyError(f"the station key {path} is damaged ({exc}): restore it from backup") from None
     if content.get("fingerprint") not in (None, key.fingerprint):

@@ -22,6 +22,7 @@ from storage.db import make_engine, writer
 from storage.errors import LogError, StorageError, why
 from storage.keys import StationKey, key_path_for
 from storage.log_key import check_binding, open_key
+from storage.seals import ChainSeal, sealed_write
 from storage.migrate import upgrade
 from storage.models import AUDIT_EVENTS as AUDIT
 from storage.models import CLEARANCES, ENTRANTS, OUTBOX, SCREENINGS
@@ -38,19 +39,17 @@ class ScreeningLog:
     """Durable, tamper-evident log of screenings (and the station's other records) in one SQLite file.
 
     ``key_path`` is the station key file (default ``<log>.key`` beside the log, see storage.keys and
-    storage.log_key); ``key`` is the loaded key. ``digest`` makes the chains' hashes (SHA-256 by default); a keyed
-    digest makes them HMACs.
+    storage.log_key); ``key`` is the loaded key. The chains are HMACs under its chain key, and their ends are sealed
+    (storage.seals); ``digest`` overrides the chains' digest (a test's own key). Only a log from before key files,
+    opened read-only, is read with plain SHA-256 chains (``key`` None).
     """
 
-    def __init__(self, path: str | os.PathLike, read_only: bool = False, digest: Digest = sha256,
+    def __init__(self, path: str | os.PathLike, read_only: bool = False, digest: Digest | None = None,
                  key_path: str | os.PathLike | None = None):
         self.path = Path(path)
         self.read_only = read_only
         self.key_path = Path(key_path) if key_path else key_path_for(self.path)
         self.key: StationKey | None = None
-        self.screening_chain = Chain("screenings", SCREENINGS, row_content, digest=digest, check=derived_disagree)
-        self.audit_chain = Chain("audit", AUDIT, audit_content, digest=digest, what="audit event")
-        self.clearance_chain = Chain("clearances", CLEARANCES, clearance_content, digest=digest, what="clearance")
         # Threads of this process write one after another (the UI's workers, the headless loop); other processes
         # wait on SQLite's own write lock.
         self._write_lock = threading.Lock()
@@ -58,19 +57,28 @@ class ScreeningLog:
         try:
             self.engine = make_engine(self.path, read_only=read_only)
             self._writer = writer(self.engine)
-            self.key = open_key(self.engine, self.path, self.key_path, read_only)
+            self.key, keyed = open_key(self.engine, self.path, self.key_path, read_only)
             if not read_only:
                 upgrade(self.engine, self.key)
-                self.key = self.key.upgraded()
+                self.key, keyed = self.key.upgraded(), True
             if self.key is not None:
                 with self.engine.connect() as conn:
                     check_binding(conn, self.key, self.path)
+            self._chains(digest or (self.key.chain_digest if keyed else sha256),
+                         ChainSeal(self.key) if keyed else None)
         except _DB_ERRORS as exc:
             self._dispose()
             raise StorageError(f"cannot open the log at {self.path}: {why(exc)}") from exc
         except StorageError:
             self._dispose()
             raise
+
+    def _chains(self, digest: Digest, seal: ChainSeal | None) -> None:
+        self.screening_chain = Chain("screenings", SCREENINGS, row_content, digest=digest, check=derived_disagree,
+                                     seal=seal)
+        self.audit_chain = Chain("audit", AUDIT, audit_content, digest=digest, what="audit event", seal=seal)
+        self.clearance_chain = Chain("clearances", CLEARANCES, clearance_content, digest=digest, what="clearance",
+                                     seal=seal)
 
     def _dispose(self) -> None:
         engine = getattr(self, "engine", None)
@@ -133,7 +141,7 @@ class ScreeningLog:
             return u.screening(s)
 
     def add_entrants(self, entrants: list[Entrant]) -> None:
-        with self.unit("the roster") as u:
+        with self.unit("the roster") as u, sealed_write(u.conn, self.key, "entrants"):
             for e in entrants:
                 u.conn.execute(ENTRANTS.delete().where(ENTRANTS.c.roster_id == e.roster_id))
                 u.conn.execute(ENTRANTS.insert(), {"roster_id": e.roster_id, "name": e.name, "group": e.group,

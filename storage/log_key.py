@@ -34,19 +34,31 @@ def _old_secret(conn: Connection) -> bytes | None:
     return bytes.fromhex(value) if value else None
 
 
-def open_key(engine: Engine, db: Path, key_path: Path, read_only: bool) -> StationKey | None:
-    """The key for the log at ``db`` (see the module); None only for a log from before key files opened read-only
-    without one (its chains are still plain SHA-256: nothing to key them with)."""
+def chains_keyed(conn: Connection) -> bool:
+    """The log's chains are HMACs (the upgrade that keyed them left their seals)."""
+    return has_table(conn, SEALS) and conn.execute(
+        text(f"SELECT 1 FROM {SEALS} WHERE name = 'chain:screenings'")).first() is not None
+
+
+def open_key(engine: Engine, db: Path, key_path: Path, read_only: bool) -> tuple[StationKey | None, bool]:
+    """The key for the log at ``db`` (see the module) and whether its chains are keyed already. The key is None only
+    for a log from before key files opened read-only without one (plain SHA-256 chains: nothing to key them with)."""
     with engine.connect() as conn:
         is_new = not has_table(conn, "alembic_version")
-        keyed = has_table(conn, SEALS)
-        secret = None if is_new or keyed else _old_secret(conn)
+        has_key = has_table(conn, SEALS)
+        keyed = chains_keyed(conn)
+        secret = None if is_new or has_key else _old_secret(conn)
     if is_new:
         if read_only:
             raise StationKeyError(f"{db} is not a station log (no tables): give the right --db")
-        return load_or_create(key_path)
-    if keyed:
-        return load(key_path)
+        return load_or_create(key_path), False
+    if has_key:
+        key = load(key_path)
+        if key.keyed_chains and not keyed:
+            raise StationKeyError(
+                f"the chains of {db} are not keyed while its station key says they were: the log was rolled back "
+                "or its seals removed by hand; restore it from backup")
+        return key, keyed
     # A log from before key files.
     if key_path.exists():
         key = load(key_path)
@@ -54,10 +66,10 @@ def open_key(engine: Engine, db: Path, key_path: Path, read_only: bool) -> Stati
             raise StationKeyError(
                 f"{db} looks older than its station key {key_path.name} (no keyed chains, while the key says the log "
                 "was upgraded): the log was rolled back or replaced by hand; restore it from backup")
-        return key
+        return key, False
     if read_only:
-        return None
-    return load_or_create(key_path, pseudonym_key=secret, upgrade_pending=True)
+        return None, False
+    return load_or_create(key_path, pseudonym_key=secret, upgrade_pending=True), False
 
 
 def check_binding(conn: Connection, key: StationKey, db: Path) -> None:

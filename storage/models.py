@@ -53,6 +53,7 @@ ENTRANTS = Table(
     Column("name", String(128), nullable=False),
     Column("group", String(64), nullable=False, default=""),
     Column("kind", String(16), nullable=False, default="pupil"),
+    Column("mac", String(64)),  # storage.seals: HMAC of the row under the station key
 )
 
 SYNC_STATE = Table(
@@ -130,7 +131,7 @@ SEALS = Table(
     Column("mac", String(64), nullable=False),
 )
 
-# Station users. The PIN is stored only as a salted scrypt hash; failures and lockouts persist.
+# Station users. The PIN is stored only as a peppered scrypt hash (gate.pins); failures and lockouts persist.
 USERS = Table(
     "users", METADATA,
     Column("name", String(64), primary_key=True),
@@ -141,6 +142,7 @@ USERS = Table(
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
     Column("classes", Text, nullable=False, default=""),  # a teacher's classes, JSON list
+    Column("mac", String(64)),  # storage.seals: HMAC of the row under the station key
 )
 
 # A calibration record (full or daily check); the whole record is kept as JSON in ``content``.
@@ -155,6 +157,7 @@ CALIBRATIONS = Table(
     Column("result", String(8), nullable=False),
     Column("operator", String(64), nullable=False),
     Column("content", Text, nullable=False),
+    Column("mac", String(64)),  # storage.seals: HMAC of the row under the station key
     Index("ix_calibrations_sensor_at", "sensor", "at"),
 )
 
@@ -185,6 +188,7 @@ STATION_POLICY = Table(
     Column("applied_by", String(64), nullable=False),
     Column("applied_at", Float, nullable=False),
     Column("source", Text, nullable=False),
+    Column("mac", String(64)),  # storage.seals: HMAC of the row under the station key
 )
 
 # A follow-up case event (因病缺勤追踪): a case is opened by one row and closed by a later one; hash-chained.

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from storage.audit import AUDIT
 from storage.log import ScreeningLog
 from storage.models import STATION_POLICY as POLICY
+from storage.seals import sealed_write
 
 ACTION = "policy-applied"
 
@@ -44,11 +45,12 @@ def store(log: ScreeningLog, station_id: str, content: dict, actor: str, source:
               "applied_at": time.time(), "source": source}
     changed = {k: {"from": (previous or {}).get(k), "to": v} for k, v in content.items()
                if (previous or {}).get(k) != v}
-    with log.unit("the screening policy") as u:
+    with log.unit("the screening policy") as u, sealed_write(u.conn, log.key, "station_policy", replaces_all=True):
         if u.conn.execute(select(POLICY.c.id).where(POLICY.c.id == 1)).scalar() is None:
+            u.conn.execute(POLICY.delete())  # a row slipped in by hand beside the policy goes with the repair
             u.conn.execute(POLICY.insert().values(id=1, **values))
         else:
-            u.conn.execute(POLICY.update().where(POLICY.c.id == 1).values(**values))
+            u.conn.execute(POLICY.update().where(POLICY.c.id == 1).values(**values, mac=None))
         u.audit(station_id, actor, ACTION,
                 {"source": source, "sha256": digest(content), "policy": content, "changed": changed})
 

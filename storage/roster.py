@@ -19,6 +19,7 @@ from domain.identifiers import IdentifierError, check_id, check_name, check_text
 from domain.errors import UsageError
 from storage.log import ENTRANTS, SCREENINGS, ScreeningLog, local_day
 from storage.models import VISITORS
+from storage.seals import sealed_write
 
 MAX_BYTES = 20 * 1024 * 1024
 REASON_MAX = 200  # a visitor's reason: a line, not a letter
@@ -125,7 +126,7 @@ def import_roster(log: ScreeningLog, data: bytes, *, station_id: str, actor: str
     identified export) but becomes a visitor, which the gate refuses unless approved for the day.
     """
     entrants = parse_roster(data)
-    with log.unit("roster") as u:
+    with log.unit("roster") as u, sealed_write(u.conn, log.key, "entrants"):
         conn = u.conn
         old = {r["roster_id"]: (r["name"], r["group"], r["kind"])
                for r in conn.execute(select(ENTRANTS)).mappings()}
@@ -142,7 +143,7 @@ def import_roster(log: ScreeningLog, data: bytes, *, station_id: str, actor: str
             conn.execute(ENTRANTS.insert(), rows)
         if removed:
             conn.execute(ENTRANTS.update().where(ENTRANTS.c.roster_id.in_(removed))
-                         .values(kind=EntrantKind.VISITOR.value))
+                         .values(kind=EntrantKind.VISITOR.value, mac=None))
         summary = ImportSummary(added, changed, removed, len(new) - len(added) - len(changed), merge)
         u.audit(station_id, actor, "roster-import",
                 {"people": len(entrants), "mode": "add" if merge else "replace", "added": len(added),

@@ -152,7 +152,8 @@ class Clock:
 def fill_log(path: Path, n: int, station_id: str = "bench") -> None:
     """``n`` chained screenings of one station over the last ``n`` seconds, queued for sync, written in one
     transaction (as if a school had used the station for months)."""
-    ScreeningLog(path).close()  # schema
+    with ScreeningLog(path) as log:  # schema, and the station key the chain is keyed with
+        digest = log.key.chain_digest
     con = sqlite3.connect(path)
     con.execute("PRAGMA synchronous=OFF")  # a fixture, not a record: nothing to lose if the machine stops
     cols = (*HASHED_COLUMNS, *DERIVED_COLUMNS, "prev_hash", "row_hash")
@@ -168,7 +169,7 @@ def fill_log(path: Path, n: int, station_id: str = "bench") -> None:
                       ("normal",) if decision is Decision.ADMIT else ("fever-suspected",), "ok", 37.3,
                       entrant_id=f"S{i % 2000:05d}", operator="duty", created_at=t0 + i)
         values = screening_values(s)
-        h = chain.link(prev, screening_content(s))
+        h = chain.link(prev, screening_content(s), digest)
         rows.append([values[c] for c in (*HASHED_COLUMNS, *DERIVED_COLUMNS)] + [prev, h])
         outbox.append(("screening", s.id, t0 + i))
         prev = h
@@ -176,6 +177,8 @@ def fill_log(path: Path, n: int, station_id: str = "bench") -> None:
     con.executemany("INSERT INTO outbox (kind, record_id, created_at) VALUES (?, ?, ?)", outbox)
     con.commit()
     con.close()
+    with ScreeningLog(path) as log, log.unit("the fixture's seal") as u:  # the rows written by hand, sealed
+        log.screening_chain.seal.reset(u.conn, "screenings", log.screening_chain.table, prev)
 
 
 _TEMPLATES: dict[str, Path] = {}

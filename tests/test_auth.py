@@ -20,8 +20,8 @@ def staff(db):
     with ScreeningLog(db) as log:
         auth = Auth(log, "north")
         auth.add_user("admin", "admin", "900001", None)
-        for name, role, pin in (("zhang", "duty", "111111"), ("wu", "auditor", "222222"), ("li", "maintenance",
-                                                                                             "333333")):
+        for name, role, pin in (("zhang", "duty", "318274"), ("wu", "auditor", "427351"), ("li", "maintenance",
+                                                                                             "536482")):
             auth.add_user(name, role, pin, ADMIN)
 
 
@@ -37,10 +37,13 @@ def actions(log, n=50):
     return [(e["actor"], e["action"]) for e in audit.events(log, n)]
 
 
-def test_pins_are_salted_scrypt_hashes():
-    a, b = hash_pin("123456"), hash_pin("123456")
-    assert a != b and a.startswith("scrypt$") and "123456" not in a
-    assert pin_matches("123456", a) and not pin_matches("123457", a) and not pin_matches("123456", "garbage")
+def test_pins_are_salted_peppered_scrypt_hashes():
+    pepper, other = b"p" * 32, b"q" * 32
+    a, b = hash_pin("581302", pepper), hash_pin("581302", pepper)
+    assert a != b and a.startswith("scrypt-hmac$") and "581302" not in a
+    assert pin_matches("581302", a, pepper) and not pin_matches("581303", a, pepper)
+    assert not pin_matches("581302", "garbage", pepper)
+    assert not pin_matches("581302", a, other)  # without the station key's pepper the hash proves nothing
 
 
 @pytest.mark.parametrize("pin", ["12345", "abcdef", "12 3456", "", "１２３４５６"])
@@ -61,8 +64,8 @@ def test_ten_wrong_pins_lock_and_a_restart_does_not_unlock(people, db_path):
     with ScreeningLog(db_path) as again:  # a restart
         auth2 = Auth(again, "north")
         with pytest.raises(AuthError, match=r"locked until \d\d:\d\d"):
-            auth2.check("zhang", "111111", "override")  # even the right PIN
-        assert auth2.check("zhang", "111111", "override", now=time.time() + 31 * 60).name == "zhang"
+            auth2.check("zhang", "318274", "override")  # even the right PIN
+        assert auth2.check("zhang", "318274", "override", now=time.time() + 31 * 60).name == "zhang"
         names = [a for _, a in actions(again)]
         assert names.count("login-failed") == 9 and "lockout" in names and "login-refused" in names
         assert names[0] == "login"
@@ -80,16 +83,16 @@ def test_lockout_is_configurable(db_path):
 
 
 @pytest.mark.parametrize("name, pin, action, allowed", [
-    ("zhang", "111111", "override", True),
-    ("zhang", "111111", "manual-entry", True),
-    ("zhang", "111111", "calibrate", False),
-    ("zhang", "111111", "export-identified", False),
-    ("zhang", "111111", "purge", False),
-    ("li", "333333", "calibrate", True),
-    ("li", "333333", "purge", False),
-    ("wu", "222222", "export-identified", True),
-    ("wu", "222222", "purge", True),
-    ("wu", "222222", "manage-users", False),
+    ("zhang", "318274", "override", True),
+    ("zhang", "318274", "manual-entry", True),
+    ("zhang", "318274", "calibrate", False),
+    ("zhang", "318274", "export-identified", False),
+    ("zhang", "318274", "purge", False),
+    ("li", "536482", "calibrate", True),
+    ("li", "536482", "purge", False),
+    ("wu", "427351", "export-identified", True),
+    ("wu", "427351", "purge", True),
+    ("wu", "427351", "manage-users", False),
     ("admin", "900001", "manage-users", True),
 ])
 def test_every_action_needs_its_role_and_leaves_an_audit_row(people, name, pin, action, allowed):
@@ -108,14 +111,14 @@ def test_user_management_needs_an_admin_and_the_first_user_is_one(db_path):
     with ScreeningLog(db_path) as log:
         auth = Auth(log, "n")
         with pytest.raises(AuthError, match="first user must be an admin"):
-            auth.add_user("zhang", "duty", "111111", None)
+            auth.add_user("zhang", "duty", "318274", None)
         auth.add_user("admin", "admin", "900001", None)
         with pytest.raises(AuthError, match="needs an admin"):
-            auth.add_user("zhang", "duty", "111111", User("wu", "auditor"))
-        auth.add_user("zhang", "duty", "111111", ADMIN)
+            auth.add_user("zhang", "duty", "318274", User("wu", "auditor"))
+        auth.add_user("zhang", "duty", "318274", ADMIN)
         auth.disable("zhang", ADMIN)
         with pytest.raises(AuthError, match="no active user"):
-            auth.check("zhang", "111111", "override")
+            auth.check("zhang", "318274", "override")
         auth.reset_pin("admin", "900002", ADMIN)
         assert auth.check("admin", "900002", "manage-users")
 
@@ -136,11 +139,11 @@ def test_cli_identified_export_needs_an_auditor(people, db_path, tmp_path):
     base = ["export", "--from", "2000-01-01", "--to", "2100-01-01", "--db", db_path]
     no_user = gate(*base, "--out", tmp_path / "a", "--identified")
     assert no_user.returncode == 2 and "--user" in no_user.stderr
-    duty = gate(*base, "--out", tmp_path / "b", "--identified", "--user", "zhang", "--pin-stdin", stdin="111111\n")
+    duty = gate(*base, "--out", tmp_path / "b", "--identified", "--user", "zhang", "--pin-stdin", stdin="318274\n")
     assert duty.returncode == 1 and "needs auditor" in duty.stderr and not (tmp_path / "b" / "manifest.json").exists()
     wrong = gate(*base, "--out", tmp_path / "c", "--identified", "--user", "wu", "--pin-stdin", stdin="000000\n")
     assert wrong.returncode == 1 and "wrong PIN" in wrong.stderr and "Traceback" not in wrong.stderr
-    ok = gate(*base, "--out", tmp_path / "d", "--identified", "--user", "wu", "--pin-stdin", stdin="222222\n")
+    ok = gate(*base, "--out", tmp_path / "d", "--identified", "--user", "wu", "--pin-stdin", stdin="427351\n")
     assert ok.returncode == 0, ok.stderr
     assert "S1" in (tmp_path / "d" / "screenings.csv").read_text(encoding="utf-8-sig")
     trail = actions(log, 10)
@@ -150,12 +153,12 @@ def test_cli_identified_export_needs_an_auditor(people, db_path, tmp_path):
 
 def test_cli_purge_and_users_commands(people, db_path):
     refused = gate("purge", "--older-than", "30", "--db", db_path, "--user", "zhang", "--pin-stdin",
-                   stdin="111111\n")
+                   stdin="318274\n")
     assert refused.returncode == 1 and "needs auditor" in refused.stderr
-    ok = gate("purge", "--older-than", "30", "--db", db_path, "--user", "wu", "--pin-stdin", stdin="222222\n")
+    ok = gate("purge", "--older-than", "30", "--db", db_path, "--user", "wu", "--pin-stdin", stdin="427351\n")
     assert ok.returncode == 0 and "chain verifies" in ok.stdout
     add = gate("users", "add", "chen", "--role", "duty", "--db", db_path, "--user", "admin", "--pin-stdin",
-               stdin="900001\n444444\n")
+               stdin="900001\n645913\n")
     assert add.returncode == 0, add.stderr
     nobody = gate("users", "list", "--json", "--db", db_path)
     assert nobody.returncode == 2 and "users-list needs a signed-in user" in nobody.stderr and nobody.stdout == ""
@@ -164,7 +167,7 @@ def test_cli_purge_and_users_commands(people, db_path):
     assert {"chen", "zhang", "wu", "li", "admin"} == {u["name"] for u in listed}
     assert all("pin_hash" not in u for u in listed)  # PIN hashes never leave the database
     by_duty = gate("users", "add", "eve", "--role", "admin", "--db", db_path, "--user", "zhang", "--pin-stdin",
-                   stdin="111111\n555555\n")
+                   stdin="318274\n754026\n")
     assert by_duty.returncode == 1 and "needs admin" in by_duty.stderr
 
 
@@ -172,7 +175,7 @@ def test_cli_lock_persists_across_processes(people, db_path, tmp_path):
     for _ in range(10):
         gate("purge", "--db", db_path, "--user", "wu", "--pin-stdin", stdin="999999\n")
     # The right PIN from a new `gate` process: the lock is in the log, not in the memory of whoever counted.
-    locked = subprocess.run([GATE, "purge", "--db", str(db_path), "--user", "wu", "--pin-stdin"], input="222222\n",
+    locked = subprocess.run([GATE, "purge", "--db", str(db_path), "--user", "wu", "--pin-stdin"], input="427351\n",
                             capture_output=True, text=True, env=env_with_root(), timeout=120)
     assert locked.returncode == 1 and "locked until" in locked.stderr
 
@@ -200,7 +203,7 @@ async def test_duty_screen_asks_for_a_pin_before_an_override(people):
         assert app.user is None and not isinstance(app.screen, ManualEntry)
         await pilot.press("f2")
         assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "signin-name"))
-        await sign_in(pilot, "zhang", "111111")
+        await sign_in(pilot, "zhang", "318274")
         assert await pilot_wait_until(pilot, lambda: app.user is not None), "the sign-in"
         assert app.user == User("zhang", "duty")
         assert "zhang (duty)" in str(duty.query_one("#status").render())
@@ -225,7 +228,7 @@ def test_old_audit_events_are_purged_and_the_audit_chain_still_verifies(people):
 
     log, auth = people
     for _ in range(3):
-        auth.check("zhang", "111111", "override")
+        auth.check("zhang", "318274", "override")
     before = len(audit.events(log, 1000))
     result = purge_audit_older_than(log, 30, station_id="north", actor="wu", now=time.time() + 40 * 86400)
     assert result["rows"] == before and audit.verify(log).ok
@@ -258,7 +261,7 @@ async def test_the_duty_screen_refuses_a_role_the_table_does_not_allow(people):
         assert await pilot_wait_until(pilot, lambda: app.users_exist), "the users"
         await pilot.press("f2")
         assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "signin-name"))
-        await sign_in(pilot, "li", "333333")
+        await sign_in(pilot, "li", "536482")
         assert await pilot_wait_until(pilot, lambda: not isinstance(app.screen, SignIn)), "the refusal"
         assert app.user is None and not isinstance(app.screen, ManualEntry) and app.duty.latest is None
         ev = audit.events(log, 1)[0]

@@ -20,7 +20,7 @@ from tests.support import Clock
 
 ROSTER = ("id,name,class,kind\nS1,张三,三年级二班,pupil\nS2,李四,三年级二班,pupil\nS3,王五,三年级三班,pupil\n"
           "S4,赵六,三年级一班,pupil\nT1,王老师,教务处,staff\nV1,=cmd,访客,visitor\n")
-PIN = {"admin": "900001", "chen": "555555", "zhang": "111111"}
+PIN = {"admin": "900001", "chen": "754026", "zhang": "318274"}
 DAY = "2026-12-01"
 
 
@@ -109,7 +109,7 @@ def test_a_teacher_without_classes_or_classes_for_another_role_are_refused(db_pa
         auth = Auth(log, "gate-1")
         auth.add_user("admin", "admin", PIN["admin"], None)
         with pytest.raises(AuthError, match=says):
-            auth.add_user("x", role, "123456", User("admin", "admin"), classes=classes)
+            auth.add_user("x", role, "318274", User("admin", "admin"), classes=classes)
 
 
 def test_users_add_takes_the_classes_and_users_list_shows_them(db_path, capsys, monkeypatch):
@@ -118,7 +118,7 @@ def test_users_add_takes_the_classes_and_users_list_shows_them(db_path, capsys, 
     assert code == 0, err
     code, out, err = gate(capsys, monkeypatch, "users", "add", "chen", "--role", "teacher", "--classes",
                           "三年级二班，三年级三班", "--db", db_path, "--user", "admin", "--pin-stdin",
-                          stdin="900001\n555555\n")
+                          stdin="900001\n754026\n")
     assert code == 0 and "for 三年级二班, 三年级三班" in out, err
     code, out, _ = gate(capsys, monkeypatch, "users", "list", "--json", "--db", db_path, "--user", "admin",
                         "--pin-stdin", stdin="900001\n")

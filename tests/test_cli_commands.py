@@ -182,7 +182,7 @@ def test_refused_exits_1_and_says_refused(db_path):
     assert gate("users", "add", "admin", "--role", "admin", "--pin-stdin", "--db", db_path,
                 input="900001\n").returncode == 0
     out = gate("users", "add", "zhang", "--role", "duty", "--user", "admin", "--pin-stdin", "--db", db_path,
-               input="123456\n111111\n")
+               input="123456\n318274\n")
     assert out.returncode == 1 and one_line_without_traceback(out).startswith("gate: refused: ")
     assert "wrong PIN" in out.stderr
 

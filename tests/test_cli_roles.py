@@ -18,7 +18,7 @@ from storage.log import ScreeningLog
 from storage.roster import import_roster
 from tests.support import log_from_template
 
-PIN = {"admin": "900001", "zhang": "111111", "wu": "222222", "li": "333333", "doc": "444444", "chen": "555555"}
+PIN = {"admin": "900001", "zhang": "318274", "wu": "427351", "li": "536482", "doc": "645913", "chen": "754026"}
 NAME = {"admin": "admin", "duty": "zhang", "auditor": "wu", "maintenance": "li", "health": "doc", "teacher": "chen"}
 CLASSES = {"teacher": ("一年级1班",)}  # a teacher is made with its classes
 GUN = '[station]\nid = "north"\n[[sensors]]\nid = "gun-1"\nprotocol = "gy-mcu90614"\nurl = "/dev/null"\n'

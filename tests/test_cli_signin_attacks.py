@@ -68,23 +68,23 @@ def test_another_users_name_in_operator_is_refused(station, capsys, monkeypatch)
 
 
 @pytest.mark.parametrize("argv", [
-    ["--user", "zhang", "--pin", "111111"],
-    ["--user", "zhang", "--pin=111111"],
-    ["--user", "zhang", "--pin-stdin", "111111"],
-    ["--user", "zhang:111111"],
+    ["--user", "zhang", "--pin", "318274"],
+    ["--user", "zhang", "--pin=318274"],
+    ["--user", "zhang", "--pin-stdin", "318274"],
+    ["--user", "zhang:318274"],
 ])
 def test_a_pin_typed_on_the_command_line_is_refused_and_never_echoed(station, capsys, monkeypatch, argv):
     code, out, err = gate(capsys, monkeypatch, "screen", "--temp", "36.6", "--mask", "yes", *argv, "--db", station)
-    assert code == 2 and "111111" not in err + out
+    assert code == 2 and "318274" not in err + out
     assert screenings(station) == []
     assert "--pin-stdin" in err, err
 
 
 def test_a_pin_typed_into_the_name_is_neither_shown_nor_kept(station, capsys, monkeypatch):
-    code, out, err = gate(capsys, monkeypatch, "screen", "--temp", "36.6", "--user", "zhang:111111", "--pin-stdin",
-                          "--db", station, stdin="111111\n")
-    assert code == 1 and "no active user 'zhang:[digits hidden]'" in err and "111111" not in err + out
-    assert all("111111" not in json.dumps(e) for e in events(station, 50))
+    code, out, err = gate(capsys, monkeypatch, "screen", "--temp", "36.6", "--user", "zhang:318274", "--pin-stdin",
+                          "--db", station, stdin="318274\n")
+    assert code == 1 and "no active user 'zhang:[digits hidden]'" in err and "318274" not in err + out
+    assert all("318274" not in json.dumps(e) for e in events(station, 50))
     assert screenings(station) == []
 
 
@@ -133,5 +133,5 @@ def test_roster_import_prints_what_it_did(tmp_path, station, capsys, monkeypatch
     code, out, _ = gate(capsys, monkeypatch, "roster", "import", second, *admin, stdin="900001\n")
     assert code == 0 and "roster replaced: 0 added, 0 changed, 1 removed (now visitors" in out
     code, out, err = gate(capsys, monkeypatch, "screen", "--temp", "36.5", "--mask", "yes", "--entrant", "S2",
-                          "--user", "zhang", "--pin-stdin", "--db", station, stdin="111111\n")
+                          "--user", "zhang", "--pin-stdin", "--db", station, stdin="318274\n")
     assert code == 0 and out.startswith("DENY"), out + err

@@ -51,10 +51,10 @@ def test_the_refusal_is_said_in_english_too(tmp_path, db_path):
 
 def users(db):
     """An admin, the school nurse (health) and a duty teacher, with their PINs."""
-    steps = [(["boss", "--role", "admin"], "111111\n111111\n"),
-             (["nurse", "--role", "health", "--user", "boss"], "111111\n222222\n222222\n"),
-             (["li", "--role", "duty", "--user", "boss"], "111111\n333333\n333333\n"),
-             (["wu", "--role", "auditor", "--user", "boss"], "111111\n444444\n444444\n")]
+    steps = [(["boss", "--role", "admin"], "318274\n318274\n"),
+             (["nurse", "--role", "health", "--user", "boss"], "318274\n427351\n427351\n"),
+             (["li", "--role", "duty", "--user", "boss"], "318274\n536482\n536482\n"),
+             (["wu", "--role", "auditor", "--user", "boss"], "318274\n645913\n645913\n")]
     for args, pins in steps:
         out = gate("users", "add", *args, "--pin-stdin", "--db", db, input=pins)
         assert out.returncode == 0, out.stderr
@@ -63,31 +63,31 @@ def users(db):
 def test_a_clearance_needs_the_health_officer_or_an_admin_signed_in(db_path):
     users(db_path)
     for t in ("38.5", "38.4"):
-        screen(db_path, t, duty_pin="333333")
+        screen(db_path, t, duty_pin="536482")
     add = ("clearance", "add", "P42", "--note", "doctor's note, 2 Dec", "--db", db_path)
-    duty = gate(*add, "--user", "li", "--pin-stdin", input="333333\n")
+    duty = gate(*add, "--user", "li", "--pin-stdin", input="536482\n")
     assert duty.returncode == 1 and "li is duty; clearance-add needs admin or health" in duty.stderr
     nobody = gate(*add)
     assert nobody.returncode == 2 and "needs a signed-in user" in nobody.stderr
     wrong = gate(*add, "--user", "nurse", "--pin-stdin", input="999999\n")
     assert wrong.returncode == 1 and "wrong PIN" in wrong.stderr
     assert clearances(db_path) == []
-    assert screen(db_path, "36.6", duty_pin="333333")["decision"] == "deny"
-    ok = gate(*add, "--user", "nurse", "--pin-stdin", input="222222\n")
+    assert screen(db_path, "36.6", duty_pin="536482")["decision"] == "deny"
+    ok = gate(*add, "--user", "nurse", "--pin-stdin", input="427351\n")
     assert ok.returncode == 0, ok.stderr
     assert clearances(db_path) == [("P42", "nurse", "health", "doctor's note, 2 Dec")]
-    assert screen(db_path, "36.6", duty_pin="333333")["decision"] == "admit"
+    assert screen(db_path, "36.6", duty_pin="536482")["decision"] == "admit"
     # A later fever, cleared by an admin standing in for the nurse.
     for t in ("38.9", "38.7"):
-        screen(db_path, t, duty_pin="333333")
-    assert gate(*add, "--user", "boss", "--pin-stdin", input="111111\n").returncode == 0
+        screen(db_path, t, duty_pin="536482")
+    assert gate(*add, "--user", "boss", "--pin-stdin", input="318274\n").returncode == 0
     assert clearances(db_path)[-1][:3] == ("P42", "boss", "admin")
     events = sqlite3.connect(db_path).execute(
         "select actor, action from audit_events where action in ('fever-cleared', 'refused') order by seq").fetchall()
     assert events == [("li", "refused"), ("(not signed in)", "refused"), ("nurse", "fever-cleared"),
                       ("boss", "fever-cleared")]
-    assert gate("clearance", "list", "--db", db_path, "--user", "li", "--pin-stdin", input="333333\n").returncode == 1
-    listed = gate("clearance", "list", "--db", db_path, "--json", "--user", "wu", "--pin-stdin", input="444444\n")
+    assert gate("clearance", "list", "--db", db_path, "--user", "li", "--pin-stdin", input="536482\n").returncode == 1
+    listed = gate("clearance", "list", "--db", db_path, "--json", "--user", "wu", "--pin-stdin", input="645913\n")
     assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 2
 
 

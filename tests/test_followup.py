@@ -23,7 +23,7 @@ from tests.support import Clock
 
 ROSTER = ("id,name,class,kind\nS1,张三,三年级二班,pupil\nS2,李四,三年级二班,pupil\nS3,王五,三年级三班,pupil\n"
           "T1,王老师,教务处,staff\n")
-PIN = {"admin": "900001", "chen": "555555", "doc": "444444", "zhang": "111111"}
+PIN = {"admin": "900001", "chen": "754026", "doc": "645913", "zhang": "318274"}
 YES, NO = MaskResult(MaskState.YES), MaskResult(MaskState.NO)
 SESSIONS = Config().school_sessions()
 

@@ -10,7 +10,7 @@ from storage.log import ScreeningLog
 from tests.conftest import ROOT
 
 ADMIN = User("admin", "admin")
-PINS = {"admin": "900001", "zhang": "111111", "wu": "222222", "li": "333333", "doc": "444444", "chen": "555555"}
+PINS = {"admin": "900001", "zhang": "318274", "wu": "427351", "li": "536482", "doc": "645913", "chen": "754026"}
 ROLE_OF = {"admin": "admin", "zhang": "duty", "wu": "auditor", "li": "maintenance", "doc": "health",
            "chen": "teacher"}
 CLASSES = {"chen": ("三年级二班", "三年级三班")}
@@ -84,7 +84,7 @@ def test_an_operator_other_than_the_signed_in_user_is_refused_before_any_pin(sta
         auth.require("zhang", lambda: pytest.fail("PIN read"), "screen", operator="principal-wang")
     ev = last(log)[0]
     assert (ev["actor"], ev["action"], ev["detail"]["operator"]) == ("zhang", "refused", "principal-wang")
-    assert auth.require("zhang", lambda: "111111", "screen", operator="zhang") == User("zhang", "duty")
+    assert auth.require("zhang", lambda: "318274", "screen", operator="zhang") == User("zhang", "duty")
     # A pupil typing a staff name without the PIN gets nowhere either, and it counts toward the lockout.
     with pytest.raises(AuthError, match="wrong PIN"):
         auth.require("zhang", lambda: "123123", "screen", operator="zhang")
@@ -99,11 +99,11 @@ def test_wrong_pin_disabled_and_locked_users_are_refused_and_audited(station):
     with pytest.raises(AuthError, match="locked until"):
         auth.require("zhang", lambda: "000000", "screen")
     with pytest.raises(AuthError, match="locked until"):
-        auth.require("zhang", lambda: "111111", "screen")
+        auth.require("zhang", lambda: "318274", "screen")
     assert [e["action"] for e in last(log, 2)] == ["login-refused", "lockout"]
     auth.disable("li", ADMIN)
     with pytest.raises(AuthError, match="no active user 'li'"):
-        auth.require("li", lambda: "333333", "calibrate")
+        auth.require("li", lambda: "536482", "calibrate")
     assert (last(log)[0]["actor"], last(log)[0]["action"]) == ("li", "login-failed")
 
 
@@ -137,5 +137,5 @@ def test_user_changes_need_an_admin_and_name_a_real_user(station):
         auth.enable("ghost", ADMIN)
     with pytest.raises(AuthError, match="role 'root'"):
         auth.set_role("zhang", "root", ADMIN)
-    auth.add_user("nurse", "health", "555555", ADMIN)
-    assert auth.require("nurse", lambda: "555555", "clearance-add").role == "health"
+    auth.add_user("nurse", "health", "754026", ADMIN)
+    assert auth.require("nurse", lambda: "754026", "clearance-add").role == "health"

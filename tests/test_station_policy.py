@@ -125,7 +125,7 @@ def test_from_a_shell_another_config_is_refused_and_only_an_admin_applies_it(tmp
     assert by_duty.returncode == 1 and "admin" in by_duty.stderr
     nobody = gate("config", "apply", lax, "--db", db)
     assert nobody.returncode != 0 and "--user" in nobody.stderr
-    wrong_pin = gate("config", "apply", lax, "--db", db, "--user", "wang", "--pin-stdin", stdin="111111\n")
+    wrong_pin = gate("config", "apply", lax, "--db", db, "--user", "wang", "--pin-stdin", stdin="318274\n")
     assert wrong_pin.returncode == 1
     with ScreeningLog(db) as log:
         assert stored_policy.current(log)["threshold_c"] == 37.3

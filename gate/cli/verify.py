@@ -1,4 +1,4 @@
-"""`gate verify`: recompute the log's hash chain; a broken chain names the first row that was changed."""
+"""`gate verify`: recompute every chain of the log and check every sealed table; the first bad row of each is named."""
 from __future__ import annotations
 
 import argparse
@@ -14,28 +14,44 @@ gate verify --db /var/lib/gate/gate.db --json
 
 
 def add_verify(p: argparse.ArgumentParser) -> None:
-    describe(p, "Recompute the log's hash chain; a broken chain exits 1 and names the first bad row. Read-only.",
-             EXAMPLES, verify)
+    describe(p, "Recompute the log's chains (screenings, audit events, clearances: HMACs under the station key, with "
+                "their sealed ends) and check users, roster, calibrations and the stored policy row by row. Anything "
+                "changed, removed or slipped in exits 1 and is named. Read-only.", EXAMPLES, verify)
     station_options(p)
-    json_option(p, "print the result as JSON: ok, rows, head, bad_seq, bad_id, detail")
+    json_option(p, "print the result as JSON: ok, rows, head, bad_seq, bad_id, detail (screenings), chains, "
+                   "tables, problems, policy, key")
 
 
 def verify(args: argparse.Namespace) -> None:
-    from storage import policy  # SQLAlchemy: only once the log is open
+    from storage import integrity  # SQLAlchemy: only once the log is open
 
     with open_log(args, load_config(args), read_only=True) as log:
-        result = log.verify()
-        policy_problem = policy.check(log)
+        report = integrity.check(log)
+    screenings = report.chains["screenings"]
+    lines = report.lines()
     if args.json:
-        print(json.dumps({**result.__dict__, "policy": policy_problem or "ok"}))
-    elif result.ok:
-        print(f"ok: {result.rows} screenings, chain head {result.head}")
-    if policy_problem:
-        raise CheckFailed(f"POLICY: {policy_problem}; an admin re-applies the station's config "
-                          "(gate config apply FILE --user ADMIN)")
-    if not result.ok:
-        raise CheckFailed(f"BROKEN: row {result.bad_seq} (screening {result.bad_id}): {result.detail}; "
-                          f"{result.rows - 1} rows before it verify")
+        policy = next((p.split(": ", 1)[1] for p in report.problems if p.startswith("POLICY: ")), "ok")
+        print(json.dumps({**screenings.__dict__, "ok": report.ok, "policy": policy,
+                          "chains": {k: v.__dict__ for k, v in report.chains.items()}, "tables": report.tables,
+                          "problems": lines, "key": report.fingerprint, "keyed": report.keyed}))
+    elif report.ok:
+        r = report.chains
+        print(f"ok: {screenings.rows} screenings, chain head {screenings.head}")
+        print(f"ok: {r['audit'].rows} audit events, {r['clearances'].rows} clearances"
+              + (f", {r['cases'].rows} follow-up case events" if "cases" in r else "")
+              + "".join(f", {n} {what}" for what, n in _tables(report)))
+        print(f"station key {report.fingerprint} (chains: HMAC-SHA256)" if report.keyed else
+              "chains: plain SHA-256 (a log from before station keys, read without one: open it for writing once "
+              "to key it)")
+    if lines:
+        raise CheckFailed(f"{len(lines)} problem(s) in the log: restore it (and its key) from backup, or hand it "
+                          "to the district as evidence", lines)
+
+
+def _tables(report) -> list[tuple[str, int]]:
+    names = {"users": "users", "entrants": "roster rows", "calibrations": "calibration records",
+             "station_policy": "stored policy"}
+    return [(names[k], n) for k, n in report.tables.items()]
 
 
 COMMANDS = {"verify": add_verify}

@@ -1,0 +1,170 @@
+"""Seals: MACs under the station key over what the chains do not cover, and over the chains' ends.
+
+- **Sealed tables** (users, roster, calibrations, the stored policy): every row carries ``mac``, an HMAC of its
+  columns (NULLs left out, so a column added later does not break old rows) under the seal key; the table's seal row
+  holds its number of rows and a digest of all row MACs. A role changed in the file, a lockout cleared, a row slipped
+  in or deleted: the row MAC or the table seal no longer match. Writes go through ``sealed_write``: the table is
+  checked first (a tampered table is never re-sealed, so nothing is laundered), rows written get ``mac`` NULL and are
+  MAC'd at the end, in the same transaction.
+- **Chain seals** (screenings, audit, clearances): the number of rows and the head, MAC'd. Rows deleted from a
+  chain's end leave a chain that links, but not the sealed head and count. A seal that no longer matches is never
+  moved on by an append, so the mismatch stays for `gate verify` to report.
+
+A seal row can be rolled back to an older one (with the rows it matched) by someone who kept a copy of the file: only
+the heads sent upstream and in each daily report catch that (see README "Data protection").
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import contextmanager
+from typing import Iterator, Mapping
+
+from sqlalchemy import Connection, Table, func, select
+
+from storage.errors import StorageError
+from storage.keys import StationKey
+from storage.models import CALIBRATIONS, ENTRANTS, SEALS, STATION_POLICY, USERS
+
+SEALED = {t.name: t for t in (USERS, ENTRANTS, CALIBRATIONS, STATION_POLICY)}
+WHAT = {"users": "the users", "entrants": "the roster", "calibrations": "the calibration records",
+        "station_policy": "the stored screening policy"}
+EMPTY = hashlib.sha256(b"").hexdigest()
+
+
+class SealBroken(StorageError):
+    """A sealed table or chain end was changed outside the station; the message names it and what to do."""
+
+
+def _canonical(content: dict) -> bytes:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def row_content(row: Mapping) -> dict:
+    return {k: (int(v) if isinstance(v, bool) else v) for k, v in row.items() if k != "mac" and v is not None}
+
+
+def row_mac(key: StationKey, table: str, row: Mapping) -> str:
+    return key.seal(b"row\n" + table.encode() + b"\n" + _canonical(row_content(row)))
+
+
+def seal_mac(key: StationKey, name: str, rows: int, digest: str) -> str:
+    return key.seal(f"seal\n{name}\n{rows}\n{digest}".encode())
+
+
+def _macs_digest(macs: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(macs)).encode()).hexdigest()
+
+
+def _put(conn: Connection, key: StationKey, name: str, rows: int, digest: str) -> None:
+    mac = seal_mac(key, name, rows, digest)
+    if conn.execute(SEALS.update().where(SEALS.c.name == name).values(rows=rows, digest=digest, mac=mac)).rowcount:
+        return
+    conn.execute(SEALS.insert().values(name=name, rows=rows, digest=digest, mac=mac))
+
+
+def _get(conn: Connection, name: str) -> Mapping | None:
+    return conn.execute(select(SEALS).where(SEALS.c.name == name)).mappings().first()
+
+
+# -- sealed tables ------------------------------------------------------------------------------------------------
+def row_ok(key: StationKey, table: str, row: Mapping) -> bool:
+    return row.get("mac") is not None and row["mac"] == row_mac(key, table, row)
+
+
+def table_problems(conn: Connection, key: StationKey, name: str, limit: int = 5) -> list[str]:
+    """What in a sealed table does not match its MACs (empty: intact)."""
+    table = SEALED[name]
+    pk = list(table.primary_key.columns)[0].name
+    problems, macs = [], []
+    for row in conn.execute(select(table)).mappings():
+        macs.append(row["mac"] or "")
+        if not row_ok(key, name, row) and len(problems) < limit:
+            problems.append(f"{WHAT[name]}: row {row[pk]!r} was changed or added outside the station")
+    seal = _get(conn, f"table:{name}")
+    if seal is None:
+        if macs:
+            problems.append(f"{WHAT[name]}: its seal was removed")
+        return problems
+    if seal["mac"] != seal_mac(key, seal["name"], seal["rows"], seal["digest"]):
+        problems.append(f"{WHAT[name]}: its seal was edited")
+    elif seal["rows"] != len(macs):
+        problems.append(f"{WHAT[name]}: {len(macs)} rows where the seal records {seal['rows']} "
+                        f"(rows {'removed' if len(macs) < seal['rows'] else 'added'} outside the station)")
+    elif seal["digest"] != _macs_digest(macs):
+        problems.append(f"{WHAT[name]}: rows were replaced or removed outside the station")
+    return problems
+
+
+def reseal_table(conn: Connection, key: StationKey, name: str, *, trust_all: bool = False) -> None:
+    """MAC the rows written in this transaction (``mac`` NULL) and re-seal the table. ``trust_all`` MACs every row
+    as it stands: only for the upgrade that first seals an old log."""
+    table = SEALED[name]
+    pk = list(table.primary_key.columns)[0]
+    where = [] if trust_all else [table.c.mac.is_(None)]
+    for row in conn.execute(select(table).where(*where)).mappings().all():
+        conn.execute(table.update().where(pk == row[pk.name]).values(mac=row_mac(key, name, row)))
+    macs = list(conn.execute(select(table.c.mac)).scalars())
+    _put(conn, key, f"table:{name}", len(macs), _macs_digest(macs))
+
+
+@contextmanager
+def sealed_write(conn: Connection, key: StationKey | None, name: str, *, replaces_all: bool = False
+                 ) -> Iterator[None]:
+    """Check the table, let the caller write (rows written with ``mac`` NULL), then MAC them and re-seal.
+
+    A table changed outside the station refuses the write (SealBroken): re-sealing it would hide the change. Only a
+    write that ``replaces_all`` of the table (the one-row policy an admin applies) may repair it: it MACs every row
+    it leaves, and its audit event says who made it so.
+    """
+    if key is None:
+        raise SealBroken(f"{WHAT[name]} cannot be changed in a log opened without its station key")
+    problems = [] if replaces_all else table_problems(conn, key, name, limit=1)
+    if problems:
+        raise SealBroken(f"{problems[0]}: refused; `gate verify` lists what changed; restore the log from backup")
+    yield
+    reseal_table(conn, key, name, trust_all=replaces_all)
+
+
+# -- chain seals --------------------------------------------------------------------------------------------------
+class ChainSeal:
+    """The seal of one chain's end (its rows and head), moved on by appends and purges (storage.chain.Chain)."""
+
+    def __init__(self, key: StationKey):
+        self.key = key
+
+    def appended(self, conn: Connection, chain: str, prev: str, head: str) -> None:
+        seal = _get(conn, f"chain:{chain}")
+        if seal is None or not self._matches(seal, prev):
+            return  # stale or tampered: left as it is, so `gate verify` still sees the mismatch
+        _put(conn, self.key, seal["name"], seal["rows"] + 1, head)
+
+    def purged(self, conn: Connection, chain: str, deleted: int, head: str) -> None:
+        seal = _get(conn, f"chain:{chain}")
+        if seal is None or not self._matches(seal, head):
+            return
+        _put(conn, self.key, seal["name"], seal["rows"] - deleted, head)
+
+    def _matches(self, seal: Mapping, head: str) -> bool:
+        return seal["digest"] == head and seal["mac"] == seal_mac(self.key, seal["name"], seal["rows"],
+                                                                  seal["digest"])
+
+    def reset(self, conn: Connection, chain: str, table: Table, head: str) -> None:
+        """Seal the chain as it stands (a new log, the upgrade, a fixture that wrote rows by hand)."""
+        rows = conn.execute(select(func.count()).select_from(table)).scalar_one()
+        _put(conn, self.key, f"chain:{chain}", rows, head)
+
+    def problem(self, conn: Connection, chain: str, rows: int, head: str) -> str | None:
+        """None when a chain that verified (``rows``, ending in ``head``) is the one its seal records."""
+        seal = _get(conn, f"chain:{chain}")
+        if seal is None:
+            return "its seal was removed from the log"
+        if seal["mac"] != seal_mac(self.key, seal["name"], seal["rows"], seal["digest"]):
+            return "its seal was edited outside the station"
+        if seal["digest"] == head and seal["rows"] == rows:
+            return None
+        if rows < seal["rows"]:
+            return (f"rows were removed: the seal records {seal['rows']} rows ending in {seal['digest'][:16]}…, "
+                    f"the log has {rows} ending in {head[:16]}…")
+        return (f"it does not end where its seal says ({seal['rows']} rows ending in {seal['digest'][:16]}…; the "
+                f"log has {rows} ending in {head[:16]}…): rows were removed from its end or replaced")
