@@ -66,7 +66,7 @@ def open_key(engine: Engine, db: Path, key_path: Path, read_only: bool) -> tuple
             raise StationKeyError(
                 f"{db} looks older than its station key {key_path.name} (no keyed chains, while the key says the log "
                 "was upgraded): the log was rolled back or replaced by hand; restore it from backup")
-        return key, False
+        return (None if read_only else key), False  # read-only: its chains are still plain SHA-256
     if read_only:
         return None, False
     return load_or_create(key_path, pseudonym_key=secret, upgrade_pending=True), False

@@ -212,6 +212,20 @@ def copy_log(src: Path, dst: Path) -> Path:
     return dst
 
 
+def relink_screenings(log: ScreeningLog, conn) -> None:
+    """Re-link the screening chain under the log's key, and re-seal its end, after a test edited rows on purpose
+    (aging them as if written days ago): what the station would have written then."""
+    from storage.log import row_content
+
+    c = log.screening_chain
+    prev = c.anchor(conn)
+    for row in conn.exec_driver_sql("select * from screenings order by seq").mappings().all():
+        h = c.link(prev, row_content(row))
+        conn.exec_driver_sql("update screenings set prev_hash=?, row_hash=? where seq=?", (prev, h, row["seq"]))
+        prev = h
+    c.seal.reset(conn, c.name, c.table, prev)
+
+
 def typing_goes_to(app, field_id: str) -> bool:
     """The app's keyboard focus is on the field with this id (what a pilot types lands there)."""
     return app.focused is not None and app.focused.id == field_id

@@ -7,9 +7,9 @@ import pytest
 
 from gate.auth import Auth, User
 from gate.cli import main
-from storage import chain
-from storage.log import ScreeningLog, row_content
+from storage.log import ScreeningLog
 from tests.pg import unavailable_reason
+from tests.support import relink_screenings
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 PIN = "581302"
@@ -48,11 +48,7 @@ def age(db, days: int) -> None:
     """Move every screening ``days`` into the past and re-link the chain, as if written then."""
     with ScreeningLog(db) as log, log.engine.begin() as conn:
         conn.exec_driver_sql("update screenings set created_at = created_at - ?", (days * 86400,))
-        prev = chain.GENESIS
-        for row in conn.exec_driver_sql("select * from screenings order by seq").mappings().all():
-            h = chain.link(prev, row_content(row))
-            conn.exec_driver_sql("update screenings set prev_hash=?, row_hash=? where seq=?", (prev, h, row["seq"]))
-            prev = h
+        relink_screenings(log, conn)
 
 
 def purge(capsys, monkeypatch, db, cfg):

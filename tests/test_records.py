@@ -215,14 +215,9 @@ def test_purge_keeps_the_chain_verifiable_and_is_recorded(school):
     with log.engine.begin() as conn:  # age the first five by 40 days (a real station would simply wait)
         conn.exec_driver_sql("update screenings set created_at = created_at - 40*86400 where seq <= 5")
     # Changing created_at breaks those rows' hashes: rebuild the chain as if they had been written 40 days ago.
-    from storage import chain
-    from storage.log import row_content
+    from tests.support import relink_screenings
     with log.engine.begin() as conn:
-        prev = chain.GENESIS
-        for row in conn.exec_driver_sql("select * from screenings order by seq").mappings().all():
-            h = chain.link(prev, row_content(row))
-            conn.exec_driver_sql("update screenings set prev_hash=?, row_hash=? where seq=?", (prev, h, row["seq"]))
-            prev = h
+        relink_screenings(log, conn)
     assert log.verify().ok
     result = purge_older_than(log, 30, station_id="north", actor="admin")
     assert result["rows"] == 5
