@@ -23,7 +23,7 @@ from storage.errors import LogError, StorageError, why
 from storage.keys import StationKey, key_path_for
 from storage.log_key import check_binding, open_key
 from storage.seals import ChainSeal, sealed_write
-from storage.migrate import upgrade
+from storage.migrate import current_revision, newest_file_revision, upgrade
 from storage.models import AUDIT_EVENTS as AUDIT
 from storage.models import CLEARANCES, ENTRANTS, OUTBOX, SCREENINGS
 from storage.records import (DERIVED_COLUMNS, HASHED_COLUMNS, JSON_COLUMNS, audit_content,  # noqa: F401
@@ -33,6 +33,15 @@ from storage.unit import UnitOfWork
 
 _DB_ERRORS = (SQLAlchemyError, sqlite3.Error, OSError)
 _why = why  # the name other modules used before storage.errors
+
+
+def _refuse_older_schema(engine, path: Path) -> None:
+    """A read-only look cannot upgrade a log an older version wrote (nor read it with today's tables)."""
+    revision = current_revision(engine)
+    if revision is not None and revision != newest_file_revision():
+        raise StorageError(f"{path} was written by an older version of the station (schema {revision}): open it for "
+                           f"writing once to upgrade it (e.g. gate audit list --db {path}); its chains are checked "
+                           "and keyed then")
 
 
 class ScreeningLog:
@@ -58,6 +67,8 @@ class ScreeningLog:
             self.engine = make_engine(self.path, read_only=read_only)
             self._writer = writer(self.engine)
             self.key, keyed = open_key(self.engine, self.path, self.key_path, read_only)
+            if read_only:
+                _refuse_older_schema(self.engine, self.path)
             if not read_only:
                 upgrade(self.engine, self.key)
                 self.key, keyed = self.key.upgraded(), True

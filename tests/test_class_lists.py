@@ -130,5 +130,6 @@ def test_a_classes_value_edited_in_the_file_into_nonsense_shows_nothing(school, 
     from sqlalchemy import text
     with ScreeningLog(school) as log, log.engine.begin() as conn:
         conn.execute(text("UPDATE users SET classes = '{not json' WHERE name = 'chen'"))
-    code, out, _ = report(capsys, monkeypatch, school, "chen", "--session", "morning")
-    assert code == 0 and "0 on the roster not seen" in out  # fails closed: no class, nobody's names
+    code, out, err = report(capsys, monkeypatch, school, "chen", "--session", "morning")
+    # fails closed: the users row no longer matches its MAC (storage.seals), so nobody signs in and no name is shown
+    assert code == 1 and "row 'chen' was changed or added outside the station" in err and out == ""

@@ -105,11 +105,13 @@ def test_an_old_logs_secret_moves_to_the_key_file_so_pseudonyms_stay(tmp_path):
         assert again.key.fingerprint == key.fingerprint
 
 
-def test_an_old_log_opened_read_only_creates_nothing(tmp_path):
+def test_an_old_log_opened_read_only_is_refused_and_nothing_is_created(tmp_path, gate):
     db = tmp_path / "old.db"
     legacy_log(db)
-    with ScreeningLog(db, read_only=True) as log:
-        assert log.key is None and log.verify().ok
+    with pytest.raises(StorageError, match="older version of the station.*open it for writing once"):
+        ScreeningLog(db, read_only=True)
+    code, _, err = gate("verify", "--db", db)
+    assert code == 3 and "older version" in err
     assert not key_path_for(db).exists()
 
 

@@ -81,6 +81,12 @@ def test_a_forged_purge_of_the_first_rows_is_caught(station, gate):
     assert code == 1 and "rows were removed" in text
 
 
+def test_the_follow_up_case_chain_is_sealed_too(station, gate):
+    sql(station, "UPDATE seals SET rows = rows + 1 WHERE name = 'chain:cases'")
+    code, text = verify(gate, station)
+    assert code == 1 and "follow-up cases: its seal was edited" in text
+
+
 def test_a_removed_or_edited_seal_is_caught(station, gate):
     sql(station, "UPDATE seals SET rows = rows - 1 WHERE name = 'chain:audit'")
     code, text = verify(gate, station)
@@ -194,5 +200,5 @@ def test_verify_json_names_every_part(station, gate):
     code, out, _ = gate("verify", "--db", station, "--json")
     report = json.loads(out)
     assert code == 0 and report["ok"] and report["keyed"] and len(report["key"]) == 16
-    assert set(report["chains"]) == {"screenings", "audit", "clearances"}
+    assert set(report["chains"]) == {"screenings", "audit", "clearances", "cases"}
     assert report["tables"]["users"] == 4 and report["tables"]["entrants"] == 2
