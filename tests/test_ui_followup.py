@@ -35,7 +35,7 @@ async def test_a_teacher_closes_a_case_of_its_class_on_the_follow_up_screen(db_p
         import_roster(log, ROSTER.encode(), station_id="gate-1", actor="admin")
         auth = Auth(log, "gate-1")
         auth.add_user("admin", "admin", "900001", None)
-        auth.add_user("chen", "teacher", "555555", User("admin", "admin"), classes=("三年级二班",))
+        auth.add_user("chen", "teacher", "754026", User("admin", "admin"), classes=("三年级二班",))
         app = build_app(Config(language="en"), log, clock=clock)
         app.station.screen([Reading(object_c=36.6, source="manual")], MaskResult(MaskState.YES), entrant_id="S1")
         clock.now = at(9, 0)  # the morning check has closed: S2, S3 and S4 were not seen
@@ -44,7 +44,7 @@ async def test_a_teacher_closes_a_case_of_its_class_on_the_follow_up_screen(db_p
             await pilot.press("f11")
             assert await pilot_wait_until(pilot, lambda: app.screen.id != "_default" and
                                           app.screen.query("#signin-name")), "sign-in asked"
-            await sign_in(pilot, "chen", "555555")
+            await sign_in(pilot, "chen", "754026")
             assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, FollowupScreen) and
                                           len(app.screen.shown) == 2), "the teacher's two open cases"
             screen = app.screen
