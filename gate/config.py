@@ -169,8 +169,7 @@ class SessionConfig(BaseModel):
 
     @classmethod
     def of(cls, s: Session) -> "SessionConfig":
-        return cls(name=s.name, label_zh=s.label_zh, label_en=s.label_en, start=f"{s.start:%H:%M}",
-                   end=f"{s.end:%H:%M}")
+        return cls(name=s.name, label_zh=s.label_zh, label_en=s.label_en, start=f"{s.start:%H:%M}", end=f"{s.end:%H:%M}")
 
 
 class SecurityConfig(BaseModel):
@@ -362,7 +361,6 @@ label_zh = "晨检"
 label_en = "morning check"
 start = "06:30"
 end = "08:30"
-
 [[sessions]]
 name = "noon"
 label_zh = "午检"
