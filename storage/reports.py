@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from domain import Decision, Reason
 from storage.log import SCREENINGS, ScreeningLog
+from storage.seals import chain_heads
 from storage.models import DAILY_REPORTS as REPORTS
 from storage.roster import roster_size, unscreened
 
@@ -76,9 +77,13 @@ def daily(log: ScreeningLog, day: str, station_id: str) -> dict:
 
 
 def store(log: ScreeningLog, report: dict) -> str:
-    """Keep the report and queue it for the upstream in one transaction."""
+    """Keep the report, with the chains' sealed heads and row counts, and queue it for the upstream in one
+    transaction."""
     rid = str(uuid.uuid4())
     with log.unit("daily report") as u:
+        # The chains' heads as sealed now, so upstream keeps a trail of them outside the station's file.
+        report = {**report, "chains": chain_heads(u.conn),
+                  "station_key": log.key.fingerprint if log.key is not None else None}
         u.conn.execute(REPORTS.insert().values(id=rid, station_id=report["station_id"], day=report["day"],
                                                created_at=time.time(),
                                                content=json.dumps(report, ensure_ascii=False, sort_keys=True)))

@@ -168,3 +168,10 @@ class ChainSeal:
                     f"the log has {rows} ending in {head[:16]}…")
         return (f"it does not end where its seal says ({seal['rows']} rows ending in {seal['digest'][:16]}…; the "
                 f"log has {rows} ending in {head[:16]}…): rows were removed from its end or replaced")
+
+
+def chain_heads(conn: Connection) -> dict[str, dict]:
+    """Each chain's sealed row count and head, for the daily report that goes upstream: a later report whose head
+    is not a continuation of an earlier one shows rows cut from the log (which the file alone cannot show)."""
+    rows = conn.execute(select(SEALS).where(SEALS.c.name.like("chain:%"))).mappings().all()
+    return {r["name"].split(":", 1)[1]: {"rows": r["rows"], "head": r["digest"]} for r in rows}

@@ -1,6 +1,7 @@
 """Issue 14's tampering, tried on the SQLite file: each is reported by `gate verify` (exit 1, naming what changed)
 and, for users, refused at sign-in. The chains are HMACs now: recomputing SHA-256 by hand no longer hides a change."""
 import json
+import time
 import sqlite3
 
 import pytest
@@ -202,3 +203,34 @@ def test_verify_json_names_every_part(station, gate):
     assert code == 0 and report["ok"] and report["keyed"] and len(report["key"]) == 16
     assert set(report["chains"]) == {"screenings", "audit", "clearances", "cases"}
     assert report["tables"]["users"] == 4 and report["tables"]["entrants"] == 2
+
+
+def test_a_replayed_seal_fools_the_file_alone_but_the_daily_reports_trail_shows_it(station, gate):
+    """The limit of a lone station, and what closes it: someone keeps the seal row of an earlier day, later cuts the
+    rows since then and puts that seal back. The file is then consistent (`gate verify` cannot tell older from now);
+    the daily reports already sent upstream carry the heads, and the next report goes backwards."""
+    from storage import reports
+    from storage.log import local_day
+
+    con = sqlite3.connect(station)
+    kept_seal = con.execute("SELECT rows, digest, mac FROM seals WHERE name = 'chain:screenings'").fetchone()
+    last_kept = con.execute("SELECT max(seq) FROM screenings").fetchone()[0]
+    con.close()
+    for temp in ("36.5", "36.7"):
+        assert gate("screen", "--db", station, "--entrant", "P43", "--temp", temp, "--mask", "yes", "--user",
+                    "zhang", "--pin-stdin", stdin=f"{DUTY}\n")[0] == 0
+    with ScreeningLog(station) as log:
+        earlier = reports.daily(log, local_day(time.time()), "gate-1")
+        reports.store(log, earlier)
+        sent = json.loads(log.engine.connect().exec_driver_sql(
+            "SELECT content FROM daily_reports ORDER BY created_at DESC").scalar())
+    assert sent["chains"]["screenings"]["rows"] == kept_seal[0] + 2 and len(sent["station_key"]) == 16
+    sql(station, "DELETE FROM screenings WHERE seq > ?", params=(last_kept,))
+    sql(station, "UPDATE seals SET rows = ?, digest = ?, mac = ? WHERE name = 'chain:screenings'", params=kept_seal)
+    assert gate("verify", "--db", station)[0] == 0  # what one file cannot show
+    with ScreeningLog(station) as log:
+        reports.store(log, reports.daily(log, local_day(time.time()), "gate-1"))
+        later = json.loads(log.engine.connect().exec_driver_sql(
+            "SELECT content FROM daily_reports ORDER BY created_at DESC").scalar())
+    assert later["chains"]["screenings"]["rows"] < sent["chains"]["screenings"]["rows"]  # upstream sees it go back
+    assert later["chains"]["screenings"]["head"] != sent["chains"]["screenings"]["head"]
