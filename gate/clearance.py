@@ -54,3 +54,17 @@ def clear(log: ScreeningLog, *, station_id: str, entrant_id: str, note: str, by:
 def waiting(log: ScreeningLog) -> list:
     """Confirmed fevers not yet cleared, newest first: the people the health officer is waiting to hear about."""
     return clearances.waiting(log)
+
+
+def certificates_waiting(log: ScreeningLog) -> list:
+    """Follow-up cases closed as sent home / sick leave with a fever whose certificate (复课证明) is not recorded yet:
+    the pupils the gate refuses until the school doctor records a clearance."""
+    from storage import cases
+
+    out = []
+    for entrant_id in dict.fromkeys(c.entrant_id for c in cases.listed(log) if c.needs_certificate):
+        h = clearances.history(log, entrant_id)
+        memory = recall(h.latest, h.last_fever, h.clearances, h.certificate_case)
+        if memory.fever is None and memory.case is not None:
+            out.append(memory.case)
+    return out

@@ -264,3 +264,17 @@ def test_one_clearance_after_the_fever_and_the_days_of_sick_leave_lets_the_pupil
     assert station.screen([hand(36.5)], YES, entrant_id="S1").decision is Decision.DENY
     clear(log, station_id="gate-1", entrant_id="S1", note="复课证明", by="doc", role="health", now=clock())
     assert station.screen([hand(36.5)], YES, entrant_id="S1").decision is Decision.ADMIT
+
+
+def test_the_school_doctor_sees_who_waits_for_a_certificate(teachers, capsys, monkeypatch):
+    station, log, clock = teachers
+    s2 = case_of(log, "S2")
+    cases.close_case(log, s2.case_id, station_id="gate-1", outcome=Outcome.SENT_HOME, symptoms=("fever",),
+                     onset=None, note="", by="chen", role="teacher", at=clock(), classes=None)
+    code, out, err = gate(capsys, monkeypatch, log.path, "clearance", "list", "--json", who="doc")
+    assert code == 0, err
+    (waiting,) = [json.loads(line) for line in out.splitlines() if json.loads(line)["state"] == "waiting"]
+    assert (waiting["entrant_id"], waiting["case"], waiting["outcome"]) == ("S2", s2.case_id, "sent-home")
+    clear(log, station_id="gate-1", entrant_id="S2", note="复课证明", by="doc", role="health", now=clock() + 60)
+    code, out, _ = gate(capsys, monkeypatch, log.path, "clearance", "list", "--json", who="doc")
+    assert [json.loads(line)["state"] for line in out.splitlines()] == ["cleared"]

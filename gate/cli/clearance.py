@@ -9,7 +9,7 @@ import time
 from domain.errors import Refused
 from gate.cli.common import actions, ident, json_option, load_config, open_log, operator, sign_in, signin_options, \
     station_options
-from gate.clearance import clear, waiting
+from gate.clearance import certificates_waiting, clear, waiting
 from storage import clearances
 from storage.clearances import ClearanceRefused
 
@@ -61,6 +61,7 @@ def clearance_list(args: argparse.Namespace) -> None:
     with open_log(args, cfg, existing=True) as log:
         sign_in(args, cfg, log, "clearance-list")
         fevers = waiting(log)
+        certificates = certificates_waiting(log)
         done = clearances.records(log)
     for s in fevers:
         if args.json:
@@ -68,13 +69,20 @@ def clearance_list(args: argparse.Namespace) -> None:
                               "fever_at": s.created_at}, ensure_ascii=False))
         else:
             print(f"waiting  {s.entrant_id:<16} fever confirmed {_at(s.created_at)}")
+    for case in certificates:
+        if args.json:
+            print(json.dumps({"state": "waiting", "entrant_id": case.entrant_id, "case": case.case_id,
+                              "outcome": str(case.outcome), "closed_at": case.closed_at}, ensure_ascii=False))
+        else:
+            print(f"waiting  {case.entrant_id:<16} case {case.short_id} closed {_at(case.closed_at)} as "
+                  f"{case.outcome} with fever: 复课证明 needed")
     for c in done:
         if args.json:
             print(json.dumps({"state": "cleared", **c.content()}, ensure_ascii=False))
         else:
             print(f"cleared  {c.entrant_id:<16} fever confirmed {_at(c.fever_at)}, cleared {_at(c.at)} by "
                   f"{c.cleared_by}: {c.note}")
-    if not args.json and not fevers and not done:
+    if not args.json and not fevers and not certificates and not done:
         print("no confirmed fevers and no clearances")
 
 
