@@ -24,7 +24,8 @@ from domain import Decision, MaskResult, MaskState, Reading, Screening
 from gate.cli import main
 from storage import chain
 from storage.keys import key_path_for
-from storage.log import DERIVED_COLUMNS, HASHED_COLUMNS, ScreeningLog, screening_content, screening_values
+from storage.log import DERIVED_COLUMNS, HASHED_COLUMNS, ScreeningLog
+from storage.records import screening_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 GATE = str(Path(sys.executable).with_name("gate"))
@@ -168,8 +169,8 @@ def fill_log(path: Path, n: int, station_id: str = "bench") -> None:
         s = Screening(station_id, (r,), MaskResult(MaskState.YES, 0.97, "camera/svm"), decision,
                       ("normal",) if decision is Decision.ADMIT else ("fever-suspected",), "ok", 37.3,
                       entrant_id=f"S{i % 2000:05d}", operator="duty", created_at=t0 + i)
-        values = screening_values(s)
-        h = chain.link(prev, screening_content(s), digest)
+        values, content = screening_columns(s)
+        h = chain.link(prev, content, digest)
         rows.append([values[c] for c in (*HASHED_COLUMNS, *DERIVED_COLUMNS)] + [prev, h])
         outbox.append(("screening", s.id, t0 + i))
         prev = h
