@@ -72,6 +72,7 @@ class Chain:
         self.head_sql = (f"SELECT coalesce((SELECT row_hash FROM {table.name} ORDER BY seq DESC LIMIT 1), "
                           f"(SELECT last_purged_hash FROM {ANCHORS.name} WHERE chain = ?))")
         self._insert_sql: dict[tuple[str, ...], str] = {}
+        self._last_seq_sql = f"SELECT max(seq) FROM {table.name}"
         self._count = select(func.count()).select_from(table)
         self._batch = select(table).order_by(table.c.seq)
 
@@ -91,6 +92,12 @@ class Chain:
         prev = self.head_hash(conn)
         row_hash = self.link(prev, content)
         params = {**values, "prev_hash": prev, "row_hash": row_hash}
+        if "seq" not in params and conn.exec_driver_sql(self._last_seq_sql).scalar() is None:
+            # Every row purged: SQLite would number the next one 1 again. A seq names one row for good (the
+            # upstream refuses a seq it already holds), so the chain goes on from its anchor's.
+            after = conn.execute(select(ANCHORS.c.last_purged_seq).where(ANCHORS.c.chain == self.name)).scalar()
+            if after:
+                params["seq"] = after + 1
         key = tuple(params)
         sql = self._insert_sql.get(key)
         if sql is None:

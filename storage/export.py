@@ -294,7 +294,12 @@ def _purge_chain(log: ScreeningLog, chain: Chain, *, kind: str, time_column, cut
             if still != p.last_hash:
                 raise ExportError("another purge ran at the same time: run gate purge again")
             ids = select(table.c.id).where(table.c.seq <= p.last_seq)
-            u.conn.execute(OUTBOX.delete().where(OUTBOX.c.kind == kind, OUTBOX.c.record_id.in_(ids)))
+            # The newest outbox entry stays (pointing at nothing: the sync's join skips it). SQLite numbers a new
+            # row max(seq) + 1, so deleting the newest would hand its number, below the sync's checkpoint, to the
+            # next record, which would then never be sent (found by gate sync verify after a purge).
+            newest = u.conn.execute(select(func.max(OUTBOX.c.seq))).scalar()
+            u.conn.execute(OUTBOX.delete().where(OUTBOX.c.kind == kind, OUTBOX.c.record_id.in_(ids),
+                                                 OUTBOX.c.seq != newest))
             n = chain.purge_through(u.conn, p.last_seq, p.last_hash)
         result = {"rows": n, "last_purged_seq": p.last_seq, "last_purged_hash": p.last_hash,
                   "kept_unsynced": p.old - n, "kept": p.kept,

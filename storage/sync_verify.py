@@ -1,4 +1,4 @@
-"""`gate sync verify`: does the upstream hold this station's screenings exactly as the log does?
+"""`gate sync verify`: does the upstream hold this station's screenings and audit events exactly as the log does?
 
 Every synced row is compared, column by column, without moving the rows: both sides turn each row into one canonical
 line (every column, floats as whole micro-units, texts with their length) and digest the lines of each range of
@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from storage import upstream as up
 from storage.chain import ANCHORS
 from storage.log import OUTBOX, SCREENINGS
+from storage.models import AUDIT_EVENTS
 from storage.models import QUARANTINE
 from storage.models import SYNC_STATE as STATE
 
@@ -32,14 +33,39 @@ COMPARED = (("seq", 0), ("id", None), ("station_id", None), ("created_at", 1_000
             ("entrant_id", None), ("operator", None), ("follows", None), ("decision", None), ("reasons", None),
             ("message", None), ("threshold_c", 1000), ("temperature_c", 1000), ("mask", None), ("readings", None),
             ("prev_hash", None), ("row_hash", None), ("session", None))
-SHOWN = {"decision"}  # values a difference may show (the rest are only named: ids and readings are personal)
+AUDIT_COMPARED = (("seq", 0), ("id", None), ("station_id", None), ("at", 1_000_000), ("actor", None),
+                  ("action", None), ("detail", None), ("prev_hash", None), ("row_hash", None))
 
 
-def row_line(dialect: str) -> str:
+@dataclass(frozen=True)
+class Chained:
+    """One chained table compared: its outbox kind, the tables here and upstream, the columns, what is shown."""
+
+    kind: str
+    what: str
+    local: object
+    remote: object
+    columns: tuple
+    shown: frozenset
+    chain: str  # the log's attribute holding its storage.chain.Chain
+
+    @property
+    def table(self) -> str:
+        return self.local.name
+
+
+# values a difference may show (the rest are only named: ids and readings are personal)
+SCREENING_CHAIN = Chained("screening", "screening", SCREENINGS, up.screenings, COMPARED, frozenset({"decision"}),
+                              "screening_chain")
+AUDIT_CHAIN = Chained("audit", "audit event", AUDIT_EVENTS, up.audit_events, AUDIT_COMPARED, frozenset({"action"}),
+                "audit_chain")
+
+
+def row_line(dialect: str, columns: tuple = COMPARED) -> str:
     """SQL for a row's canonical line; SQLite and PostgreSQL give the same text for the same values."""
     pg = dialect == "postgresql"
     parts = []
-    for name, scale in COMPARED:
+    for name, scale in columns:
         if scale is None:
             value = f"to_char({name}, 'YYYY-MM-DD')" if pg and name == DAY else name
             length = f"length({value})::text" if pg else f"length({value})"
@@ -59,9 +85,6 @@ class Difference:
     id: str | None
     kind: str  # changed, missing-upstream, not-in-log, purged-range
     detail: str
-
-    def line(self) -> str:
-        return f"seq {self.seq}" + (f" (screening {self.id})" if self.id else "") + f": {self.detail}"
 
 
 @dataclass
@@ -83,7 +106,8 @@ class StationReport:
 class Report:
     ok: bool
     upstream: str
-    stations: dict = field(default_factory=dict)
+    stations: dict = field(default_factory=dict)  # screenings, by station
+    audit: dict = field(default_factory=dict)  # audit events, by station
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -112,27 +136,28 @@ class SyncVerifier:
     """Compares one log with one upstream (an engine made by storage.sync.Sync)."""
 
     def __init__(self, log, engine, shown_url: str, identity: str | None, size: int = RANGE,
-                 school_id: str | None = None):
+                 school_id: str | None = None, chained: Chained = SCREENING_CHAIN):
         self.log, self.engine, self.shown_url, self.identity, self.size = log, engine, shown_url, identity, size
         self.school_id = school_id  # None: each station is its own school upstream (storage.sync)
+        self.k = chained
         self.pg = engine.dialect.name == "postgresql"
-        self.remote_line = row_line(engine.dialect.name)
-        self.local_line = row_line("sqlite")
+        self.remote_line = row_line(engine.dialect.name, chained.columns)
+        self.local_line = row_line("sqlite", chained.columns)
 
     # -- local side ---------------------------------------------------------------------------------------------
     def _local(self, conn, station: str, after: int) -> dict[int, tuple[int, str]]:
-        cur = conn.exec_driver_sql(f"SELECT seq, {self.local_line} FROM screenings WHERE station_id = ? AND seq > ? "
-                                   "ORDER BY seq", (station, after))
+        cur = conn.exec_driver_sql(f"SELECT seq, {self.local_line} FROM {self.k.table} WHERE station_id = ? AND "
+                                   "seq > ? ORDER BY seq", (station, after))
         return _digest_ranges(iter(cur), self.size)
 
     def _pending_from(self, conn) -> int | None:
-        """The first screening seq not confirmed by this upstream (sent after its checkpoint, or quarantined)."""
+        """The first seq not confirmed by this upstream (sent after its checkpoint, or quarantined)."""
         checkpoint = conn.execute(select(func.max(STATE.c.last_seq)).where(STATE.c.identity == self.identity)
                                   ).scalar() or 0
-        unsent = select(OUTBOX.c.record_id).where(OUTBOX.c.kind == "screening", OUTBOX.c.seq > checkpoint)
-        refused = select(QUARANTINE.c.record_id).where(QUARANTINE.c.kind == "screening")
-        return conn.execute(select(func.min(SCREENINGS.c.seq)).where(
-            SCREENINGS.c.id.in_(unsent) | SCREENINGS.c.id.in_(refused))).scalar()
+        unsent = select(OUTBOX.c.record_id).where(OUTBOX.c.kind == self.k.kind, OUTBOX.c.seq > checkpoint)
+        refused = select(QUARANTINE.c.record_id).where(QUARANTINE.c.kind == self.k.kind)
+        t = self.k.local
+        return conn.execute(select(func.min(t.c.seq)).where(t.c.id.in_(unsent) | t.c.id.in_(refused))).scalar()
 
     # -- upstream side ------------------------------------------------------------------------------------------
     def _school(self, station: str) -> str:
@@ -142,11 +167,11 @@ class SyncVerifier:
         if self.pg:  # PostgreSQL digests its own rows: only one line per range crosses the network
             rows = conn.execute(text(
                 f"SELECT (seq - 1) / :size AS r, count(*), encode(sha256(convert_to(string_agg({self.remote_line}, "
-                f"E'\\n' ORDER BY seq), 'UTF8')), 'hex') FROM screenings WHERE school_id = :school "
+                f"E'\\n' ORDER BY seq), 'UTF8')), 'hex') FROM {self.k.table} WHERE school_id = :school "
                 "AND station_id = :st AND seq > :after GROUP BY 1"),
                 {"size": self.size, "school": self._school(station), "st": station, "after": after}).all()
             return {int(r): (n, d) for r, n, d in rows}
-        cur = conn.execute(text(f"SELECT seq, {self.remote_line} FROM screenings WHERE school_id = :school AND "
+        cur = conn.execute(text(f"SELECT seq, {self.remote_line} FROM {self.k.table} WHERE school_id = :school AND "
                                 "station_id = :st AND seq > :after ORDER BY seq"),
                            {"school": self._school(station), "st": station, "after": after})
         return _digest_ranges(iter(cur), self.size)
@@ -156,29 +181,34 @@ class SyncVerifier:
         args = {"school": self._school(station), "st": station, "lo": lo, "hi": hi}
         if self.pg:
             return {s: (i, d) for s, i, d in conn.execute(
-                text(f"SELECT seq, id, md5({self.remote_line}) FROM screenings {where}"), args)}
+                text(f"SELECT seq, id, md5({self.remote_line}) FROM {self.k.table} {where}"), args)}
         return {s: (i, hashlib.md5(line.encode("utf-8")).hexdigest()) for s, i, line in conn.execute(
-            text(f"SELECT seq, id, {self.remote_line} FROM screenings {where}"), args)}
+            text(f"SELECT seq, id, {self.remote_line} FROM {self.k.table} {where}"), args)}
 
     # -- comparing ----------------------------------------------------------------------------------------------
     def verify(self, station_ids: set[str], deep: bool = False) -> Report:
         t0 = time.perf_counter()
-        with self.log.read("the screenings to compare") as lconn:
+        stations = self.stations(station_ids, deep)
+        ok = all(s.first is None for s in stations.values())
+        return Report(ok, self.shown_url, {k: asdict(v) for k, v in stations.items()},
+                      seconds=round(time.perf_counter() - t0, 3))
+
+    def stations(self, station_ids: set[str], deep: bool = False) -> dict[str, StationReport]:
+        """One report per station id found here (and per id of ``station_ids`` found upstream)."""
+        with self.log.read(f"the {self.k.what}s to compare") as lconn:
             anchor = lconn.execute(select(ANCHORS.c.last_purged_seq, ANCHORS.c.last_purged_hash)
-                                   .where(ANCHORS.c.chain == self.log.screening_chain.name)).first()
+                                   .where(ANCHORS.c.chain == getattr(self.log, self.k.chain).name)).first()
             after = anchor[0] if anchor else 0
             pending_from = self._pending_from(lconn)
-            local_stations = {st for (st,) in lconn.execute(select(SCREENINGS.c.station_id).distinct())}
+            local_stations = {st for (st,) in lconn.execute(select(self.k.local.c.station_id).distinct())}
             stations = {}
             with self.engine.connect() as rconn:
-                t = up.screenings
+                t = self.k.remote
                 remote_stations = {st for st in station_ids if rconn.execute(
                     select(t.c.id).where(t.c.school_id == self._school(st), t.c.station_id == st).limit(1)).first()}
                 for st in sorted(local_stations | (station_ids & remote_stations)):
                     stations[st] = self._station(lconn, rconn, st, after, anchor, pending_from, deep)
-        ok = all(s.first is None for s in stations.values())
-        return Report(ok, self.shown_url, {k: asdict(v) for k, v in stations.items()},
-                      round(time.perf_counter() - t0, 3))
+        return stations
 
     def _station(self, lconn, rconn, st: str, after: int, anchor, pending_from, deep: bool) -> StationReport:
         t0 = time.perf_counter()
@@ -187,9 +217,9 @@ class SyncVerifier:
         remote = self._remote(rconn, st, after)
         t2 = time.perf_counter()
         lcount, rcount = sum(n for n, _ in local.values()), sum(n for n, _ in remote.values())
-        head = lconn.execute(select(SCREENINGS.c.seq, SCREENINGS.c.row_hash).where(SCREENINGS.c.station_id == st)
-                             .order_by(SCREENINGS.c.seq.desc()).limit(1)).first()
-        t = up.screenings
+        lt, t = self.k.local, self.k.remote
+        head = lconn.execute(select(lt.c.seq, lt.c.row_hash).where(lt.c.station_id == st)
+                             .order_by(lt.c.seq.desc()).limit(1)).first()
         rhead = rconn.execute(select(t.c.seq, t.c.row_hash).where(t.c.school_id == self._school(st),
                                                                   t.c.station_id == st)
                               .order_by(t.c.seq.desc()).limit(1)).first()
@@ -212,7 +242,7 @@ class SyncVerifier:
 
     def _open_range(self, lconn, rconn, st: str, lo: int, hi: int, pending_from, rep: StationReport) -> None:
         here = {s: (i, hashlib.md5(line.encode("utf-8")).hexdigest()) for s, i, line in lconn.exec_driver_sql(
-            f"SELECT seq, id, {self.local_line} FROM screenings WHERE station_id = ? AND seq >= ? AND seq <= ?",
+            f"SELECT seq, id, {self.local_line} FROM {self.k.table} WHERE station_id = ? AND seq >= ? AND seq <= ?",
             (st, lo, hi))}
         there = self._remote_rows(rconn, st, lo, hi)
         for seq in sorted(set(here) | set(there)):
@@ -235,26 +265,26 @@ class SyncVerifier:
                 rep.first = d
 
     def _columns(self, lconn, rconn, st: str, seq: int) -> str:
-        names = [n for n, _ in COMPARED]
-        cols = ", ".join(names)
-        mine = lconn.exec_driver_sql(f"SELECT {cols} FROM screenings WHERE station_id = ? AND seq = ?",
+        cols = ", ".join(n for n, _ in self.k.columns)
+        mine = lconn.exec_driver_sql(f"SELECT {cols} FROM {self.k.table} WHERE station_id = ? AND seq = ?",
                                      (st, seq)).mappings().one()
-        theirs = dict(rconn.execute(text(f"SELECT {cols} FROM screenings WHERE school_id = :school AND "
+        theirs = dict(rconn.execute(text(f"SELECT {cols} FROM {self.k.table} WHERE school_id = :school AND "
                                          "station_id = :st AND seq = :seq"),
                                     {"school": self._school(st), "st": st, "seq": seq}).mappings().one())
-        theirs[DAY] = _day_text(theirs[DAY])
+        if DAY in theirs:
+            theirs[DAY] = _day_text(theirs[DAY])
         out = []
-        for name, scale in COMPARED:
+        for name, scale in self.k.columns:
             a, b = mine[name], theirs[name]
             same = a == b if not scale else (a is None) == (b is None) and (a is None or abs(a - b) * scale < 0.5)
             if not same:
-                out.append(f"{name} {a} here, {b} upstream" if name in SHOWN else name)
+                out.append(f"{name} {a} here, {b} upstream" if name in self.k.shown else name)
         return ", ".join(out) or "the same values, written differently"
 
     def _purged(self, rconn, st: str, anchor, deep: bool, rep: StationReport) -> None:
         """The range purged here: only what the upstream still keeps of it is checked."""
         last, last_hash = anchor
-        t = up.screenings
+        t = self.k.remote
         mine = (t.c.school_id == self._school(st), t.c.station_id == st)
         kept = rconn.execute(select(func.count(), func.min(t.c.seq)).where(*mine, t.c.seq <= last)).one()
         if not kept[0]:
@@ -263,7 +293,7 @@ class SyncVerifier:
         at_anchor = rconn.execute(select(t.c.id, t.c.row_hash).where(*mine, t.c.seq == last)).first()
         broken = rconn.execute(text(
             "SELECT seq, id FROM (SELECT seq, id, prev_hash, lag(row_hash) OVER w AS before, lag(seq) OVER w AS "
-            "seq_before FROM screenings WHERE school_id = :school AND station_id = :st AND seq <= :last "
+            f"seq_before FROM {self.k.table} WHERE school_id = :school AND station_id = :st AND seq <= :last "
             "WINDOW w AS (ORDER BY seq)) t WHERE seq_before IS NOT NULL AND (prev_hash <> before OR "
             "seq <> seq_before + 1) ORDER BY seq LIMIT 1"),
             {"school": self._school(st), "st": st, "last": last}).first()
@@ -288,7 +318,7 @@ class SyncVerifier:
                       + ("; each row's hash recomputed from its content" if deep else ""))
 
     def _recompute(self, rconn, st: str, last: int) -> Difference | None:
-        chain, t = self.log.screening_chain, up.screenings
+        chain, t = getattr(self.log, self.k.chain), self.k.remote
         after = 0
         while True:
             rows = rconn.execute(select(t).where(t.c.school_id == self._school(st), t.c.station_id == st,
@@ -297,7 +327,7 @@ class SyncVerifier:
             if not rows:
                 return None
             for row in rows:
-                row = {**row, DAY: _day_text(row[DAY])}
+                row = {**row, DAY: _day_text(row[DAY])} if DAY in row else dict(row)
                 try:
                     ok = chain.link(row["prev_hash"], chain.content(row)) == row["row_hash"]
                 except (ValueError, TypeError, KeyError):
@@ -318,8 +348,13 @@ def verify(sync, station_ids: set[str], deep: bool = False) -> Report:
     from storage.sync import SyncError, _one_line
 
     engine = sync.engine()
+    t0 = time.perf_counter()
     try:
-        return SyncVerifier(sync.log, engine, sync.shown_url, sync.identity,
-                            school_id=sync.school_id).verify(station_ids, deep)
+        found = {c.kind: SyncVerifier(sync.log, engine, sync.shown_url, sync.identity, school_id=sync.school_id,
+                                      chained=c).stations(station_ids, deep)
+                 for c in (SCREENING_CHAIN, AUDIT_CHAIN)}
     except DBAPIError as exc:
         raise SyncError(f"upstream {sync.shown_url} unreachable: {_one_line(exc)}") from None
+    ok = all(r.first is None for reports in found.values() for r in reports.values())
+    return Report(ok, sync.shown_url, {k: asdict(v) for k, v in found["screening"].items()},
+                  {k: asdict(v) for k, v in found["audit"].items()}, round(time.perf_counter() - t0, 3))

@@ -136,20 +136,22 @@ def verify(args: argparse.Namespace) -> None:
         report = sync.verify({load_config(args).station_id}, deep=args.deep)
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
-    for station, r in report["stations"].items():
-        first = r["first"]
-        if not args.json:
-            print(f"{shown(station)}: {r['compared']:,} rows compared in {r['ranges']} range(s), "
-                  f"{r['differences']:,} differ, {r['pending']:,} pending; {r['purged']}")
-        if first:
-            print(f"DIFFERS: station {shown(station)}, seq {first['seq']}"
-                  + (f" (screening {first['id']})" if first["id"] else "") + f": {first['detail']}"
-                  + (f"; {r['differences'] - 1:,} more row(s) differ" if r["differences"] > 1 else ""),
-                  file=sys.stderr)
+    for what, section in (("screening", "stations"), ("audit event", "audit")):
+        for station, r in report[section].items():
+            first, label = r["first"], "" if what == "screening" else " audit events"
+            if not args.json:
+                print(f"{shown(station)}{label}: {r['compared']:,} rows compared in {r['ranges']} range(s), "
+                      f"{r['differences']:,} differ, {r['pending']:,} pending; {r['purged']}")
+            if first:
+                print(f"DIFFERS: station {shown(station)}, {'' if what == 'screening' else what + ' '}"
+                      f"seq {first['seq']}" + (f" ({what} {first['id']})" if first["id"] else "")
+                      + f": {first['detail']}"
+                      + (f"; {r['differences'] - 1:,} more row(s) differ" if r["differences"] > 1 else ""),
+                      file=sys.stderr)
     if not report["ok"]:
         raise CheckFailed(f"the upstream {report['upstream']} differs from the log (first difference above)")
     if not args.json:
-        print(f"ok: the upstream {report['upstream']} holds every synced screening as the log does "
+        print(f"ok: the upstream {report['upstream']} holds every synced screening and audit event as the log does "
               f"({report['seconds']:.1f} s)")
 
 

@@ -156,3 +156,30 @@ def test_ranges_are_opened_only_where_they_differ(station, pg):
     north = report.stations["north"]
     assert north["ranges"] == 5 and north["differing_ranges"] == 1
     assert north["first"]["seq"] == 23 and north["first"]["detail"] == "changed upstream: temperature_c"
+
+
+def test_an_audit_event_deleted_or_rewritten_upstream_is_named(station, capsys, monkeypatch):
+    db, cfg, url = station
+    first = upstream(url, "select min(seq) from audit_events")[0][0]
+    upstream(url, "update audit_events set actor = 'nobody' where seq = :s", s=first)
+    code, _, err = verify(capsys, monkeypatch, db, cfg)
+    assert code == 1 and f"DIFFERS: station north, audit event seq {first}" in err and "actor" in err
+    upstream(url, "delete from audit_events where seq = :s", s=first)
+    code, out, err = verify(capsys, monkeypatch, db, cfg, "--json")
+    report = json.loads(out)
+    assert code == 1 and report["audit"]["north"]["first"]["kind"] == "missing-upstream"
+    assert report["stations"]["north"]["first"] is None  # the screenings still match
+
+
+def test_what_is_written_after_a_purge_of_everything_is_still_sent(station, capsys, monkeypatch):
+    db, cfg, url = station
+    age_and_purge(db, url)
+    with ScreeningLog(db) as log:
+        Station(Config(station_id="north"), log).screen(
+            [Reading(object_c=36.4, body_c=36.4, source="gun-1", ambient_c=21.0)], MaskResult(MaskState.YES))
+    code, _, err = run_gate(capsys, monkeypatch, "sync", "--once", "--db", db, "--config", cfg)
+    assert code == 0, err
+    assert upstream(url, "select count(*) from audit_events where action = 'purge'")[0][0] == 1
+    assert upstream(url, "select count(*) from screenings where seq = 31")[0][0] == 1
+    code, out, err = verify(capsys, monkeypatch, db, cfg)
+    assert code == 0 and "0 pending" in out, err
