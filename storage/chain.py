@@ -176,7 +176,8 @@ class Chain:
 
     def _problem(self, row: Mapping, prev: str) -> str | None:
         if row["prev_hash"] != prev:
-            return f"its link to the previous {self.what} is broken (a {self.what} was removed or reordered)"
+            article = "an" if self.what[:1] in "aeiou" else "a"
+            return f"its link to the previous {self.what} is broken ({article} {self.what} was removed or reordered)"
         try:
             content = self.content(row)
             expected = self.link(prev, content)

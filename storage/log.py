@@ -86,7 +86,7 @@ class ScreeningLog:
 
     def _chains(self, digest: Digest, seal: ChainSeal | None) -> None:
         self.screening_chain = Chain("screenings", SCREENINGS, row_content, digest=digest, check=derived_disagree,
-                                     seal=seal)
+                                     what="screening", seal=seal)
         self.audit_chain = Chain("audit", AUDIT, audit_content, digest=digest, what="audit event", seal=seal)
         self.clearance_chain = Chain("clearances", CLEARANCES, clearance_content, digest=digest, what="clearance",
                                      seal=seal)
