@@ -1,4 +1,5 @@
-"""The auditor screen (F8): search the log, page through it, export with a manifest, verify the chain."""
+"""The auditor screen (F8): search the log, page through it, export with a manifest, verify the log (every chain and
+sealed table, as `gate verify`)."""
 from __future__ import annotations
 
 import time
@@ -15,7 +16,7 @@ from domain.temperature import shown_c
 from gate.station import Station
 from gate.ui.messages import AuditorResult, ExportProgress, PageLoaded
 from gate.ui.screens.base import ShowsWorkerFailures
-from storage import audit, reports
+from storage import integrity, reports
 from storage.log import LogError
 
 PAGE = 100
@@ -94,12 +95,16 @@ class AuditorScreen(ShowsWorkerFailures, Screen):
 
     @work(thread=True, exclusive=True, group="verify", exit_on_error=False, name="verifying the log")
     def run_verify(self) -> None:
-        v, a = self.station.log.verify(), audit.verify(self.station.log)
-        if v.ok and a.ok:
-            self.post_message(AuditorResult(f"log verifies: {v.rows} screenings, {a.rows} audit events", True))
+        # Everything `gate verify` checks: every chain with its sealed end, users, roster, calibrations, policy.
+        report = integrity.check(self.station.log)
+        if report.ok:
+            c = report.chains
+            self.post_message(AuditorResult(f"log verifies: {c['screenings'].rows} screenings, {c['audit'].rows} "
+                                            f"audit events, station key {report.fingerprint}", True))
         else:
-            bad = v if not v.ok else a
-            self.post_message(AuditorResult(f"BROKEN at row {bad.bad_seq}: {bad.detail}", False))
+            lines = report.lines()
+            more = f" (+{len(lines) - 1} more: gate verify)" if len(lines) > 1 else ""
+            self.post_message(AuditorResult(lines[0] + more, False))
 
     # -- results ----------------------------------------------------------------------------------------------------
     def on_page_loaded(self, msg: PageLoaded) -> None:
