@@ -1,6 +1,10 @@
 """A sync batch into PostgreSQL at the speed of the database: ``COPY`` into a staging table, one ``INSERT ... SELECT
 ... ON CONFLICT DO NOTHING`` into the real one, in the caller's transaction.
 
+- First, the common case: a batch of records all new (each screening's seq above its station's highest received)
+  is COPYed straight into the table under a savepoint; if it meets any unique key (it was sent before), it rolls
+  back to the savepoint and takes the staging path below. Idempotence holds either way.
+
 - The staging table is a temporary copy of the target's columns, emptied at each commit (``ON COMMIT DELETE ROWS``),
   one per connection: stations syncing at once never see each other's rows.
 - The conflict target is the record's key (school, [day,] id): re-sending a record is harmless, while any other
@@ -37,6 +41,42 @@ def insert(conn: Connection, kind: str, items: list, now: float) -> list[tuple[o
         raise DBAPIError.instance(None, None, exc, psycopg.Error) from None
 
 
+def _straight(cur, kind: str, names: list[str], items: list, now: float) -> bool:
+    """The common case, at raw COPY speed: every record new (screenings: every seq above its station's highest
+    received), COPYed straight into the table under a savepoint. Any unique key met (a record sent before) rolls
+    back to the savepoint and returns False: the staging path then sorts out what is new. True when sent."""
+    table = TABLES[kind]
+    school_at, station_at = names.index("school_id"), names.index("station_id")
+    seq_at = names.index("seq") if kind == "screening" else None
+    high: dict[tuple[str, str], int] = {}
+    for _key, row in items:
+        pair = (row[school_at], row[station_at])
+        high[pair] = max(high.get(pair, 0), row[seq_at] if seq_at is not None else 0)
+    if seq_at is not None:
+        lowest: dict[tuple[str, str], int] = {}
+        for _key, row in items:
+            pair = (row[school_at], row[station_at])
+            lowest[pair] = min(lowest.get(pair, row[seq_at]), row[seq_at])
+        for (school, station), low in lowest.items():
+            cur.execute("SELECT last_seq FROM stations WHERE school_id = %s AND station_id = %s", (school, station))
+            found = cur.fetchone()
+            if found is not None and low <= found[0]:
+                return False  # a re-send, or a seq to look up across days: the careful path
+    cur.execute("SAVEPOINT gate_straight")
+    try:
+        with cur.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+            for _key, row in items:
+                copy.write_row(row)
+    except psycopg.errors.UniqueViolation:
+        cur.execute("ROLLBACK TO SAVEPOINT gate_straight")
+        return False
+    cur.execute("RELEASE SAVEPOINT gate_straight")
+    for (school, station), top in high.items():
+        cur.execute("UPDATE stations SET last_sync_at = %s, last_seq = GREATEST(last_seq, %s) "
+                    "WHERE school_id = %s AND station_id = %s", (now, top, school, station))
+    return True
+
+
 def _insert(conn: Connection, kind: str, items: list, now: float) -> list[tuple[object, str]]:
     table = TABLES[kind]
     names = [c.name for c in table.columns]
@@ -45,6 +85,8 @@ def _insert(conn: Connection, kind: str, items: list, now: float) -> list[tuple[
     raw = conn.connection.driver_connection
     refused: list[tuple[object, str]] = []
     with raw.cursor() as cur:
+        if _straight(cur, kind, names, items, now):
+            return refused
         cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table.name} INCLUDING DEFAULTS) "
                     "ON COMMIT DELETE ROWS")
         with cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:

@@ -16,10 +16,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -66,7 +68,7 @@ def _is_connection_trouble(exc: DBAPIError) -> bool:
 
 
 class Sync:
-    def __init__(self, log: ScreeningLog, url: str, batch_size: int = 2000, connect_timeout: float = 5.0, *,
+    def __init__(self, log: ScreeningLog, url: str, batch_size: int = 10_000, connect_timeout: float = 5.0, *,
                  school_id: str | None = None, school_name: str | None = None, fingerprint: str | None = None):
         self.log = log
         # No school in the config: the station is its own school (its records go under its station id).
@@ -158,10 +160,11 @@ class Sync:
             pass  # the error is also shown to the operator; failing to note it must not hide it
 
     # -- sending --------------------------------------------------------------------------------------------------
-    def _next_batch(self):
-        """The next outbox entries, and for each kind the rows to send as tuples in upstream column order."""
+    def _next_batch(self, after: int | None = None):
+        """The next outbox entries (after the checkpoint, or after ``after``: reading ahead), and for each kind the
+        rows to send as tuples in upstream column order."""
         with self.log.read("the outbox") as conn:
-            start = self._checkpoint(conn)
+            start = self._checkpoint(conn) if after is None else after
             outbox = conn.execute(select(OUTBOX.c.seq, OUTBOX.c.kind, OUTBOX.c.record_id)
                                   .where(OUTBOX.c.seq > start).order_by(OUTBOX.c.seq)
                                   .limit(self.batch_size)).all()
@@ -175,10 +178,11 @@ class Sync:
                     continue
                 cols = [table.c[c.name] for c in up.record_columns(up.TABLES[kind])]
                 # One join per kind: the outbox range and its records, in outbox order (purged records drop out).
-                rows = conn.execute(select(OUTBOX.c.seq, OUTBOX.c.record_id, table.c.station_id, *cols)
-                                    .join(table, table.c.id == OUTBOX.c.record_id)
-                                    .where(OUTBOX.c.seq.between(lo, hi), OUTBOX.c.kind == kind)
-                                    .order_by(OUTBOX.c.seq)).all()
+                query = (select(OUTBOX.c.seq, OUTBOX.c.record_id, table.c.station_id, *cols)
+                         .join(table, table.c.id == OUTBOX.c.record_id)
+                         .where(OUTBOX.c.seq.between(lo, hi), OUTBOX.c.kind == kind).order_by(OUTBOX.c.seq))
+                # Plain tuples from the driver's cursor: building rows is most of a batch's time on the station side
+                rows = conn.execute(query).cursor.fetchall()
                 # Upstream column order: the school first (the key every upstream table starts with)
                 groups[kind] = [((r[0], kind, r[1]), (self.school_id or r[2], *r[3:])) for r in rows]
         return outbox, groups
@@ -191,8 +195,16 @@ class Sync:
             checks = [(i, c.name, c.type.length) for i, c in enumerate(up.TABLES[kind].columns)
                       if isinstance(c.type, String) and not isinstance(c.type, Text) and c.type.length]
             checks.sort(key=lambda check: check[1] == "school_id")  # a school named after its station: say station
+            # Fast pass: only rows with a value too long or not plainly printable get the careful look below.
+            suspects = {n for i, _name, length in checks for n, (_key, row) in enumerate(items)
+                        if type(v := row[i]) is str and (len(v) > length or not v.isprintable())}
+            if not suspects:
+                continue
             keep = []
-            for item in items:
+            for n, item in enumerate(items):
+                if n not in suspects:
+                    keep.append(item)
+                    continue
                 (seq, _kind, record_id), row = item
                 problem = None
                 for i, name, length in checks:
@@ -227,10 +239,23 @@ class Sync:
     def once(self, max_batches: int | None = None, progress: Callable[[SyncResult], None] | None = None) -> SyncResult:
         """Send everything pending (or ``max_batches``); raises SyncError when the upstream is unreachable."""
         result = SyncResult()
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-read-ahead") as ahead:
+            self._send_all(result, ahead, max_batches, progress)
+        result.pending = self.pending()
+        return result
+
+    def _send_all(self, result: SyncResult, ahead: ThreadPoolExecutor, max_batches: int | None,
+                  progress: Callable[[SyncResult], None] | None) -> None:
+        # The next batch is read from the log while this one goes upstream (reading only: the checkpoint still
+        # moves after each upstream commit, in order).
+        coming = None
         while max_batches is None or result.batches < max_batches:
-            outbox, groups = self._next_batch()
+            outbox, groups = coming.result() if coming is not None else self._next_batch()
+            coming = None
             if not outbox:
                 break
+            if max_batches is None or result.batches + 1 < max_batches:
+                coming = ahead.submit(self._next_batch, outbox[-1].seq)
             bad = self._misfits(groups)
             bad += self._send(groups)
             with self.log.unit("the sync checkpoint") as u:
@@ -248,8 +273,6 @@ class Sync:
             result.sent += len(outbox) - len(bad)
             if progress:
                 progress(result)
-        result.pending = self.pending()
-        return result
 
     def _send(self, groups) -> list[tuple[int, str, str, str]]:
         engine = self.engine()
@@ -294,6 +317,7 @@ class Sync:
         return refused
 
     @staticmethod
+    @functools.cache
     def _station_at(kind: str) -> int:
         return [c.name for c in up.TABLES[kind].columns].index("station_id")
 
@@ -324,9 +348,9 @@ class Sync:
     def _make_partitions(self, items) -> None:
         at = [c.name for c in up.screenings.columns].index("day")
         days = set()
-        for _key, row in items:
+        for text in {row[at] for _key, row in items}:
             try:
-                days.add(dt.date.fromisoformat(row[at]))
+                days.add(dt.date.fromisoformat(text))
             except (TypeError, ValueError):
                 pass  # not a day: the upstream refuses the row and it is quarantined
         try:

@@ -1,0 +1,236 @@
+"""The upstream at scale, against PostgreSQL servers started here. Prints one JSON object.
+
+1. copy: the sync (COPY into staging + INSERT ... ON CONFLICT DO NOTHING, from a station's log through the outbox)
+   against a raw COPY of the same rows straight into the same partitioned table, in the same run (goal ratio >= 0.5).
+2. stations: N stations syncing at once into one upstream (threads, one Sync each): total rows/s, and the upstream
+   holds exactly the union, without duplicates.
+3. big: BIG screenings generated straight into PostgreSQL (generate_series, a district's year: 100 schools, 2 gates,
+   365 day partitions), daily reports from 90 of the schools; `gate bureau daily` (storage.bureau.schools_on) and the
+   late list timed (median of ROUNDS), and the EXPLAIN of every statement they send, to show partition pruning.
+
+    nice python bench/upstream_scale.py [--copy-rows 100000] [--stations 50 --station-rows 2000] [--big 10000000]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
+
+from storage import bureau, partitions  # noqa: E402
+from storage import upstream as up  # noqa: E402
+from storage.log import ScreeningLog  # noqa: E402
+from storage.sync import Sync  # noqa: E402
+from tests.pg import PostgresServer  # noqa: E402
+from tests.support import fill_log  # noqa: E402
+
+
+def fresh(pg: PostgresServer, name: str) -> str:
+    url = pg.create_db(name)
+    engine = up.make_upstream_engine(url)
+    up.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def copy_ratio(pg: PostgresServer, work: Path, rows: int, rounds: int) -> dict:
+    db = work / "station.db"
+    fill_log(db, rows)
+    con = sqlite3.connect(db)
+    names = [c.name for c in up.record_columns(up.screenings)]
+    data = [("bench", *r) for r in con.execute(f"SELECT {', '.join(names)} FROM screenings ORDER BY seq")]
+    days = {dt.date.fromisoformat(d) for (d,) in con.execute("SELECT DISTINCT day FROM screenings")}
+    con.close()
+    cols = ", ".join(["school_id", *names])
+    raws, ours = [], []
+    for r in range(rounds):  # interleaved, each into a fresh database with the same partitions made first
+        url_raw, url_sync = fresh(pg, f"raw{r}"), fresh(pg, f"sync{r}")
+        for url in (url_raw, url_sync):
+            engine = up.make_upstream_engine(url)
+            partitions.ensure(engine, days, set())
+            engine.dispose()
+        t0 = time.perf_counter()
+        with psycopg.connect(url_raw) as pc, pc.cursor() as cur, cur.copy(f"COPY screenings ({cols}) FROM STDIN") as cp:
+            for row in data:
+                cp.write_row(row)
+        raws.append(len(data) / (time.perf_counter() - t0))
+        with sqlite3.connect(db) as c:
+            c.execute("DELETE FROM sync_state")
+        log = ScreeningLog(db)
+        sync = Sync(log, url_sync)
+        sync.engine()
+        t0 = time.perf_counter()
+        sent = sync.once().sent
+        ours.append(sent / (time.perf_counter() - t0))
+        sync.close()
+        log.close()
+    return {"rows": rows, "rounds": rounds, "sync_rows_per_s": round(max(ours)), "raw_copy_rows_per_s":
+            round(max(raws)), "ratio": round(max(ours) / max(raws), 3), "goal_ratio": 0.5,
+            "all_sync": [round(x) for x in ours], "all_raw": [round(x) for x in raws]}
+
+
+def many_stations(pg: PostgresServer, work: Path, n: int, rows: int) -> dict:
+    url = fresh(pg, "many")
+    logs = []
+    for i in range(n):
+        fill_log(work / f"s{i}.db", rows, station_id=f"gate-{i:02d}")
+        logs.append(ScreeningLog(work / f"s{i}.db"))
+    syncs = [Sync(log, url) for log in logs]
+    results, errors = [0] * n, []
+
+    def run(i: int) -> None:
+        try:
+            results[i] = syncs[i].once().sent
+        except Exception as exc:  # noqa: BLE001 - reported in the JSON
+            errors.append(f"{i}: {exc}")
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    t0 = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    took = time.perf_counter() - t0
+    local = set().union(*(log.ids() for log in logs))
+    with psycopg.connect(url) as pc:
+        remote = [r[0] for r in pc.execute("SELECT id FROM screenings")]
+    for s, log in zip(syncs, logs):
+        s.close()
+        log.close()
+    return {"stations": n, "rows_each": rows, "seconds": round(took, 2), "total_rows_per_s": round(sum(results) / took),
+            "upstream_rows": len(remote), "union_rows": len(local), "duplicates": len(remote) - len(set(remote)),
+            "upstream_equals_union": set(remote) == local and len(remote) == len(local), "errors": errors[:3]}
+
+
+GENERATE = """
+INSERT INTO screenings (school_id, id, station_id, seq, created_at, day, entrant_id, operator, follows, decision,
+                        reasons, message, threshold_c, temperature_c, mask, readings, prev_hash, row_hash, session)
+SELECT 'S-' || lpad((g % :schools)::text, 4, '0'), md5(g::text)::uuid::text,
+       'S-' || lpad((g % :schools)::text, 4, '0') || '-g' || (g / :schools % 2), g,
+       extract(epoch FROM (:first + (g / :per_day)) + time '07:30') + (g % 3600),
+       :first + (g / :per_day), 'P' || (g % 2000), 'duty', NULL,
+       CASE WHEN g % 997 = 0 THEN 'deny' WHEN g % 1499 = 0 THEN 'deny' ELSE 'admit' END,
+       CASE WHEN g % 997 = 0 THEN '["fever-confirmed"]' WHEN g % 1499 = 0 THEN '["no-mask"]' ELSE '["normal"]' END,
+       'ok', 37.3, 36.5, '{}', '[]', 'p', 'h', 'morning'
+FROM generate_series(:lo, :hi) g
+"""
+
+
+def big(pg: PostgresServer, total: int, rounds: int) -> dict:
+    url = fresh(pg, "district_year")
+    engine = up.make_upstream_engine(url)
+    schools, days = 100, 365
+    last = dt.date(2026, 11, 27)
+    first = last - dt.timedelta(days=days - 1)
+    per_day = -(-total // days)
+    partitions.maintain(engine, first, ahead_days=days - 1)
+    t0 = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO schools (school_id, name, expected_stations, created_at) "
+                          "SELECT 'S-' || lpad(i::text, 4, '0'), 'School ' || i, 2, 0 "
+                          "FROM generate_series(0, :n - 1) i"), {"n": schools})
+        conn.execute(text("INSERT INTO stations (school_id, station_id, fingerprint, registered_at, last_sync_at, "
+                          "last_seq) SELECT school_id, school_id || '-g' || k, 'f', 0, 0, 0 "
+                          "FROM schools, generate_series(0, 1) k"))
+    step = 1_000_000
+    for lo in range(0, total, step):
+        with engine.begin() as conn:
+            conn.execute(text(GENERATE), {"schools": schools, "first": first, "per_day": per_day, "lo": lo,
+                                          "hi": min(total, lo + step) - 1})
+    with engine.begin() as conn:  # 90 schools report on the last day; 10 are late
+        conn.execute(text("INSERT INTO daily_reports (school_id, id, station_id, day, created_at, content) "
+                          "SELECT school_id, md5(school_id), school_id || '-g0', :d, 0, "
+                          "'{\"zero_report\": true, \"clusters\": []}' FROM schools WHERE school_id < 'S-0090'"),
+                     {"d": last.isoformat()})
+    generated = time.perf_counter() - t0
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.execute(text("ANALYZE"))
+        count = conn.execute(text("SELECT count(*) FROM screenings")).scalar_one()
+        size = conn.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))")).scalar_one()
+    now = dt.datetime.combine(last, dt.time(10, 0)).timestamp()
+    statements: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+
+    def timed(fn) -> list[float]:
+        out = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t) * 1000)
+        return out
+
+    bureau.schools_on(engine, last, now)  # warm: the first call pays for compiling the statements
+    daily_ms = timed(lambda: bureau.schools_on(engine, last, now))
+    late_ms = timed(lambda: bureau.late(engine, last, now))
+    event.listen(engine, "before_cursor_execute", capture)
+    rows = bureau.schools_on(engine, last, now)
+    late = bureau.late(engine, last, now)
+    event.remove(engine, "before_cursor_execute", capture)
+    plans = []
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        for statement, params in statements:
+            if "screenings" not in statement:
+                continue
+            cur.execute("EXPLAIN " + statement, params)
+            plan = [r[0] for r in cur.fetchall()]
+            plans.append({"statement": " ".join(statement.split())[:160], "plan": plan,
+                          "partitions_scanned": sorted({w for line in plan for w in line.replace("(", " ").split()
+                                                        if w.startswith("screenings_p") or w == "screenings_default"})})
+    finally:
+        raw.close()
+    engine.dispose()
+    return {"screenings": count, "schools": schools, "day_partitions": days, "database_size": size,
+            "generate_seconds": round(generated, 1), "rounds": rounds,
+            "bureau_daily_median_ms": round(statistics.median(daily_ms), 1), "goal_daily_ms": 200,
+            "bureau_late_median_ms": round(statistics.median(late_ms), 1), "goal_late_ms": 100,
+            "daily_all_ms": [round(x, 1) for x in daily_ms], "late_all_ms": [round(x, 1) for x in late_ms],
+            "schools_shown": len(rows), "late_schools": len(late), "explain": plans}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--copy-rows", type=int, default=100_000)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--stations", type=int, default=50)
+    ap.add_argument("--station-rows", type=int, default=2000)
+    ap.add_argument("--big", type=int, default=0, help="screenings to generate for the bureau timing (e.g. 10000000)")
+    ap.add_argument("--big-rounds", type=int, default=15)
+    ap.add_argument("--skip", nargs="*", default=[], choices=["copy", "stations"])
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-upstream-"))
+    out: dict = {"benchmark": "upstream_scale"}
+    pg = PostgresServer(fsync=True).init()
+    try:
+        if "copy" not in args.skip:
+            out["copy"] = copy_ratio(pg, work, args.copy_rows, args.rounds)
+        if "stations" not in args.skip:
+            out["stations"] = many_stations(pg, work, args.stations, args.station_rows)
+    finally:
+        pg.destroy()
+    if args.big:
+        fast = PostgresServer(fsync=False).init()  # generated data: nothing to lose, and the disk is shared
+        try:
+            out["big"] = big(fast, args.big, args.big_rounds)
+        finally:
+            fast.destroy()
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
