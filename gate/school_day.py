@@ -115,11 +115,36 @@ def rules_of(cfg) -> Rules:
     return Rules(cfg.cluster_same_day, cfg.cluster_window_days, cfg.cluster_window_pupils)
 
 
-def cluster_alerts(log: ScreeningLog, cfg, day: str, classes: tuple[str, ...] | None = None) -> list[Alert]:
-    """The cluster alerts to show on ``day`` (raised within the rule's window), of ``classes`` when given."""
+def cluster_alerts(log: ScreeningLog, cfg, day: str, classes: tuple[str, ...] | None = None, *,
+                   school: bool = False) -> list[Alert]:
+    """The cluster alerts to show on ``day`` (raised within the rule's window), of ``classes`` when given.
+
+    ``school``: in a school with several gates (``[school] absence_cases`` other than "this-gate"), the cases the other
+    gates sent upward count too, so every gate's duty screen shows the school's clusters; an upstream that cannot be
+    read leaves this gate's own cases."""
     rules = rules_of(cfg)
-    found = active(alerts(illnesses(cases.all_cases(log).values()), rules, day), rules, day)
+    every = cases.all_cases(log)
+    if school and cfg.upstream_url and cfg.absence_cases != "this-gate":
+        every = {**{c.case_id: c for c in school_cases(cfg, day)}, **every}
+    found = active(alerts(illnesses(every.values()), rules, day), rules, day)
     return [a for a in found if classes is None or a.class_name in classes]
+
+
+def school_cases(cfg, day: str) -> list:
+    """The school's cases from the upstream (every gate), or none when it cannot be read."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from domain.errors import UpstreamFailure
+    from storage import school_report, upstream as up  # the upstream's libraries: only when asked
+
+    try:
+        engine = up.make_upstream_engine(cfg.upstream_url)
+        try:
+            return school_report.cases_until(engine, cfg.school, day)
+        finally:
+            engine.dispose()
+    except (SQLAlchemyError, ValueError, ImportError, OSError, UpstreamFailure):
+        return []
 
 
 def daily_figures(log: ScreeningLog, cfg, day: str) -> dict:

@@ -132,6 +132,15 @@ def school_day(engine: Engine, school_id: str, day: str, session: str | None = N
                      {k: int(v) for k, v in stations.items()}, fevers, _cases(events, _end_of(day)))
 
 
+def cases_until(engine: Engine, school_id: str, day: str) -> list[Case]:
+    """Every case of the school (all its gates) opened up to ``day``, as it stood at the end of that day."""
+    cs = up.cases
+    with engine.connect() as conn:
+        events = conn.execute(select(cs).where(cs.c.school_id == school_id, cs.c.day <= day)
+                              .order_by(cs.c.at, cs.c.seq)).mappings().all()
+    return _cases(events, _end_of(day))
+
+
 def _cases(events, until: float) -> list[Case]:
     """Cases from their events as they stood at the end of the day (a close after it is not seen yet)."""
     found: dict[str, Case] = {}

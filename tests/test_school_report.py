@@ -107,3 +107,27 @@ def test_with_the_upstream_unreachable_the_session_waits_instead_of_guessing(sch
     with ScreeningLog(db) as log:
         assert close_out(log, load_config(down), at(8, 30)) == 0 and cases.listed(log) == []
         assert close_out(log, load_config(cfg_path), at(8, 31)) == 1  # reachable again: closed out once
+
+
+def test_every_gate_shows_the_schools_cluster_even_when_another_gate_holds_the_cases(school, capsys):
+    from domain.case import Outcome
+    from gate.school_day import cluster_alerts
+
+    url, gates, clock = school
+    north_db, north_cfg = gates["north"]
+    extra = "id,name,class,kind\n" + "".join(f"Q{i},王{i},三年级四班,pupil\n" for i in range(3))
+    with ScreeningLog(north_db) as log:
+        import_roster(log, extra.encode(), station_id="north", actor="admin", merge=True)
+        close_out(log, load_config(north_cfg), at(8, 30))
+        for c in [c for c in cases.listed(log) if c.class_name == "三年级四班"]:
+            cases.close_case(log, c.case_id, station_id="north", outcome=Outcome.SICK_LEAVE,
+                             symptoms=("diarrhoea", "vomiting"), onset=DAY, note="", by="chen", role="teacher",
+                             at=at(10, 0), classes=None)
+    cli(capsys, "sync", "--db", north_db, "--config", north_cfg)
+    south_db, south_cfg = gates["south"]
+    with ScreeningLog(south_db) as log:
+        cfg = load_config(south_cfg)
+        assert cluster_alerts(log, cfg, DAY) == []  # its own log holds none of these cases
+        found = cluster_alerts(log, cfg, DAY, school=True)
+    assert {(a.class_name, a.symptom, len(a.pupils)) for a in found} == {
+        ("三年级四班", "diarrhoea", 3), ("三年级四班", "vomiting", 3)}

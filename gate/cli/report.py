@@ -87,7 +87,7 @@ def report_alerts(args: argparse.Namespace) -> None:
     with open_log(args, cfg, existing=True) as log:
         user = sign_in(args, cfg, log, "report-alerts")
         classes = classes_for(user, None, log=log, station_id=cfg.station_id, action="report-alerts")
-        found = cluster_alerts(log, cfg, on, classes)
+        found = cluster_alerts(log, cfg, on, classes, school=True)
     if args.json:
         for a in found:
             print(json.dumps(a.to_dict(), ensure_ascii=False))

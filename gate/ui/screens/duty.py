@@ -165,7 +165,7 @@ class DutyScreen(ShowsWorkerFailures, Screen):
         cfg, now = self.station.config, self.clock()
         close_out(self.station.log, cfg, now)
         self.post_message(CasesState(open_count(self.station.log),
-                                     cluster_alerts(self.station.log, cfg, local_day(now))))
+                                     cluster_alerts(self.station.log, cfg, local_day(now), school=True)))
 
     @work(thread=True, group="actions", exit_on_error=False, name="storing the manual reading")
     def store_manual(self, text: str, reason: str, previous: Screening | None, operator: str,
