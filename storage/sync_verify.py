@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import func, select, text
@@ -212,9 +213,12 @@ class SyncVerifier:
 
     def _station(self, lconn, rconn, st: str, after: int, anchor, pending_from, deep: bool) -> StationReport:
         t0 = time.perf_counter()
-        local = self._local(lconn, st, after)
-        t1 = time.perf_counter()
-        remote = self._remote(rconn, st, after)
+        # Both sides digest at once: SQLite here (it lets go of the GIL while it reads) and PostgreSQL there.
+        with ThreadPoolExecutor(1) as pool:
+            there = pool.submit(lambda: (self._remote(rconn, st, after), time.perf_counter()))
+            local = self._local(lconn, st, after)
+            t1 = time.perf_counter()
+            remote, t_remote = there.result()
         t2 = time.perf_counter()
         lcount, rcount = sum(n for n, _ in local.values()), sum(n for n, _ in remote.values())
         lt, t = self.k.local, self.k.remote
@@ -236,8 +240,8 @@ class SyncVerifier:
         t3 = time.perf_counter()
         if anchor is not None:
             self._purged(rconn, st, anchor, deep, rep)
-        rep.seconds = {"here": round(t1 - t0, 3), "upstream": round(t2 - t1, 3), "ranges_opened": round(t3 - t2, 3),
-                       "purged_range": round(time.perf_counter() - t3, 3)}
+        rep.seconds = {"here": round(t1 - t0, 3), "upstream": round(t_remote - t0, 3), "both": round(t2 - t0, 3),
+                       "ranges_opened": round(t3 - t2, 3), "purged_range": round(time.perf_counter() - t3, 3)}
         return rep
 
     def _open_range(self, lconn, rconn, st: str, lo: int, hi: int, pending_from, rep: StationReport) -> None:
