@@ -18,7 +18,7 @@ from storage.sync import Sync
 from storage.sync_verify import SyncVerifier
 from storage.upstream import normalise_url
 from tests.pg import unavailable_reason
-from tests.security.cli import run_gate
+from tests.functional.security.cli import run_gate
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 # A row nobody screened, slipped in after the last one, copied from a real one

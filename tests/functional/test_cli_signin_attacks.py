@@ -8,7 +8,7 @@ from gate.auth import Auth, User
 from storage import audit
 from storage.log import ScreeningLog
 from tests.support import log_from_template
-from tests.test_cli_roles import CLASSES, NAME, PIN, gate
+from tests.functional.test_cli_roles import CLASSES, NAME, PIN, gate
 
 
 @pytest.fixture

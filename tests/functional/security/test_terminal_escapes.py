@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.identifiers import escaped
-from tests.security.cli import run_gate
+from tests.functional.security.cli import run_gate
 
 FORGED = "wu\x1b[2J\x1b[32mADMIT\rzhang\x9b31m\u202eevil"
 HIDDEN = ("\x1b", "\r", "\x9b", "\u202e")

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.mask.image_file import ImageRefused, dimensions, read_image
-from tests.security.cli import run_gate
+from tests.functional.security.cli import run_gate
 from tests.support import ROOT, env_with_root
 
 

@@ -19,7 +19,7 @@ from storage.log import ScreeningLog
 from storage.upstream import normalise_url
 from storage.upstream_url import UpstreamUrlError, check, sslmode
 from tests.pg import BIN, unavailable_reason
-from tests.security.cli import run_gate
+from tests.functional.security.cli import run_gate
 from tests.support import ROOT, wait_until
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))

@@ -8,7 +8,7 @@ import pytest
 
 from storage import chain
 from storage.log import ScreeningLog, row_content
-from tests.security.conftest import sql
+from tests.functional.security.conftest import sql
 
 ADMIN, DUTY, AUDITOR = "902741", "640219", "581302"
 

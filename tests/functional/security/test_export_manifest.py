@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from storage.export import manifest_key, verify_export
 from storage.export_manifest import MANIFEST
 from storage.log import ScreeningLog, local_day
-from tests.security.cli import run_gate
+from tests.functional.security.cli import run_gate
 
 DAY = local_day(time.time())
 

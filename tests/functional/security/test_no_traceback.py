@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.security.cli import run_gate
+from tests.functional.security.cli import run_gate
 
 DAY = "2026-11-28"
 

@@ -12,7 +12,7 @@ from gate.calibration import CalibrationError, Point, calibrate, collect_point, 
 from sim.scenarios import SCENARIOS
 from storage import calibrations
 from tests.support import run_gate, wait_until
-from tests.test_calibration import exact, screen_raw, station  # noqa: F401  (the fixture: a station on a real log)
+from tests.functional.test_calibration import exact, screen_raw, station  # noqa: F401  (the fixture: a station on a real log)
 
 COMMON = dict(reference_id="BB-7", reference_uncertainty_c=0.1, operator="li")
 

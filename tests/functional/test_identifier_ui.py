@@ -12,7 +12,7 @@ from storage import audit
 from storage.log import ScreeningLog
 from storage.roster import import_roster
 from tests.support import pilot_wait_until
-from tests.test_ui import manual
+from tests.functional.test_ui import manual
 
 ESC_ID = "P42\x1b[2J\x1b[31m"
 

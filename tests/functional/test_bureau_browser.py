@@ -10,10 +10,10 @@ import urllib.request
 
 import pytest
 
-from tests.browser import Browser, chromium
+from tests.functional.browser import Browser, chromium
 from tests.pg import unavailable_reason
 from tests.support import ROOT, wait_until
-from tests.test_bureau import as_bureau, district  # noqa: F401  (fixtures)
+from tests.functional.test_bureau import as_bureau, district  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason())),
               pytest.mark.skipif(chromium() is None, reason="no chromium: .ci/run installs Debian's chromium")]

@@ -10,7 +10,7 @@ import pytest
 from storage.errors import StorageError
 from storage.keys import StationKey, StationKeyError, key_path_for, load, load_or_create
 from storage.log import ScreeningLog
-from tests.security.conftest import legacy_log
+from tests.functional.security.conftest import legacy_log
 
 
 def mode(path) -> int:

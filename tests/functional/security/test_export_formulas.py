@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from gate.auth import Auth, User
 from storage.export import FORMULA_STARTS, _neutral_sql, _string_cells, neutral
 from storage.log import ScreeningLog, local_day
-from tests.security.cli import run_gate
+from tests.functional.security.cli import run_gate
 
 AUDITOR_PIN, DUTY_PIN = "581302", "640219"
 LINK = '=HYPERLINK("http://x","a")'

@@ -1,4 +1,4 @@
-"""The bureau's Textual app through the pilot, over the three-school district of tests/test_bureau.py (a real
+"""The bureau's Textual app through the pilot, over the three-school district of tests/functional/test_bureau.py (a real
 PostgreSQL, read through the read-only role): the table, sorting, filtering, late only, the day picker, a school's
 drill-down with pseudonymised cases and its trend, and the refresh that happens by itself."""
 import datetime as dt
@@ -13,7 +13,7 @@ from storage import bureau
 from storage.upstream import normalise_url
 from tests.pg import unavailable_reason
 from tests.support import pilot_wait_until
-from tests.test_bureau import as_bureau, district  # noqa: F401  (fixtures)
+from tests.functional.test_bureau import as_bureau, district  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 

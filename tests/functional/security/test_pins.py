@@ -10,7 +10,7 @@ from gate import pins
 from gate.auth import Auth, AuthError
 from storage.keys import key_path_for
 from storage.log import ScreeningLog
-from tests.security.conftest import legacy_log, legacy_rows
+from tests.functional.security.conftest import legacy_log, legacy_rows
 
 TRIVIAL = ["123456", "000000", "111111", "123123", "121212", "654321", "112233", "520520", "888888", "987654",
            "890123", "5201314", "12345678", "1234567890", "999999999", "147258"]

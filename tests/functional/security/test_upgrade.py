@@ -8,7 +8,7 @@ from storage import audit
 from storage.errors import StorageError
 from storage.keys import key_path_for, load
 from storage.log import ScreeningLog
-from tests.security.conftest import legacy_log, legacy_rows, sql
+from tests.functional.security.conftest import legacy_log, legacy_rows, sql
 
 
 def test_an_old_log_is_re_chained_under_the_key_and_its_old_heads_are_audited(tmp_path, gate):
