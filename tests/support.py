@@ -58,11 +58,12 @@ def _process_like(env: dict | None, cwd: str | os.PathLike | None):
 
 
 def run_gate(*args, input: str | bytes | None = None, env: dict | None = None, cwd=None, text: bool = True,
-             timeout: float | None = None) -> subprocess.CompletedProcess:
+             newline: str | None = None, timeout: float | None = None) -> subprocess.CompletedProcess:
     """`gate ARGS` through the real entry point (``gate.cli.main``) in this process, answered like
     ``subprocess.run([... "gate", *args], input=..., capture_output=True, text=text)``: the exit code, what went to
     standard output and standard error (bytes, or text with universal newlines), standard input fed from ``input``
     (empty when None, never the terminal). ``env`` replaces the environment for the call, ``cwd`` the folder.
+    ``newline=""`` keeps line endings as written (a CSV's \\r\\n) instead of the universal newlines of text mode.
 
     A fresh interpreter per call costs about a second of imports; in-process the command does the same work on the
     same files. Tests about the process itself (the installed entry point, what a command imports, a faked clock, a
@@ -85,7 +86,7 @@ def run_gate(*args, input: str | bytes | None = None, env: dict | None = None, c
     for stream in (stdout, stderr):
         stream.flush()
         raw = stream.buffer.getvalue()
-        outputs.append(io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8").read() if text else raw)
+        outputs.append(io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", newline=newline).read() if text else raw)
     return subprocess.CompletedProcess(["gate", *argv], code, *outputs)
 
 

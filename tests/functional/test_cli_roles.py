@@ -4,19 +4,16 @@ For each command of gate.roles.TABLE: each allowed role gets past the sign-in (a
 trail and no refusal), each other role is refused with a message naming the roles needed and an audited refusal,
 and with PINs on a command without --user is refused (audited) before it touches anything.
 """
-import io
 import json
-import sys
 
 import pytest
 
 from gate.auth import Auth, User
-from gate.cli import main
 from gate.roles import RIGHTS, ROLES, TABLE
 from storage import audit
 from storage.log import ScreeningLog
 from storage.roster import import_roster
-from tests.support import log_from_template
+from tests.support import log_from_template, run_gate
 
 PIN = {"admin": "900001", "zhang": "318274", "wu": "427351", "li": "536482", "doc": "645913", "chen": "754026"}
 NAME = {"admin": "admin", "duty": "zhang", "auditor": "wu", "maintenance": "li", "health": "doc", "teacher": "chen"}
@@ -26,12 +23,10 @@ ROSTER = "id,name,class,kind\nS1,张三,一年级1班,pupil\nS2,李四,一年级
 
 
 def gate(capsys, monkeypatch, *argv, stdin=""):
-    """The real `gate` entry point, in this process (the PIN arrives on standard input, as with --pin-stdin)."""
-    capsys.readouterr()
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    """The real `gate` entry point, in this process (the PIN arrives on standard input, as with --pin-stdin): the exit
+    code, stdout and stderr. (``capsys`` and ``monkeypatch`` are the callers' old arguments; run_gate needs neither.)"""
+    r = run_gate(*argv, input=stdin, newline="")
+    return r.returncode, r.stdout, r.stderr
 
 
 def staff_and_roster(db):

@@ -1,8 +1,6 @@
 """Ids and names on the command line: a 70-character id, an id with terminal escapes, 10 KB of text are refused at
 every entry with one clear line (exit 2, nothing stored, nothing echoed raw); hypothesis drives entrant ids through
 `gate screen` (the CLI's main called in-process)."""
-import io
-import sys
 import tempfile
 from pathlib import Path
 
@@ -11,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.identifiers import IdentifierError, check_id
-from gate.cli import main
 from storage.log import ScreeningLog
+from tests.support import run_gate
 
 ESC = "\x1b[2J\x1b[31m"
 BAD = {"too long": "x" * 70, "terminal escapes": f"P42{ESC}", "10 KB": "A" * 10_240}
@@ -20,14 +18,9 @@ NAME_TOO_LONG = "x" * 129  # names take 128 characters; ids 64
 
 
 def gate(capsys, *argv, stdin: str = "") -> tuple[int, str, str]:
-    old = sys.stdin
-    sys.stdin = io.StringIO(stdin)
-    try:
-        code = main([str(a) for a in argv])
-    finally:
-        sys.stdin = old
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    """`gate ARGV` in this process (tests/support.run_gate): exit code, stdout, stderr."""
+    r = run_gate(*argv, input=stdin, newline="")
+    return r.returncode, r.stdout, r.stderr
 
 
 def one_clear_line(err: str) -> bool:

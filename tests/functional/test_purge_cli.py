@@ -1,15 +1,12 @@
 """Issue 13's purge cases tried as a school would, through the `gate` command line (called in-process), against a real
 PostgreSQL: no sync yet, a trial sync elsewhere, a refused record; and `gate sync` failing when it quarantines."""
-import io
-import sys
 
 import pytest
 
 from gate.auth import Auth, User
-from gate.cli import main
 from storage.log import ScreeningLog
 from tests.pg import unavailable_reason
-from tests.support import relink_screenings
+from tests.support import relink_screenings, run_gate
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 PIN = "581302"
@@ -32,10 +29,9 @@ def station(tmp_path, pg):
 
 
 def gate(capsys, monkeypatch, *argv, stdin: str = "") -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    """`gate ARGV` in this process (tests/support.run_gate): exit code, stdout, stderr."""
+    r = run_gate(*argv, input=stdin, newline="")
+    return r.returncode, r.stdout, r.stderr
 
 
 def screen(capsys, monkeypatch, db, cfg, *temps: float) -> None:

@@ -1,13 +1,9 @@
-"""In-process `gate` calls for the security tests: exit code, stdout, stderr; a PIN on standard input."""
-import io
-import sys
-
-from gate.cli import main
+"""In-process `gate` calls for the security tests: exit code, stdout, stderr; a PIN on standard input; never a
+traceback."""
+from tests import support
 
 
 def run_gate(capsys, monkeypatch, *argv, stdin: str = "") -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    assert "Traceback" not in out.err and "Traceback" not in out.out
-    return code, out.out, out.err
+    r = support.run_gate(*argv, input=stdin, newline="")
+    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
+    return r.returncode, r.stdout, r.stderr

@@ -1,24 +1,20 @@
 """Shared by the security attacks: the `gate` command line called in-process, and a log from before key files."""
-import io
 import os
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
 
-from gate.cli import main
+from tests.support import run_gate
 
 
 @pytest.fixture
 def gate(capsys, monkeypatch):
-    """``gate(*argv, stdin="")`` -> (exit code, stdout, stderr), in this process."""
+    """``gate(*argv, stdin="")`` -> (exit code, stdout, stderr), in this process (tests/support.run_gate)."""
     def run(*argv, stdin: str = "") -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main([str(a) for a in argv])
-        out = capsys.readouterr()
-        return code, out.out, out.err
+        r = run_gate(*argv, input=stdin, newline="")
+        return r.returncode, r.stdout, r.stderr
     return run
 
 
