@@ -36,11 +36,12 @@ def main() -> None:
         db = work / "station.db"
         fill(db, args.rows)
         con = sqlite3.connect(db)
-        cols = [c.name for c in upstream.screenings.columns]
-        rows = con.execute(f"SELECT {', '.join(cols)} FROM screenings ORDER BY seq").fetchall()
+        names = [c.name for c in upstream.record_columns(upstream.screenings)]
+        cols = ["school_id", *names]  # a station with no school is its own school: its id
+        rows = [("bench", *r) for r in con.execute(f"SELECT {', '.join(names)} FROM screenings ORDER BY seq")]
         con.close()
         sql = (f"INSERT INTO screenings ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "
-               "ON CONFLICT (id) DO NOTHING")
+               f"ON CONFLICT ({', '.join(upstream.key_columns(upstream.screenings))}) DO NOTHING")
         raws, ours, ok = [], [], True
         for r in range(args.rounds):  # interleaved, each into a fresh database, so both meet the same disk
             url_raw, url_sync = pg.create_db(f"raw{r}"), pg.create_db(f"sync{r}")

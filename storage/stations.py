@@ -51,7 +51,8 @@ def register(conn: Connection, school_id: str, station_id: str, fingerprint: str
     if held != fingerprint:
         raise StationClash(
             f"station id {station_id!r} of school {school_id!r} is already registered upstream by another station "
-            f"(key {held[:16]}…; this station's key is {fingerprint[:16]}…): nothing was sent. Give this station its "
+            f"(key {held[:16]}…; this station's key is {fingerprint[:16]}…): nothing was sent. "
+            f"Give this station its "
             f"own id ([station] id in its config), or, if it replaces that station, restore that station's key file")
     if school_name and conn.execute(select(schools.c.name).where(schools.c.school_id == school_id)).scalar() == "":
         # only then: a station's role may not update (a school declared by the bureau keeps the bureau's name)

@@ -35,7 +35,8 @@ TEE = """
   window.WebSocket.prototype = Real.prototype;
 })();
 """
-ESCAPES = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\x1b[=>78cDEHM]")
+ESCAPES = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]"  # CSI: colours, cursor moves
+                     r"|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\x1b[=>78cDEHM]")
 
 
 def chromium() -> str | None:
@@ -47,7 +48,7 @@ def screen_text(raw: str) -> str:
 
 
 class Browser:
-    """One headless Chromium with a fresh profile; ``open(url, want)`` waits until ``want`` is on the app's screen."""
+    """One headless Chromium with a fresh profile; ``open(url, wants)`` waits until they are on the app's screen."""
 
     def __init__(self, width: int = 1400, height: int = 900):
         self.profile = Path(tempfile.mkdtemp(prefix="gate-chromium-"))
@@ -70,11 +71,12 @@ class Browser:
             self.proc.kill()
         shutil.rmtree(self.profile, ignore_errors=True)
 
-    def open(self, url: str, want: str, seconds: float = 60.0) -> tuple[str, bytes]:
-        """The app's screen text once it contains ``want`` (or at the deadline), and a PNG screenshot."""
-        return asyncio.run(self._open(url, want, seconds))
+    def open(self, url: str, wants: tuple[str, ...], seconds: float = 60.0) -> tuple[str, bytes]:
+        """The app's screen text once it contains every one of ``wants`` (or at the deadline), and a PNG
+        screenshot."""
+        return asyncio.run(self._open(url, wants, seconds))
 
-    async def _open(self, url: str, want: str, seconds: float) -> tuple[str, bytes]:
+    async def _open(self, url: str, wants: tuple[str, ...], seconds: float) -> tuple[str, bytes]:
         async with aiohttp.ClientSession() as http, http.ws_connect(self.ws_url, max_msg_size=0) as ws:
             ids = iter(range(1, 10**6))
 
@@ -99,7 +101,7 @@ class Browser:
             while time.monotonic() < deadline:
                 got = await call("Runtime.evaluate", session, expression="window.__gateScreen || ''")
                 text = screen_text(got["result"].get("value", ""))
-                if want in text:
+                if all(w in text for w in wants):
                     break
                 await asyncio.sleep(0.2)
             shot = await call("Page.captureScreenshot", session, format="png")

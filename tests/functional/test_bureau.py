@@ -1,7 +1,7 @@
-"""The education bureau's view against a real PostgreSQL: three schools, five stations. 红旗小学 (two gates) sends a
-zero report, 实验小学 (two gates) a confirmed fever and a no-mask refusal, 城南中学 is declared with one gate that
-never syncs (late). The bureau's figures equal the schools' own daily reports; the bureau reads through a read-only
-role (the README's SQL, run as written) that cannot write."""
+"""The education bureau's view against a real PostgreSQL: three schools, five stations. 红旗小学 (two gates)
+sends a zero report, 实验小学 (two gates) a confirmed fever and a no-mask refusal, 城南中学 is declared with one
+gate that never syncs (late). The bureau's figures equal the schools' own daily reports; the bureau reads through a
+read-only role (the README's SQL, run as written) that cannot write."""
 import datetime as dt
 import json
 import time
@@ -210,3 +210,21 @@ def test_a_district_export_is_pseudonymised_signed_verified_and_recorded_upstrea
         (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
         bad = run_gate("bureau", "verify", out, "--key", key)
         assert bad.returncode == 1 and "recomputed" in bad.stdout + bad.stderr
+
+
+@pytest.mark.parametrize("argv, code, says", [
+    (["bureau", "late", "--at", "25:99"], 2, "is not a time of day: use HH:MM"),
+    (["bureau", "daily", "--date", "2026-02-30"], 2, "is not a date: use YYYY-MM-DD"),
+    (["bureau", "daily", "--cutoff", "9h"], 2, "is not a time of day"),
+])
+def test_a_wrong_time_or_date_is_one_line(tmp_path, argv, code, says):
+    out = run_gate(*argv, "--upstream", f"sqlite:///{tmp_path / 'x.db'}")
+    assert out.returncode == code and says in out.stderr and "Traceback" not in out.stderr
+
+
+def test_an_upstream_without_the_schema_or_out_of_reach_is_one_line(tmp_path):
+    empty = run_gate("bureau", "daily", "--upstream", f"sqlite:///{tmp_path / 'empty.db'}")
+    assert empty.returncode == 1 and "has schema none" in empty.stderr and "the database's owner upgrades it" in \
+        empty.stderr and len(empty.stderr.strip().splitlines()) == 1
+    gone = run_gate("bureau", "late", "--upstream", f"sqlite:///{tmp_path / 'no' / 'such' / 'x.db'}")
+    assert gone.returncode == 1 and "unreachable" in gone.stderr and "Traceback" not in gone.stderr

@@ -55,7 +55,7 @@ def served(district, as_bureau):  # noqa: F811
 def test_a_browser_shows_the_schools_of_the_district(served, tmp_path):
     browser = Browser()
     try:
-        text, png = browser.open(served, "城南中学")
+        text, png = browser.open(served, ("红旗小学", "实验小学", "城南中学", "迟报 LATE"))
     finally:
         browser.close()
     assert "红旗小学" in text and "实验小学" in text and "城南中学" in text, text[-2000:]

@@ -23,7 +23,7 @@ from storage import bureau
 class BureauApp(ShowsWorkerFailures, App):
     CSS = """
     #bar { height: 3; }
-    #day { width: 16; }
+    #day { width: 18; }
     #filter { width: 1fr; }
     #status { height: 1; color: $text-muted; }
     DataTable { height: 1fr; }
@@ -117,7 +117,8 @@ class BureauApp(ShowsWorkerFailures, App):
         arrow = "↓" if self.sort_reverse else "↑"
         self.status.update(
             f"{self.day} · {len(self.rows)} 所学校 schools · {late} 迟报 late (after {self.cutoff:%H:%M}) · "
-            f"showing {len(rows)} · sorted by {self.sort_column} {arrow} · refreshed {at}, every {self.refresh_s:g} s")
+            f"showing {len(rows)} · sorted by {self.sort_column} {arrow} · "
+            f"refreshed {at}, every {self.refresh_s:g} s")
 
     def _selected(self) -> str | None:
         table = self.table

@@ -5,7 +5,8 @@ import time
 
 NOT_REPORTED = "未报 —"
 COLUMNS = (  # key, label (both languages, short: the table must fit 120 columns)
-    ("school_id", "学校 School"), ("name", "名称 Name"), ("stations", "报/应 Gates"), ("last_sync", "最后同步 Sync"),
+    ("school_id", "学校 School"), ("name", "名称 Name"), ("stations", "报/应 Gates"),
+    ("last_sync", "最后同步 Sync"),
     ("screened", "检 Seen"), ("confirmed_fevers", "发热 Fever"), ("no_mask_refusals", "无口罩 Mask"),
     ("unscreened", "未检 Unseen"), ("open_cases", "追踪 Cases"), ("clusters", "聚集 Clust."),
     ("zero_report", "零报告 Zero"), ("late", "迟报 Late"), ("trend", "7天 Trend"))

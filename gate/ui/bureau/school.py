@@ -66,7 +66,8 @@ class SchoolScreen(ShowsWorkerFailures, Screen):
             return
         s = found.school
         self.query_one("#school-title", Static).update(
-            f"{s.name} ({s.school_id}) · {s.day} · 闸机 gates {s.stations_reported}/{s.expected_stations} reported · "
+            f"{s.name} ({s.school_id}) · {s.day} · "
+            f"闸机 gates {s.stations_reported}/{s.expected_stations} reported · "
             f"检 screened {cell('screened', s)} · 发热 fevers {cell('confirmed_fevers', s)} · "
             f"零报告 zero {cell('zero_report', s)} · {cell('late', s)}")
         gates = self.query_one("#gates", DataTable)
