@@ -38,7 +38,7 @@ def clear(log: ScreeningLog, *, station_id: str, entrant_id: str, note: str, by:
         raise UsageError(str(exc)) from None
     note = check_note(note)
     h = clearances.history(log, entrant_id)
-    memory = recall(h.latest, h.last_fever, h.clearances, h.certificate_case)
+    memory = recall(h.latest, h.last_fever, h.clearances, h.certificate_case, h.fever_gate)
     if memory.fever is not None:  # the confirmed fever first: clearing it clears the case that followed it up
         named, at = memory.fever.id, memory.fever.created_at
     elif memory.case is not None:  # a case closed as sent home / sick leave with a fever: the 复课证明 seen
@@ -64,7 +64,7 @@ def certificates_waiting(log: ScreeningLog) -> list:
     out = []
     for entrant_id in dict.fromkeys(c.entrant_id for c in cases.listed(log) if c.needs_certificate):
         h = clearances.history(log, entrant_id)
-        memory = recall(h.latest, h.last_fever, h.clearances, h.certificate_case)
+        memory = recall(h.latest, h.last_fever, h.clearances, h.certificate_case, h.fever_gate)
         if memory.fever is None and memory.case is not None:
             out.append(memory.case)
     return out

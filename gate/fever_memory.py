@@ -49,6 +49,7 @@ class Memory:
     fever: Screening | None = None  # the confirmed fever that was never cleared: refuse entry
     latest: Screening | None = None  # the person's latest screening: only it may be retested or confirmed
     case: Case | None = None  # a follow-up case closed as sent home / sick leave with a fever, not yet cleared
+    fever_gate: str | None = None  # the school's other gate that confirmed ``fever`` (None: this one)
 
     @property
     def refused(self) -> bool:
@@ -57,7 +58,8 @@ class Memory:
     def refusal(self, now: float) -> tuple[str, dict]:
         """The reason code and message arguments of the refusal (``refused`` must be true)."""
         if self.fever is not None:
-            return NOT_CLEARED.value, {"when": when_text(self.fever.created_at, now)}
+            return NOT_CLEARED.value, {"when": when_text(self.fever.created_at, now),
+                                       "where": where_text(self.fever_gate)}
         assert self.case is not None
         return CERTIFICATE.value, certificate_args(self.case, now)
 
@@ -65,6 +67,13 @@ class Memory:
 def certificate_args(case: Case, now: float) -> dict:
     """The refusal's message arguments: which case, how it was closed, when."""
     return {"case": case.short_id, "outcome": str(case.outcome), "when": when_text(case.closed_at or now, now)}
+
+
+def where_text(gate: str | None) -> str:
+    """" at north gate" for a fever another gate of the school confirmed, "" for one confirmed here."""
+    from gate.i18n import Localised  # the catalogues are read only when a refusal is said
+
+    return "" if gate is None else Localised("where.at-gate", gate=gate)
 
 
 def when_text(at: float, now: float) -> str:
@@ -79,9 +88,10 @@ def is_cleared(fever: Screening, clearances: Iterable[Clearance]) -> bool:
 
 
 def recall(latest: Screening | None, last_fever: Screening | None, clearances: Iterable[Clearance],
-           certificate_case: Case | None = None) -> Memory:
+           certificate_case: Case | None = None, fever_gate: str | None = None) -> Memory:
     """The memory of one entrant from their latest screening, their latest confirmed fever, their clearances and
-    their latest case closed as sent home / sick leave with a fever.
+    their latest case closed as sent home / sick leave with a fever (``fever_gate``: the other gate of the school
+    that confirmed the fever, when it was pulled from the upstream).
 
     A clearance clears exactly the fever (or case) it names: a later fever needs a clearance of its own. Clearing a
     confirmed fever also clears the case that followed it up.
@@ -96,7 +106,7 @@ def recall(latest: Screening | None, last_fever: Screening | None, clearances: I
             for c in clearances):
         case = None
     return Memory(follows=latest if latest is not None and is_open(latest) else None, fever=fever, latest=latest,
-                  case=case)
+                  case=case, fever_gate=fever_gate if fever is not None else None)
 
 
 def episode(memory: Memory, readings: tuple, follows: str | None) -> tuple[tuple, str | None]:

@@ -15,7 +15,7 @@ from gate.config import Config, SensorConfig
 from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
 from domain.sessions import session_at
 from gate import followup
-from gate.fever_memory import Memory, certificate_args, episode, recall, when_text
+from gate.fever_memory import Memory, certificate_args, episode, recall, when_text, where_text
 from gate.policy import decide
 from gate.station_policy import enforce as enforce_policy
 from storage import calibrations, clearances
@@ -83,7 +83,7 @@ class Station:
         if not entrant_id:
             return Memory()
         h = clearances.history(self.log, entrant_id)
-        return recall(h.latest, h.last_fever, h.clearances, h.certificate_case)
+        return recall(h.latest, h.last_fever, h.clearances, h.certificate_case, h.fever_gate)
 
     def retest(self, previous: Screening, reading: Reading, *, operator: str | None = None) -> Screening:
         """The second, linked reading of a person (usually manual, after a rest); both readings are kept."""
@@ -106,8 +106,13 @@ class Station:
         refusals = []
         if Reason.FEVER_NOT_CLEARED in s.reasons and s.entrant_id:
             fever = clearances.fever_before(self.log, s.entrant_id, s.created_at)
+            if fever is None:  # confirmed at another gate of the school (pulled by the sync): the memory names it
+                memory = self.remember(s.entrant_id)
+                fever, gate = memory.fever, memory.fever_gate
+            else:
+                gate = None
             when = when_text(fever.created_at, s.created_at) if fever else "?"
-            refusals = [(Reason.FEVER_NOT_CLEARED, {"when": when})]
+            refusals = [(Reason.FEVER_NOT_CLEARED, {"when": when, "where": where_text(gate)})]
         elif Reason.CERTIFICATE_NEEDED in s.reasons and s.entrant_id:
             case = clearances.history(self.log, s.entrant_id).certificate_case
             refusals = [(Reason.CERTIFICATE_NEEDED, certificate_args(case, s.created_at) if case else

@@ -3,7 +3,9 @@
 A clearance row is hash-chained (like the audit trail), queued for the upward sync and written in one transaction with
 its audit event. ``history`` gives the station what it needs to remember a person: their latest screening, their
 latest confirmed fever and the clearances recorded for them. Clearances are read only up to the first row whose chain
-link does not hold: a row slipped into the file by hand clears nobody.
+link does not hold: a row slipped into the file by hand clears nobody. What the school's other gates recorded (pulled
+by the sync, storage.school_records) counts as if recorded here: a fever confirmed at the north gate refuses at the
+south gate, and a clearance recorded at either gate clears at both.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from domain import Clearance, Reason, Screening
 from domain.errors import Refused
 from domain.case import NEEDS_CERTIFICATE, Case
 from storage import cases as case_log
+from storage import school_records
 from storage.chain import VerifyResult
 from storage.log import CLEARANCES, SCREENINGS, ScreeningLog
 from storage.records import clearance_content, screening_from_row
@@ -35,6 +38,7 @@ class History:
     last_fever: Screening | None
     clearances: tuple[Clearance, ...]
     certificate_case: Case | None = None  # the latest case closed as sent home / sick leave with a fever
+    fever_gate: str | None = None  # the other gate that confirmed ``last_fever`` (None: this one)
 
 
 def _trusted(log: ScreeningLog, conn: Connection, entrant_id: str | None = None) -> list[Clearance]:
@@ -77,16 +81,32 @@ def _certificate_case(log: ScreeningLog, conn: Connection, entrant_id: str) -> C
     return max(found, key=lambda c: c.closed_at or 0.0, default=None)
 
 
+def _known(log: ScreeningLog, conn: Connection, entrant_id: str, has_screenings: bool = True
+           ) -> tuple[Screening | None, str | None, Case | None, tuple[Clearance, ...]]:
+    """The entrant's latest confirmed fever (and the other gate that confirmed it), latest certificate case and
+    clearances, here and at the school's other gates. StorageError when the pulled records were tampered with."""
+    pulled = school_records.lookup(log, conn, entrant_id)
+    fever = _last_fever(conn, entrant_id) if has_screenings else None
+    gate = None
+    for f in pulled.fevers:
+        if fever is None or f.created_at > fever.created_at:
+            fever, gate = f, f.station_id
+    case = _certificate_case(log, conn, entrant_id)
+    for c in pulled.cases:
+        if case is None or (c.closed_at or 0.0) > (case.closed_at or 0.0):
+            case = c
+    cleared = (*_trusted(log, conn, entrant_id), *pulled.clearances) if fever is not None or case is not None else ()
+    return fever, gate, case, tuple(cleared)
+
+
 def history(log: ScreeningLog, entrant_id: str) -> History:
     """Raises StorageError when it cannot be read: the station must not screen on a memory it could not read."""
     with log.read(f"the history of {entrant_id}") as conn:
         row = conn.execute(select(SCREENINGS).where(SCREENINGS.c.entrant_id == entrant_id)
                            .order_by(SCREENINGS.c.seq.desc()).limit(1)).mappings().first()
         latest = None if row is None else screening_from_row(row)
-        fever = _last_fever(conn, entrant_id) if latest is not None else None
-        case = _certificate_case(log, conn, entrant_id)
-        cleared = tuple(_trusted(log, conn, entrant_id)) if fever is not None or case is not None else ()
-    return History(latest, fever, cleared, case)
+        fever, gate, case, cleared = _known(log, conn, entrant_id, latest is not None)
+    return History(latest, fever, cleared, case, gate)
 
 
 def add(log: ScreeningLog, c: Clearance) -> Clearance:
@@ -96,14 +116,13 @@ def add(log: ScreeningLog, c: Clearance) -> Clearance:
     already: a clearance never reaches back to an old fever or forward to a future one.
     """
     with log.unit("clearance") as u:
-        fever = _last_fever(u.conn, c.entrant_id)
-        case = _certificate_case(log, u.conn, c.entrant_id)
+        fever, _gate, case, cleared = _known(log, u.conn, c.entrant_id)
         # What it clears: the latest confirmed fever, or the latest case closed as sent home / sick leave with fever
         named = (fever.id, fever.created_at) if fever is not None and fever.id == c.fever_screening_id else \
             (case.case_id, case.closed_at) if case is not None and case.case_id == c.fever_screening_id else None
         if named is None:
             raise ClearanceRefused(f"{c.entrant_id} has no confirmed fever {c.fever_screening_id} to clear")
-        if any(x.fever_screening_id == named[0] for x in _trusted(log, u.conn, c.entrant_id)):
+        if any(x.fever_screening_id == named[0] for x in cleared):
             raise ClearanceRefused(f"the fever of {c.entrant_id} confirmed at "
                                    f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(named[1]))} "
                                    "is cleared already")

@@ -1,20 +1,21 @@
-"""Everything `gate verify` checks in one log: every chain (screenings, audit events, clearances) with its seal, every
-sealed table (users, roster, calibrations, the stored policy) row by row, and the stored policy against the audit
-trail. One read transaction per part: it never holds the write lock.
+"""Everything `gate verify` checks in one log: every chain (screenings, audit events, clearances, follow-up cases, the
+records pulled from the school's other gates) with its seal, every sealed table (users, roster, calibrations, the
+stored policy) row by row, and the stored policy against the audit trail. One read transaction per part: it never
+holds the write lock.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Callable
 
-from storage import cases, policy
+from storage import cases, policy, school_records
 from storage.chain import VerifyResult
 from storage.log import ScreeningLog
 from storage.log_key import has_table
 from storage.seals import SEALED, WHAT, table_problems
 
 CHAIN_WHAT = {"screenings": "screenings", "audit": "audit events", "clearances": "clearances",
-              "cases": "follow-up cases"}
+              "cases": "follow-up cases", "school_records": "fevers and clearances pulled from the school's other gates"}
 
 
 @dataclass
@@ -54,6 +55,8 @@ def check(log: ScreeningLog, progress: Callable[[int], None] | None = None) -> R
         report.chains["clearances"] = log.clearance_chain.verify(conn)
         if has_table(conn, "cases"):
             report.chains["cases"] = cases.chain(log).verify(conn)
+        if has_table(conn, "school_records"):
+            report.chains["school_records"] = school_records.chain(log).verify(conn)
     if log.key is not None:
         with log.read("the sealed tables") as conn:
             for name in SEALED:

@@ -226,3 +226,20 @@ SESSION_CLOSURES = Table(
     Column("at", Float, nullable=False),
     Column("cases", Integer, nullable=False),
 )
+
+# The school's fevers, certificate cases and clearances that OTHER gates recorded, pulled from the upstream by the
+# sync (storage.school_records): one hash chain, keyed and sealed like the log's own chains.
+SCHOOL_RECORDS = Table(
+    "school_records", METADATA,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(160), unique=True, nullable=False),  # "<origin station>/<kind>/<origin seq>": pulled once
+    Column("origin", String(64), nullable=False),  # the station id of the gate that recorded it
+    Column("origin_seq", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # fever | certificate | clearance
+    Column("entrant_id", String(64), nullable=False, index=True),
+    Column("at", Float, nullable=False),
+    Column("content", Text, nullable=False),  # the record as the upstream holds it (JSON)
+    Column("pulled_at", Float, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
+)

@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from domain.errors import UpstreamFailure
 from domain.identifiers import IdentifierError, check_text
-from storage import copy_sync, partitions, stations
+from storage import copy_sync, partitions, school_records, stations
 from storage import upstream as up
 from storage.errors import StorageError
 from storage.upstream_url import UpstreamUrlError, explain
@@ -55,6 +55,7 @@ class SyncResult:
     batches: int = 0
     pending: int = 0
     errors: list[str] = field(default_factory=list)  # the first few reasons for quarantine, one line each
+    pulled: int = 0  # the school's fevers, certificate cases and clearances from other gates (storage.school_records)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -242,6 +243,7 @@ class Sync:
         with ThreadPoolExecutor(1, thread_name_prefix="sync-read-ahead") as ahead:
             self._send_all(result, ahead, max_batches, progress)
         result.pending = self.pending()
+        result.pulled = school_records.pull_for(self)
         return result
 
     def _send_all(self, result: SyncResult, ahead: ThreadPoolExecutor, max_batches: int | None,

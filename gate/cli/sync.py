@@ -119,7 +119,8 @@ def send(args: argparse.Namespace) -> None:
     if shared and not args.json:
         print("roster shared with the school's upstream ([upstream] share_roster)")
     print(json.dumps(result.__dict__) if args.json else
-          f"sent {result.sent}, quarantined {result.quarantined}, pending {result.pending}")
+          f"sent {result.sent}, quarantined {result.quarantined}, pending {result.pending}"
+          + (f", pulled {result.pulled} from the school's other gates" if result.pulled else ""))
     if result.quarantined:  # refused records stay in the log (never purged) until someone fixes the cause
         raise UpstreamFailure(f"sync: {result.quarantined} record(s) quarantined, kept here and never purged; "
                               f"first: {result.errors[0]}; see gate sync status")

@@ -38,6 +38,21 @@ def normalise(lang: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+class Localised(str):
+    """A message argument that is itself text to translate (" at north gate"): it reads as English where it is
+    formatted as it is, and ``t`` puts it in the message's own language."""
+
+    def __new__(cls, key: str, **kw: object) -> "Localised":
+        made = super().__new__(cls, t(key, "en", **kw))
+        made.key, made.kw = key, kw
+        return made
+
+    def in_language(self, lang: str) -> str:
+        return t(self.key, lang, **self.kw)
+
+
 def t(key: str, lang: str = DEFAULT_LANGUAGE, **kw: object) -> str:
     text = catalogue(normalise(lang)).get(key) or catalogue("en").get(key) or key
-    return text.format(**kw) if kw else text
+    if not kw:
+        return text
+    return text.format(**{k: v.in_language(lang) if isinstance(v, Localised) else v for k, v in kw.items()})

@@ -4,6 +4,7 @@ import time
 from domain import Clearance, Decision, MaskResult, MaskState, Reading, Screening
 import pytest
 
+from gate.i18n import t
 from gate.fever_memory import Memory, StaleRetest, episode, is_open, recall, when_text
 
 T0 = time.mktime((2026, 12, 1, 7, 42, 0, 0, 0, -1))
@@ -53,7 +54,17 @@ def test_a_confirmed_fever_refuses_until_cleared():
     m = recall(CONFIRMED, CONFIRMED, ())
     assert m.refused and m.fever is CONFIRMED and m.follows is None
     code, args = m.refusal(now=T0 + 700)
-    assert code == "fever-not-cleared" and args == {"when": "07:52"}
+    assert code == "fever-not-cleared" and args == {"when": "07:52", "where": ""}
+
+
+def test_a_fever_confirmed_at_another_gate_names_that_gate_in_each_language():
+    m = recall(None, CONFIRMED, (), fever_gate="north")
+    code, args = m.refusal(now=T0 + 700)
+    assert m.refused and code == "fever-not-cleared" and m.fever_gate == "north"
+    assert t("reason.fever-not-cleared", "en", **args).startswith("Fever confirmed at 07:52 at north gate — sent home")
+    assert t("reason.fever-not-cleared", "zh-CN", **args).startswith("07:52（north 校门） 已确认发热——已送回家")
+    # cleared (by a clearance recorded at either gate): no gate is named, nothing refuses
+    assert recall(None, CONFIRMED, (clearance(CONFIRMED),), fever_gate="north") == Memory(fever=None)
 
 
 def test_a_refusal_on_a_later_day_names_the_date():

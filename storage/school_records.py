@@ -1,0 +1,190 @@
+"""What the other gates of the school know about a person's fever, pulled from the upstream by every sync.
+
+A fever confirmed at the north gate, a follow-up case closed there as sent home / sick leave with a fever (it needs a
+return-to-school certificate, 复课证明) and a clearance recorded there are otherwise known only to the north gate's log:
+the south gate would admit the pupil. Each sync (``gate sync``, the background sync of ``gate run``) therefore pulls
+the school's (same ``school_id``) such records from the stations whose key is not this one's, after the highest
+sequence number already pulled from each, and stores them here:
+
+- rows keyed ``<origin station>/<kind>/<origin seq>``: pulling twice stores nothing twice;
+- one hash chain under the station key with its end sealed (storage.chain, storage.seals), like the log's own chains:
+  a row deleted, changed or slipped into the file is named by ``gate verify``;
+- ``lookup`` verifies the whole chain first and raises StorageError when it does not hold: the station then refuses
+  to screen an identified person on a memory it cannot trust (fail closed) rather than admit a pupil whose fever was
+  cut out of the file.
+
+When the upstream cannot be reached the gate keeps working with what it pulled last: the window is the sync interval.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Mapping
+
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from domain import Clearance, Decision, MaskResult, Reason, Screening
+from domain.case import NEEDS_CERTIFICATE, Case, CaseReason, Outcome
+from storage import upstream_schema as up
+from storage.chain import Chain
+from storage.errors import StorageError
+from storage.log import ScreeningLog
+from storage.models import SCHOOL_RECORDS as RECORDS
+
+HASHED = ("id", "origin", "origin_seq", "kind", "entrant_id", "at", "content", "pulled_at")
+_CONFIRMED = f'%"{Reason.FEVER_CONFIRMED.value}"%'
+_WITH_FEVER = '%"fever"%'
+
+
+def record_content(row: Mapping) -> dict:
+    return {k: row[k] for k in HASHED}
+
+
+def chain(log: ScreeningLog) -> Chain:
+    """The pulled records' chain of this log, with the log's digest and seal (keyed when the log's chains are)."""
+    found = getattr(log, "_school_chain", None)
+    if found is None:
+        found = Chain("school_records", RECORDS, record_content, digest=log.audit_chain.digest,
+                      what="pulled school record", seal=log.audit_chain.seal)
+        log._school_chain = found
+    return found
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """What the other gates know of one entrant: confirmed fevers, certificate cases, clearances (oldest first)."""
+
+    fevers: tuple[Screening, ...] = ()
+    cases: tuple[Case, ...] = ()
+    clearances: tuple[Clearance, ...] = ()
+
+
+# -- pulling ------------------------------------------------------------------------------------------------------
+def _others(conn: Connection, school_id: str, fingerprint: str, own: frozenset[str]) -> list[str]:
+    s = up.stations
+    rows = conn.execute(select(s.c.station_id, s.c.fingerprint).where(s.c.school_id == school_id)).all()
+    return sorted(sid for sid, fp in rows if sid not in own and fp != fingerprint)
+
+
+def _fever(row: Mapping) -> dict:
+    return {"id": row["id"], "station_id": row["station_id"], "entrant_id": row["entrant_id"],
+            "created_at": row["created_at"], "reasons": json.loads(row["reasons"]), "threshold_c": row["threshold_c"],
+            "temperature_c": row["temperature_c"], "message": row["message"]}
+
+
+def _case(conn: Connection, school_id: str, close: Mapping) -> dict:
+    c = up.cases
+    opened = conn.execute(select(c).where(c.c.school_id == school_id, c.c.case_id == close["case_id"],
+                                          c.c.event == "open").limit(1)).mappings().first() or close
+    return {"case_id": close["case_id"], "entrant_id": close["entrant_id"], "class_name": opened["class_name"],
+            "day": opened["day"], "session": opened["session"], "reason": opened["reason"],
+            "screening_id": opened["screening_id"], "opened_at": opened["at"], "outcome": close["outcome"],
+            "symptoms": json.loads(close["symptoms"]), "onset": close["onset"], "note": close["note"],
+            "closed_by": close["by"], "closed_at": close["at"], "station_id": close["station_id"]}
+
+
+def _clearance(row: Mapping) -> dict:
+    return {k: row[k] for k in ("id", "entrant_id", "fever_screening_id", "fever_at", "note", "cleared_by", "role",
+                                "at", "station_id")}
+
+
+def _new_rows(conn: Connection, school_id: str, origin: str, after: dict[str, int]) -> list[tuple[str, int, str,
+                                                                                                  float, dict]]:
+    """(kind, origin seq, entrant, at, content) of ``origin``'s records after those pulled already."""
+    s, c, k = up.screenings, up.cases, up.clearances
+    out = []
+    for row in conn.execute(select(s).where(s.c.school_id == school_id, s.c.station_id == origin,
+                                            s.c.seq > after.get("fever", 0), s.c.entrant_id.is_not(None),
+                                            s.c.reasons.like(_CONFIRMED)).order_by(s.c.seq)).mappings():
+        out.append(("fever", row["seq"], row["entrant_id"], row["created_at"], _fever(row)))
+    for row in conn.execute(select(c).where(c.c.school_id == school_id, c.c.station_id == origin,
+                                            c.c.seq > after.get("certificate", 0), c.c.event == "close",
+                                            c.c.outcome.in_([o.value for o in NEEDS_CERTIFICATE]),
+                                            c.c.symptoms.like(_WITH_FEVER)).order_by(c.c.seq)).mappings().all():
+        out.append(("certificate", row["seq"], row["entrant_id"], row["at"], _case(conn, school_id, row)))
+    for row in conn.execute(select(k).where(k.c.school_id == school_id, k.c.station_id == origin,
+                                            k.c.seq > after.get("clearance", 0)).order_by(k.c.seq)).mappings():
+        out.append(("clearance", row["seq"], row["entrant_id"], row["at"], _clearance(row)))
+    return out
+
+
+def pull(log: ScreeningLog, engine: Engine, school_id: str, fingerprint: str, *,
+         own: frozenset[str] = frozenset(), now: float | None = None) -> int:
+    """Store the school's records from the other gates not pulled yet; returns how many were stored.
+
+    Reads the upstream in one transaction, then writes here in one unit of work: a pull cut off half way stores
+    nothing, and the next one starts again from the same place. SQLAlchemy errors reach the caller (the sync turns
+    them into one line).
+    """
+    now = time.time() if now is None else now
+    with log.read("what was pulled from the school") as conn:
+        after: dict[str, dict[str, int]] = {}
+        for origin, kind, seq in conn.execute(select(RECORDS.c.origin, RECORDS.c.kind, func.max(RECORDS.c.origin_seq))
+                                              .group_by(RECORDS.c.origin, RECORDS.c.kind)):
+            after.setdefault(origin, {})[kind] = seq
+    with engine.connect() as conn, conn.begin():
+        found = [(origin, *r) for origin in _others(conn, school_id, fingerprint, own)
+                 for r in _new_rows(conn, school_id, origin, after.get(origin, {}))]
+    if not found:
+        return 0
+    stored = 0
+    with log.unit("the records pulled from the school") as u:
+        have = set(u.conn.execute(select(RECORDS.c.id).where(
+            RECORDS.c.id.in_([f"{o}/{k}/{s}" for o, k, s, *_ in found]))).scalars())
+        for origin, kind, seq, entrant_id, at, content in found:
+            values = {"id": f"{origin}/{kind}/{seq}", "origin": origin, "origin_seq": seq, "kind": kind,
+                      "entrant_id": entrant_id, "at": round(float(at), 6), "pulled_at": round(now, 6),
+                      "content": json.dumps(content, ensure_ascii=False, sort_keys=True)}
+            if values["id"] in have:
+                continue
+            chain(log).append(u.conn, values, record_content(values))
+            have.add(values["id"])
+            stored += 1
+    return stored
+
+
+def pull_for(sync) -> int:
+    """The pull of one round of ``storage.sync.Sync.once``: nothing for a station that is its own school. The upstream
+    out of reach is the sync's SyncError (one line); the gate goes on with what it pulled before."""
+    from storage.sync import SyncError, _one_line
+
+    if not sync.school_id:
+        return 0
+    try:
+        return pull(sync.log, sync.engine(), sync.school_id, sync.fingerprint())
+    except SQLAlchemyError as exc:
+        raise SyncError(f"upstream {sync.shown_url}: cannot pull the school's fevers and clearances from its other "
+                        f"gates: {_one_line(exc)}") from None
+
+
+# -- reading ------------------------------------------------------------------------------------------------------
+def _screening(d: dict) -> Screening:
+    return Screening(station_id=d["station_id"], readings=(), mask=MaskResult(), decision=Decision.DENY,
+                     reasons=tuple(d["reasons"]), message=d["message"], threshold_c=d["threshold_c"],
+                     entrant_id=d["entrant_id"], id=d["id"], created_at=d["created_at"])
+
+
+def _certificate(d: dict) -> Case:
+    return Case(d["case_id"], d["entrant_id"], d["class_name"], d["day"], d["session"], CaseReason(d["reason"]),
+                d["screening_id"], d["opened_at"], Outcome(d["outcome"]), tuple(d["symptoms"]), d["onset"],
+                d["note"], d["closed_by"], d["closed_at"])
+
+
+def lookup(log: ScreeningLog, conn: Connection, entrant_id: str) -> Pulled:
+    """The pulled records of one entrant. Raises StorageError when the chain does not verify (fail closed)."""
+    ch = chain(log)
+    result = ch.verify(conn)
+    if not result.ok:
+        where = f"row {result.bad_seq}: " if result.bad_seq is not None else ""
+        raise StorageError(f"the school's fever records pulled from the other gates were changed in this log "
+                           f"({where}{result.detail}): nobody identified is screened on them; an admin runs "
+                           "`gate verify` and restores the log from backup")
+    rows = conn.execute(select(RECORDS).where(RECORDS.c.entrant_id == entrant_id)
+                        .order_by(RECORDS.c.seq)).mappings().all()
+    by = {"fever": [], "certificate": [], "clearance": []}
+    for r in rows:
+        by[r["kind"]].append(json.loads(r["content"]))
+    return Pulled(tuple(_screening(d) for d in by["fever"]), tuple(_certificate(d) for d in by["certificate"]),
+                  tuple(Clearance(**d) for d in by["clearance"]))
