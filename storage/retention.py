@@ -8,9 +8,10 @@ but a record some upstream refused is still never purged.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, and_, any_, bindparam, func, not_, select
+from sqlalchemy import Date, String, and_, any_, bindparam, func, not_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 
@@ -42,10 +43,18 @@ class UpstreamCheck:
         table = UPSTREAM_CHAINS[kind]
         engine = self.sync.engine()
         ids = [r.id for r in rows]
-        if engine.dialect.name == "postgresql":  # one array parameter, not thousands of binds
-            wanted = table.c.id == any_(bindparam("ids", value=ids, type_=ARRAY(String)))
+        # The school (and for screenings the day) narrow the look-up to the key's index and the days' partitions:
+        # an id alone is not a key upstream, where every key starts with the school.
+        schools = sorted({self.sync.school_id or r.station_id for r in rows})
+        days = sorted({r.day for r in rows}) if kind == "screening" else []
+        if engine.dialect.name == "postgresql":  # one array parameter each, not thousands of binds
+            wanted = and_(table.c.school_id == any_(bindparam("schools", value=schools, type_=ARRAY(String))),
+                          table.c.id == any_(bindparam("ids", value=ids, type_=ARRAY(String))))
+            if days:
+                wanted = and_(wanted, table.c.day == any_(bindparam(
+                    "days", value=[dt.date.fromisoformat(d) for d in days], type_=ARRAY(Date))))
         else:
-            wanted = table.c.id.in_(ids)
+            wanted = and_(table.c.school_id.in_(schools), table.c.id.in_(ids))
         try:
             with engine.connect() as conn:
                 found = dict(conn.execute(select(table.c.id, table.c.row_hash).where(wanted)).all())
@@ -91,7 +100,9 @@ def plan(log: ScreeningLog, *, table, kind: str, time_column, cutoff: float, ups
     while True:
         with log.read("what to purge") as conn:
             where = [table.c.seq > after] + ([table.c.seq < blocker] if blocker is not None else [])
-            chunk = conn.execute(select(table.c.seq, table.c.id, table.c.row_hash).where(*where)
+            extra = [table.c.day] if kind == "screening" else []
+            chunk = conn.execute(select(table.c.seq, table.c.id, table.c.row_hash, table.c.station_id, *extra)
+                                 .where(*where)
                                  .order_by(table.c.seq).limit(CHUNK)).all()
         if not chunk:
             break

@@ -31,7 +31,7 @@ def purge(args: argparse.Namespace) -> None:
     with open_log(args, cfg, existing=True) as log:
         user = sign_in(args, cfg, log, "purge")
         # Only what the configured upstream confirmed is deleted; no upstream configured: age alone decides.
-        sync = Sync(log, cfg.upstream_url) if cfg.upstream_url else None
+        sync = Sync(log, cfg.upstream_url, school_id=cfg.school_id) if cfg.upstream_url else None
         check = UpstreamCheck(sync) if sync else None
         try:
             result = purge_older_than(log, days, station_id=cfg.station_id, actor=user.name, upstream=check)

@@ -95,7 +95,7 @@ def syncing(args: argparse.Namespace, url_needed: bool = True, sending: bool = F
                                                           or "(no upstream configured)")
         if sending and url != cfg.upstream_url:
             sign_in(args, cfg, log, "sync-new-upstream")
-        sync = Sync(log, url, school_id=getattr(cfg, "school_id", None), school_name=getattr(cfg, "school_name", None))
+        sync = Sync(log, url, school_id=cfg.school_id, school_name=cfg.school_name)
         try:
             yield sync
         except SyncError as exc:

@@ -170,3 +170,29 @@ def test_from_the_command_line_the_second_gate_1_is_refused_naming_the_id_and_ma
     assert main(["upstream", "school", "list", "--upstream", url, "--json"]) == 0
     listed = capsys.readouterr().out
     assert '"school_id": "S-1", "name": "红旗小学", "expected_stations": 2' in listed
+
+
+def test_purge_asks_the_upstream_by_school_and_day_and_deletes_what_it_holds(tmp_path, url):
+    import time as clock
+
+    from storage.export import purge_older_than
+    from storage.retention import UpstreamCheck
+
+    def purge(school: str) -> dict:
+        check = Sync(log, url, school_id=school)
+        try:
+            return purge_older_than(log, 30, station_id="north", actor="wu", now=clock.time() + 40 * 86400,
+                                    upstream=UpstreamCheck(check))
+        finally:
+            check.close()
+
+    with ScreeningLog(tmp_path / "a.db") as log:
+        ids = fill(log, "north", 4)
+        sync = Sync(log, url, school_id="S-1")
+        assert sync.once().quarantined == 0
+        sync.close()
+        assert sql(url, "SELECT DISTINCT school_id FROM screenings") == [("S-1",)]
+        # asked as another school, the upstream holds none of these rows: nothing is deleted
+        assert purge("S-2")["rows"] == 0 and set(ids) <= log.ids()
+        result = purge("S-1")
+        assert result["rows"] == 4 and not (set(ids) & log.ids())
