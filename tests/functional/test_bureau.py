@@ -24,6 +24,7 @@ pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(una
 SCHOOLS = {"S-A": "红旗小学", "S-B": "实验小学", "S-C": "城南中学"}
 STATIONS = {"a-north": "S-A", "a-south": "S-A", "b-gate1": "S-B", "b-gate2": "S-B", "c-gate": "S-C"}
 BUREAU_PASSWORD = "bureau-test-pw"
+FEVERS = ("B-P42", "B-P43", "B-P44")  # three pupils of 三年级二班 with a confirmed fever on one day: a cluster
 _districts = iter(range(100))
 
 
@@ -52,14 +53,21 @@ def district(pg, tmp_path_factory):
                        f'[upstream]\nurl = "{url}"\n', encoding="utf-8")
         if station == "c-gate":
             continue
+        if station == "b-gate1":  # its pupils' classes, so that three fevers in one class make a cluster
+            roster = work / "b-roster.csv"
+            roster.write_text("id,name,class,kind\n" + "".join(
+                f"{p},{p},三年级二班,pupil\n" for p in (*FEVERS, *(f"b-gate1-P{i}" for i in range(3)))),
+                encoding="utf-8")
+            done = run_gate("roster", "import", roster, "--config", cfg)
+            assert done.returncode == 0, done.stderr
         with ScreeningLog(work / f"{station}.db") as log:
             st = Station(read_config(cfg), log)
             for i in range(3 if station != "a-south" else 2):
                 st.screen(reading(36.4 + i / 10), MaskResult(MaskState.YES), entrant_id=f"{station}-P{i}")
-            if station == "b-gate1":  # a fever, confirmed on retest: denied, sent home
-                assert st.screen(reading(38.5), MaskResult(MaskState.YES), entrant_id="B-P42").decision == "retest"
+            for pupil in FEVERS if station == "b-gate1" else ():  # fevers confirmed on retest: a class's cluster
+                assert st.screen(reading(38.5), MaskResult(MaskState.YES), entrant_id=pupil).decision == "retest"
                 clinical = Reading(object_c=38.6, source="manual", operator="li", device_id="clinical-1")
-                assert st.screen([clinical], MaskResult(MaskState.YES), entrant_id="B-P42").decision == "deny"
+                assert st.screen([clinical], MaskResult(MaskState.YES), entrant_id=pupil).decision == "deny"
             if station == "b-gate2":  # refused for no mask
                 st.screen(reading(36.6), MaskResult(MaskState.NO), entrant_id="B-P7")
         out = run_gate("report", "daily", "--config", cfg, "--json")
@@ -114,8 +122,10 @@ def test_the_figures_per_school_equal_the_schools_own_reports(district, as_burea
         assert row.stations_reported == row.expected_stations == 2 and not row.late
         assert row.last_sync is not None
     assert rows["S-A"].zero_report is True and rows["S-A"].screened == 5 and rows["S-A"].open_cases == 0
-    assert rows["S-B"].zero_report is False and rows["S-B"].confirmed_fevers == 1
-    assert rows["S-B"].no_mask_refusals == 1 and rows["S-B"].open_cases == 2  # the fever and the no-mask case
+    assert rows["S-B"].zero_report is False and rows["S-B"].confirmed_fevers == 3 and rows["S-B"].clusters == 1
+    assert rows["S-B"].clusters == sum(len(reports[s]["clusters"]) for s in ("b-gate1", "b-gate2"))
+    assert rows["S-B"].no_mask_refusals == 1 and rows["S-B"].open_cases == 4  # three fevers, one no-mask
+    assert rows["S-A"].clusters == 0
     late = rows["S-C"]
     assert late.late and late.stations_reported == 0 and late.expected_stations == 1 and late.last_sync is None
     # never invented: what S-C did not send is not reported, not zero
@@ -139,7 +149,7 @@ def test_from_the_command_line_daily_json_csv_and_late_exit_1(district, as_burea
     out = run_gate("bureau", "daily", "--upstream", url, "--date", today.isoformat(), "--json", "--cutoff", "00:00")
     assert out.returncode == 0, out.stderr
     rows = {r["school_id"]: r for r in json.loads(out.stdout)}
-    assert rows["S-C"]["late"] is True and rows["S-C"]["screened"] is None and rows["S-B"]["confirmed_fevers"] == 1
+    assert rows["S-C"]["late"] is True and rows["S-C"]["screened"] is None and rows["S-B"]["confirmed_fevers"] == 3
     out = run_gate("bureau", "daily", "--upstream", url, "--date", today.isoformat(), "--csv")
     lines = out.stdout.splitlines()
     assert lines[0].startswith("school_id,name,expected_stations") and len(lines) == 4
@@ -160,13 +170,14 @@ def test_a_school_drill_down_shows_gates_sessions_and_pseudonymised_cases(distri
     trend = bureau.trend(engine, today)
     engine.dispose()
     assert [g["station_id"] for g in found.gates] == ["b-gate1", "b-gate2"]
-    assert found.gates[0]["confirmed_fevers"] == 1 and all(g["reported"] for g in found.gates)
+    assert found.gates[0]["confirmed_fevers"] == 3 and all(g["reported"] for g in found.gates)
     assert sum(s["screened"] for s in found.sessions) == found.school.screened
     reasons = sorted(c["reason"] for c in found.cases)
-    assert reasons == ["fever", "no-mask"]
+    assert reasons == ["fever", "fever", "fever", "no-mask"]
+    assert {c["class"] for c in found.cases if c["reason"] == "fever"} == {"三年级二班"}
     shown = json.dumps([c for c in found.cases], ensure_ascii=False)
     assert "B-P42" not in shown and "B-P7" not in shown and all(c["pupil"].startswith("p-") for c in found.cases)
-    assert len(trend["S-B"]) == 7 and trend["S-B"][-1]["confirmed_fevers"] == 1 and trend["S-B"][-1]["reported"]
+    assert len(trend["S-B"]) == 7 and trend["S-B"][-1]["confirmed_fevers"] == 3 and trend["S-B"][-1]["reported"]
     assert trend["S-C"][-1] == {"day": today.isoformat(), "screened": 0, "confirmed_fevers": 0, "reported": False}
 
 
@@ -190,7 +201,7 @@ def test_a_district_export_is_pseudonymised_signed_verified_and_recorded_upstrea
                     "--format", fmt, "--out", out, "--key", key)
     assert done.returncode == 0, done.stderr
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["schools"] == {"S-A": 5, "S-B": 9} and manifest["rows"] == 14 and manifest["pseudonymised"]
+    assert manifest["schools"] == {"S-A": 5, "S-B": 13} and manifest["rows"] == 18 and manifest["pseudonymised"]
     assert oct(key.stat().st_mode & 0o777) == "0o600"
     data = out / f"screenings.{fmt}"
     if fmt != "xlsx":
@@ -202,7 +213,7 @@ def test_a_district_export_is_pseudonymised_signed_verified_and_recorded_upstrea
         recorded = conn.execute(text("SELECT school_id, rows FROM bureau_exports WHERE export_id = :e ORDER BY 1"),
                                 {"e": manifest["export_id"]}).all()
     engine.dispose()
-    assert recorded == [("S-A", 5), ("S-B", 9)]
+    assert recorded == [("S-A", 5), ("S-B", 13)]
     if fmt == "csv":  # a changed row with the SHA-256 recomputed in the manifest is still caught
         import hashlib
         data.write_text(content.replace("deny", "admit", 1), encoding="utf-8-sig")

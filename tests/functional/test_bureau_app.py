@@ -91,7 +91,7 @@ async def test_a_school_opens_with_its_gates_sessions_cases_and_trend(district, 
         table.move_cursor(row=1)
         await pilot.press("enter")
         assert await pilot_wait_until(pilot, lambda: app.screen.query("#cases") and
-                                      app.screen.query_one("#cases", DataTable).row_count == 2)
+                                      app.screen.query_one("#cases", DataTable).row_count == 4)
         screen = app.screen
         assert "实验小学 (S-B)" in str(screen.query_one("#school-title", Static).render())
         gates = screen.query_one("#gates", DataTable)
