@@ -32,6 +32,7 @@ from storage.chain import Chain
 from storage.errors import StorageError
 from storage.log import ScreeningLog
 from storage.models import SCHOOL_RECORDS as RECORDS
+from storage.models import SEALS
 
 HASHED = ("id", "origin", "origin_seq", "kind", "entrant_id", "at", "content", "pulled_at")
 _CONFIRMED = f'%"{Reason.FEVER_CONFIRMED.value}"%'
@@ -172,19 +173,33 @@ def _certificate(d: dict) -> Case:
                 d["note"], d["closed_by"], d["closed_at"])
 
 
-def lookup(log: ScreeningLog, conn: Connection, entrant_id: str) -> Pulled:
-    """The pulled records of one entrant. Raises StorageError when the chain does not verify (fail closed)."""
-    ch = chain(log)
-    result = ch.verify(conn)
+def _trusted_rows(log: ScreeningLog, conn: Connection) -> list:
+    """Every pulled row, after the whole chain and its seal verified. Raises StorageError when they do not.
+
+    The rows and the seal as last verified are kept with the log: a lookup that finds them exactly so (compared as
+    tuples, well under the cost of the HMACs) trusts them without walking the chain again; any difference at all, a
+    pull or an edit of the file, walks it again.
+    """
+    rows = conn.execute(select(RECORDS).order_by(RECORDS.c.seq)).all()
+    seal = conn.execute(select(SEALS).where(SEALS.c.name == "chain:school_records")).first()
+    state = (rows, seal)
+    if getattr(log, "_school_verified", None) == state:
+        return rows
+    result = chain(log).verify(conn)
     if not result.ok:
         where = f"row {result.bad_seq}: " if result.bad_seq is not None else ""
         raise StorageError(f"the school's fever records pulled from the other gates were changed in this log "
                            f"({where}{result.detail}): nobody identified is screened on them; an admin runs "
                            "`gate verify` and restores the log from backup")
-    rows = conn.execute(select(RECORDS).where(RECORDS.c.entrant_id == entrant_id)
-                        .order_by(RECORDS.c.seq)).mappings().all()
+    log._school_verified = state
+    return rows
+
+
+def lookup(log: ScreeningLog, conn: Connection, entrant_id: str) -> Pulled:
+    """The pulled records of one entrant. Raises StorageError when the chain does not verify (fail closed)."""
     by = {"fever": [], "certificate": [], "clearance": []}
-    for r in rows:
-        by[r["kind"]].append(json.loads(r["content"]))
+    for r in _trusted_rows(log, conn):
+        if r.entrant_id == entrant_id:
+            by[r.kind].append(json.loads(r.content))
     return Pulled(tuple(_screening(d) for d in by["fever"]), tuple(_certificate(d) for d in by["certificate"]),
                   tuple(Clearance(**d) for d in by["clearance"]))

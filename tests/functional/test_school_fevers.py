@@ -177,3 +177,19 @@ def test_an_unreachable_upstream_never_blocks_the_gate(school, capsys):
     # What was pulled before still refuses; an unknown pupil is still screened as usual.
     assert south.screen(36.6).decision is Decision.DENY
     assert south.screen(36.6, "P7").decision is Decision.ADMIT
+
+
+@pytest.mark.parametrize("edit", ["DELETE FROM school_records WHERE entrant_id = 'P42'",
+                                  "UPDATE school_records SET entrant_id = 'P43' WHERE entrant_id = 'P42'"])
+def test_a_pulled_fever_edited_while_the_gate_runs_is_caught_at_the_next_screening(school, capsys, edit):
+    north, south, clock = school
+    confirm_fever_at(north, clock)
+    sync(capsys, north.db, north.cfg)
+    sync(capsys, south.db, south.cfg)
+    with ScreeningLog(south.db) as log:
+        station = Station(load_config(south.cfg), log, language="en", clock=clock)
+        assert station.screen([hand(36.6)], YES, entrant_id="P42").decision is Decision.DENY  # trusted, remembered
+        with sqlite3.connect(south.db) as conn:  # the same file edited by hand while the station has it open
+            assert conn.execute(edit).rowcount == 1
+        with pytest.raises(StorageError, match="pulled from the other gates were changed"):
+            station.screen([hand(36.6)], YES, entrant_id="P42")
