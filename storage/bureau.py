@@ -101,10 +101,7 @@ def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.ti
             .group_by(opened.c.school_id)).all())
     latest: dict[str, dict[str, tuple[float, dict]]] = {}
     for school_id, station_id, created_at, content in reports:  # the last report of each station counts
-        try:
-            latest.setdefault(school_id, {})[station_id] = (created_at, json.loads(content))
-        except ValueError:
-            continue
+        latest.setdefault(school_id, {})[station_id] = (created_at, report_figures(content))
     due = cutoff_at(day, cutoff)
     out = []
     for school_id, name, expected in schools:
@@ -116,12 +113,11 @@ def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.ti
             screened = fevers = no_mask = 0  # reported, nothing screened: a real zero
         contents = [c for _, c in got.values()]
         clusters = None
-        if any("clusters" in c for c in contents):
-            clusters = sum(len(c["clusters"]) if isinstance(c.get("clusters"), list) else int(c.get("clusters") or 0)
-                           for c in contents)
+        if any(c["clusters"] is not None for c in contents):
+            clusters = sum(c["clusters"] or 0 for c in contents)
         zero = None
         if got:
-            zero = all(c.get("zero_report") is True for c in contents) and not fevers and not clusters
+            zero = all(c["zero_report"] is True for c in contents) and not fevers and not clusters
         out.append(SchoolDay(
             school_id=school_id, name=name, day=day.isoformat(),
             expected_stations=expected if expected is not None else registered,
@@ -132,6 +128,26 @@ def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.ti
             clusters=clusters, zero_report=zero, reported_at=reported_at,
             late=now >= due and not got))
     return out
+
+
+def report_figures(content: str) -> dict:
+    """What the bureau reads from a station's daily report (text a station sent: anything may be in it). Clusters:
+    how many (a list of alerts, or a count), None when the report does not say; zero_report: True only when the
+    report says exactly true. A report that is not a JSON object says nothing (and so is no zero report)."""
+    try:
+        data = json.loads(content)
+    except (ValueError, TypeError, RecursionError):
+        data = None
+    if not isinstance(data, dict):
+        return {"clusters": None, "zero_report": None}
+    raw = data.get("clusters")
+    if isinstance(raw, list):
+        clusters = len(raw)
+    elif isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < 10**6:
+        clusters = raw
+    else:
+        clusters = None
+    return {"clusters": clusters, "zero_report": data.get("zero_report") is True}
 
 
 def _int(value) -> int | None:
