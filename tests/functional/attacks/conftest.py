@@ -51,5 +51,5 @@ def gate(tmp_path):
 def faketime_prefix(offset):
     exe = shutil.which("faketime")
     if not exe:
-        pytest.skip("faketime not installed")
+        pytest.fail("faketime is not installed: apt-get install faketime (.ci/run does)")
     return (exe, "-f", offset)
