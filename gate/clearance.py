@@ -62,7 +62,10 @@ def certificates_waiting(log: ScreeningLog) -> list:
     from storage import cases
 
     out = []
-    for entrant_id in dict.fromkeys(c.entrant_id for c in cases.listed(log) if c.needs_certificate):
+    from storage import school_records
+
+    for entrant_id in dict.fromkeys([*(c.entrant_id for c in cases.listed(log) if c.needs_certificate),
+                                     *school_records.entrants(log, "certificate")]):
         h = clearances.history(log, entrant_id)
         memory = recall(h.latest, h.last_fever, h.clearances, h.certificate_case, h.fever_gate)
         if memory.fever is None and memory.case is not None:

@@ -152,9 +152,14 @@ def fevers(log: ScreeningLog) -> list[Screening]:
 
 
 def waiting(log: ScreeningLog) -> list[Screening]:
-    """Confirmed fevers not yet cleared (each entrant's latest), newest first: people the gate must keep refusing."""
-    done = {c.fever_screening_id for c in records(log)}
-    return [s for s in fevers(log) if s.id not in done]
+    """Confirmed fevers not yet cleared (each entrant's latest), newest first: people the gate must keep refusing,
+    with those confirmed at the school's other gates (``station_id`` names the gate) and without those cleared there."""
+    found = []
+    for entrant_id in dict.fromkeys([*(s.entrant_id for s in fevers(log)), *school_records.entrants(log, "fever")]):
+        h = history(log, entrant_id)
+        if h.last_fever is not None and not any(c.fever_screening_id == h.last_fever.id for c in h.clearances):
+            found.append(h.last_fever)
+    return sorted(found, key=lambda s: s.created_at, reverse=True)
 
 
 def verify(log: ScreeningLog) -> VerifyResult:

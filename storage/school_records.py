@@ -203,3 +203,9 @@ def lookup(log: ScreeningLog, conn: Connection, entrant_id: str) -> Pulled:
             by[r.kind].append(json.loads(r.content))
     return Pulled(tuple(_screening(d) for d in by["fever"]), tuple(_certificate(d) for d in by["certificate"]),
                   tuple(Clearance(**d) for d in by["clearance"]))
+
+
+def entrants(log: ScreeningLog, kind: str) -> list[str]:
+    """The entrants with a pulled record of ``kind`` (fever | certificate | clearance), oldest first."""
+    with log.read("the records pulled from the school") as conn:
+        return list(dict.fromkeys(r.entrant_id for r in _trusted_rows(log, conn) if r.kind == kind))

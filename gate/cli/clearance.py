@@ -66,9 +66,9 @@ def clearance_list(args: argparse.Namespace) -> None:
     for s in fevers:
         if args.json:
             print(json.dumps({"state": "waiting", "entrant_id": s.entrant_id, "fever_screening": s.id,
-                              "fever_at": s.created_at}, ensure_ascii=False))
+                              "fever_at": s.created_at, "gate": s.station_id}, ensure_ascii=False))
         else:
-            print(f"waiting  {s.entrant_id:<16} fever confirmed {_at(s.created_at)}")
+            print(f"waiting  {s.entrant_id:<16} fever confirmed {_at(s.created_at)} at gate {s.station_id}")
     for case in certificates:
         if args.json:
             print(json.dumps({"state": "waiting", "entrant_id": case.entrant_id, "case": case.case_id,

@@ -101,6 +101,9 @@ def test_a_fever_confirmed_at_north_refuses_at_south_and_a_clearance_at_south_cl
     with ScreeningLog(south.db) as log:
         assert Station(load_config(south.cfg), log, clock=clock).message_in(refused, "zh-CN").startswith(
             "07:52（north 校门） 已确认发热——已送回家")
+    capsys.readouterr()
+    assert main(["clearance", "list", "--db", str(south.db), "--config", str(south.cfg)]) == 0
+    assert "waiting  P42" in capsys.readouterr().out  # the school doctor at the south gate sees who to expect
     # Pulling again stores nothing twice, from either side.
     assert "pulled" not in sync(capsys, south.db, south.cfg) and south.pulled() == 1
     sync(capsys, north.db, north.cfg)
@@ -113,6 +116,9 @@ def test_a_fever_confirmed_at_north_refuses_at_south_and_a_clearance_at_south_cl
     sync(capsys, north.db, north.cfg)
     assert north.pulled() == 1
     assert north.screen(36.6).decision is Decision.ADMIT
+    capsys.readouterr()
+    assert main(["clearance", "list", "--db", str(north.db), "--config", str(north.cfg)]) == 0
+    assert "waiting" not in capsys.readouterr().out  # cleared at the south gate: nobody waits at north either
     with ScreeningLog(south.db) as log:
         assert integrity.check(log).ok
     with ScreeningLog(north.db) as log:
@@ -134,6 +140,9 @@ def test_a_certificate_case_closed_at_north_needs_its_certificate_at_south(schoo
     assert refused.decision is Decision.DENY and refused.reasons[0] == "certificate-needed"
     assert p6.short_id in refused.message
     assert south.screen(36.6, "P7").decision is Decision.ADMIT  # closed without a fever: nothing to bring
+    capsys.readouterr()
+    assert main(["clearance", "list", "--db", str(south.db), "--config", str(south.cfg)]) == 0
+    assert f"case {p6.short_id}" in capsys.readouterr().out
     south.clear("P6")  # the 复课证明 seen at the south gate
     sync(capsys, south.db, south.cfg)
     sync(capsys, north.db, north.cfg)
