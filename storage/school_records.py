@@ -69,9 +69,21 @@ def _others(conn: Connection, school_id: str, fingerprint: str, own: frozenset[s
     return sorted(sid for sid, fp in rows if sid not in own and fp != fingerprint)
 
 
+def codes(text: object, needed: str) -> list[str]:
+    """A JSON list of codes as another station sent it upward, read without trusting it: the codes that are text, and
+    always ``needed`` (the query matched it), so an unreadable list never turns a fever into nothing."""
+    try:
+        found = json.loads(text) if isinstance(text, str) else []
+    except ValueError:
+        found = []
+    found = [c for c in found if isinstance(c, str)] if isinstance(found, list) else []
+    return found if needed in found else [needed, *found]
+
+
 def _fever(row: Mapping) -> dict:
     return {"id": row["id"], "station_id": row["station_id"], "entrant_id": row["entrant_id"],
-            "created_at": row["created_at"], "reasons": json.loads(row["reasons"]), "threshold_c": row["threshold_c"],
+            "created_at": row["created_at"], "reasons": codes(row["reasons"], Reason.FEVER_CONFIRMED.value),
+            "threshold_c": row["threshold_c"],
             "temperature_c": row["temperature_c"], "message": row["message"]}
 
 
@@ -80,9 +92,11 @@ def _case(conn: Connection, school_id: str, close: Mapping) -> dict:
     opened = conn.execute(select(c).where(c.c.school_id == school_id, c.c.case_id == close["case_id"],
                                           c.c.event == "open").limit(1)).mappings().first() or close
     return {"case_id": close["case_id"], "entrant_id": close["entrant_id"], "class_name": opened["class_name"],
-            "day": opened["day"], "session": opened["session"], "reason": opened["reason"],
+            "day": opened["day"], "session": opened["session"],
+            "reason": next((r for r in (opened["reason"], close["reason"]) if r in set(CaseReason)),
+                           CaseReason.FEVER.value),  # an unknown code from upstream: still the fever it was closed with
             "screening_id": opened["screening_id"], "opened_at": opened["at"], "outcome": close["outcome"],
-            "symptoms": json.loads(close["symptoms"]), "onset": close["onset"], "note": close["note"],
+            "symptoms": codes(close["symptoms"], "fever"), "onset": close["onset"], "note": close["note"],
             "closed_by": close["by"], "closed_at": close["at"], "station_id": close["station_id"]}
 
 

@@ -49,10 +49,10 @@ def sync(capsys, db, cfg) -> str:
 class Gate:
     """One gate of the school: its config, its own log (and key), a station on the shared test clock."""
 
-    def __init__(self, tmp_path, name, url, clock):
+    def __init__(self, tmp_path, name, url, clock, school="school-12"):
         self.name, self.clock = name, clock
         self.cfg = tmp_path / f"{name}.toml"
-        self.cfg.write_text(f'[station]\nid = "{name}"\nlanguage = "en"\n[school]\nid = "school-12"\n'
+        self.cfg.write_text(f'[station]\nid = "{name}"\nlanguage = "en"\n[school]\nid = "{school}"\n'
                             f'name = "第十二小学"\nabsence_cases = "{"this-gate" if name == "north" else "off"}"\n[upstream]\nurl = "{url}"\n', encoding="utf-8")
         self.db = tmp_path / f"{name}.db"
         with ScreeningLog(self.db) as log:
@@ -202,3 +202,17 @@ def test_a_pulled_fever_edited_while_the_gate_runs_is_caught_at_the_next_screeni
             assert conn.execute(edit).rowcount == 1
         with pytest.raises(StorageError, match="pulled from the other gates were changed"):
             station.screen([hand(36.6)], YES, entrant_id="P42")
+
+
+def test_a_clearance_from_another_school_on_the_same_upstream_clears_nobody_here(school, tmp_path, pg, capsys):
+    north, south, clock = school
+    confirm_fever_at(north, clock)
+    sync(capsys, north.db, north.cfg)
+    url = north.cfg.read_text(encoding="utf-8").split('url = "')[1].split('"')[0]
+    east = Gate(tmp_path, "east", url, clock, school="school-13")  # another school's gate, its own P42
+    confirm_fever_at(east, clock)
+    east.clear()
+    sync(capsys, east.db, east.cfg)
+    sync(capsys, south.db, south.cfg)
+    assert south.pulled() == 1  # north's fever only: nothing of school-13
+    assert south.screen(36.6).decision is Decision.DENY
