@@ -2,36 +2,17 @@
 import dataclasses
 import threading
 import time
-
 from domain import Decision, MaskState, new_id
 from drivers.base import Health, Sample
 from gate.config import Config, SensorConfig
 from gate.ui.app import build_app
 from gate.ui.messages import SampleSeen, ScreeningDecided
-from gate.ui.screens.auditor import AuditorScreen
-from gate.ui.screens.day import DayView
-from gate.ui.screens.help import HelpScreen
 from gate.ui.screens.maintenance import MaintenanceScreen
 from gate.ui.screens.manual import ManualEntry
-from gate.ui.widgets.histogram import histogram
 from sim.camera import SimulatedMask
 from storage.log import ScreeningLog
-from tests.support import Clock, pilot_wait_until, typing_goes_to
-
-
-def banner(app) -> str:
-    return str(app.query_one("#banner").render())
-
-
-def form_ready(app) -> bool:
-    """The manual-entry form is on top with the cursor in its temperature field (typing goes there)."""
-    return isinstance(app.screen, ManualEntry) and typing_goes_to(app, "manual-temp")
-
-
-async def manual(pilot, text: str):
-    await pilot.press("f2")
-    assert await pilot_wait_until(pilot, lambda: form_ready(pilot.app)), "the manual-entry form"
-    await pilot.press(*text, "enter")
+from tests.support import pilot_wait_until
+from tests.functional.duty_pilot import banner, form_ready, manual
 
 
 async def test_simulated_people_get_decisions_that_are_already_in_the_log(sim_factory, db_path):
@@ -219,107 +200,6 @@ async def test_screenings_keep_arriving_while_a_form_or_the_maintenance_screen_i
             assert "raw" in str(app.screen.query_one("#maint-status").render())
 
 
-async def test_a_retest_after_the_rest_links_to_its_person_even_after_others(db_path):
-    clock = Clock()
-    with ScreeningLog(db_path) as log:
-        app = build_app(Config(language="en", mask_mode="off", retest_wait_minutes=10), log, clock=clock)
-        async with app.run_test(size=(100, 30)) as pilot:
-            duty = app.duty
-            await pilot.press(*"S1", "enter")
-            await manual(pilot, "38.0")  # S1: suspected fever, sent inside to rest
-            assert await pilot_wait_until(pilot, lambda: duty.latest is not None)
-            feverish = duty.latest
-            assert str(duty.query_one("#retests").render()) == "↻ retests: S1 38.0 °C 10:00"
-            clock.advance(75)
-            assert await pilot_wait_until(pilot, lambda: "S1 38.0 °C 08:45" in str(duty.query_one("#retests").render()))
-            await manual(pilot, "36.5")  # another person meanwhile: a new screening, not S1's retest
-            assert await pilot_wait_until(pilot, lambda: duty.latest is not feverish)
-            other = duty.latest
-            assert other.follows is None and feverish.id in duty.retests
-            clock.advance(600 - 75)  # ten minutes later S1 is ready; the form now offers S1's retest first
-            assert await pilot_wait_until(
-                pilot, lambda: "ready" in str(duty.query_one("#retests").render())), "S1 ready"
-            await manual(pilot, "37.0")
-            assert await pilot_wait_until(pilot, lambda: duty.latest is not other)
-            final = duty.latest
-            assert final.follows == feverish.id and final.entrant_id == "S1" and final.decision is Decision.ADMIT
-            assert [r.value_c for r in final.readings] == [38.0, 37.0] and len(duty.retests) == 0
-            assert str(duty.query_one("#retests").render()) == ""
-
-
-async def test_help_day_view_and_auditor_screens(db_path, tmp_path):
-    with ScreeningLog(db_path) as log:
-        app = build_app(Config(language="en", mask_mode="off"), log)
-        async with app.run_test(size=(120, 40)) as pilot:
-            for n, v in enumerate(("36.5", "36.7", "38.2"), 1):
-                await manual(pilot, v)
-                assert await pilot_wait_until(pilot, lambda: app.duty.decisions_shown == n)
-            await pilot.press("f1")
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
-            assert "manual reading" in str(app.screen.query_one("#help-keys").render())
-            await pilot.press("escape")
-            await pilot.press("f5")
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, DayView))
-            day = app.screen
-            assert await pilot_wait_until(
-                pilot, lambda: "by hour" in str(day.query_one("#day-hours").render())), "the day's figures"
-            assert "open retest" in str(day.query_one("#day-zero").render())  # 38.2 waits for its retest
-            hist = str(day.query_one("#day-hist").render())
-            assert "  37.3 !" in hist and "  37.1  " in hist  # the threshold is a bin edge, marked from there up
-            await pilot.press("escape")
-            await pilot.press("f8")
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, AuditorScreen))
-            screen = app.screen
-            assert await pilot_wait_until(pilot, lambda: screen.query_one("#audit-table").row_count == 3)
-            screen.query_one("#f-decision").value = "retest"
-            screen.query_one("#f-search").press()
-            assert await pilot_wait_until(pilot, lambda: screen.query_one("#audit-table").row_count == 1)
-            screen.query_one("#x-out").value = str(tmp_path / "exp")
-            screen.query_one("#x-export").press()
-            assert await pilot_wait_until(
-                pilot, lambda: "exported 3 rows" in str(screen.query_one("#audit-result").render()))
-            from storage.export import manifest_key, verify_export
-            assert verify_export(tmp_path / "exp", manifest_key(log)) == []
-            assert screen.query_one("#x-progress").percentage == 1.0
-            screen.query_one("#x-verify").press()
-            assert await pilot_wait_until(
-                pilot, lambda: "log verifies" in str(screen.query_one("#audit-result").render()))
-
-
-async def test_the_auditor_table_pages_through_100000_screenings(tmp_path):
-    from tests.support import fill_log as fill
-
-    db = tmp_path / "big.db"
-    fill(db, 100_000)
-    with ScreeningLog(db) as log:
-        app = build_app(Config(language="en"), log)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.press("f8")
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, AuditorScreen))
-            screen = app.screen
-            table = screen.query_one("#audit-table")
-            screen.query_one("#f-from").value = "1970-01-01"
-            screen.query_one("#f-search").press()
-            assert await pilot_wait_until(
-                pilot, lambda: "100000 screenings" in str(screen.query_one("#audit-count").render()))
-            first_page = table.get_row_at(0)
-            await pilot.press("pagedown")
-            assert await pilot_wait_until(
-                pilot, lambda: "page 2 of 1000" in str(screen.query_one("#audit-count").render()))
-            assert await pilot_wait_until(pilot, lambda: table.row_count == 100 and table.get_row_at(0) != first_page)
-            await pilot.press("pageup")
-            assert await pilot_wait_until(
-                pilot, lambda: "page 1 of 1000" in str(screen.query_one("#audit-count").render()))
-            # a page is a page, not the whole log
-            assert await pilot_wait_until(pilot, lambda: table.get_row_at(0) == first_page)
-
-
-def test_histogram_puts_the_threshold_on_a_bin_edge():
-    rows = {line[:6].strip(): line for line in histogram([37.29, 37.3, 37.31], threshold=37.3).splitlines()}
-    assert rows["37.1"].endswith(" 1") and "!" not in rows["37.1"][:8]
-    assert rows["37.3"].endswith(" 2") and "!" in rows["37.3"][:8]
-
-
 async def test_late_samples_decisions_and_timer_ticks_during_shutdown_raise_nothing(sim_factory, db_path):
     # Found by CI: the retest countdown ticked while the app was closing, and a late sample reached a closing
     # maintenance screen. Now every screen owns its workers and timers; here a thread keeps posting to the screens
@@ -417,54 +297,3 @@ def test_a_worker_failure_says_what_failed_and_what_to_do():
     assert stale.endswith("retest or confirm on that latest screening. The gate keeps working.")
     assert "call maintenance" in failure_text("the calibration", RuntimeError("boom"))
     assert failure_text("", KeyError()).startswith("✖ a background task failed: KeyError")
-
-
-async def test_a_fever_follows_its_person_and_the_duty_screen_says_why_at_once(db_path):
-    clock = Clock(time.mktime((2026, 12, 1, 7, 42, 0, 0, 0, -1)))
-    with ScreeningLog(db_path) as log:
-        app = build_app(Config(language="en", mask_mode="off"), log, operator="Wang", clock=clock)
-        async with app.run_test(size=(100, 30)) as pilot:
-            duty = app.duty
-            for temp in ("38.5", "38.4"):  # the scanned id links the second reading by itself, no target chosen
-                await pilot.press(*"P42", "enter")
-                await manual(pilot, temp)
-                assert await pilot_wait_until(pilot, lambda: duty.latest is not None and duty.latest.temperature_c
-                                              == float(temp))
-                clock.advance(600)
-            assert duty.latest.decision is Decision.DENY and "fever-confirmed" in duty.latest.reasons
-            await pilot.press(*"P42", "enter")  # scanned again later: said at once, before any reading
-            said = "P42: Fever confirmed at 07:52 — sent home"
-            assert await pilot_wait_until(pilot, lambda: any(n.message.startswith(said) for n in app._notifications))
-            await manual(pilot, "36.6")
-            assert await pilot_wait_until(pilot, lambda: duty.latest.temperature_c == 36.6)
-            assert banner(app).split()[1] == "DENY"
-            assert str(app.query_one("#message").render()).startswith("Fever confirmed at 07:52 — sent home")
-            await pilot.press("f6")
-            assert await pilot_wait_until(
-                pilot, lambda: str(app.query_one("#message").render()).startswith("07:52 已确认发热——已送回家"))
-            await manual(pilot, "36.6")  # no id: anonymous, judged alone as before
-            assert await pilot_wait_until(pilot, lambda: duty.latest.entrant_id is None)
-            assert duty.latest.decision is Decision.ADMIT
-
-
-async def test_a_retest_of_someone_screened_again_elsewhere_is_refused_and_said(db_path):
-    from domain import MaskResult, Reading
-    from gate.station import Station
-
-    clock = Clock(time.mktime((2026, 12, 1, 7, 42, 0, 0, 0, -1)))
-    with ScreeningLog(db_path) as log:
-        app = build_app(Config(language="en", mask_mode="off"), log, operator="Wang", clock=clock)
-        async with app.run_test(size=(100, 30)) as pilot:
-            duty = app.duty
-            await pilot.press(*"P42", "enter")
-            await manual(pilot, "38.5")
-            assert await pilot_wait_until(pilot, lambda: duty.latest is not None)
-            clock.advance(300)  # meanwhile `gate screen` at the side gate: P42 again, 38.7
-            Station(Config(mask_mode="off"), log, clock=clock).screen([Reading(object_c=38.7, source="manual", operator="Li")],
-                                                       MaskResult(), entrant_id="P42")
-            clock.advance(600)
-            n = log.count()
-            await manual(pilot, "36.5")  # the form's default: P42's first retest, rested, as this screen knows it
-            assert await pilot_wait_until(
-                pilot, lambda: any("P42 was screened again at 07:47" in m.message for m in app._notifications))
-            assert log.count() == n and app.is_running
