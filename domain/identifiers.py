@@ -48,6 +48,14 @@ def check_id(value: object, what: str = "id") -> str:
     return check_text(value, what, max_len=ID_MAX, allow_space=False)
 
 
+def id_key(value: str) -> str:
+    """The key under which two spellings of one entrant id are the same person: compatibility forms and case folded
+    (NFKC, casefold, NFKC: Unicode's identifier caseless matching). School ids are written P42 on the card, p42 by a
+    tired hand and Ｐ４２ by an input method; a fever recorded under one must follow the pupil under every other, and a
+    roster cannot hold two pupils who differ only by case. The id is still stored and shown as it was given."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+
+
 def check_name(value: object, what: str = "name") -> str:
     """A person's or a class's name: printable, at most NAME_MAX characters (spaces allowed)."""
     return check_text(value, what, max_len=NAME_MAX)

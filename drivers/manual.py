@@ -13,7 +13,9 @@ from domain.errors import UsageError
 
 MANUAL_RANGE_C = (30.0, 45.0)
 
-_NUMBER = re.compile(r"^\s*([+-]?\d{1,3}(?:[.,]\d{1,3})?)\s*(°?\s*[cCfF])?\s*$")
+# Any sensible decimal (a thermometer showing 37.2949 is typed as shown); the policy judges it at two decimals and
+# domain.temperature shows it so the text never contradicts the decision.
+_NUMBER = re.compile(r"^\s*([+-]?\d{1,3}(?:[.,]\d{1,8})?)\s*(°?\s*[cCfF])?\s*$")
 
 
 class ManualEntryError(UsageError):

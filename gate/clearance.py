@@ -46,7 +46,8 @@ def clear(log: ScreeningLog, *, station_id: str, entrant_id: str, note: str, by:
     else:
         raise ClearanceRefused(f"{entrant_id} has no confirmed fever waiting for a clearance: check the id "
                                "(gate clearance list shows who is waiting)")
-    c = Clearance(entrant_id=entrant_id, fever_screening_id=named, fever_at=at,
+    c = Clearance(entrant_id=h.latest.entrant_id if h.latest and h.latest.entrant_id else entrant_id,
+                  fever_screening_id=named, fever_at=at,
                   note=note, cleared_by=by, role=role, at=now, station_id=station_id)
     return clearances.add(log, c)
 

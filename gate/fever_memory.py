@@ -20,6 +20,7 @@ from typing import Iterable
 from domain import Clearance, Decision, Reason, Screening
 from domain.case import Case
 from domain.errors import Refused
+from domain.identifiers import id_key
 
 NOT_CLEARED = Reason.FEVER_NOT_CLEARED
 CERTIFICATE = Reason.CERTIFICATE_NEEDED
@@ -84,7 +85,8 @@ def when_text(at: float, now: float) -> str:
 
 
 def is_cleared(fever: Screening, clearances: Iterable[Clearance]) -> bool:
-    return any(c.fever_screening_id == fever.id and c.entrant_id == fever.entrant_id for c in clearances)
+    return any(c.fever_screening_id == fever.id and id_key(c.entrant_id) == id_key(fever.entrant_id or "")
+               for c in clearances)
 
 
 def recall(latest: Screening | None, last_fever: Screening | None, clearances: Iterable[Clearance],

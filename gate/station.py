@@ -17,11 +17,11 @@ from domain.sessions import session_at
 from gate import followup
 from gate.fever_memory import Memory, certificate_args, episode, recall, when_text, where_text
 from gate.policy import decide
-from gate.station_policy import enforce as enforce_policy
-from storage import calibrations, clearances
-from storage.errors import StorageError
+from gate.station_policy import PolicyNotStored, enforce as enforce_policy
+from storage import audit, calibrations, clearances
+from storage.errors import LogEdited, StorageError
 from storage.log import ScreeningLog
-from storage.roster import check_entrant
+from storage.roster import entrant_status
 
 
 class MaskSource(Protocol):
@@ -47,9 +47,14 @@ class Station:
     def __init__(self, config: Config, log: ScreeningLog, mask_source: MaskSource | None = None,
                  language: str | None = None, clock: Callable[[], float] = time.time):
         self._policy_pending = False
+        # A station with users and no stored policy yet: it comes up and says so (the duty screen's banner), and
+        # screens nobody until an admin has applied the station's config.
+        self.policy_refusal: PolicyNotStored | None = None
         if log is not None:  # a config that differs from the log's policy never screens anyone
             try:
                 enforce_policy(config, log)
+            except PolicyNotStored as exc:
+                self.policy_refusal = exc
             except StorageError:
                 # A log that cannot be written at start (full or read-only disk): the duty screen must still come up
                 # and say LOG FAILURE; the policy is stored before the first screening, or that screening fails.
@@ -73,16 +78,21 @@ class Station:
         A person with an id is remembered: a reading links by itself to their open retest, and a confirmed fever that
         was never cleared refuses entry (gate/fever_memory.py).
         """
-        if self._policy_pending:
-            enforce_policy(self.config, self.log)
-            self._policy_pending = False
         return self._store(self._decide(readings, mask, entrant_id=entrant_id, operator=operator, follows=follows))
 
     def remember(self, entrant_id: str | None) -> Memory:
         """What the log knows of this person that the next screening must take into account."""
         if not entrant_id:
             return Memory()
-        h = clearances.history(self.log, entrant_id)
+        try:
+            h = clearances.history(self.log, entrant_id)
+        except LogEdited as exc:  # fail closed, and leave a trace an auditor finds beside gate verify's report
+            try:
+                audit.record(self.log, self.config.station_id, "station", "log-edited",
+                             {"entrant_id": entrant_id, "problem": str(exc)})
+            except StorageError:
+                pass  # the refusal stands whether or not the trace could be written
+            raise
         return recall(h.latest, h.last_fever, h.clearances, h.certificate_case, h.fever_gate)
 
     def retest(self, previous: Screening, reading: Reading, *, operator: str | None = None) -> Screening:
@@ -124,12 +134,17 @@ class Station:
                 operator: str | None, follows: str | None) -> Screening:
         """The screening to store: the policy's decision on the readings, the mask, the roster and the person's
         fever memory (reads only)."""
+        if self._policy_pending or self.policy_refusal is not None:
+            enforce_policy(self.config, self.log)  # an admin may have applied it meanwhile; else refused again
+            self._policy_pending, self.policy_refusal = False, None
         entrant_id = check_id(entrant_id, "entrant id") if entrant_id else None
         operator = check_text(operator, "operator", max_len=ID_MAX) if operator else None
         mask = mask or MaskResult()
         now = self.clock()
-        problem = check_entrant(self.log, entrant_id)
+        spelled, problem = entrant_status(self.log, entrant_id) if entrant_id else (None, None)
         memory = self.remember(entrant_id)
+        if entrant_id:  # stored as the roster spells it, else as the person's earlier screenings did (p42 -> P42)
+            entrant_id = spelled or (memory.latest.entrant_id if memory.latest else None) or entrant_id
         readings, follows = episode(memory, tuple(readings), follows)
         refusals = [memory.refusal(now)] if memory.refused else []
         verdict = decide(readings, mask, self._policy_for(readings), self.language, entrant_problem=problem,
@@ -253,7 +268,7 @@ class Station:
                     try:
                         reading = self.reading_from(sc, m, sensor)  # reads the calibration records
                         s = self.screen([reading], self.mask_source.current(), entrant_id=who)
-                    except StorageError as exc:  # calibration, roster, history or the write: nobody is admitted
+                    except (StorageError, PolicyNotStored) as exc:  # nobody is admitted without a stored decision
                         if on_log_failure:
                             on_log_failure(LogFailure(str(exc), reading))
                         continue

@@ -53,6 +53,17 @@ class PolicyMismatch(Refused):
                 f"with `gate config apply {source} --user ADMIN --pin-stdin`, or give the station's own config.")
 
 
+class PolicyNotStored(Refused):
+    """The station has users (PINs on) and no policy is stored with its log yet: only an admin may store the first
+    one, else whoever screened first (a duty user with another --config) would set the threshold and the mask rule."""
+
+    def __init__(self, source: str):
+        self.source = source
+        super().__init__(
+            "no screening policy is stored with this log yet: an admin applies the station's config first with "
+            "`gate config apply FILE --user ADMIN --pin-stdin` (or `gate run --user ADMIN`); nothing was stored")
+
+
 class PolicyTampered(CheckFailed):
     """The policy stored with the log does not match the audit trail: someone edited the file outside the station."""
 
@@ -83,14 +94,17 @@ def differences(stored: dict, wanted: dict) -> list[Change]:
 
 
 def enforce(config: Any, log: Any, *, actor: str | None = None, apply: bool = False) -> list[Change]:
-    """Make sure ``config``'s policy is the log's: store it on a new log; with ``apply`` (an admin is signed in as
-    ``actor``) store a differing one, audited from -> to; otherwise refuse a differing one. Returns what changed."""
+    """Make sure ``config``'s policy is the log's: store it on a new log without users; with ``apply`` (an admin is
+    signed in as ``actor``) store a first or a differing one, audited from -> to; otherwise refuse a differing one,
+    and, once the station has users, a first one (PolicyNotStored). Returns what changed."""
     wanted = snapshot(config)
     problem = stored_policy.check(log)
     if problem and not apply:
         raise PolicyTampered(f"{problem}: run `gate verify`, and have an admin re-apply the station's config")
     stored = stored_policy.current(log)
     if stored is None and not problem:
+        if not apply and stored_policy.pins_on(log):
+            raise PolicyNotStored(str(config.source))
         stored_policy.store(log, config.station_id, wanted, actor or "station", str(config.source), None)
         return []
     changes = differences(stored or {}, wanted)

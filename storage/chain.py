@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
 
 from sqlalchemy import Connection, Table, func, select
 
@@ -147,6 +147,46 @@ class Chain:
             if problem:
                 return VerifyResult(False, n, prev, None, None, problem)
         return VerifyResult(True, n, prev)
+
+    def spot_check(self, conn: Connection, rows: Sequence[Mapping]) -> tuple[Mapping | None, str] | None:
+        """Whether ``rows`` (a few of this chain's rows: one person's) can be trusted without walking the whole chain:
+        None when they can, else (the row, or None for the chain as a whole; what is wrong).
+
+        Cheap (a few indexed reads and one count): the chain's end is the one its seal records (no row removed from
+        the newest end), the sequence numbers have no gap and the oldest row sits on the anchor; each row's own hash recomputes from its content and
+        its stored link (with this chain's digest: keyed, nobody without the key can make a changed row match), its
+        derived columns agree, and the rows on either side link to it (a row changed and re-hashed breaks the link of
+        the next one). What is not read here is only checked by a full ``verify``.
+        """
+        seq = self.table.c.seq
+        first = conn.execute(select(func.min(seq))).scalar()
+        count = conn.execute(self._count).scalar_one()
+        if self.seal is not None:  # rows removed from the end: the keyed seal records the chain's rows and head
+            problem = self.seal.problem(conn, self.name, count, self.head_hash(conn))
+            if problem:
+                return None, f"the end of the {self.name} chain: {problem}"
+        if first is not None:
+            last = conn.execute(select(func.max(seq))).scalar()
+            if last - first + 1 != count:
+                return None, (f"{last - first + 1 - count} {self.what}(s) between numbers {first} and {last} were "
+                              "removed")
+            if conn.execute(select(self.table.c.prev_hash).where(seq == first)).scalar() != self.anchor(conn):
+                return None, f"the oldest {self.what} does not follow the last one purged (older ones were removed)"
+        wanted = sorted({n for r in rows for n in (r["seq"] - 1, r["seq"] + 1)})
+        around: dict[int, tuple[str, str]] = {}
+        for i in range(0, len(wanted), 500):
+            around.update((n, (p, h)) for n, p, h in conn.execute(
+                select(seq, self.table.c.prev_hash, self.table.c.row_hash).where(seq.in_(wanted[i:i + 500]))))
+        for row in rows:
+            problem = self._problem(row, row["prev_hash"])
+            if problem:
+                return row, problem
+            before, after = around.get(row["seq"] - 1), around.get(row["seq"] + 1)
+            if before is not None and before[1] != row["prev_hash"]:
+                return row, f"its link to the previous {self.what} is broken (a {self.what} was changed or removed)"
+            if after is not None and after[0] != row["row_hash"]:
+                return row, f"the next {self.what} does not link to it (it was changed)"
+        return None
 
     def intact(self, conn: Connection) -> Iterator[Mapping]:
         """The rows, oldest first, up to the first one whose link does not hold: a row slipped into the file by

@@ -17,13 +17,15 @@ from sqlalchemy import Connection, func, select
 from domain import Clearance, Reason, Screening
 from domain.errors import Refused
 from domain.case import NEEDS_CERTIFICATE, Case
+from domain.identifiers import id_key
 from storage import cases as case_log
-from storage import school_records
+from storage import school_records, trust
 from storage.chain import VerifyResult
 from storage.log import CLEARANCES, SCREENINGS, ScreeningLog
 from storage.records import clearance_content, screening_from_row
 # Reasons are stored as a JSON list of codes; the quotes make the match exact ("fever-confirmed" only).
-_CONFIRMED = f'%"{Reason.FEVER_CONFIRMED.value}"%'
+_CONFIRMED_CODE = Reason.FEVER_CONFIRMED.value
+_CONFIRMED = f'%"{_CONFIRMED_CODE}"%'
 
 
 class ClearanceRefused(Refused):
@@ -42,13 +44,15 @@ class History:
 
 
 def _trusted(log: ScreeningLog, conn: Connection, entrant_id: str | None = None) -> list[Clearance]:
-    """Clearances whose chain holds from the first row, oldest first (of one entrant when given)."""
+    """Clearances whose chain holds from the first row, oldest first (of one entrant, under any spelling, when
+    given)."""
+    key = id_key(entrant_id) if entrant_id is not None else None
     return [Clearance(**clearance_content(row)) for row in log.clearance_chain.intact(conn)
-            if entrant_id is None or row["entrant_id"] == entrant_id]
+            if key is None or id_key(row["entrant_id"]) == key]
 
 
 def _last_fever(conn, entrant_id: str) -> Screening | None:
-    row = conn.execute(select(SCREENINGS).where(SCREENINGS.c.entrant_id == entrant_id,
+    row = conn.execute(select(SCREENINGS).where(SCREENINGS.c.entrant_key == id_key(entrant_id),
                                                 SCREENINGS.c.reasons.like(_CONFIRMED))
                        .order_by(SCREENINGS.c.seq.desc()).limit(1)).mappings().first()
     return None if row is None else screening_from_row(row)
@@ -57,7 +61,7 @@ def _last_fever(conn, entrant_id: str) -> Screening | None:
 def fever_before(log: ScreeningLog, entrant_id: str, at: float) -> Screening | None:
     """The entrant's latest confirmed fever before ``at``: what a stored refusal referred to."""
     with log.read(f"the fevers of {entrant_id}") as conn:
-        row = conn.execute(select(SCREENINGS).where(SCREENINGS.c.entrant_id == entrant_id,
+        row = conn.execute(select(SCREENINGS).where(SCREENINGS.c.entrant_key == id_key(entrant_id),
                                                     SCREENINGS.c.reasons.like(_CONFIRMED),
                                                     SCREENINGS.c.created_at < at)
                            .order_by(SCREENINGS.c.seq.desc()).limit(1)).mappings().first()
@@ -100,12 +104,18 @@ def _known(log: ScreeningLog, conn: Connection, entrant_id: str, has_screenings:
 
 
 def history(log: ScreeningLog, entrant_id: str) -> History:
-    """Raises StorageError when it cannot be read: the station must not screen on a memory it could not read."""
+    """What the log knows of this person, under any spelling of the id (P42, p42, Ｐ４２).
+
+    Raises StorageError when it cannot be read, and LogEdited when the person's rows or the chain around them do not
+    hold (storage.trust): the station must not screen on a memory it could not read or cannot believe.
+    """
     with log.read(f"the history of {entrant_id}") as conn:
-        row = conn.execute(select(SCREENINGS).where(SCREENINGS.c.entrant_id == entrant_id)
-                           .order_by(SCREENINGS.c.seq.desc()).limit(1)).mappings().first()
-        latest = None if row is None else screening_from_row(row)
-        fever, gate, case, cleared = _known(log, conn, entrant_id, latest is not None)
+        rows = trust.entrant_rows(conn, entrant_id)
+        trust.check(log, conn, entrant_id, rows)
+        latest = screening_from_row(rows[-1]) if rows else None
+        # Cases and the other gates' records carry the spelling this person's screenings are stored under.
+        spelled = latest.entrant_id if latest and latest.entrant_id else entrant_id
+        fever, gate, case, cleared = _known(log, conn, spelled, latest is not None)
     return History(latest, fever, cleared, case, gate)
 
 
@@ -145,7 +155,7 @@ def fevers(log: ScreeningLog) -> list[Screening]:
     with log.read("the confirmed fevers") as conn:
         latest = (select(func.max(SCREENINGS.c.seq).label("seq"))
                   .where(SCREENINGS.c.entrant_id.is_not(None), SCREENINGS.c.reasons.like(_CONFIRMED))
-                  .group_by(SCREENINGS.c.entrant_id).subquery())
+                  .group_by(SCREENINGS.c.entrant_key).subquery())
         rows = conn.execute(select(SCREENINGS).join(latest, latest.c.seq == SCREENINGS.c.seq)
                             .order_by(SCREENINGS.c.seq.desc())).mappings().all()
     return [screening_from_row(r) for r in rows]

@@ -8,6 +8,11 @@ class StorageError(StorageFailure):
     """The log could not be written or read; the message is one line saying what and what to do."""
 
 
+class LogEdited(StorageError):
+    """The log was edited outside the station (a row changed, removed or slipped in): nobody whose history it might
+    hide is admitted on its word until an auditor has checked (``gate verify``)."""
+
+
 # The name the station, the CLI and the UI have always caught; the same class, so nothing slips between the two.
 LogError = StorageError
 

@@ -33,9 +33,13 @@ SCREENINGS = Table(
     Column("source", String(64)),
     Column("mask_state", String(8)),
     Column("session", String(64)),  # the check of the day (hashed when set)
+    # The entrant id with case and compatibility forms folded (domain.identifiers.id_key): P42, p42 and Ｐ４２ are one
+    # person for the fever memory. Derived like source: not hashed; verify checks it agrees with entrant_id.
+    Column("entrant_key", String(64)),
     Index("ix_screenings_day", "day"),
     Index("ix_screenings_entrant", "entrant_id"),
     Index("ix_screenings_day_session", "day", "session"),
+    Index("ix_screenings_entrant_key", "entrant_key"),
 )
 
 # Records waiting to go upstream; written in the same transaction as the record itself.

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from storage.audit import AUDIT
 from storage.log import ScreeningLog
-from storage.models import STATION_POLICY as POLICY
+from storage.models import STATION_POLICY as POLICY, USERS
 from storage.seals import sealed_write
 
 ACTION = "policy-applied"
@@ -36,6 +36,12 @@ def current(log: ScreeningLog) -> dict | None:
     """The stored policy, or None for a log that has none yet."""
     with log.read("the stored screening policy") as conn:
         return _current(conn)
+
+
+def pins_on(log: ScreeningLog) -> bool:
+    """Whether the station has users (PINs on): then only an admin stores the first policy."""
+    with log.read("the users") as conn:
+        return conn.execute(select(USERS.c.name).limit(1)).first() is not None
 
 
 def store(log: ScreeningLog, station_id: str, content: dict, actor: str, source: str,

@@ -6,6 +6,7 @@ import time
 from typing import Mapping
 
 from domain import Screening
+from domain.identifiers import id_key
 
 JSON_COLUMNS = ("reasons", "mask", "readings")
 # What the chain hashes, fixed for good: a column added later must not change the hash of rows already written.
@@ -14,7 +15,7 @@ HASHED_COLUMNS = ("id", "station_id", "created_at", "day", "entrant_id", "operat
 # Hashed when set: rows from before sessions existed (NULL) keep the content they were hashed with, and a session
 # written into such a row, or changed in a later one, breaks the chain.
 OPTIONAL_HASHED = ("session",)
-DERIVED_COLUMNS = ("source", "mask_state")
+DERIVED_COLUMNS = ("source", "mask_state", "entrant_key")
 AUDIT_HASHED = ("id", "station_id", "at", "actor", "action", "detail")
 
 
@@ -29,8 +30,10 @@ def _json(v: object) -> str:
 def derived(content: Mapping) -> dict:
     """Columns computed from the hashed content, kept for fast queries."""
     readings = content["readings"]
+    entrant = content["entrant_id"]
     return {"source": readings[-1].get("source") if readings else None,
-            "mask_state": (content["mask"] or {}).get("state")}
+            "mask_state": (content["mask"] or {}).get("state"),
+            "entrant_key": id_key(entrant) if entrant else None}
 
 
 def screening_content(s: Screening) -> dict:
@@ -75,7 +78,10 @@ def row_content(row: Mapping) -> dict:
 
 def derived_disagree(row: Mapping, content: dict) -> str | None:
     """A stored row whose derived columns were edited apart from the readings they come from."""
-    if all(row[k] == v for k, v in derived(content).items()):
+    want = derived(content)
+    if row.get("entrant_key", want["entrant_key"]) != want["entrant_key"]:
+        return "its entrant_key column was changed (it disagrees with its entrant id)"
+    if all(row[k] == want[k] for k in ("source", "mask_state")):
         return None
     return "its source or mask columns were changed (they disagree with its readings)"
 

@@ -14,6 +14,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from domain import Decision, Reason
+from domain.identifiers import id_key
 from storage.log import SCREENINGS, ScreeningLog
 from storage.seals import chain_heads
 from storage.models import DAILY_REPORTS as REPORTS
@@ -113,7 +114,7 @@ def query(log: ScreeningLog, *, date_from: str, date_to: str, decision: str | No
     if decision:
         cond.append(SCREENINGS.c.decision == decision)
     if entrant:
-        cond.append(SCREENINGS.c.entrant_id == entrant)
+        cond.append(SCREENINGS.c.entrant_key == id_key(entrant))  # the auditor finds P42 typing p42
     with log.read("screenings") as conn:
         total = conn.execute(select(func.count()).select_from(SCREENINGS).where(*cond)).scalar_one()
         rows = conn.execute(select(SCREENINGS.c.id, SCREENINGS.c.created_at, SCREENINGS.c.entrant_id,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from domain import Entrant, EntrantKind, Reason
-from domain.identifiers import IdentifierError, check_id, check_name, check_text
+from domain.identifiers import IdentifierError, check_id, check_name, check_text, id_key
 from domain.errors import UsageError
 from storage.log import ENTRANTS, SCREENINGS, ScreeningLog, local_day
 from storage.models import VISITORS
@@ -81,10 +81,12 @@ def parse_roster(data: bytes) -> list[Entrant]:
         group = row[col["group"]].strip() and _field(problems, n, "class",
                                                      lambda: check_text(row[col["group"]], "class", max_len=64))
         kind = KIND_ALIASES.get(row[col["kind"]].strip().lower(), KIND_ALIASES.get(row[col["kind"]].strip()))
-        if rid is not None and rid in seen:
-            problems.append(f"line {n}, field id: {rid} is already on line {seen[rid]}")
+        if rid is not None and id_key(rid) in seen:  # P42 and p42 are one pupil at the gate
+            first, line = seen[id_key(rid)]
+            same = "" if first == rid else f" (as {first}: ids that differ only by case are the same person)"
+            problems.append(f"line {n}, field id: {rid} is already on line {line}{same}")
         elif rid is not None:
-            seen[rid] = n
+            seen[id_key(rid)] = (rid, n)
         if kind is None:
             shown = row[col["kind"]].strip()[:20] if row[col["kind"]].strip()[:20].isprintable() else "this value"
             problems.append(f"line {n}, field kind: {shown!r} must be pupil, staff or visitor")
@@ -128,17 +130,22 @@ def import_roster(log: ScreeningLog, data: bytes, *, station_id: str, actor: str
     entrants = parse_roster(data)
     with log.unit("roster") as u, sealed_write(u.conn, log.key, "entrants"):
         conn = u.conn
-        old = {r["roster_id"]: (r["name"], r["group"], r["kind"])
-               for r in conn.execute(select(ENTRANTS)).mappings()}
-        new = {e.roster_id: (e.name, e.group, e.kind.value) for e in entrants}
-        added = tuple(i for i in new if i not in old)
-        changed = tuple(i for i in new if i in old and old[i] != new[i])
-        removed = () if merge else tuple(sorted(i for i, v in old.items()
-                                                if i not in new and v[2] != EntrantKind.VISITOR.value))
-        for rid in (*added, *changed):
-            conn.execute(ENTRANTS.delete().where(ENTRANTS.c.roster_id == rid))
-        rows = [{"roster_id": i, "name": new[i][0], "group": new[i][1], "kind": new[i][2]}
-                for i in (*added, *changed)]
+        # People are matched by their id's key: P42 in the old roster and p42 in the new one are the same pupil
+        # (changed: the spelling), not one who left and one who came.
+        stored = conn.execute(select(ENTRANTS)).mappings().all()
+        old = {id_key(r["roster_id"]): (r["roster_id"], r["name"], r["group"], r["kind"]) for r in stored}
+        new = {id_key(e.roster_id): (e.roster_id, e.name, e.group, e.kind.value) for e in entrants}
+        added = tuple(k for k in new if k not in old)
+        changed = tuple(k for k in new if k in old and old[k] != new[k])
+        removed = () if merge else tuple(sorted(old[k][0] for k in old
+                                                if k not in new and old[k][3] != EntrantKind.VISITOR.value))
+        replaced = {*added, *changed}
+        for r in stored:
+            if id_key(r["roster_id"]) in replaced:
+                conn.execute(ENTRANTS.delete().where(ENTRANTS.c.roster_id == r["roster_id"]))
+        rows = [{"roster_id": new[k][0], "name": new[k][1], "group": new[k][2], "kind": new[k][3]}
+                for k in (*added, *changed)]
+        added, changed = tuple(new[k][0] for k in added), tuple(new[k][0] for k in changed)
         if rows:
             conn.execute(ENTRANTS.insert(), rows)
         if removed:
@@ -186,31 +193,47 @@ def add_visitor(log: ScreeningLog, v: Visitor, *, station_id: str, actor: str) -
     if not 5 <= len(digits) <= 15:
         raise RosterError([f"phone {v.phone!r}: give a reachable number (5–15 digits)"])
     with log.unit(f"visitor {v.visitor_id}") as u:
-        u.conn.execute(VISITORS.delete().where(VISITORS.c.visitor_id == v.visitor_id))
+        for other in u.conn.execute(select(VISITORS.c.visitor_id)).scalars().all():  # under any spelling
+            if id_key(other) == id_key(v.visitor_id):
+                u.conn.execute(VISITORS.delete().where(VISITORS.c.visitor_id == other))
         u.conn.execute(VISITORS.insert().values(visitor_id=v.visitor_id, name=v.name, phone=v.phone,
                                                 reason=v.reason, host=v.host, day=v.day, approved_by=actor,
                                                 at=time.time()))
         u.audit(station_id, actor, "visitor-approved", {"visitor_id": v.visitor_id, "day": v.day})
 
 
-def check_entrant(log: ScreeningLog, entrant_id: str | None, day: str | None = None) -> Reason | None:
-    """None when the id may proceed to screening; else the reason it may not (``Reason.VISITOR_NOT_APPROVED``).
+def _by_key(conn, column, entrant_id: str, *cols):
+    """The row whose id is ``entrant_id`` under any spelling (P42, p42): the same spelling first (an index read),
+    else every id compared by its key (a school's roster, only for an id spelled otherwise or not on it)."""
+    row = conn.execute(select(column, *cols).where(column == entrant_id)).first()
+    if row is not None:
+        return row
+    key = id_key(entrant_id)
+    return next((r for r in conn.execute(select(column, *cols)) if id_key(r[0]) == key), None)
+
+
+def entrant_status(log: ScreeningLog, entrant_id: str, day: str | None = None) -> tuple[str | None, Reason | None]:
+    """(the roster's or the approved visitor's spelling of this id, or None; the reason it may not proceed, or None).
 
     A visitor, whether unknown, listed as a visitor on the roster or a pupil who left (removed by a roster import),
     needs an approval for the day. While no roster is loaded ids are not checked, so a new station works at once.
+    Ids match under any spelling (domain.identifiers.id_key): p42 is the pupil P42 of the roster.
     """
-    if not entrant_id:
-        return None
     with log.read("the roster") as conn:
         if conn.execute(select(func.count()).select_from(ENTRANTS)).scalar_one() == 0:
-            return None
-        kind = conn.execute(select(ENTRANTS.c.kind).where(ENTRANTS.c.roster_id == entrant_id)).scalar()
-        if kind is not None and kind != EntrantKind.VISITOR.value:
-            return None
-        visitor = conn.execute(select(VISITORS.c.day).where(VISITORS.c.visitor_id == entrant_id)).first()
+            return None, None
+        listed = _by_key(conn, ENTRANTS.c.roster_id, entrant_id, ENTRANTS.c.kind)
+        if listed is not None and listed.kind != EntrantKind.VISITOR.value:
+            return listed.roster_id, None
+        visitor = _by_key(conn, VISITORS.c.visitor_id, entrant_id, VISITORS.c.day)
     if visitor is not None and visitor.day in (None, day or local_day(time.time())):
-        return None
-    return Reason.VISITOR_NOT_APPROVED
+        return visitor.visitor_id, None
+    return (listed.roster_id if listed is not None else None), Reason.VISITOR_NOT_APPROVED
+
+
+def check_entrant(log: ScreeningLog, entrant_id: str | None, day: str | None = None) -> Reason | None:
+    """None when the id may proceed to screening; else the reason it may not (``Reason.VISITOR_NOT_APPROVED``)."""
+    return entrant_status(log, entrant_id, day)[1] if entrant_id else None
 
 
 def seen(log: ScreeningLog, day: str, session: str | None = None) -> set[str]:
@@ -225,12 +248,12 @@ def seen(log: ScreeningLog, day: str, session: str | None = None) -> set[str]:
 def unscreened(log: ScreeningLog, day: str, session: str | None = None,
                classes: tuple[str, ...] | None = None) -> list[Entrant]:
     """Pupils and staff on the roster not seen on ``day`` (in ``session``), of ``classes`` when given."""
-    done = seen(log, day, session)
-    return [e for e in roster(log) if e.roster_id not in done and e.kind is not EntrantKind.VISITOR
+    done = {id_key(i) for i in seen(log, day, session)}  # p42 screened is P42 of the roster seen
+    return [e for e in roster(log) if id_key(e.roster_id) not in done and e.kind is not EntrantKind.VISITOR
             and (classes is None or e.group in classes)]
 
 
 def session_progress(log: ScreeningLog, day: str, session: str) -> tuple[int, int]:
     """(pupils and staff of the roster seen in the session, how many are expected)."""
-    expected = {e.roster_id for e in roster(log) if e.kind is not EntrantKind.VISITOR}
-    return len(expected & seen(log, day, session)), len(expected)
+    expected = {id_key(e.roster_id) for e in roster(log) if e.kind is not EntrantKind.VISITOR}
+    return len(expected & {id_key(i) for i in seen(log, day, session)}), len(expected)

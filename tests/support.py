@@ -228,6 +228,15 @@ def relink_screenings(log: ScreeningLog, conn) -> None:
     c.seal.reset(conn, c.name, c.table, prev)
 
 
+def apply_policy(log: ScreeningLog, config=None, admin: str = "admin") -> None:
+    """What an admin does first on a station with users (`gate config apply FILE --user ADMIN`): store the screening
+    policy (``config``'s, else the defaults'), so that stations and commands of the duty staff may screen."""
+    from gate.config import Config
+    from gate.station_policy import enforce
+
+    enforce(config if config is not None else Config(), log, actor=admin, apply=True)
+
+
 def typing_goes_to(app, field_id: str) -> bool:
     """The app's keyboard focus is on the field with this id (what a pilot types lands there)."""
     return app.focused is not None and app.focused.id == field_id

@@ -256,6 +256,11 @@ def open_log(args: argparse.Namespace, cfg: "Config", read_only: bool = False,
         raise StorageFailure(f"{path} is a folder, not a log: give --db the log file (e.g. {path / 'gate.db'})")
     if (read_only or existing) and not path.exists():
         raise UsageError(f"no log at {path}: give --db PATH (nothing was created)")
+    if getattr(args, "db", None) and not path.parent.is_dir():
+        # A mistyped --db must not grow a tree of folders with a new, empty log in it; a new log in an existing
+        # folder is fine (a station's first screening). The config's own path and the default are created.
+        raise UsageError(f"no folder {path.parent} for the log {path.name}: check --db, or create the folder first "
+                         "(nothing was created)")
     return ScreeningLog(path, read_only=read_only, key_path=cfg.key_file)
 
 

@@ -33,12 +33,17 @@ def check(args: argparse.Namespace) -> None:
 
 def apply(args: argparse.Namespace) -> None:
     from gate.station_policy import enforce  # the log: only for the command that changes it
+    from storage import policy
 
     cfg = read_config(args.file)
     with open_log(args, cfg) as log:
         user = sign_in(args, cfg, log, "policy")
+        first = policy.current(log) is None
         changes = enforce(cfg, log, actor=operator(args, user), apply=True)
-    if changes:
+    if first:
+        print(f"applied {args.file}: the station's first screening policy (threshold {cfg.threshold_c} °C, "
+              f"mask {cfg.mask_mode}, {len(cfg.sensors)} sensor(s))")
+    elif changes:
         print(f"applied {args.file}: " + "; ".join(str(c) for c in changes))
     else:
         print(f"ok: {args.file} is the station's policy already; nothing changed")

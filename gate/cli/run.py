@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> None:
             log.close()
         return
     station = Station(cfg, log, mask_source=mask_source)
+    if station.policy_refusal is not None:  # headless: refuse at start rather than fail every reading
+        log.close()
+        raise station.policy_refusal
     stop = stop_on_sigterm()
 
     def on_failure(f) -> None:

@@ -10,7 +10,8 @@ from gate.config import Config
 from domain import Decision, MaskState
 from storage import audit
 from storage.log import ScreeningLog
-from tests.support import GATE, Clock, env_with_root, log_from_template, pilot_wait_until, run_gate, typing_goes_to
+from tests.support import (GATE, Clock, apply_policy, env_with_root, log_from_template, pilot_wait_until, run_gate,
+                           typing_goes_to)
 
 ADMIN = User("admin", "admin")
 
@@ -23,6 +24,7 @@ def staff(db):
         for name, role, pin in (("zhang", "duty", "318274"), ("wu", "auditor", "427351"), ("li", "maintenance",
                                                                                              "536482")):
             auth.add_user(name, role, pin, ADMIN)
+        apply_policy(log)  # with PINs on, only an admin stores the first screening policy
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from gate.station import Station
 from storage import audit
 from storage.log import ScreeningLog
 from storage.roster import import_roster
-from tests.support import Clock
+from tests.support import Clock, apply_policy
 
 ROSTER = ("id,name,class,kind\nS1,张三,三年级二班,pupil\nS2,李四,三年级二班,pupil\nS3,王五,三年级三班,pupil\n"
           "S4,赵六,三年级一班,pupil\nT1,王老师,教务处,staff\nV1,=cmd,访客,visitor\n")
@@ -35,6 +35,7 @@ def school(db_path):
         auth.add_user("admin", "admin", PIN["admin"], None)
         auth.add_user("chen", "teacher", PIN["chen"], User("admin", "admin"), classes=("三年级二班", "三年级三班"))
         auth.add_user("zhang", "duty", PIN["zhang"], User("admin", "admin"))
+        apply_policy(log)  # with PINs on, only an admin stores the first screening policy
         import_roster(log, ROSTER.encode(), station_id="gate-1", actor="admin")
         clock = Clock(at(7, 0))
         station = Station(Config(), log, clock=clock)

@@ -3,6 +3,7 @@ real entry point on real files (and a real pty for the simulated thermometer).""
 import dataclasses
 import json
 import sqlite3
+from pathlib import Path
 
 from sim.scenarios import SCENARIOS
 from tests.support import run_gate as gate
@@ -58,6 +59,11 @@ def users(db):
     for args, pins in steps:
         out = gate("users", "add", *args, "--pin-stdin", "--db", db, input=pins)
         assert out.returncode == 0, out.stderr
+    # With PINs on, only an admin stores the first screening policy (here: the built-in defaults, from an empty file).
+    station = Path(db).parent / "station.toml"
+    station.write_text("", encoding="utf-8")
+    out = gate("config", "apply", station, "--db", db, "--user", "boss", "--pin-stdin", input="318274\n")
+    assert out.returncode == 0 and "the station's first screening policy" in out.stdout, out.stderr
 
 
 def test_a_clearance_needs_the_health_officer_or_an_admin_signed_in(db_path):
@@ -104,28 +110,43 @@ def test_a_wrong_id_or_a_bad_note_clears_nobody(db_path):
     assert clearances(db_path) == []
 
 
-def run_headless(sim_factory, db, cfg, ids, count, offset_c=0.0):
+def run_headless(sim_factory, db, cfg, ids, count, offset_c=0.0, ok=True):
     """`gate run --headless` on a simulated thermometer (as `gate sim --seed 5 --pace 3 --noise 0.02 --offset X`),
-    the ids scanned on standard input."""
+    the ids scanned on standard input; with ``ok=False`` the finished command, whatever its exit code."""
     scenario = dataclasses.replace(SCENARIOS["normal-morning"], noise_c=0.02, offset_c=offset_c)
     sim = sim_factory("gy-mcu90614", scenario, seed=5, pace=3)
     out = gate("run", "--url", sim.path, "--protocol", "gy-mcu90614", "--headless", "--count", count,
                "--entrants-stdin", "--db", db, "--config", cfg, input="".join(f"{i}\n" for i in ids))
     sim.stop()
+    if not ok:
+        return out
     assert out.returncode == 0, out.stderr
     return [json.loads(line) for line in out.stdout.splitlines()], out.stderr
+
+
+def test_gate_run_headless_with_users_and_no_policy_refuses_at_start(sim_factory, tmp_path, db_path):
+    steps = [(["boss", "--role", "admin"], "318274\n318274\n"),
+             (["li", "--role", "duty", "--user", "boss"], "318274\n536482\n536482\n")]
+    for args, pins in steps:
+        assert gate("users", "add", *args, "--pin-stdin", "--db", db_path, input=pins).returncode == 0
+    cfg = tmp_path / "gate.toml"
+    cfg.write_text('[screening]\nthreshold_c = 39.0\nmask_mode = "off"\n', encoding="utf-8")
+    out = run_headless(sim_factory, db_path, cfg, ["P42"], 1, offset_c=2.0, ok=False)
+    assert out.returncode == 1 and out.stdout == "" and "Traceback" not in out.stderr
+    assert "no screening policy is stored with this log yet" in out.stderr
+    assert sqlite3.connect(db_path).execute("select count(*) from screenings").fetchone() == (0,)
 
 
 def test_gate_run_headless_links_confirms_refuses_and_admits_after_the_clearance(sim_factory, tmp_path, db_path):
     cfg = tmp_path / "gate.toml"
     cfg.write_text('[station]\nlanguage = "en"\n[screening]\nmask_mode = "off"\n', encoding="utf-8")
     # A sensor reading 2 °C high: everyone it sees is at or above the threshold.
-    hot, errors = run_headless(sim_factory, db_path, cfg, ["P42", "P\x1b[2J42", "P42", "P42"], 3, offset_c=2.0)
+    hot, errors = run_headless(sim_factory, db_path, cfg, ["P42", "P\x1b[2J42", "p42", "P42"], 3, offset_c=2.0)
     assert [d["decision"] for d in hot] == ["retest", "deny", "deny"]
-    assert all(d["entrant_id"] == "P42" for d in hot)  # the garbled scan went with nobody
+    assert all(d["entrant_id"] == "P42" for d in hot)  # the garbled scan went with nobody; p42 is P42
     assert '"error": "entrant-id"' in errors
     assert hot[1]["follows"] == hot[0]["id"] and "fever-confirmed" in hot[1]["reasons"]
     assert hot[2]["message"].startswith("Fever confirmed at")
     assert gate("clearance", "add", "P42", "--note", "doctor's note", "--db", db_path).returncode == 0
-    well, _ = run_headless(sim_factory, db_path, cfg, ["P42"], 1)
+    well, _ = run_headless(sim_factory, db_path, cfg, ["p42"], 1)
     assert well[0]["decision"] == "admit" and well[0]["entrant_id"] == "P42"

@@ -12,6 +12,7 @@ from gate.ui.screens.manual import REASON_LABELS
 @pytest.mark.parametrize("text, celsius, unit", [
     ("36.6", 36.6, "C"), ("36,6", 36.6, "C"), ("36.6C", 36.6, "C"), ("36.6 c", 36.6, "C"), (" 37 ", 37.0, "C"),
     ("36.6°C", 36.6, "C"), ("98.6F", 37.0, "F"), ("97.9 f", 36.61, "F"), ("30", 30.0, "C"), ("45.0", 45.0, "C"),
+    ("37.2949", 37.2949, "C"), ("37,25", 37.25, "C"), ("36.60000000", 36.6, "C"), ("98.60F", 37.0, "F"),
 ])
 def test_accepted(text, celsius, unit):
     assert parse_temperature(text) == (pytest.approx(celsius, abs=0.01), unit)
@@ -22,6 +23,7 @@ def test_accepted(text, celsius, unit):
     ("inf", "not a temperature"), ("1e9", "not a temperature"), ("3.73.1", "not a temperature"),
     ("98.6", "add F"), ("29.9", "outside 30–45"), ("45.1", "outside 30–45"), ("-36.6", "outside"),
     ("36.6K", "not a temperature"), ("120F", "outside"), ("36.6.", "not a temperature"),
+    ("37.294900001", "not a temperature"), ("37.", "not a temperature"),
 ])
 def test_refused_with_a_message_that_says_what_to_do(text, says):
     with pytest.raises(ManualEntryError) as err:

@@ -6,7 +6,7 @@ import pytest
 from gate.auth import Auth, User
 from storage.log import ScreeningLog
 from tests.pg import unavailable_reason
-from tests.support import relink_screenings, run_gate
+from tests.support import apply_policy, relink_screenings, run_gate
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 PIN = "581302"
@@ -25,6 +25,7 @@ def station(tmp_path, pg):
         auth.add_user("admin", "admin", "902741", None)
         auth.add_user("wu", "auditor", PIN, User("admin", "admin"))
         auth.add_user("zhang", "duty", DUTY_PIN, User("admin", "admin"))
+        apply_policy(log)  # with PINs on, only an admin stores the first screening policy
     return db, cfg, url
 
 

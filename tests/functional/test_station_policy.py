@@ -8,7 +8,7 @@ from domain import Decision, MaskResult, MaskState, Reading
 from gate.auth import Auth, User
 from gate.config import Config, SensorConfig
 from gate.station import Station
-from gate.station_policy import PolicyMismatch, PolicyTampered, enforce, snapshot
+from gate.station_policy import PolicyMismatch, PolicyNotStored, PolicyTampered, enforce, snapshot
 from storage import audit
 from storage import policy as stored_policy
 from storage.log import ScreeningLog
@@ -149,3 +149,38 @@ def test_gate_verify_reports_a_policy_edited_in_the_file(tmp_path):
     assert out.returncode == 1 and "POLICY" in out.stderr and "edited outside the station" in out.stderr
     refused = gate("screen", "--temp", "38.8", "--mask", "yes", "--db", db)
     assert refused.returncode != 0 and rows(db) == 1
+
+
+def _staffed(log):
+    auth = Auth(log, "north")
+    auth.add_user("wang", "admin", "902741", None)
+    auth.add_user("li", "duty", "581302", User("wang", "admin"))
+
+
+def test_with_users_a_station_screens_nobody_until_an_admin_applies_the_first_policy(log):
+    _staffed(log)
+    station = Station(Config(threshold_c=39.0, mask_mode="off", source="other.toml"), log)
+    assert isinstance(station.policy_refusal, PolicyNotStored)
+    with pytest.raises(PolicyNotStored, match="no screening policy is stored with this log yet"):
+        station.screen([reading(38.5)], MaskResult(MaskState.NO), operator="li")
+    assert log.count() == 0 and stored_policy.current(log) is None
+    enforce(Config(), log, actor="wang", apply=True)  # `gate config apply station.toml --user wang` meanwhile
+    with pytest.raises(PolicyMismatch, match="threshold_c"):  # the duty station's other config is now refused
+        station.screen([reading(38.5)], MaskResult(MaskState.NO), operator="li")
+    same = Station(Config(), log)
+    assert same.policy_refusal is None
+    assert same.screen([reading(38.5)], MaskResult(MaskState.YES), operator="li").decision is Decision.RETEST
+
+
+async def test_the_duty_screen_says_at_once_that_an_admin_must_apply_the_policy(log):
+    from gate.ui.app import build_app
+    from tests.support import pilot_wait_until
+
+    _staffed(log)
+    app = build_app(Config(language="en", station_id="north"), log, show_clock=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        message = app.duty.query_one("#message")
+        assert await pilot_wait_until(pilot, lambda: "no screening policy is stored" in str(message.render()))
+        assert "LOG FAILURE" in str(app.duty.query_one("#banner").render())
+        assert "Do not admit anyone" in str(message.render())
+    assert log.count() == 0

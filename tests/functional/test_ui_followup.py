@@ -11,7 +11,7 @@ from gate.ui.screens.followup import FollowupScreen
 from storage import cases
 from storage.log import ScreeningLog
 from storage.roster import import_roster
-from tests.support import Clock, pilot_wait_until
+from tests.support import Clock, apply_policy, pilot_wait_until
 
 ROSTER = ("id,name,class,kind\nS1,张三,三年级二班,pupil\nS2,李四,三年级二班,pupil\nS3,王五,三年级三班,pupil\n"
           "S4,赵六,三年级二班,pupil\n")
@@ -36,6 +36,7 @@ async def test_a_teacher_closes_a_case_of_its_class_on_the_follow_up_screen(db_p
         auth = Auth(log, "gate-1")
         auth.add_user("admin", "admin", "900001", None)
         auth.add_user("chen", "teacher", "754026", User("admin", "admin"), classes=("三年级二班",))
+        apply_policy(log)  # with PINs on, only an admin stores the first screening policy
         app = build_app(Config(language="en"), log, clock=clock)
         app.station.screen([Reading(object_c=36.6, source="manual")], MaskResult(MaskState.YES), entrant_id="S1")
         clock.now = at(9, 0)  # the morning check has closed: S2, S3 and S4 were not seen

@@ -24,6 +24,7 @@ from gate.retests import RetestQueue
 from gate.followup import open_count
 from gate.school_day import close_out, cluster_alerts, session_state
 from gate.station import LogFailure, Station
+from gate.station_policy import PolicyNotStored
 from gate.ui.feed import SampleFeed
 from gate.ui.messages import (
     CalibrationState,
@@ -120,6 +121,8 @@ class DutyScreen(ShowsWorkerFailures, Screen):
         for name in ("language", "user", "users_exist"):
             self.watch(self.app, name, self._follow_app)
         self.query_one("#entrant-input", Input).focus()
+        if self.station.policy_refusal is not None:  # at once, before anyone stands at the gate
+            self.log_error = str(self.station.policy_refusal)
         self.load_counts()
         self.load_session()
         self.set_interval(15, self.load_session)
@@ -177,7 +180,7 @@ class DutyScreen(ShowsWorkerFailures, Screen):
             else:
                 s = self.station.screen([reading], self.station.mask_source.current(), entrant_id=entrant,
                                         operator=operator)
-        except LogError as exc:
+        except (LogError, PolicyNotStored) as exc:
             self.post_message(LogFailed(LogFailure(str(exc), reading)))
             return
         self.post_message(ScreeningDecided(s))
@@ -186,7 +189,7 @@ class DutyScreen(ShowsWorkerFailures, Screen):
     def store_mask(self, previous: Screening, state: MaskState, operator: str) -> None:
         try:
             s = self.station.confirm_mask(previous, state, operator=operator)
-        except LogError as exc:
+        except (LogError, PolicyNotStored) as exc:
             self.post_message(LogFailed(LogFailure(str(exc), previous.reading)))
             return
         self.post_message(ScreeningDecided(s))
@@ -305,7 +308,11 @@ class DutyScreen(ShowsWorkerFailures, Screen):
     @work(thread=True, group="recall", exit_on_error=False, name="looking up the person")
     def recall_entrant(self, entrant_id: str) -> None:
         """Say at once, before any reading, that this person is to be sent home (a fever not cleared)."""
-        memory = self.station.remember(entrant_id)
+        try:
+            memory = self.station.remember(entrant_id)
+        except LogError as exc:  # the log was edited, or cannot be read: said at once; the screening fails closed
+            self.post_message(Notice(f"{entrant_id}: {exc}", False))
+            return
         if memory.refused:
             code, args = memory.refusal(self.clock())
             self.post_message(Notice(f"{entrant_id}: {t('reason.' + code, self.language, **args)}", False))

@@ -36,3 +36,29 @@ def test_verify_on_a_folder_or_random_file_is_a_log_failure(gate, tmp_path, kind
     assert one_clear_line(r).startswith("gate: log failure:")
     if before is not None:
         assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [["screen", "--temp", "36.6", "--mask", "yes"],
+                                     ["users", "add", "boss", "--role", "admin", "--pin-stdin"]])
+def test_a_db_in_a_folder_that_is_not_there_creates_nothing(gate, tmp_path, command):
+    db = tmp_path / "no" / "such" / "folder" / "x.db"
+    r = gate(*command, "--db", str(db), stdin=b"111111\n")
+    assert r.returncode == 2 and b"ADMIT" not in r.stdout
+    err = one_clear_line(r)
+    assert f"no folder {db.parent} for the log x.db" in err and "nothing was created" in err
+    assert not (tmp_path / "no").exists()
+
+
+def test_a_new_log_in_an_existing_folder_still_screens(gate, tmp_path):
+    r = gate("screen", "--db", str(tmp_path / "first.db"), "--temp", "36.6", "--mask", "yes")
+    assert r.returncode == 0 and r.stdout.startswith(b"ADMIT")
+
+
+@pytest.mark.parametrize("typed, decision, shown", [("37.2949", "ADMIT", "37.29 °C"), ("37.2951", "RETEST", "37.3 °C"),
+                                                     ("36.60000", "ADMIT", "36.6 °C"), ("37,27", "ADMIT", "37.27 °C")])
+def test_any_sensible_decimal_is_a_temperature_shown_on_the_side_of_its_decision(gate, tmp_path, typed, decision,
+                                                                                 shown):
+    r = gate("screen", "--db", str(tmp_path / "g.db"), "--temp", typed, "--mask", "yes")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert out.split()[0] == decision and shown in out

@@ -58,8 +58,9 @@ def legacy_rows(path: Path, n: int, users: tuple[tuple[str, str, str], ...] = ()
 
     from domain import Decision, MaskResult, MaskState, Reading, Screening
     from storage import chain
-    from storage.records import DERIVED_COLUMNS, HASHED_COLUMNS, screening_content, screening_values
+    from storage.records import HASHED_COLUMNS, screening_content, screening_values
 
+    DERIVED_COLUMNS = ("source", "mask_state")  # the derived columns of that schema (entrant_key came in 0013)
     con = sqlite3.connect(path)
     cols = (*HASHED_COLUMNS, *DERIVED_COLUMNS, "prev_hash", "row_hash")
     prev, ids = chain.GENESIS, []

@@ -25,6 +25,9 @@ def station(tmp_path, gate):
     roster = db.parent / "roster.csv"
     roster.write_text("id,name,class,kind\nP42,Li Ming,3A,pupil\nP43,Wang Fang,3A,pupil\n", encoding="utf-8")
     assert gate("roster", "import", roster, "--db", db, "--user", "boss", "--pin-stdin", stdin=f"{ADMIN}\n")[0] == 0
+    policy = db.parent / "station.toml"  # with PINs on, only an admin stores the first screening policy
+    policy.write_text("", encoding="utf-8")
+    assert gate("config", "apply", policy, "--db", db, "--user", "boss", "--pin-stdin", stdin=f"{ADMIN}\n")[0] == 0
     for temp in ("38.5", "38.4", "36.6"):
         gate("screen", "--db", db, "--entrant", "P42", "--temp", temp, "--mask", "yes", "--user", "zhang",
              "--pin-stdin", stdin=f"{DUTY}\n")
