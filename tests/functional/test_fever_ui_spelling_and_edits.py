@@ -9,7 +9,7 @@ from gate.station import Station
 from gate.ui.app import build_app
 from storage.log import ScreeningLog
 from tests.support import Clock, pilot_wait_until
-from tests.functional.test_ui import banner, manual
+from tests.functional.duty_pilot import banner, manual
 
 T0 = time.mktime((2026, 12, 1, 7, 42, 0, 0, 0, -1))
 
