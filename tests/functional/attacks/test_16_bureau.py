@@ -8,6 +8,11 @@ import shutil
 import pytest
 from sqlalchemy import create_engine, text
 
+from domain import MaskResult, MaskState
+from drivers.base import Reading
+from gate.cli.common import read_config
+from gate.station import Station
+from storage.log import ScreeningLog
 from storage.upstream import normalise_url
 from tests.functional.test_bureau import as_bureau, district  # noqa: F401  (fixtures)
 from tests.pg import unavailable_reason
@@ -172,3 +177,24 @@ def test_a_district_export_with_its_manifest_edited_a_file_gone_or_added_fails_v
     edit(out)
     done = run_gate("bureau", "verify", out, "--key", key)
     assert done.returncode == 1 and says in done.stdout
+
+
+# a gate sends a zero report at 07:30, then confirms a fever: the bureau does not keep showing the zero report
+def test_a_zero_report_made_early_then_a_fever_is_not_a_zero_report_upstream(district, as_bureau, tmp_path):
+    owner, url, today, _ = district
+    cfg = gate_config(tmp_path / "r.toml", "r-gate", "S-R", "早报小学", owner)
+    screen(cfg, "R1")
+    first = json.loads(run_gate("report", "daily", "--config", cfg, "--json").stdout)
+    with ScreeningLog(tmp_path / "r.db") as log:
+        st = Station(read_config(cfg), log)
+        gun = Reading(object_c=38.5, body_c=38.5, source="gun-1", ambient_c=21.0)
+        assert st.screen([gun], MaskResult(MaskState.YES), entrant_id="R2").decision == "retest"
+        clinical = Reading(object_c=38.6, source="manual", operator="li", device_id="clinical-1")
+        assert st.screen([clinical], MaskResult(MaskState.YES), entrant_id="R2").decision == "deny"
+    assert run_gate("sync", "--once", "--config", cfg).returncode == 0
+    daily = run_gate("bureau", "daily", "--upstream", url, "--date", today.isoformat(), "--json")
+    row = {r["school_id"]: r for r in json.loads(daily.stdout)}["S-R"]
+    mine = json.loads(run_gate("report", "daily", "--config", cfg, "--json").stdout)
+    assert first["zero_report"] is True and mine["zero_report"] is False
+    assert (row["screened"], row["confirmed_fevers"], row["zero_report"]) == \
+        (mine["screened"], mine["confirmed_fevers"], False)
