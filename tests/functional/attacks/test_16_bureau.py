@@ -198,3 +198,25 @@ def test_a_zero_report_made_early_then_a_fever_is_not_a_zero_report_upstream(dis
     assert first["zero_report"] is True and mine["zero_report"] is False
     assert (row["screened"], row["confirmed_fevers"], row["zero_report"]) == \
         (mine["screened"], mine["confirmed_fevers"], False)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_formula_school_and_station_ids_are_text_in_the_district_export(district, as_bureau, tmp_path, fmt):
+    import openpyxl
+
+    owner, url, today, _ = district
+    station = f"=2+{len(fmt)}"  # one station id per format: a second key under one id is refused
+    config = gate_config(tmp_path / "f.toml", station, "=1+2", "=HYPERLINK(1)", owner)
+    screen(config, "=cmd|calc")
+    assert run_gate("sync", "--once", "--config", config).returncode == 0
+    out, d = tmp_path / "out", today.isoformat()
+    done = run_gate("bureau", "export", "--upstream", url, "--from", d, "--to", d, "--format", fmt, "--out", out,
+                    "--key", tmp_path / "k")
+    assert done.returncode == 0, done.stderr
+    if fmt == "csv":
+        rows = (out / "screenings.csv").read_text(encoding="utf-8-sig").splitlines()
+        assert any(r.startswith(f"'=1+2,'{station},") for r in rows) and not any(r.startswith("=") for r in rows)
+    else:
+        cells = [c for ws in openpyxl.load_workbook(out / "screenings.xlsx") for row in ws.iter_rows() for c in row]
+        assert {c.value for c in cells if c.data_type == "s"} >= {"=1+2", station}
+        assert not [c for c in cells if c.data_type == "f"]
