@@ -220,3 +220,20 @@ def test_formula_school_and_station_ids_are_text_in_the_district_export(district
         cells = [c for ws in openpyxl.load_workbook(out / "screenings.xlsx") for row in ws.iter_rows() for c in row]
         assert {c.value for c in cells if c.data_type == "s"} >= {"=1+2", station}
         assert not [c for c in cells if c.data_type == "f"]
+
+
+def test_a_pupils_name_from_the_roster_is_in_no_table_the_bureau_role_can_read(district, as_bureau, tmp_path):
+    owner, url, _, _ = district
+    config = gate_config(tmp_path / "n.toml", "n-gate", "S-N", "名字小学", owner)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name,class,kind\nN-1,张三丰,一年级一班,pupil\n", encoding="utf-8")
+    assert run_gate("roster", "import", roster, "--config", config).returncode == 0
+    screen(config, "N-1")
+    assert run_gate("report", "daily", "--config", config).returncode == 0
+    assert run_gate("sync", "--once", "--config", config).returncode == 0
+    engine = create_engine(normalise_url(url))
+    with engine.connect() as conn:
+        tables = [r[0] for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))]
+        seen = "".join(str(conn.execute(text(f'SELECT * FROM "{t}"')).all()) for t in tables)
+    engine.dispose()
+    assert "N-1" in seen and "张三丰" not in seen  # the gate's records went up; the name did not
