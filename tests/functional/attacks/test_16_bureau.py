@@ -3,7 +3,9 @@ three-school district of tests/functional/test_bureau.py, read through the READM
 the `gate` command line as the district's owner, a school's gate PC or the bureau would type it."""
 import hashlib
 import json
+import os
 import shutil
+import subprocess
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -14,6 +16,7 @@ from gate.cli.common import read_config
 from gate.station import Station
 from storage.log import ScreeningLog
 from storage.upstream import normalise_url
+from tests.functional.attacks.conftest import PY, ROOT, faketime_prefix
 from tests.functional.test_bureau import as_bureau, district  # noqa: F401  (fixtures)
 from tests.pg import unavailable_reason
 from tests.support import run_gate
@@ -237,3 +240,20 @@ def test_a_pupils_name_from_the_roster_is_in_no_table_the_bureau_role_can_read(d
         seen = "".join(str(conn.execute(text(f'SELECT * FROM "{t}"')).all()) for t in tables)
     engine.dispose()
     assert "N-1" in seen and "张三丰" not in seen  # the gate's records went up; the name did not
+
+
+def test_a_gate_whose_clock_is_years_ahead_is_counted_on_that_day_not_lost(district, as_bureau, tmp_path):
+    owner, url, _, _ = district
+    config = gate_config(tmp_path / "t.toml", "t-gate", "S-T", "钟偏小学", owner)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("FAKETIME", None)
+    for args in (["screen", "--config", str(config), "--temp", "36.5", "--mask", "yes", "--entrant", "T1"],
+                 ["report", "daily", "--config", str(config)]):
+        done = subprocess.run([*faketime_prefix("@2031-03-03 07:30:00"), PY, "-m", "gate.cli", *args],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+    assert run_gate("sync", "--once", "--config", config).returncode == 0
+    assert run_gate("upstream", "maintain", "--upstream", owner).returncode == 0
+    daily = run_gate("bureau", "daily", "--upstream", url, "--date", "2031-03-03", "--json")
+    row = {r["school_id"]: r for r in json.loads(daily.stdout)}["S-T"]
+    assert (row["screened"], row["stations_reported"], row["zero_report"]) == (1, 1, True)
