@@ -2,13 +2,19 @@
 (a frozen faked clock), a teacher reaching past its classes with odd spellings, follow-up cases closed twice, by the
 wrong role, for another class, with a wrong outcome; the 复课证明 refusal and who may clear it; the cluster rule at
 2/3 pupils with odd-case symptoms and the same pupil counted twice; a close edited in the SQLite file."""
+import datetime
 import json
 import sqlite3
 
 import pytest
 
+from domain import MaskResult, MaskState, Reading
+from gate.config import Config
+from gate.station import Station
+from storage.log import ScreeningLog
 from tests.functional.attacks.conftest import faketime_prefix, one_clear_line
-from tests.functional.attacks.school_day_setup import ROSTER, case_of, cases, school, signed, yesterday
+from tests.functional.attacks.school_day_setup import ROSTER, at, case_of, cases, school, signed, yesterday
+from tests.support import Clock
 
 REFUSED = "refused: chen is the teacher of 三年级二班; "
 
@@ -158,12 +164,6 @@ def test_two_pupils_are_no_cluster_even_with_one_counted_twice_three_are_whateve
         assert signed(gate, db, "chen", "followup", "close", case_of(gate, db, who), "--outcome", "sick-leave",
                       "--symptoms", symptoms).returncode == 0
     # S1 again: a no-mask refusal yesterday opens a second case of the same pupil, closed with the same symptom
-    from domain import MaskResult, MaskState, Reading
-    from gate.config import Config
-    from gate.station import Station
-    from storage.log import ScreeningLog
-    from tests.functional.attacks.school_day_setup import at
-    from tests.support import Clock
     with ScreeningLog(db) as log:
         Station(Config(), log, language="en", clock=Clock(at(15, 0))).screen(
             [Reading(object_c=36.6, source="manual")], MaskResult(MaskState.NO), entrant_id="S1")
@@ -201,3 +201,58 @@ def test_a_close_slipped_into_the_file_closes_nothing_and_verify_names_it(gate, 
     assert gate("verify", "--db", db).returncode == 1
     still = [c for c in cases(gate, db, "chen") if c["case"] == s2]
     assert not still or still[0]["state"] == "open"
+
+
+def test_four_pupils_over_three_days_are_no_cluster_the_fifth_raises_it_and_another_classs_teacher_sees_none(
+        gate, tmp_path):
+    db = tmp_path / "g.db"
+    school(gate, db)
+    (tmp_path / "more.csv").write_text("id,name,class,kind\n" + "".join(f"B{i},乙{i},三年级三班,pupil\n"
+                                                                       for i in range(1, 6)), encoding="utf-8")
+    r = gate("roster", "import", "--add", "--db", db, "--user", "admin", "--pin-stdin", tmp_path / "more.csv",
+             stdin=b"900001\n")
+    assert r.returncode == 0, r.stderr.decode()
+    days = [yesterday() - datetime.timedelta(days=n) for n in (2, 1, 0)]
+    with ScreeningLog(db) as log:
+        for d in days[:2]:
+            Station(Config(), log, language="en", clock=Clock(at(7, 0, day=d))).screen(
+                [Reading(object_c=36.6, source="manual")], MaskResult(MaskState.YES), entrant_id="S0")
+    # each B pupil's cough counted on its onset day: two on the first day, two on the second
+    onsets = {"B1": days[0], "B2": days[0], "B3": days[1], "B4": days[1], "B5": days[2]}
+
+    def close(who):
+        cid = next(c["case"] for c in cases(gate, db) if c["entrant_id"] == who and c["state"] == "open")
+        r = signed(gate, db, "doc", "followup", "close", cid, "--outcome", "sick-leave", "--symptoms", "cough",
+                   "--onset", onsets[who].isoformat())
+        assert r.returncode == 0, r.stderr.decode()
+
+    def alerts_on(d, who="doc"):
+        r = signed(gate, db, who, "report", "alerts", "--date", d.isoformat(), "--json")
+        assert r.returncode in (0, 1), r.stderr.decode()
+        return [json.loads(line) for line in r.stdout.decode().splitlines() if line.strip()], r
+
+    for who in ("B1", "B2", "B3", "B4"):
+        close(who)
+    assert all(alerts_on(d)[0] == [] for d in days)  # 2 + 2: four within three days, never three on one day
+    close("B5")
+    raised, _ = alerts_on(days[2])
+    assert [(a["class"], a["symptom"], sorted(a["pupils"])) for a in raised] == [
+        ("三年级三班", "cough", ["B1", "B2", "B3", "B4", "B5"])]
+    seen_by_chen, r = alerts_on(days[2], "chen")  # chen teaches 三年级二班 only
+    assert seen_by_chen == [] and "B1" not in r.stdout.decode()
+
+
+@pytest.mark.parametrize("extra, says", [
+    (("--note", "妈妈\x1b[31m说"), "control or invisible"),
+    (("--note", "x" * 501), "at most 500"),
+    (("--symptoms", "发热"), "unknown symptom"),
+    (("--symptoms", "fever\u200b"), "symptom"),
+])
+def test_a_close_with_an_odd_note_or_symptom_is_refused_and_the_case_stays_open(gate, tmp_path, extra, says):
+    db = tmp_path / "g.db"
+    school(gate, db)
+    s1 = case_of(gate, db, "S1")
+    r = signed(gate, db, "chen", "followup", "close", s1, "--outcome", "sick-leave", *extra)
+    err = one_clear_line(r)
+    assert r.returncode == 2 and says in err and "\x1b" not in err
+    assert next(c for c in cases(gate, db) if c["case"] == s1)["state"] == "open"
