@@ -57,8 +57,8 @@ TABLE: tuple[Right, ...] = (
     _r("users-list", "admin", "gate users list", "list users, roles and lock state", True),
     _r("manage-users", "admin", "gate users add|reset-pin|disable|enable|role", "manage users and PINs"),
     _r("policy", "admin", "gate config apply", "change the screening policy (threshold, mask mode ...)"),
-    _r("sync-new-upstream", "admin", "gate sync --upstream URL",
-       "send the log to an upstream other than the configured one", True),
+    _r("sync-new-upstream", "admin", "gate sync [--upstream URL]",
+       "send the log to an upstream other than the configured one, or to one it never synced with", True),
     _r("switch-role", " ".join(ROLES), None, "duty screen: show who is signed in"),
 )
 RIGHTS: dict[str, frozenset[str]] = {r.action: r.roles for r in TABLE}

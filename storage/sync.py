@@ -11,6 +11,7 @@
   upstream's columns (too long, control characters) is quarantined here, never sent to be refused.
 - The checkpoint belongs to one upstream database, known by its identity (storage.upstream.identity): when the URL
   leads to another database than the one the checkpoint was made against, everything is sent again.
+- ``first_sync``: called before anything goes to an upstream this log never synced with (storage.sync_known).
 - Connection trouble is a SyncError with one line to show, never a traceback; nothing advances.
 """
 from __future__ import annotations
@@ -30,7 +31,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from domain.errors import UpstreamFailure
 from domain.identifiers import IdentifierError, check_text
-from storage import copy_sync, partitions, school_records, stations
+from storage import copy_sync, partitions, school_records, stations, sync_known
 from storage import upstream as up
 from storage.errors import StorageError
 from storage.upstream_url import UpstreamUrlError, explain
@@ -70,8 +71,10 @@ def _is_connection_trouble(exc: DBAPIError) -> bool:
 
 class Sync:
     def __init__(self, log: ScreeningLog, url: str, batch_size: int = 10_000, connect_timeout: float = 5.0, *,
-                 school_id: str | None = None, school_name: str | None = None, fingerprint: str | None = None):
+                 school_id: str | None = None, school_name: str | None = None, fingerprint: str | None = None,
+                 first_sync: Callable[["Sync"], None] | None = None):
         self.log = log
+        self.first_sync = first_sync  # raises (a SyncError) unless a first sync to a never-seen upstream may go
         # No school in the config: the station is its own school (its records go under its station id).
         self.school_id = school_id
         self.school_name = school_name
@@ -98,10 +101,14 @@ class Sync:
             if engine.dialect.name not in ("postgresql", "sqlite"):
                 raise SyncError(f"upstream {engine.dialect.name} is not supported: use PostgreSQL or SQLite")
             try:
+                if self.first_sync and not sync_known.known(self.log, self.key, up.peek_identity(engine)):
+                    self.first_sync(self)  # nothing is created or sent upstream unless it returns
                 up.upgrade(engine)
                 identity = up.identity(engine)
-            except SQLAlchemyError as exc:
+            except BaseException as exc:
                 engine.dispose()
+                if not isinstance(exc, SQLAlchemyError):
+                    raise
                 raise SyncError(explain(f"upstream {self.shown_url} unreachable: {_one_line(exc)}", self.url)
                                 ) from None
             self._adopt(identity)

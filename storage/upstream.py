@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -101,3 +101,12 @@ def identity(engine: Engine) -> str:
         pass  # another station made it first: theirs is the one
     with engine.connect() as conn:
         return conn.execute(query).scalar_one()
+
+
+def peek_identity(engine: Engine) -> str | None:
+    """The upstream's id without creating or migrating anything (None for a database never used as an upstream):
+    what a station checks before it sends its log to an upstream it has never synced with."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(identity_table.name):
+            return None
+        return conn.execute(select(identity_table.c.id).where(identity_table.c.singleton == 1)).scalar()

@@ -12,8 +12,10 @@ from gate.school_day import share_roster
 from gate.cli.common import (actions, json_option, load_config, open_log, shown, sign_in, signin_options,
                              station_options)
 from gate.cli.sensors import stop_on_sigterm
+from gate.auth import AuthError
 from gate.config import Config
 from storage.sync import Sync, SyncError
+from storage.sync_known import FIRST_SYNC
 
 SEND = """
 gate sync --upstream postgresql://gate@district-db/screening
@@ -58,7 +60,8 @@ def add_sync(p: argparse.ArgumentParser) -> None:
     mode.add_argument("--once", action="store_true", help="send what is pending and stop (default)")
     mode.add_argument("--watch", action="store_true", help="keep sending; back off and retry while upstream is down")
     s.add_argument("--interval", type=float, default=5.0, help="--watch: seconds between rounds (default 5)")
-    signin_options(s, "an admin, to send to an upstream other than the configured one")
+    signin_options(s, "an admin, to send to an upstream other than the configured one, or to one this log never "
+                      "synced with (the first sync, with PINs on)")
     json_option(s, "print the result as JSON: sent, quarantined, pending")
     st = add("status", "What is pending and quarantined, the last success and the last error.", STATUS, status)
     station_options(st)
@@ -84,21 +87,54 @@ def upstream_url(args: argparse.Namespace, cfg: Config) -> str:
     return url
 
 
+class FirstSync:
+    """With PINs on, the first sync to an upstream this log never synced with (storage.sync_known) needs an admin's
+    sign-in, whether its URL came from the config or the command line: else refused (audited), nothing sent.
+    `--watch` without a sign-in waits, the refusal noted for `gate sync status` and the duty screen."""
+
+    def __init__(self, args: argparse.Namespace, cfg: Config, log, signed_in: bool):
+        self.args, self.cfg, self.log, self.allowed, self.refused = args, cfg, log, signed_in, False
+
+    def __call__(self, sync: Sync) -> None:
+        from gate.auth import Auth, AuthError, NotSignedIn
+
+        if self.allowed or not Auth(self.log, self.cfg.station_id, self.cfg.security).has_users():
+            return
+        if self.args.user and not self.refused:
+            try:
+                sign_in(self.args, self.cfg, self.log, "sync-new-upstream")  # audits its own refusals
+                self.allowed = True
+                return
+            except (AuthError, NotSignedIn) as exc:
+                self.refused = True
+                raise AuthError(f"{exc} (the first sync to {sync.shown_url})") from None
+        line = (f"{FIRST_SYNC}: this log never synced with {sync.shown_url}; nothing was sent: an admin signs in "
+                "for the first sync: gate sync --user NAME --pin-stdin")
+        if not self.refused:
+            from storage import audit
+
+            audit.record(self.log, self.cfg.station_id, "(not signed in)", "refused",
+                         {"action": "sync-new-upstream", "why": "not signed in", "upstream": sync.shown_url})
+            self.refused = True
+        raise SyncError(line) if self.args.watch else AuthError(line)
+
+
 @contextmanager
 def syncing(args: argparse.Namespace, url_needed: bool = True, sending: bool = False) -> Iterator[Sync]:
     """A Sync over the log; a failure is noted in the log (for `gate sync status`) before it is reported.
 
-    Sending the log (ids, temperatures) anywhere but the configured upstream needs an admin's sign-in."""
+    Sending the log (ids, temperatures) anywhere but the configured upstream needs an admin's sign-in, and so does
+    the first sync to any upstream (FirstSync)."""
     cfg = load_config(args)
     with open_log(args, cfg, existing=True) as log:
         url = upstream_url(args, cfg) if url_needed else (args.upstream or cfg.upstream_url
                                                           or "(no upstream configured)")
-        if sending and url != cfg.upstream_url:
-            sign_in(args, cfg, log, "sync-new-upstream")
-        sync = Sync(log, url, school_id=cfg.school_id, school_name=cfg.school_name)
+        signed_in = sending and url != cfg.upstream_url and bool(sign_in(args, cfg, log, "sync-new-upstream"))
+        sync = Sync(log, url, school_id=cfg.school_id, school_name=cfg.school_name,
+                    first_sync=FirstSync(args, cfg, log, signed_in) if sending else None)
         try:
             yield sync
-        except SyncError as exc:
+        except (SyncError, AuthError) as exc:
             sync.note_error(str(exc))
             raise
         finally:

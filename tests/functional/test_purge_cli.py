@@ -82,7 +82,11 @@ def test_a_trial_sync_elsewhere_then_purge_deletes_nothing_and_a_real_sync_then_
     code, out, _ = purge(capsys, monkeypatch, db, cfg)
     assert code == 0 and "purged 0 screenings" in out and "kept 3 screenings not yet confirmed" in out
     assert count(db) == 3
-    assert gate(capsys, monkeypatch, "sync", "--once", "--db", db, "--config", cfg)[0] == 0
+    # The purge read the district's upstream; that is no sync: the first one still needs an admin.
+    code, _, err = gate(capsys, monkeypatch, "sync", "--once", "--db", db, "--config", cfg)
+    assert code == 1 and "first sync waits for an admin" in err
+    assert gate(capsys, monkeypatch, "sync", "--once", "--db", db, "--config", cfg,
+                "--user", "admin", "--pin-stdin", stdin=ADMIN_PIN + "\n")[0] == 0
     code, out, _ = purge(capsys, monkeypatch, db, cfg)
     assert code == 0 and "purged 3 screenings older than 30 days; chain verifies" in out and count(db) == 0
 
@@ -93,7 +97,8 @@ def test_a_refused_record_makes_sync_fail_and_is_never_purged(station, capsys, m
     from storage.upstream import normalise_url
 
     db, cfg, url = station
-    assert gate(capsys, monkeypatch, "sync", "--once", "--db", db, "--config", cfg)[0] == 0  # makes the schema
+    assert gate(capsys, monkeypatch, "sync", "--once", "--db", db, "--config", cfg, "--user", "admin",
+                "--pin-stdin", stdin=ADMIN_PIN + "\n")[0] == 0  # the first sync (an admin) makes the schema
     engine = create_engine(normalise_url(url))
     with engine.begin() as conn:  # the district refuses implausible temperatures
         conn.execute(text("alter table screenings add constraint plausible check (temperature_c < 43)"))

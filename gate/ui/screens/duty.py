@@ -204,10 +204,13 @@ class DutyScreen(ShowsWorkerFailures, Screen):
     @work(thread=True, exclusive=True, group="sync-state", exit_on_error=False, name="checking the sync")
     def check_sync(self) -> None:
         from storage.sync import Sync  # 0.5 s of imports, paid only by a station with an upstream
+        from storage.sync_known import FIRST_SYNC
 
         st = Sync(self.station.log, self.station.config.upstream_url).status()  # local counts only: no network
         text = f"sync: {st['pending']} pending" + (f", {st['quarantined']} quarantined" if st["quarantined"] else "")
-        if st["last_error"]:
+        if st["last_error"] and st["last_error"].startswith(FIRST_SYNC):
+            text += " ⚠ an admin must sign in for the first sync (gate sync --user NAME)"
+        elif st["last_error"]:
             text += " ⚠ upstream unreachable"
         self.post_message(SyncState(text))
 
