@@ -203,14 +203,21 @@ def positive_int(text: str) -> int:
     return n
 
 
+# Days a screening can be on, with room for a week's trend and the next day's midnight: a day at the calendar's edge
+# (0001-01-01, 9999-12-31) has no local timestamp or no next day, so it is refused here, once, for every command.
+FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
+
+
 def day(text: str) -> str:
     """A YYYY-MM-DD date (argument type)."""
     try:
-        datetime.date.fromisoformat(text)
+        when = datetime.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
     if len(text) != 10:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD")
+    if not FIRST_DAY <= when <= LAST_DAY:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range: use a day from {FIRST_DAY} to {LAST_DAY}")
     return text
 
 

@@ -3,6 +3,7 @@ picker (the date field, `[` and `]`), a school's drill-down (Enter), a 7-day tre
 in a thread worker, and says when it last did."""
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import time
 from typing import Callable
@@ -153,18 +154,23 @@ class BureauApp(ShowsWorkerFailures, App):
 
     # -- the day picker -------------------------------------------------------------------------------------------
     def action_day(self, step: int) -> None:
-        self.set_day(self.day + dt.timedelta(days=step))
+        try:
+            self.set_day(self.day + dt.timedelta(days=step))
+        except OverflowError:
+            self.notify(f"{self.day}: the calendar ends here", severity="warning")
 
     @on(Input.Submitted, "#day")
     def day_typed(self, event: Input.Submitted) -> None:
-        try:
-            day = dt.date.fromisoformat(event.value.strip())
-        except ValueError:
-            self.notify(f"{event.value!r}: 日期格式 YYYY-MM-DD, e.g. {self.day}", severity="warning")
-            return
-        self.set_day(day)
+        self.set_day(event.value.strip())
 
-    def set_day(self, day: dt.date) -> None:
+    def set_day(self, day: dt.date | str) -> None:
+        from gate.cli.common import day as checked  # the CLI's one date rule: the format and the calendar's range
+
+        try:
+            day = dt.date.fromisoformat(checked(str(day)))
+        except argparse.ArgumentTypeError as exc:
+            self.notify(f"{exc}; e.g. {self.day}", severity="warning", markup=False)  # typed text is no markup
+            return
         self.day = day
         self.sub_title = day.isoformat()
         self.day_input.value = day.isoformat()

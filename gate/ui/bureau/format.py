@@ -1,7 +1,9 @@
-"""How the bureau's figures read on screen: not reported is said, never shown as 0."""
+"""How the bureau's figures read on screen: not reported is said, never shown as 0; names and ids are plain text."""
 from __future__ import annotations
 
 import time
+
+from rich.text import Text
 
 NOT_REPORTED = "未报 —"
 COLUMNS = (  # key, label (both languages, short: the table must fit 120 columns)
@@ -13,7 +15,14 @@ COLUMNS = (  # key, label (both languages, short: the table must fit 120 columns
 BARS = "▁▂▃▄▅▆▇█"
 
 
-def cell(key: str, row) -> str:
+def plain(value) -> Text:
+    """A name or id as it was written: never read as markup (a school named '[/] [' or '[b]x[/b]' shows as such)."""
+    return Text(str(value))
+
+
+def cell(key: str, row) -> "str | Text":
+    if key in ("school_id", "name"):
+        return plain(getattr(row, key))
     if key == "stations":
         return f"{row.stations_reported}/{row.expected_stations}"
     if key == "trend":

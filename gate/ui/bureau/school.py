@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from gate.ui.bureau.format import cell, sparkline
+from gate.ui.bureau.format import cell, plain, sparkline
 from gate.ui.bureau.messages import SchoolLoaded
 from gate.ui.screens.base import ShowsWorkerFailures
 from storage import bureau
@@ -62,26 +62,27 @@ class SchoolScreen(ShowsWorkerFailures, Screen):
     def on_school_loaded(self, msg: SchoolLoaded) -> None:
         found = msg.detail
         if found is None:
-            self.query_one("#school-title", Static).update(f"{self.school_id}: 不在 not in the district database")
+            self.query_one("#school-title", Static).update(
+                plain(f"{self.school_id}: 不在 not in the district database"))
             return
         s = found.school
-        self.query_one("#school-title", Static).update(
+        self.query_one("#school-title", Static).update(plain(
             f"{s.name} ({s.school_id}) · {s.day} · "
             f"闸机 gates {s.stations_reported}/{s.expected_stations} reported · "
             f"检 screened {cell('screened', s)} · 发热 fevers {cell('confirmed_fevers', s)} · "
-            f"零报告 zero {cell('zero_report', s)} · {cell('late', s)}")
+            f"零报告 zero {cell('zero_report', s)} · {cell('late', s)}"))
         gates = self.query_one("#gates", DataTable)
         for g in found.gates:
             at = time.strftime("%m-%d %H:%M", time.localtime(g["last_sync"])) if g["last_sync"] else "从未 never"
-            gates.add_row(g["station_id"], at, str(g["screenings"]), str(g["confirmed_fevers"]),
+            gates.add_row(plain(g["station_id"]), at, str(g["screenings"]), str(g["confirmed_fevers"]),
                           "是 yes" if g["reported"] else "否 no")
         sessions = self.query_one("#sessions", DataTable)
         for x in found.sessions:
-            sessions.add_row(x["session"], str(x["screened"]), str(x["confirmed_fevers"]))
+            sessions.add_row(plain(x["session"]), str(x["screened"]), str(x["confirmed_fevers"]))
         cases = self.query_one("#cases", DataTable)
         for c in found.cases:
-            cases.add_row(c["case"], c["pupil"], c["class"] or "—", c["opened"], c["reason"],
-                          c["outcome"] or "未结 open")
+            cases.add_row(plain(c["case"]), plain(c["pupil"]), plain(c["class"] or "—"), plain(c["opened"]),
+                          plain(c["reason"]), plain(c["outcome"] or "未结 open"))
         days = self.trend
         self.query_one("#trend", Static).update(
             (sparkline(days) + "\n" + "\n".join(
