@@ -36,6 +36,7 @@ def register(conn: Connection, school_id: str, station_id: str, fingerprint: str
              now: float | None = None) -> None:
     """Make sure ``station_id`` of ``school_id`` is this station's (by key fingerprint); raise StationClash if not."""
     now = time.time() if now is None else now
+    _one_school(conn, school_id, station_id, fingerprint)
     conn.execute(_insert(conn, schools).values(school_id=school_id, name=school_name or "", created_at=now)
                  .on_conflict_do_nothing())
     conn.execute(_insert(conn, stations).values(school_id=school_id, station_id=station_id, fingerprint=fingerprint,
@@ -57,6 +58,22 @@ def register(conn: Connection, school_id: str, station_id: str, fingerprint: str
     if school_name and conn.execute(select(schools.c.name).where(schools.c.school_id == school_id)).scalar() == "":
         # only then: a station's role may not update (a school declared by the bureau keeps the bureau's name)
         conn.execute(update(schools).where(schools.c.school_id == school_id).values(name=school_name))
+
+
+def _one_school(conn: Connection, school_id: str, station_id: str, fingerprint: str) -> None:
+    """A key registered under another school is that school's station (a gate.toml copied from the wrong gate):
+    refused before anything is sent, or the gate's records would split across two schools. A station that named
+    no school was its own school (school id = station id) and may join its real one."""
+    other = conn.execute(select(stations.c.school_id, stations.c.station_id)
+                         .where(stations.c.fingerprint == fingerprint, stations.c.school_id != school_id,
+                                stations.c.school_id != stations.c.station_id)
+                         .order_by(stations.c.registered_at).limit(1)).first()
+    if other is not None:
+        raise StationClash(
+            f"this station's key (fingerprint {fingerprint[:16]}…) is registered upstream as station "
+            f"{other.station_id!r} of school {other.school_id!r}, not of school {school_id!r}: nothing was sent. "
+            f"Restore that station's config ([school] id = \"{other.school_id}\"), or give this station its own key "
+            f"(a new log) to join {school_id!r} as {station_id!r}")
 
 
 def high_seq(conn: Connection, school_id: str, station_id: str) -> int:
