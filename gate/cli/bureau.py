@@ -134,11 +134,13 @@ def daily(args: argparse.Namespace) -> None:
         print(json.dumps([r.to_dict() for r in rows], ensure_ascii=False))
         return
     if args.csv:
+        from storage.export import neutral  # the station export's one rule: this CSV is opened in a spreadsheet
+
         out = csv.writer(sys.stdout)
         out.writerow(COLUMNS)
         for r in rows:
             d = r.to_dict()
-            out.writerow(["" if d[c] is None else _shown(c, d[c]) for c in COLUMNS])
+            out.writerow(["" if d[c] is None else neutral(_shown(c, d[c])) for c in COLUMNS])
         return
     print(f"{_day(args)}: {len(rows)} school(s), {sum(r.late for r in rows)} late")
     for r in rows:
@@ -221,6 +223,7 @@ def serve(args: argparse.Namespace) -> None:
     bureau.reader(args.upstream).dispose()  # unreachable or wrong schema: say so now, not in every browser tab
     if not 1 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: use 1 to 65535")
+    _port_free(args.host, args.port)
     from textual_serve.server import Server
 
     # Each browser session runs this command (the URL carries no password: libpq reads PGPASSFILE / ~/.pgpass).
@@ -230,6 +233,24 @@ def serve(args: argparse.Namespace) -> None:
         *(["--date", args.date] if args.date else [])])
     Server(command, host=args.host, port=args.port, title="教育局 · Education bureau",
            public_url=args.public_url).serve()
+
+
+def _port_free(host: str, port: int) -> None:
+    """Refuse a port something else holds before saying "Serving" (a bind test, released at once)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise UsageError(f"--host {host}: {exc.strerror or exc}: give an address of this machine") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: TIME_WAIT is no conflict
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise CheckFailed(f"port {port} on {host} is already in use ({exc.strerror}): stop what holds it or "
+                                  f"give another --port") from None
 
 
 COMMANDS = {"bureau": add_bureau}
