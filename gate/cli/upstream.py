@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from domain.errors import UpstreamFailure, UsageError
+from domain.errors import Refused, UpstreamFailure, UsageError
 from gate.cli.common import actions, day, ident, json_option, positive_int, words
 
 MAINTAIN = """
@@ -20,6 +20,7 @@ gate upstream maintain --upstream postgresql://owner@district-db/screening --ahe
 """
 SCHOOL_ADD = """
 gate upstream school add S-0101 --name "Hongqi Primary School" --stations 2 --upstream postgresql://owner@db/screening
+gate upstream school add S-0101 --name "Hongqi Primary School" --stations 3 --replace --upstream postgresql://owner@db/s
 """
 SCHOOL_LIST = """
 gate upstream school list --upstream postgresql://owner@district-db/screening --json
@@ -49,6 +50,8 @@ def add_upstream(p: argparse.ArgumentParser) -> None:
     a.add_argument("school", type=ident("school id"), metavar="SCHOOL_ID")
     a.add_argument("--name", type=words("school name"), required=True)
     a.add_argument("--stations", type=positive_int, default=1, help="gate stations expected to report (default 1)")
+    a.add_argument("--replace", action="store_true",
+                   help="change the name or expected stations of a school declared already (refused without it)")
     upstream_required(a)
     li = sub("list", "The declared and registered schools with their stations.", SCHOOL_LIST, school_list)
     upstream_required(li)
@@ -97,11 +100,45 @@ def school_add(args: argparse.Namespace) -> None:
     engine = engine_for(args.upstream)
     insert = (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(schools)
     values = {"school_id": args.school, "name": args.name, "expected_stations": args.stations}
-    with engine.begin() as conn:
-        conn.execute(insert.values(**values, created_at=time.time())
-                     .on_conflict_do_update(index_elements=["school_id"], set_=values))
-    engine.dispose()
-    print(f"school {args.school} ({args.name}): {args.stations} station(s) expected")
+    try:
+        with engine.begin() as conn:
+            was = conn.execute(select(schools.c.name, schools.c.expected_stations)
+                               .where(schools.c.school_id == args.school)).first()
+            changes = _changes(was, args)
+            if changes and not args.replace:
+                # a tired clerk's wrong id must not rewrite another school
+                raise UsageError(f"school {args.school} is {was.name or '(no name yet)'} already, "
+                                 f"{was.expected_stations or '?'} station(s) expected: nothing changed. Check the id, "
+                                 f"or give --replace to change it ({'; '.join(changes)})")
+            conn.execute(insert.values(**values, created_at=time.time())
+                         .on_conflict_do_update(index_elements=["school_id"], set_=values))
+    except SQLAlchemyError as exc:
+        if "permission denied" in str(exc) or "InsufficientPrivilege" in type(exc.orig).__name__:
+            raise Refused(f"this role may not declare schools at {_safe(args.upstream)}: the database's "
+                                  f"owner does (gate upstream school add --upstream postgresql://owner@...)") from None
+        raise UpstreamFailure(f"school add: {' '.join(str(exc).split())[:300]}") from None
+    finally:
+        engine.dispose()
+    print(f"school {args.school} ({args.name}): {args.stations} station(s) expected"
+          + (f" (replaced: {'; '.join(changes)})" if changes else ""))
+
+
+def _changes(was, args: argparse.Namespace) -> list[str]:
+    """What declaring ``args`` over the school ``was`` would change (a station's registration only names it)."""
+    if was is None:
+        return []
+    changes = []
+    if was.name and was.name != args.name:
+        changes.append(f"name {was.name} → {args.name}")
+    if was.expected_stations is not None and was.expected_stations != args.stations:
+        changes.append(f"expected stations {was.expected_stations} → {args.stations}")
+    return changes
+
+
+def _safe(url: str) -> str:
+    from storage import upstream as up
+
+    return up.safe_url(url)
 
 
 def school_list(args: argparse.Namespace) -> None:
