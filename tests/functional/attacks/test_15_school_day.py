@@ -256,3 +256,18 @@ def test_a_close_with_an_odd_note_or_symptom_is_refused_and_the_case_stays_open(
     err = one_clear_line(r)
     assert r.returncode == 2 and says in err and "\x1b" not in err
     assert next(c for c in cases(gate, db) if c["case"] == s1)["state"] == "open"
+
+
+@pytest.mark.parametrize("who, args", [
+    ("zhang", ("followup", "list")),
+    ("chen", ("clearance", "list")),
+    ("chen", ("roster", "list")),
+    (None, ("followup", "list")),
+    (None, ("report", "unscreened", "--session", "morning")),
+])
+def test_the_wrong_role_or_nobody_signed_in_reads_no_names(gate, tmp_path, who, args):
+    db = tmp_path / "g.db"
+    school(gate, db)
+    r = signed(gate, db, who, *args)
+    assert r.returncode in (1, 2) and one_clear_line(r)
+    assert "张三" not in r.stdout.decode() and "S1" not in r.stdout.decode()
