@@ -116,3 +116,14 @@ def test_a_trivial_or_odd_pin_is_refused_at_add_and_at_reset(tmp_path, pin):
     r = run_gate("screen", "--db", db, "--temp", "36.5", "--mask", "yes", "--user", "zz", "--pin-stdin",
                  input="739184\n")
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("raw, says", [(b"id,name,class,kind\nP1,Jos\xe9,3-2,pupil\n", "not UTF-8 text"),
+                                       (b"\xff\xfei\x00d\x00", "not UTF-8 text"),
+                                       (b"id,name,class,kind\nP1,Li\x00Lei,3-2,pupil\n", "control or invisible")])
+def test_a_roster_in_another_encoding_or_with_a_nul_is_one_line_and_imports_nothing(roster_db, tmp_path, raw, says):
+    f = tmp_path / "odd.csv"
+    f.write_bytes(raw)
+    r = run_gate("roster", "import", "--db", roster_db, f)
+    assert r.returncode == 2 and says in r.stderr and "nothing was changed" in r.stderr
+    assert "Jos" not in run_gate("roster", "list", "--db", roster_db).stdout
