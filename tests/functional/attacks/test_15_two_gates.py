@@ -7,8 +7,14 @@ import sqlite3
 
 import pytest
 
+from domain import MaskResult, MaskState, Reading
+from gate.config import load_config
+from gate.station import Station
+from storage.log import ScreeningLog
 from tests.functional.attacks.conftest import one_clear_line
+from tests.functional.attacks.school_day_setup import at
 from tests.pg import unavailable_reason
+from tests.support import Clock
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 ROSTER = "id,name,class,kind\nP42,张四二,三年级二班,pupil\nP6,李六,三年级三班,pupil\nP7,李七,三年级三班,pupil\n"
@@ -117,3 +123,27 @@ def test_the_school_report_refuses_what_is_no_school_or_no_day(gate, school):
         assert r.returncode == 2 and one_clear_line(r) and b"\x1b" not in r.stderr, (extra, r.stdout)
     r = gate("school", "report", "--upstream", url, "--school", "no-such-school", "--json")
     assert r.returncode != 0 or "P6" not in r.stdout.decode()  # another school's name list is never shown
+
+
+def test_absence_cases_kept_by_one_gate_wait_for_an_unreachable_upstream_then_skip_pupils_seen_at_the_other(
+        gate, school, tmp_path):
+    gates, url = school
+    north, south = gates["north"], gates["south"]
+    north[1].write_text(north[1].read_text(encoding="utf-8").replace('absence_cases = "off"',
+                                                                     'absence_cases = "school"'), encoding="utf-8")
+    for (db, cfg), who in ((north, "P42"), (south, "P6")):  # yesterday morning, one pupil at each gate
+        with ScreeningLog(db) as log:
+            Station(load_config(cfg), log, language="en", clock=Clock(at(7, 10))).screen(
+                [Reading(object_c=36.5, source="manual")], MaskResult(MaskState.YES), entrant_id=who)
+    dead = tmp_path / "north-dead.toml"
+    dead.write_text(north[1].read_text(encoding="utf-8").replace(url.rsplit(":", 1)[1].split("/")[0], "1"),
+                    encoding="utf-8")
+    r = gate("followup", "list", "--json", "--db", north[0], "--config", dead)
+    assert r.returncode in (0, 1) and r.stdout.strip() == b""  # no case opened on a guess
+    sync(gate, south)
+    sync(gate, north)
+    r = run(gate, north, "followup", "list", "--json")
+    assert r.returncode == 0, r.stderr.decode()
+    absent = {json.loads(line)["entrant_id"] for line in r.stdout.decode().splitlines()
+              if json.loads(line)["reason"] == "absent" and json.loads(line)["session"] == "morning"}
+    assert absent == {"P7"}  # P6 was seen at the south gate, P42 here (nobody came at noon)
