@@ -123,3 +123,49 @@ def test_hole_declaring_a_school_over_another_says_what_it_replaced(district):
     finally:
         owner_sql(owner, "UPDATE schools SET name = '红旗小学', expected_stations = 2 WHERE school_id = 'S-A'")
 
+
+
+# Around the fixes: what they must still let through, and the same holes by another door.
+def test_replace_says_what_it_replaced_and_the_same_declaration_again_is_no_change(district):
+    owner, _, _, _ = district
+    try:
+        again = run_gate("upstream", "school", "add", "S-A", "--name", "红旗小学", "--stations", "2", "--upstream", owner)
+        assert again.returncode == 0 and "replaced" not in again.stdout, again.stderr
+        done = run_gate("upstream", "school", "add", "S-A", "--name", "other", "--stations", "9", "--replace",
+                        "--upstream", owner)
+        assert done.returncode == 0 and "name 红旗小学 → other" in done.stdout and "2 → 9" in done.stdout
+        assert owner_sql(owner, "SELECT name, expected_stations FROM schools WHERE school_id = 'S-A'") == [("other", 9)]
+    finally:
+        owner_sql(owner, "UPDATE schools SET name = '红旗小学', expected_stations = 2 WHERE school_id = 'S-A'")
+
+
+def test_a_station_that_was_its_own_school_may_join_its_real_school(district, tmp_path):
+    owner, _, _, _ = district
+    alone = tmp_path / "alone.toml"
+    alone.write_text(f'[station]\nid = "lone-gate"\ndb = "{tmp_path / "lone.db"}"\n[upstream]\nurl = "{owner}"\n',
+                     encoding="utf-8")
+    screen(alone, "L1")
+    assert run_gate("sync", "--once", "--config", alone).returncode == 0
+    joined = gate_config(tmp_path / "joined.toml", "lone-gate", "S-L", "L校", owner, db=tmp_path / "lone.db")
+    screen(joined, "L2")
+    done = run_gate("sync", "--once", "--config", joined)
+    assert done.returncode == 0, done.stderr
+    assert owner_sql(owner, "SELECT school_id FROM stations WHERE station_id = 'lone-gate' ORDER BY 1") == \
+        [("S-L",), ("lone-gate",)]
+
+
+async def test_markup_or_the_calendar_edge_typed_in_the_day_picker_is_refused_and_kept(district, as_bureau):
+    _, url, today, _ = district
+    engine = bureau.reader(url)
+    try:
+        app = build_bureau_app(engine, today, refresh_s=3600, clock=late_clock(today))
+        async with app.run_test(size=(160, 40)) as pilot:
+            assert await pilot_wait_until(pilot, lambda: len(school_ids(app)) >= 3)
+            for typed in ("[/] [", "0001-01-01", "9999-12-31"):
+                app.day_input.value = typed
+                app.day_input.focus()
+                await pilot.press("enter")
+                await pilot.pause()
+                assert app.is_running and app.day == today, typed
+    finally:
+        engine.dispose()
