@@ -271,3 +271,43 @@ def test_the_wrong_role_or_nobody_signed_in_reads_no_names(gate, tmp_path, who, 
     r = signed(gate, db, who, *args)
     assert r.returncode in (1, 2) and one_clear_line(r)
     assert "张三" not in r.stdout.decode() and "S1" not in r.stdout.decode()
+
+
+def test_a_confirmed_fever_and_its_own_case_closed_with_fever_are_one_pupil_not_two(gate, tmp_path):
+    db = tmp_path / "g.db"
+    school(gate, db)
+    clock = Clock(at(7, 30))
+    with ScreeningLog(db) as log:
+        station = Station(Config(), log, language="en", clock=clock)
+        station.screen([Reading(object_c=38.5, source="manual")], MaskResult(MaskState.YES), entrant_id="S1")
+        clock.advance(600)
+        fever = station.screen([Reading(object_c=38.4, source="manual")], MaskResult(MaskState.YES), entrant_id="S1")
+    assert "fever-confirmed" in fever.reasons
+    for c in [c for c in cases(gate, db) if c["entrant_id"] == "S1" and c["state"] == "open"]:
+        assert signed(gate, db, "chen", "followup", "close", c["case"], "--outcome", "sent-home", "--symptoms",
+                      "fever").returncode == 0
+    assert signed(gate, db, "chen", "followup", "close", case_of(gate, db, "S2"), "--outcome", "sick-leave",
+                  "--symptoms", "FEVER").returncode == 0
+    r = signed(gate, db, "doc", "report", "alerts", "--date", yesterday().isoformat(), "--json")
+    assert r.returncode == 0 and r.stdout.strip() == b""  # S1 twice and S2: two pupils
+    assert signed(gate, db, "chen", "followup", "close", case_of(gate, db, "S3"), "--outcome", "sick-leave",
+                  "--symptoms", "fever").returncode == 0
+    r = signed(gate, db, "doc", "report", "alerts", "--date", yesterday().isoformat(), "--json")
+    (alert,) = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    assert sorted(alert["pupils"]) == ["S1", "S2", "S3"] and alert["symptom"] == "fever"
+
+
+def test_a_teacher_closing_a_confirmed_fever_as_false_alarm_does_not_let_the_pupil_in(gate, tmp_path):
+    db = tmp_path / "g.db"
+    school(gate, db)
+    clock = Clock(at(7, 30))
+    with ScreeningLog(db) as log:
+        station = Station(Config(), log, language="en", clock=clock)
+        station.screen([Reading(object_c=38.5, source="manual")], MaskResult(MaskState.YES), entrant_id="S1")
+        clock.advance(600)
+        station.screen([Reading(object_c=38.4, source="manual")], MaskResult(MaskState.YES), entrant_id="S1")
+    fever_case = next(c["case"] for c in cases(gate, db) if c["entrant_id"] == "S1" and c["reason"] == "fever")
+    assert signed(gate, db, "chen", "followup", "close", fever_case, "--outcome", "false-alarm").returncode == 0
+    r = signed(gate, db, "zhang", "screen", "--temp", "36.5", "--mask", "yes", "--entrant", "S1", "--json")
+    seen = json.loads(r.stdout.decode().splitlines()[-1])
+    assert seen["decision"] == "deny" and seen["reasons"][0] == "fever-not-cleared"  # only the doctor clears
