@@ -60,7 +60,7 @@ def test_a_fever_refused_at_north_is_refused_at_south_by_any_spelling_and_cleare
     assert denied["decision"] == "deny" and "fever-confirmed" in denied["reasons"]
     for g in (north, south, other):
         sync(gate, g)
-    for spelling in ("P42", "p42", " P42"):
+    for spelling in ("P42", "p42", " P42", "Ｐ４２"):
         at_south = screen(gate, south, "36.4", spelling)
         assert at_south["decision"] == "deny" and at_south["reasons"][0] == "fever-not-cleared"
         assert "north" in at_south["message"]
