@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from domain import Clearance
 from domain.errors import UsageError
-from domain.identifiers import IdentifierError, check_id, check_text
+from domain.identifiers import IdentifierError, check_id, check_text, id_key
 from gate.fever_memory import recall
 from gate.roles import RIGHTS
 from storage import clearances
@@ -65,8 +65,11 @@ def certificates_waiting(log: ScreeningLog) -> list:
     out = []
     from storage import school_records
 
-    for entrant_id in dict.fromkeys([*(c.entrant_id for c in cases.listed(log) if c.needs_certificate),
-                                     *school_records.entrants(log, "certificate")]):
+    pupils: dict[str, str] = {}  # one line per pupil, whatever the spelling of the id in each case
+    for e in [*(c.entrant_id for c in cases.listed(log) if c.needs_certificate),
+              *school_records.entrants(log, "certificate")]:
+        pupils.setdefault(id_key(e), e)
+    for entrant_id in pupils.values():
         h = clearances.history(log, entrant_id)
         memory = recall(h.latest, h.last_fever, h.clearances, h.certificate_case, h.fever_gate)
         if memory.fever is None and memory.case is not None:

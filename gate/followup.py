@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from domain import Decision, EntrantKind, Reason, Screening
 from domain.case import CaseReason
+from domain.identifiers import id_key
 from domain.sessions import Session, ended
 from gate.fever_memory import is_open
 from storage import cases
@@ -25,7 +26,13 @@ LOOKBACK_DAYS = 7
 
 
 def _class_of(u: UnitOfWork, entrant_id: str) -> str:
-    return u.conn.execute(select(ENTRANTS.c.group).where(ENTRANTS.c.roster_id == entrant_id)).scalar() or ""
+    """The roster's class of the entrant under any spelling (p42 is the pupil P42), or "" when not on the roster."""
+    found = u.conn.execute(select(ENTRANTS.c.group).where(ENTRANTS.c.roster_id == entrant_id)).scalar()
+    if found is None:
+        key = id_key(entrant_id)
+        found = next((g for rid, g in u.conn.execute(select(ENTRANTS.c.roster_id, ENTRANTS.c.group))
+                      if id_key(rid) == key), None)
+    return found or ""
 
 
 def on_screening(u: UnitOfWork, log: ScreeningLog, s: Screening) -> None:
@@ -92,28 +99,29 @@ def _close(u: UnitOfWork, log: ScreeningLog, day: str, session: Session, station
     rows = conn.execute(select(SCREENINGS).where(SCREENINGS.c.day == day, SCREENINGS.c.session == session.name,
                                                  SCREENINGS.c.entrant_id.is_not(None))
                         .order_by(SCREENINGS.c.seq)).mappings().all()
-    latest = {r["entrant_id"]: r for r in rows}  # each person's last screening of the session
+    # Each person's last screening of the session, by the key of the id (the pupil P42 screened as p42 was seen).
+    latest = {r["entrant_key"] or id_key(r["entrant_id"]): r for r in rows}
+    elsewhere = {id_key(e) for e in elsewhere} if elsewhere is not None else None
     pupils = conn.execute(select(ENTRANTS.c.roster_id, ENTRANTS.c.group)
                           .where(ENTRANTS.c.kind == EntrantKind.PUPIL.value)).all()
     n = 0
     end = session.end_on(day)
     sent_home = _sent_home(conn, day)
     for rid, group in pupils if elsewhere is not None else ():
-        if rid in latest or rid in elsewhere or rid in sent_home or \
+        if id_key(rid) in latest or id_key(rid) in elsewhere or id_key(rid) in sent_home or \
                 cases.has_open(conn, rid, CaseReason.ABSENT, day):
             continue
         cases.open_case(u, log, station_id=station_id, entrant_id=rid, class_name=group, day=day,
                         session=session.name, reason=CaseReason.ABSENT, screening_id=None, at=end)
         n += 1
-    groups = dict(pupils)
-    for rid, row in latest.items():
-        s = screening_from_row(row)
-        # Still open if nothing answered it later (another session, another day) before this close-out.
-        later = conn.execute(select(SCREENINGS.c.id).where(SCREENINGS.c.entrant_id == rid,
+    groups = {id_key(rid): group for rid, group in pupils}
+    for key, row in latest.items():
+        s, rid = screening_from_row(row), row["entrant_id"]
+        # Still open if nothing answered it later (another session, another day, any spelling) before this close-out.
+        later = conn.execute(select(SCREENINGS.c.id).where(SCREENINGS.c.entrant_key == key,
                                                            SCREENINGS.c.seq > row["seq"]).limit(1)).first()
         if is_open(s) and later is None and not cases.has_open(conn, rid, CaseReason.RETEST_OPEN):
-            group = groups.get(rid) or conn.execute(select(ENTRANTS.c.group)
-                                                    .where(ENTRANTS.c.roster_id == rid)).scalar() or ""
+            group = groups.get(key) or _class_of(u, rid)
             cases.open_case(u, log, station_id=station_id, entrant_id=rid, class_name=group, day=day,
                             session=session.name, reason=CaseReason.RETEST_OPEN, screening_id=s.id, at=end)
             n += 1
@@ -124,14 +132,14 @@ _SENT_HOME = (Reason.FEVER_CONFIRMED, Reason.FEVER_NOT_CLEARED, Reason.CERTIFICA
 
 
 def _sent_home(conn, day: str) -> set[str]:
-    """Pupils the gate sent home that day (a fever, or no clearance yet): their absence later is known, and their
+    """The keys of the pupils the gate sent home that day (a fever, or no clearance yet): their absence later is known, and their
     fever case (or the one already closed) follows it up."""
     from sqlalchemy import or_
 
     rows = conn.execute(select(SCREENINGS.c.entrant_id).where(
         SCREENINGS.c.day == day, SCREENINGS.c.decision == Decision.DENY.value, SCREENINGS.c.entrant_id.is_not(None),
         or_(*(SCREENINGS.c.reasons.like(f'%"{r.value}"%') for r in _SENT_HOME))).distinct())
-    return set(rows.scalars())
+    return {id_key(e) for e in rows.scalars()}
 
 
 def open_count(log: ScreeningLog, classes: tuple[str, ...] | None = None) -> int:

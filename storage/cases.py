@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from domain.case import Case, CaseReason, Outcome
 from domain.errors import Refused
+from domain.identifiers import id_key
 from storage.chain import Chain, VerifyResult
 from storage.log import ScreeningLog
 from storage.models import CASES, SESSION_CLOSURES as CLOSURES
@@ -66,10 +67,12 @@ def all_cases(log: ScreeningLog, conn: Connection | None = None) -> dict[str, Ca
 
 def listed(log: ScreeningLog, *, open_only: bool = False, classes: tuple[str, ...] | None = None,
            entrant_id: str | None = None) -> list[Case]:
-    """Cases (open ones only when asked) of ``classes`` (None: every class), oldest first."""
+    """Cases (open ones only when asked) of ``classes`` (None: every class), oldest first; of ``entrant_id`` under
+    any spelling (P42, p42, Ｐ４２: domain.identifiers.id_key) when given."""
+    key = id_key(entrant_id) if entrant_id is not None else None
     return [c for c in all_cases(log).values()
             if (not open_only or c.is_open) and (classes is None or c.class_name in classes)
-            and (entrant_id is None or c.entrant_id == entrant_id)]
+            and (key is None or id_key(c.entrant_id) == key)]
 
 
 def _write(u: UnitOfWork, log: ScreeningLog, values: dict) -> None:
@@ -91,7 +94,8 @@ def open_case(u: UnitOfWork, log: ScreeningLog, *, station_id: str, entrant_id: 
 
 
 def find(log: ScreeningLog, ref: str, conn: Connection | None = None) -> Case:
-    """The case whose id is ``ref`` or starts with it (at least 6 characters, as `gate followup list` shows 8)."""
+    """The case whose id is ``ref`` or starts with it (at least 6 characters, as `gate followup list` shows 8); a
+    pupil's id is no case id (`gate followup list --entrant ID` finds the pupil's cases under any spelling)."""
     cases = all_cases(log, conn)
     if ref in cases:
         return cases[ref]
@@ -132,11 +136,14 @@ def close_case(log: ScreeningLog, ref: str, *, station_id: str, outcome: Outcome
 
 
 def has_open(conn: Connection, entrant_id: str, reason: CaseReason, day: str | None = None) -> bool:
-    """An open case of this kind for the entrant (on ``day``): the same absence or refusal is not opened twice."""
-    cond = [CASES.c.entrant_id == entrant_id, CASES.c.reason == reason.value]
+    """An open case of this kind for the entrant under any spelling (on ``day``): the same absence or refusal is not
+    opened twice, whether the pupil was typed P42 or p42."""
+    cond = [CASES.c.reason == reason.value]
     if day is not None:
         cond.append(CASES.c.day == day)
-    events = conn.execute(select(CASES.c.case_id, CASES.c.event).where(*cond)).all()
+    key = id_key(entrant_id)
+    events = [(cid, ev) for cid, ev, who in conn.execute(select(CASES.c.case_id, CASES.c.event, CASES.c.entrant_id)
+                                                         .where(*cond)) if id_key(who or "") == key]
     closed = {cid for cid, ev in events if ev == "close"}
     return any(ev == "open" and cid not in closed for cid, ev in events)
 

@@ -74,14 +74,16 @@ _CLOSED_WITH_FEVER = '%"fever"%'
 def _certificate_case(log: ScreeningLog, conn: Connection, entrant_id: str) -> Case | None:
     """The entrant's latest follow-up case closed as sent home / sick leave with a fever (trusted chain only).
 
-    A cheap look at the entrant's own rows first: only when there is such a close is the case chain walked."""
-    C = case_log.CASES
-    hit = conn.execute(select(C.c.case_id).where(C.c.entrant_id == entrant_id, C.c.event == "close",
-                                                 C.c.outcome.in_([o.value for o in NEEDS_CERTIFICATE]),
-                                                 C.c.symptoms.like(_CLOSED_WITH_FEVER)).limit(1)).first()
-    if hit is None:
+    A cheap look at such closes first (few): only when one is the entrant's, under any spelling (P42, p42), is the
+    case chain walked."""
+    C, key = case_log.CASES, id_key(entrant_id)
+    closes = conn.execute(select(C.c.entrant_id).where(C.c.event == "close",
+                                                       C.c.outcome.in_([o.value for o in NEEDS_CERTIFICATE]),
+                                                       C.c.symptoms.like(_CLOSED_WITH_FEVER))).scalars()
+    if not any(id_key(who or "") == key for who in closes):
         return None
-    found = [c for c in case_log.all_cases(log, conn).values() if c.entrant_id == entrant_id and c.needs_certificate]
+    found = [c for c in case_log.all_cases(log, conn).values()
+             if id_key(c.entrant_id) == key and c.needs_certificate]
     return max(found, key=lambda c: c.closed_at or 0.0, default=None)
 
 

@@ -13,7 +13,7 @@ from domain.case import NOTE_MAX, Case, Outcome, onset_from, symptoms_from
 from domain.errors import Refused
 from domain.identifiers import IdentifierError, check_text
 from gate.cli.common import (actions, json_option, load_config, open_log, operator, sign_in, signin_options,
-                             station_options, words)
+                             ident, station_options, words)
 from gate.school_day import classes_for, close_out
 from storage import cases
 from storage.roster import roster
@@ -21,6 +21,7 @@ from storage.roster import roster
 LIST = """
 gate followup list --open
 gate followup list --class 三年级二班 --json --user chen --pin-stdin
+gate followup list --entrant p42      # the cases of P42, however the id is typed
 """
 CLOSE = """
 gate followup close 1a2b3c4d --outcome late-arrival --user chen --pin-stdin
@@ -58,6 +59,8 @@ def add_followup(p: argparse.ArgumentParser) -> None:
     station_options(li)
     li.add_argument("--class", dest="class_name", metavar="C", type=words("class", max_len=64), help="one class")
     li.add_argument("--open", action="store_true", help="only the cases still open (they carry over day to day)")
+    li.add_argument("--entrant", type=ident("entrant id"), metavar="ID",
+                    help="one pupil's cases, the id under any spelling (P42, p42, Ｐ４２)")
     json_option(li, "one JSON line per case")
     signin_options(li, "the teacher, school doctor or admin looking")
     c = add("close", "Close a case with its outcome (结案). Closed as sent-home or sick-leave with a fever, the pupil "
@@ -65,7 +68,8 @@ def add_followup(p: argparse.ArgumentParser) -> None:
                      "(gate clearance add).", CLOSE, followup_close)
     station_options(c)
     c.add_argument("case", metavar="CASE", type=words("case id", max_len=36),
-                   help="the case id, or its first 8 characters as the list shows them")
+                   help="the case id, or its first 8 characters as the list shows them (gate followup list "
+                        "--entrant ID finds a pupil's cases)")
     c.add_argument("--outcome", required=True, choices=[o.value for o in Outcome])
     c.add_argument("--symptoms", type=_symptoms, default=(), metavar="S1,S2",
                    help="fever, cough, sore-throat, rash, vomiting, diarrhoea, jaundice, headache, conjunctivitis, "
@@ -94,7 +98,7 @@ def followup_list(args: argparse.Namespace) -> None:
         user = sign_in(args, cfg, log, "followup-list")
         classes = classes_for(user, args.class_name, log=log, station_id=cfg.station_id, action="followup-list")
         close_out(log, cfg, time.time())
-        found = cases.listed(log, open_only=args.open, classes=classes)
+        found = cases.listed(log, open_only=args.open, classes=classes, entrant_id=args.entrant)
         names = {e.roster_id: e.name for e in roster(log)}
     if args.json:
         for c in found:

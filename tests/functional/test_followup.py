@@ -278,3 +278,46 @@ def test_the_school_doctor_sees_who_waits_for_a_certificate(teachers, capsys, mo
     clear(log, station_id="gate-1", entrant_id="S2", note="复课证明", by="doc", role="health", now=clock() + 60)
     code, out, _ = gate(capsys, monkeypatch, log.path, "clearance", "list", "--json", who="doc")
     assert [json.loads(line)["state"] for line in out.splitlines()] == ["cleared"]
+
+
+# -- any spelling of the pupil's id (P42, p42, Ｐ４２: domain.identifiers.id_key) --------------------------------------
+def test_a_case_is_listed_closed_and_refused_on_under_any_spelling(teachers, capsys, monkeypatch):
+    station, log, clock = teachers
+    s2 = case_of(log, "S2")
+    code, out, err = gate(capsys, monkeypatch, log.path, "followup", "list", "--entrant", "ｓ２", "--json")
+    assert code == 0, err
+    assert [json.loads(line)["case"] for line in out.splitlines()] == [s2.case_id]
+    code, out, err = gate(capsys, monkeypatch, log.path, "followup", "close", s2.short_id, "--outcome", "sick-leave",
+                          "--symptoms", "fever", who="doc")
+    assert code == 0 and s2.short_id in out and "refused at the gate until the school doctor" in out, err
+    assert cases.listed(log, open_only=True, entrant_id="S2") == []
+    clock.now = at(7, 5, day=3)
+    for spelling in ("S2", "s2", "Ｓ２"):  # the certificate is needed however the id reaches the gate
+        back = station.screen([hand(36.5)], YES, entrant_id=spelling)
+        assert back.decision is Decision.DENY and back.reasons[0] == Reason.CERTIFICATE_NEEDED, spelling
+    code, out, _ = gate(capsys, monkeypatch, log.path, "clearance", "list", "--json", who="doc")
+    assert [json.loads(line)["entrant_id"] for line in out.splitlines()
+            if json.loads(line)["state"] == "waiting"] == ["S2"]
+    clear(log, station_id="gate-1", entrant_id="ｓ２", note="复课证明", by="doc", role="health", now=clock())
+    assert station.screen([hand(36.5)], YES, entrant_id="s2").decision is Decision.ADMIT
+
+
+def test_a_pupil_id_is_no_case_id(teachers, capsys, monkeypatch):
+    station, log, clock = teachers
+    code, _, err = gate(capsys, monkeypatch, log.path, "followup", "close", "s2", "--outcome", "late-arrival")
+    assert code == 1 and "no case" in err and "nothing was recorded" in err
+    assert len(cases.listed(log, open_only=True, entrant_id="S2")) == 1
+
+
+def test_cases_opened_under_one_spelling_are_not_opened_again_under_another(school):
+    station, log, clock = school
+    with log.unit("a case") as u:  # as a gate without the roster wrote it: the pupil typed in lower case
+        cases.open_case(u, log, station_id="gate-1", entrant_id="s3", class_name="", day="2026-12-01",
+                        session="morning", reason=CaseReason.ABSENT, screening_id=None, at=at(8, 30))
+    with log.read("cases") as conn:
+        assert cases.has_open(conn, "S3", CaseReason.ABSENT, "2026-12-01")
+        assert cases.has_open(conn, "Ｓ３", CaseReason.ABSENT, "2026-12-01")
+        assert not cases.has_open(conn, "S33", CaseReason.ABSENT, "2026-12-01")
+    station.screen([hand(36.6)], YES, entrant_id="S1")
+    close_sessions(log, SESSIONS, "gate-1", at(8, 30))
+    assert sorted(c.entrant_id for c in opened(log, CaseReason.ABSENT)) == ["S2", "s3"]  # S3 not opened twice
