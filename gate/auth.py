@@ -61,14 +61,21 @@ def classes_of(stored: str | None) -> tuple[str, ...]:
     return tuple(c for c in value if isinstance(c, str)) if isinstance(value, list) else ()
 
 
+# A teacher has a few classes; a longer list is a mistake (or an attack that fills the users table and the screen).
+MAX_CLASSES = 50
+
+
 def check_classes(role: str, classes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """The classes of a new user: a teacher needs at least one, other roles none; each checked like a roster class."""
+    """The classes of a new user: a teacher needs one to MAX_CLASSES, other roles none; each checked like a roster
+    class."""
     if role not in SCOPED:
         if classes:
             raise AuthError(f"--classes is for a teacher; a {role} sees every class")
         return ()
     if not classes:
         raise AuthError("a teacher needs its classes: --classes \"三年级二班,三年级三班\" (as in the roster)")
+    if len(classes) > MAX_CLASSES:
+        raise AuthError(f"too many classes ({len(classes)}): a teacher has at most {MAX_CLASSES}; give its own classes")
     try:
         return tuple(dict.fromkeys(check_text(c, "class", max_len=64) for c in classes))
     except IdentifierError as exc:

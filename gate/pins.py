@@ -1,7 +1,8 @@
 """PINs: which are refused as too easy to guess, and how they are stored.
 
 A PIN is 6 to 32 ASCII digits and not trivial: not one digit repeated (111111), not a run up or down (123456,
-987654, 890123), not a short block repeated (123123, 121212, 520520), not digits doubled in a run (112233), and not
+987654, 890123), not a short block repeated, with or without a
+part of it as a tail (123123, 121212, 520520, 1212121), not digits doubled in a run (112233), and not
 one of the PINs people choose most (a short list from published PIN studies, with the Chinese favourites 520/1314).
 
 Stored as ``scrypt-hmac$n$r$p$salt$hash``: scrypt (n=2^14, r=8, p=1: 16 MiB, one hash ≈ 60 ms on the station) of
@@ -38,8 +39,9 @@ def weakness(pin: str) -> str | None:
     steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:])}
     if steps in ({1}, {9}):
         return f"this PIN is a run of digits (like 123456 or 987654): {ADVICE}"
-    for size in (2, 3, len(pin) // 2):
-        if size and len(pin) % size == 0 and pin == pin[:size] * (len(pin) // size):
+    for size in range(2, len(pin) // 2 + 1):
+        # A block repeated, whole or with a part of it as a tail (1212121, 1231231): as easy as 121212.
+        if pin == (pin[:size] * (len(pin) // size + 1))[:len(pin)]:
             return f"this PIN repeats a short block (like 121212 or 123123): {ADVICE}"
     if len(pin) % 2 == 0 and pin[::2] == pin[1::2] and _run_or_one(pin[::2]):
         return f"this PIN doubles a run of digits (like 112233): {ADVICE}"

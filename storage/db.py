@@ -7,7 +7,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event
 
-from storage.private import create_private, log_files, private_dir, private_file
+from storage.private import create_private, private_dir
 
 # Execution option that marks a connection as a writer (storage.unit): its transactions take the write lock at BEGIN.
 WRITE = "gate_write"
@@ -23,12 +23,11 @@ def make_engine(path: str | os.PathLike, read_only: bool = False) -> Engine:
         # Auditors and `gate verify` look without touching: no migration, no write lock, no new file.
         engine = create_engine(f"sqlite+pysqlite:///file:{path.resolve()}?mode=ro&uri=true", future=True)
     else:
-        # Private at rest: a new folder 0700 (the station's own data folder tightened), the log 0600 before SQLite
-        # opens it, so its WAL and SHM (created with the log's mode) are 0600 too.
+        # Private at rest: a new folder 0700 (the station's own data folder tightened), a new log 0600 before
+        # SQLite opens it, so its WAL and SHM (created with the log's mode) are 0600 too. An existing file is
+        # tightened by ScreeningLog once it proved to be a station log (a file refused is left as it was).
         private_dir(path.parent, tighten=path.parent == default_db_path().parent)
         create_private(path)
-        for f in log_files(path)[1:]:
-            private_file(f)
         engine = create_engine(f"sqlite+pysqlite:///{path}", future=True)
 
     @event.listens_for(engine, "connect")

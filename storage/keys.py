@@ -20,6 +20,7 @@ import hmac
 import json
 import os
 import secrets
+import stat
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -129,15 +130,7 @@ class StationKey:
 def load(path: str | os.PathLike) -> StationKey:
     """The key in ``path``; StationKeyError when it is missing or damaged (restore it from the backup: never a new one)."""
     path = Path(path)
-    try:
-        private_file(path)  # a key copied back from a backup under a loose umask
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise StationKeyError(f"the station key for this log is missing ({path}): restore it from backup "
-                        "(without it the log's records cannot be proved)") from None
-    except OSError as exc:
-        raise StationKeyError(f"the station key {path} cannot be read ({exc.strerror}): check its owner and "
-                        "permissions (the station's own user, 0600)") from None
+    raw = _read_key_file(path)
     try:
         content = json.loads(raw)
         if content.get("format") != FORMAT or content.get("version") != VERSION:
@@ -151,7 +144,50 @@ def load(path: str | os.PathLike) -> StationKey:
         raise StationKeyError(f"the station key {path} is damaged ({exc}): restore it from backup") from None
     if content.get("fingerprint") not in (None, key.fingerprint):
         raise StationKeyError(f"the station key {path} is damaged (its fingerprint does not match): restore it from backup")
+    private_file(path)  # verified as our key: one copied back from a backup under a loose umask is tightened
     return key
+
+
+# A key file is about 300 bytes; anything much larger is not one (and is never read whole).
+MAX_KEY_BYTES = 4096
+
+
+def _read_key_file(path: Path) -> bytes:
+    """The bytes of the key file at ``path``, checked before a byte is read or a mode changed: a symlink, a folder,
+    a device (/dev/zero), a FIFO or a large file (/etc/passwd is no key either, refused when parsed) is refused in
+    one line and left as it was."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise StationKeyError(f"the station key for this log is missing ({path}): restore it from backup "
+                              "(without it the log's records cannot be proved)") from None
+    except OSError as exc:
+        raise StationKeyError(f"the station key {path} cannot be read ({exc.strerror}): check its owner and "
+                              "permissions (the station's own user, 0600)") from None
+    if not stat.S_ISREG(st.st_mode):
+        what = ("a symbolic link" if stat.S_ISLNK(st.st_mode) else "a folder" if stat.S_ISDIR(st.st_mode)
+                else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device or socket")
+        raise StationKeyError(f"the station key {path} is {what}, not a key file: give the key file itself "
+                              "([station] key_file)")
+    if st.st_size > MAX_KEY_BYTES:
+        raise StationKeyError(f"{path} is not a station key ({st.st_size} bytes; a key file is under 1 KB): give "
+                              "the key file itself ([station] key_file)")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise StationKeyError(f"the station key {path} cannot be read ({exc.strerror}): check its owner and "
+                              "permissions (the station's own user, 0600)") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped between the check and the open
+            raise StationKeyError(f"the station key {path} is not a regular file: give the key file itself")
+        raw = os.read(fd, MAX_KEY_BYTES + 1)
+    except OSError as exc:
+        raise StationKeyError(f"the station key {path} cannot be read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_KEY_BYTES:
+        raise StationKeyError(f"{path} is not a station key (too large): give the key file itself")
+    return raw
 
 
 def load_or_create(path: str | os.PathLike, *, pseudonym_key: bytes | None = None,
@@ -162,7 +198,7 @@ def load_or_create(path: str | os.PathLike, *, pseudonym_key: bytes | None = Non
     refused by the caller, never given a new key. Two processes creating it at once get the same key.
     """
     path = Path(path)
-    if path.exists():
+    if os.path.lexists(path):
         return load(path)
     key = StationKey.new(pseudonym_key, path, upgrade_pending)
     try:

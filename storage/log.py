@@ -21,6 +21,7 @@ from storage.chain import Chain, Digest, VerifyResult, sha256
 from storage.db import make_engine, writer
 from storage.errors import LogError, StorageError, why
 from storage.keys import StationKey, key_path_for
+from storage.private import log_files, private_file
 from storage.log_key import check_binding, open_key
 from storage.seals import ChainSeal, sealed_write
 from storage.migrate import current_revision, newest_file_revision, upgrade
@@ -77,6 +78,10 @@ class ScreeningLog:
                     check_binding(conn, self.key, self.path)
             self._chains(digest or (self.key.chain_digest if keyed else sha256),
                          ChainSeal(self.key) if keyed else None)
+            # Known now to be a station log: one copied back with loose modes is tightened, with the WAL and SHM
+            # SQLite made beside it (read-only opens included: `gate verify` on a restored copy).
+            for f in log_files(self.path):
+                private_file(f)
         except _DB_ERRORS as exc:
             self._dispose()
             raise StorageError(f"cannot open the log at {self.path}: {why(exc)}") from exc

@@ -36,21 +36,24 @@ def private_dir(path: str | os.PathLike, *, tighten: bool = False) -> Path:
 
 
 def private_file(path: str | os.PathLike) -> None:
-    """Make an existing file of ours 0600 (a log or export made by an older version, or under a loose umask)."""
+    """Make an existing file of ours 0600 (a log or export made by an older version, or under a loose umask).
+
+    Only a regular file, never through a link; callers tighten a file once it is known to be the station's own (a
+    file refused as not a log or not a key is left as it was)."""
     try:
-        st = os.stat(path)
+        st = os.lstat(path)
     except FileNotFoundError:
         return
-    if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) != FILE_MODE:
+    if stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) != FILE_MODE:
         os.chmod(path, FILE_MODE)
 
 
 def create_private(path: str | os.PathLike) -> None:
-    """Create ``path`` empty as 0600 if it does not exist yet (before SQLite or a writer opens it)."""
+    """Create ``path`` empty as 0600 if it does not exist yet (before SQLite or a writer opens it). An existing file
+    is left as it is: it is tightened (``private_file``) only once it proved to be what the caller expects."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:
-        private_file(path)
         return
     try:
         os.fchmod(fd, FILE_MODE)

@@ -179,10 +179,17 @@ def words(what: str, *, max_len: int = NAME_MAX, empty: bool = False) -> Callabl
 
 
 def class_list(text: str) -> tuple[str, ...]:
-    """Argument type: classes separated by commas (ASCII or full-width), each a roster class name."""
+    """Argument type: classes separated by commas (ASCII or full-width), each a roster class name, at most
+    MAX_CLASSES of them (checked before the list is split, so 20,000 classes are refused at once)."""
+    from gate.auth import MAX_CLASSES
+    if len(text) > MAX_CLASSES * 80:
+        raise argparse.ArgumentTypeError(f"too many classes: a teacher has at most {MAX_CLASSES}; give its own classes")
     parts = [p.strip() for p in text.replace("，", ",").split(",") if p.strip()]
     if not parts:
         raise argparse.ArgumentTypeError("give at least one class, e.g. \"三年级二班,三年级三班\"")
+    if len(parts) > MAX_CLASSES:
+        raise argparse.ArgumentTypeError(f"too many classes ({len(parts)}): a teacher has at most {MAX_CLASSES}; "
+                                         "give its own classes")
     try:
         return tuple(check_text(p, "class", max_len=64) for p in parts)
     except IdentifierError as exc:
