@@ -80,3 +80,23 @@ def test_an_old_unpeppered_hash_signs_in_once_and_is_replaced(tmp_path):
         with pytest.raises(AuthError, match="wrong PIN"):
             auth.check("boss", "902740", "manage-users")
         assert auth.integrity() == []
+
+
+@pytest.mark.parametrize("pin", ["1212121", "1231231", "12341234123", "5205205", "90909090909"])
+def test_a_block_repeated_with_a_part_of_it_as_a_tail_is_refused(pin):
+    assert "repeats a short block" in pins.weakness(pin)
+
+
+@pytest.mark.parametrize("pin", ["583920", "7391846", "12341235", "1212134"])
+def test_a_pin_that_only_starts_like_a_repeat_is_accepted(pin):
+    assert pins.weakness(pin) is None
+
+
+def test_a_teacher_with_more_than_fifty_classes_is_refused_in_the_core_too(tmp_path):
+    with ScreeningLog(tmp_path / "gate.db") as log:
+        auth = Auth(log, "gate-1")
+        auth.add_user("boss", "admin", "902741", None)
+        boss = auth.check("boss", "902741", "manage-users")
+        with pytest.raises(AuthError, match="at most 50"):
+            auth.add_user("chen", "teacher", "739184", boss, classes=tuple(f"c{i}" for i in range(51)))
+        auth.add_user("chen", "teacher", "739184", boss, classes=tuple(f"c{i}" for i in range(50)))

@@ -6,6 +6,8 @@ import sqlite3
 import stat
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from storage.errors import StorageError
 from storage.keys import StationKey, StationKeyError, key_path_for, load, load_or_create
@@ -133,3 +135,22 @@ def test_two_creations_at_once_end_with_one_key(tmp_path):
     with pytest.raises(FileExistsError):
         StationKey.new(path=path).save(exclusive=True)
     assert load(path).fingerprint == first.fingerprint
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.binary(max_size=5000))
+def test_any_bytes_in_a_key_file_are_a_key_or_one_refusal_and_keep_their_mode(tmp_path, raw):
+    path = tmp_path / "fuzz.key"
+    path.write_bytes(raw)
+    path.chmod(0o644)
+    with pytest.raises(StationKeyError):
+        load(path)
+    assert mode(path) == 0o644  # a refused file is left as it was
+
+
+def test_a_link_to_a_real_key_is_refused_and_the_key_left_as_it_was(tmp_path):
+    key = StationKey.new().save(tmp_path / "real.key")
+    (tmp_path / "link.key").symlink_to(key.path)
+    with pytest.raises(StationKeyError, match="symbolic link"):
+        load(tmp_path / "link.key")
+    assert load(key.path).fingerprint == key.fingerprint
