@@ -22,7 +22,9 @@ from domain.errors import Refused, UsageError
 from gate.roles import RIGHTS, ROLES, SCOPED
 from gate.config import SecurityConfig
 from domain.identifiers import IdentifierError, check_text
+from gate.station_policy import lockout
 from storage import audit
+from storage import policy as stored_policy
 from storage.log import ScreeningLog
 from storage.unit import UnitOfWork
 from storage.models import USERS
@@ -104,7 +106,8 @@ class Auth:
     def __init__(self, log: ScreeningLog, station_id: str, policy: Policy | None = None):
         self.log = log
         self.station_id = station_id
-        self.policy = policy or Policy()
+        # The lockout stored with the log holds whatever --config was given (gate.station_policy.lockout)
+        self.policy = lockout(policy or Policy(), stored_policy.current(log))
 
     def _audit(self, actor: str, action: str, detail: dict, unit: UnitOfWork | None = None) -> None:
         audit.record(unit or self.log, self.station_id, actor, action, detail)

@@ -70,7 +70,7 @@ def close_sessions(log: ScreeningLog, sessions: tuple[Session, ...], station_id:
     gate of the school keeps the absence cases)."""
     opened = 0
     with log.read("the sessions to close") as conn:
-        done = cases.closed_out(conn)
+        done = cases.closed_out(conn, log.key)
         due = [(day, s) for day in _school_days(conn, now) for s in ended(sessions, day, now)
                if (day, s.name) not in done]
     for day, session in due:
@@ -83,10 +83,10 @@ def close_sessions(log: ScreeningLog, sessions: tuple[Session, ...], station_id:
             if elsewhere is None:
                 continue
         with log.unit(f"the close of {day} {session.name}") as u:
-            if (day, session.name) in cases.closed_out(u.conn):  # another process closed it meanwhile
+            if (day, session.name) in cases.closed_out(u.conn, log.key):  # another process closed it meanwhile
                 continue
             n = _close(u, log, day, session, station_id, now, elsewhere if absences != "off" else None)
-            cases.mark_closed(u.conn, day, session.name, now, n)
+            cases.mark_closed(u.conn, log.key, day, session.name, now, n)
             u.audit(station_id, "station", "session-closed", {"day": day, "session": session.name, "cases": n})
             opened += n
     return opened

@@ -16,7 +16,10 @@ from domain.errors import CheckFailed, Refused
 from storage import policy as stored_policy
 
 POLICY_KEYS = ("threshold_c", "mask_mode", "plausible_min_c", "plausible_max_c", "calibration_required",
-               "body_site_offset_c", "sensors")
+               "body_site_offset_c", "sensors", "lockout_failures", "lockout_minutes")
+# The PIN lockout ([security]): a --config with 100 guesses a minute must not be an attacker's own rule. A policy
+# stored before these keys were kept counts as the built-in defaults.
+SECURITY_KEYS = ("lockout_failures", "lockout_minutes")
 # What of a sensor changes a decision; its port, baud rate and mode are plumbing, free to change with the hardware.
 SENSOR_KEYS = ("id", "protocol", "trigger", "ambient_min_c", "ambient_max_c", "warmup_s")
 
@@ -72,7 +75,9 @@ def snapshot(config: Any) -> dict:
     """The policy keys of a config, as plain JSON-able values (the form stored and compared)."""
     out: dict[str, Any] = {}
     for key in POLICY_KEYS:
-        if key == "sensors":
+        if key in SECURITY_KEYS:
+            out[key] = _plain(getattr(config.security, key))
+        elif key == "sensors":
             out[key] = sorted(({k: _plain(getattr(s, k, None)) for k in SENSOR_KEYS} for s in config.sensors),
                               key=lambda s: str(s["id"]))
         else:
@@ -90,7 +95,24 @@ def _plain(v: Any) -> Any:
 
 def differences(stored: dict, wanted: dict) -> list[Change]:
     """Keys whose value differs, in POLICY_KEYS order; a key missing on one side counts as a difference."""
+    stored = {**_security_defaults(), **stored} if stored else stored
     return [Change(k, stored.get(k), wanted.get(k)) for k in POLICY_KEYS if stored.get(k) != wanted.get(k)]
+
+
+def _security_defaults() -> dict:
+    from gate.config import SecurityConfig
+    return {k: _plain(getattr(SecurityConfig(), k)) for k in SECURITY_KEYS}
+
+
+def lockout(config_security: Any, stored: dict | None) -> Any:
+    """The lockout in force: the stored policy's, or the config's where that is stricter (fewer tries, a longer
+    lock). A --config cannot loosen it; only an admin's `gate config apply` changes the stored one."""
+    if not stored:
+        return config_security
+    rule = {**_security_defaults(), **{k: stored[k] for k in SECURITY_KEYS if k in stored}}
+    return config_security.model_copy(update={
+        "lockout_failures": min(config_security.lockout_failures, int(rule["lockout_failures"])),
+        "lockout_minutes": max(config_security.lockout_minutes, float(rule["lockout_minutes"]))})
 
 
 def enforce(config: Any, log: Any, *, actor: str | None = None, apply: bool = False) -> list[Change]:

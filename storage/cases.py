@@ -18,6 +18,8 @@ from domain.identifiers import id_key
 from storage.chain import Chain, VerifyResult
 from storage.log import ScreeningLog
 from storage.models import CASES, SESSION_CLOSURES as CLOSURES
+from storage.keys import StationKey
+from storage.seals import add_side_row, trusted_rows
 from storage.unit import UnitOfWork
 
 HASHED = ("id", "case_id", "event", "station_id", "entrant_id", "class_name", "day", "session", "reason",
@@ -148,12 +150,21 @@ def has_open(conn: Connection, entrant_id: str, reason: CaseReason, day: str | N
     return any(ev == "open" and cid not in closed for cid, ev in events)
 
 
-def closed_out(conn: Connection) -> set[tuple[str, str]]:
-    return {(d, s) for d, s in conn.execute(select(CLOSURES.c.day, CLOSURES.c.session))}
+def closed_out(conn: Connection, key: StationKey | None) -> set[tuple[str, str]]:
+    """The sessions this station closed out: a closure without a valid MAC (written into the file by hand) does not
+    count, so the session's cases are opened all the same (has_open keeps them from opening twice)."""
+    return {(r["day"], r["session"]) for r in trusted_rows(conn, key, "session_closures")}
 
 
-def mark_closed(conn: Connection, day: str, session: str, at: float, opened: int) -> None:
-    conn.execute(CLOSURES.insert().values(day=day, session=session, at=at, cases=opened))
+def mark_closed(conn: Connection, key: StationKey | None, day: str, session: str, at: float, opened: int) -> None:
+    """Record the close-out, MAC'd. A forged closure of the same session is left in place for `gate verify` to name
+    (nothing is recorded over it: the session is opened again next time, which opens no case twice)."""
+    if key is None or conn.execute(select(CLOSURES.c.day).where(CLOSURES.c.day == day,
+                                                                CLOSURES.c.session == session)).first():
+        return
+    row = {"day": day, "session": session, "at": at, "cases": opened}
+    conn.execute(CLOSURES.insert().values(**row))
+    add_side_row(conn, key, "session_closures", row)
 
 
 def verify(log: ScreeningLog) -> VerifyResult:

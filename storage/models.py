@@ -88,6 +88,7 @@ DAILY_REPORTS = Table(
     Column("day", String(10), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("content", Text, nullable=False),
+    Column("mac", String(64)),  # storage.seals: the row's MAC under the station key
 )
 
 # Who did what (exports, purges, roster changes, overrides ...), hash-chained like screenings.

@@ -18,6 +18,7 @@ from domain.identifiers import id_key
 from storage.log import SCREENINGS, ScreeningLog
 from storage.seals import chain_heads
 from storage.models import DAILY_REPORTS as REPORTS
+from storage.seals import sealed_write
 from storage.roster import roster_size, unscreened
 
 SENSOR_REASONS = {Reason.SENSOR_FAULT, Reason.SENSOR_OFFLINE, Reason.SENSOR_WARMING, Reason.SENSOR_DEGRADED,
@@ -81,7 +82,7 @@ def store(log: ScreeningLog, report: dict) -> str:
     """Keep the report, with the chains' sealed heads and row counts, and queue it for the upstream in one
     transaction."""
     rid = str(uuid.uuid4())
-    with log.unit("daily report") as u:
+    with log.unit("daily report") as u, sealed_write(u.conn, log.key, "daily_reports"):
         # The chains' heads as sealed now, so upstream keeps a trail of them outside the station's file.
         report = {**report, "chains": chain_heads(u.conn),
                   "station_key": log.key.fingerprint if log.key is not None else None}

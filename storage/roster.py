@@ -19,7 +19,7 @@ from domain.identifiers import IdentifierError, check_id, check_name, check_text
 from domain.errors import UsageError
 from storage.log import ENTRANTS, SCREENINGS, ScreeningLog, local_day
 from storage.models import VISITORS
-from storage.seals import sealed_write
+from storage.seals import row_trusted, sealed_write
 
 MAX_BYTES = 20 * 1024 * 1024
 REASON_MAX = 200  # a visitor's reason: a line, not a letter
@@ -192,7 +192,7 @@ def add_visitor(log: ScreeningLog, v: Visitor, *, station_id: str, actor: str) -
     digits = [c for c in v.phone if c.isdigit()]
     if not 5 <= len(digits) <= 15:
         raise RosterError([f"phone {v.phone!r}: give a reachable number (5–15 digits)"])
-    with log.unit(f"visitor {v.visitor_id}") as u:
+    with log.unit(f"visitor {v.visitor_id}") as u, sealed_write(u.conn, log.key, "visitors"):
         for other in u.conn.execute(select(VISITORS.c.visitor_id)).scalars().all():  # under any spelling
             if id_key(other) == id_key(v.visitor_id):
                 u.conn.execute(VISITORS.delete().where(VISITORS.c.visitor_id == other))
@@ -225,8 +225,10 @@ def entrant_status(log: ScreeningLog, entrant_id: str, day: str | None = None) -
         listed = _by_key(conn, ENTRANTS.c.roster_id, entrant_id, ENTRANTS.c.kind)
         if listed is not None and listed.kind != EntrantKind.VISITOR.value:
             return listed.roster_id, None
-        visitor = _by_key(conn, VISITORS.c.visitor_id, entrant_id, VISITORS.c.day)
-    if visitor is not None and visitor.day in (None, day or local_day(time.time())):
+        visitor = _by_key(conn, VISITORS.c.visitor_id, entrant_id, *[c for c in VISITORS.c if c.name != "visitor_id"])
+        # An approval the station did not write (no MAC under the station key) is no approval: `gate verify` names it
+        trusted = visitor is not None and row_trusted(conn, log.key, "visitors", visitor._mapping)
+    if trusted and visitor.day in (None, day or local_day(time.time())):
         return visitor.visitor_id, None
     return (listed.roster_id if listed is not None else None), Reason.VISITOR_NOT_APPROVED
 

@@ -1,6 +1,7 @@
 """Seals: MACs under the station key over what the chains do not cover, and over the chains' ends.
 
-- **Sealed tables** (users, roster, calibrations, the stored policy): every row carries ``mac``, an HMAC of its
+- **Sealed tables** (users, roster, calibrations, the stored policy, approved visitors, daily reports, closed-out
+  sessions): every row carries ``mac``, an HMAC of its
   columns (NULLs left out, so a column added later does not break old rows) under the seal key; the table's seal row
   holds its number of rows and a digest of all row MACs. A role changed in the file, a lockout cleared, a row slipped
   in or deleted: the row MAC or the table seal no longer match. Writes go through ``sealed_write``: the table is
@@ -24,11 +25,14 @@ from sqlalchemy import Connection, Table, func, select
 
 from storage.errors import StorageError
 from storage.keys import StationKey
-from storage.models import CALIBRATIONS, ENTRANTS, SEALS, STATION_POLICY, USERS
+from storage.models import (CALIBRATIONS, DAILY_REPORTS, ENTRANTS, SEALS, SESSION_CLOSURES, STATION_POLICY, USERS,
+                            VISITORS)
 
-SEALED = {t.name: t for t in (USERS, ENTRANTS, CALIBRATIONS, STATION_POLICY)}
+SEALED = {t.name: t for t in (USERS, ENTRANTS, CALIBRATIONS, STATION_POLICY, VISITORS, DAILY_REPORTS,
+                              SESSION_CLOSURES)}
 WHAT = {"users": "the users", "entrants": "the roster", "calibrations": "the calibration records",
-        "station_policy": "the stored screening policy"}
+        "station_policy": "the stored screening policy", "visitors": "the approved visitors",
+        "daily_reports": "the daily reports", "session_closures": "the closed-out sessions"}
 EMPTY = hashlib.sha256(b"").hexdigest()
 
 
@@ -56,8 +60,8 @@ def _macs_digest(macs: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(macs)).encode()).hexdigest()
 
 
-def _put(conn: Connection, key: StationKey, name: str, rows: int, digest: str) -> None:
-    mac = seal_mac(key, name, rows, digest)
+def _put(conn: Connection, key: StationKey, name: str, rows: int, digest: str, mac: str | None = None) -> None:
+    mac = mac or seal_mac(key, name, rows, digest)
     if conn.execute(SEALS.update().where(SEALS.c.name == name).values(rows=rows, digest=digest, mac=mac)).rowcount:
         return
     conn.execute(SEALS.insert().values(name=name, rows=rows, digest=digest, mac=mac))
@@ -68,19 +72,61 @@ def _get(conn: Connection, name: str) -> Mapping | None:
 
 
 # -- sealed tables ------------------------------------------------------------------------------------------------
-def row_ok(key: StationKey, table: str, row: Mapping) -> bool:
-    return row.get("mac") is not None and row["mac"] == row_mac(key, table, row)
+# Tables whose rows keep their MAC in the seals table (``row:<table>:<key>``), not in a column of their own: a column
+# added to them would break the positional INSERTs older tools and scripts use on them.
+SIDE = {"visitors", "session_closures"}
+
+
+def _side_name(name: str, row: Mapping) -> str:
+    pk = [c.name for c in SEALED[name].primary_key.columns]
+    return f"row:{name}:" + json.dumps([row[c] for c in pk], ensure_ascii=False)
+
+
+def _side_macs(conn: Connection, name: str) -> dict[str, str]:
+    return dict(conn.execute(select(SEALS.c.name, SEALS.c.mac).where(SEALS.c.name.like(f"row:{name}:%"))).all())
+
+
+def _mac_of(name: str, row: Mapping, side: dict[str, str] | None) -> str | None:
+    return side.get(_side_name(name, row)) if name in SIDE and side is not None else row.get("mac")
+
+
+def row_ok(key: StationKey, table: str, row: Mapping, side: dict[str, str] | None = None) -> bool:
+    mac = _mac_of(table, row, side)
+    return mac is not None and mac == row_mac(key, table, row)
+
+
+def row_trusted(conn: Connection, key: StationKey | None, table: str, row: Mapping) -> bool:
+    """The row was written by the station (its MAC under the station key matches)."""
+    if key is None:
+        return False
+    side = _side_macs(conn, table) if table in SIDE else None
+    return row_ok(key, table, row, side)
+
+
+def trusted_rows(conn: Connection, key: StationKey | None, table: str) -> list[Mapping]:
+    if key is None:
+        return []
+    side = _side_macs(conn, table) if table in SIDE else None
+    return [r for r in conn.execute(select(SEALED[table])).mappings() if row_ok(key, table, r, side)]
+
+
+def _macs(conn: Connection, name: str) -> list[str]:
+    if name in SIDE:
+        return list(_side_macs(conn, name).values())
+    return list(conn.execute(select(SEALED[name].c.mac)).scalars())
 
 
 def table_problems(conn: Connection, key: StationKey, name: str, limit: int = 5) -> list[str]:
     """What in a sealed table does not match its MACs (empty: intact)."""
     table = SEALED[name]
-    pk = list(table.primary_key.columns)[0].name
+    pk = [c.name for c in table.primary_key.columns]
+    side = _side_macs(conn, name) if name in SIDE else None
     problems, macs = [], []
     for row in conn.execute(select(table)).mappings():
-        macs.append(row["mac"] or "")
-        if not row_ok(key, name, row) and len(problems) < limit:
-            problems.append(f"{WHAT[name]}: row {row[pk]!r} was changed or added outside the station")
+        macs.append(_mac_of(name, row, side) or "")
+        if not row_ok(key, name, row, side) and len(problems) < limit:
+            which = " ".join(str(row[c]) for c in pk)
+            problems.append(f"{WHAT[name]}: row {which!r} was changed or added outside the station")
     seal = _get(conn, f"table:{name}")
     if seal is None:
         if macs:
@@ -96,15 +142,33 @@ def table_problems(conn: Connection, key: StationKey, name: str, limit: int = 5)
     return problems
 
 
+def add_side_row(conn: Connection, key: StationKey, name: str, row: Mapping) -> None:
+    """MAC one row just written to a SIDE table and re-seal the table, leaving every other row as it is (a row
+    slipped into the file stays without a MAC, for `gate verify` to name)."""
+    _put(conn, key, _side_name(name, row), 0, "", mac=row_mac(key, name, row))
+    macs = list(_side_macs(conn, name).values())
+    _put(conn, key, f"table:{name}", len(macs), _macs_digest(macs))
+
+
 def reseal_table(conn: Connection, key: StationKey, name: str, *, trust_all: bool = False) -> None:
     """MAC the rows written in this transaction (``mac`` NULL) and re-seal the table. ``trust_all`` MACs every row
     as it stands: only for the upgrade that first seals an old log."""
     table = SEALED[name]
-    pk = list(table.primary_key.columns)[0]
-    where = [] if trust_all else [table.c.mac.is_(None)]
-    for row in conn.execute(select(table).where(*where)).mappings().all():
-        conn.execute(table.update().where(pk == row[pk.name]).values(mac=row_mac(key, name, row)))
-    macs = list(conn.execute(select(table.c.mac)).scalars())
+    pk = list(table.primary_key.columns)
+    if name in SIDE:
+        side = _side_macs(conn, name)
+        keep = set()
+        for row in conn.execute(select(table)).mappings().all():
+            keep.add(_side_name(name, row))
+            if trust_all or _side_name(name, row) not in side:
+                _put(conn, key, _side_name(name, row), 0, "", mac=row_mac(key, name, row))
+        for gone in set(side) - keep:
+            conn.execute(SEALS.delete().where(SEALS.c.name == gone))
+    else:
+        where = [] if trust_all else [table.c.mac.is_(None)]
+        for row in conn.execute(select(table).where(*where)).mappings().all():
+            conn.execute(table.update().where(*(c == row[c.name] for c in pk)).values(mac=row_mac(key, name, row)))
+    macs = _macs(conn, name)
     _put(conn, key, f"table:{name}", len(macs), _macs_digest(macs))
 
 
