@@ -18,7 +18,7 @@ from domain.identifiers import id_key
 from storage.log import SCREENINGS, ScreeningLog
 from storage.seals import chain_heads
 from storage.models import DAILY_REPORTS as REPORTS
-from storage.seals import sealed_write
+from storage.seals import row_trusted, sealed_write
 from storage.roster import roster_size, unscreened
 
 SENSOR_REASONS = {Reason.SENSOR_FAULT, Reason.SENSOR_OFFLINE, Reason.SENSOR_WARMING, Reason.SENSOR_DEGRADED,
@@ -124,3 +124,19 @@ def query(log: ScreeningLog, *, date_from: str, date_to: str, decision: str | No
                                    SCREENINGS.c.mask_state, SCREENINGS.c.operator, SCREENINGS.c.reasons)
                             .where(*cond).order_by(SCREENINGS.c.seq.desc()).offset(offset).limit(limit)).mappings().all()
     return total, [dict(r) for r in rows]
+
+
+def edited(log: ScreeningLog, groups: dict) -> list[tuple[int, str, str, str]]:
+    """The daily reports of a sync batch (``groups``) that no longer match their MAC (edited in the file: a fever
+    turned into a zero report), taken out of ``groups`` for quarantine: they are never sent upstream."""
+    items = groups.get("daily_report") or []
+    if not items:
+        return []
+    with log.read("the daily reports to send") as conn:
+        ids = [record_id for (_seq, _kind, record_id), _row in items]
+        stored = {r["id"]: r for r in conn.execute(select(REPORTS).where(REPORTS.c.id.in_(ids))).mappings()}
+        ok = {i for i, r in stored.items() if row_trusted(conn, log.key, "daily_reports", r)}
+    groups["daily_report"] = [item for item in items if item[0][2] in ok]
+    return [(seq, kind, rid, f"refused here, not sent: the daily report of "
+             f"{stored[rid]['day'] if rid in stored else '?'} was changed outside the station (its MAC does not "
+             "match); `gate verify` lists what changed") for (seq, kind, rid), _row in items if rid not in ok]

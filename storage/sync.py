@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from domain.errors import UpstreamFailure
 from domain.identifiers import IdentifierError, check_text
-from storage import copy_sync, partitions, school_records, stations, sync_known
+from storage import copy_sync, partitions, reports, school_records, stations, sync_known
 from storage import upstream as up
 from storage.errors import StorageError
 from storage.upstream_url import UpstreamUrlError, explain
@@ -39,7 +39,6 @@ from storage.log import SCREENINGS, ScreeningLog
 from storage.models import AUDIT_EVENTS as AUDIT
 from storage.models import CALIBRATIONS, CASES, CLEARANCES, OUTBOX, QUARANTINE
 from storage.models import DAILY_REPORTS as REPORTS
-from storage.seals import row_trusted
 from storage.models import SYNC_STATE as STATE
 
 LOCAL = {"screening": SCREENINGS, "daily_report": REPORTS, "audit": AUDIT, "calibration": CALIBRATIONS,
@@ -82,7 +81,6 @@ class Sync:
         self._fingerprint = fingerprint
         self._registered: set[tuple[str, str]] = set()
         self._partitions: set = set()  # days whose upstream partition is known to exist
-        self._tampered: dict[int, tuple] = {}  # outbox seq -> a report refused for its MAC, to quarantine
         self.url = url
         self.shown_url = up.safe_url(url)
         self.key = hashlib.sha256(self.shown_url.encode()).hexdigest()[:16]
@@ -193,27 +191,9 @@ class Sync:
                          .where(OUTBOX.c.seq.between(lo, hi), OUTBOX.c.kind == kind).order_by(OUTBOX.c.seq))
                 # Plain tuples from the driver's cursor: building rows is most of a batch's time on the station side
                 rows = conn.execute(query).cursor.fetchall()
-                if kind == "daily_report":
-                    rows = self._check_reports(conn, rows)
                 # Upstream column order: the school first (the key every upstream table starts with)
                 groups[kind] = [((r[0], kind, r[1]), (self.school_id or r[2], *r[3:])) for r in rows]
         return outbox, groups
-
-    def _check_reports(self, conn, rows: list) -> list:
-        """A daily report whose content no longer matches its MAC (edited in the file) is never sent upstream: it is
-        quarantined (kept, named by `gate sync status` and `gate verify`), the rest go."""
-        stored = {r["id"]: r for r in conn.execute(select(REPORTS).where(REPORTS.c.id.in_([r[1] for r in rows])))
-                  .mappings()}
-        keep = []
-        for r in rows:
-            report = stored.get(r[1])
-            if report is not None and row_trusted(conn, self.log.key, "daily_reports", report):
-                keep.append(r)
-            else:
-                self._tampered[r[0]] = (r[0], "daily_report", r[1], (
-                    f"refused here, not sent: the daily report of {report['day'] if report else '?'} was changed "
-                    "outside the station (its MAC does not match); `gate verify` lists what changed"))
-        return keep
 
     @staticmethod
     def _misfits(groups) -> list[tuple[int, str, str, str]]:
@@ -285,8 +265,7 @@ class Sync:
                 break
             if max_batches is None or result.batches + 1 < max_batches:
                 coming = ahead.submit(self._next_batch, outbox[-1].seq)
-            bad = [self._tampered.pop(o.seq) for o in outbox if o.seq in self._tampered]
-            bad += self._misfits(groups)
+            bad = reports.edited(self.log, groups) + self._misfits(groups)  # an edited report is never sent
             bad += self._send(groups)
             with self.log.unit("the sync checkpoint") as u:
                 for seq, kind, record_id, error in bad:
