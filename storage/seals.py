@@ -125,7 +125,7 @@ def table_problems(conn: Connection, key: StationKey, name: str, limit: int = 5)
     for row in conn.execute(select(table)).mappings():
         macs.append(_mac_of(name, row, side) or "")
         if not row_ok(key, name, row, side) and len(problems) < limit:
-            which = " ".join(str(row[c]) for c in pk)
+            which = row[pk[0]] if len(pk) == 1 else " ".join(str(row[c]) for c in pk)
             problems.append(f"{WHAT[name]}: row {which!r} was changed or added outside the station")
     seal = _get(conn, f"table:{name}")
     if seal is None:

@@ -50,7 +50,8 @@ def verify(args: argparse.Namespace) -> None:
 
 def _tables(report) -> list[tuple[str, int]]:
     names = {"users": "users", "entrants": "roster rows", "calibrations": "calibration records",
-             "station_policy": "stored policy"}
+             "station_policy": "stored policy", "visitors": "approved visitors", "daily_reports": "daily reports",
+             "session_closures": "closed-out sessions"}
     return [(names[k], n) for k, n in report.tables.items()]
 
 
