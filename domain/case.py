@@ -48,13 +48,19 @@ def symptoms_from(text: str) -> tuple[str, ...]:
     return tuple(sorted(set(parts)))
 
 
-def onset_from(text: str) -> str:
+def onset_from(text: str, today: datetime.date | None = None) -> str:
+    """The onset day as YYYY-MM-DD; with ``today``, a day after it is refused (an illness cannot begin tomorrow, and
+    a future onset would move the pupil's symptoms out of today's cluster)."""
     try:
         if len(text) != 10:
             raise ValueError
-        return datetime.date.fromisoformat(text).isoformat()
+        day = datetime.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"onset {text[:20]!r} is not a date: use YYYY-MM-DD") from None
+    if today is not None and day > today:
+        raise ValueError(f"onset {day.isoformat()} is after today ({today.isoformat()}): give the day the illness "
+                         "began, today or before")
+    return day.isoformat()
 
 
 @dataclass(frozen=True)

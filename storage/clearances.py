@@ -117,6 +117,7 @@ def history(log: ScreeningLog, entrant_id: str) -> History:
         latest = screening_from_row(rows[-1]) if rows else None
         # Cases and the other gates' records carry the spelling this person's screenings are stored under.
         spelled = latest.entrant_id if latest and latest.entrant_id else entrant_id
+        trust.check_cases(log, conn, entrant_id, spelled)
         fever, gate, case, cleared = _known(log, conn, spelled, latest is not None)
     return History(latest, fever, cleared, case, gate)
 

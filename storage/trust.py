@@ -9,6 +9,8 @@ screening, so before each screening with an id the station checks, in the read t
   keyed seal says (rows removed from the newest end; storage.seals);
 - the newest screening queued for the upstream is still in the log (the newest end again, for a log read without
   its key, whose chain has no seal).
+- the person's follow-up case events, spot-checked the same way on the case chain (``check_cases``): a close as
+  sick leave with a fever edited or cut out of the file must not let the pupil in without a 复课证明.
 Any failure raises ``LogEdited``: fail closed, nobody with an id is admitted until an auditor has run ``gate verify``.
 Not seen here (only by ``gate verify``): a row of someone else changed, or a row that no longer names the person.
 """
@@ -19,6 +21,7 @@ from typing import Mapping, Sequence
 from sqlalchemy import Connection, or_, select
 
 from domain.identifiers import id_key
+from storage.cases import CASES, chain as case_chain
 from storage.errors import LogEdited
 from storage.log import OUTBOX, SCREENINGS, ScreeningLog
 
@@ -42,6 +45,19 @@ def check(log: ScreeningLog, conn: Connection, entrant_id: str, rows: Sequence[M
     problem = newest_removed(conn)
     if problem:
         raise edited(entrant_id, problem)
+
+
+def check_cases(log: ScreeningLog, conn: Connection, entrant_id: str, *spellings: str) -> None:
+    """Raise LogEdited unless this person's case events (under each spelling given) and the case chain around them
+    hold: a certificate case edited or removed by hand fails closed, like an edited screening."""
+    names = {entrant_id, *spellings}
+    rows = conn.execute(select(CASES).where(CASES.c.entrant_id.in_(names))
+                        .order_by(CASES.c.seq)).mappings().all()
+    found = case_chain(log).spot_check(conn, rows)
+    if found is not None:
+        row, problem = found
+        where = f"follow-up case event {row['seq']} (case {row['case_id'][:8]}) " if row is not None else ""
+        raise edited(entrant_id, where + problem)
 
 
 def newest_removed(conn: Connection) -> str | None:

@@ -6,11 +6,12 @@ never behind the clock. A teacher sees and closes only the cases of its own clas
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import time
 
 from domain.case import NOTE_MAX, Case, Outcome, onset_from, symptoms_from
-from domain.errors import Refused
+from domain.errors import Refused, UsageError
 from domain.identifiers import IdentifierError, check_text
 from gate.cli.common import (actions, json_option, load_config, open_log, operator, sign_in, signin_options,
                              ident, station_options, words)
@@ -114,13 +115,19 @@ def followup_list(args: argparse.Namespace) -> None:
 def followup_close(args: argparse.Namespace) -> None:
     cfg = load_config(args)
     outcome = Outcome(args.outcome)
+    now = time.time()
+    if args.onset is not None:
+        try:
+            onset_from(args.onset, datetime.date.fromtimestamp(now))
+        except ValueError as exc:
+            raise UsageError(f"{exc}; nothing was recorded") from None
     with open_log(args, cfg, existing=True) as log:
         user = sign_in(args, cfg, log, "followup-close")
         classes = classes_for(user, None, log=log, station_id=cfg.station_id, action="followup-close")
         try:
             c = cases.close_case(log, args.case, station_id=cfg.station_id, outcome=outcome,
                                  symptoms=args.symptoms, onset=args.onset, note=args.note, by=operator(args, user),
-                                 role=user.role if user else "", at=time.time(), classes=classes)
+                                 role=user.role if user else "", at=now, classes=classes)
         except cases.CaseRefused as exc:
             raise Refused(f"{exc}; nothing was recorded") from None
     print(f"closed case {c.short_id} of {c.entrant_id} ({c.class_name or 'no class'}): {c.outcome}"

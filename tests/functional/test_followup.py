@@ -200,7 +200,7 @@ def test_sent_home_with_fever_refuses_the_pupil_until_the_certificate_is_recorde
     station, log, clock = teachers
     s2 = case_of(log, "S2")
     code, out, err = gate(capsys, monkeypatch, log.path, "followup", "close", s2.short_id, "--outcome",
-                          "sick-leave", "--symptoms", "fever,cough", "--onset", "2026-12-01")
+                          "sick-leave", "--symptoms", "fever,cough", "--onset", "2026-11-28")  # a past day: the wall clock reads it
     assert code == 0 and "refused at the gate until the school doctor" in out, err
     clock.now = at(7, 5, day=3)
     back = station.screen([hand(36.5)], YES, entrant_id="S2")

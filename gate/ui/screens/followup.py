@@ -6,6 +6,8 @@ audited; a case closed as sent home / sick leave with a fever refuses the pupil 
 """
 from __future__ import annotations
 
+import datetime
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -97,7 +99,8 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
         try:
             symptoms = symptoms_from(self.query_one("#fu-symptoms", Input).value)
             onset_text = self.query_one("#fu-onset", Input).value.strip()
-            onset = onset_from(onset_text) if onset_text else None
+            today = datetime.date.fromtimestamp(self.app.clock())
+            onset = onset_from(onset_text, today) if onset_text else None
             note_text = self.query_one("#fu-note", Input).value
             note = check_text(note_text, "note", max_len=NOTE_MAX) if note_text.strip() else ""
         except (ValueError, IdentifierError) as exc:
