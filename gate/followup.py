@@ -99,6 +99,8 @@ def _close(u: UnitOfWork, log: ScreeningLog, day: str, session: Session, station
     rows = conn.execute(select(SCREENINGS).where(SCREENINGS.c.day == day, SCREENINGS.c.session == session.name,
                                                  SCREENINGS.c.entrant_id.is_not(None))
                         .order_by(SCREENINGS.c.seq)).mappings().all()
+    rows = [r for r in rows if log.screening_chain.holds(r)]  # a row edited in the file (moved into the session) is
+    # not a sighting: the pupil gets a case, and gate verify names the row
     # Each person's last screening of the session, by the key of the id (the pupil P42 screened as p42 was seen).
     latest = {r["entrant_key"] or id_key(r["entrant_id"]): r for r in rows}
     elsewhere = {id_key(e) for e in elsewhere} if elsewhere is not None else None

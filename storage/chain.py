@@ -188,6 +188,11 @@ class Chain:
                 return row, f"the next {self.what} does not link to it (it was changed)"
         return None
 
+    def holds(self, row: Mapping) -> bool:
+        """Whether this one row's hash recomputes from its content and stored link (a row edited by hand does not):
+        lists built on the log (who was seen) leave such a row out rather than believe it."""
+        return self._problem(row, row["prev_hash"]) is None
+
     def intact(self, conn: Connection) -> Iterator[Mapping]:
         """The rows, oldest first, up to the first one whose link does not hold: a row slipped into the file by
         hand, or anything after a changed one, is never trusted."""

@@ -239,12 +239,15 @@ def check_entrant(log: ScreeningLog, entrant_id: str | None, day: str | None = N
 
 
 def seen(log: ScreeningLog, day: str, session: str | None = None) -> set[str]:
-    """Ids screened on ``day`` (in ``session`` when given), whatever the decision."""
+    """Ids screened on ``day`` (in ``session`` when given), whatever the decision. A row whose hash does not recompute
+    (its day or session edited in the file, a late arrival moved into the morning check) is not believed: that pupil
+    stays on the list of those not seen."""
     cond = [SCREENINGS.c.day == day, SCREENINGS.c.entrant_id.is_not(None)]
     if session is not None:
         cond.append(SCREENINGS.c.session == session)
     with log.read("who was seen") as conn:
-        return set(conn.execute(select(SCREENINGS.c.entrant_id).where(*cond).distinct()).scalars())
+        rows = conn.execute(select(SCREENINGS).where(*cond)).mappings().all()
+    return {r["entrant_id"] for r in rows if log.screening_chain.holds(r)}
 
 
 def unscreened(log: ScreeningLog, day: str, session: str | None = None,

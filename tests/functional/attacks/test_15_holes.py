@@ -123,6 +123,28 @@ TWO_GATE_ROSTER = "id,name,class,kind\nP42,张四二,三年级二班,pupil\nP6,�
 #   lists built on the chain do not check it, whereas the fever memory now fails closed on an edited log.
 #   Should: the class list and the closing-out of the session do not take a changed row as "seen" (the pupil is
 #   listed / gets a case, or the command says the log was changed outside the station and exits 1).
+def test_a_late_arrival_edited_into_the_morning_check_is_still_followed_up(gate, tmp_path):
+    from domain import MaskResult, MaskState, Reading
+    from gate.config import Config
+    from gate.station import Station
+    from storage.log import ScreeningLog
+    from tests.functional.attacks.school_day_setup import at
+    from tests.support import Clock
+    db = tmp_path / "g.db"
+    school(gate, db, users=False)  # S0 seen at 07:00 yesterday
+    with ScreeningLog(db) as log:
+        Station(Config(), log, language="en", clock=Clock(at(8, 35))).screen(
+            [Reading(object_c=36.6, source="manual")], MaskResult(MaskState.YES), entrant_id="S2")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("UPDATE screenings SET session = 'morning' WHERE entrant_id = 'S2'").rowcount == 1
+    r = gate("report", "unscreened", "--db", db, "--date", yesterday().isoformat(), "--session", "morning", "--json")
+    listed = r.returncode == 0 and "S2" in {json.loads(line)["id"] for line in r.stdout.decode().splitlines()}
+    # today: exit 0 and S2 is not listed (the edited row counts as seen)
+    assert listed or r.returncode == 1
+    r = gate("followup", "list", "--db", db, "--json")
+    has_case = r.returncode == 0 and "S2" in {json.loads(line)["entrant_id"] for line in r.stdout.decode().splitlines()}
+    # today: exit 0 and no case for S2
+    assert has_case or r.returncode == 1
 
 
 # ---------------------------------------------------------------------------------------------------------------
