@@ -132,6 +132,18 @@ def school_day(engine: Engine, school_id: str, day: str, session: str | None = N
                      {k: int(v) for k, v in stations.items()}, fevers, _cases(events, _end_of(day)))
 
 
+def what_is_known(engine: Engine, school_id: str) -> tuple[bool, set[str]]:
+    """(whether any gate of the school has sent anything here: a screening, a roster or a case; the session names its
+    gates have sent screenings under)."""
+    sc, rv, cs = up.screenings, up.roster_versions, up.cases
+    with engine.connect() as conn:
+        sessions = set(conn.execute(select(sc.c.session).where(sc.c.school_id == school_id, sc.c.session.is_not(None))
+                                    .distinct()).scalars())
+        sent = bool(sessions) or any(conn.execute(select(t.c.school_id).where(t.c.school_id == school_id).limit(1))
+                                     .first() is not None for t in (sc, rv, cs))
+    return sent, sessions
+
+
 def cases_until(engine: Engine, school_id: str, day: str) -> list[Case]:
     """Every case of the school (all its gates) opened up to ``day``, as it stood at the end of that day."""
     cs = up.cases

@@ -11,6 +11,7 @@ import json
 import time
 
 from domain.errors import UpstreamFailure, UsageError
+from domain.sessions import DEFAULT_SESSIONS, EVENING
 from gate.cli.common import actions, day, ident, words
 from gate.clusters import Rules, alerts, illnesses
 from gate.school_day import by_class
@@ -56,6 +57,21 @@ def build(sd, rules: Rules) -> dict:
     }
 
 
+def _session(name: str | None, sent: set[str]) -> str | None:
+    """The session's stored name: 晨检 / morning check are the morning; an unknown name is refused, naming those known
+    (the usual ones and any other a gate of the school has sent)."""
+    if name is None:
+        return None
+    usual = (*DEFAULT_SESSIONS, EVENING)
+    found = next((s.name for s in usual if name in (s.name, s.label_zh, s.label_en)), None)
+    if found is None and name in sent:
+        found = name
+    if found is None:
+        known = [f"{s.name} ({s.label_zh})" for s in usual] + sorted(sent - {s.name for s in usual})
+        raise UsageError(f"no session {name!r}: use one of {', '.join(known)}")
+    return found
+
+
 def report(args: argparse.Namespace) -> None:
     from sqlalchemy.exc import SQLAlchemyError  # the upstream's libraries: only for this command
 
@@ -67,6 +83,11 @@ def report(args: argparse.Namespace) -> None:
     except (SQLAlchemyError, ValueError, ImportError) as exc:
         raise UsageError(f"--upstream {up.safe_url(args.upstream)} is not usable: {exc}") from None
     try:
+        sent, sessions = school_report.what_is_known(engine, args.school)
+        if not sent:  # a mistyped id is no zero report: only an exact report of nothing is one
+            raise UsageError(f"no gate of school {args.school!r} has sent anything to this upstream: check the school "
+                             "id ([school] id of its gates) and that they run gate sync")
+        args.session = _session(args.session, sessions)
         sd = school_report.school_day(engine, args.school, on, args.session)
     except SQLAlchemyError as exc:
         raise UpstreamFailure(f"upstream {up.safe_url(args.upstream)}: {str(exc).splitlines()[0][:200]}") from None

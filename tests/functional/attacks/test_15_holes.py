@@ -104,10 +104,44 @@ from tests.pg import unavailable_reason  # noqa: E402
 TWO_GATE_ROSTER = "id,name,class,kind\nP42,张四二,三年级二班,pupil\nP6,李六,三年级三班,pupil\nP7,李七,三年级三班,pupil\n"
 
 
+@pytest.fixture
+def two_gates(gate, tmp_path, pg):
+    import subprocess  # noqa: F401  (the faked clock runs the command in a subprocess)
+    from tests.functional.attacks.conftest import faketime_prefix
+    url = pg.create_db("a15_school_report")
+    (tmp_path / "r.csv").write_text(TWO_GATE_ROSTER, encoding="utf-8")
+    for name, who, when in (("north", "P6", "2026-12-01 07:00:00"), ("south", "P7", "2026-12-01 12:40:00")):
+        cfg, db = tmp_path / f"{name}.toml", tmp_path / f"{name}.db"
+        cfg.write_text(f'[station]\nid = "{name}"\n[school]\nid = "school-12"\nname = "十二小"\nabsence_cases = "off"\n'
+                       f'[upstream]\nurl = "{url}"\nshare_roster = true\n', encoding="utf-8")
+        assert gate("roster", "import", "--db", db, "--config", cfg, tmp_path / "r.csv").returncode == 0
+        r = gate("screen", "--db", db, "--config", cfg, "--temp", "36.5", "--mask", "yes", "--entrant", who,
+                 prefix=faketime_prefix(when))
+        assert r.returncode == 0, r.stderr
+        assert gate("sync", "--db", db, "--config", cfg).returncode == 0
+    return url
 
 
+@pytest.mark.skipif(unavailable_reason() is not None, reason="no PostgreSQL")
+def test_the_school_report_knows_the_morning_check_by_its_chinese_name_and_refuses_a_typo(gate, two_gates):
+    url = two_gates
+    base = ("school", "report", "--upstream", url, "--school", "school-12", "--date", "2026-12-01", "--session")
+    english = gate(*base, "morning").stdout.decode()
+    assert "seen 1 / 3" in english
+    r = gate(*base, "晨检")
+    # today: "seen 0 / 3 ... not seen: P6 P7"
+    assert r.returncode == 0 and "seen 1 / 3" in r.stdout.decode()
+    r = gate(*base, "moring")
+    # today: exit 0 and every pupil listed as not seen
+    assert r.returncode == 2 and "morning" in one_clear_line(r) and r.stdout == b""
 
 
+@pytest.mark.skipif(unavailable_reason() is not None, reason="no PostgreSQL")
+def test_a_school_that_never_reported_is_no_zero_report(gate, two_gates):
+    r = gate("school", "report", "--upstream", two_gates, "--school", "school-13", "--date", "2026-12-01")
+    # today: exit 0, "school-13 2026-12-01: seen 0 / 0 ... 零报告 zero report"
+    assert "zero report" not in r.stdout.decode() and "零报告" not in r.stdout.decode()
+    assert r.returncode != 0 and "school-13" in one_clear_line(r)
 
 
 # ---------------------------------------------------------------------------------------------------------------
