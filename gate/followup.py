@@ -61,13 +61,15 @@ SeenElsewhere = Callable[[str, str], set]  # (day, session) -> ids seen at the s
 
 
 def close_sessions(log: ScreeningLog, sessions: tuple[Session, ...], station_id: str, now: float, *,
-                   absences: str = "this-gate", seen_elsewhere: SeenElsewhere | None = None) -> int:
+                   absences: str = "this-gate", seen_elsewhere: SeenElsewhere | None = None,
+                   waiting: list | None = None) -> int:
     """Close out every session that has ended by ``now`` and was not closed out yet; returns the cases opened.
 
     ``absences``: "this-gate" opens a case for each pupil not seen here; "school" also counts who
     ``seen_elsewhere`` says was seen at another gate (a session whose answer cannot be had is left for later: a case
     opened on a guess would send a teacher after a pupil who came in by the other gate); "off" opens none (another
-    gate of the school keeps the absence cases)."""
+    gate of the school keeps the absence cases). Each (day, session) left waiting for the upstream is added to
+    ``waiting`` when given, so the list can say it is not complete."""
     opened = 0
     with log.read("the sessions to close") as conn:
         done = cases.closed_out(conn, log.key)
@@ -81,6 +83,8 @@ def close_sessions(log: ScreeningLog, sessions: tuple[Session, ...], station_id:
             except Exception:  # noqa: BLE001  upstream unreachable or unusable: close this session out later
                 elsewhere = None
             if elsewhere is None:
+                if waiting is not None:
+                    waiting.append((day, session.name))
                 continue
         with log.unit(f"the close of {day} {session.name}") as u:
             if (day, session.name) in cases.closed_out(u.conn, log.key):  # another process closed it meanwhile

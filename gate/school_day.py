@@ -90,7 +90,7 @@ def by_class(people: list[Entrant]) -> tuple[dict[str, list[Entrant]], list[Entr
     return classes, sorted((p for p in people if p.kind is EntrantKind.STAFF), key=lambda p: (p.group, p.roster_id))
 
 
-def close_out(log: ScreeningLog, cfg, now: float) -> int:
+def close_out(log: ScreeningLog, cfg, now: float, waiting: list | None = None) -> int:
     """Close out the sessions that have ended (their cases open), as the config's ``[school] absence_cases`` says;
     with "school", the upstream says who was seen at the school's other gates."""
     from gate.followup import close_sessions  # gate.followup imports the station's fever memory
@@ -108,7 +108,7 @@ def close_out(log: ScreeningLog, cfg, now: float) -> int:
             finally:
                 engine.dispose()
     return close_sessions(log, cfg.school_sessions(), cfg.station_id, now, absences=cfg.absence_cases,
-                          seen_elsewhere=seen_elsewhere)
+                          seen_elsewhere=seen_elsewhere, waiting=waiting)
 
 
 def rules_of(cfg) -> Rules:

@@ -108,6 +108,7 @@ class ImportSummary:
     removed: tuple[str, ...]
     unchanged: int
     merged: bool
+    look_alike: tuple[tuple[str, ...], ...] = ()  # classes differing only by spaces (三年级二班, 三年级 二班)
 
     @property
     def people(self) -> int:
@@ -117,7 +118,19 @@ class ImportSummary:
         how = "merged into" if self.merged else "replaced"
         return (f"roster {how}: {len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed"
                 + (" (now visitors: refused at the gate unless approved)" if self.removed else "")
-                + f", {self.unchanged} unchanged")
+                + f", {self.unchanged} unchanged"
+                + "".join(f"\nwarning: classes {' / '.join(repr(c) for c in group)} differ only by spaces: each is a "
+                          "class of its own, with its own teacher; fix the file so each pupil is in one of them"
+                          for group in self.look_alike))
+
+
+def look_alike(classes) -> tuple[tuple[str, ...], ...]:
+    """Groups of class names that are the same once every space (half- or full-width) is taken out."""
+    found: dict[str, set[str]] = {}
+    for c in classes:
+        if c:
+            found.setdefault("".join(c.split()), set()).add(c)
+    return tuple(tuple(sorted(g)) for g in found.values() if len(g) > 1)
 
 
 def import_roster(log: ScreeningLog, data: bytes, *, station_id: str, actor: str,
@@ -151,7 +164,10 @@ def import_roster(log: ScreeningLog, data: bytes, *, station_id: str, actor: str
         if removed:
             conn.execute(ENTRANTS.update().where(ENTRANTS.c.roster_id.in_(removed))
                          .values(kind=EntrantKind.VISITOR.value, mac=None))
-        summary = ImportSummary(added, changed, removed, len(new) - len(added) - len(changed), merge)
+        groups = conn.execute(select(ENTRANTS.c.group).where(ENTRANTS.c.kind != EntrantKind.VISITOR.value)
+                              .distinct()).scalars()
+        summary = ImportSummary(added, changed, removed, len(new) - len(added) - len(changed), merge,
+                                look_alike(groups))
         u.audit(station_id, actor, "roster-import",
                 {"people": len(entrants), "mode": "add" if merge else "replace", "added": len(added),
                  "changed": len(changed), "removed": list(removed)})

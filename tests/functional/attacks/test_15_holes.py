@@ -191,6 +191,24 @@ def test_a_late_arrival_edited_into_the_morning_check_is_still_followed_up(gate,
 #     while its sessions say "unseen 2" / "unseen 3".
 #   Should: one line saying the morning and noon checks are not closed out yet because the upstream could not be
 #   asked who was seen at the other gates (README: "the session waits instead of opening cases on a guess").
+def test_a_session_waiting_for_the_upstream_says_so(gate, tmp_path):
+    from domain import MaskResult, MaskState, Reading
+    from gate.config import load_config
+    from gate.station import Station
+    from storage.log import ScreeningLog
+    from tests.functional.attacks.school_day_setup import at
+    from tests.support import Clock
+    cfg, db = tmp_path / "north.toml", tmp_path / "north.db"
+    cfg.write_text('[station]\nid = "north"\n[school]\nid = "s5"\nname = "五小"\nabsence_cases = "school"\n'
+                   '[upstream]\nurl = "postgresql://gate@127.0.0.1:1/none"\n', encoding="utf-8")
+    (tmp_path / "r.csv").write_text("id,name,class,kind\nP1,甲,一班,pupil\nP2,乙,一班,pupil\n", encoding="utf-8")
+    assert gate("roster", "import", "--db", db, "--config", cfg, tmp_path / "r.csv").returncode == 0
+    with ScreeningLog(db) as log:
+        Station(load_config(cfg), log, clock=Clock(at(7, 0))).screen(
+            [Reading(object_c=36.5, source="manual")], MaskResult(MaskState.YES), entrant_id="P1")
+    r = gate("followup", "list", "--db", db, "--config", cfg)
+    # today: stdout "0 open, 0 closed", stderr empty
+    assert "upstream" in r.stderr.decode() or "upstream" in r.stdout.decode()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -201,3 +219,11 @@ def test_a_late_arrival_edited_into_the_morning_check_is_still_followed_up(gate,
 #   gate report unscreened --session morning --user chen (teacher of 三年级二班)   today: S3 is never listed
 #   Should: the import warns (or refuses, naming the line) when a class differs from another only by spaces, so
 #   every pupil belongs to the class whose teacher follows them up.
+def test_a_class_differing_only_by_a_space_is_flagged_at_import(gate, tmp_path):
+    db = tmp_path / "g.db"
+    (tmp_path / "r.csv").write_text("id,name,class,kind\nS1,张三,三年级二班,pupil\nS3,王五,三年级 二班,pupil\n"
+                                    "S4,赵六,三年级\u3000二班,pupil\n", encoding="utf-8")
+    r = gate("roster", "import", "--db", db, tmp_path / "r.csv")
+    said = (r.stdout + r.stderr).decode()
+    # today: exit 0, "roster replaced: 3 added, 0 changed, 0 removed, 0 unchanged" and nothing else
+    assert r.returncode != 0 or "三年级 二班" in said or "line 3" in said
