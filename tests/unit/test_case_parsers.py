@@ -34,6 +34,17 @@ def test_an_onset_is_a_date_or_refused(text):
         assert datetime.date.fromisoformat(got).isoformat() == got == text
 
 
+@given(st.dates(), st.dates())
+def test_an_onset_after_today_is_refused_naming_both_days(onset, today):
+    try:
+        got = onset_from(onset.isoformat(), today)
+    except ValueError as exc:
+        assert onset > today and f"onset {onset.isoformat()} is after today ({today.isoformat()})" in str(exc)
+        assert "\n" not in str(exc)
+    else:
+        assert onset <= today and got == onset.isoformat()
+
+
 @given(st.text(max_size=200))
 def test_classes_are_printable_names_or_refused(text):
     try:
