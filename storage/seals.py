@@ -160,7 +160,9 @@ def reseal_table(conn: Connection, key: StationKey, name: str, *, trust_all: boo
         keep = set()
         for row in conn.execute(select(table)).mappings().all():
             keep.add(_side_name(name, row))
-            if trust_all or _side_name(name, row) not in side:
+            # sealed_write checked every row before the caller wrote, in this same write transaction: a row whose MAC
+            # does not match now was written by the caller (a visitor approved again replaces its row in place)
+            if trust_all or not row_ok(key, name, row, side):
                 _put(conn, key, _side_name(name, row), 0, "", mac=row_mac(key, name, row))
         for gone in set(side) - keep:
             conn.execute(SEALS.delete().where(SEALS.c.name == gone))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.identifiers import IdentifierError, check_id
+from domain.identifiers import IdentifierError, check_id, id_key
 from storage.log import ScreeningLog
 from tests.support import run_gate
 
@@ -72,6 +72,8 @@ def test_a_roster_file_with_a_bad_field_names_its_line(tmp_path, capsys):
 
 
 _db_dir = Path(tempfile.mkdtemp(prefix="gate-hyp-"))
+# One log for every example: a person keeps the spelling first screened (ö after Ö is stored as Ö)
+_first_spelling: dict[str, str] = {}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -91,4 +93,5 @@ def test_any_entrant_id_through_gate_screen_is_stored_checked_or_refused_in_one_
     assert after == before + 1
     import json
 
-    assert json.loads(out)["entrant_id"] == expected
+    stored = expected if expected is None else _first_spelling.setdefault(id_key(expected), expected)
+    assert json.loads(out)["entrant_id"] == stored

@@ -40,3 +40,20 @@ def test_a_config_with_another_lockout_is_refused_naming_the_key(tmp_path):
     loose.write_text("[security]\nlockout_minutes = 1\n", encoding="utf-8")
     r = run_gate("screen", "--db", db, "--config", loose, "--temp", "36.5", "--operator", "t", "--mask", "yes")
     assert r.returncode == 1 and "lockout_minutes (30.0 → 1.0)" in r.stderr, r.stderr
+
+
+def test_a_visitor_approved_again_keeps_the_log_verifying_and_is_let_in(tmp_path):
+    """Found by the fever state machine: a second approval replaced the row but kept its first MAC, so the third
+    approval was refused as an edit outside the station."""
+    db = tmp_path / "gate.db"
+    roster = tmp_path / "r.csv"
+    roster.write_text("id,name,class,kind\nP1,Li Lei,3-2,pupil\n", encoding="utf-8")
+    assert main(["roster", "import", "--db", str(db), str(roster)]) in (0, None)
+    with ScreeningLog(db) as log:
+        for host in ("Ms Li", "Mr Zhao", "Ms Li"):
+            add_visitor(log, Visitor("V1", "Mr Wang", "13800138000", "", host, None), station_id="north",
+                        actor="boss")
+        assert check_entrant(log, "V1") is None
+    verify = run_gate("verify", "--db", db)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "1 approved visitors" in verify.stdout
