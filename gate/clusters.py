@@ -24,11 +24,36 @@ class Illness:
     symptoms: frozenset[str]
 
 
+# What `[clusters]` accepts (the config and the numbers a gate sends upward in its daily report): (least, most)
+BOUNDS = {"same_day_pupils": {"ge": 2, "le": 50}, "window_days": {"ge": 2, "le": 14},
+          "window_pupils": {"ge": 2, "le": 100}}
+
+
 @dataclass(frozen=True)
 class Rules:
+    """The numbers of the cluster rule (`[clusters]`), with the defaults the school's guidance gives."""
+
     same_day: int = 3  # pupils of one class, one symptom, one day
     window_days: int = 3  # ... or this many consecutive days
     window_pupils: int = 5  # ... with this many pupils
+
+    def to_dict(self) -> dict:
+        return {"same_day_pupils": self.same_day, "window_days": self.window_days,
+                "window_pupils": self.window_pupils}
+
+    def text(self) -> str:
+        return f"{self.same_day} a day, or {self.window_pupils} within {self.window_days} days"
+
+    @classmethod
+    def sent(cls, numbers: tuple | None) -> "Rules | None":
+        """The rules from the numbers a gate sent upward (same_day_pupils, window_days, window_pupils), or None when
+        they are not numbers `[clusters]` would accept (a report edited or from another program)."""
+        if numbers is None or len(numbers) != 3:
+            return None
+        for value, bound in zip(numbers, BOUNDS.values()):
+            if not isinstance(value, int) or isinstance(value, bool) or not bound["ge"] <= value <= bound["le"]:
+                return None
+        return cls(*numbers)
 
 
 @dataclass(frozen=True)

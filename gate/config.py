@@ -16,17 +16,8 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    AliasPath,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    model_validator,
-)
+from pydantic import (AfterValidator, AliasPath, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+                      ValidationInfo, model_validator)
 
 from domain.calibration import (
     BODY_SITE_OFFSET_RANGE_C,
@@ -42,6 +33,7 @@ from domain.sessions import DEFAULT_SESSIONS, Session, hhmm
 from domain.reading import AMBIENT_RANGE_C
 from drivers.measurement import PRESENCE_FRAMES, PRESENCE_MARGIN_C
 from drivers.registry import PROTOCOLS
+from gate.clusters import BOUNDS as CLUSTERS
 from gate.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from gate.policy import MASK_MODES, THRESHOLD_RANGE, PolicyConfig
 from domain.errors import UsageError
@@ -212,9 +204,9 @@ class Config(BaseModel):
     sessions: Annotated[tuple[SessionConfig, ...], Field(strict=False)] = tuple(
         SessionConfig.of(s) for s in DEFAULT_SESSIONS)
     # The 24-hour report rule: pupils of one class with similar symptoms on one day, or within a few days
-    cluster_same_day: int = _in("clusters", "same_day_pupils", 3, ge=2, le=50)
-    cluster_window_days: int = _in("clusters", "window_days", 3, ge=2, le=14)
-    cluster_window_pupils: int = _in("clusters", "window_pupils", 5, ge=2, le=100)
+    cluster_same_day: int = _in("clusters", "same_day_pupils", 3, **CLUSTERS["same_day_pupils"])
+    cluster_window_days: int = _in("clusters", "window_days", 3, **CLUSTERS["window_days"])
+    cluster_window_pupils: int = _in("clusters", "window_pupils", 5, **CLUSTERS["window_pupils"])
     retention_days: int = _in("retention", "screening_days", 30, ge=1, le=3650)
     audit_retention_days: int = _in("retention", "audit_days", 365, ge=30, le=3650)
     security: SecurityConfig = Field(default_factory=SecurityConfig)

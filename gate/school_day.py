@@ -158,7 +158,7 @@ def daily_figures(log: ScreeningLog, cfg, day: str) -> dict:
     every = list(cases.all_cases(log).values())
     rules = rules_of(cfg)
     raised = [a.to_dict() for a in alerts(illnesses(every), rules, day) if a.raised == day]
-    return {"school_id": cfg.school, "sessions": sessions,
+    return {"school_id": cfg.school, "sessions": sessions, "cluster_rules": rules.to_dict(),
             "cases": {"opened": sum(c.day == day for c in every),
                       "closed": sum(c.closed_at is not None and local_day(c.closed_at) == day for c in every),
                       "open": sum(c.is_open for c in every),

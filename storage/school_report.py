@@ -66,6 +66,8 @@ class SchoolDay:
     stations: dict[str, int] = field(default_factory=dict)  # station -> screenings that day (the session)
     fevers: set[str] = field(default_factory=set)  # entrants with a fever confirmed that day, at any gate
     cases: list[Case] = field(default_factory=list)  # every case of the school opened up to that day
+    # each registered gate -> the [clusters] numbers its last daily report up to that day carried (None: none sent)
+    rules: dict[str, tuple | None] = field(default_factory=dict)
 
     @property
     def unscreened(self) -> list[Entrant]:
@@ -129,7 +131,43 @@ def school_day(engine: Engine, school_id: str, day: str, session: str | None = N
                               .order_by(cs.c.at, cs.c.seq)).mappings().all()
     return SchoolDay(school_id, name, day, session,
                      [Entrant(r, n, c, EntrantKind(k)) for r, n, c, k in people], seen,
-                     {k: int(v) for k, v in stations.items()}, fevers, _cases(events, _end_of(day)))
+                     {k: int(v) for k, v in stations.items()}, fevers, _cases(events, _end_of(day)),
+                     cluster_rules(engine, school_id, day))
+
+
+RULE_KEYS = ("same_day_pupils", "window_days", "window_pupils")
+
+
+def rules_sent(content: object) -> tuple | None:
+    """The `[clusters]` numbers a station's daily report carries (its ``cluster_rules``), as sent: text from a station,
+    anything may be in it, so anything but an object with those three whole numbers is None (checked against what
+    `[clusters]` allows by gate.clusters.Rules.sent)."""
+    try:
+        data = json.loads(content)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    raw = data.get("cluster_rules") if isinstance(data, dict) else None
+    if not isinstance(raw, dict):
+        return None
+    numbers = tuple(raw.get(k) for k in RULE_KEYS)
+    return numbers if all(isinstance(n, int) and not isinstance(n, bool) for n in numbers) else None
+
+
+def cluster_rules(engine: Engine, school_id: str, day: str) -> dict[str, tuple | None]:
+    """Each registered gate of the school -> the `[clusters]` numbers of its last daily report up to ``day`` (None:
+    it has sent no daily report that carries them)."""
+    st, rp = up.stations, up.daily_reports
+    with engine.connect() as conn:
+        gates = conn.execute(select(st.c.station_id).where(st.c.school_id == school_id)).scalars().all()
+        reports = conn.execute(select(rp.c.station_id, rp.c.content)
+                               .where(rp.c.school_id == school_id, rp.c.day <= day)
+                               .order_by(rp.c.day, rp.c.created_at)).all()
+    found: dict[str, tuple | None] = {g: None for g in sorted(gates)}
+    for station, content in reports:  # in order: the last one that says counts
+        numbers = rules_sent(content)
+        if numbers is not None or station not in found:
+            found[station] = numbers if numbers is not None else found.get(station)
+    return found
 
 
 def what_is_known(engine: Engine, school_id: str) -> tuple[bool, set[str]]:

@@ -1,7 +1,7 @@
 """`gate school report`: one school's day across all its gates, from the school's upstream (its own server).
 
 A pupil seen at any gate is seen; the unscreened are listed per class (staff apart); fevers confirmed at any gate,
-follow-up cases, clusters and the zero report. Who may read it is the upstream's business (a read-only database role,
+follow-up cases, clusters (under the `[clusters]` rules the gates sent with their daily reports) and the zero report. Who may read it is the upstream's business (a read-only database role,
 as for the bureau): names come from the roster the stations share (`[upstream] share_roster = true`).
 """
 from __future__ import annotations
@@ -34,10 +34,41 @@ def add_school(p: argparse.ArgumentParser) -> None:
     r.add_argument("--json", action="store_true", help="one JSON object")
 
 
-def build(sd, rules: Rules) -> dict:
-    """The report of one school day (storage.school_report.SchoolDay) as a plain dict."""
+def school_rules(sent: dict[str, tuple | None]) -> tuple[list[Rules], dict]:
+    """The cluster rules of the school: those its gates sent upward with their daily reports (each gate's
+    `[clusters]`, the numbers its duty screen raised alerts with). Gates that disagree are said, and the alerts of
+    every gate's rules are listed (a cluster one gate would raise is never dropped); no rules sent: the defaults."""
+    by_gate = {g: Rules.sent(n) for g, n in sent.items()}
+    applied = list(dict.fromkeys(r for r in by_gate.values() if r is not None))
+    about = {"source": "gates" if applied else "defaults", "agree": len(applied) <= 1,
+             "by_gate": {g: r.to_dict() if r else None for g, r in by_gate.items()},
+             "applied": [r.to_dict() for r in applied or [Rules()]]}
+    return applied or [Rules()], about
+
+
+def _rules_lines(about: dict) -> list[str]:
+    """What the text report says of the rules it applied: nothing when every gate sent the same."""
+    silent = [g for g, r in about["by_gate"].items() if r is None]
+    if about["source"] == "defaults":
+        return [f"cluster rules: no gate has sent its [clusters] yet (each gate's gate report daily carries them): "
+                f"the defaults are applied, {Rules().text()}"]
+    lines = []
+    if not about["agree"]:
+        each = "; ".join(f"{g} {Rules(*r.values()).text()}" for g, r in about["by_gate"].items() if r)
+        lines.append(f"warning: the gates of this school disagree on [clusters]: {each}. The alerts of every gate's "
+                     "rules are listed; give the gates the same [clusters]")
+    if silent:
+        lines.append(f"cluster rules: {', '.join(silent)} sent none yet (run gate report daily there)")
+    return lines
+
+
+def build(sd, rules: list[Rules]) -> dict:
+    """The report of one school day (storage.school_report.SchoolDay) as a plain dict, with the alerts raised that
+    day under each of ``rules``."""
     pupils, staff = by_class(sd.unscreened)
-    found = [a for a in alerts(illnesses(sd.cases), rules, sd.day) if a.raised == sd.day]
+    ill = illnesses(sd.cases)
+    found = sorted(dict.fromkeys(a for r in rules for a in alerts(ill, r, sd.day) if a.raised == sd.day),
+                   key=lambda a: (a.class_name, a.symptom, a.rule, len(a.pupils)))
     open_cases = [c for c in sd.cases if c.is_open]
     roster_pupils = sum(1 for e in sd.roster if e.kind.value == "pupil")
     return {
@@ -93,7 +124,8 @@ def report(args: argparse.Namespace) -> None:
         raise UpstreamFailure(f"upstream {up.safe_url(args.upstream)}: {str(exc).splitlines()[0][:200]}") from None
     finally:
         engine.dispose()
-    out = build(sd, Rules())  # the defaults of [clusters]: the school's own numbers are in each gate's daily report
+    rules, about = school_rules(sd.rules)
+    out = {**build(sd, rules), "cluster_rules": about}
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
         return
@@ -109,6 +141,11 @@ def report(args: argparse.Namespace) -> None:
     print(f"confirmed fevers: {len(out['confirmed_fevers'])}; cases opened {out['cases']['opened']}, "
           f"open {out['cases']['open']}; clusters {len(out['clusters'])}; "
           f"{'零报告 zero report' if out['zero_report'] else '异常 abnormal'}")
+    for a in out["clusters"]:
+        print(f"  ⚠ 聚集性病例 cluster: {a['class']} {a['count']} pupils with {a['symptom']} "
+              f"({a['first_day']}–{a['raised']}): {', '.join(a['pupils'])}")
+    for line in _rules_lines(about):
+        print(line)
 
 
 COMMANDS = {"school": add_school}
