@@ -15,8 +15,11 @@ On SQLite (one school's own server) the same tables exist without partitions.
 """
 from __future__ import annotations
 
-from sqlalchemy import (Column, Date, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text,
+from sqlalchemy import (Column, Date, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
                         UniqueConstraint)
+from sqlalchemy.types import TypeEngine
+
+from storage import models as log
 
 metadata = MetaData()
 
@@ -46,117 +49,33 @@ stations = Table(
     PrimaryKeyConstraint("school_id", "station_id", name="pk_up_stations"),
 )
 
-screenings = Table(
-    "screenings", metadata,
-    _school(),
-    Column("id", String(36), nullable=False),
-    Column("station_id", String(64), nullable=False),
-    Column("seq", Integer, nullable=False),  # the station's own sequence number: chain order
-    Column("created_at", Float, nullable=False),
-    Column("day", Day, nullable=False),
-    Column("entrant_id", String(64)),
-    Column("operator", String(64)),
-    Column("follows", String(36)),
-    Column("decision", String(8), nullable=False),
-    Column("reasons", Text, nullable=False),
-    Column("message", Text, nullable=False),
-    Column("threshold_c", Float, nullable=False),
-    Column("temperature_c", Float),
-    Column("mask", Text, nullable=False),
-    Column("readings", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("row_hash", String(64), nullable=False),
-    Column("session", String(64)),  # u0005: the check of the school day
-    PrimaryKeyConstraint("school_id", "day", "id", name="pk_up_screenings"),
-    UniqueConstraint("school_id", "station_id", "seq", "day", name="uq_up_screenings_station_seq"),
-)
+def for_school(local: Table, key: tuple[str, ...] = ("id",), leave_out: tuple[str, ...] = (), *,
+               types: dict[str, TypeEngine] | None = None, extra: tuple = (), into: MetaData = metadata) -> Table:
+    """The upstream copy of one of the log's tables (storage.models): ``school_id`` first, then the log's columns
+    with their types and nullability, under a primary key that starts with the school.
 
-daily_reports = Table(
-    "daily_reports", metadata,
-    _school(),
-    Column("id", String(36), nullable=False),
-    Column("station_id", String(64), nullable=False),
-    Column("day", String(10), nullable=False),
-    Column("created_at", Float, nullable=False),
-    Column("content", Text, nullable=False),
-    PrimaryKeyConstraint("school_id", "id", name="pk_up_daily_reports"),
-    Index("ix_up_daily_reports_day", "day", "school_id"),
-)
+    The log's own keys, defaults and indexes stay local: upstream, ``seq`` is the station's sequence (one of many
+    stations'), not a key. ``leave_out`` names what never goes upstream (a MAC under the station's own key, columns
+    the log derives for its own queries); a column added to the log comes upstream unless left out here, and the
+    schema test then asks for its upstream migration."""
+    types = types or {}
+    columns = [Column(c.name, types.get(c.name, c.type), nullable=c.nullable)
+               for c in local.columns if c.name not in leave_out]
+    return Table(local.name, into, _school(), *columns,
+                 PrimaryKeyConstraint("school_id", *key, name=f"pk_up_{local.name}"), *extra)
 
-audit_events = Table(
-    "audit_events", metadata,
-    _school(),
-    Column("id", String(36), nullable=False),
-    Column("station_id", String(64), nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("at", Float, nullable=False),
-    Column("actor", String(64), nullable=False),
-    Column("action", String(64), nullable=False),
-    Column("detail", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("row_hash", String(64), nullable=False),
-    PrimaryKeyConstraint("school_id", "id", name="pk_up_audit_events"),
-)
 
-calibrations = Table(
-    "calibrations", metadata,
-    _school(),
-    Column("id", String(36), nullable=False),
-    Column("station_id", String(64), nullable=False),
-    Column("sensor", String(128), nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("at", Float, nullable=False),
-    Column("due", Float),
-    Column("result", String(8), nullable=False),
-    Column("operator", String(64), nullable=False),
-    Column("content", Text, nullable=False),
-    PrimaryKeyConstraint("school_id", "id", name="pk_up_calibrations"),
-)
-
-clearances = Table(
-    "clearances", metadata,
-    _school(),
-    Column("id", String(36), nullable=False),
-    Column("station_id", String(64), nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("entrant_id", String(64), nullable=False),
-    Column("fever_screening_id", String(36), nullable=False),
-    Column("fever_at", Float, nullable=False),
-    Column("note", Text, nullable=False),
-    Column("cleared_by", String(64), nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("at", Float, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("row_hash", String(64), nullable=False),
-    PrimaryKeyConstraint("school_id", "id", name="pk_up_clearances"),
-)
-
-cases = Table(  # u0007: follow-up case events (opened by a station, closed by a teacher or the school doctor)
-    "cases", metadata,
-    _school(),
-    Column("id", String(36), nullable=False),
-    Column("station_id", String(64), nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("case_id", String(36), nullable=False),
-    Column("event", String(8), nullable=False),
-    Column("entrant_id", String(64), nullable=False),
-    Column("class_name", String(64), nullable=False),
-    Column("day", String(10), nullable=False),
-    Column("session", String(64)),
-    Column("reason", String(16), nullable=False),
-    Column("screening_id", String(36)),
-    Column("outcome", String(16)),
-    Column("symptoms", Text, nullable=False),
-    Column("onset", String(10)),
-    Column("note", Text, nullable=False),
-    Column("by", String(64), nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("at", Float, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("row_hash", String(64), nullable=False),
-    PrimaryKeyConstraint("school_id", "id", name="pk_up_cases"),
-    Index("ix_up_cases_school_day", "school_id", "day"),
-)
+# The log's derived columns (source, mask_state, entrant_key) and its MACs under the station key stay local.
+screenings = for_school(log.SCREENINGS, ("day", "id"), ("source", "mask_state", "entrant_key"), types={"day": Day},
+                        extra=(UniqueConstraint("school_id", "station_id", "seq", "day",
+                                                name="uq_up_screenings_station_seq"),))
+daily_reports = for_school(log.DAILY_REPORTS, leave_out=("mac",),
+                           extra=(Index("ix_up_daily_reports_day", "day", "school_id"),))
+audit_events = for_school(log.AUDIT_EVENTS)
+calibrations = for_school(log.CALIBRATIONS, leave_out=("mac",))
+clearances = for_school(log.CLEARANCES)
+# u0007: follow-up case events (opened by a station, closed by a teacher or the school doctor)
+cases = for_school(log.CASES, extra=(Index("ix_up_cases_school_day", "school_id", "day"),))
 
 # u0008: the school's roster, when its stations share it ([upstream] share_roster); insert-only versions, the newest
 # (by sent_at) counts
