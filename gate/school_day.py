@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from domain import Entrant, EntrantKind
 from domain.errors import Refused, UsageError
-from domain.sessions import Session, session_at
+from domain.sessions import Session, ended, session_at
 from gate.clusters import Alert, Rules, active, alerts, illnesses
 from gate.roles import scope
 from storage import audit, cases
@@ -109,6 +109,54 @@ def close_out(log: ScreeningLog, cfg, now: float, waiting: list | None = None) -
                 engine.dispose()
     return close_sessions(log, cfg.school_sessions(), cfg.station_id, now, absences=cfg.absence_cases,
                           seen_elsewhere=seen_elsewhere, waiting=waiting)
+
+
+def provisional(cfg, day: str, now: float, waiting: list | None = None) -> list[dict]:
+    """The sessions of ``day`` ended by ``now`` whose school figures are not all in, for a gate of a school with
+    several gates (``[school] absence_cases`` other than "this-gate"): each with the gates that have not synced
+    since it ended (or that the bureau expects and never registered), or "upstream" when it could not be asked.
+    ``waiting`` are the (day, session) close_out left waiting for the upstream. Empty: the day's figures are whole."""
+    if cfg.absence_cases == "this-gate" or not cfg.upstream_url:
+        return []
+    done = ended(cfg.school_sessions(), day, now)
+    if not done:
+        return []
+    stuck = {s for d, s in waiting or () if d == day}
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from domain.errors import UpstreamFailure
+    from storage import school_report, upstream as up  # the upstream's libraries: only when asked
+
+    try:
+        engine = up.make_upstream_engine(cfg.upstream_url)
+        try:
+            gates, expected = school_report.gates_synced(engine, cfg.school)
+        finally:
+            engine.dispose()
+    except (SQLAlchemyError, ValueError, ImportError, OSError, UpstreamFailure):  # every ended session is unknown
+        return [{"session": s.name, "label": s.label_zh, "gates": [], "unregistered": 0, "upstream": False}
+                for s in done]
+    others = {g: at for g, at in gates.items() if g != cfg.station_id}
+    unregistered = max(0, (expected or 0) - len(others) - 1)
+    out = []
+    for s in done:
+        late = sorted(g for g, at in others.items() if at is None or at < s.end_on(day))
+        if late or unregistered or s.name in stuck:
+            out.append({"session": s.name, "label": s.label_zh, "gates": late, "unregistered": unregistered,
+                        "upstream": s.name not in stuck})
+    return out
+
+
+def provisional_line(waits: list[dict]) -> str:
+    """One line for the operator: which checks are provisional, waiting for which gates, and what to do."""
+    parts = []
+    for w in waits:
+        who = ", ".join(w["gates"]) + (f" + {w['unregistered']} gate(s) never synced" if w["unregistered"] else "")
+        if not w["upstream"]:
+            who = "the upstream (out of reach: the other gates cannot be asked)"
+        parts.append(f"{w['label']} {w['session']} waits for {who or 'the upstream'}")
+    return ("provisional 临时: " + "; ".join(parts) + ". Not a zero report until every gate has reported: run gate "
+            "sync at those gates, then gate report daily here again")
 
 
 def rules_of(cfg) -> Rules:

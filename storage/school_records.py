@@ -162,13 +162,20 @@ def pull(log: ScreeningLog, engine: Engine, school_id: str, fingerprint: str, *,
 
 def pull_for(sync) -> int:
     """The pull of one round of ``storage.sync.Sync.once``: nothing for a station that is its own school. The upstream
-    out of reach is the sync's SyncError (one line); the gate goes on with what it pulled before."""
+    out of reach is the sync's SyncError (one line); the gate goes on with what it pulled before. A gate with nothing
+    left to send is noted as synced now (the other gates' daily reports ask whether it reported after a check)."""
     from storage.sync import SyncError, _one_line
 
     if not sync.school_id:
         return 0
     try:
-        return pull(sync.log, sync.engine(), sync.school_id, sync.fingerprint())
+        got = pull(sync.log, sync.engine(), sync.school_id, sync.fingerprint())
+        if not sync.pending():  # all it holds is upstream: it has reported up to now, even with nothing new to send
+            from storage.stations import up_to_date
+
+            with sync.engine().begin() as conn:
+                up_to_date(conn, sync.school_id, sync.fingerprint(), time.time())
+        return got
     except SQLAlchemyError as exc:
         raise SyncError(f"upstream {sync.shown_url}: cannot pull the school's fevers and clearances from its other "
                         f"gates: {_one_line(exc)}") from None

@@ -182,6 +182,16 @@ def what_is_known(engine: Engine, school_id: str) -> tuple[bool, set[str]]:
     return sent, sessions
 
 
+def gates_synced(engine: Engine, school_id: str) -> tuple[dict[str, float | None], int | None]:
+    """Each registered gate of the school -> when it last synced (None: never); and how many gates the bureau
+    expects of the school (None: not declared)."""
+    st, schools = up.stations, up.schools
+    with engine.connect() as conn:
+        gates = dict(conn.execute(select(st.c.station_id, st.c.last_sync_at).where(st.c.school_id == school_id)).all())
+        expected = conn.execute(select(schools.c.expected_stations).where(schools.c.school_id == school_id)).scalar()
+    return gates, expected
+
+
 def cases_until(engine: Engine, school_id: str, day: str) -> list[Case]:
     """Every case of the school (all its gates) opened up to ``day``, as it stood at the end of that day."""
     cs = up.cases

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.errors import UpstreamFailure
@@ -89,3 +89,11 @@ def note_sync(conn: Connection, school_id: str, station_id: str, last_seq: int |
     conn.execute(update(stations).where(stations.c.school_id == school_id, stations.c.station_id == station_id)
                  .values(**values))
 
+
+
+def up_to_date(conn: Connection, school_id: str, fingerprint: str, now: float) -> None:
+    """The station with this key has sent everything it holds as of ``now`` (a sync with nothing new to send): its
+    gates' ``last_sync_at`` moves to ``now`` (never back), so the school's other gates know it has reported."""
+    conn.execute(update(stations).where(stations.c.school_id == school_id, stations.c.fingerprint == fingerprint,
+                                        or_(stations.c.last_sync_at.is_(None), stations.c.last_sync_at < now))
+                 .values(last_sync_at=now))

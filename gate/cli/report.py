@@ -8,7 +8,8 @@ import sys
 import time
 
 from gate.cli.common import actions, day, load_config, open_log, sign_in, signin_options, station_options, words
-from gate.school_day import by_class, classes_for, close_out, cluster_alerts, daily_figures, find_session
+from gate.school_day import (by_class, classes_for, close_out, cluster_alerts, daily_figures, find_session,
+                             provisional, provisional_line)
 from storage import reports
 from storage.export import neutral
 from storage.log import local_day
@@ -64,11 +65,20 @@ def add_report(p: argparse.ArgumentParser) -> None:
 def daily(args: argparse.Namespace) -> None:
     cfg = load_config(args)
     with open_log(args, cfg, existing=True) as log:
-        on = args.date or local_day(time.time())
-        close_out(log, cfg, time.time())
+        now = time.time()
+        on = args.date or local_day(now)
+        waiting: list = []
+        close_out(log, cfg, now, waiting)
         report = {**reports.daily(log, on, cfg.station_id), **daily_figures(log, cfg, on)}
         report["zero_report"] = report["zero_report"] and not report["clusters"]
+        waits = provisional(cfg, on, now, waiting)
+        report["provisional"] = bool(waits)
+        report["waiting_for"] = waits
+        if waits:  # half the school's figures are no zero report: undecided until every gate has reported
+            report["zero_report"] = None
         reports.store(log, report)
+    if waits:
+        print(provisional_line(waits), file=sys.stderr if args.json or args.csv else sys.stdout)
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     elif args.csv:
@@ -78,7 +88,7 @@ def daily(args: argparse.Namespace) -> None:
             w.writerow([k, json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v])
     else:
         for k, v in report.items():
-            print(f"{k}: {v}")
+            print(f"{k}: {'provisional 临时 (undecided)' if k == 'zero_report' and waits else v}")
 
 
 def report_alerts(args: argparse.Namespace) -> None:

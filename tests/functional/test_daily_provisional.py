@@ -1,0 +1,125 @@
+"""A gate's daily report in a school with two gates says when a check's figures are provisional: the other gate has
+not synced since the check ended (or the upstream cannot be asked). Real PostgreSQL; the syncs and the report run
+under a faked clock (faketime), so "since the check ended" is the clock of the test, not of the machine."""
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from domain import MaskResult, MaskState, Reading
+from gate.config import load_config
+from gate.school_day import provisional
+from gate.station import Station
+from storage.log import ScreeningLog
+from storage.roster import import_roster
+from tests.pg import unavailable_reason
+from tests.support import Clock, env_with_root, run_gate
+
+pytestmark = [pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason())),
+              pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")]
+ROSTER = "id,name,class,kind\nP1,张一,三年级二班,pupil\nP2,张二,三年级二班,pupil\n"
+DAY = "2026-12-01"
+
+
+def at(h, m):
+    return time.mktime((2026, 12, 1, h, m, 0, 0, 0, -1))
+
+
+def faked(tmp_path, when: str, *args):
+    """`gate ARGS` in a process whose clock reads ``when`` (the sync stamps its time upstream)."""
+    env = dict(env_with_root(), HOME=str(tmp_path / "home"), GATE_LOG_DIR=str(tmp_path / "home" / "log"))
+    env.pop("FAKETIME", None)
+    r = subprocess.run([shutil.which("faketime"), "-f", f"{DAY} {when}", sys.executable, "-m", "gate.cli",
+                        *map(str, args)], capture_output=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr.decode()
+    return r
+
+
+def configure(tmp_path, name, url, absences):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f'[station]\nid = "{name}"\n[school]\nid = "school-9"\nname = "九小"\n'
+                    f'absence_cases = "{absences}"\n[upstream]\nurl = "{url}"\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def school(tmp_path, pg):
+    """North keeps the absence cases, south does not; each saw one pupil at 07:00; south synced at 07:10, before
+    the morning check ended (08:30), north at 07:20."""
+    url = pg.create_db("daily_provisional")
+    gates = {}
+    for name, absences, pupil, when in (("south", "off", "P2", "07:10:00"), ("north", "school", "P1", "07:20:00")):
+        db, cfg = tmp_path / f"{name}.db", configure(tmp_path, name, url, absences)
+        with ScreeningLog(db) as log:
+            import_roster(log, ROSTER.encode(), station_id=name, actor="admin")
+            Station(load_config(cfg), log, clock=Clock(at(7, 0))).screen(
+                [Reading(object_c=36.5, source="manual")], MaskResult(MaskState.YES), entrant_id=pupil)
+        faked(tmp_path, when, "sync", "--db", db, "--config", cfg)
+        gates[name] = (db, cfg)
+    return url, gates
+
+
+def test_a_check_the_other_gate_has_not_synced_since_is_provisional(school):
+    url, gates = school
+    cfg = load_config(gates["north"][1])
+    assert provisional(cfg, DAY, at(8, 0)) == []  # no check has ended yet
+    waits = provisional(cfg, DAY, at(9, 0))
+    assert [(w["session"], w["gates"]) for w in waits] == [("morning", ["south"])]  # noon has not ended
+    assert [(w["session"], w["gates"]) for w in provisional(cfg, DAY, at(15, 0))] == [
+        ("morning", ["south"]), ("noon", ["south"])]
+
+
+def test_the_daily_report_says_provisional_in_text_json_and_the_zero_report(school, tmp_path):
+    url, gates = school
+    db, cfg = gates["north"]
+    r = faked(tmp_path, "15:00:00", "report", "daily", "--db", db, "--config", cfg, "--date", DAY, "--json")
+    report = json.loads(r.stdout.decode())
+    assert report["provisional"] is True and report["zero_report"] is None  # never a zero report from half the school
+    assert [(w["session"], w["gates"]) for w in report["waiting_for"]] == [("morning", ["south"]), ("noon", ["south"])]
+    said = r.stderr.decode()
+    assert "provisional" in said and "south" in said and "gate sync" in said and "Traceback" not in said
+    text = faked(tmp_path, "15:00:00", "report", "daily", "--db", db, "--config", cfg, "--date", DAY).stdout.decode()
+    assert text.splitlines()[0].startswith("provisional 临时: 晨检 morning waits for south")
+    assert "zero_report: provisional" in text
+    # South syncs after the noon check: the report is whole, and nothing abnormal happened: a zero report
+    faked(tmp_path, "14:30:00", "sync", "--db", gates["south"][0], "--config", gates["south"][1])
+    report = json.loads(faked(tmp_path, "15:00:00", "report", "daily", "--db", db, "--config", cfg, "--date", DAY,
+                              "--json").stdout.decode())
+    assert report["provisional"] is False and report["waiting_for"] == [] and report["zero_report"] is True
+
+
+def test_a_gate_the_bureau_expects_and_never_synced_keeps_it_provisional(school, tmp_path):
+    url, gates = school
+    faked(tmp_path, "14:30:00", "sync", "--db", gates["south"][0], "--config", gates["south"][1])
+    r = run_gate("upstream", "school", "add", "school-9", "--name", "九小", "--stations", "3", "--replace",
+                 "--upstream", url)
+    assert r.returncode == 0, r.stderr
+    waits = provisional(load_config(gates["north"][1]), DAY, at(15, 0))
+    assert [(w["gates"], w["unregistered"]) for w in waits] == [([], 1), ([], 1)]
+    db, cfg = gates["north"]
+    r = faked(tmp_path, "15:00:00", "report", "daily", "--db", db, "--config", cfg, "--date", DAY)
+    assert "1 gate(s) never synced" in r.stdout.decode()
+
+
+def test_an_upstream_out_of_reach_makes_the_report_provisional(school, tmp_path):
+    url, gates = school
+    db, cfg = gates["north"]
+    down = tmp_path / "down.toml"
+    down.write_text(cfg.read_text(encoding="utf-8").replace(url, "postgresql://nobody@127.0.0.1:1/none"),
+                    encoding="utf-8")
+    r = faked(tmp_path, "15:00:00", "report", "daily", "--db", db, "--config", down, "--date", DAY, "--json")
+    report = json.loads(r.stdout.decode())
+    assert report["provisional"] is True and report["zero_report"] is None
+    assert {w["upstream"] for w in report["waiting_for"]} == {False}
+    assert "out of reach" in r.stderr.decode()
+
+
+def test_a_school_with_one_gate_asks_no_upstream(school, tmp_path):
+    url, gates = school
+    one = tmp_path / "one.toml"
+    one.write_text(gates["north"][1].read_text(encoding="utf-8").replace('"school"', '"this-gate"'),
+                   encoding="utf-8")
+    assert provisional(load_config(one), DAY, at(15, 0)) == []
