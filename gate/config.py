@@ -12,12 +12,17 @@ commands that read a config. Checks between settings (threshold inside the plaus
 """
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+# The station uses no pydantic plugins; looking for them reads every installed package's metadata at the first model
+# (pydantic's documented switch; an environment that sets it keeps its own value).
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 from pydantic import (AfterValidator, AliasPath, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      ValidationInfo, model_validator)
+                      ValidationInfo, model_validator)  # noqa: E402
 
 from domain.calibration import (
     BODY_SITE_OFFSET_RANGE_C,

@@ -14,6 +14,7 @@ exit code follows from EXIT_CODES.
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -78,10 +79,29 @@ def build_parser(argv: list[str] | None = None, *, every_command: bool = False) 
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=GateParser)
     wanted = None if every_command else next((a for a in (argv or []) if not a.startswith("-")), None)
     for name, (module, help) in GROUPS.items():
+        if wanted in GROUPS and name != wanted:
+            continue  # `gate screen` needs no parser for the other commands: `gate --help` or a typo lists them all
         sp = sub.add_parser(name, help=help, description=help)
         if every_command or name == wanted:
             importlib.import_module(f"gate.cli.{module}").COMMANDS[name](sp)
     return p
+
+
+def parse(argv: list[str], *, whole_process: bool = False):
+    """The command's arguments, its modules loaded. The cyclic garbage collector waits while they load: they make
+    tens of thousands of objects that live as long as the process, which it would otherwise scan again and again
+    (about a tenth of `gate screen`'s start-up, bench/cli_startup.py). When this process is the command
+    (``whole_process``), they are then frozen out of every later collection; a caller that runs many commands in one
+    process (the tests) keeps its own garbage collectable."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return build_parser(argv).parse_args(argv)
+    finally:
+        if whole_process:
+            gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def exit_code(exc: GateError) -> tuple[int, str]:
@@ -110,22 +130,23 @@ def not_utf8(argv: list[str]) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    whole_process = argv is None  # the console script, or python -m gate.cli
     argv = sys.argv[1:] if argv is None else list(argv)
     streams = sys.stdout, sys.stderr
     terminal_ui = argv[:1] in (["run"], ["demo"]) and "--headless" not in argv  # Textual draws on the terminal
     if not terminal_ui and not isinstance(sys.stdout, EscapingOutput):
         sys.stdout, sys.stderr = EscapingOutput(sys.stdout), EscapingOutput(sys.stderr)
     try:
-        return _main(argv)
+        return _main(argv, whole_process)
     finally:
         sys.stdout, sys.stderr = streams
 
 
-def _main(argv: list[str]) -> int:
+def _main(argv: list[str], whole_process: bool = False) -> int:
     try:
         if (problem := not_utf8(argv)) is not None:
             raise UsageError(problem)
-        args = build_parser(argv).parse_args(argv)
+        args = parse(argv, whole_process=whole_process)
         args.func(args)
         return EXIT_OK
     except GateError as exc:

@@ -30,3 +30,33 @@ def test_screening_does_not_load_the_orm_or_alembic(db_path):
     loaded = modules_after(argv)  # a station's log exists already
     assert "sqlalchemy" in loaded and "storage.models" in loaded
     assert not {m for m in loaded if m.startswith(("sqlalchemy.orm", "alembic"))}
+
+
+def test_the_command_process_freezes_its_modules_out_of_the_collector_and_keeps_it_on(db_path):
+    argv = ["gate", "screen", "--temp", "36.6", "--mask", "yes", "--operator", "li", "--db", str(db_path)]
+    code = ("import gc, json, sys\nfrom gate.cli import main\n"
+            f"sys.argv = {argv!r}\n"
+            "code = main()\n"
+            "print(json.dumps([code, gc.isenabled(), gc.get_freeze_count()]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env_with_root(),
+                         timeout=120)
+    code, enabled, frozen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert code == 0 and enabled, out.stderr
+    assert frozen > 10_000  # the modules, classes and tables the command loaded
+
+
+def test_commands_run_in_one_process_leave_the_collector_as_they_found_it(db_path):
+    import gc
+
+    from gate.cli import main
+
+    frozen = gc.get_freeze_count()
+    assert main(["screen", "--temp", "36.6", "--mask", "yes", "--operator", "li", "--db", str(db_path)]) == 0
+    assert main(["screen", "--temp", "nonsense", "--db", str(db_path)]) == 2
+    assert gc.isenabled() and gc.get_freeze_count() == frozen  # the tests' own garbage stays collectable
+    gc.disable()
+    try:
+        assert main(["--help"]) == 0
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
