@@ -10,7 +10,9 @@ asks the upstream who came in by the south gate); the south gate opens none. Eac
 
 Checks (each a count that must be 0, or a flag that must be true):
 - every pupil absent from a session (not sent home) has an absence case, and no pupil present has one;
-- every case the simulated teachers should close is closed, with the ground truth's outcome;
+- every case the simulated teachers should close is closed, with the ground truth's outcome, from either gate (each
+  case at a gate picked at random: the school has one case list, and after the sync both gates list the same cases
+  in the same state);
 - the cluster alert fires on day 3 and not before, for the right class;
 - no pupil with a confirmed fever is admitted before the clearance (one of them tries on the next day);
 - the school report's seen and unscreened, per day and session, equal the ground truth exactly.
@@ -37,7 +39,7 @@ from gate.clusters import Rules  # noqa: E402
 from gate.config import parse_config  # noqa: E402
 from gate.school_day import close_out, cluster_alerts, share_roster  # noqa: E402
 from gate.station import Station  # noqa: E402
-from storage import cases, school_report  # noqa: E402
+from storage import cases, integrity, school_report  # noqa: E402
 from storage import upstream as up  # noqa: E402
 from storage.log import ScreeningLog  # noqa: E402
 from storage.roster import import_roster  # noqa: E402
@@ -144,9 +146,19 @@ def main() -> None:
              "missing_cases": 0, "wrong_cases": 0, "unclosed_cases": 0, "healthy_refused": 0,
              "fever_admitted_before_clearance": 0, "early_return_refused": False,
              "cluster_alert_day": None, "cluster_alert_before_day_3": 0, "cluster_alert_class_ok": False,
-             "report_mismatches": 0, "report_checks": 0}
+             "report_mismatches": 0, "report_checks": 0, "closed_at_other_gate": 0, "cases_settled": 0}
     expected_absent: dict[tuple[int, str], set[str]] = {}
     refused_for_fever: set[str] = set()
+
+    def sync_all(order=("north", "south", "north")) -> None:
+        """Each gate sends and pulls the school's records and cases (the default order: both know everything)."""
+        for name in order:
+            log = gates[name][0]
+            sync = Sync(log, url, school_id="school-12", school_name="第十二小学", station_id=name, clock=clock)
+            stats["cases_settled"] += sync.once().settled
+            share_roster(log, cfgs[name], sync.engine())
+            sync.close()
+            stats["syncs"] += 1
 
     def screen(name: str, who: str, value: float):
         stats["screenings"] += 1
@@ -192,13 +204,7 @@ def main() -> None:
                     screen(gate_of[p], p, 36.6)
             truth = {p for p in pupils if p not in seen_now}
             expected_absent[(d, session)] = {p for p in truth if p not in refused_for_fever}
-            for name in ("south", "north"):  # the other gate first: the north gate asks who came in there
-                log = gates[name][0]
-                sync = Sync(log, url, school_id="school-12", school_name="第十二小学")
-                sync.once()
-                share_roster(log, cfgs[name], sync.engine())
-                sync.close()
-                stats["syncs"] += 1
+            sync_all(("south", "north"))  # the other gate first: the north gate asks who came in there
             end = at(d, 8, 31) if session == "morning" else at(d, 14, 1)
             close_out(gates["north"][0], cfgs["north"], end)
             close_out(gates["south"][0], cfgs["south"], end)
@@ -211,27 +217,30 @@ def main() -> None:
             truth_staff = {t for t in staff if t not in seen_now}
             stats["report_checks"] += 1
             stats["report_mismatches"] += (unscreened != truth) + (set(rep["unscreened_staff"]) != truth_staff)
-        # -- the teachers follow up after the noon check: every open case of the day gets its outcome ------------
+        # -- the teachers follow up after the noon check: every open case of the day gets its outcome, closed from
+        # either gate (the school's one list: a teacher signs in at whichever gate is nearer) ---------------------
+        sync_all()
         clock.now = at(d, 15, 0)
-        for name in ("north", "south"):
-            log = gates[name][0]
-            for c in cases.listed(log, open_only=True):
-                why = away.get(int(d), {}).get(c.entrant_id) if c.day == day_text(d) else None
-                if c.reason is CaseReason.FEVER:
-                    outcome, symptoms = Outcome.SENT_HOME, ("fever",)
-                elif c.entrant_id in late[d] and c.session == "morning":
-                    outcome, symptoms = Outcome.LATE_ARRIVAL, ()
-                elif why == "personal":
-                    outcome, symptoms = Outcome.PERSONAL_LEAVE, ()
-                elif why == "sick-cough":
-                    outcome, symptoms = Outcome.SICK_LEAVE, ("cough",)
-                elif why in ("sick-fever", "cluster"):
-                    outcome, symptoms = Outcome.SICK_LEAVE, ("cough", "fever") if why == "cluster" else ("fever",)
-                else:
-                    continue  # not a case the teacher can answer today: left open (counted below)
-                cases.close_case(log, c.case_id, station_id=name, outcome=outcome, symptoms=symptoms,
-                                 onset=day_text(d), note="", by="teacher", role="teacher", at=clock.now)
-                stats["cases_closed"] += 1
+        for c in cases.listed(gates["north"][0], open_only=True):
+            why = away.get(int(d), {}).get(c.entrant_id) if c.day == day_text(d) else None
+            if c.reason is CaseReason.FEVER:
+                outcome, symptoms = Outcome.SENT_HOME, ("fever",)
+            elif c.entrant_id in late[d] and c.session == "morning":
+                outcome, symptoms = Outcome.LATE_ARRIVAL, ()
+            elif why == "personal":
+                outcome, symptoms = Outcome.PERSONAL_LEAVE, ()
+            elif why == "sick-cough":
+                outcome, symptoms = Outcome.SICK_LEAVE, ("cough",)
+            elif why in ("sick-fever", "cluster"):
+                outcome, symptoms = Outcome.SICK_LEAVE, ("cough", "fever") if why == "cluster" else ("fever",)
+            else:
+                continue  # not a case the teacher can answer today: left open (counted below)
+            name = rng.choice(("north", "south"))
+            cases.close_case(gates[name][0], c.case_id, station_id=name, outcome=outcome, symptoms=symptoms,
+                             onset=day_text(d), note="", by="teacher", role="teacher", at=clock.now)
+            stats["cases_closed"] += 1
+            stats["closed_at_other_gate"] += name != c.gate
+        sync_all()  # the closes travel: each gate learns the other's
         # -- cluster alerts on the duty screens of both gates, at the end of the day ------------------------------
         raised = [a for name in ("north", "south") for a in cluster_alerts(gates[name][0], cfgs[name], day_text(d))]
         if raised and stats["cluster_alert_day"] is None:
@@ -242,7 +251,10 @@ def main() -> None:
         refused_for_fever.clear()
 
     # -- the cases against the ground truth -----------------------------------------------------------------------
-    every = [c for name in ("north", "south") for c in cases.listed(gates[name][0])]
+    every = cases.listed(gates["north"][0])  # the school's one list; the south gate's must be the same
+    south_list = cases.listed(gates["south"][0])
+    stats["gates_disagree"] = len({(c.case_id, c.outcome, c.closed_at) for c in every}
+                                  ^ {(c.case_id, c.outcome, c.closed_at) for c in south_list})
     stats["cases_opened"] = len(every)
     absent_cases = {(c.day, c.session, c.entrant_id) for c in every if c.reason is CaseReason.ABSENT}
     wanted = set()
@@ -262,7 +274,7 @@ def main() -> None:
     stats["late_arrivals_closed_as_late"] = sum(1 for c in every if (c.day, c.entrant_id) in late_by_day
                                                 and c.outcome is Outcome.LATE_ARRIVAL)
     stats["late_arrivals"] = len(late_by_day)
-    verified = all(gates[n][0].verify().ok and cases.verify(gates[n][0]).ok for n in gates)
+    verified = all(integrity.check(gates[n][0]).ok for n in gates)
     for log, _ in gates.values():
         log.close()
     took = time.perf_counter() - t0
@@ -271,7 +283,8 @@ def main() -> None:
           and stats["fever_admitted_before_clearance"] == 0
           and (stats["early_return_refused"] or tries_early is None)
           and stats["cluster_alert_day"] == CLUSTER_DAY + 1 and stats["cluster_alert_before_day_3"] == 0
-          and stats["cluster_alert_class_ok"] and stats["report_mismatches"] == 0 and verified)
+          and stats["cluster_alert_class_ok"] and stats["report_mismatches"] == 0 and verified
+          and stats["gates_disagree"] == 0 and stats["closed_at_other_gate"] > 0)
     print(json.dumps({"benchmark": "school_week", "pupils": len(pupils), "classes": len(classes),
                       "staff": len(staff), "gates": 2, "days": args.days, "seed": args.seed, **stats,
                       "logs_verify": verified, "ok": ok, "seconds": round(took, 1),

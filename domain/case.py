@@ -29,6 +29,11 @@ class Outcome(enum.StrEnum):
     SEEN_AT_CLINIC = "seen-at-clinic"  # 校医室
     SENT_HOME = "sent-home"  # 送回家
     FALSE_ALARM = "false-alarm"  # 误报
+    SEEN_AT_GATE = "seen-at-gate"  # 他门已检: the station's own close, the pupil was seen at another gate of the school
+
+
+# What a teacher or the school doctor may give (the station alone closes a case as seen at another gate).
+PEOPLE_OUTCOMES = tuple(o for o in Outcome if o is not Outcome.SEEN_AT_GATE)
 
 
 # Symptoms the school rules name (fever, cough, sore throat, rash, vomiting, diarrhoea, jaundice ...).
@@ -64,6 +69,24 @@ def onset_from(text: str, today: datetime.date | None = None) -> str:
 
 
 @dataclass(frozen=True)
+class Close:
+    """A later close of a case already closed at another gate of the school (both gates closed it before either
+    heard of the other): kept as a note, since the first close by time counts."""
+
+    outcome: Outcome
+    symptoms: tuple[str, ...]
+    onset: str | None
+    note: str
+    by: str
+    at: float
+    gate: str
+
+    @property
+    def needs_certificate(self) -> bool:
+        return self.outcome in NEEDS_CERTIFICATE and "fever" in self.symptoms
+
+
+@dataclass(frozen=True)
 class Case:
     """One follow-up case as it stands: opened, and closed when ``outcome`` is set."""
 
@@ -81,6 +104,9 @@ class Case:
     note: str = ""
     closed_by: str | None = None
     closed_at: float | None = None
+    gate: str = ""  # the station (gate) that opened it
+    closed_at_gate: str | None = None  # the station where the close that counts was recorded
+    other_closes: tuple[Close, ...] = ()  # later closes from other gates, kept as notes
 
     @property
     def is_open(self) -> bool:

@@ -149,7 +149,29 @@ def _sent_home(conn, day: str) -> set[str]:
 
 
 def open_count(log: ScreeningLog, classes: tuple[str, ...] | None = None) -> int:
+    """The school's open cases (this gate's and those pulled from its other gates) of ``classes``."""
     return len(cases.listed(log, open_only=True, classes=classes))
+
+
+def list_scope(log: ScreeningLog, cfg) -> str:
+    """Whose cases a list shows: the school's as of the last sync, or this gate's only (and why)."""
+    from storage import pulled_cases
+
+    if not cfg.upstream_url or not cfg.school_id:
+        why = "no upstream in the config" if not cfg.upstream_url else "no [school] id in the config"
+        return f"this gate's cases only ({why}): cases opened or closed at the school's other gates are not here"
+    with log.read("the last sync") as conn:
+        pulled, synced = pulled_cases.last_pull(conn)
+        check = pulled_cases.verify(log, conn)
+    if synced is None:
+        return "this gate's cases only so far: not synced yet (gate sync pulls the school's other gates' cases)"
+    said = (f"the school's cases ({cfg.school_id}): this gate's and {pulled} event(s) pulled from its other gates, "
+            f"as of the last sync {now_text(synced)}")
+    if not check.ok:  # the list believes the pulled chain up to the break only
+        where = f" at row {check.bad_seq}" if check.bad_seq is not None else ""
+        said += (f"; WARNING: the cases pulled from the other gates were changed in this log{where}: what follows "
+                 "it is not shown; an admin runs gate verify")
+    return said
 
 
 def now_text(ts: float) -> str:

@@ -203,7 +203,9 @@ def daily_figures(log: ScreeningLog, cfg, day: str) -> dict:
         n, expected = session_progress(log, day, s.name)
         sessions[s.name] = {"label": s.label_zh, "window": s.window(), "seen": n, "expected": expected,
                             "unseen": expected - n, "screened_ids": len(seen(log, day, s.name))}
-    every = list(cases.all_cases(log).values())
+    # The cases this gate opened (the school report adds the gates up), as they stand at any gate of the school
+    own, school = cases.all_cases(log, school=False), cases.all_cases(log)
+    every = [school.get(cid, c) for cid, c in own.items()]
     rules = rules_of(cfg)
     raised = [a.to_dict() for a in alerts(illnesses(every), rules, day) if a.raised == day]
     return {"school_id": cfg.school, "sessions": sessions, "cluster_rules": rules.to_dict(),

@@ -1,5 +1,9 @@
 """Follow-up cases in the station's log: open and close events in one hash chain, queued for the upward sync.
 
+The cases a teacher sees are the school's: this gate's events and those pulled from the school's other gates
+(storage.pulled_cases), folded together; a close recorded here of a case another gate opened goes upward like any
+other event, and the opening gate learns it at its next sync.
+
 A case's state is read from the chain up to the first row whose link does not hold (like clearances): a close slipped
 into the file by hand closes nothing, and an open case stays open. Every write is one unit of work with its audit
 event. The sessions already closed out are kept in ``session_closures`` so that a session opens its cases once.
@@ -8,15 +12,18 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from typing import Iterable, Mapping
 
 from sqlalchemy import Connection, select
 
-from domain.case import Case, CaseReason, Outcome
+from domain.case import Case, CaseReason, Close, Outcome
 from domain.errors import Refused
 from domain.identifiers import id_key
+from storage import pulled_cases
 from storage.chain import Chain, VerifyResult
 from storage.log import ScreeningLog
+from storage.pulled_cases import symptoms_of
 from storage.models import CASES, SESSION_CLOSURES as CLOSURES
 from storage.keys import StationKey
 from storage.seals import add_side_row, trusted_rows
@@ -44,37 +51,68 @@ def chain(log: ScreeningLog) -> Chain:
     return found
 
 
-def _fold(rows: Iterable[Mapping]) -> dict[str, Case]:
-    """Cases by id from their events, oldest first."""
-    cases: dict[str, Case] = {}
+def _close_of(r: Mapping) -> Close:
+    return Close(Outcome(r["outcome"]), symptoms_of(r["symptoms"]), r["onset"], r["note"] or "", r["by"], r["at"],
+                 r["station_id"])
+
+
+def fold(rows: Iterable[Mapping]) -> dict[str, Case]:
+    """Cases by id from their events (this gate's and those pulled from the school's other gates), in the order
+    opened. Two gates may close one case before either hears of the other: the first close by time counts (ties: by
+    station, then event id, so every gate decides alike), the others are kept as notes (``Case.other_closes``)."""
+    opens: dict[str, Mapping] = {}
+    closes: dict[str, list[Mapping]] = {}
     for r in rows:
         if r["event"] == "open":
-            cases[r["case_id"]] = Case(r["case_id"], r["entrant_id"], r["class_name"], r["day"], r["session"],
-                                       CaseReason(r["reason"]), r["screening_id"], r["at"])
-        elif r["event"] == "close" and r["case_id"] in cases and cases[r["case_id"]].is_open:
-            c = cases[r["case_id"]]
-            cases[r["case_id"]] = Case(**{**c.__dict__, "outcome": Outcome(r["outcome"]),
-                                          "symptoms": tuple(json.loads(r["symptoms"])), "onset": r["onset"],
-                                          "note": r["note"], "closed_by": r["by"], "closed_at": r["at"]})
+            opens.setdefault(r["case_id"], r)
+        elif r["event"] == "close":
+            closes.setdefault(r["case_id"], []).append(r)
+    cases: dict[str, Case] = {}
+    for cid, r in sorted(opens.items(), key=lambda item: item[1]["at"]):
+        case = Case(r["case_id"], r["entrant_id"], r["class_name"], r["day"], r["session"], CaseReason(r["reason"]),
+                    r["screening_id"], r["at"], gate=r["station_id"])
+        found = sorted(closes.get(cid, ()), key=lambda e: (e["at"], e["station_id"], e["id"]))
+        if found:
+            first = _close_of(found[0])
+            case = replace(case, outcome=first.outcome, symptoms=first.symptoms, onset=first.onset, note=first.note,
+                           closed_by=first.by, closed_at=first.at, closed_at_gate=first.gate,
+                           other_closes=tuple(_close_of(e) for e in found[1:]))
+        cases[cid] = case
     return cases
 
 
-def all_cases(log: ScreeningLog, conn: Connection | None = None) -> dict[str, Case]:
-    """Every trusted case by id, in the order opened."""
+def _events(log: ScreeningLog, conn: Connection, school: bool) -> list[Mapping]:
+    own = list(chain(log).intact(conn))
+    return [*own, *pulled_cases.events(log, conn)] if school else own
+
+
+def all_cases(log: ScreeningLog, conn: Connection | None = None, *, school: bool = True) -> dict[str, Case]:
+    """Every trusted case by id, in the order opened: the school's (this gate's and those pulled from its other
+    gates, with their closes from any gate), or this gate's own events only with ``school=False``."""
     if conn is not None:
-        return _fold(chain(log).intact(conn))
+        return fold(_events(log, conn, school))
     with log.read("the follow-up cases") as c:
-        return _fold(chain(log).intact(c))
+        return fold(_events(log, c, school))
 
 
 def listed(log: ScreeningLog, *, open_only: bool = False, classes: tuple[str, ...] | None = None,
            entrant_id: str | None = None) -> list[Case]:
-    """Cases (open ones only when asked) of ``classes`` (None: every class), oldest first; of ``entrant_id`` under
-    any spelling (P42, p42, Ｐ４２: domain.identifiers.id_key) when given."""
+    """The school's cases (open ones only when asked) of ``classes`` (None: every class), oldest first; of
+    ``entrant_id`` under any spelling (P42, p42, Ｐ４２: domain.identifiers.id_key) when given."""
     key = id_key(entrant_id) if entrant_id is not None else None
     return [c for c in all_cases(log).values()
             if (not open_only or c.is_open) and (classes is None or c.class_name in classes)
             and (key is None or id_key(c.entrant_id) == key)]
+
+
+def certificate_states(case: Case) -> list[Case]:
+    """The case as each of its closes that needs a 复课证明 would leave it: the close that counts, and also a later
+    one kept as a note (a gate that heard "sent home with a fever" refuses until the certificate is seen, whatever
+    the other gate wrote first)."""
+    found = [case] if case.needs_certificate else []
+    return found + [replace(case, outcome=c.outcome, symptoms=c.symptoms, onset=c.onset, note=c.note,
+                            closed_by=c.by, closed_at=c.at, closed_at_gate=c.gate, other_closes=())
+                    for c in case.other_closes if c.needs_certificate]
 
 
 def _write(u: UnitOfWork, log: ScreeningLog, values: dict) -> None:
@@ -122,7 +160,8 @@ def close_case(log: ScreeningLog, ref: str, *, station_id: str, outcome: Outcome
             u.audit(station_id, by, "refused", {"action": "followup-close", "case": case.case_id,
                                                 "why": "not the teacher's class"})
         elif not case.is_open:
-            raise CaseRefused(f"case {case.short_id} was closed already ({case.outcome}, by {case.closed_by})")
+            raise CaseRefused(f"case {case.short_id} was closed already ({case.outcome}, by {case.closed_by}"
+                              + (f" at {case.closed_at_gate}" if case.closed_at_gate != station_id else "") + ")")
         else:
             _write(u, log, {"case_id": case.case_id, "event": "close", "station_id": station_id,
                             "entrant_id": case.entrant_id, "class_name": case.class_name, "day": case.day,
@@ -131,7 +170,7 @@ def close_case(log: ScreeningLog, ref: str, *, station_id: str, outcome: Outcome
                             "note": note, "by": by, "role": role, "at": at})
             u.audit(station_id, by, "case-closed", {"case": case.case_id, "entrant_id": case.entrant_id,
                                                     "outcome": outcome.value, "symptoms": list(symptoms),
-                                                    "role": role})
+                                                    "role": role, "opened_at": case.gate})
     if refusal:
         raise CaseRefused(refusal)
     return all_cases(log)[case.case_id]

@@ -82,8 +82,8 @@ def _certificate_case(log: ScreeningLog, conn: Connection, entrant_id: str) -> C
                                                        C.c.symptoms.like(_CLOSED_WITH_FEVER))).scalars()
     if not any(id_key(who or "") == key for who in closes):
         return None
-    found = [c for c in case_log.all_cases(log, conn).values()
-             if id_key(c.entrant_id) == key and c.needs_certificate]
+    found = [s for c in case_log.all_cases(log, conn).values() if id_key(c.entrant_id) == key
+             for s in case_log.certificate_states(c)]
     return max(found, key=lambda c: c.closed_at or 0.0, default=None)
 
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from storage import cases, policy, school_records
+from storage import cases, policy, pulled_cases, school_records
 from storage.chain import VerifyResult
 from storage.log import ScreeningLog
 from storage.log_key import has_table
 from storage.seals import SEALED, WHAT, table_problems
 
 CHAIN_WHAT = {"screenings": "screenings", "audit": "audit events", "clearances": "clearances",
-              "cases": "follow-up cases", "school_records": "fevers and clearances pulled from the school's other gates"}
+              "cases": "follow-up cases", "school_records": "fevers and clearances pulled from the school's other gates",
+              "school_cases": "follow-up cases pulled from the school's other gates"}
 
 
 @dataclass
@@ -57,6 +58,8 @@ def check(log: ScreeningLog, progress: Callable[[int], None] | None = None) -> R
             report.chains["cases"] = cases.chain(log).verify(conn)
         if has_table(conn, "school_records"):
             report.chains["school_records"] = school_records.chain(log).verify(conn)
+        if has_table(conn, "school_cases"):
+            report.chains["school_cases"] = pulled_cases.verify(log, conn)
     if log.key is not None:
         with log.read("the sealed tables") as conn:
             for name in SEALED:

@@ -128,7 +128,7 @@ def school_day(engine: Engine, school_id: str, day: str, session: str | None = N
         fevers = set(conn.execute(select(sc.c.entrant_id).where(*cond, sc.c.reasons.like(FEVER),
                                                                 sc.c.entrant_id.is_not(None)).distinct()).scalars())
         events = conn.execute(select(cs).where(cs.c.school_id == school_id, cs.c.day <= day)
-                              .order_by(cs.c.at, cs.c.seq)).mappings().all()
+                              .order_by(cs.c.at, cs.c.station_id, cs.c.id)).mappings().all()
     return SchoolDay(school_id, name, day, session,
                      [Entrant(r, n, c, EntrantKind(k)) for r, n, c, k in people], seen,
                      {k: int(v) for k, v in stations.items()}, fevers, _cases(events, _end_of(day)),
@@ -197,12 +197,13 @@ def cases_until(engine: Engine, school_id: str, day: str) -> list[Case]:
     cs = up.cases
     with engine.connect() as conn:
         events = conn.execute(select(cs).where(cs.c.school_id == school_id, cs.c.day <= day)
-                              .order_by(cs.c.at, cs.c.seq)).mappings().all()
+                              .order_by(cs.c.at, cs.c.station_id, cs.c.id)).mappings().all()
     return _cases(events, _end_of(day))
 
 
 def _cases(events, until: float) -> list[Case]:
-    """Cases from their events as they stood at the end of the day (a close after it is not seen yet)."""
+    """Cases from their events as they stood at the end of the day (a close after it is not seen yet); two gates
+    closing one case: the first by time counts, a tie goes to the gate id (as at the gates, storage.cases.fold)."""
     found: dict[str, Case] = {}
     for r in events:
         if r["event"] == "open":

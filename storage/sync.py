@@ -6,12 +6,11 @@
 - Before its first rows, each station id is registered upstream with the station's key fingerprint: an id another
   station holds stops the sync with a message naming it (storage.stations). Each record goes under the configured
   school, or under the station's own id when the config names no school.
-- The local checkpoint advances only after the upstream commit returned. A crash between the two re-sends the batch.
-- A record the upstream refuses goes to quarantine with its error; the rest go on. A record that would not fit the
-  upstream's columns (too long, control characters) is quarantined here, never sent to be refused.
-- The checkpoint belongs to one upstream database, known by its identity (storage.upstream.identity): when the URL
-  leads to another database than the one the checkpoint was made against, everything is sent again.
+- The checkpoint advances only after the upstream commit returned (a crash between the two re-sends the batch); it
+  belongs to one upstream database, known by its identity (storage.upstream.identity): another one gets everything.
+- A record the upstream refuses, or that would not fit its columns, is quarantined with its error; the rest go on.
 - ``first_sync``: called before anything goes to an upstream this log never synced with (storage.sync_known).
+- Then the school's records and cases of the other gates are pulled (storage.school_records, storage.school_cases).
 - Connection trouble is a SyncError with one line to show, never a traceback; nothing advances.
 """
 from __future__ import annotations
@@ -31,7 +30,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from domain.errors import UpstreamFailure
 from domain.identifiers import IdentifierError, check_text
-from storage import copy_sync, partitions, reports, school_records, stations, sync_known
+from storage import copy_sync, partitions, reports, school_cases, school_records, stations, sync_known
 from storage import upstream as up
 from storage.errors import StorageError
 from storage.upstream_url import UpstreamUrlError, explain
@@ -57,6 +56,8 @@ class SyncResult:
     pending: int = 0
     errors: list[str] = field(default_factory=list)  # the first few reasons for quarantine, one line each
     pulled: int = 0  # the school's fevers, certificate cases and clearances from other gates (storage.school_records)
+    cases_pulled: int = 0  # the other gates' case events, and this gate's "not seen" cases closed because another
+    settled: int = 0  # gate saw the pupil (storage.school_cases)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -72,22 +73,18 @@ def _is_connection_trouble(exc: DBAPIError) -> bool:
 class Sync:
     def __init__(self, log: ScreeningLog, url: str, batch_size: int = 10_000, connect_timeout: float = 5.0, *,
                  school_id: str | None = None, school_name: str | None = None, fingerprint: str | None = None,
-                 first_sync: Callable[["Sync"], None] | None = None):
-        self.log = log
+                 first_sync: Callable[["Sync"], None] | None = None, station_id: str | None = None,
+                 clock: Callable[[], float] = time.time):
+        self.log, self.station_id, self.clock = log, station_id, clock  # the id and clock: for the school's cases
         self.first_sync = first_sync  # raises (a SyncError) unless a first sync to a never-seen upstream may go
         # No school in the config: the station is its own school (its records go under its station id).
-        self.school_id = school_id
-        self.school_name = school_name
+        self.school_id, self.school_name = school_id, school_name
         self._fingerprint = fingerprint
-        self._registered: set[tuple[str, str]] = set()
-        self._partitions: set = set()  # days whose upstream partition is known to exist
-        self.url = url
-        self.shown_url = up.safe_url(url)
+        self._registered, self._partitions = set(), set()  # (school, station) registered; days with a partition
+        self.url, self.shown_url = url, up.safe_url(url)
         self.key = hashlib.sha256(self.shown_url.encode()).hexdigest()[:16]
-        self.batch_size = batch_size
-        self.connect_timeout = connect_timeout
-        self._engine = None
-        self.identity: str | None = None
+        self.batch_size, self.connect_timeout = batch_size, connect_timeout
+        self._engine, self.identity = None, None
 
     # -- upstream -------------------------------------------------------------------------------------------------
     def engine(self):
@@ -249,8 +246,11 @@ class Sync:
         result = SyncResult()
         with ThreadPoolExecutor(1, thread_name_prefix="sync-read-ahead") as ahead:
             self._send_all(result, ahead, max_batches, progress)
-        result.pending = self.pending()
         result.pulled = school_records.pull_for(self)
+        result.cases_pulled, result.settled = school_cases.pull_for(self)
+        if result.settled:  # the closes of the cases settled go upward in this round too
+            result.sent += self.once(max_batches, progress).sent
+        result.pending = self.pending()
         return result
 
     def _send_all(self, result: SyncResult, ahead: ThreadPoolExecutor, max_batches: int | None,

@@ -11,11 +11,12 @@ import json
 import sys
 import time
 
-from domain.case import NOTE_MAX, Case, Outcome, onset_from, symptoms_from
+from domain.case import NOTE_MAX, PEOPLE_OUTCOMES, Case, Outcome, onset_from, symptoms_from
 from domain.errors import Refused, UsageError
 from domain.identifiers import IdentifierError, check_text
 from gate.cli.common import (actions, json_option, load_config, open_log, operator, sign_in, signin_options,
                              ident, station_options, words)
+from gate.followup import list_scope
 from gate.school_day import classes_for, close_out
 from storage import cases
 from storage.roster import roster
@@ -72,7 +73,7 @@ def add_followup(p: argparse.ArgumentParser) -> None:
     c.add_argument("case", metavar="CASE", type=words("case id", max_len=36),
                    help="the case id, or its first 8 characters as the list shows them (gate followup list "
                         "--entrant ID finds a pupil's cases)")
-    c.add_argument("--outcome", required=True, choices=[o.value for o in Outcome])
+    c.add_argument("--outcome", required=True, choices=[o.value for o in PEOPLE_OUTCOMES])
     c.add_argument("--symptoms", type=_symptoms, default=(), metavar="S1,S2",
                    help="fever, cough, sore-throat, rash, vomiting, diarrhoea, jaundice, headache, conjunctivitis, "
                         "breathing, other")
@@ -91,7 +92,9 @@ def case_record(c: Case, names: dict[str, str]) -> dict:
             "name": names.get(c.entrant_id, ""), "screening": c.screening_id, "opened_at": c.opened_at,
             "outcome": c.outcome.value if c.outcome else None, "symptoms": list(c.symptoms), "onset": c.onset,
             "note": c.note, "closed_by": c.closed_by, "closed_at": c.closed_at,
-            "needs_certificate": c.needs_certificate}
+            "needs_certificate": c.needs_certificate, "gate": c.gate, "closed_at_gate": c.closed_at_gate,
+            "other_closes": [{"outcome": o.outcome.value, "symptoms": list(o.symptoms), "by": o.by, "at": o.at,
+                              "gate": o.gate, "note": o.note} for o in c.other_closes]}
 
 
 def followup_list(args: argparse.Namespace) -> None:
@@ -103,19 +106,25 @@ def followup_list(args: argparse.Namespace) -> None:
         close_out(log, cfg, time.time(), waiting)
         found = cases.listed(log, open_only=args.open, classes=classes, entrant_id=args.entrant)
         names = {e.roster_id: e.name for e in roster(log)}
+        scope = list_scope(log, cfg)
     if waiting:  # the absence cases of these sessions are not opened yet: the list is not the whole story
         shown = ", ".join(f"{d} {s}" for d, s in waiting[:6]) + (" ..." if len(waiting) > 6 else "")
         print(f"not closed out yet ({shown}): the upstream could not be asked who was seen at the school's other "
               "gates; their absence cases open once it answers (check [upstream] url and gate sync)", file=sys.stderr)
-    if args.json:
+    if args.json:  # the JSON lines stay one case each: whose list it is goes to stderr
+        print(scope, file=sys.stderr)
         for c in found:
             print(json.dumps(case_record(c, names), ensure_ascii=False))
         return
+    print(scope)
     print(f"{sum(c.is_open for c in found)} open, {sum(not c.is_open for c in found)} closed")
     for c in found:
         state = "open  " if c.is_open else f"closed {c.outcome}"
         print(f"{c.short_id}  {state:<22} {c.day} {c.session or '-':<8} {c.reason.value:<11} "
-              f"{c.class_name or '-'}  {c.entrant_id} {names.get(c.entrant_id, '')}")
+              f"{c.class_name or '-'}  {c.entrant_id} {names.get(c.entrant_id, '')}  [gate {c.gate}]"
+              + (f" (closed at {c.closed_at_gate})" if c.closed_at_gate and c.closed_at_gate != c.gate else "")
+              + "".join(f"; also closed at {o.gate} by {o.by} as {o.outcome} (later: a note)"
+                        for o in c.other_closes))
 
 
 def followup_close(args: argparse.Namespace) -> None:
@@ -137,7 +146,8 @@ def followup_close(args: argparse.Namespace) -> None:
         except cases.CaseRefused as exc:
             raise Refused(f"{exc}; nothing was recorded") from None
     print(f"closed case {c.short_id} of {c.entrant_id} ({c.class_name or 'no class'}): {c.outcome}"
-          + (f", {', '.join(c.symptoms)}" if c.symptoms else ""))
+          + (f", {', '.join(c.symptoms)}" if c.symptoms else "")
+          + (f"; opened at {c.gate}, which learns the close at its next sync" if c.gate != cfg.station_id else ""))
     if c.needs_certificate:
         print(f"{c.entrant_id} is refused at the gate until the school doctor has seen the return-to-school "
               f"certificate (复课证明): gate clearance add {c.entrant_id} --note \"...\"")

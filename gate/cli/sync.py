@@ -130,7 +130,7 @@ def syncing(args: argparse.Namespace, url_needed: bool = True, sending: bool = F
         url = upstream_url(args, cfg) if url_needed else (args.upstream or cfg.upstream_url
                                                           or "(no upstream configured)")
         signed_in = sending and url != cfg.upstream_url and bool(sign_in(args, cfg, log, "sync-new-upstream"))
-        sync = Sync(log, url, school_id=cfg.school_id, school_name=cfg.school_name,
+        sync = Sync(log, url, school_id=cfg.school_id, school_name=cfg.school_name, station_id=cfg.station_id,
                     first_sync=FirstSync(args, cfg, log, signed_in) if sending else None)
         try:
             yield sync
@@ -156,7 +156,9 @@ def send(args: argparse.Namespace) -> None:
         print("roster shared with the school's upstream ([upstream] share_roster)")
     print(json.dumps(result.__dict__) if args.json else
           f"sent {result.sent}, quarantined {result.quarantined}, pending {result.pending}"
-          + (f", pulled {result.pulled} from the school's other gates" if result.pulled else ""))
+          + (f", pulled {result.pulled} from the school's other gates" if result.pulled else "")
+          + (f", {result.cases_pulled} follow-up case event(s) from the other gates" if result.cases_pulled else "")
+          + (f", {result.settled} not-seen case(s) closed: seen at another gate" if result.settled else ""))
     if result.quarantined:  # refused records stay in the log (never purged) until someone fixes the cause
         raise UpstreamFailure(f"sync: {result.quarantined} record(s) quarantined, kept here and never purged; "
                               f"first: {result.errors[0]}; see gate sync status")

@@ -44,10 +44,12 @@ class SessionLoaded(Message):
 
 @dataclass
 class CasesListed(Message):
-    """Open follow-up cases for the follow-up screen, with the names of the people."""
+    """Open follow-up cases for the follow-up screen, with the names of the people and whose list it is (the
+    school's, or this gate's only)."""
 
     cases: list
     names: dict
+    scope: str = ""
 
 
 @dataclass

@@ -15,8 +15,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
-from domain.case import NOTE_MAX, Outcome, onset_from, symptoms_from
+from domain.case import NOTE_MAX, PEOPLE_OUTCOMES, Outcome, onset_from, symptoms_from
 from domain.identifiers import IdentifierError, check_text
+from gate.followup import list_scope
 from gate.roles import scope
 from gate.school_day import close_out
 from gate.station import Station
@@ -40,9 +41,11 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
     def compose(self) -> ComposeResult:
         with Vertical(id="followup"):
             yield Label("", id="fu-title")
+            yield Static("", id="fu-scope")
             yield DataTable(id="fu-table", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="fu-form"):
-                yield Select([(f"{o.value}", o.value) for o in Outcome], prompt="结果 / outcome", id="fu-outcome")
+                yield Select([(f"{o.value}", o.value) for o in PEOPLE_OUTCOMES], prompt="结果 / outcome",
+                             id="fu-outcome")
                 yield Input(placeholder="症状 / symptoms: fever,cough", id="fu-symptoms")
                 yield Input(placeholder="发病 / onset YYYY-MM-DD", id="fu-onset")
                 yield Input(placeholder="备注 / note", id="fu-note")
@@ -52,7 +55,7 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#fu-table", DataTable)
-        table.add_columns("case", "day", "session", "reason", "class", "id", "name")
+        table.add_columns("case", "day", "session", "reason", "class", "id", "name", "gate 校门")
         self.load_cases()
 
     @work(thread=True, exclusive=True, group="cases", exit_on_error=False, name="loading the follow-up cases")
@@ -61,17 +64,18 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
         close_out(self.station.log, cfg, self.app.clock())
         found = cases.listed(self.station.log, open_only=True, classes=self.scope_classes)
         names = {e.roster_id: e.name for e in roster(self.station.log)}
-        self.post_message(CasesListed(found, names))
+        self.post_message(CasesListed(found, names, list_scope(self.station.log, cfg)))
 
     def on_cases_listed(self, msg: CasesListed) -> None:
         self.shown = list(msg.cases)
         who = ", ".join(self.scope_classes) if self.scope_classes is not None else "全部班级 / every class"
         self.query_one("#fu-title", Label).update(f"追踪 / follow-up — {who}: {len(self.shown)} open")
+        self.query_one("#fu-scope", Static).update(msg.scope)
         table = self.query_one("#fu-table", DataTable)
         table.clear()
         for c in self.shown:
             table.add_row(c.short_id, c.day, c.session or "-", c.reason.value, c.class_name or "-", c.entrant_id,
-                          msg.names.get(c.entrant_id, ""), key=c.case_id)
+                          msg.names.get(c.entrant_id, ""), c.gate, key=c.case_id)
 
     def _error(self, text: str) -> None:
         self.query_one("#fu-error", Static).update(text)

@@ -204,7 +204,8 @@ def test_verify_json_names_every_part(station, gate):
     code, out, _ = gate("verify", "--db", station, "--json")
     report = json.loads(out)
     assert code == 0 and report["ok"] and report["keyed"] and len(report["key"]) == 16
-    assert set(report["chains"]) == {"screenings", "audit", "clearances", "cases", "school_records"}
+    assert set(report["chains"]) == {"screenings", "audit", "clearances", "cases", "school_records",
+                                     "school_cases"}
     assert report["tables"]["users"] == 4 and report["tables"]["entrants"] == 2
 
 
