@@ -116,7 +116,8 @@ def test_a_case_opened_at_north_is_listed_and_closed_at_south_and_north_learns_i
     north, south, clock = school
     morning_at_north(north, south, clock)
     north.sync()
-    assert south.sync().cases_pulled == 3
+    r = south.gate("sync")  # the command line says what it pulled
+    assert r.returncode == 0 and "3 follow-up case event(s) from the other gates" in r.stdout, r.stderr
     rows, said = south.listed("--open", who="wang")  # wang teaches 三年级三班: P6 and P7
     assert {r["entrant_id"] for r in rows} == {"P6", "P7"} and {r["gate"] for r in rows} == {"north"}
     assert "the school's cases (school-12)" in said and "3 event(s) pulled" in said
@@ -262,6 +263,62 @@ def test_a_forged_pulled_case_row_is_named_by_verify_and_closes_nothing(school, 
     assert south.case("P6").outcome is not Outcome.FALSE_ALARM  # the forged close is not believed
     rows, said = south.listed()
     assert "changed in this log" in said and "gate verify" in said
+
+
+def test_a_close_slipped_into_the_pulled_table_closes_nothing(school):
+    north, south, clock = school
+    morning_at_north(north, south, clock)
+    north.sync()
+    south.sync()
+    p7 = north.case("P7")
+    with sqlite3.connect(south.db) as conn:  # a pupil copies a close row by hand: P7 "false alarm", linked on
+        last = conn.execute("SELECT row_hash FROM school_cases ORDER BY seq DESC LIMIT 1").fetchone()[0]
+        event = {"id": "forged", "case_id": p7.case_id, "event": "close", "station_id": "north", "entrant_id": "P7",
+                 "class_name": "三年级三班", "day": p7.day, "session": p7.session, "reason": "absent",
+                 "screening_id": None, "outcome": "false-alarm", "symptoms": "[]", "onset": None, "note": "",
+                 "by": "wang", "role": "teacher", "at": at(10, 0)}
+        conn.execute("INSERT INTO school_cases (id, origin, origin_seq, case_id, entrant_id, at, content, pulled_at, "
+                     "prev_hash, row_hash) VALUES ('north/999', 'north', 999, ?, 'P7', ?, ?, ?, ?, ?)",
+                     (p7.case_id, at(10, 0), json.dumps(event), at(10, 1), last, "0" * 64))
+    assert south.case("P7").is_open
+    r = run_gate("verify", "--db", south.db, "--config", south.cfg)
+    assert r.returncode == 1 and "follow-up cases pulled from the school's other gates" in r.stderr
+
+
+def test_a_close_sent_upward_under_another_school_closes_nothing_here(school):
+    from storage import upstream as up
+    from storage import upstream_schema as tables
+
+    north, south, clock = school
+    morning_at_north(north, south, clock)
+    north.sync()
+    p7 = north.case("P7")
+    engine = up.make_upstream_engine(load_config(north.cfg).upstream_url)
+    try:
+        with engine.begin() as conn:  # a station of school-13 answers north's case on the shared upstream
+            conn.execute(tables.cases.insert().values(
+                school_id="school-13", id="c13", station_id="north", seq=1, case_id=p7.case_id, event="close",
+                entrant_id="P7", class_name="三年级三班", day=p7.day, session=p7.session, reason="absent",
+                screening_id=None, outcome="false-alarm", symptoms="[]", onset=None, note="", by="x", role="teacher",
+                at=at(10, 0), prev_hash="0" * 64, row_hash="0" * 64))
+    finally:
+        engine.dispose()
+    south.sync()
+    assert north.sync().cases_pulled == 0
+    assert north.case("P7").is_open and south.case("P7").is_open
+
+
+def test_an_upstream_out_of_reach_leaves_the_list_as_last_pulled(school):
+    north, south, clock = school
+    morning_at_north(north, south, clock)
+    north.sync()
+    south.sync()
+    text = south.cfg.read_text(encoding="utf-8")
+    south.cfg.write_text(text.split("[upstream]")[0] + '[upstream]\nurl = "postgresql://gate@127.0.0.1:9/none"\n',
+                         encoding="utf-8")
+    assert south.gate("sync").returncode == 1  # out of reach: one line, nothing changes here
+    r = south.gate("followup", "list", "--open")
+    assert r.returncode == 0 and "3 open" in r.stdout and "as of the last sync" in r.stdout
 
 
 def test_a_gate_with_no_upstream_lists_its_own_cases_and_says_so(tmp_path):
