@@ -49,7 +49,7 @@ from gate.ui.widgets.panels import ReadingPanels
 from gate.ui.widgets.recent import RecentTable
 from gate.ui.widgets.retest_queue import RetestQueueView, label
 from gate.ui.widgets.session_progress import SessionProgress
-from gate.ui.widgets.status_bar import StatusBar
+from gate.ui.widgets.status_bar import NO_USERS, NOT_SIGNED_IN, StatusBar
 from storage import audit
 from storage.log import LogError, local_day
 from storage.roster import Visitor, add_visitor
@@ -70,6 +70,7 @@ class DutyScreen(ShowsWorkerFailures, Screen):
     sync_text: reactive[str] = reactive("")
     who: reactive[str] = reactive("")
     cases_text: reactive[str] = reactive("")
+    alert_text: reactive[str] = reactive("")
 
     def __init__(self, station: Station, *, sensor_config: SensorConfig | None, sensor: Sensor | None,
                  clock: Callable[[], float], show_clock: bool = True):
@@ -103,7 +104,7 @@ class DutyScreen(ShowsWorkerFailures, Screen):
         status = StatusBar(id="status").data_bind(
             DutyScreen.health, DutyScreen.health_reason, DutyScreen.log_error, DutyScreen.language,
             DutyScreen.calibration_text, DutyScreen.calibration_usable, DutyScreen.sync_text, DutyScreen.who,
-            DutyScreen.cases_text)
+            DutyScreen.cases_text, DutyScreen.alert_text)
         status.sensor = self.sensor_config.id if self.sensor_config else "—"
         yield status
         yield Footer()
@@ -111,8 +112,8 @@ class DutyScreen(ShowsWorkerFailures, Screen):
     def _follow_app(self, _value=None) -> None:
         app = self.app
         self.language = app.language
-        self.who = ((f"{app.user.name} ({app.user.role})" if app.user else "未登录 / not signed in")
-                    if app.users_exist else "no users: PINs off")
+        self.who = ((f"{app.user.name} ({app.user.role})" if app.user else NOT_SIGNED_IN)
+                    if app.users_exist else NO_USERS)
 
     def _message_for(self, s: Screening, language: str) -> str:
         return s.message if language == self.station.language else self.station.message_in(s, language)
@@ -268,9 +269,9 @@ class DutyScreen(ShowsWorkerFailures, Screen):
 
     def on_cases_state(self, msg: CasesState) -> None:
         first = msg.alerts[0] if msg.alerts else None
-        alert = f" ⚠ 聚集 cluster {first.class_name} {first.symptom}" + (
+        self.alert_text = f"⚠ 聚集 cluster {first.class_name} {first.symptom}" + (
             f" +{len(msg.alerts) - 1}" if len(msg.alerts) > 1 else "") if first else ""
-        self.cases_text = f"追踪 open {msg.open_count}{alert}"
+        self.cases_text = f"追踪 open {msg.open_count}"
         if msg.alerts and not getattr(self, "_alerts_told", None) == [a.to_dict() for a in msg.alerts]:
             self._alerts_told = [a.to_dict() for a in msg.alerts]
             self.notify("\n".join(a.line() for a in msg.alerts) + "\n→ report within 24 h (gate report alerts)",
