@@ -43,12 +43,7 @@ def case_content(row: Mapping) -> dict:
 
 def chain(log: ScreeningLog) -> Chain:
     """The case chain of this log, with the log's digest (keyed when the log's chains are)."""
-    found = getattr(log, "_case_chain", None)
-    if found is None:
-        found = Chain("cases", CASES, case_content, digest=log.audit_chain.digest, what="case event",
-                      seal=log.audit_chain.seal)  # its end sealed like the log's other chains (storage.seals)
-        log._case_chain = found
-    return found
+    return log.chain(CASES, case_content, "case event")
 
 
 def _close_of(r: Mapping) -> Close:

@@ -11,9 +11,9 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain import Entrant, EntrantKind, Screening
@@ -95,6 +95,16 @@ class ScreeningLog:
         self.audit_chain = Chain("audit", AUDIT, audit_content, digest=digest, what="audit event", seal=seal)
         self.clearance_chain = Chain("clearances", CLEARANCES, clearance_content, digest=digest, what="clearance",
                                      seal=seal)
+        self._more_chains: dict[str, Chain] = {}
+
+    def chain(self, table: Table, content: Callable[[Mapping], dict], what: str) -> Chain:
+        """The chain of one more chained table of this log (case events, records pulled from the other gates):
+        made on first use with the log's digest, its end sealed like the log's own chains (storage.seals)."""
+        found = self._more_chains.get(table.name)
+        if found is None:
+            found = self._more_chains[table.name] = Chain(table.name, table, content, digest=self.audit_chain.digest,
+                                                          what=what, seal=self.audit_chain.seal)
+        return found
 
     def _dispose(self) -> None:
         engine = getattr(self, "engine", None)

@@ -36,12 +36,7 @@ def pulled_content(row: Mapping) -> dict:
 
 def chain(log: ScreeningLog) -> Chain:
     """The pulled case events' chain of this log, with the log's digest and seal."""
-    found = getattr(log, "_school_cases_chain", None)
-    if found is None:
-        found = Chain("school_cases", PULLED, pulled_content, digest=log.audit_chain.digest,
-                      what="pulled case event", seal=log.audit_chain.seal)
-        log._school_cases_chain = found
-    return found
+    return log.chain(PULLED, pulled_content, "pulled case event")
 
 
 def symptoms_of(value: object) -> tuple[str, ...]:

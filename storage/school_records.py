@@ -45,12 +45,7 @@ def record_content(row: Mapping) -> dict:
 
 def chain(log: ScreeningLog) -> Chain:
     """The pulled records' chain of this log, with the log's digest and seal (keyed when the log's chains are)."""
-    found = getattr(log, "_school_chain", None)
-    if found is None:
-        found = Chain("school_records", RECORDS, record_content, digest=log.audit_chain.digest,
-                      what="pulled school record", seal=log.audit_chain.seal)
-        log._school_chain = found
-    return found
+    return log.chain(RECORDS, record_content, "pulled school record")
 
 
 @dataclass(frozen=True)

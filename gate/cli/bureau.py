@@ -9,9 +9,11 @@ import datetime as dt
 import json
 import sys
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 from domain.errors import CheckFailed, UsageError
-from gate.cli.common import actions, day
+from gate.cli.common import actions, day, upstream_option
 
 DAILY = """
 gate bureau daily --upstream postgresql://bureau@district-db/screening
@@ -51,10 +53,7 @@ def hhmm(text: str) -> dt.time:
         raise argparse.ArgumentTypeError(f"{text!r} is not a time of day: use HH:MM, e.g. 09:00") from None
 
 
-def upstream_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--upstream", metavar="URL", required=True,
-                   help="the district database, read with the bureau's read-only role, e.g. "
-                        "postgresql://bureau@district-db/screening (password from PGPASSFILE or ~/.pgpass)")
+URL = "the district database, read with the bureau's read-only role, e.g. postgresql://bureau@district-db/screening"
 
 
 def add_bureau(p: argparse.ArgumentParser) -> None:
@@ -63,7 +62,7 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
                      "confirmed fevers, no-mask refusals, unscreened, open cases, clusters, zero report, late. "
                      "A figure a school did not send shows as not reported (empty in CSV, null in JSON).",
             DAILY, daily)
-    upstream_option(d)
+    upstream_option(d, URL)
     d.add_argument("--date", type=day, metavar="YYYY-MM-DD", help="the day (default: today)")
     d.add_argument("--cutoff", type=hhmm, default=dt.time(9, 0), metavar="HH:MM",
                    help="a school with no daily report by then is late (default 09:00)")
@@ -72,21 +71,21 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
     fmt.add_argument("--csv", action="store_true", help="CSV with a header row")
     la = add("late", "The schools that have not sent today's daily report (日报告) by the cutoff; exit 1 when there "
                      "is one, so a cron job can mail the list.", LATE, late)
-    upstream_option(la)
+    upstream_option(la, URL)
     la.add_argument("--at", type=hhmm, default=dt.time(9, 0), metavar="HH:MM",
                     help="the cutoff: reports are due by then (default 09:00)")
     la.add_argument("--date", type=day, metavar="YYYY-MM-DD", help="the day (default: today)")
     la.add_argument("--json", action="store_true", help="one JSON list")
     a = add("app", "The bureau's screen: the table of schools for a day, sorting, filtering, a school's gates, "
                    "sessions and cases, a day picker, a 7-day trend; refreshes by itself.", APP, app)
-    upstream_option(a)
+    upstream_option(a, URL)
     a.add_argument("--date", type=day, metavar="YYYY-MM-DD", help="the day shown first (default: today)")
     a.add_argument("--cutoff", type=hhmm, default=dt.time(9, 0), metavar="HH:MM", help="late after (default 09:00)")
     a.add_argument("--refresh", type=float, default=30.0, metavar="SECONDS", help="refresh every (default 30)")
     ex = add("export", "A district export for auditors: every school's screenings of a range of days, "
                        "pseudonymised, with a signed manifest (SHA-256, keyed digest and rows per file) as a "
                        "station's export has; recorded upstream.", EXPORT, export)
-    upstream_option(ex)
+    upstream_option(ex, URL)
     ex.add_argument("--from", dest="date_from", type=day, required=True, metavar="YYYY-MM-DD")
     ex.add_argument("--to", dest="date_to", type=day, required=True, metavar="YYYY-MM-DD")
     ex.add_argument("--format", choices=("csv", "xlsx", "jsonl"), default="csv")
@@ -99,7 +98,7 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
     sv = add("serve", "The same app in a browser (textual-serve): each browser tab runs its own read-only app. "
                       "It has no sign-in of its own: bind it to this machine (the default) or put it behind the "
                       "office's authenticating proxy.", SERVE, serve)
-    upstream_option(sv)
+    upstream_option(sv, URL)
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sv.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     sv.add_argument("--public-url", metavar="URL", help="the address browsers use, when behind a proxy")
@@ -122,14 +121,21 @@ def _shown(key: str, value) -> str:
     return str(value)
 
 
-def daily(args: argparse.Namespace) -> None:
+@contextmanager
+def _reading(args: argparse.Namespace) -> Iterator:
+    """The bureau's read-only engine on --upstream, and storage.bureau (its queries); disposed after use."""
     from storage import bureau
 
     engine = bureau.reader(args.upstream)
     try:
-        rows = bureau.schools_on(engine, _day(args), time.time(), args.cutoff)
+        yield engine, bureau
     finally:
         engine.dispose()
+
+
+def daily(args: argparse.Namespace) -> None:
+    with _reading(args) as (engine, bureau):
+        rows = bureau.schools_on(engine, _day(args), time.time(), args.cutoff)
     if args.json:
         print(json.dumps([r.to_dict() for r in rows], ensure_ascii=False))
         return
@@ -149,13 +155,8 @@ def daily(args: argparse.Namespace) -> None:
 
 
 def late(args: argparse.Namespace) -> None:
-    from storage import bureau
-
-    engine = bureau.reader(args.upstream)
-    try:
+    with _reading(args) as (engine, bureau):
         rows = bureau.late(engine, _day(args), time.time(), args.at)
-    finally:
-        engine.dispose()
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
     else:
@@ -187,14 +188,11 @@ def key_path(args: argparse.Namespace):
 def export(args: argparse.Namespace) -> None:
     import getpass
 
-    from storage import bureau, district_export
+    from storage import district_export
 
-    engine = bureau.reader(args.upstream)
-    try:
+    with _reading(args) as (engine, _bureau):
         manifest = district_export.export(engine, date_from=args.date_from, date_to=args.date_to, fmt=args.format,
                                           out_dir=args.out, key_path=key_path(args), actor=getpass.getuser())
-    finally:
-        engine.dispose()
     print(f"exported {manifest['rows']} screening(s) of {len(manifest['schools'])} school(s), pseudonymised, to "
           f"{args.out} (manifest signed with key {manifest['signature']['key_id']}; recorded upstream as "
           f"{manifest['export_id']})")

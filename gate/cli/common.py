@@ -135,6 +135,23 @@ def station_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return p
 
 
+def upstream_option(p: argparse.ArgumentParser, help: str, required: bool = True) -> argparse.ArgumentParser:
+    """--upstream URL, for every command that reaches an upstream database: refused at once when the URL holds a
+    password (every account on the machine sees the command line in ps)."""
+    p.add_argument("--upstream", metavar="URL", type=_upstream_url, required=required,
+                   help=f"{help}; no password in it: it comes from ~/.pgpass, PGPASSFILE or PGPASSWORD")
+    return p
+
+
+def _upstream_url(text: str) -> str:
+    from storage.upstream_url import UpstreamUrlError, check  # SQLAlchemy's URL parser: only with an --upstream
+
+    try:
+        return check(text)
+    except UpstreamUrlError as exc:  # ArgumentTypeError: argparse would repeat the value (the password) otherwise
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def signin_options(p: argparse.ArgumentParser, who: str = "who is doing this",
                    pins: str = "read the PIN from standard input instead of asking on the terminal"
                    ) -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ import time
 
 from domain.errors import UpstreamFailure, UsageError
 from domain.sessions import DEFAULT_SESSIONS, EVENING
-from gate.cli.common import actions, day, ident, words
+from gate.cli.common import actions, day, ident, upstream_option, words
 from gate.clusters import Rules, alerts, illnesses
 from gate.school_day import by_class
 
@@ -26,7 +26,7 @@ def add_school(p: argparse.ArgumentParser) -> None:
     add = actions(p)
     r = add("report", "The school's daily report across all its gates: seen per session, unscreened per class "
                       "(staff apart), fevers, follow-up cases, clusters, zero report.", REPORT, report)
-    r.add_argument("--upstream", metavar="URL", required=True, help="the school's upstream database")
+    upstream_option(r, "the school's upstream database")
     r.add_argument("--school", metavar="ID", required=True, type=ident("school id"), help="[school] id of its gates")
     r.add_argument("--date", type=day, help="YYYY-MM-DD (default: today)")
     r.add_argument("--session", metavar="NAME", type=words("session", max_len=64),

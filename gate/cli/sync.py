@@ -10,7 +10,7 @@ from typing import Iterator
 from domain.errors import CheckFailed, UpstreamFailure, UsageError
 from gate.school_day import share_roster
 from gate.cli.common import (actions, json_option, load_config, open_log, shown, sign_in, signin_options,
-                             station_options)
+                             station_options, upstream_option)
 from gate.cli.sensors import stop_on_sigterm
 from gate.auth import AuthError
 from gate.config import Config
@@ -32,20 +32,7 @@ gate sync verify --deep      # also recompute the hash of each row the upstream 
 """
 
 
-def upstream_url_argument(text: str) -> str:
-    """--upstream URL: refused at once when it holds a password (every account on the machine sees it in ps)."""
-    from storage.upstream_url import UpstreamUrlError, check
-
-    try:
-        return check(text)
-    except UpstreamUrlError as exc:  # ArgumentTypeError: argparse would repeat the value (the password) otherwise
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def upstream_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--upstream", metavar="URL", type=upstream_url_argument,
-                   help="SQLAlchemy URL without a password, e.g. postgresql://gate@host:5432/screening (default: "
-                        "[upstream] url); the password comes from ~/.pgpass, PGPASSFILE or PGPASSWORD")
+URL = "SQLAlchemy URL, e.g. postgresql://gate@host:5432/screening (default: [upstream] url)"
 
 
 def add_sync(p: argparse.ArgumentParser) -> None:
@@ -55,7 +42,7 @@ def add_sync(p: argparse.ArgumentParser) -> None:
                     "records the upstream refused.", SEND, send,
             aliases=["run"])
     station_options(s)
-    upstream_option(s)
+    upstream_option(s, URL, required=False)
     mode = s.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="send what is pending and stop (default)")
     mode.add_argument("--watch", action="store_true", help="keep sending; back off and retry while upstream is down")
@@ -65,14 +52,14 @@ def add_sync(p: argparse.ArgumentParser) -> None:
     json_option(s, "print the result as JSON: sent, quarantined, pending")
     st = add("status", "What is pending and quarantined, the last success and the last error.", STATUS, status)
     station_options(st)
-    upstream_option(st)
+    upstream_option(st, URL, required=False)
     json_option(st)
     v = add("verify", "Compare every screening sent upstream with the log, every column, by ranges of 10,000 "
                       "(only a range that differs is opened row by row); a difference exits 1 and names the first "
                       "row (seq) that differs. Rows purged here are checked against what the upstream keeps of them; "
                       "rows not sent yet are counted as pending.", VERIFY, verify)
     station_options(v)
-    upstream_option(v)
+    upstream_option(v, URL, required=False)
     v.add_argument("--deep", action="store_true",
                    help="also recompute, with the station key, the hash of every row the upstream keeps of the range "
                         "purged here (slower: one row at a time)")

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.errors import Refused, UpstreamFailure, UsageError
-from gate.cli.common import actions, day, ident, json_option, positive_int, words
+from gate.cli.common import actions, day, ident, json_option, positive_int, upstream_option, words
 
 MAINTAIN = """
 gate upstream maintain --upstream postgresql://owner@district-db/screening
@@ -27,10 +27,7 @@ gate upstream school list --upstream postgresql://owner@district-db/screening --
 """
 
 
-def upstream_required(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--upstream", metavar="URL", required=True,
-                   help="the upstream database, e.g. postgresql://owner@district-db/screening (password from "
-                        "PGPASSFILE or ~/.pgpass, never on the command line)")
+URL = "the upstream database, e.g. postgresql://owner@district-db/screening"
 
 
 def add_upstream(p: argparse.ArgumentParser) -> None:
@@ -38,7 +35,7 @@ def add_upstream(p: argparse.ArgumentParser) -> None:
     m = add("maintain", "Create the coming days' screening partitions and move stray rows out of the default one; "
                         "with --keep-days, detach the days past retention (kept as tables, to archive and drop).",
             MAINTAIN, maintain)
-    upstream_required(m)
+    upstream_option(m, URL)
     m.add_argument("--ahead", type=int, default=14, metavar="DAYS", help="days ahead to create (default 14)")
     m.add_argument("--keep-days", type=positive_int, metavar="DAYS", help="detach day partitions older than this")
     m.add_argument("--today", type=day, metavar="YYYY-MM-DD", help="the day to count from (default: today)")
@@ -52,9 +49,9 @@ def add_upstream(p: argparse.ArgumentParser) -> None:
     a.add_argument("--stations", type=positive_int, default=1, help="gate stations expected to report (default 1)")
     a.add_argument("--replace", action="store_true",
                    help="change the name or expected stations of a school declared already (refused without it)")
-    upstream_required(a)
+    upstream_option(a, URL)
     li = sub("list", "The declared and registered schools with their stations.", SCHOOL_LIST, school_list)
-    upstream_required(li)
+    upstream_option(li, URL)
     json_option(li)
 
 
