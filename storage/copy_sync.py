@@ -18,6 +18,8 @@
 """
 from __future__ import annotations
 
+from operator import itemgetter
+
 import psycopg
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
@@ -41,23 +43,30 @@ def insert(conn: Connection, kind: str, items: list, now: float) -> list[tuple[o
         raise DBAPIError.instance(None, None, exc, psycopg.Error) from None
 
 
+def _seq_span(items: list, school_at: int, station_at: int, seq_at: int | None) -> dict[tuple, tuple[int, int]]:
+    """{(school, station): (lowest seq, highest seq)} of a batch (0, 0 for records without a seq). A batch is
+    nearly always one station's: then a column's min and max, in C."""
+    rows = list(map(itemgetter(1), items))
+    stations = list(zip(map(itemgetter(school_at), rows), map(itemgetter(station_at), rows)))
+    seqs = list(map(itemgetter(seq_at), rows)) if seq_at is not None else [0] * len(rows)
+    if len(set(stations)) == 1:
+        return {stations[0]: (min(seqs), max(seqs))}
+    span: dict[tuple, tuple[int, int]] = {}
+    for station, seq in zip(stations, seqs):
+        low, high = span.get(station, (seq, seq))
+        span[station] = (min(low, seq), max(high, seq))
+    return span
+
+
 def _straight(cur, kind: str, names: list[str], items: list, now: float) -> bool:
     """The common case, at raw COPY speed: every record new (screenings: every seq above its station's highest
     received), COPYed straight into the table under a savepoint. Any unique key met (a record sent before) rolls
     back to the savepoint and returns False: the staging path then sorts out what is new. True when sent."""
     table = TABLES[kind]
-    school_at, station_at = names.index("school_id"), names.index("station_id")
     seq_at = names.index("seq") if kind == "screening" else None
-    high: dict[tuple[str, str], int] = {}
-    for _key, row in items:
-        pair = (row[school_at], row[station_at])
-        high[pair] = max(high.get(pair, 0), row[seq_at] if seq_at is not None else 0)
+    span = _seq_span(items, names.index("school_id"), names.index("station_id"), seq_at)
     if seq_at is not None:
-        lowest: dict[tuple[str, str], int] = {}
-        for _key, row in items:
-            pair = (row[school_at], row[station_at])
-            lowest[pair] = min(lowest.get(pair, row[seq_at]), row[seq_at])
-        for (school, station), low in lowest.items():
+        for (school, station), (low, _high) in span.items():
             cur.execute("SELECT last_seq FROM stations WHERE school_id = %s AND station_id = %s", (school, station))
             found = cur.fetchone()
             if found is not None and low <= found[0]:
@@ -71,7 +80,7 @@ def _straight(cur, kind: str, names: list[str], items: list, now: float) -> bool
         cur.execute("ROLLBACK TO SAVEPOINT gate_straight")
         return False
     cur.execute("RELEASE SAVEPOINT gate_straight")
-    for (school, station), top in high.items():
+    for (school, station), (_low, top) in span.items():
         cur.execute("UPDATE stations SET last_sync_at = %s, last_seq = GREATEST(last_seq, %s) "
                     "WHERE school_id = %s AND station_id = %s", (now, top, school, station))
     return True

@@ -23,14 +23,15 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Callable
 
-from sqlalchemy import String, Text, func, select
+from sqlalchemy import String, func, literal, select
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from domain.errors import UpstreamFailure
-from domain.identifiers import IdentifierError, check_text
 from storage import copy_sync, partitions, reports, school_cases, school_records, stations, sync_known
+from storage import sync_misfits
 from storage import upstream as up
 from storage.errors import StorageError
 from storage.upstream_url import UpstreamUrlError, explain
@@ -85,6 +86,7 @@ class Sync:
         self.key = hashlib.sha256(self.shown_url.encode()).hexdigest()[:16]
         self.batch_size, self.connect_timeout = batch_size, connect_timeout
         self._engine, self.identity = None, None
+        self._link = None  # the upstream connection the batches of one round go through
 
     # -- upstream -------------------------------------------------------------------------------------------------
     def engine(self):
@@ -166,68 +168,33 @@ class Sync:
 
     # -- sending --------------------------------------------------------------------------------------------------
     def _next_batch(self, after: int | None = None):
-        """The next outbox entries (after the checkpoint, or after ``after``: reading ahead), and for each kind the
-        rows to send as tuples in upstream column order."""
+        """The next outbox entries as (seq, kind, record id), after the checkpoint or after ``after`` (reading
+        ahead); for each kind the rows to send as tuples in upstream column order; and the records not to send (an
+        edited daily report, an identifier the upstream would refuse), taken out of the rows, to quarantine.
+        Run in the read-ahead thread: reading and checking the next batch happen while this one goes up."""
         with self.log.read("the outbox") as conn:
             start = self._checkpoint(conn) if after is None else after
             outbox = conn.execute(select(OUTBOX.c.seq, OUTBOX.c.kind, OUTBOX.c.record_id)
                                   .where(OUTBOX.c.seq > start).order_by(OUTBOX.c.seq)
-                                  .limit(self.batch_size)).all()
-            groups: dict[str, list[tuple[object, tuple]]] = {}
+                                  .limit(self.batch_size)).cursor.fetchall()
+            groups: dict[str, list[tuple[tuple, tuple]]] = {}
             if not outbox:
-                return outbox, groups
-            lo, hi = outbox[0].seq, outbox[-1].seq
-            for kind in sorted({o.kind for o in outbox}):
+                return outbox, groups, []
+            lo, hi = outbox[0][0], outbox[-1][0]
+            for kind in sorted(set(map(itemgetter(1), outbox))):
                 table = LOCAL.get(kind)
                 if table is None:
                     continue
                 cols = [table.c[c.name] for c in up.record_columns(up.TABLES[kind])]
+                # The school first (the key every upstream table starts with): the configured one, or the station
+                school = func.coalesce(literal(self.school_id or None, String), table.c.station_id)
                 # One join per kind: the outbox range and its records, in outbox order (purged records drop out).
-                query = (select(OUTBOX.c.seq, OUTBOX.c.record_id, table.c.station_id, *cols)
+                query = (select(OUTBOX.c.seq, literal(kind, String), OUTBOX.c.record_id, school, *cols)
                          .join(table, table.c.id == OUTBOX.c.record_id)
                          .where(OUTBOX.c.seq.between(lo, hi), OUTBOX.c.kind == kind).order_by(OUTBOX.c.seq))
-                # Plain tuples from the driver's cursor: building rows is most of a batch's time on the station side
-                rows = conn.execute(query).cursor.fetchall()
-                # Upstream column order: the school first (the key every upstream table starts with)
-                groups[kind] = [((r[0], kind, r[1]), (self.school_id or r[2], *r[3:])) for r in rows]
-        return outbox, groups
-
-    @staticmethod
-    def _misfits(groups) -> list[tuple[int, str, str, str]]:
-        """Records the upstream would refuse for an identifier's length or characters: taken out of ``groups``."""
-        bad = []
-        for kind, items in groups.items():
-            checks = [(i, c.name, c.type.length) for i, c in enumerate(up.TABLES[kind].columns)
-                      if isinstance(c.type, String) and not isinstance(c.type, Text) and c.type.length]
-            checks.sort(key=lambda check: check[1] == "school_id")  # a school named after its station: say station
-            # Fast pass: only rows with a value too long or not plainly printable get the careful look below.
-            suspects = {n for i, _name, length in checks for n, (_key, row) in enumerate(items)
-                        if type(v := row[i]) is str and (len(v) > length or not v.isprintable())}
-            if not suspects:
-                continue
-            keep = []
-            for n, item in enumerate(items):
-                if n not in suspects:
-                    keep.append(item)
-                    continue
-                (seq, _kind, record_id), row = item
-                problem = None
-                for i, name, length in checks:
-                    value = row[i]
-                    if isinstance(value, str) and len(value) > length:
-                        problem = f"refused here, not sent: {name} is {len(value)} characters long: " \
-                                  f"the upstream takes at most {length}"
-                    elif isinstance(value, str) and value.strip() and not value.isprintable():
-                        # isprintable() is the fast, stricter test; check_text decides the rest (e.g. U+3000)
-                        try:
-                            check_text(value, name, max_len=length)
-                        except IdentifierError as exc:
-                            problem = f"refused here, not sent: {exc}"
-                    if problem:
-                        break
-                (bad.append((seq, kind, record_id, problem)) if problem else keep.append(item))
-            groups[kind] = keep
-        return bad
+                # Plain tuples from the driver's cursor, cut in two: building rows is most of the station's side
+                groups[kind] = [(r[:3], r[3:]) for r in conn.execute(query).cursor.fetchall()]
+        return outbox, groups, reports.edited(self.log, groups) + sync_misfits.misfits(groups)
 
     def _sql(self, kind: str) -> str:
         """INSERT ... ON CONFLICT (id) DO NOTHING for the upstream's driver, compiled once."""
@@ -244,8 +211,13 @@ class Sync:
     def once(self, max_batches: int | None = None, progress: Callable[[SyncResult], None] | None = None) -> SyncResult:
         """Send everything pending (or ``max_batches``); raises SyncError when the upstream is unreachable."""
         result = SyncResult()
-        with ThreadPoolExecutor(1, thread_name_prefix="sync-read-ahead") as ahead:
-            self._send_all(result, ahead, max_batches, progress)
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="sync-read-ahead") as ahead:
+                self._send_all(result, ahead, max_batches, progress)
+        finally:
+            if self._link is not None:
+                self._link.close()
+                self._link = None
         result.pulled = school_records.pull_for(self)
         result.cases_pulled, result.settled = school_cases.pull_for(self)
         if result.settled:  # the closes of the cases settled go upward in this round too
@@ -259,20 +231,19 @@ class Sync:
         # moves after each upstream commit, in order).
         coming = None
         while max_batches is None or result.batches < max_batches:
-            outbox, groups = coming.result() if coming is not None else self._next_batch()
+            outbox, groups, bad = coming.result() if coming is not None else self._next_batch()
             coming = None
             if not outbox:
                 break
             if max_batches is None or result.batches + 1 < max_batches:
-                coming = ahead.submit(self._next_batch, outbox[-1].seq)
-            bad = reports.edited(self.log, groups) + self._misfits(groups)  # an edited report is never sent
-            bad += self._send(groups)
+                coming = ahead.submit(self._next_batch, outbox[-1][0])
+            bad += self._send(groups)  # what is bad (an edited report, a misfit) was taken out: never sent
             with self.log.unit("the sync checkpoint") as u:
                 for seq, kind, record_id, error in bad:
                     u.conn.execute(QUARANTINE.insert().values(outbox_seq=seq, upstream=self.key, kind=kind,
                                                               record_id=record_id, error=error[:2000],
                                                               at=time.time()))
-                self._save(u.conn, last_seq=outbox[-1].seq, last_success=time.time(), last_error=None)
+                self._save(u.conn, last_seq=outbox[-1][0], last_success=time.time(), last_error=None)
             result.batches += 1
             result.quarantined += len(bad)
             for _seq, kind, record_id, error in bad:
@@ -289,8 +260,11 @@ class Sync:
         if engine.dialect.name == "postgresql" and groups.get("screening"):
             self._make_partitions(groups["screening"])
         try:
-            with engine.begin() as conn:
-                return self._insert(conn, groups)
+            # One connection for the round's batches (checked once when taken from the pool), not one per batch
+            if self._link is None or self._link.invalidated:
+                self._link = engine.connect()
+            with self._link.begin():
+                return self._insert(self._link, groups)
         except DBAPIError as exc:
             if _is_connection_trouble(exc):
                 raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
@@ -300,8 +274,8 @@ class Sync:
             for item in items:
                 (seq, _kind, record_id), _row = item
                 try:
-                    with engine.begin() as conn:
-                        bad += self._insert(conn, {kind: [item]})
+                    with self._link.begin():
+                        bad += self._insert(self._link, {kind: [item]})
                 except DBAPIError as exc:
                     if _is_connection_trouble(exc):
                         raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
@@ -342,7 +316,10 @@ class Sync:
     def _register(self, groups) -> None:
         """One id, one station: each (school, station id) in the batch is registered with this station's key
         fingerprint before any of its rows is sent; an id held by another station stops the sync."""
-        wanted = {(row[0], row[self._station_at(kind)]) for kind, items in groups.items() for _, row in items}
+        wanted = set()
+        for kind, items in groups.items():
+            rows = list(map(itemgetter(1), items))
+            wanted.update(zip(map(itemgetter(0), rows), map(itemgetter(self._station_at(kind)), rows)))
         for school, station in sorted(wanted - self._registered):
             try:
                 with self.engine().begin() as conn:
