@@ -212,7 +212,7 @@ def main() -> None:
             engine = up.make_upstream_engine(url)
             sd = school_report.school_day(engine, "school-12", day_text(d), session)
             engine.dispose()
-            rep = build(sd, Rules())
+            rep = build(sd, [Rules()])
             unscreened = {i for ids in rep["unscreened_by_class"].values() for i in ids}
             truth_staff = {t for t in staff if t not in seen_now}
             stats["report_checks"] += 1

@@ -334,8 +334,9 @@ def test_a_gate_with_no_upstream_lists_its_own_cases_and_says_so(tmp_path):
     assert not alone.case("P6").is_open and alone.verified()
 
 
-async def test_the_duty_screen_counts_the_schools_open_cases(school):
+async def test_the_duty_screen_counts_the_schools_open_cases_and_f11_closes_one_of_the_other_gate(school):
     from gate.ui.app import build_app
+    from gate.ui.screens.followup import FollowupScreen
     from tests.support import pilot_wait_until
 
     north, south, clock = school
@@ -346,6 +347,24 @@ async def test_the_duty_screen_counts_the_schools_open_cases(school):
         app = build_app(load_config(south.cfg), log, clock=clock)
         async with app.run_test(size=(120, 30)) as pilot:
             assert await pilot_wait_until(pilot, lambda: "追踪 open 3" in str(app.query_one("#status").render()))
-    with sqlite3.connect(south.db) as conn:
-        assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0  # none of them is south's own
-        assert conn.execute("SELECT count(*) FROM audit_events WHERE action = 'case-closed'").fetchone()[0] == 0
+            with sqlite3.connect(south.db) as conn:
+                assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0  # none of them is south's own
+            await pilot.press("f11")
+            assert await pilot_wait_until(pilot, lambda: app.screen.query("#signin-name")), "sign-in asked"
+            await pilot.press(*"wang", "enter", *PIN["wang"], "enter")
+            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, FollowupScreen) and
+                                          len(app.screen.shown) == 2), "wang's two open cases, opened at north"
+            screen = app.screen
+            assert "the school's cases" in str(screen.query_one("#fu-scope").render())
+            table = screen.query_one("#fu-table")
+            assert [table.get_row_at(i)[-1] for i in range(table.row_count)] == ["north", "north"]
+            target = screen.shown[0]
+            screen.query_one("#fu-outcome").value = Outcome.SICK_LEAVE.value
+            screen.query_one("#fu-symptoms").value = "cough"
+            await pilot.click("#fu-close")
+            assert await pilot_wait_until(pilot, lambda: len(screen.shown) == 1), "the case left the list"
+    closed = south.case(target.entrant_id)
+    assert closed.outcome is Outcome.SICK_LEAVE and closed.closed_by == "wang" and closed.closed_at_gate == "south"
+    south.sync()
+    north.sync()
+    assert north.case(target.entrant_id).closed_at_gate == "south"
