@@ -14,7 +14,8 @@ from typing import Iterator, Mapping
 
 from sqlalchemy import Connection, func, select
 
-from domain.case import CaseReason, Outcome
+from domain.case import NOTE_MAX, CaseReason, Outcome
+from domain.identifiers import IdentifierError, check_text
 from storage.chain import Chain, VerifyResult
 from storage.log import ScreeningLog
 from storage.models import SCHOOL_CASES as PULLED
@@ -48,6 +49,18 @@ def symptoms_of(value: object) -> tuple[str, ...]:
     return tuple(s for s in found if isinstance(s, str) and len(s) <= 32) if isinstance(found, list) else ()
 
 
+def _plain(value: str, n: int) -> bool:
+    """Empty, or printable text of at most ``n`` characters: what another gate sent is shown to a teacher, and a
+    terminal escape or a bidi override in it is no note."""
+    if not value.strip():
+        return True
+    try:
+        check_text(value, "field", max_len=n)
+    except IdentifierError:
+        return False
+    return True
+
+
 def event_from(data: object) -> dict | None:
     """One case event as another station sent it upward, checked field by field; None when it is not one."""
     if not isinstance(data, dict):
@@ -76,7 +89,10 @@ def event_from(data: object) -> dict | None:
     out["outcome"] = data.get("outcome") if out["event"] == "close" else None
     out["symptoms"] = json.dumps(list(symptoms_of(data.get("symptoms"))))
     note = data.get("note")
-    out["note"] = note[:500] if isinstance(note, str) else ""
+    out["note"] = note if isinstance(note, str) else ""
+    shown = {**_TEXT, **_MAYBE, "note": NOTE_MAX}
+    if not all(out[k] is None or _plain(out[k], n) for k, n in shown.items()):
+        return None
     return out
 
 

@@ -6,6 +6,7 @@ import json
 from hypothesis import given, strategies as st
 
 from domain.case import CaseReason, Outcome
+from domain.identifiers import check_text
 from storage.cases import fold
 from storage.pulled_cases import EVENT_KEYS, event_from, symptoms_of
 
@@ -35,6 +36,19 @@ def test_one_field_set_to_anything_is_refused_or_read_safely(key, value):
     if e is not None:  # still a close of a known outcome, with text where text belongs
         assert Outcome(e["outcome"]) and isinstance(e["entrant_id"], str) and isinstance(e["at"], float)
         assert all(isinstance(s, str) for s in json.loads(e["symptoms"]))
+
+
+@given(st.sampled_from(["entrant_id", "class_name", "by", "note", "station_id", "session"]),
+       st.text(alphabet=st.characters(codec="utf-8"), max_size=70))
+def test_text_a_teacher_is_shown_is_printable_or_the_event_is_left_out(key, value):
+    e = event_from({**GOOD, key: value})
+    if e is not None and e[key] and e[key].strip():
+        assert check_text(e[key], key, max_len=500)  # no escape, control, bidi or zero-width character
+
+
+def test_a_note_with_a_terminal_escape_is_left_out():
+    assert event_from({**GOOD, "note": "ok\x1b[2J\x1b[31mFAKE"}) is None
+    assert event_from({**GOOD, "by": "wang\u202e"}) is None
 
 
 @given(ANY)
