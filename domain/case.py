@@ -53,9 +53,13 @@ def symptoms_from(text: str) -> tuple[str, ...]:
     return tuple(sorted(set(parts)))
 
 
-def onset_from(text: str, today: datetime.date | None = None) -> str:
+ONSET_BEFORE_CASE_DAYS = 14  # an illness behind an absence began at most two weeks before it
+
+
+def onset_from(text: str, today: datetime.date | None = None, case_day: str | None = None) -> str:
     """The onset day as YYYY-MM-DD; with ``today``, a day after it is refused (an illness cannot begin tomorrow, and
-    a future onset would move the pupil's symptoms out of today's cluster)."""
+    a future onset would move the pupil's symptoms out of today's cluster); with ``case_day``, a day more than
+    ONSET_BEFORE_CASE_DAYS before the case is refused too (a mistyped month would move them out just the same)."""
     try:
         if len(text) != 10:
             raise ValueError
@@ -65,6 +69,10 @@ def onset_from(text: str, today: datetime.date | None = None) -> str:
     if today is not None and day > today:
         raise ValueError(f"onset {day.isoformat()} is after today ({today.isoformat()}): give the day the illness "
                          "began, today or before")
+    if case_day is not None and (datetime.date.fromisoformat(case_day) - day).days > ONSET_BEFORE_CASE_DAYS:
+        raise ValueError(f"onset {day.isoformat()} is {(datetime.date.fromisoformat(case_day) - day).days} days "
+                         f"before the case ({case_day}): give the day this illness began, at most "
+                         f"{ONSET_BEFORE_CASE_DAYS} days before the case")
     return day.isoformat()
 
 

@@ -17,8 +17,8 @@ from typing import Iterable, Mapping
 
 from sqlalchemy import Connection, select
 
-from domain.case import Case, CaseReason, Close, Outcome
-from domain.errors import Refused
+from domain.case import Case, CaseReason, Close, Outcome, onset_from
+from domain.errors import Refused, UsageError
 from domain.identifiers import id_key
 from storage import pulled_cases
 from storage.chain import Chain, VerifyResult
@@ -154,6 +154,8 @@ def close_case(log: ScreeningLog, ref: str, *, station_id: str, outcome: Outcome
                        f"{', '.join(classes) or 'no class'}")
             u.audit(station_id, by, "refused", {"action": "followup-close", "case": case.case_id,
                                                 "why": "not the teacher's class"})
+        elif onset is not None and (why := _onset_refused(onset, case.day)):
+            raise UsageError(f"{why}; nothing was recorded")
         elif not case.is_open:
             raise CaseRefused(f"case {case.short_id} was closed already ({case.outcome}, by {case.closed_by}"
                               + (f" at {case.closed_at_gate}" if case.closed_at_gate != station_id else "") + ")")
@@ -169,6 +171,15 @@ def close_case(log: ScreeningLog, ref: str, *, station_id: str, outcome: Outcome
     if refusal:
         raise CaseRefused(refusal)
     return all_cases(log)[case.case_id]
+
+
+def _onset_refused(onset: str, case_day: str) -> str | None:
+    """Why this onset cannot be the case's (more than two weeks before it, or not a date), else None."""
+    try:
+        onset_from(onset, None, case_day)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def has_open(conn: Connection, entrant_id: str, reason: CaseReason, day: str | None = None) -> bool:

@@ -62,7 +62,7 @@ async def test_a_teacher_closes_a_case_of_its_class_on_the_follow_up_screen(db_p
                                                                           "chen")
             screen.query_one("#fu-outcome").value = Outcome.LATE_ARRIVAL.value
             screen.query_one("#fu-symptoms").value = "itchy"
-            # By the keyboard this time (Enter in a field closes too): the first close's toast now covers the button
+            # By the keyboard this time (Enter in a field closes too)
             screen.query_one("#fu-symptoms").focus()
             await pilot.press("enter")
             assert await pilot_wait_until(pilot, lambda: "unknown symptom" in str(

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
 from domain.case import NOTE_MAX, PEOPLE_OUTCOMES, Outcome, onset_from, symptoms_from
+from domain.errors import UsageError
 from domain.identifiers import IdentifierError, check_text
 from gate.followup import list_scope
 from gate.roles import scope
@@ -42,7 +43,8 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
         with Vertical(id="followup"):
             yield Label("", id="fu-title")
             yield Static("", id="fu-scope")
-            yield DataTable(id="fu-table", cursor_type="row", zebra_stripes=True)
+            # The form above the list: notifications stack up from the bottom right, where a Close button would sit
+            # under the last one's toast (a mouse user's first click only dismissed it)
             with Horizontal(id="fu-form"):
                 yield Select([(f"{o.value}", o.value) for o in PEOPLE_OUTCOMES], prompt="结果 / outcome",
                              id="fu-outcome")
@@ -51,6 +53,8 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
                 yield Input(placeholder="备注 / note", id="fu-note")
                 yield Button("结案 / Close case", id="fu-close", variant="primary")
             yield Static("", id="fu-error")
+            yield Static("", id="fu-done")
+            yield DataTable(id="fu-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -104,13 +108,14 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
             symptoms = symptoms_from(self.query_one("#fu-symptoms", Input).value)
             onset_text = self.query_one("#fu-onset", Input).value.strip()
             today = datetime.date.fromtimestamp(self.app.clock())
-            onset = onset_from(onset_text, today) if onset_text else None
+            onset = onset_from(onset_text, today, case.day) if onset_text else None
             note_text = self.query_one("#fu-note", Input).value
             note = check_text(note_text, "note", max_len=NOTE_MAX) if note_text.strip() else ""
         except (ValueError, IdentifierError) as exc:
             self._error(str(exc))
             return
         self._error("")
+        self.query_one("#fu-done", Static).update("")
         self.close_case(case.case_id, Outcome(outcome), symptoms, onset, note)
 
     @work(thread=True, group="cases-close", exit_on_error=False, name="closing the case")
@@ -120,14 +125,16 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
                                  outcome=outcome, symptoms=symptoms, onset=onset, note=note, by=self.operator,
                                  role=self.user.role if self.user else "", at=self.app.clock(),
                                  classes=self.scope_classes)
-        except cases.CaseRefused as exc:
+        except (cases.CaseRefused, UsageError) as exc:
             self.post_message(Notice(str(exc), False))
             return
         extra = " — 复课证明 needed before return" if c.needs_certificate else ""
-        self.post_message(Notice(f"case {c.short_id} of {c.entrant_id} closed: {c.outcome}{extra}", True))
+        self.post_message(Notice(f"✔ case {c.short_id} of {c.entrant_id} closed: {c.outcome}{extra}", True))
         self.load_cases()
 
     def on_notice(self, msg: Notice) -> None:
-        self.notify(msg.text, severity="information" if msg.ok else "error")
-        if not msg.ok:
+        """Said on the screen's own lines, under the form: no toast over the list or the button."""
+        if msg.ok:
+            self.query_one("#fu-done", Static).update(msg.text)
+        else:
             self._error(msg.text)
