@@ -19,6 +19,7 @@ from gate.followup import open_count
 from gate.school_day import close_out
 from gate.station import Station
 from storage import cases, integrity
+from storage.errors import LogEdited
 from storage.log import ScreeningLog
 from storage.roster import import_roster
 from storage.sync import Sync
@@ -283,6 +284,38 @@ def test_a_close_slipped_into_the_pulled_table_closes_nothing(school):
     assert south.case("P7").is_open
     r = run_gate("verify", "--db", south.db, "--config", south.cfg)
     assert r.returncode == 1 and "follow-up cases pulled from the school's other gates" in r.stderr
+
+
+def test_a_close_of_the_other_gates_case_cut_out_of_this_file_fails_closed(school):
+    north, south, clock = school
+    morning_at_north(north, south, clock)
+    north.sync()
+    south.sync()
+    with ScreeningLog(south.db) as log:  # the school doctor at south sends P7 home with a fever (north's case)
+        cases.close_case(log, north.case("P7").case_id, station_id="south", outcome=Outcome.SENT_HOME,
+                         symptoms=("fever",), onset="2026-12-01", note="", by="doc", role="health", at=at(10, 0))
+    clock.now = at(7, 30, day=2)
+    assert south.screen(36.6, "P7").reasons[0] == "certificate-needed"
+    with sqlite3.connect(south.db) as conn:  # the pupil deletes the close from south's file
+        assert conn.execute("DELETE FROM cases WHERE event = 'close'").rowcount == 1
+    with pytest.raises(LogEdited, match="before P7 is admitted"):
+        south.screen(36.6, "P7")
+
+
+def test_a_pulled_certificate_close_edited_into_a_false_alarm_still_refuses(school):
+    north, south, clock = school
+    morning_at_north(north, south, clock)
+    with ScreeningLog(north.db) as log:
+        cases.close_case(log, north.case("P7").case_id, station_id="north", outcome=Outcome.SENT_HOME,
+                         symptoms=("fever",), onset="2026-12-01", note="", by="doc", role="health", at=at(10, 0))
+    north.sync()
+    south.sync()
+    with sqlite3.connect(south.db) as conn:
+        assert conn.execute("UPDATE school_cases SET content = replace(content, 'sent-home', 'false-alarm') "
+                            "WHERE content LIKE '%sent-home%'").rowcount == 1
+    assert south.case("P7").is_open  # the edited close is not believed ...
+    clock.now = at(7, 30, day=2)
+    assert south.screen(36.6, "P7").reasons[0] == "certificate-needed"  # ... and the pupil is still refused
 
 
 def test_a_close_sent_upward_under_another_school_closes_nothing_here(school):
