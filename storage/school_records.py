@@ -27,7 +27,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from domain import Clearance, Decision, MaskResult, Reason, Screening
 from domain.case import NEEDS_CERTIFICATE, Case, CaseReason, Outcome
-from storage import upstream_schema as up
 from storage.chain import Chain
 from storage.errors import StorageError
 from storage.log import ScreeningLog
@@ -58,7 +57,11 @@ class Pulled:
 
 
 # -- pulling ------------------------------------------------------------------------------------------------------
+# The upstream's tables are imported where the pulling needs them: `gate screen` reads what was pulled and never
+# pulls, and building those tables is part of its start-up otherwise (bench/cli_startup.py).
 def _others(conn: Connection, school_id: str, fingerprint: str, own: frozenset[str]) -> list[str]:
+    from storage import upstream_schema as up
+
     s = up.stations
     rows = conn.execute(select(s.c.station_id, s.c.fingerprint).where(s.c.school_id == school_id)).all()
     return sorted(sid for sid, fp in rows if sid not in own and fp != fingerprint)
@@ -83,6 +86,8 @@ def _fever(row: Mapping) -> dict:
 
 
 def _case(conn: Connection, school_id: str, close: Mapping) -> dict:
+    from storage import upstream_schema as up
+
     c = up.cases
     opened = conn.execute(select(c).where(c.c.school_id == school_id, c.c.case_id == close["case_id"],
                                           c.c.event == "open").limit(1)).mappings().first() or close
@@ -103,6 +108,8 @@ def _clearance(row: Mapping) -> dict:
 def _new_rows(conn: Connection, school_id: str, origin: str, after: dict[str, int]) -> list[tuple[str, int, str,
                                                                                                   float, dict]]:
     """(kind, origin seq, entrant, at, content) of ``origin``'s records after those pulled already."""
+    from storage import upstream_schema as up
+
     s, c, k = up.screenings, up.cases, up.clearances
     out = []
     for row in conn.execute(select(s).where(s.c.school_id == school_id, s.c.station_id == origin,

@@ -32,6 +32,27 @@ def test_screening_does_not_load_the_orm_or_alembic(db_path):
     assert not {m for m in loaded if m.startswith(("sqlalchemy.orm", "alembic"))}
 
 
+# What `gate screen` has no use for: the sync and the upstream's tables (it reads what was pulled, never pulls), the
+# school day's and the bureau's reports, exports, migrations, the ORM.
+NOT_FOR_SCREENING = ("storage.upstream", "storage.upstream_schema", "storage.sync", "storage.copy_sync",
+                     "storage.school_cases", "storage.school_report", "storage.bureau", "storage.export",
+                     "storage.district_export", "storage.retention", "gate.school_day", "gate.cli.sync",
+                     "alembic", "sqlalchemy.orm", "psycopg", "textual")
+
+
+def test_a_fever_screening_of_a_pupil_loads_nothing_it_does_not_use(db_path):
+    def screen(temp: str) -> set[str]:
+        return modules_after(["screen", "--temp", temp, "--mask", "yes", "--operator", "li", "--entrant", "P42",
+                              "--db", str(db_path)])
+
+    screen("39.4")  # the retest asked for (and the log made)
+    confirmed = screen("39.4")  # the fever confirmed: its follow-up case opens
+    refused = screen("36.4")  # the next morning's look-up: the fever memory and the other gates' pulled records
+    for loaded in (confirmed, refused):
+        assert {"gate.followup", "storage.school_records", "storage.cases"} <= loaded
+        assert not {m for m in loaded if m.startswith(NOT_FOR_SCREENING)}
+
+
 def test_the_command_process_freezes_its_modules_out_of_the_collector_and_keeps_it_on(db_path):
     argv = ["gate", "screen", "--temp", "36.6", "--mask", "yes", "--operator", "li", "--db", str(db_path)]
     code = ("import gc, json, sys\nfrom gate.cli import main\n"
