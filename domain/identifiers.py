@@ -2,6 +2,7 @@
 config, the command line, the roster and the UI, so the upstream never refuses a record for its length."""
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 from domain.errors import UsageError
@@ -59,6 +60,42 @@ def id_key(value: str) -> str:
 def check_name(value: object, what: str = "name") -> str:
     """A person's or a class's name: printable, at most NAME_MAX characters (spaces allowed)."""
     return check_text(value, what, max_len=NAME_MAX)
+
+
+CLASS_MAX = 64  # the upstream's class_name column
+
+
+def _wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
+def check_class(value: object, what: str = "class") -> str:
+    """A class (or department) in the one spelling the station files it under, wherever it is typed (the roster,
+    a teacher's --classes, a --class filter): compatibility forms folded (NFKC: full-width Ｂ, ３ and the ideographic
+    space are B, 3 and a space), each run of spaces one space, and no space beside a Chinese character (三年级 二班
+    is 三年级二班: a school never means two classes by it); printable, at most CLASS_MAX characters. Case is kept
+    (class_key matches it)."""
+    text = check_text(value, what, max_len=CLASS_MAX)  # controls refused before any folding
+    text = check_text(" ".join(unicodedata.normalize("NFKC", text).split()), what, max_len=CLASS_MAX)
+    return "".join(ch for i, ch in enumerate(text)
+                   if not (ch == " " and (_wide(text[i - 1]) or _wide(text[i + 1]))))
+
+
+@functools.lru_cache(maxsize=4096)
+def class_key(value: str) -> str:
+    """The key under which two spellings of one class are the same class: its filed form without spaces, case
+    folded ("Class 3B", "class 3b", "Class3B", "ｃｌａｓｓ３Ｂ"). Classes are matched by it everywhere (a teacher's
+    classes, a --class filter, the roster, cases, clusters), so a spelling filed before these rules still matches."""
+    try:
+        text = check_class(value)
+    except IdentifierError:
+        text = value or ""
+    return unicodedata.normalize("NFKC", "".join(text.split()).casefold())
+
+
+def class_keys(classes) -> frozenset[str]:
+    """The keys of ``classes``: ``class_key(name) in class_keys(classes)`` matches a class under any spelling."""
+    return frozenset(class_key(c) for c in classes)
 
 
 def _hidden(ch: str) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from domain.errors import Refused, UsageError
 from gate.roles import RIGHTS, ROLES, SCOPED
 from gate.config import SecurityConfig
-from domain.identifiers import IdentifierError, check_text
+from domain.identifiers import IdentifierError, check_class, class_key
 from gate.station_policy import lockout
 from storage import audit
 from storage import policy as stored_policy
@@ -79,9 +79,13 @@ def check_classes(role: str, classes: tuple[str, ...] | list[str]) -> tuple[str,
     if len(classes) > MAX_CLASSES:
         raise AuthError(f"too many classes ({len(classes)}): a teacher has at most {MAX_CLASSES}; give its own classes")
     try:
-        return tuple(dict.fromkeys(check_text(c, "class", max_len=64) for c in classes))
+        checked = [check_class(c) for c in classes]  # filed like the roster's: 三年级 二班 is 三年级二班
     except IdentifierError as exc:
         raise AuthError(str(exc)) from None
+    first = {}
+    for c in checked:  # one class under two spellings (Class 3B, class 3b) is one class: the first spelling
+        first.setdefault(class_key(c), c)
+    return tuple(first.values())
 
 
 # The lockout and idle sign-out settings are the config's `[security]` table, declared (with defaults) in one place.

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from domain.case import Case, CaseReason, Outcome
+from domain.identifiers import class_key
 
 
 @dataclass(frozen=True)
@@ -103,12 +104,14 @@ def alerts(ill: Iterable[Illness], rules: Rules, until: str) -> list[Alert]:
     """Every cluster raised on or before ``until``: one alert per class, symptom and rule, on the first day met."""
     end = _day(until)
     by: dict[tuple[str, str], dict[datetime.date, set[str]]] = {}
+    named: dict[str, str] = {}  # one class under two spellings (a case from an older roster) is one class
     for i in ill:
         d = _day(i.day)
         if d > end or not i.class_name:
             continue
+        cls = named.setdefault(class_key(i.class_name), i.class_name)
         for s in i.symptoms:
-            by.setdefault((i.class_name, s), {}).setdefault(d, set()).add(i.entrant_id)
+            by.setdefault((cls, s), {}).setdefault(d, set()).add(i.entrant_id)
     found = []
     for (cls, symptom), days in sorted(by.items()):
         same = next((d for d in sorted(days) if len(days[d]) >= rules.same_day), None)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from domain import Entrant, EntrantKind
 from domain.errors import Refused, UsageError
+from domain.identifiers import class_key, class_keys
 from domain.sessions import Session, ended, session_at
 from gate.clusters import Alert, Rules, active, alerts, illnesses
 from gate.roles import scope
@@ -74,7 +75,7 @@ def classes_for(user, wanted: str | None, *, log: ScreeningLog, station_id: str,
     allowed = scope(user.role, user.classes) if user is not None else None
     if wanted is None:
         return allowed
-    if allowed is not None and wanted not in allowed:
+    if allowed is not None and class_key(wanted) not in class_keys(allowed):  # under any spelling
         audit.record(log, station_id, user.name, "refused", {"action": action, "why": "not the teacher's class",
                                                              "class": wanted})
         theirs = ", ".join(allowed) or "no class"
@@ -83,10 +84,12 @@ def classes_for(user, wanted: str | None, *, log: ScreeningLog, station_id: str,
 
 
 def by_class(people: list[Entrant]) -> tuple[dict[str, list[Entrant]], list[Entrant]]:
-    """Pupils grouped by class (classes in order), and the staff apart."""
+    """Pupils grouped by class (classes in order; one class under two spellings is one, named as first met), and
+    the staff apart."""
     classes: dict[str, list[Entrant]] = {}
+    named: dict[str, str] = {}
     for e in sorted((p for p in people if p.kind is EntrantKind.PUPIL), key=lambda p: (p.group, p.roster_id)):
-        classes.setdefault(e.group, []).append(e)
+        classes.setdefault(named.setdefault(class_key(e.group), e.group), []).append(e)
     return classes, sorted((p for p in people if p.kind is EntrantKind.STAFF), key=lambda p: (p.group, p.roster_id))
 
 
@@ -175,7 +178,7 @@ def cluster_alerts(log: ScreeningLog, cfg, day: str, classes: tuple[str, ...] | 
     if school and cfg.upstream_url and cfg.absence_cases != "this-gate":
         every = {**{c.case_id: c for c in school_cases(cfg, day)}, **every}
     found = active(alerts(illnesses(every.values()), rules, day), rules, day)
-    return [a for a in found if classes is None or a.class_name in classes]
+    return [a for a in found if classes is None or class_key(a.class_name) in class_keys(classes)]
 
 
 def school_cases(cfg, day: str) -> list:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 
 from domain.case import Case, CaseReason, Close, Outcome, onset_from
 from domain.errors import Refused, UsageError
-from domain.identifiers import id_key
+from domain.identifiers import class_key, class_keys, id_key
 from storage import pulled_cases
 from storage.chain import Chain, VerifyResult
 from storage.log import ScreeningLog
@@ -95,8 +95,9 @@ def listed(log: ScreeningLog, *, open_only: bool = False, classes: tuple[str, ..
     """The school's cases (open ones only when asked) of ``classes`` (None: every class), oldest first; of
     ``entrant_id`` under any spelling (P42, p42, Ｐ４２: domain.identifiers.id_key) when given."""
     key = id_key(entrant_id) if entrant_id is not None else None
+    keys = class_keys(classes or ())  # a class under any spelling (三年级二班, 三年级 二班)
     return [c for c in all_cases(log).values()
-            if (not open_only or c.is_open) and (classes is None or c.class_name in classes)
+            if (not open_only or c.is_open) and (classes is None or class_key(c.class_name) in keys)
             and (key is None or id_key(c.entrant_id) == key)]
 
 
@@ -149,7 +150,7 @@ def close_case(log: ScreeningLog, ref: str, *, station_id: str, outcome: Outcome
     refusal = None
     with log.unit("the case") as u:
         case = find(log, ref, u.conn)
-        if classes is not None and case.class_name not in classes:
+        if classes is not None and class_key(case.class_name) not in class_keys(classes):
             refusal = (f"case {case.short_id} is of {case.class_name or 'no class'}; {by} is the teacher of "
                        f"{', '.join(classes) or 'no class'}")
             u.audit(station_id, by, "refused", {"action": "followup-close", "case": case.case_id,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from domain import Entrant, EntrantKind, Reason
-from domain.identifiers import IdentifierError, check_id, check_name, check_text, id_key
+from domain.identifiers import IdentifierError, check_class, check_id, check_name, check_text, class_key, class_keys, id_key
 from domain.errors import UsageError
 from storage.log import ENTRANTS, SCREENINGS, ScreeningLog, local_day
 from storage.models import VISITORS
@@ -48,8 +48,13 @@ def _field(problems: list[str], line: int, field: str, check):
         return None
 
 
-def parse_roster(data: bytes) -> list[Entrant]:
-    """Entrants from CSV bytes; raises RosterError listing every problem (line and field)."""
+def parse_roster(data: bytes, filed: list | None = None, known: dict[str, str] | None = None) -> list[Entrant]:
+    """Entrants from CSV bytes; raises RosterError listing every problem (line and field).
+
+    Each class is filed in one spelling (domain.identifiers.check_class): 三年级 二班 and 三年级\u3000二班 are 三年级二班,
+    and a class the file spells two ways (Class 3B, class 3b) is one class under its first spelling, or under the one
+    in ``known`` (class key -> spelling already on the roster, for --add). Each (line, as written, as filed) that
+    differs goes to ``filed``, so the import can say what it did."""
     if len(data) > MAX_BYTES:
         raise RosterError([f"the file is {len(data) // 1024 // 1024} MB; a roster over 20 MB is not a roster"])
     try:
@@ -69,6 +74,7 @@ def parse_roster(data: bytes) -> list[Entrant]:
         raise RosterError(problems)
     col = {name: header.index(name) for name in ("id", "name", "group", "kind")}
     entrants, seen = [], {}
+    spelled = dict(known or {})
     for n, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -78,8 +84,12 @@ def parse_roster(data: bytes) -> list[Entrant]:
         before = len(problems)
         rid = _field(problems, n, "id", lambda: check_id(row[col["id"]], "id"))
         name = _field(problems, n, "name", lambda: check_name(row[col["name"]], "name"))
-        group = row[col["group"]].strip() and _field(problems, n, "class",
-                                                     lambda: check_text(row[col["group"]], "class", max_len=64))
+        given = row[col["group"]].strip()
+        group = given and _field(problems, n, "class", lambda: check_class(given))
+        if group:
+            group = spelled.setdefault(class_key(group), group)
+            if filed is not None and group != given:
+                filed.append((n, given, group))
         kind = KIND_ALIASES.get(row[col["kind"]].strip().lower(), KIND_ALIASES.get(row[col["kind"]].strip()))
         if rid is not None and id_key(rid) in seen:  # P42 and p42 are one pupil at the gate
             first, line = seen[id_key(rid)]
@@ -108,7 +118,8 @@ class ImportSummary:
     removed: tuple[str, ...]
     unchanged: int
     merged: bool
-    look_alike: tuple[tuple[str, ...], ...] = ()  # classes differing only by spaces (三年级二班, 三年级 二班)
+    # classes filed in another spelling than the file's: (as written, as filed, lines), e.g. 三年级 二班 -> 三年级二班
+    filed: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
 
     @property
     def people(self) -> int:
@@ -119,18 +130,23 @@ class ImportSummary:
         return (f"roster {how}: {len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed"
                 + (" (now visitors: refused at the gate unless approved)" if self.removed else "")
                 + f", {self.unchanged} unchanged"
-                + "".join(f"\nwarning: classes {' / '.join(repr(c) for c in group)} differ only by spaces: each is a "
-                          "class of its own, with its own teacher; fix the file so each pupil is in one of them"
-                          for group in self.look_alike))
+                + "".join(f"\nnote: class {given!r} ({_lines(lines)}) is filed as {filed!r}: one class whatever its "
+                          "spaces, width or case, with one teacher" for given, filed, lines in self.filed[:10])
+                + (f"\nnote: {len(self.filed) - 10} more classes filed in another spelling" if len(self.filed) > 10
+                   else ""))
 
 
-def look_alike(classes) -> tuple[tuple[str, ...], ...]:
-    """Groups of class names that are the same once every space (half- or full-width) is taken out."""
-    found: dict[str, set[str]] = {}
-    for c in classes:
-        if c:
-            found.setdefault("".join(c.split()), set()).add(c)
-    return tuple(tuple(sorted(g)) for g in found.values() if len(g) > 1)
+def _lines(lines: tuple[int, ...]) -> str:
+    shown = ", ".join(map(str, lines[:5])) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+    return f"line{'s' if len(lines) > 1 else ''} {shown}"
+
+
+def _filed(notes: list) -> tuple[tuple[str, str, tuple[int, ...]], ...]:
+    """(line, as written, as filed) notes grouped by spelling: (as written, as filed, lines)."""
+    grouped: dict[tuple[str, str], list[int]] = {}
+    for line, given, filed in notes:
+        grouped.setdefault((given, filed), []).append(line)
+    return tuple((g, f, tuple(lines)) for (g, f), lines in grouped.items())
 
 
 def import_roster(log: ScreeningLog, data: bytes, *, station_id: str, actor: str,
@@ -140,7 +156,17 @@ def import_roster(log: ScreeningLog, data: bytes, *, station_id: str, actor: str
     Someone on the roster but not in the file has left: their row stays (it names their past screenings in an
     identified export) but becomes a visitor, which the gate refuses unless approved for the day.
     """
-    entrants = parse_roster(data)
+    known = {}
+    if merge:  # a class already on the roster keeps its spelling
+        with log.read("the roster's classes") as conn:
+            for group in conn.execute(select(ENTRANTS.c.group).where(ENTRANTS.c.kind != EntrantKind.VISITOR.value)
+                                      .distinct()).scalars():
+                try:
+                    known.setdefault(class_key(group), check_class(group))  # filed as it would be today
+                except IdentifierError:
+                    continue
+    notes: list = []
+    entrants = parse_roster(data, notes, known)
     with log.unit("roster") as u, sealed_write(u.conn, log.key, "entrants"):
         conn = u.conn
         # People are matched by their id's key: P42 in the old roster and p42 in the new one are the same pupil
@@ -164,13 +190,12 @@ def import_roster(log: ScreeningLog, data: bytes, *, station_id: str, actor: str
         if removed:
             conn.execute(ENTRANTS.update().where(ENTRANTS.c.roster_id.in_(removed))
                          .values(kind=EntrantKind.VISITOR.value, mac=None))
-        groups = conn.execute(select(ENTRANTS.c.group).where(ENTRANTS.c.kind != EntrantKind.VISITOR.value)
-                              .distinct()).scalars()
-        summary = ImportSummary(added, changed, removed, len(new) - len(added) - len(changed), merge,
-                                look_alike(groups))
+        summary = ImportSummary(added, changed, removed, len(new) - len(added) - len(changed), merge, _filed(notes))
         u.audit(station_id, actor, "roster-import",
                 {"people": len(entrants), "mode": "add" if merge else "replace", "added": len(added),
-                 "changed": len(changed), "removed": list(removed)})
+                 "changed": len(changed), "removed": list(removed),
+                 **({"classes_filed": [{"as_written": g, "filed_as": f, "lines": len(ls)}
+                                       for g, f, ls in summary.filed[:20]]} if summary.filed else {})})
     return summary
 
 
@@ -270,8 +295,9 @@ def unscreened(log: ScreeningLog, day: str, session: str | None = None,
                classes: tuple[str, ...] | None = None) -> list[Entrant]:
     """Pupils and staff on the roster not seen on ``day`` (in ``session``), of ``classes`` when given."""
     done = {id_key(i) for i in seen(log, day, session)}  # p42 screened is P42 of the roster seen
+    keys = class_keys(classes or ())  # a class under any spelling
     return [e for e in roster(log) if id_key(e.roster_id) not in done and e.kind is not EntrantKind.VISITOR
-            and (classes is None or e.group in classes)]
+            and (classes is None or class_key(e.group) in keys)]
 
 
 def session_progress(log: ScreeningLog, day: str, session: str) -> tuple[int, int]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from domain.errors import StorageFailure, UsageError
-from domain.identifiers import ID_MAX, NAME_MAX, IdentifierError, check_id, check_text, escaped
+from domain.identifiers import ID_MAX, NAME_MAX, IdentifierError, check_class, check_id, check_text, escaped
 
 if TYPE_CHECKING:
     from gate.auth import User
@@ -208,7 +208,15 @@ def class_list(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(f"too many classes ({len(parts)}): a teacher has at most {MAX_CLASSES}; "
                                          "give its own classes")
     try:
-        return tuple(check_text(p, "class", max_len=64) for p in parts)
+        return tuple(check_class(p) for p in parts)
+    except IdentifierError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def a_class(text: str) -> str:
+    """Argument type: one class, filed as the roster files it (三年级 二班 is 三年级二班; see check_class)."""
+    try:
+        return check_class(text)
     except IdentifierError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -14,7 +14,7 @@ import time
 from domain.case import NOTE_MAX, PEOPLE_OUTCOMES, Case, Outcome, onset_from, symptoms_from
 from domain.errors import Refused, UsageError
 from domain.identifiers import IdentifierError, check_text
-from gate.cli.common import (actions, json_option, load_config, open_log, operator, sign_in, signin_options,
+from gate.cli.common import (a_class, actions, json_option, load_config, open_log, operator, sign_in, signin_options,
                              ident, station_options, words)
 from gate.followup import list_scope
 from gate.school_day import classes_for, close_out
@@ -60,7 +60,7 @@ def add_followup(p: argparse.ArgumentParser) -> None:
     li = add("list", "Follow-up cases: each pupil not seen when a session closed, each confirmed fever, each no-mask "
                      "refusal and each retest left open. A teacher sees its own classes only.", LIST, followup_list)
     station_options(li)
-    li.add_argument("--class", dest="class_name", metavar="C", type=words("class", max_len=64), help="one class")
+    li.add_argument("--class", dest="class_name", metavar="C", type=a_class, help="one class")
     li.add_argument("--open", action="store_true", help="only the cases still open (they carry over day to day)")
     li.add_argument("--entrant", type=ident("entrant id"), metavar="ID",
                     help="one pupil's cases, the id under any spelling (P42, p42, Ｐ４２)")

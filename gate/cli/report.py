@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-from gate.cli.common import actions, day, load_config, open_log, sign_in, signin_options, station_options, words
+from gate.cli.common import a_class, actions, day, load_config, open_log, sign_in, signin_options, station_options, words
 from gate.school_day import (by_class, classes_for, close_out, cluster_alerts, daily_figures, find_session,
                              provisional, provisional_line)
 from storage import reports
@@ -54,7 +54,7 @@ def add_report(p: argparse.ArgumentParser) -> None:
     u.add_argument("--date", type=day, help="YYYY-MM-DD (default: today)")
     u.add_argument("--session", metavar="NAME", type=words("session", max_len=64),
                    help="a session of the config (morning, noon ... or 晨检, 午检); default: the whole day")
-    u.add_argument("--class", dest="class_name", metavar="C", type=words("class", max_len=64),
+    u.add_argument("--class", dest="class_name", metavar="C", type=a_class,
                    help="one class, as the roster names it")
     out = u.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="one JSON line per person: id, name, class, kind, session")
