@@ -18,11 +18,11 @@ from storage.upstream_schema import TABLES
 def plain(values: list, length: int) -> bool:
     """True when every text of ``values`` is at most ``length`` characters long and printable (other values, e.g.
     None, are not texts). Joined, the texts are printable exactly when each one is: one C call, not one per value."""
+    texts = list(filter(None, values))  # None (and "") say nothing either way; in C, not one test per value
     try:
-        joined = "".join(values)
-        texts = values
+        joined = "".join(texts)
     except TypeError:  # not all texts
-        texts = [v for v in values if type(v) is str]
+        texts = [v for v in texts if type(v) is str]
         joined = "".join(texts)
     return not texts or (max(map(len, texts)) <= length and joined.isprintable())
 
