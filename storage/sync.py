@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Callable
 
-from sqlalchemy import String, func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from domain.errors import UpstreamFailure
@@ -168,33 +168,38 @@ class Sync:
 
     # -- sending --------------------------------------------------------------------------------------------------
     def _next_batch(self, after: int | None = None):
-        """The next outbox entries as (seq, kind, record id), after the checkpoint or after ``after`` (reading
-        ahead); for each kind the rows to send as tuples in upstream column order; and the records not to send (an
-        edited daily report, an identifier the upstream would refuse), taken out of the rows, to quarantine.
-        Run in the read-ahead thread: reading and checking the next batch happen while this one goes up."""
+        """The next outbox entries, after the checkpoint or after ``after`` (reading ahead): how many and the last
+        one's seq; for each kind the rows to send as ((seq, kind, record id), tuple in upstream column order); and the
+        records not to send (an edited daily report, an identifier the upstream would refuse), taken out of the rows,
+        to quarantine. Run in the read-ahead thread: the next batch is read and checked while this one goes up."""
         with self.log.read("the outbox") as conn:
             start = self._checkpoint(conn) if after is None else after
-            outbox = conn.execute(select(OUTBOX.c.seq, OUTBOX.c.kind, OUTBOX.c.record_id)
-                                  .where(OUTBOX.c.seq > start).order_by(OUTBOX.c.seq)
-                                  .limit(self.batch_size)).cursor.fetchall()
+            batch = (select(OUTBOX.c.seq, OUTBOX.c.kind).where(OUTBOX.c.seq > start).order_by(OUTBOX.c.seq)
+                     .limit(self.batch_size).subquery())
+            # The batch's range by kind, counted by SQLite: one row a kind, not one a record
+            kinds = conn.execute(select(batch.c.kind, func.min(batch.c.seq), func.max(batch.c.seq), func.count())
+                                 .group_by(batch.c.kind)).all()
             groups: dict[str, list[tuple[tuple, tuple]]] = {}
-            if not outbox:
-                return outbox, groups, []
-            lo, hi = outbox[0][0], outbox[-1][0]
-            for kind in sorted(set(map(itemgetter(1), outbox))):
+            if not kinds:
+                return 0, 0, groups, []
+            lo, hi = min(k[1] for k in kinds), max(k[2] for k in kinds)
+            for kind in sorted(k[0] for k in kinds):
                 table = LOCAL.get(kind)
                 if table is None:
                     continue
-                cols = [table.c[c.name] for c in up.record_columns(up.TABLES[kind])]
-                # The school first (the key every upstream table starts with): the configured one, or the station
-                school = func.coalesce(literal(self.school_id or None, String), table.c.station_id)
+                names = [c.name for c in up.record_columns(up.TABLES[kind])]
+                at_id, at_station = 1 + names.index("id"), 1 + names.index("station_id")
                 # One join per kind: the outbox range and its records, in outbox order (purged records drop out).
-                query = (select(OUTBOX.c.seq, literal(kind, String), OUTBOX.c.record_id, school, *cols)
+                query = (select(OUTBOX.c.seq, *(table.c[n] for n in names))
                          .join(table, table.c.id == OUTBOX.c.record_id)
                          .where(OUTBOX.c.seq.between(lo, hi), OUTBOX.c.kind == kind).order_by(OUTBOX.c.seq))
-                # Plain tuples from the driver's cursor, cut in two: building rows is most of the station's side
-                groups[kind] = [(r[:3], r[3:]) for r in conn.execute(query).cursor.fetchall()]
-        return outbox, groups, reports.edited(self.log, groups) + sync_misfits.misfits(groups)
+                # Plain tuples from the driver's cursor, no column more than needed: making Python objects of the
+                # values is most of the station's side. Upstream order: the school first (the key every upstream
+                # table starts with), the configured one or else the station's id.
+                rows, school = conn.execute(query).cursor.fetchall(), self.school_id
+                groups[kind] = ([((r[0], kind, r[at_id]), (school, *r[1:])) for r in rows] if school else
+                                [((r[0], kind, r[at_id]), (r[at_station], *r[1:])) for r in rows])
+        return hi, sum(k[3] for k in kinds), groups, reports.edited(self.log, groups) + sync_misfits.misfits(groups)
 
     def _sql(self, kind: str) -> str:
         """INSERT ... ON CONFLICT (id) DO NOTHING for the upstream's driver, compiled once."""
@@ -231,26 +236,26 @@ class Sync:
         # moves after each upstream commit, in order).
         coming = None
         while max_batches is None or result.batches < max_batches:
-            outbox, groups, bad = coming.result() if coming is not None else self._next_batch()
+            last, count, groups, bad = coming.result() if coming is not None else self._next_batch()
             coming = None
-            if not outbox:
+            if not count:
                 break
             if max_batches is None or result.batches + 1 < max_batches:
-                coming = ahead.submit(self._next_batch, outbox[-1][0])
+                coming = ahead.submit(self._next_batch, last)
             bad += self._send(groups)  # what is bad (an edited report, a misfit) was taken out: never sent
             with self.log.unit("the sync checkpoint") as u:
                 for seq, kind, record_id, error in bad:
                     u.conn.execute(QUARANTINE.insert().values(outbox_seq=seq, upstream=self.key, kind=kind,
                                                               record_id=record_id, error=error[:2000],
                                                               at=time.time()))
-                self._save(u.conn, last_seq=outbox[-1][0], last_success=time.time(), last_error=None)
+                self._save(u.conn, last_seq=last, last_success=time.time(), last_error=None)
             result.batches += 1
             result.quarantined += len(bad)
             for _seq, kind, record_id, error in bad:
                 if len(result.errors) < 3:
                     # The reason only: PostgreSQL's DETAIL repeats the row (personal data) and belongs in quarantine
                     result.errors.append(f"{kind} {record_id}: {error.split(' DETAIL:')[0][:200]}")
-            result.sent += len(outbox) - len(bad)
+            result.sent += count - len(bad)
             if progress:
                 progress(result)
 
