@@ -23,8 +23,8 @@ from domain.errors import UsageError
 from storage import bureau
 from storage import upstream as up
 from storage.export import FORMATS, _string_cells, neutral
-from storage.export_manifest import MANIFEST, file_digests, sign
-from storage.private import private_dir, private_file, write_private
+from storage.export_manifest import write_signed
+from storage.private import private_dir, write_private
 
 COLUMNS = ("school_id", "station_id", "seq", "day", "time", "session", "pupil", "decision", "reasons",
            "temperature_c", "threshold_c", "follows")
@@ -109,26 +109,12 @@ def export(engine: Engine, *, date_from: str, date_to: str, fmt: str, out_dir: s
             per_school[rec[0]] = per_school.get(rec[0], 0) + 1
             n += 1
         wb.save(data)
-    sha, mac = file_digests(data, key)
     export_id = str(uuid.uuid4())
-    manifest = sign({
-        "kind": "gate-station district export",
-        "export_id": export_id,
-        "upstream": up.safe_url(str(engine.url)),
-        "range": {"from": d0.isoformat(), "to": d1.isoformat()},
-        "format": fmt,
-        "rows": n,
-        "schools": dict(sorted(per_school.items())),
-        "files": {data.name: {"sha256": sha, "hmac": mac, "bytes": data.stat().st_size, "rows": n}},
-        "exported_by": actor,
-        "exported_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "pseudonymised": True,
-        "formulas": "neutralised" if fmt != "jsonl" else "not a spreadsheet: values as recorded",
-    }, key)
-    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    for written in (data, out / MANIFEST):
-        private_file(written)
-    record(engine, export_id, per_school, d0, d1, fmt, sha, actor)
+    manifest = write_signed(data, n, fmt, actor, True, key, kind="gate-station district export", export_id=export_id,
+                            upstream=up.safe_url(str(engine.url)),
+                            range={"from": d0.isoformat(), "to": d1.isoformat()},
+                            schools=dict(sorted(per_school.items())))
+    record(engine, export_id, per_school, d0, d1, fmt, manifest["files"][data.name]["sha256"], actor)
     return manifest
 
 

@@ -28,9 +28,9 @@ from storage import audit, retention
 from storage.chain import GENESIS, Chain
 from storage.clearances import waiting
 from storage.errors import StorageError, why
-from storage.export_manifest import MANIFEST, file_digests, sign, verify_export  # noqa: F401 (the API of exports)
+from storage.export_manifest import MANIFEST, verify_export, write_signed  # noqa: F401 (the API of exports)
 from storage.log import AUDIT, OUTBOX, SCREENINGS, ScreeningLog
-from storage.private import private_dir, private_file
+from storage.private import private_dir
 FORMATS = ("csv", "xlsx", "jsonl")
 # A text cell starting with one of these is (the start of) a formula to Excel, LibreOffice or Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -243,26 +243,11 @@ def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir
         raise ExportError(f"cannot write {data_file}: {exc.strerror or exc}") from None
     finally:
         con.close()
-    signing_key = manifest_key(log)
-    sha, mac = file_digests(data_file, signing_key)
-    manifest = sign({
-        "kind": "gate-station screenings export",
-        "station_id": station_id,
-        "range": {"from": d0, "to": d1},
-        "filters": {"identified": identified},
-        "format": fmt,
-        "rows": rows,
-        "files": {data_file.name: {"sha256": sha, "hmac": mac, "bytes": data_file.stat().st_size, "rows": rows}},
-        "chain_head": head[0],
-        "chain_rows": head[1],
-        "exported_by": actor,
-        "exported_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "pseudonymised": not identified,
-        "formulas": "neutralised" if fmt != "jsonl" else "not a spreadsheet: values as recorded",
-    }, signing_key)
-    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    for written in (data_file, out / MANIFEST):
-        private_file(written)
+    manifest = write_signed(data_file, rows, fmt, actor, not identified, manifest_key(log),
+                            kind="gate-station screenings export", station_id=station_id,
+                            range={"from": d0, "to": d1}, filters={"identified": identified},
+                            chain_head=head[0], chain_rows=head[1])
+    sha = manifest["files"][data_file.name]["sha256"]
     audit.record(log, station_id, actor, "export", {"from": d0, "to": d1, "format": fmt, "identified": identified,
                                                      "rows": rows, "sha256": sha, "folder": str(out)})
     return manifest

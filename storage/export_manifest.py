@@ -11,8 +11,11 @@ import csv
 import hashlib
 import hmac
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
+
+from storage.private import private_file
 
 MANIFEST = "manifest.json"
 SIGNATURE = "signature"
@@ -34,6 +37,28 @@ def sign(manifest: dict, key: bytes) -> dict:
     """The manifest with its signature (over everything else in it)."""
     value = hmac.new(key, _canonical(manifest), hashlib.sha256).hexdigest()
     return {**manifest, SIGNATURE: {"algorithm": ALGORITHM, "key_id": key_id(key), "value": value}}
+
+
+def write_signed(data: Path, rows: int, fmt: str, actor: str, pseudonymised: bool, key: bytes, **fields) -> dict:
+    """Sign and write the manifest of an export beside its data file: ``fields`` (its kind, range, ...) and what
+    every export states (the file's digests, size and rows, who exported it and when, pseudonymised or not, what was
+    done to spreadsheet formulas). Both files are left readable by this account only. Returns the manifest."""
+    sha, mac = file_digests(data, key)
+    manifest = sign({
+        **fields,
+        "format": fmt,
+        "rows": rows,
+        "files": {data.name: {"sha256": sha, "hmac": mac, "bytes": data.stat().st_size, "rows": rows}},
+        "exported_by": actor,
+        "exported_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "pseudonymised": pseudonymised,
+        "formulas": "neutralised" if fmt != "jsonl" else "not a spreadsheet: values as recorded",
+    }, key)
+    written = data.parent / MANIFEST
+    written.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    for f in (data, written):
+        private_file(f)
+    return manifest
 
 
 def file_digests(path: Path, key: bytes | None) -> tuple[str, str | None]:
