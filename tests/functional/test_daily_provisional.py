@@ -123,3 +123,18 @@ def test_a_school_with_one_gate_asks_no_upstream(school, tmp_path):
     one.write_text(gates["north"][1].read_text(encoding="utf-8").replace('"school"', '"this-gate"'),
                    encoding="utf-8")
     assert provisional(load_config(one), DAY, at(15, 0)) == []
+
+
+def test_a_sync_with_nothing_to_send_still_says_the_gate_is_up_to_date(school, tmp_path):
+    from sqlalchemy import create_engine, text
+
+    url, gates = school
+    db, cfg = gates["south"]
+    faked(tmp_path, "14:30:00", "sync", "--db", db, "--config", cfg)
+    r = faked(tmp_path, "14:45:00", "sync", "--db", db, "--config", cfg)
+    assert r.stdout.decode().startswith("sent 0,"), r.stdout.decode()
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        last = conn.execute(text("SELECT last_sync_at FROM stations WHERE station_id = 'south'")).scalar()
+    engine.dispose()
+    assert last == at(14, 45)  # the second sync sent nothing, and the upstream knows it came
