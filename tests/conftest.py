@@ -1,9 +1,15 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.pg import PostgresServer
 from tests.support import GATE, ROOT, env_with_root, poll_until  # noqa: F401  (older tests import them from here)
+
+# Hypothesis's per-example deadline (200 ms by default) is a wall-clock assertion: on a loaded 2-core machine the first
+# example of a test that imports a module lazily took 289 ms and failed a full run. Speed is measured in bench/.
+settings.register_profile("gate", deadline=None)
+settings.load_profile("gate")
 
 
 @pytest.fixture
