@@ -5,7 +5,7 @@ import argparse
 import json
 import time
 
-from gate.cli.common import actions, load_config, open_log, positive_int, sign_in, signin_options, station_options
+from gate.cli.common import actions, positive_int, signed_in, signin_options, station_options
 from storage import audit
 
 LIST = """
@@ -23,9 +23,7 @@ def add_audit(p: argparse.ArgumentParser) -> None:
 
 
 def list_events(args: argparse.Namespace) -> None:
-    cfg = load_config(args)
-    with open_log(args, cfg, existing=True) as log:
-        sign_in(args, cfg, log, "audit-list")
+    with signed_in(args, "audit-list", existing=True) as (cfg, log, user):
         events = audit.events(log, args.limit)
     for ev in reversed(events):
         if args.json:

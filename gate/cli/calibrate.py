@@ -11,7 +11,7 @@ from domain.errors import CheckFailed, UsageError
 from gate.calibration import calibrate, daily_check, parse_point
 from gate.calibration_procedure import BlackbodyProcedure, measure, parse_set_points
 from gate.cli.common import (actions, ident, json_option, load_config, open_log, operator, person, positive_int,
-                             sign_in, signin_options, station_options)
+                             sign_in, signed_in, signin_options, station_options)
 from gate.cli.sensors import port_options
 from storage import calibrations
 
@@ -117,9 +117,8 @@ def fit(args: argparse.Namespace) -> None:
 
 def check(args: argparse.Namespace) -> None:
     point = parse_point(args.point)
-    cfg = load_config(args)
-    with open_log(args, cfg) as log:
-        who = operator(args, sign_in(args, cfg, log, "calibrate"))
+    with signed_in(args, "calibrate") as (cfg, log, user):
+        who = operator(args, user)
         current, _ = calibrations.latest(log, args.sensor)
         record = daily_check(args.sensor, point, current, reference_id=args.reference_id, operator=who,
                              tolerance_c=args.tolerance or cfg.calibration_tolerance_c)

@@ -7,8 +7,7 @@ import json
 import time
 
 from domain.errors import Refused
-from gate.cli.common import actions, ident, json_option, load_config, open_log, operator, sign_in, signin_options, \
-    station_options
+from gate.cli.common import actions, ident, json_option, operator, signed_in, signin_options, station_options
 from gate.clearance import certificates_waiting, clear, waiting
 from storage import clearances
 from storage.clearances import ClearanceRefused
@@ -44,9 +43,7 @@ def _at(ts: float) -> str:
 
 
 def clearance_add(args: argparse.Namespace) -> None:
-    cfg = load_config(args)
-    with open_log(args, cfg) as log:
-        user = sign_in(args, cfg, log, "clearance-add")
+    with signed_in(args, "clearance-add") as (cfg, log, user):
         try:
             c = clear(log, station_id=cfg.station_id, entrant_id=args.id, note=args.note, by=operator(args, user),
                       role=user.role if user else "", now=time.time())
@@ -57,9 +54,7 @@ def clearance_add(args: argparse.Namespace) -> None:
 
 
 def clearance_list(args: argparse.Namespace) -> None:
-    cfg = load_config(args)
-    with open_log(args, cfg, existing=True) as log:
-        sign_in(args, cfg, log, "clearance-list")
+    with signed_in(args, "clearance-list", existing=True) as (cfg, log, user):
         fevers = waiting(log)
         certificates = certificates_waiting(log)
         done = clearances.records(log)

@@ -9,7 +9,8 @@ import re
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from domain.errors import StorageFailure, UsageError
 from domain.identifiers import ID_MAX, NAME_MAX, IdentifierError, check_class, check_id, check_text, escaped
@@ -338,6 +339,16 @@ def sign_in(args: argparse.Namespace, cfg: "Config", log: "ScreeningLog", action
     pins = pins or Pins(getattr(args, "pin_stdin", False))
     return auth.require(getattr(args, "user", None), lambda: pins.ask(f"PIN for {args.user}: "), action,
                         operator=getattr(args, "operator", None))
+
+
+@contextmanager
+def signed_in(args: argparse.Namespace, action: str, **open_options) -> Iterator[tuple["Config", "ScreeningLog",
+                                                                                     "User | None"]]:
+    """The config, the open log and the person signed in for ``action`` (None while PINs are off), for a command
+    that needs someone signed in; ``open_options`` as open_log's. The log closes after the block."""
+    cfg = load_config(args)
+    with open_log(args, cfg, **open_options) as log:
+        yield cfg, log, sign_in(args, cfg, log, action)
 
 
 def operator(args: argparse.Namespace, user: "User | None" = None) -> str:

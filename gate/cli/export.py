@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from domain.errors import CheckFailed, UsageError
-from gate.cli.common import (actions, load_config, login_name, one_line, open_log, sign_in, signin_options,
+from gate.cli.common import (actions, load_config, login_name, one_line, open_log, signed_in, signin_options,
                              station_options)
 from storage.export import FORMATS, MANIFEST, check_range, export, manifest_key, verify_export
 
@@ -57,9 +57,7 @@ def create(args: argparse.Namespace) -> None:
     if not (args.date_from and args.date_to and args.out):
         raise UsageError("gate export needs --from DATE --to DATE --out DIR (and --format csv|xlsx|jsonl)")
     check_range(args.date_from, args.date_to)  # a wrong date is the first thing to hear, even with a wrong --db
-    cfg = load_config(args)
-    with open_log(args, cfg, existing=True) as log:
-        user = sign_in(args, cfg, log, "export-identified" if args.identified else "export")
+    with signed_in(args, "export-identified" if args.identified else "export", existing=True) as (cfg, log, user):
         manifest = export(log, date_from=args.date_from, date_to=args.date_to, fmt=args.format, out_dir=args.out,
                           identified=args.identified, actor=user.name if user else login_name(),
                           station_id=cfg.station_id, language=cfg.language, progress=progress_bar)

@@ -14,8 +14,8 @@ import time
 from domain.case import NOTE_MAX, PEOPLE_OUTCOMES, Case, Outcome, onset_from, symptoms_from
 from domain.errors import Refused, UsageError
 from domain.identifiers import IdentifierError, check_text
-from gate.cli.common import (a_class, actions, json_option, load_config, open_log, operator, sign_in, signin_options,
-                             ident, station_options, words)
+from gate.cli.common import (a_class, actions, ident, json_option, load_config, open_log, operator, sign_in, signed_in,
+                             signin_options, station_options, words)
 from gate.followup import list_scope
 from gate.school_day import classes_for, close_out
 from storage import cases
@@ -98,9 +98,7 @@ def case_record(c: Case, names: dict[str, str]) -> dict:
 
 
 def followup_list(args: argparse.Namespace) -> None:
-    cfg = load_config(args)
-    with open_log(args, cfg, existing=True) as log:
-        user = sign_in(args, cfg, log, "followup-list")
+    with signed_in(args, "followup-list", existing=True) as (cfg, log, user):
         classes = classes_for(user, args.class_name, log=log, station_id=cfg.station_id, action="followup-list")
         waiting: list = []
         close_out(log, cfg, time.time(), waiting)

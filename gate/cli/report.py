@@ -7,7 +7,8 @@ import json
 import sys
 import time
 
-from gate.cli.common import a_class, actions, day, load_config, open_log, sign_in, signin_options, station_options, words
+from gate.cli.common import (a_class, actions, day, load_config, open_log, sign_in, signed_in, signin_options,
+                             station_options, words)
 from gate.school_day import (by_class, classes_for, close_out, cluster_alerts, daily_figures, find_session,
                              provisional, provisional_line)
 from storage import reports
@@ -93,9 +94,7 @@ def daily(args: argparse.Namespace) -> None:
 
 def report_alerts(args: argparse.Namespace) -> None:
     on = args.date or local_day(time.time())
-    cfg = load_config(args)
-    with open_log(args, cfg, existing=True) as log:
-        user = sign_in(args, cfg, log, "report-alerts")
+    with signed_in(args, "report-alerts", existing=True) as (cfg, log, user):
         classes = classes_for(user, None, log=log, station_id=cfg.station_id, action="report-alerts")
         found = cluster_alerts(log, cfg, on, classes, school=True)
     if args.json:

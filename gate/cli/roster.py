@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 from domain.errors import UsageError
-from gate.cli.common import (actions, day, ident, load_config, open_log, operator, person, sign_in,
-                             signin_options, station_options, words)
+from gate.cli.common import actions, day, ident, operator, person, signed_in, signin_options, station_options, words
 from gate.input_files import read_bounded
 from storage.roster import MAX_BYTES, RosterError, Visitor, add_visitor, import_roster, roster
 
@@ -57,9 +56,8 @@ def add_roster(p: argparse.ArgumentParser) -> None:
 def import_file(args: argparse.Namespace) -> None:
     path = Path(args.file)
     data = read_bounded(path, MAX_BYTES, "a roster (CSV)")  # /dev/zero, a FIFO, a folder: refused before reading
-    cfg = load_config(args)
-    with open_log(args, cfg) as log:
-        actor = operator(args, sign_in(args, cfg, log, "roster-import"))
+    with signed_in(args, "roster-import") as (cfg, log, user):
+        actor = operator(args, user)
         try:
             summary = import_roster(log, data, station_id=cfg.station_id, actor=actor, merge=args.add)
         except RosterError as exc:
@@ -69,9 +67,7 @@ def import_file(args: argparse.Namespace) -> None:
 
 
 def list_roster(args: argparse.Namespace) -> None:
-    cfg = load_config(args)
-    with open_log(args, cfg, existing=True) as log:
-        sign_in(args, cfg, log, "roster-list")
+    with signed_in(args, "roster-list", existing=True) as (cfg, log, user):
         people = roster(log)
     for e in people:
         print(json.dumps({"id": e.roster_id, "name": e.name, "class": e.group, "kind": e.kind.value},
@@ -79,9 +75,8 @@ def list_roster(args: argparse.Namespace) -> None:
 
 
 def visitor_add(args: argparse.Namespace) -> None:
-    cfg = load_config(args)
-    with open_log(args, cfg) as log:
-        actor = operator(args, sign_in(args, cfg, log, "visitor-add"))
+    with signed_in(args, "visitor-add") as (cfg, log, user):
+        actor = operator(args, user)
         add_visitor(log, Visitor(args.id, args.name, args.phone, args.reason, args.host, args.date),
                     station_id=cfg.station_id, actor=actor)
     print(f"visitor {args.id} approved" + (f" for {args.date}" if args.date else ""))

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from gate.auth import ROLES, Auth
-from gate.cli.common import (Pins, actions, class_list, load_config, open_log, person, sign_in, signin_options,
-                             station_options)
+from gate.cli.common import (Pins, actions, class_list, load_config, open_log, person, sign_in, signed_in,
+                             signin_options, station_options)
 
 ADD = """
 gate users add admin --role admin                      # the first user: no sign-in yet
@@ -113,9 +113,7 @@ def set_role(args: argparse.Namespace) -> None:
 
 
 def list_users(args: argparse.Namespace) -> None:
-    cfg = load_config(args)
-    with open_log(args, cfg, existing=True) as log:
-        sign_in(args, cfg, log, "users-list")
+    with signed_in(args, "users-list", existing=True) as (cfg, log, user):
         users = Auth(log, cfg.station_id, cfg.security).users()
     for u in users:
         locked = u["locked_until"] and u["locked_until"] > time.time()
