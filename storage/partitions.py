@@ -50,13 +50,21 @@ def create(conn: Connection, day: dt.date) -> bool:
                         {"lo": lo, "hi": hi}).scalar()
     if not held:
         conn.execute(text(f"CREATE TABLE {name} PARTITION OF {PARENT} FOR VALUES FROM ('{lo}') TO ('{hi}')"))
+        _closed(conn, name)
         return True
     # The default partition holds rows of this day: attaching would fail its check, so move them first.
     conn.execute(text(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
     conn.execute(text(f"WITH moved AS (DELETE FROM {DEFAULT} WHERE day >= :lo AND day < :hi RETURNING *) "
                       f"INSERT INTO {name} SELECT * FROM moved"), {"lo": lo, "hi": hi})
     conn.execute(text(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES FROM ('{lo}') TO ('{hi}')"))
+    _closed(conn, name)
     return True
+
+
+def _closed(conn: Connection, name: str) -> None:
+    """Row-level security on with no policy: the day is read through ``screenings`` (whose policy keeps each station
+    role to its school, upstream migration u0010), never directly by anyone but the owner."""
+    conn.execute(text(f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY"))
 
 
 def ensure(engine: Engine, days: set[dt.date], known: set[dt.date]) -> None:

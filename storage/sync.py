@@ -67,6 +67,11 @@ def _one_line(exc: BaseException) -> str:
     return text[:300] or type(orig).__name__
 
 
+def _not_its_school(exc: DBAPIError) -> bool:
+    """The upstream's row-level security refused the role for this school (upstream migration u0010)."""
+    return "row-level security" in str(getattr(exc, "orig", None) or exc)
+
+
 def _is_connection_trouble(exc: DBAPIError) -> bool:
     return isinstance(exc, OperationalError) or bool(getattr(exc, "connection_invalidated", False))
 
@@ -273,6 +278,8 @@ class Sync:
         except DBAPIError as exc:
             if _is_connection_trouble(exc):
                 raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
+            if _not_its_school(exc):  # the whole batch is one school's: nothing to sort out row by row
+                raise SyncError(self._refused_school(groups)) from None
         # Something in the batch was refused: send one by one, quarantine what is refused, keep the rest.
         bad = []
         for kind, items in groups.items():
@@ -304,6 +311,12 @@ class Sync:
                     stations.note_sync(conn, school, station, None, now)
         return refused
 
+    def _refused_school(self, groups) -> str:
+        school = next((row[0] for items in groups.values() for _key, row in items), self.school_id)
+        return (f"upstream {self.shown_url}: this station's database role may not send for school {school!r}: "
+                "nothing was sent. The database's owner gives each station role its school (INSERT INTO "
+                "gate_role_schools, see the README), or the [school] id in this station's config is wrong")
+
     @staticmethod
     @functools.cache
     def _station_at(kind: str) -> int:
@@ -332,6 +345,8 @@ class Sync:
             except stations.StationClash as exc:
                 raise SyncError(str(exc)) from None
             except DBAPIError as exc:
+                if _not_its_school(exc):
+                    raise SyncError(self._refused_school(groups)) from None
                 raise SyncError(f"upstream {self.shown_url}: cannot register station {station!r}: "
                                 f"{_one_line(exc)}") from None
             self._registered.add((school, station))

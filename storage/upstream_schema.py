@@ -114,6 +114,13 @@ bureau_exports = Table(  # u0009: the district exports for auditors, one row per
     PrimaryKeyConstraint("school_id", "export_id", name="pk_up_bureau_exports"),
 )
 
+role_schools = Table(  # u0010: the school each station role may see and write ('*': every school, the bureau)
+    "gate_role_schools", metadata,
+    Column("role_name", String(64), nullable=False),
+    Column("school_id", String(64), nullable=False),
+    PrimaryKeyConstraint("role_name", "school_id", name="pk_up_gate_role_schools"),
+)
+
 identity_table = Table(
     "gate_upstream_identity", metadata,
     Column("singleton", Integer, primary_key=True),

@@ -132,8 +132,9 @@ def test_the_password_from_the_environment_works(district, tmp_path, capsys, mon
     monkeypatch.setenv("PGPASSFILE", str(tmp_path / "absent"))
     monkeypatch.setenv("PGPASSWORD", PASSWORD)
     screen(tmp_path / "g.db", 2, "south")  # another station: one id, one station upstream
-    cfg = tmp_path / "gate.toml"
-    cfg.write_text(f'[station]\nid = "south"\n[upstream]\nurl = "{station_url}"\n', encoding="utf-8")
+    cfg = tmp_path / "gate.toml"  # another gate of the school the README gives the role
+    cfg.write_text(f'[station]\nid = "south"\n[school]\nid = "north"\n[upstream]\nurl = "{station_url}"\n',
+                   encoding="utf-8")
     code, out, err = run_gate(capsys, monkeypatch, "sync", "--once", "--db", tmp_path / "g.db", "--config", cfg)
     assert code == 0 and out.startswith("sent "), err
 
