@@ -75,7 +75,7 @@ def daily(args: argparse.Namespace) -> None:
         waits = provisional(cfg, on, now, waiting)
         report["provisional"] = bool(waits)
         report["waiting_for"] = waits
-        if waits:  # half the school's figures are no zero report: undecided until every gate has reported
+        if waits and report["zero_report"]:  # half the school's nothing is no zero report: undecided till all report
             report["zero_report"] = None
         reports.store(log, report)
     if waits:

@@ -88,6 +88,24 @@ def build(sd, rules: list[Rules]) -> dict:
     }
 
 
+def waiting(gates: dict[str, float | None], expected: int | None, day: str, session: str | None, sent: set[str],
+            now: float) -> dict | None:
+    """The gates whose figures are not all in: registered gates that have not synced since the last check of ``day``
+    (or ``session``) that had ended by ``now``, and how many the bureau expects that never registered; None when
+    every gate has reported (or no check has ended yet). The checks are the usual ones (and 晚检 if a gate sent it)."""
+    usual = [s for s in (*DEFAULT_SESSIONS, EVENING) if s is not EVENING or EVENING.name in sent]
+    ends = [s.end_on(day) for s in usual if session in (None, s.name) and s.end_on(day) <= now]
+    if not ends:
+        return None
+    since = max(ends)
+    late = sorted(g for g, at in gates.items() if at is None or at < since)
+    unregistered = max(0, (expected or 0) - len(gates))
+    if not late and not unregistered:
+        return None
+    return {"gates": late, "unregistered": unregistered,
+            "since": time.strftime("%Y-%m-%d %H:%M", time.localtime(since))}
+
+
 def _session(name: str | None, sent: set[str]) -> str | None:
     """The session's stored name: 晨检 / morning check are the morning; an unknown name is refused, naming those known
     (the usual ones and any other a gate of the school has sent)."""
@@ -120,12 +138,15 @@ def report(args: argparse.Namespace) -> None:
                              "id ([school] id of its gates) and that they run gate sync")
         args.session = _session(args.session, sessions)
         sd = school_report.school_day(engine, args.school, on, args.session)
+        waits = waiting(*school_report.gates_synced(engine, args.school), on, args.session, sessions, time.time())
     except SQLAlchemyError as exc:
         raise UpstreamFailure(f"upstream {up.safe_url(args.upstream)}: {str(exc).splitlines()[0][:200]}") from None
     finally:
         engine.dispose()
     rules, about = school_rules(sd.rules)
-    out = {**build(sd, rules), "cluster_rules": about}
+    out = {**build(sd, rules), "cluster_rules": about, "provisional": waits is not None, "waiting_for": waits}
+    if waits and out["zero_report"]:  # nothing abnormal in half the school is no zero report: undecided
+        out["zero_report"] = None
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
         return
@@ -138,9 +159,14 @@ def report(args: argparse.Namespace) -> None:
         print(f"  {cls or '(no class)'}: {len(ids)} not seen: {' '.join(ids)}")
     if out["unscreened_staff"]:
         print(f"  staff 教职工: {len(out['unscreened_staff'])} not seen: {' '.join(out['unscreened_staff'])}")
+    verdict = {True: "零报告 zero report", None: "临时 provisional", False: "异常 abnormal"}[out["zero_report"]]
     print(f"confirmed fevers: {len(out['confirmed_fevers'])}; cases opened {out['cases']['opened']}, "
-          f"open {out['cases']['open']}; clusters {len(out['clusters'])}; "
-          f"{'零报告 zero report' if out['zero_report'] else '异常 abnormal'}")
+          f"open {out['cases']['open']}; clusters {len(out['clusters'])}; {verdict}")
+    if waits:
+        who = ", ".join(waits["gates"]) + (f" + {waits['unregistered']} gate(s) the bureau expects, never synced"
+                                           if waits["unregistered"] else "")
+        print(f"provisional 临时: {who} not synced since {waits['since']}: the figures of those gates are missing; "
+              "no zero report until they run gate sync")
     for a in out["clusters"]:
         print(f"  ⚠ 聚集性病例 cluster: {a['class']} {a['count']} pupils with {a['symptom']} "
               f"({a['first_day']}–{a['raised']}): {', '.join(a['pupils'])}")

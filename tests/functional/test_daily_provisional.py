@@ -138,3 +138,31 @@ def test_a_sync_with_nothing_to_send_still_says_the_gate_is_up_to_date(school, t
         last = conn.execute(text("SELECT last_sync_at FROM stations WHERE station_id = 'south'")).scalar()
     engine.dispose()
     assert last == at(14, 45)  # the second sync sent nothing, and the upstream knows it came
+
+
+def test_the_school_report_is_provisional_while_a_gate_has_not_synced_since_the_check(school, tmp_path):
+    url, gates = school
+    base = ("school", "report", "--upstream", url, "--school", "school-9", "--date", DAY)
+    report = json.loads(faked(tmp_path, "15:00:00", *base, "--json").stdout.decode())
+    assert report["provisional"] is True and report["zero_report"] is None
+    assert report["waiting_for"] == {"gates": ["north", "south"], "unregistered": 0, "since": f"{DAY} 14:00"}
+    faked(tmp_path, "14:35:00", "sync", "--db", gates["north"][0], "--config", gates["north"][1])
+    text = faked(tmp_path, "15:00:00", *base).stdout.decode()
+    assert "临时 provisional" in text and "south not synced since 2026-12-01 14:00" in text and "零报告" not in text
+    morning = json.loads(faked(tmp_path, "09:00:00", *base, "--session", "morning", "--json").stdout.decode())
+    assert morning["waiting_for"]["gates"] == ["south"]  # synced 07:10, before the morning check ended
+    faked(tmp_path, "14:30:00", "sync", "--db", gates["south"][0], "--config", gates["south"][1])
+    report = json.loads(faked(tmp_path, "15:00:00", *base, "--json").stdout.decode())
+    assert report["provisional"] is False and report["waiting_for"] is None and report["zero_report"] is True
+
+
+def test_a_provisional_day_with_a_fever_is_abnormal_not_undecided(school, tmp_path):
+    url, gates = school
+    db, cfg = gates["north"]
+    with ScreeningLog(db) as log:
+        station = Station(load_config(cfg), log, clock=Clock(at(7, 30)))
+        for value in (38.6, 38.8):  # suspected, then confirmed: abnormal whatever the other gate saw
+            station.screen([Reading(object_c=value, source="manual")], MaskResult(MaskState.YES), entrant_id="P1")
+    report = json.loads(faked(tmp_path, "15:00:00", "report", "daily", "--db", db, "--config", cfg, "--date", DAY,
+                              "--json").stdout.decode())
+    assert report["provisional"] is True and report["zero_report"] is False
