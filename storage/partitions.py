@@ -2,9 +2,10 @@
 
 One partition per day, ``screenings_pYYYYMMDD``, covering ``[day, day + 1)``; ``screenings_default`` catches a day
 nobody created yet (a station whose clock is years off never makes a sync fail). `gate upstream maintain` creates
-the coming days ahead and detaches the days past retention; the sync creates a missing day it is about to send (when
-its role may). A day's rows already in the default partition are moved into the day's new partition in the same
-transaction, so creating a day late never fails.
+the coming days ahead and detaches the days past retention; the sync creates a missing day it is about to send
+(or, when its role may not create tables, has the owner's ``gate_make_day`` make it: upstream migration u0011). A
+day's rows already in the default partition are moved into the day's new partition in the same transaction, so
+creating a day late never fails.
 
 A detached partition is an ordinary table again: kept, out of every query, to be archived (pg_dump -t) and dropped by
 the database's owner. Nothing here deletes data.
@@ -67,23 +68,44 @@ def _closed(conn: Connection, name: str) -> None:
     conn.execute(text(f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY"))
 
 
-def ensure(engine: Engine, days: set[dt.date], known: set[dt.date]) -> None:
-    """Create the partitions of ``days`` not in ``known`` (a cache the caller keeps); a role that may not create
-    tables leaves the rows to the default partition (`gate upstream maintain` moves them later)."""
+def ensure(engine: Engine, days: set[dt.date], known: set[dt.date]) -> list[dt.date]:
+    """Create the partitions of ``days`` not in ``known`` (a cache the caller keeps). A role that may not create
+    tables has the owner's ``gate_make_day`` make them (upstream migration u0011, when granted EXECUTE). Returns the
+    days left without a partition: their rows wait in the default partition, nothing lost, until `gate upstream
+    maintain` moves them."""
     missing = days - known
     if not missing:
-        return
+        return []
     with engine.connect() as conn:
         known |= set(attached(conn))
+    left = []
     for day in sorted(missing - known):
         try:
             with engine.begin() as conn:
                 create(conn, day)
             known.add(day)
         except Exception as exc:  # noqa: BLE001 - only a missing privilege is expected; anything else surfaces on send
-            if "permission denied" not in str(exc) and "must be owner" not in str(exc):
+            if not _denied(exc):
                 raise
-            return
+            if not _by_owner(engine, day):
+                left.append(day)
+            known.add(day)  # asked once a round: the answer stands until maintain runs
+    return left
+
+
+def _denied(exc: Exception, *more: str) -> bool:
+    return any(words in str(exc) for words in ("permission denied", "must be owner", *more))
+
+
+def _by_owner(engine: Engine, day: dt.date) -> bool:
+    """The day made by the owner's function for a role that may not create tables; False when it may not be."""
+    try:
+        with engine.begin() as conn:
+            return bool(conn.execute(text("SELECT gate_make_day(:d)"), {"d": day}).scalar())
+    except Exception as exc:  # noqa: BLE001 - an upstream without the function, or a role without EXECUTE
+        if not _denied(exc, "does not exist"):  # an upstream before u0011
+            raise
+        return False
 
 
 @dataclass

@@ -56,6 +56,7 @@ class SyncResult:
     batches: int = 0
     pending: int = 0
     errors: list[str] = field(default_factory=list)  # the first few reasons for quarantine, one line each
+    waiting_days: list[str] = field(default_factory=list)  # sent, but no day partition upstream (see partitions)
     pulled: int = 0  # the school's fevers, certificate cases and clearances from other gates (storage.school_records)
     cases_pulled: int = 0  # the other gates' case events, and this gate's "not seen" cases closed because another
     settled: int = 0  # gate saw the pupil (storage.school_cases)
@@ -92,6 +93,7 @@ class Sync:
         self.batch_size, self.connect_timeout = batch_size, connect_timeout
         self._engine, self.identity = None, None
         self._link = None  # the upstream connection the batches of one round go through
+        self.unmade: set = set()  # days sent with no partition upstream: their rows wait in the default one
 
     # -- upstream -------------------------------------------------------------------------------------------------
     def engine(self):
@@ -228,6 +230,7 @@ class Sync:
             if self._link is not None:
                 self._link.close()
                 self._link = None
+        result.waiting_days = sorted(d.isoformat() for d in self.unmade)
         result.pulled = school_records.pull_for(self)
         result.cases_pulled, result.settled = school_cases.pull_for(self)
         if result.settled:  # the closes of the cases settled go upward in this round too
@@ -360,7 +363,7 @@ class Sync:
             except (TypeError, ValueError):
                 pass  # not a day: the upstream refuses the row and it is quarantined
         try:
-            partitions.ensure(self.engine(), days, self._partitions)
+            self.unmade.update(partitions.ensure(self.engine(), days, self._partitions))
         except DBAPIError as exc:
             if _is_connection_trouble(exc):
                 raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None

@@ -146,6 +146,11 @@ def send(args: argparse.Namespace) -> None:
           + (f", pulled {result.pulled} from the school's other gates" if result.pulled else "")
           + (f", {result.cases_pulled} follow-up case event(s) from the other gates" if result.cases_pulled else "")
           + (f", {result.settled} not-seen case(s) closed: seen at another gate" if result.settled else ""))
+    if result.waiting_days and not args.json:  # sent and safe; the owner's maintenance files them by day
+        days = ", ".join(result.waiting_days[:3]) + (" …" if len(result.waiting_days) > 3 else "")
+        print(f"gate: sync: no day partition upstream for {days}: those rows wait in the default partition (nothing "
+              "lost); the database's owner runs gate upstream maintain, or grants EXECUTE on gate_make_day",
+              file=sys.stderr)
     if result.quarantined:  # refused records stay in the log (never purged) until someone fixes the cause
         raise UpstreamFailure(f"sync: {result.quarantined} record(s) quarantined, kept here and never purged; "
                               f"first: {result.errors[0]}; see gate sync status")

@@ -3,10 +3,14 @@ real PostgreSQL, with the README's lines for the station role and the bureau's r
 two gates of school north and one of school west sync under their roles; north's role finds none of west's rows,
 cannot send or update under west, cannot give itself another school, cannot read a day partition directly; the pull
 between north's two gates still works under the policy; a role nobody listed is stopped before sending, in one line,
-with nothing quarantined; the bureau's role still sees every school."""
+with nothing quarantined; the bureau's role still sees every school. A day without its partition is made for the
+insert-only role by the owner's function (u0011); without EXECUTE its rows wait in the default partition, the sync
+says so in one line, and maintain files them by day; the function makes no day years away."""
+import datetime as dt
 import io
 import re
 import sys
+import time
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -62,18 +66,18 @@ def district(pg):
     station = readme_block("upstream-grants").replace("screening", db)
     bureau = readme_block("bureau-grants").replace("screening", db).replace("gate_bureau", "rls_bureau")
     lost = "\n".join(line for line in station.splitlines() if "gate_role_schools" not in line)
+    plain = "\n".join(line for line in station.splitlines() if "gate_make_day" not in line)
     with engine.begin() as conn:
         conn.exec_driver_sql(station.replace("gate_station", "rls_north"))
         conn.exec_driver_sql(station.replace("gate_station", "rls_west").replace("'north'", "'west'"))
         conn.exec_driver_sql(lost.replace("gate_station", "rls_lost"))
+        conn.exec_driver_sql(plain.replace("gate_station", "rls_plain"))  # no EXECUTE on gate_make_day
         conn.exec_driver_sql(bureau)
     engine.dispose()
     return url
 
 
 def dt_today():
-    import datetime as dt
-
     return dt.date(2026, 12, 1)  # the day the gates' clock says
 
 
@@ -166,3 +170,64 @@ def test_a_role_nobody_listed_is_stopped_before_sending_and_nothing_is_quarantin
         assert conn.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM sync_state WHERE last_seq > 0").fetchone()[0] == 0
     assert run(url, "SELECT count(*) FROM stations WHERE station_id = 'l1'")[0][0] == 0
+
+
+def day_clock(days_ago: int) -> Clock:
+    """A gate's clock on a day this many days ago at 07:42 (the function makes days near the server's today only)."""
+    day = dt.date.today() - dt.timedelta(days=days_ago)
+    return Clock(time.mktime((day.year, day.month, day.day, 7, 42, 0, 0, 0, -1)))
+
+
+def test_a_missing_day_is_made_for_the_station_role_by_the_owners_function(synced, capsys):
+    url, _n1, _w1, _clock, work = synced
+    clock = day_clock(3)
+    day = dt.date.fromtimestamp(clock())
+    engine = up.make_upstream_engine(url)
+    with engine.connect() as conn:
+        assert day not in partitions.attached(conn)
+    gate = Gate(work, "n3", role_url(url, "rls_north"), clock, school="north")
+    gate.screen(36.6)
+    code, out, err = sync(capsys, gate)
+    assert code == 0 and out.startswith("sent ") and "default partition" not in err, err
+    with engine.connect() as conn:
+        assert day in partitions.attached(conn)
+        assert conn.execute(text(f"SELECT count(*) FROM {partitions.name_of(day)}")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM screenings_default")).scalar() == 0
+    engine.dispose()
+
+
+def test_without_execute_the_rows_wait_in_the_default_partition_and_maintain_files_them(synced, capsys):
+    url, _n1, _w1, _clock, work = synced
+    clock = day_clock(5)
+    day = dt.date.fromtimestamp(clock())
+    gate = Gate(work, "n5", role_url(url, "rls_plain"), clock, school="north")
+    gate.screen(36.6)
+    gate.screen(36.7)
+    code, out, err = sync(capsys, gate)
+    assert code == 0 and "quarantined 0" in out, err
+    assert f"no day partition upstream for {day.isoformat()}" in err and "gate upstream maintain" in err
+    assert len(err.strip().splitlines()) == 1
+    engine = up.make_upstream_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM screenings_default WHERE day = :d"), {"d": day}).scalar() == 2
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["upstream", "maintain", "--upstream", url]) == 0
+    engine = up.make_upstream_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM screenings_default")).scalar() == 0
+        assert conn.execute(text(f"SELECT count(*) FROM {partitions.name_of(day)}")).scalar() == 2
+    engine.dispose()
+
+
+@pytest.mark.parametrize("day", ["2099-01-01", "1970-01-01"])
+def test_the_function_makes_no_day_years_away(synced, day):
+    url, *_ = synced
+    assert run(role_url(url, "rls_north"), "SELECT gate_make_day(CAST(:d AS date))", {"d": day}) == [(False,)]
+    assert run(url, "SELECT to_regclass(:n)", {"n": "screenings_p" + day.replace("-", "")}) == [(None,)]
+
+
+def test_a_role_without_execute_cannot_call_the_function(synced):
+    url, *_ = synced
+    with pytest.raises(DBAPIError, match="permission denied"):
+        run(role_url(url, "rls_plain"), "SELECT gate_make_day(CURRENT_DATE)")
