@@ -43,6 +43,7 @@ class SchoolDay:
     zero_report: bool | None
     reported_at: float | None
     late: bool
+    provisional: bool = False  # a gate has not reported yet, or said its checks wait for another gate: no zero report
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -115,9 +116,19 @@ def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.ti
         clusters = None
         if any(c["clusters"] is not None for c in contents):
             clusters = sum(c["clusters"] or 0 for c in contents)
-        zero = None
-        if got:
-            zero = all(c["zero_report"] is True for c in contents) and not fevers and not clusters
+        # Half a school is not a zero report: a gate the bureau expects has not reported, or a gate said its checks
+        # wait for another gate's sync. A fever or a cluster already makes it no zero report.
+        provisional = bool(got) and (len(got) < max(expected or 0, registered)
+                                     or any(c["provisional"] for c in contents))
+        zeros = [c["zero_report"] for c in contents]
+        if not got:
+            zero = None
+        elif fevers or clusters or False in zeros:
+            zero = False
+        elif provisional or None in zeros:
+            zero = None  # undecided until the last gate reports
+        else:
+            zero = True
         out.append(SchoolDay(
             school_id=school_id, name=name, day=day.isoformat(),
             expected_stations=expected if expected is not None else registered,
@@ -126,20 +137,21 @@ def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.ti
             unscreened=absent.get(school_id, 0) if got or school_id in absent else None,
             open_cases=open_cases.get(school_id, 0) if got or school_id in open_cases else None,
             clusters=clusters, zero_report=zero, reported_at=reported_at,
-            late=now >= due and not got))
+            late=now >= due and not got, provisional=provisional))
     return out
 
 
 def report_figures(content: str) -> dict:
     """What the bureau reads from a station's daily report (text a station sent: anything may be in it). Clusters:
     how many (a list of alerts, or a count), None when the report does not say; zero_report: True only when the
-    report says exactly true. A report that is not a JSON object says nothing (and so is no zero report)."""
+    report says exactly true, None when it says null (undecided: the station was waiting for another gate);
+    provisional: the report says so. A report that is not a JSON object says nothing (and so is no zero report)."""
     try:
         data = json.loads(content)
     except (ValueError, TypeError, RecursionError):
         data = None
     if not isinstance(data, dict):
-        return {"clusters": None, "zero_report": None}
+        return {"clusters": None, "zero_report": None, "provisional": False}
     raw = data.get("clusters")
     if isinstance(raw, list):
         clusters = len(raw)
@@ -147,7 +159,9 @@ def report_figures(content: str) -> dict:
         clusters = raw
     else:
         clusters = None
-    return {"clusters": clusters, "zero_report": data.get("zero_report") is True}
+    raw_zero = data.get("zero_report")
+    zero = True if raw_zero is True else None if raw_zero is None and "zero_report" in data else False
+    return {"clusters": clusters, "zero_report": zero, "provisional": data.get("provisional") is True}
 
 
 def _int(value) -> int | None:

@@ -40,7 +40,7 @@ gate bureau --upstream postgresql://bureau@district-db/screening
 gate bureau app --upstream postgresql://bureau@district-db/screening --date 2026-11-28 --cutoff 08:30
 """
 COLUMNS = ("school_id", "name", "expected_stations", "stations_reported", "last_sync", "screened", "confirmed_fevers",
-           "no_mask_refusals", "unscreened", "open_cases", "clusters", "zero_report", "late")
+           "no_mask_refusals", "unscreened", "open_cases", "clusters", "zero_report", "provisional", "late")
 
 
 def hhmm(text: str) -> dt.time:

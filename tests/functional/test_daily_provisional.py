@@ -1,6 +1,7 @@
 """A gate's daily report in a school with two gates says when a check's figures are provisional: the other gate has
 not synced since the check ended (or the upstream cannot be asked). Real PostgreSQL; the syncs and the report run
 under a faked clock (faketime), so "since the check ended" is the clock of the test, not of the machine."""
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -12,7 +13,9 @@ import pytest
 from domain import MaskResult, MaskState, Reading
 from gate.config import load_config
 from gate.school_day import provisional
+from gate.ui.bureau.format import cell
 from gate.station import Station
+from storage import bureau
 from storage.log import ScreeningLog
 from storage.roster import import_roster
 from tests.pg import unavailable_reason
@@ -166,3 +169,29 @@ def test_a_provisional_day_with_a_fever_is_abnormal_not_undecided(school, tmp_pa
     report = json.loads(faked(tmp_path, "15:00:00", "report", "daily", "--db", db, "--config", cfg, "--date", DAY,
                               "--json").stdout.decode())
     assert report["provisional"] is True and report["zero_report"] is False
+
+
+def test_the_bureau_reads_a_provisional_report_as_undecided_until_the_last_gate_reports(school, tmp_path):
+    url, gates = school
+    db, cfg = gates["north"]
+    faked(tmp_path, "15:00:00", "report", "daily", "--db", db, "--config", cfg, "--date", DAY)
+    faked(tmp_path, "15:01:00", "sync", "--db", db, "--config", cfg)
+    engine = bureau.reader(url)
+    try:
+        (row,) = [r for r in bureau.schools_on(engine, dt.date.fromisoformat(DAY), at(16, 0))
+                  if r.school_id == "school-9"]
+        # North said it waits for south: the bureau must not show "no zero report" (nor a zero report) for the school
+        assert row.provisional is True and row.zero_report is None and row.stations_reported == 1
+        assert cell("zero_report", row) == "临时 prov."
+        # South syncs and both report: the school's report is whole and nothing abnormal happened
+        faked(tmp_path, "15:10:00", "sync", "--db", gates["south"][0], "--config", gates["south"][1])
+        faked(tmp_path, "15:20:00", "report", "daily", "--db", db, "--config", cfg, "--date", DAY)
+        faked(tmp_path, "15:21:00", "sync", "--db", db, "--config", cfg)
+        south_db, south_cfg = gates["south"]
+        faked(tmp_path, "15:30:00", "report", "daily", "--db", south_db, "--config", south_cfg, "--date", DAY)
+        faked(tmp_path, "15:31:00", "sync", "--db", south_db, "--config", south_cfg)
+        (row,) = [r for r in bureau.schools_on(engine, dt.date.fromisoformat(DAY), at(16, 0))
+                  if r.school_id == "school-9"]
+        assert row.provisional is False and row.zero_report is True and row.stations_reported == 2
+    finally:
+        engine.dispose()

@@ -28,13 +28,22 @@ def test_a_report_is_a_zero_report_only_when_it_says_exactly_true(report):
 
 
 def test_odd_reports():
-    assert report_figures("[1, 2]") == {"clusters": None, "zero_report": None}
-    assert report_figures('{"clusters": "3", "zero_report": "true"}') == {"clusters": None, "zero_report": False}
+    assert report_figures("[1, 2]") == {"clusters": None, "zero_report": None, "provisional": False}
+    assert report_figures('{"clusters": "3", "zero_report": "true"}') == {"clusters": None, "zero_report": False,
+                                                                          "provisional": False}
     assert report_figures('{"clusters": true}')["clusters"] is None
     assert report_figures('{"clusters": -1}')["clusters"] is None
     assert report_figures("[" * 100000)["clusters"] is None  # deeply nested: refused, not a crash
-    assert report_figures('{"clusters": [{"class": "三年级二班"}], "zero_report": true}') == {"clusters": 1,
-                                                                                       "zero_report": True}
+    assert report_figures('{"clusters": [{"class": "三年级二班"}], "zero_report": true}') == {
+        "clusters": 1, "zero_report": True, "provisional": False}
+
+
+def test_a_provisional_report_is_undecided_not_a_missing_zero_report():
+    # A gate waiting for the other gate's sync sends zero_report null and provisional true (gate report daily).
+    assert report_figures('{"zero_report": null, "provisional": true, "clusters": []}') == {
+        "clusters": 0, "zero_report": None, "provisional": True}
+    assert report_figures('{"provisional": "yes"}')["provisional"] is False  # only exactly true
+    assert report_figures('{"clusters": []}')["zero_report"] is False  # silent about it: not a zero report
 
 
 @given(st.text(max_size=12))

@@ -28,6 +28,8 @@ def cell(key: str, row) -> "str | Text":
     if key == "trend":
         return ""
     value = getattr(row, key)
+    if key == "zero_report" and value is None and getattr(row, "provisional", False):
+        return "临时 prov."  # a gate has not reported yet: undecided, not "not reported"
     if value is None:
         return "从未 never" if key == "last_sync" else NOT_REPORTED
     if key == "last_sync":
