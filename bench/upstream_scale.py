@@ -10,6 +10,9 @@
    365 day partitions), daily reports from 90 of the schools; `gate bureau daily` (storage.bureau.schools_on) and the
    late list timed (median of ROUNDS), and the EXPLAIN of every statement they send, to show partition pruning.
 
+   With --station-role, each round also syncs the same rows under a station's role as the README grants it (row-level
+   security: no COPY into the table, so the staging table and INSERT ... SELECT), against the same round's raw COPY.
+
     nice python bench/upstream_scale.py [--copy-rows 100000] [--stations 50 --station-rows 2000] [--big 10000000]
 """
 from __future__ import annotations
@@ -46,7 +49,29 @@ def fresh(pg: PostgresServer, name: str) -> str:
     return url
 
 
-def copy_ratio(pg: PostgresServer, work: Path, rows: int, rounds: int) -> dict:
+ROLE = "bench_station"
+GRANTS = f"""
+GRANT USAGE ON SCHEMA public TO {ROLE};
+GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {ROLE};
+GRANT UPDATE (last_sync_at, last_seq) ON stations TO {ROLE};
+GRANT UPDATE (name) ON schools TO {ROLE};
+GRANT EXECUTE ON FUNCTION gate_make_day(date) TO {ROLE};
+INSERT INTO gate_role_schools (role_name, school_id) VALUES ('{ROLE}', 'bench');
+"""
+
+
+def as_station_role(url: str) -> str:
+    """The database at ``url`` with the README's grants for a station role of school 'bench'; that role's URL."""
+    engine = up.make_upstream_engine(url)
+    with engine.begin() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": ROLE}).first():
+            conn.exec_driver_sql(f"CREATE ROLE {ROLE} LOGIN")
+        conn.exec_driver_sql(GRANTS)
+    engine.dispose()
+    return url.replace("postgres@", f"{ROLE}@", 1)
+
+
+def copy_ratio(pg: PostgresServer, work: Path, rows: int, rounds: int, station_role: bool = False) -> dict:
     db = work / "station.db"
     fill_log(db, rows)
     con = sqlite3.connect(db)
@@ -55,7 +80,7 @@ def copy_ratio(pg: PostgresServer, work: Path, rows: int, rounds: int) -> dict:
     days = {dt.date.fromisoformat(d) for (d,) in con.execute("SELECT DISTINCT day FROM screenings")}
     con.close()
     cols = ", ".join(["school_id", *names])
-    raws, ours, ratios = [], [], []
+    raws, ours, ratios, role_ratios = [], [], [], []
     for r in range(rounds):  # each round: both into fresh databases with the same partitions made first
         url_raw, url_sync = fresh(pg, f"raw{r}"), fresh(pg, f"sync{r}")
         for url in (url_raw, url_sync):
@@ -71,11 +96,23 @@ def copy_ratio(pg: PostgresServer, work: Path, rows: int, rounds: int) -> dict:
         raws.append(got["raw_copy"])
         ours.append(got["sync_copy"])
         ratios.append(got["sync_copy"] / got["raw_copy"])
-    return {"rows": rows, "rounds": rounds, "ratio": round(statistics.median(ratios), 3), "goal_ratio": 0.5,
-            "ratio_min": round(min(ratios), 3), "ratio_max": round(max(ratios), 3),
-            "sync_rows_per_s": round(statistics.median(ours)), "raw_copy_rows_per_s": round(statistics.median(raws)),
-            "all_ratios": [round(x, 3) for x in ratios], "all_sync": [round(x) for x in ours],
-            "all_raw": [round(x) for x in raws]}
+        if station_role:  # the same sync under a station's role: row-level security, so the staging path
+            url_role = fresh(pg, f"role{r}")
+            engine = up.make_upstream_engine(url_role)
+            partitions.ensure(engine, days, set())
+            engine.dispose()
+            with sqlite3.connect(db) as c:
+                c.execute("DELETE FROM sync_state")
+            role_ratios.append(sync_copy(as_station_role(url_role), db, data, cols) / got["raw_copy"])
+    out = {"rows": rows, "rounds": rounds, "ratio": round(statistics.median(ratios), 3), "goal_ratio": 0.5,
+           "ratio_min": round(min(ratios), 3), "ratio_max": round(max(ratios), 3),
+           "sync_rows_per_s": round(statistics.median(ours)), "raw_copy_rows_per_s": round(statistics.median(raws)),
+           "all_ratios": [round(x, 3) for x in ratios], "all_sync": [round(x) for x in ours],
+           "all_raw": [round(x) for x in raws]}
+    if role_ratios:
+        out["station_role_ratio"] = round(statistics.median(role_ratios), 3)
+        out["station_role_all_ratios"] = [round(x, 3) for x in role_ratios]
+    return out
 
 
 def raw_copy(url: str, _db: Path, data: list[tuple], cols: str) -> float:
@@ -236,13 +273,15 @@ def main() -> None:
     ap.add_argument("--big", type=int, default=0, help="screenings to generate for the bureau timing (e.g. 10000000)")
     ap.add_argument("--big-rounds", type=int, default=15)
     ap.add_argument("--skip", nargs="*", default=[], choices=["copy", "stations"])
+    ap.add_argument("--station-role", action="store_true",
+                    help="also sync each round under a station's role (row-level security: the staging path)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-upstream-"))
     out: dict = {"benchmark": "upstream_scale"}
     pg = PostgresServer(fsync=True).init()
     try:
         if "copy" not in args.skip:
-            out["copy"] = copy_ratio(pg, work, args.copy_rows, args.rounds)
+            out["copy"] = copy_ratio(pg, work, args.copy_rows, args.rounds, args.station_role)
         if "stations" not in args.skip:
             out["stations"] = many_stations(pg, work, args.stations, args.station_rows)
     finally:
