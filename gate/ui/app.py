@@ -32,7 +32,8 @@ from storage.log import ScreeningLog
 
 class GateApp(App):
     CSS_PATH = "gate.tcss"
-    # The station's keys work from every screen (as the help screen lists them); ctrl+q last.
+    # The station's keys work from every screen (as the help screen lists them); ctrl+q last. Ctrl+Q is a priority
+    # key: a modal form (Textual stops other keys at a modal) must never keep the station from quitting.
     BINDINGS = [
         Binding("f1", "help", "Help / 帮助"),
         Binding("f2", "manual", "Manual entry / 手测"),
@@ -45,7 +46,7 @@ class GateApp(App):
         Binding("f9", "maintenance", "Maintenance / 维护"),
         Binding("f10", "visitor", "Visitor / 访客登记"),
         Binding("f11", "followup", "Follow-up / 追踪", show=False),
-        Binding("ctrl+q", "quit", "Quit / 退出"),
+        Binding("ctrl+q", "quit", "Quit / 退出", priority=True),
     ]
 
     language: reactive[str] = reactive("zh-CN")

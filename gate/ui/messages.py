@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from domain import CalibrationRecord, Screening
-from drivers.base import HealthEvent, Sample
+from drivers.base import HealthEvent
 from gate.auth import User
 from gate.station import LogFailure
 
@@ -86,10 +86,8 @@ class SignInFailed(Message):
 
 
 @dataclass
-class SampleSeen(Message):
-    """A raw sample from the sensor (for the maintenance screen's live view)."""
-
-    sample: Sample
+class SamplesWaiting(Message):
+    """Raw samples wait in the maintenance screen's inbox (one message for however many arrived meanwhile)."""
 
 
 @dataclass

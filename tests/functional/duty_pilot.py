@@ -5,7 +5,8 @@ from tests.support import pilot_wait_until, typing_goes_to
 
 
 def banner(app) -> str:
-    return str(app.query_one("#banner").render())
+    """The duty screen's banner (asked of the duty screen: a form may be on top)."""
+    return str(app.duty.query_one("#banner").render())
 
 
 def form_ready(app) -> bool:

@@ -6,7 +6,7 @@ from domain import Decision, MaskState, new_id
 from drivers.base import Health, Sample
 from gate.config import Config, SensorConfig
 from gate.ui.app import build_app
-from gate.ui.messages import SampleSeen, ScreeningDecided
+from gate.ui.messages import SamplesWaiting, ScreeningDecided
 from gate.ui.screens.maintenance import MaintenanceScreen
 from gate.ui.screens.manual import ManualEntry
 from sim.camera import SimulatedMask
@@ -25,11 +25,12 @@ async def test_simulated_people_get_decisions_that_are_already_in_the_log(sim_fa
             assert await pilot_wait_until(pilot, lambda: duty.decisions_shown >= 2), "two decisions"
             s = duty.latest
             assert log.get(s.id) is not None  # shown only after its commit
-            assert app.query_one("#banner").has_class(s.decision.value)
+            assert duty.query_one("#banner").has_class(s.decision.value)
             assert {"ADMIT": Decision.ADMIT, "DENY": Decision.DENY, "RETEST": Decision.RETEST}[
                 banner(app).split()[1]] is s.decision
-            assert f"{s.temperature_c:.1f} °C" in str(app.query_one("#temperature").render())
-            assert duty.health == "ok"
+            assert f"{s.temperature_c:.1f} °C" in str(duty.query_one("#temperature").render())
+            # A simulator starved by a loaded machine may fall silent for 2 s (a fault, then back): it ends healthy.
+            assert await pilot_wait_until(pilot, lambda: duty.health == "ok")
             assert duty.counts["screened"] >= 2
 
 
@@ -225,7 +226,7 @@ async def test_late_samples_decisions_and_timer_ticks_during_shutdown_raise_noth
                 while not stop.wait(0.005):  # the pace of a sensor, not a wait before asserting
                     try:
                         duty.samples(sample)  # the feed the maintenance screen listens to
-                        maintenance.post_message(SampleSeen(sample))
+                        maintenance.post_message(SamplesWaiting())
                         duty.post_message(ScreeningDecided(dataclasses.replace(first, id=new_id())))
                     except BaseException as exc:  # noqa: BLE001 - the test reports whatever was raised
                         errors.append(exc)

@@ -39,6 +39,7 @@ from gate.ui.messages import (
     UsersChecked,
 )
 from gate.ui.screens.base import ShowsWorkerFailures
+from gate.ui.screens.maintenance import MaintenanceScreen
 from gate.ui.screens.manual import ManualEntry
 from gate.ui.screens.signin import SignIn
 from gate.ui.screens.visitor import VisitorForm
@@ -252,12 +253,18 @@ class DutyScreen(ShowsWorkerFailures, Screen):
     def on_sensor_health_changed(self, msg: SensorHealthChanged) -> None:
         self.health = msg.event.health.value
         self.health_reason = msg.event.reason
-        if msg.event.health in (Health.FAULT, Health.OFFLINE) and not isinstance(self.app.screen,
-                                                                                (ManualEntry, SignIn)):
+        top = self.app.screen
+        if msg.event.health in (Health.FAULT, Health.OFFLINE) and not isinstance(top, (ManualEntry, SignIn)):
             self.notify(t("reason.sensor-fault", self.language, detail=msg.event.reason), severity="error",
                         timeout=6)
-            # Offer manual entry at once: the queue at the gate does not wait for the sensor to come back.
-            self.app.action_manual(reason="sensor-fault")
+            # Offer manual entry at once: the queue at the gate does not wait for the sensor to come back. Not over
+            # the maintenance screen: whoever is there is looking at the sensor (and its wizard stops by itself).
+            if not isinstance(top, MaintenanceScreen):
+                self.app.action_manual(reason="sensor-fault")
+        elif msg.event.health is Health.OK and isinstance(top, ManualEntry):
+            # The sensor is back: an offered form nobody typed into closes, or a scanned id would go into its
+            # temperature field and the station's keys would wait behind it.
+            top.withdraw()
 
     def on_log_failed(self, msg: LogFailed) -> None:
         self.log_error = msg.failure.error

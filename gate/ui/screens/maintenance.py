@@ -8,8 +8,10 @@ while the sensor looks at the blackbody: the blackbody is not a person.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
+from typing import Callable
 
 from textual import work
 from textual.app import ComposeResult
@@ -26,19 +28,20 @@ from gate.calibration_procedure import BlackbodyProcedure, Step, parse_set_point
 from gate.config import SensorConfig
 from gate.station import Station
 from gate.ui.feed import SampleFeed
-from gate.ui.messages import CalibrationHistory, CalibrationSaved, SampleSeen, WizardSays
+from gate.ui.messages import CalibrationHistory, CalibrationSaved, SamplesWaiting, WizardSays
 from gate.ui.screens.base import ShowsWorkerFailures
 from gate.ui.widgets.residual_plot import ResidualPlot
 from storage import calibrations
 
 NO_FRAMES_S = 2.0  # no frame for this long while measuring: the sensor is gone, as the CLI says
+INBOX_MAX = 4096  # samples held for a screen that cannot keep up (a 100 Hz sensor: 40 s); the oldest go first
 
 
 class MaintenanceScreen(ShowsWorkerFailures, Screen):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back / 返回")]
 
     def __init__(self, station: Station, sensor_config: SensorConfig, feed: SampleFeed, operator: str, *,
-                 samples: int = 5, on_saved=None):
+                 samples: int = 5, on_saved=None, monotonic: Callable[[], float] = time.monotonic):
         super().__init__()
         self.station = station
         self.sensor_config = sensor_config
@@ -51,7 +54,13 @@ class MaintenanceScreen(ShowsWorkerFailures, Screen):
         self.procedure: BlackbodyProcedure | None = None  # the calibration in progress
         self.daily = False  # the procedure measures one point for a daily check, not a full calibration
         self.measuring = False  # Ready was pressed: frames count for the current set point
-        self.last_frame = 0.0
+        self.monotonic = monotonic
+        self.last_frame = 0.0  # when the sensor thread last handed over a frame (or Ready was pressed)
+        # Samples cross from the sensor thread through this inbox; at most one message says "samples waiting", so a
+        # fast sensor on a slow PC never floods the screen with one message and one redraw per sample.
+        self._inbox: deque[Sample] = deque(maxlen=INBOX_MAX)
+        self._inbox_told = threading.Event()
+        self._arrived = 0.0
 
     def compose(self) -> ComposeResult:
         with Vertical(id="maint"):
@@ -84,16 +93,27 @@ class MaintenanceScreen(ShowsWorkerFailures, Screen):
 
     # -- live data --------------------------------------------------------------------------------------------------
     def _on_sample(self, sample: Sample) -> None:
-        """Called in the sensor's thread: only a message crosses over."""
-        self.post_message(SampleSeen(sample))
+        """Called in the sensor's thread: the sample goes into the inbox, and one message if none is on its way."""
+        self._inbox.append(sample)
+        self._arrived = self.monotonic()  # the sensor's pace, not the screen's: a busy screen is no silent sensor
+        if not self._inbox_told.is_set():
+            self._inbox_told.set()
+            self.post_message(SamplesWaiting())
 
-    def on_sample_seen(self, msg: SampleSeen) -> None:
-        value = msg.sample.object_c
-        self.recent.append(value)
+    def on_samples_waiting(self, _msg: SamplesWaiting) -> None:
+        self._inbox_told.clear()  # before taking: a sample arriving from now on sends a new message
+        values = []
+        while self._inbox:
+            values.append(self._inbox.popleft().object_c)
+        if not values:
+            return
+        self.recent.extend(values)
         self.query_one("#maint-spark", Sparkline).data = list(self.recent)
         self.query_one("#maint-status", Static).update(
-            f"raw {value:.2f} °C · last minute: min {min(self.recent):.2f} / max {max(self.recent):.2f}")
-        if self.procedure is not None and self.measuring:
+            f"raw {values[-1]:.2f} °C · last minute: min {min(self.recent):.2f} / max {max(self.recent):.2f}")
+        for value in values:  # the wizard counts every frame, however many arrived at once
+            if self.procedure is None or not self.measuring:
+                break
             self._frame(value)
 
     # -- history ----------------------------------------------------------------------------------------------------
@@ -124,7 +144,7 @@ class MaintenanceScreen(ShowsWorkerFailures, Screen):
             self._start(daily=event.button.id == "cal-check")
         elif event.button.id == "cal-ready" and self.procedure is not None:
             event.button.disabled = True
-            self.measuring, self.last_frame = True, time.monotonic()
+            self.measuring, self.last_frame = True, self.monotonic()
             self._say(f"measuring at {self.procedure.set_c:.1f} °C … / 测量中")
 
     def _reference_id(self) -> str:
@@ -176,7 +196,6 @@ class MaintenanceScreen(ShowsWorkerFailures, Screen):
 
     def _frame(self, value: float) -> None:
         p = self.procedure
-        self.last_frame = time.monotonic()
         step = p.add_frame(value)
         done, total = p.progress()
         self.query_one("#cal-progress", ProgressBar).update(total=total, progress=done)
@@ -198,7 +217,8 @@ class MaintenanceScreen(ShowsWorkerFailures, Screen):
             self._say(why)
 
     def _check_frames(self) -> None:
-        if self.procedure is not None and self.measuring and time.monotonic() - self.last_frame > NO_FRAMES_S:
+        last = max(self.last_frame, self._arrived)
+        if self.procedure is not None and self.measuring and self.monotonic() - last > NO_FRAMES_S:
             self._stop(f"calibration stopped: no readings from the sensor at {self.procedure.set_c} °C: check the "
                        "cable and the sensor, then start again")
 

@@ -20,12 +20,19 @@ REASON_LABELS = {
 
 
 NEW_PERSON = "new"
+LEAVING_KEYS = {"f1": "help", "f5": "day_view", "f8": "auditor", "f9": "maintenance", "f11": "followup"}
 
 
 class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
     """Returns (typed value, reason, id of the open retest it belongs to, or None for a new person)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel / 取消")]
+    # The station's keys that open another screen work here too (Textual stops the app's keys at a modal): the form
+    # closes unsaved first, as with Esc. F6 switches the language and keeps the form.
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel / 取消"),
+        *(Binding(key, f"leave_for('{action}')", show=False) for key, action in LEAVING_KEYS.items()),
+        Binding("f6", "app.language", show=False),
+    ]
 
     def __init__(self, language: str, previous: Screening | None, open_retests: list[tuple[str, str]] | None = None,
                  reason: str | None = None):
@@ -67,3 +74,16 @@ class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_leave_for(self, action: str) -> None:
+        self.dismiss(None)
+        self.app.call_next(getattr(self.app, f"action_{action}"))
+
+    def withdraw(self) -> None:
+        """The sensor is back: close the form if the station offered it on the fault and nobody typed into it yet."""
+        if self.reason == ManualReason.SENSOR_FAULT:
+            self.call_after_refresh(self._withdraw_if_untouched)  # the form may still be being built
+
+    def _withdraw_if_untouched(self) -> None:
+        if self.is_current and not any(field.value for field in self.query("#manual-temp").results(Input)):
+            self.dismiss(None)
