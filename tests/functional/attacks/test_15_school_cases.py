@@ -302,3 +302,67 @@ def test_a_close_forged_under_the_schools_id_by_another_schools_station_role_is_
         insert_upstream(url, forged_close(north.case("P7"), "school-12", "south", seq=57), user=user)
     north.sync()
     assert north.case("P7").is_open
+
+
+async def test_f11_at_the_other_gate_shows_a_teacher_only_its_class_and_refuses_an_odd_symptom_or_long_note(school):
+    from gate.config import load_config
+    from gate.ui.app import build_app
+    from gate.ui.screens.followup import FollowupScreen
+    from tests.support import pilot_wait_until
+
+    north, south, other, clock, url = school
+    morning_at_north(north, south, clock)  # P6, P7 (三年级三班) and P8 (三年级二班) opened at north
+    north.sync()
+    south.sync()
+    with ScreeningLog(south.db) as log:
+        app = build_app(load_config(south.cfg), log, clock=clock)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.press("f11")
+            assert await pilot_wait_until(pilot, lambda: app.screen.query("#signin-name"))
+            await pilot.press(*"chen", "enter", *PIN["chen"], "enter")
+            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, FollowupScreen) and
+                                          len(app.screen.shown) == 1)
+            screen = app.screen
+            assert [(c.entrant_id, c.gate) for c in screen.shown] == [("P8", "north")]
+            for symptoms, note in (("fever\x1b[31m", ""), ("fever", "x" * 600), ("cough", "妈妈\x1b]0;x\x07说")):
+                screen.query_one("#fu-outcome").value = "sick-leave"
+                screen.query_one("#fu-symptoms").value = symptoms
+                screen.query_one("#fu-note").value = note
+                await pilot.click("#fu-close")
+                await pilot.pause(0.5)
+                assert [c.entrant_id for c in screen.shown] == ["P8"], (symptoms, note)
+    assert south.case("P8").is_open and south.verified()
+
+
+def test_the_stations_outcome_is_refused_for_the_other_gates_case(school):
+    north, south, other, clock, url = school
+    morning_at_north(north, south, clock)
+    north.sync()
+    south.sync()
+    r = south.gate("followup", "close", north.case("P7").short_id, "--outcome", "seen-at-gate", who="wang")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert south.case("P7").is_open
+
+
+def test_case_opens_forged_upward_with_escapes_or_a_huge_note_are_left_out_and_never_printed(school):
+    import uuid
+    north, south, other, clock, url = school
+    morning_at_north(north, south, clock)
+    north.sync()
+    south.sync()
+    user = station_role(url, "gate_n")
+    for i, (entrant, cls, note) in enumerate([("P6", "三年级三班\x1b[2J", ""), ("P6\x1b[31m", "三年级三班", ""),
+                                              ("P9", "三年级三班", "\x1b]0;x\x07" * 10),
+                                              ("P10", "三年级三班", "n" * 20000)]):
+        insert_upstream(url, dict(school_id="school-12", id=f"o{i}", station_id="south", seq=100 + i,
+                                  case_id=str(uuid.uuid4()), event="open", entrant_id=entrant, class_name=cls,
+                                  day="2026-12-01", session="morning", reason="absent", screening_id=None,
+                                  outcome=None, symptoms="[]", onset=None, note=note, by="station", role="",
+                                  at=at(9, 0), prev_hash="0" * 64, row_hash="0" * 64), user=user)
+    north.sync()
+    for who in ("admin", "wang"):
+        r = north.gate("followup", "list", who=who)
+        assert r.returncode == 0 and "\x1b" not in r.stdout + r.stderr and "\x07" not in r.stdout + r.stderr
+        assert "P9" not in r.stdout and "P10" not in r.stdout and "[gate south]" not in r.stdout
+    rows, _ = north.listed()
+    assert sorted(r["entrant_id"] for r in rows) == ["P6", "P7", "P8"]
