@@ -366,3 +366,55 @@ def test_case_opens_forged_upward_with_escapes_or_a_huge_note_are_left_out_and_n
         assert "P9" not in r.stdout and "P10" not in r.stdout and "[gate south]" not in r.stdout
     rows, _ = north.listed()
     assert sorted(r["entrant_id"] for r in rows) == ["P6", "P7", "P8"]
+
+
+def test_one_pupil_closed_with_a_cough_at_both_gates_is_one_pupil_of_a_cluster_at_both(tmp_path, pg, monkeypatch):
+    import tests.functional.test_school_cases as two_gates
+    monkeypatch.setattr(two_gates, "ROSTER", two_gates.ROSTER + "P9,李九,三年级三班,pupil\n")
+    url = pg.create_db("a15_cluster_twice")
+    clock = Clock(at(7, 42))
+    north = Gate(tmp_path, "north", url, clock, absence="school")
+    south = Gate(tmp_path, "south", url, clock, absence="off")
+    north.sync()
+    south.sync()
+    north.screen(36.6, "P42")
+    clock.now = at(9, 0)
+    assert north.close_out(at(9, 0)) == 4
+    north.sync()
+    south.sync()
+
+    def cough(g, entrant, hour):
+        with ScreeningLog(g.db) as log:
+            cases.close_case(log, north.case(entrant).case_id, station_id=g.name, outcome=Outcome.SICK_LEAVE,
+                             symptoms=("cough",), onset="2026-12-01", note="", by="doc", role="health", at=at(hour, 0))
+
+    def alerts(g):
+        r = g.gate("report", "alerts", "--date", "2026-12-01", "--json")
+        assert r.returncode == 0, r.stderr
+        return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+    cough(north, "P6", 10)
+    cough(south, "P6", 11)  # the same pupil closed again at the other gate: a note, not a second pupil
+    cough(south, "P7", 12)
+    north.sync()
+    south.sync()
+    north.sync()
+    assert alerts(north) == [] and alerts(south) == []
+    cough(north, "P9", 13)
+    north.sync()
+    south.sync()
+    for g in (north, south):
+        assert [(a["class"], a["symptom"], a["pupils"]) for a in alerts(g)] == [
+            ("三年级三班", "cough", ["P6", "P7", "P9"])]
+
+
+def test_a_teacher_at_the_other_gate_finds_its_class_under_any_spelling_and_no_other(school):
+    north, south, other, clock, url = school
+    morning_at_north(north, south, clock)
+    north.sync()
+    south.sync()
+    for spelling in ("三年级\u3000三班", "三年级 三班", " 三年级三班 "):
+        rows, _ = south.listed("--class", spelling, who="wang")
+        assert sorted(r["entrant_id"] for r in rows) == ["P6", "P7"]
+    r = south.gate("followup", "list", "--class", "三年级 二班", who="wang")
+    assert r.returncode == 1 and "not theirs to see" in r.stderr and "P8" not in r.stdout
