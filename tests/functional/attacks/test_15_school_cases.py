@@ -418,3 +418,39 @@ def test_a_teacher_at_the_other_gate_finds_its_class_under_any_spelling_and_no_o
         assert sorted(r["entrant_id"] for r in rows) == ["P6", "P7"]
     r = south.gate("followup", "list", "--class", "三年级 二班", who="wang")
     assert r.returncode == 1 and "not theirs to see" in r.stderr and "P8" not in r.stdout
+
+
+def test_a_short_id_naming_two_cases_of_the_school_closes_neither(school):
+    """A case pulled from the other gate whose id begins like one of this gate's: the 8 characters are refused as
+    ambiguous, for the teacher of either class."""
+    north, south, other, clock, url = school
+    morning_at_north(north, south, clock)
+    north.sync()
+    south.sync()
+    p7 = north.case("P7")
+    insert_upstream(url, dict(school_id="school-12", id="o1", station_id="south", seq=100,
+                              case_id=p7.case_id[:8] + "-0000-4000-8000-000000000000", event="open",
+                              entrant_id="P8", class_name="三年级二班", day="2026-12-01", session="noon",
+                              reason="absent", screening_id=None, outcome=None, symptoms="[]", onset=None, note="",
+                              by="station", role="", at=at(14, 0), prev_hash="0" * 64, row_hash="0" * 64),
+                    user=station_role(url, "gate_n"))
+    north.sync()
+    for who in ("wang", "chen"):
+        r = north.gate("followup", "close", p7.short_id, "--outcome", "late-arrival", who=who)
+        assert r.returncode == 1 and "names 2 cases" in r.stderr
+    assert north.case("P7").is_open
+
+
+@pytest.mark.parametrize("start, end, says", [
+    ("23:00", "00:30", "never runs past midnight"), ("18:30", "24:00", "not a time of day"),
+    ("19:30", "18:30", "must end after it starts"), ("19:00", "19:00", "must end after it starts"),
+    ("08:00", "09:00", "overlap"),
+])
+def test_a_check_across_midnight_empty_backwards_or_overlapping_is_refused_by_config_check(tmp_path, start, end,
+                                                                                          says):
+    cfg = tmp_path / "gate.toml"
+    cfg.write_text('[station]\nid = "north"\n[[sessions]]\nname = "morning"\nlabel_zh = "晨检"\nlabel_en = "morning"\n'
+                   'start = "06:30"\nend = "08:30"\n[[sessions]]\nname = "evening"\nlabel_zh = "晚检"\n'
+                   f'label_en = "evening"\nstart = "{start}"\nend = "{end}"\n', encoding="utf-8")
+    r = run_gate("config", "check", cfg)
+    assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr
