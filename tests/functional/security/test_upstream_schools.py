@@ -123,11 +123,19 @@ def test_a_day_partition_read_directly_gives_nothing_but_to_the_owner(synced):
     # a role giving itself another school
     "INSERT INTO gate_role_schools (role_name, school_id) VALUES ('rls_north', 'west')",
     "INSERT INTO gate_role_schools (role_name, school_id) VALUES ('rls_north', '*')",
+    "UPDATE gate_role_schools SET school_id = '*'",
+    "DELETE FROM gate_role_schools",
 ])
 def test_a_station_role_cannot_write_under_another_school(synced, sql):
     url, *_ = synced
     with pytest.raises(DBAPIError, match="row-level security|permission denied"):
         run(role_url(url, "rls_north"), sql)
+
+
+def test_a_station_role_sees_its_own_line_of_the_mapping_only(synced):
+    url, *_ = synced
+    assert run(role_url(url, "rls_north"), "SELECT role_name, school_id FROM gate_role_schools") == [
+        ("rls_north", "north")]
 
 
 def test_a_station_role_cannot_touch_another_schools_registry_row(synced):
