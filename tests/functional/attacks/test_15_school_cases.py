@@ -454,3 +454,17 @@ def test_a_check_across_midnight_empty_backwards_or_overlapping_is_refused_by_co
                    f'label_en = "evening"\nstart = "{start}"\nend = "{end}"\n', encoding="utf-8")
     r = run_gate("config", "check", cfg)
     assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
+def test_a_provisional_daily_report_in_csv_leaves_the_zero_report_empty_and_says_why_on_stderr(school, tmp_path):
+    north, south, other, clock, url = school
+    for g in (north, south):
+        g.cfg.write_text(g.cfg.read_text(encoding="utf-8").replace('"this-gate"', '"school"'), encoding="utf-8")
+    faked(tmp_path, "2026-12-01 07:20:00", "sync", "--db", north.db, "--config", north.cfg)
+    faked(tmp_path, "2026-12-01 07:21:00", "sync", "--db", south.db, "--config", south.cfg)  # before 08:30 only
+    r = faked(tmp_path, "2026-12-01 15:00:00", "report", "daily", "--db", north.db, "--config", north.cfg, "--date",
+              "2026-12-01", "--csv")
+    rows = dict(line.split(",", 1) for line in r.stdout.decode().splitlines()[1:])
+    assert rows["zero_report"] == "" and rows["provisional"] == "True"
+    assert "waits for south" in r.stderr.decode() and "provisional" not in r.stdout.decode().splitlines()[0]
