@@ -7,7 +7,7 @@ networks that ``gate mask train --work DIR`` kept (trained here when missing, wh
 No face and "unknown" count as errors. The network's unknown band is chosen on the OTHER folds for each fold
 ("nested"), so no fold is scored with a band tuned on itself.
 
-    python bench/mask_accuracy.py ../shared/mask-data --work /tmp/mask-folds
+    python bench/mask_accuracy.py ../shared/mask-data --work /tmp/mask-folds [--compare OLD_FOLD_NETWORKS]
     python bench/mask_accuracy.py ../shared/mask-data --held-out   # the shipped network on the fold it never saw
     python bench/mask_accuracy.py PHOTOS --shipped      # the shipped models on every photo of another folder
 """
@@ -100,14 +100,54 @@ def cross_validated(args, log) -> dict:
         work.mkdir(parents=True, exist_ok=True)
         log(f"training the fold networks into {work}")
         train_cnn.train_folds(prep, work, args.seed, args.epochs, log)
-    new = train_cnn.score_folds(prep, work)
-    report["cnn"] = {"band": "nested: chosen on the other folds", **scored(prep, new, nested_bands(prep, new))}
+    report["cnn"] = {"band": "nested: P(face) floor and band chosen on the other folds",
+                     "detector": "second look (as shipped)", **nested_network(prep, work)}
+    report["cnn_first_look_only"] = {"band": "nested: P(face) floor and band chosen on the other folds",
+                                     **nested_network(prep, work, first_only=True)}
+    if args.compare:  # another set of fold networks (the previous release's) on the same folds, both looks
+        report["compare"] = {"networks": args.compare,
+                             "first_look": nested_network(prep, Path(args.compare), first_only=True),
+                             "second_look": nested_network(prep, Path(args.compare))}
     # Not shipped, measured for the next step: both models' log-odds averaged (costs the SVM's features per frame).
+    new = train_cnn.score_folds(prep, work)
     both = [None if a is None or b is None else float(1 / (1 + np.exp(-(_logit(a) + _logit(b)) / 2)))
             for a, b in zip(new, old)]
     report["not_shipped_cnn_plus_svm"] = {"band": "nested: chosen on the other folds",
                                           **scored(prep, both, nested_bands(prep, both))}
     return report
+
+
+def nested_network(prep: train_cnn.Prepared, work: Path, first_only: bool = False) -> dict:
+    """Fold networks scored with, for each fold, the P(face) floor and band chosen on the other folds' photos and
+    face-free crops (evaluate.choose_face_min_and_band); plus the face-free crops each fold's network passed."""
+    pm, pf = train_cnn.raw_scores(prep, work)
+    if first_only:
+        pf = first_look(prep, pf)
+    shown = train_cnn.shown_at_gate(prep)
+    nfm, nff = (a[shown] for a in train_cnn.non_face_scores(prep, work))
+    labels = ["yes" if v else "no" for v in prep.y]
+    fold, nf_fold = prep.split.fold, prep.non_face_fold[shown]
+    p: list[float | None] = [None] * len(labels)
+    bands, floors, passed = [], [], []
+    for k in range(prep.split.k):
+        o, no = np.nonzero(fold != k)[0], nf_fold != k
+        floor, band, _why, _ = evaluate.choose_face_min_and_band(
+            [pm[i] for i in o], [pf[i] for i in o], [labels[i] for i in o], fold[o], nfm[no], nff[no], nf_fold[no])
+        for i in np.nonzero(fold == k)[0]:
+            p[i] = None if pf[i] is None or pf[i] < floor else pm[i]
+        bands.append(band)
+        floors.append(floor)
+        mine = nf_fold == k
+        passed.append(int(((nff[mine] >= floor) & (nfm[mine] >= band[1])).sum()))
+    out = scored(prep, p, bands)
+    for f, floor, n in zip(out["per_fold"], floors, passed):
+        f["face_min"], f["held_out_face_free_crops_passed"] = floor, n
+    return out
+
+
+def first_look(prep: train_cnn.Prepared, p: list[float | None]) -> list[float | None]:
+    """The scores as a detector without its second look would leave them: faint faces not found."""
+    return [None if f else x for x, f in zip(p, prep.faint)]
 
 
 def _logit(p: float) -> float:
@@ -150,6 +190,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=folds.SEED)
     ap.add_argument("--epochs", type=int, default=train_cnn.EPOCHS)
     ap.add_argument("--work", help="fold networks kept by `gate mask train --work DIR` (trained here if missing)")
+    ap.add_argument("--compare", help="another folder of fold networks to score on the same folds (e.g. the old ones)")
     ap.add_argument("--shipped", action="store_true", help="score the shipped models on every photo of the folder")
     ap.add_argument("--held-out", action="store_true", help="score the shipped models on the fold the network never saw")
     args = ap.parse_args()

@@ -8,7 +8,7 @@ import numpy as np
 
 from gate.mask.classifier import UNSURE, LinearMaskModel, judge, rule_p_mask
 from gate.mask.cnn import CnnMaskModel
-from gate.mask.detector import FaceDetector
+from gate.mask.detector import SECOND_LOOK, FaceDetector
 from gate.mask.features import features
 
 
@@ -29,10 +29,10 @@ class MaskCheckResult:
 class MaskCheck:
     """Face detector + classifier, loaded once: the network (mask_cnn.onnx) if present, else the linear SVM
     (weights.npz), else the documented colour rule. ``model`` picks one: "default", "cnn", "svm", a loaded model, or
-    None for the rules."""
+    None for the rules. With a network that knows non-faces the detector takes its second look (faint faces are
+    found; what is not a face the network says so); with the others it does not."""
 
     def __init__(self, model: CnnMaskModel | LinearMaskModel | None | str = "default"):
-        self.detector = FaceDetector()
         if model == "default":
             model = CnnMaskModel.load() or LinearMaskModel.load()
         elif model == "cnn":
@@ -42,6 +42,8 @@ class MaskCheck:
         self.model = model
         self.method = {CnnMaskModel: "cnn", LinearMaskModel: "svm"}.get(type(model), "rules")
         self.band = model.band if isinstance(model, CnnMaskModel) else UNSURE
+        knows = isinstance(model, CnnMaskModel) and model.knows_non_faces
+        self.detector = FaceDetector(second_look=SECOND_LOOK if knows else None)
 
     def check(self, bgr: np.ndarray) -> MaskCheckResult:
         t0 = time.perf_counter()
@@ -50,7 +52,9 @@ class MaskCheck:
             return MaskCheckResult(False, "unknown", None, None, (time.perf_counter() - t0) * 1000, self.method)
         face = faces[0]
         if isinstance(self.model, CnnMaskModel):
-            p = self.model.p_mask(bgr, face)
+            p, is_face = self.model.judge_face(bgr, face)
+            if not is_face:  # a card, a code, a striped top: staff look, it is never "mask: yes"
+                return MaskCheckResult(False, "unknown", None, None, (time.perf_counter() - t0) * 1000, self.method)
         else:
             x = features(bgr, face)
             p = self.model.p_mask(x) if self.model is not None else rule_p_mask(x)

@@ -10,10 +10,10 @@ def _block(cin: int, cout: int) -> list[nn.Module]:
 
 
 class MaskNet(nn.Module):
-    """64x64 colour face -> two logits (no mask, mask). About 110 k weights and 6 M multiply-adds: it downsamples
-    early, as the aligned face needs no fine detail to tell a mask, and training shares two cores."""
+    """64x64 colour face -> logits (no mask, mask, not a face). About 110 k weights and 6 M multiply-adds: it
+    downsamples early, as the aligned face needs no fine detail to tell a mask, and training shares two cores."""
 
-    def __init__(self, width: int = 24):
+    def __init__(self, width: int = 24, classes: int = 3):
         super().__init__()
         w = width
         self.features = nn.Sequential(
@@ -23,7 +23,7 @@ class MaskNet(nn.Module):
             *_block(2 * w, 64), nn.MaxPool2d(2),  # 4 x 4
             *_block(64, 128),
         )
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(128, 2))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(128, classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))

@@ -241,29 +241,50 @@ def test_bare_faces_the_network_never_saw_are_not_passed_as_masked(check):
 
 
 @needs_faces
-def test_the_second_look_finds_faint_faces_but_the_gate_keeps_them_for_staff(check):
-    from gate.mask.detector import SCORE_THRESHOLD, SECOND_LOOK, FaceDetector
+def test_the_second_look_finds_faint_faces_and_the_network_judges_them(check):
+    from gate.mask.detector import SCORE_THRESHOLD, SECOND_LOOK
 
-    second = FaceDetector(second_look=SECOND_LOOK)
+    assert check.detector.second_look == SECOND_LOOK  # on at the gate: the network knows what is not a face
     faint = []
     for p in held_out_sample("with_mask"):
         img = cv2.imread(str(p))
-        faces = second.detect(img)
+        faces = check.detector.detect(img)
         if faces and faces[0].score < SCORE_THRESHOLD:
             assert faces[0].score >= SECOND_LOOK
             faint.append(img)
     assert len(faint) >= 5  # masked faces BlazeFace scores under 0.3 (README: 37 of 2,998 shared photos)
-    assert check.detector.second_look is None  # off at the gate: it also "finds" faces in cards and stripes
-    assert all((r.face, r.mask) == (False, "unknown") for r in map(check.check, faint))  # staff confirm (F3/F4)
+    said = [r.mask for r in map(check.check, faint)]
+    # Found and judged (the old gate sent all of them to staff as "no face"): 7 of 9 "yes" on the held-out fold.
+    assert said.count("yes") >= len(faint) * 2 / 3 and said.count("unknown") <= len(faint) / 4, said
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17, open: the network has never seen a non-face and calls most of "
-                   "them masked; 31 of 180 face-free card/stripe/check/QR frames are 'mask: yes' (bench/mask_objects.py)")
 def test_a_card_or_a_striped_top_with_no_face_behind_it_is_never_a_masked_face(check):
     from bench.mask_objects import object_scenes
 
-    said = [check.check(frame).mask for _kind, frame in object_scenes()]
-    assert said.count("yes") == 0, said.count("yes")
+    results = [check.check(frame) for _kind, frame in object_scenes()]
+    assert [r.mask for r in results].count("yes") == 0, [r.score for r in results if r.mask == "yes"]
+    assert all(r.mask == "unknown" for r in results if not r.face)  # "no face": staff look (F3/F4)
+
+
+def test_the_network_says_not_a_face_and_the_gate_takes_its_second_look():
+    from gate.mask.detector import SECOND_LOOK
+    from gate.mask.evaluate import FACE_GRID, MAX_NON_FACE_PASSED
+    from gate.mask.train_cnn import negatives_record
+
+    model = CnnMaskModel.load()
+    meta = model.meta
+    assert model.knows_non_faces and model.face_min == meta["face_min"] and meta["face_min"] in FACE_GRID
+    assert negatives_record().items() <= meta["non_faces"].items()  # the record says how the crops were made
+    by_floor = meta["non_faces"]["held_out_by_floor"]
+    chosen = by_floor[str(meta["face_min"])]
+    assert chosen["band"] == meta["unknown_band"]  # the rule, as recorded: safest on face-free crops first
+    safest = min(v["worst_fold_non_faces_passed"] for v in by_floor.values())
+    assert chosen["worst_fold_non_faces_passed"] <= max(MAX_NON_FACE_PASSED, safest)
+    assert "every fold within the photo bars" in meta["band_reason"]
+    p_mask, p_face = model.scores([np.full((64, 64, 3), v, np.uint8) for v in (0, 128, 255)])
+    assert np.all(p_face < model.face_min), p_face  # a blank wall is not a face
+    assert MaskCheck().detector.second_look == SECOND_LOOK
+    assert MaskCheck(model="svm").detector.second_look is None  # the old models were never taught non-faces
 
 
 def test_a_changed_or_misconfigured_network_is_refused(tmp_path):
@@ -283,6 +304,10 @@ def test_a_changed_or_misconfigured_network_is_refused(tmp_path):
     for band in ([0, 0.9], [0.9, 0.1], [0.2, 1.0], ["x", 0.5], [0.5], "nan"):
         record_path(model).write_text(json.dumps({**rec, "unknown_band": band}), encoding="utf-8")
         with pytest.raises(MaskModelError, match="band|record"):
+            CnnMaskModel(model)
+    for floor in (0, -1, 1, "x", None, "nan"):  # a floor of 0 would take any card for a face
+        record_path(model).write_text(json.dumps({**rec, "face_min": floor}), encoding="utf-8")
+        with pytest.raises(MaskModelError, match="face_min|record"):
             CnnMaskModel(model)
     record_path(model).write_text("{not json", encoding="utf-8")
     with pytest.raises(MaskModelError, match="record"):

@@ -113,3 +113,6 @@ def test_gate_mask_train_makes_a_network_opencv_runs_or_says_pytorch_is_missing(
     model = CnnMaskModel(tmp_path / "m.onnx")
     assert model.meta == record and record["split"]["folds"] == 2 and record["data"]["photos"] == 48
     assert len(record["cross_validation"]["per_fold"]) == 2
+    # It learnt "not a face" from face-free crops, and its floor was chosen with its band on the folds.
+    assert model.knows_non_faces and model.face_min == record["face_min"] and record["non_faces"]["crops"] > 1000
+    assert str(record["face_min"]) in record["non_faces"]["held_out_by_floor"]
