@@ -237,6 +237,12 @@ def apply_policy(log: ScreeningLog, config=None, admin: str = "admin") -> None:
     enforce(config if config is not None else Config(), log, actor=admin, apply=True)
 
 
+def screen_shown(app, screen_type) -> bool:
+    """A screen of this type is on top and built: its widgets can be asked for (pushed is not yet built, and on a
+    busy machine the pilot can look in between)."""
+    return isinstance(app.screen, screen_type) and app.screen.is_mounted
+
+
 def typing_goes_to(app, field_id: str) -> bool:
     """The app's keyboard focus is on the field with this id (what a pilot types lands there)."""
     return app.focused is not None and app.focused.id == field_id

@@ -11,7 +11,7 @@ from gate.ui.screens.visitor import VisitorForm
 from storage import audit
 from storage.log import ScreeningLog
 from storage.roster import import_roster
-from tests.support import pilot_wait_until
+from tests.support import pilot_wait_until, screen_shown
 from tests.functional.test_ui import manual
 
 ESC_ID = "P42\x1b[2J\x1b[31m"
@@ -46,7 +46,7 @@ async def test_the_visitor_form_refuses_a_bad_field_and_stores_nothing(db_path):
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press(*"V-77", "enter")
             await manual(pilot, "36.5")
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, VisitorForm))
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, VisitorForm))
             assert app.duty.latest.decision is Decision.DENY
             form = app.screen
             for field, value in (("name", "Zhao"), ("phone", "13800001234"), ("reason", "meeting")):
@@ -73,7 +73,7 @@ async def test_a_sign_in_name_with_escapes_never_reaches_the_audit_trail(db_path
         async with app.run_test(size=(100, 30)) as pilot:
             assert await pilot_wait_until(pilot, lambda: app.users_exist)
             await pilot.press("f2")
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, SignIn))
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
             form = app.screen
             form.query_one("#signin-name").value = f"zhang{ESC_ID}"
             form.query_one("#signin-pin").value = "581302"
@@ -92,7 +92,7 @@ async def test_the_calibration_reference_id_is_checked(sim_factory, db_path):
         app = build_app(Config(sensors=(sc,), language="en"), log, sensor_config=sc)
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("f9")
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, MaintenanceScreen))
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, MaintenanceScreen))
             screen = app.screen
             screen.query_one("#cal-reference").value = "BB" + "7" * 68
             await pilot.click("#cal-start")

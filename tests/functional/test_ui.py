@@ -11,7 +11,7 @@ from gate.ui.screens.maintenance import MaintenanceScreen
 from gate.ui.screens.manual import ManualEntry
 from sim.camera import SimulatedMask
 from storage.log import ScreeningLog
-from tests.support import pilot_wait_until
+from tests.support import pilot_wait_until, screen_shown
 from tests.functional.duty_pilot import banner, form_ready, manual
 
 
@@ -190,11 +190,11 @@ async def test_screenings_keep_arriving_while_a_form_or_the_maintenance_screen_i
         async with app.run_test(size=(100, 30)) as pilot:
             duty = app.duty
             await pilot.press("f2")  # the manual form stays open while people pass the sensor
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, ManualEntry))
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, ManualEntry))
             assert await pilot_wait_until(pilot, lambda: duty.decisions_shown >= 2), "decisions behind the form"
             await pilot.press("escape")
             await pilot.press("f9")
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, MaintenanceScreen))
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, MaintenanceScreen))
             shown = duty.decisions_shown
             assert await pilot_wait_until(  # decisions and raw samples behind the maintenance screen
                 pilot, lambda: duty.decisions_shown > shown and len(app.screen.recent) > 10)
@@ -218,7 +218,7 @@ async def test_late_samples_decisions_and_timer_ticks_during_shutdown_raise_noth
             first = duty.latest
             await pilot.press("f9")
             assert await pilot_wait_until(
-                pilot, lambda: isinstance(app.screen, MaintenanceScreen) and app.screen.recent)
+                pilot, lambda: screen_shown(app, MaintenanceScreen) and app.screen.recent)
             maintenance = app.screen
 
             def late_sensor() -> None:

@@ -12,7 +12,7 @@ from gate.ui.screens.maintenance import MaintenanceScreen
 from sim.scenarios import SCENARIOS
 from storage import calibrations
 from storage.log import ScreeningLog
-from tests.support import pilot_wait_until
+from tests.support import pilot_wait_until, screen_shown
 
 KEY = "gy-mcu90614:gun-1"
 SLOW = 60.0  # a simulated blackbody on a busy machine: the safety net is wider, the assertions the same
@@ -29,7 +29,7 @@ def exact(gain, offset, sets):
 
 async def open_maintenance(app, pilot) -> MaintenanceScreen:
     await pilot.press("f9")
-    assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, MaintenanceScreen))
+    assert await pilot_wait_until(pilot, lambda: screen_shown(app, MaintenanceScreen))
     return app.screen
 
 

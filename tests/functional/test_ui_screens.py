@@ -6,7 +6,7 @@ from gate.ui.screens.day import DayView
 from gate.ui.screens.help import HelpScreen
 from gate.ui.widgets.histogram import histogram
 from storage.log import ScreeningLog
-from tests.support import pilot_wait_until
+from tests.support import pilot_wait_until, screen_shown
 from tests.functional.duty_pilot import manual
 
 
@@ -18,11 +18,11 @@ async def test_help_day_view_and_auditor_screens(db_path, tmp_path):
                 await manual(pilot, v)
                 assert await pilot_wait_until(pilot, lambda: app.duty.decisions_shown == n)
             await pilot.press("f1")
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, HelpScreen))
             assert "manual reading" in str(app.screen.query_one("#help-keys").render())
             await pilot.press("escape")
             await pilot.press("f5")
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, DayView))
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, DayView))
             day = app.screen
             assert await pilot_wait_until(
                 pilot, lambda: "by hour" in str(day.query_one("#day-hours").render())), "the day's figures"
@@ -31,7 +31,7 @@ async def test_help_day_view_and_auditor_screens(db_path, tmp_path):
             assert "  37.3 !" in hist and "  37.1  " in hist  # the threshold is a bin edge, marked from there up
             await pilot.press("escape")
             await pilot.press("f8")
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, AuditorScreen))
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, AuditorScreen))
             screen = app.screen
             assert await pilot_wait_until(pilot, lambda: screen.query_one("#audit-table").row_count == 3)
             screen.query_one("#f-decision").value = "retest"
@@ -58,7 +58,7 @@ async def test_the_auditor_table_pages_through_100000_screenings(tmp_path):
         app = build_app(Config(language="en"), log)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("f8")
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, AuditorScreen))
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, AuditorScreen))
             screen = app.screen
             table = screen.query_one("#audit-table")
             screen.query_one("#f-from").value = "1970-01-01"

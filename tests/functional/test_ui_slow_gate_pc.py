@@ -18,7 +18,7 @@ from sim.scenarios import SCENARIOS
 from storage import calibrations
 from storage.log import ScreeningLog
 from tests.functional.duty_pilot import form_ready
-from tests.support import Clock, pilot_wait_until
+from tests.support import Clock, pilot_wait_until, screen_shown
 
 KEY = "gy-mcu90614:gun-1"
 
@@ -70,7 +70,7 @@ async def test_the_station_keys_work_from_the_offered_form(sim_factory, db_path)
             await pilot.press("f6")  # the language switches, the form stays
             assert await pilot_wait_until(pilot, lambda: app.language == "zh-CN") and app.screen is form
             await pilot.press("f9")  # to look at the sensor: the form closes unsaved, maintenance opens
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, MaintenanceScreen))
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, MaintenanceScreen))
             assert not form.is_attached and app.duty.latest is None and log.count() == 0
             assert [type(s) for s in app.screen_stack] == [type(app.duty), MaintenanceScreen]
             await pilot.press("escape")
@@ -88,7 +88,7 @@ async def test_a_fault_during_maintenance_is_told_but_opens_no_form_over_the_wiz
         async with app.run_test(size=(110, 40)) as pilot:
             assert await pilot_wait_until(pilot, lambda: app.duty.health == "ok"), "the sensor"
             await pilot.press("f9")
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, MaintenanceScreen))
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, MaintenanceScreen))
             screen = app.screen
             sim.unplug()
             assert await pilot_wait_until(pilot, lambda: app.duty.health == Health.OFFLINE.value)
@@ -172,6 +172,26 @@ async def test_a_sensor_silent_for_a_moment_leaves_no_form_and_no_crash(db_path)
             assert await pilot_wait_until(pilot, lambda: app.screen is app.duty), "every offered form closed"
             assert len(app.screen_stack) == 1
             await pilot.press("f5")  # nothing swallows the station's keys afterwards
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, DayView))
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, DayView))
+            await pilot.press("ctrl+q")
+        assert app.return_code == 0 and app._exception is None
+
+
+async def test_a_key_before_the_form_is_built_closes_it_cleanly(db_path):
+    # Found under load: F9 reached the form the station had just opened, before the form was built; closing it then
+    # took its fields away from its own on_mount, and the app crashed.
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(language="en"), log)
+        async with app.run_test(size=(110, 40)) as pilot:
+            app.action_manual(reason="sensor-fault")
+            form = app.screen
+            form.action_leave_for("day_view")  # no await in between: the form is not built yet
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, DayView))
+            assert not form.is_attached and [type(s) for s in app.screen_stack] == [type(app.duty), DayView]
+            await pilot.press("escape")
+            assert await pilot_wait_until(pilot, lambda: app.screen is app.duty)
+            app.action_manual(reason="sensor-fault")
+            app.screen.action_cancel()  # Esc as early
+            assert await pilot_wait_until(pilot, lambda: len(app.screen_stack) == 1)
             await pilot.press("ctrl+q")
         assert app.return_code == 0 and app._exception is None

@@ -72,12 +72,19 @@ class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
         self.dismiss((event.value, reason if reason in REASON_LABELS else ManualReason.OTHER,
                       None if target == NEW_PERSON else str(target)))
 
+    # A key can come before the form is built (a busy PC, or a form the station has just opened on a fault): the
+    # form closes from its own queue, after it is built, so that it never loses its fields under its own feet.
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.call_later(self._close)
 
     def action_leave_for(self, action: str) -> None:
-        self.dismiss(None)
-        self.app.call_next(getattr(self.app, f"action_{action}"))
+        self.call_later(self._close, getattr(self.app, f"action_{action}"))
+
+    def _close(self, then=None) -> None:
+        if self.is_current:
+            self.dismiss(None)
+            if then is not None:
+                self.app.call_next(then)
 
     def withdraw(self) -> None:
         """The sensor is back: close the form if the station offered it on the fault and nobody typed into it yet."""
