@@ -3,17 +3,19 @@
 1. copy: the sync (from a station's log through the outbox, checked, COPYed upstream, checkpoint saved) against a raw
    COPY of the same rows (in memory already, one COPY, one commit) straight into the same partitioned table, on the
    same server, in the same run; each round both, in alternating order, into fresh databases with the same
-   partitions; the ratio is the median of the rounds' ratios (goal >= 0.5), with its spread.
+   partitions; the ratio is the median of the rounds' ratios (goal >= 0.5), with its spread. With --station-role,
+   each round also syncs the same rows under a station's role as the README grants it (row-level security: no COPY
+   into the table, so the staging table and INSERT ... SELECT), against the same round's raw COPY.
 2. stations: N stations syncing at once into one upstream (threads, one Sync each): total rows/s, and the upstream
    holds exactly the union, without duplicates.
 3. big: BIG screenings generated straight into PostgreSQL (generate_series, a district's year: 100 schools, 2 gates,
    365 day partitions), daily reports from 90 of the schools; `gate bureau daily` (storage.bureau.schools_on) and the
    late list timed (median of ROUNDS), and the EXPLAIN of every statement they send, to show partition pruning.
-
-   With --station-role, each round also syncs the same rows under a station's role as the README grants it (row-level
-   security: no COPY into the table, so the staging table and INSERT ... SELECT), against the same round's raw COPY.
+4. province (--province N): N screenings of one day across 20,000 schools; the day's counts from the bureau's daily
+   rollup (school_days, upstream migration u0012) against counting the screenings, and `gate bureau daily`.
 
     nice python bench/upstream_scale.py [--copy-rows 100000] [--stations 50 --station-rows 2000] [--big 10000000]
+                                        [--station-role] [--province 1200000]
 """
 from __future__ import annotations
 
@@ -264,6 +266,57 @@ def big(pg: PostgresServer, total: int, rounds: int) -> dict:
             "schools_shown": len(rows), "late_schools": len(late), "explain": plans}
 
 
+def province(pg: PostgresServer, total: int, rounds: int, schools: int = 20_000) -> dict:
+    """One day of ``total`` screenings across ``schools`` schools (a province's schools, fewer rows each): the day's
+    counts read from the daily rollup against counting the screenings, and the whole `gate bureau daily`."""
+    from storage.bureau import _counts
+
+    url = fresh(pg, "province")
+    engine = up.make_upstream_engine(url)
+    day = dt.date(2026, 11, 27)
+    partitions.maintain(engine, day, ahead_days=0)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO schools (school_id, name, expected_stations, created_at) "
+                          "SELECT 'S-' || lpad(i::text, 5, '0'), 'School ' || i, 2, 0 "
+                          "FROM generate_series(0, :n - 1) i"),
+                     {"n": schools})
+        conn.execute(text("INSERT INTO stations (school_id, station_id, fingerprint, registered_at, last_sync_at, "
+                          "last_seq) SELECT school_id, school_id || '-g' || k, 'f', 0, 0, 0 "
+                          "FROM schools, generate_series(0, 1) k"))
+        conn.execute(text(GENERATE.replace("4, '0')", "5, '0')")),
+                     {"schools": schools, "first": day, "per_day": total, "lo": 0, "hi": total - 1})
+        conn.execute(text("INSERT INTO daily_reports (school_id, id, station_id, day, created_at, content) "
+                          "SELECT school_id, md5(school_id), school_id || '-g0', :d, 0, "
+                          "'{\"zero_report\": true, \"clusters\": []}' FROM schools WHERE school_id < 'S-18000'"),
+                     {"d": day.isoformat()})
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    counting = text("SELECT school_id, sum(CASE WHEN follows IS NULL THEN 1 ELSE 0 END), "
+                    "sum(CASE WHEN reasons LIKE '%\"fever-confirmed\"%' THEN 1 ELSE 0 END), "
+                    "sum(CASE WHEN decision = 'deny' AND reasons LIKE '%\"no-mask\"%' THEN 1 ELSE 0 END) "
+                    "FROM screenings WHERE day = :d GROUP BY school_id").bindparams(d=day)
+
+    def median_ms(fn) -> float:
+        out = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t) * 1000)
+        return round(statistics.median(out), 1)
+
+    def read(query):
+        with engine.connect() as conn:
+            return conn.execute(query).all()
+
+    now = dt.datetime.combine(day, dt.time(10, 0)).timestamp()
+    out = {"schools": schools, "screenings_that_day": total, "rounds": rounds,
+           "counts_from_rollup_ms": median_ms(lambda: read(_counts(engine, day, day))),
+           "counts_from_screenings_ms": median_ms(lambda: read(counting)),
+           "bureau_daily_ms": median_ms(lambda: bureau.schools_on(engine, day, now))}
+    engine.dispose()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--copy-rows", type=int, default=100_000)
@@ -272,6 +325,8 @@ def main() -> None:
     ap.add_argument("--station-rows", type=int, default=2000)
     ap.add_argument("--big", type=int, default=0, help="screenings to generate for the bureau timing (e.g. 10000000)")
     ap.add_argument("--big-rounds", type=int, default=15)
+    ap.add_argument("--province", type=int, default=0,
+                    help="screenings of one day across 20,000 schools, for the bureau's rollup (e.g. 1200000)")
     ap.add_argument("--skip", nargs="*", default=[], choices=["copy", "stations"])
     ap.add_argument("--station-role", action="store_true",
                     help="also sync each round under a station's role (row-level security: the staging path)")
@@ -286,10 +341,13 @@ def main() -> None:
             out["stations"] = many_stations(pg, work, args.stations, args.station_rows)
     finally:
         pg.destroy()
-    if args.big:
+    if args.big or args.province:
         fast = PostgresServer(fsync=False).init()  # generated data: nothing to lose, and the disk is shared
         try:
-            out["big"] = big(fast, args.big, args.big_rounds)
+            if args.big:
+                out["big"] = big(fast, args.big, args.big_rounds)
+            if args.province:
+                out["province"] = province(fast, args.province, 5)
         finally:
             fast.destroy()
     print(json.dumps(out, ensure_ascii=False))

@@ -72,21 +72,32 @@ def _end_of(day: dt.date) -> float:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time()).timestamp()
 
 
+def _counts(engine: Engine, first, last, by_day: bool = False):
+    """Per school (and day): screened, confirmed fevers, no-mask refusals from ``first`` to ``last``. On PostgreSQL
+    from the daily rollup the upstream keeps as screenings arrive (upstream migration u0012: one row a school and day,
+    not a scan of the day's screenings, for a province's 20,000 schools); elsewhere counted from the screenings."""
+    if engine.dialect.name == "postgresql":
+        d = up.school_days
+        return (select(d.c.school_id, *([d.c.day] if by_day else []), d.c.screened, d.c.confirmed_fevers,
+                       d.c.no_mask_refusals).where(d.c.day >= first, d.c.day <= last))
+    sc = up.screenings
+    keys = [sc.c.school_id, *([sc.c.day] if by_day else [])]
+    return (select(*keys, func.sum(case((sc.c.follows.is_(None), 1), else_=0)),
+                   func.sum(case((sc.c.reasons.like(FEVER), 1), else_=0)),
+                   func.sum(case((and_(sc.c.decision == "deny", sc.c.reasons.like(NO_MASK)), 1), else_=0)))
+            .where(sc.c.day >= first, sc.c.day <= last).group_by(*keys))
+
+
 def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.time(9, 0)) -> list[SchoolDay]:
     """Every school (declared by the bureau or registered by its stations) on ``day``, ordered by id."""
-    s, st, sc, rp, cs = up.schools, up.stations, up.screenings, up.daily_reports, up.cases
+    s, st, rp, cs = up.schools, up.stations, up.daily_reports, up.cases
     on = _day_value(engine, day)
     with engine.connect() as conn:
         schools = conn.execute(select(s.c.school_id, s.c.name, s.c.expected_stations)
                                .order_by(s.c.school_id)).all()
         gates = {r[0]: (r[1], r[2]) for r in conn.execute(
             select(st.c.school_id, func.count(), func.max(st.c.last_sync_at)).group_by(st.c.school_id))}
-        counts = {r[0]: r[1:] for r in conn.execute(
-            select(sc.c.school_id,
-                   func.sum(case((sc.c.follows.is_(None), 1), else_=0)),
-                   func.sum(case((sc.c.reasons.like(FEVER), 1), else_=0)),
-                   func.sum(case((and_(sc.c.decision == "deny", sc.c.reasons.like(NO_MASK)), 1), else_=0)))
-            .where(sc.c.day == on).group_by(sc.c.school_id))}
+        counts = {r[0]: r[1:] for r in conn.execute(_counts(engine, on, on))}
         reports = conn.execute(select(rp.c.school_id, rp.c.station_id, rp.c.created_at, rp.c.content)
                                .where(rp.c.day == day.isoformat()).order_by(rp.c.created_at)).all()
         absent = dict(conn.execute(
@@ -231,15 +242,12 @@ def detail(engine: Engine, school_id: str, day: dt.date, now: float, cutoff: dt.
 
 def trend(engine: Engine, day: dt.date, days: int = 7) -> dict[str, list[dict]]:
     """Per school, the ``days`` days up to ``day``: screened, confirmed fevers, reported or not."""
-    sc, rp = up.screenings, up.daily_reports
+    rp = up.daily_reports
     first = day - dt.timedelta(days=days - 1)
     span = [first + dt.timedelta(days=i) for i in range(days)]
     with engine.connect() as conn:
         counts = {(r[0], str(r[1])): (int(r[2] or 0), int(r[3] or 0)) for r in conn.execute(
-            select(sc.c.school_id, sc.c.day, func.sum(case((sc.c.follows.is_(None), 1), else_=0)),
-                   func.sum(case((sc.c.reasons.like(FEVER), 1), else_=0)))
-            .where(sc.c.day >= _day_value(engine, first), sc.c.day <= _day_value(engine, day))
-            .group_by(sc.c.school_id, sc.c.day))}
+            _counts(engine, _day_value(engine, first), _day_value(engine, day), by_day=True))}
         reported = {(r[0], r[1]) for r in conn.execute(
             select(rp.c.school_id, rp.c.day).where(rp.c.day >= first.isoformat(), rp.c.day <= day.isoformat()))}
         schools = [r[0] for r in conn.execute(select(up.schools.c.school_id).order_by(up.schools.c.school_id))]

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.upstream_schema import (TABLES, audit_events, bureau_exports, calibrations, cases,  # noqa: F401
                                      clearances, daily_reports, identity_table, key_columns, metadata,
-                                     record_columns, schools, screenings, stations)
+                                     record_columns, school_days, schools, screenings, stations)
 
 MIGRATIONS = Path(__file__).with_name("upstream_migrations")
 VERSION_TABLE = "gate_upstream_version"

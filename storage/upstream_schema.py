@@ -15,7 +15,7 @@ On SQLite (one school's own server) the same tables exist without partitions.
 """
 from __future__ import annotations
 
-from sqlalchemy import (Column, Date, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
+from sqlalchemy import (BigInteger, Column, Date, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
                         UniqueConstraint)
 from sqlalchemy.types import TypeEngine
 
@@ -112,6 +112,16 @@ bureau_exports = Table(  # u0009: the district exports for auditors, one row per
     Column("exported_by", String(64), nullable=False),
     Column("at", Float, nullable=False),
     PrimaryKeyConstraint("school_id", "export_id", name="pk_up_bureau_exports"),
+)
+
+school_days = Table(  # u0012: per school and day, what the bureau counts from screenings (kept by a trigger, PG)
+    "school_days", metadata,
+    _school(),
+    Column("day", Day, nullable=False),
+    Column("screened", BigInteger, nullable=False),
+    Column("confirmed_fevers", BigInteger, nullable=False),
+    Column("no_mask_refusals", BigInteger, nullable=False),
+    PrimaryKeyConstraint("school_id", "day", name="pk_up_school_days"),
 )
 
 role_schools = Table(  # u0010: the school each station role may see and write ('*': every school, the bureau)

@@ -105,6 +105,10 @@ def test_a_station_role_finds_only_its_own_schools_rows(synced):
     for table in ("stations", "schools", "audit_events"):
         assert {r[0] for r in run(north, f"SELECT school_id FROM {table}")} == {"north"}
     assert run(bureau, "SELECT count(*) FROM screenings")[0][0] == 3  # the bureau's role: every school
+    # the rollup the bureau reads was kept by the trigger under the stations' roles: north's fever is there
+    assert run(bureau, "SELECT school_id, screened, confirmed_fevers FROM school_days ORDER BY 1") == [
+        ("north", 1, 1), ("west", 1, 0)]
+    assert run(north, "SELECT school_id FROM school_days") == [("north",)]
 
 
 def test_a_day_partition_read_directly_gives_nothing_but_to_the_owner(synced):
@@ -124,6 +128,10 @@ def test_a_day_partition_read_directly_gives_nothing_but_to_the_owner(synced):
     "INSERT INTO gate_role_schools (role_name, school_id) VALUES ('rls_north', 'west')",
     "INSERT INTO gate_role_schools (role_name, school_id) VALUES ('rls_north', '*')",
     "UPDATE gate_role_schools SET school_id = '*'",
+    # the bureau's rollup is the trigger's to write, not a station's
+    "INSERT INTO school_days (school_id, day, screened, confirmed_fevers, no_mask_refusals) "
+    "VALUES ('north', '2026-12-02', 1000, 0, 0)",
+    "UPDATE school_days SET confirmed_fevers = 0",
     "DELETE FROM gate_role_schools",
 ])
 def test_a_station_role_cannot_write_under_another_school(synced, sql):
