@@ -154,7 +154,8 @@ def main() -> None:
         """Each gate sends and pulls the school's records and cases (the default order: both know everything)."""
         for name in order:
             log = gates[name][0]
-            sync = Sync(log, url, school_id="school-12", school_name="第十二小学", station_id=name, clock=clock)
+            sync = Sync(log, url, school_id="school-12", school_name="第十二小学", station_id=name, clock=clock,
+                        sessions=cfgs[name].school_sessions())
             stats["cases_settled"] += sync.once().settled
             share_roster(log, cfgs[name], sync.engine())
             sync.close()

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from domain.case import CaseReason, Outcome
 from domain.identifiers import id_key
+from domain.sessions import Session
 from storage import cases, pulled_cases
 from storage import upstream_schema as up
 from storage.log import ScreeningLog
@@ -93,13 +94,19 @@ def _audit_clashes(u: UnitOfWork, log: ScreeningLog, station_id: str, closed: se
             "rule": "the first close by time counts; the later one is kept as a note"})
 
 
-def _sightings(engine: Engine, school_id: str, day: str, session: str, station_id: str) -> dict[str, tuple]:
-    """id key -> (gate, first time) of each person screened at another gate of the school in that session."""
+def _sightings(engine: Engine, school_id: str, day: str, session: Session | None,
+               station_id: str) -> dict[str, tuple]:
+    """id key -> (gate, first time) of each person screened at another gate of the school in that session: its
+    name AND its time inside this gate's window of it (a label can be edited, or typed wider at the other gate)."""
+    if session is None:  # a session this gate's config does not know: nobody is seen in it
+        return {}
     sc = up.screenings
     when = datetime.date.fromisoformat(day) if engine.dialect.name == "postgresql" else day
+    start = time.mktime(datetime.datetime.combine(datetime.date.fromisoformat(day), session.start).timetuple())
     with engine.connect() as conn:
         rows = conn.execute(select(sc.c.entrant_id, sc.c.station_id, func.min(sc.c.created_at)).where(
-            sc.c.school_id == school_id, sc.c.day == when, sc.c.session == session, sc.c.station_id != station_id,
+            sc.c.school_id == school_id, sc.c.day == when, sc.c.session == session.name, sc.c.station_id != station_id,
+            sc.c.created_at >= start, sc.c.created_at < session.end_on(day),
             sc.c.entrant_id.is_not(None)).group_by(sc.c.entrant_id, sc.c.station_id)).all()
     found: dict[str, tuple] = {}
     for entrant, gate, first in rows:
@@ -109,15 +116,19 @@ def _sightings(engine: Engine, school_id: str, day: str, session: str, station_i
     return found
 
 
-def settle(log: ScreeningLog, engine: Engine, school_id: str, station_id: str, now: float | None = None) -> int:
+def settle(log: ScreeningLog, engine: Engine, school_id: str, station_id: str, now: float | None = None,
+           sessions: tuple[Session, ...] = ()) -> int:
     """Close, as ``seen-at-gate``, each of this gate's open "not seen" cases whose pupil another gate of the school
-    screened in that session; returns how many. Audited, chained, and sent upward like a teacher's close."""
+    screened in that session (within its window in ``sessions``, this gate's config; none given: nothing settles);
+    returns how many. Audited, chained, and sent upward like a teacher's close."""
     now = time.time() if now is None else now
     mine = [c for c in cases.listed(log, open_only=True)
             if c.reason is CaseReason.ABSENT and c.session and c.gate == station_id]
     if not mine:
         return 0
-    seen = {(d, s): _sightings(engine, school_id, d, s, station_id) for d, s in {(c.day, c.session) for c in mine}}
+    known = {s.name: s for s in sessions}
+    seen = {(d, s): _sightings(engine, school_id, d, known.get(s), station_id)
+            for d, s in {(c.day, c.session) for c in mine}}
     closed = 0
     for c in mine:
         found = seen[(c.day, c.session)].get(id_key(c.entrant_id))
@@ -144,7 +155,7 @@ def pull_for(sync) -> tuple[int, int]:
     try:
         engine = sync.engine()
         n = pull(log := sync.log, engine, sync.school_id, sync.fingerprint(), sync.station_id, now=sync.clock())
-        return n, settle(log, engine, sync.school_id, sync.station_id, now=sync.clock())
+        return n, settle(log, engine, sync.school_id, sync.station_id, now=sync.clock(), sessions=sync.sessions)
     except SQLAlchemyError as exc:
         raise SyncError(f"upstream {sync.shown_url}: cannot pull the school's follow-up cases from its other "
                         f"gates: {_one_line(exc)}") from None

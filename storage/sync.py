@@ -31,8 +31,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from domain.errors import UpstreamFailure
 from storage import copy_sync, partitions, reports, school_cases, school_records, stations, sync_known
-from storage import sync_misfits
-from storage import upstream as up
+from storage import sync_misfits, sync_unverified, upstream as up
 from storage.errors import StorageError
 from storage.upstream_url import UpstreamUrlError, explain
 from storage.log import SCREENINGS, ScreeningLog
@@ -81,8 +80,8 @@ class Sync:
     def __init__(self, log: ScreeningLog, url: str, batch_size: int = 10_000, connect_timeout: float = 5.0, *,
                  school_id: str | None = None, school_name: str | None = None, fingerprint: str | None = None,
                  first_sync: Callable[["Sync"], None] | None = None, station_id: str | None = None,
-                 clock: Callable[[], float] = time.time):
-        self.log, self.station_id, self.clock = log, station_id, clock  # the id and clock: for the school's cases
+                 clock: Callable[[], float] = time.time, sessions: tuple = ()):
+        self.log, self.station_id, self.clock, self.sessions = log, station_id, clock, sessions  # the school's cases
         self.first_sync = first_sync  # raises (a SyncError) unless a first sync to a never-seen upstream may go
         # No school in the config: the station is its own school (its records go under its station id).
         self.school_id, self.school_name = school_id, school_name
@@ -91,8 +90,7 @@ class Sync:
         self.url, self.shown_url = url, up.safe_url(url)
         self.key = hashlib.sha256(self.shown_url.encode()).hexdigest()[:16]
         self.batch_size, self.connect_timeout = batch_size, connect_timeout
-        self._engine, self.identity = None, None
-        self._link = None  # the upstream connection the batches of one round go through
+        self._engine, self.identity, self._link = None, None, None  # link: the connection of one round's batches
         self.unmade: set = set()  # days sent with no partition upstream: their rows wait in the default one
 
     # -- upstream -------------------------------------------------------------------------------------------------
@@ -206,7 +204,8 @@ class Sync:
                 rows, school = conn.execute(query).cursor.fetchall(), self.school_id
                 groups[kind] = ([((r[0], kind, r[at_id]), (school, *r[1:])) for r in rows] if school else
                                 [((r[0], kind, r[at_id]), (r[at_station], *r[1:])) for r in rows])
-        return hi, sum(k[3] for k in kinds), groups, reports.edited(self.log, groups) + sync_misfits.misfits(groups)
+        bad = reports.edited(self.log, groups) + sync_unverified.unverified(self.log, groups)  # changed in the file
+        return hi, sum(k[3] for k in kinds), groups, bad + sync_misfits.misfits(groups)
 
     def _sql(self, kind: str) -> str:
         """INSERT ... ON CONFLICT (id) DO NOTHING for the upstream's driver, compiled once."""
@@ -252,6 +251,7 @@ class Sync:
                 coming = ahead.submit(self._next_batch, last)
             bad += self._send(groups)  # what is bad (an edited report, a misfit) was taken out: never sent
             with self.log.unit("the sync checkpoint") as u:
+                sync_unverified.audit(u, self.station_id, bad)  # records changed in the file: held back, audited
                 for seq, kind, record_id, error in bad:
                     u.conn.execute(QUARANTINE.insert().values(outbox_seq=seq, upstream=self.key, kind=kind,
                                                               record_id=record_id, error=error[:2000],

@@ -63,7 +63,8 @@ class Gate:
     def sync(self):
         with ScreeningLog(self.db) as log:
             cfg = load_config(self.cfg)
-            s = Sync(log, cfg.upstream_url, school_id=cfg.school_id, station_id=self.name, clock=self.clock)
+            s = Sync(log, cfg.upstream_url, school_id=cfg.school_id, station_id=self.name, clock=self.clock,
+                     sessions=cfg.school_sessions())
             try:
                 return s.once()
             finally:

@@ -1,0 +1,62 @@
+"""What a sync batch must not send because it was changed in the SQLite file: a screening, case event, audit event or
+clearance whose hash no longer recomputes from its content (the check `gate verify` makes, one row at a time, with the
+log's keyed digest). Such a row is taken out of the batch, to quarantine, "refused here, not sent": the station
+itself already fails closed on it, and no other gate of the school may learn the edit (a close turned into a false
+alarm, a fever turned into an admit, a late screening moved into the morning check).
+
+Run in the sync's read-ahead thread on the rows as read for upstream, so it costs no extra read of the log.
+"""
+from __future__ import annotations
+
+from storage import cases
+from storage import upstream_schema as up
+from storage.chain import Chain
+from storage.log import ScreeningLog
+
+WHAT = {"screening": "screening", "case": "follow-up case event", "audit": "audit event", "clearance": "clearance"}
+
+
+def _chains(log: ScreeningLog) -> dict[str, Chain]:
+    return {"screening": log.screening_chain, "case": cases.chain(log), "audit": log.audit_chain,
+            "clearance": log.clearance_chain}
+
+
+def _holds(chain: Chain, row: dict) -> bool:
+    """The row's hash recomputes from its content and stored link (the columns derived from the content, which the
+    upstream does not take, are not looked at: `gate verify` checks them here)."""
+    try:
+        return chain.link(row["prev_hash"], chain.content(row)) == row["row_hash"]
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError):
+        return False  # unreadable content (a JSON column edited into garbage): not sent either
+
+
+def unverified(log: ScreeningLog, groups: dict) -> list[tuple[int, str, str, str]]:
+    """The chained records of ``groups`` whose hash does not match their content: taken out of ``groups``."""
+    bad = []
+    chains = None
+    for kind, items in groups.items():
+        if kind not in WHAT or not items:
+            continue
+        chains = chains or _chains(log)
+        chain = chains[kind]
+        # The upstream row is the school, then the log's columns under their own names (storage.sync._next_batch)
+        names = ("school_id", *(c.name for c in up.record_columns(up.TABLES[kind])))
+        keep = [item for item in items if _holds(chain, dict(zip(names, item[1])))]
+        if len(keep) == len(items):
+            continue
+        kept = {id(item) for item in keep}
+        bad += [(seq, kind, record_id, f"refused here, not sent: the {WHAT[kind]} {record_id} was changed outside "
+                 "the station (its content does not match its hash); `gate verify` names what changed")
+                for item in items if id(item) not in kept for (seq, _kind, record_id), _row in (item,)]
+        groups[kind] = keep
+    return bad
+
+
+def audit(u, station_id: str | None, bad: list[tuple[int, str, str, str]]) -> None:
+    """One audit event per round that held back records changed in the file (kind and id: what `gate verify` and
+    the quarantine name), in the unit that quarantines them."""
+    held = [{"kind": kind, "id": record_id} for _seq, kind, record_id, error in bad
+            if error.startswith("refused here, not sent:") and "changed outside the station" in error]
+    if held:
+        u.audit(station_id or "?", "station", "sync-refused-edited", {"records": held[:50], "count": len(held),
+                                                                      "see": "gate verify"})

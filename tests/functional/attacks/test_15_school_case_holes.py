@@ -1,0 +1,118 @@
+"""Issue 15's one case list, HOLES A, A2 and D of attacker a15 (real PostgreSQL), now held.
+
+HOLE A -- a close edited in the SQLite file before the sync (sick-leave turned into false-alarm) went upward as edited
+  and the other gate admitted the pupil next morning. Now the sync checks each chained row it sends (its hash under
+  the log's key, as `gate verify` does) and quarantines one that does not recompute: "refused here, not sent", exit 1.
+HOLE A2 -- the same for a confirmed fever edited into an admit: the screenings stay here, quarantined.
+HOLE D -- a screening relabelled into the morning check (or moved, or given to another pupil) at the other gate
+  settled a truant's "not seen" case at the gate keeping them. Now the edited screening is never sent (A), and the
+  keeping gate settles only on a screening whose time lies inside its own config's window of that session.
+"""
+import sqlite3
+
+import pytest
+import sqlalchemy as sa
+
+from domain import Decision
+from storage import integrity
+from storage.log import ScreeningLog
+from tests.functional.attacks.test_15_school_cases import school  # noqa: F401
+from tests.functional.test_school_cases import at, morning_at_north
+from tests.pg import unavailable_reason
+
+pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+
+def held_back(gate, kind, count=1):
+    """South's sync of a log edited by hand: exit 1 naming gate verify; the edited records quarantined, audited."""
+    r = gate.gate("sync")
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "refused here, not sent" in r.stderr and "gate verify" in r.stderr, r.stderr
+    with sqlite3.connect(gate.db) as conn:
+        held = [k for (k,) in conn.execute("SELECT kind FROM quarantine")]
+    assert held == [kind] * count, held  # the edited records only: the others went upward
+    events = gate.audit("sync-refused-edited")
+    assert events and events[0]["count"] == len(held), events
+    return r
+
+
+def test_hole_a_a_close_edited_before_the_sync_never_lets_the_pupil_in_at_the_other_gate(school):
+    north, south, other, clock, url = school
+    morning_at_north(north, south, clock)
+    north.sync()
+    south.sync()
+    p7 = north.case("P7")
+    r = south.gate("followup", "close", p7.short_id, "--outcome", "sick-leave", "--symptoms", "fever", who="doc")
+    assert r.returncode == 0, r.stderr
+    with sqlite3.connect(south.db) as conn:
+        assert conn.execute("UPDATE cases SET outcome = 'false-alarm', symptoms = '[]' "
+                            "WHERE event = 'close'").rowcount == 1
+    held_back(south, "case")  # was: exit 0, "sent 3" (the edited close went upward)
+    north.sync()
+    assert north.case("P7").is_open  # the close edited into a false alarm is never learnt at north
+    assert not [c for c in north.listed()[0] if c["entrant_id"] == "P7" and c.get("outcome") == "false-alarm"]
+    with ScreeningLog(south.db) as log:  # at south itself the pupil is refused until someone looks (gate verify)
+        assert not integrity.check(log).ok
+
+
+def test_hole_a2_a_fever_edited_before_the_sync_is_still_refused_at_the_other_gate(school):
+    north, south, other, clock, url = school
+    clock.now = at(7, 40)
+    assert south.screen(38.6, "P6").decision is Decision.RETEST
+    clock.now = at(7, 52)
+    assert south.screen(38.5, "P6").decision is Decision.DENY
+    with sqlite3.connect(south.db) as conn:
+        assert conn.execute("UPDATE screenings SET decision = 'admit', reasons = '[\"normal\"]', "
+                            "temperature_c = 36.5 WHERE entrant_id = 'P6'").rowcount == 2
+    held_back(south, "screening", 2)  # was: exit 0, "sent 11" (the admits made of a fever went upward)
+    north.sync()
+    up = sa.create_engine(url)
+    try:
+        with up.connect() as conn:
+            sent = conn.execute(sa.text("SELECT decision FROM screenings WHERE entrant_id = 'P6'")).scalars().all()
+    finally:
+        up.dispose()
+    assert "admit" not in sent, sent  # the upstream (and so north, the bureau) never holds the edited admit
+
+
+@pytest.mark.parametrize("edit", [
+    "UPDATE screenings SET session = 'morning' WHERE entrant_id = 'P6'",
+    "UPDATE screenings SET session = 'morning', created_at = created_at - 3600 WHERE entrant_id = 'P6'",
+    "UPDATE screenings SET entrant_id = 'P6', entrant_key = (SELECT entrant_key FROM screenings "
+    "WHERE entrant_id = 'P6') WHERE entrant_id = 'P7'",
+])
+def test_hole_d_a_screening_edited_at_the_other_gate_never_settles_a_not_seen_case(school, edit):
+    north, south, other, clock, url = school
+    north.screen(36.6, "P42")
+    clock.now = at(9, 10)
+    south.screen(36.6, "P6")  # late: after the morning check
+    clock.now = at(7, 50)
+    south.screen(36.6, "P7")
+    clock.now = at(9, 20)
+    with sqlite3.connect(south.db) as conn:
+        assert conn.execute(edit).rowcount == 1
+    assert north.close_out(at(9, 20)) == 3  # P6, P8 (not seen) and P7 (seen only at south, not synced yet)
+    held_back(south, "screening")  # was: exit 0, the edited screening went upward
+    north.sync()
+    assert north.case("P6").is_open, north.case("P6").note
+    if "P7'" not in edit:  # P7 seen at south at 07:50: that valid screening still settles P7's case
+        assert not north.case("P7").is_open and "seen at south" in north.case("P7").note
+
+
+def test_hole_d_a_gate_whose_morning_is_typed_wider_does_not_settle_a_case_of_the_other(school):
+    """south's config says morning until 09:00; a pupil screened there at 08:45 (labelled morning, unedited) came
+    after north's morning check (06:30-08:30): north's case of him stays open for the teacher."""
+    north, south, other, clock, url = school
+    with south.cfg.open("a", encoding="utf-8") as f:
+        f.write('[[sessions]]\nname = "morning"\nlabel_zh = "晨检"\nlabel_en = "morning check"\n'
+                'start = "06:30"\nend = "09:00"\n')
+    north.screen(36.6, "P42")
+    clock.now = at(8, 45)
+    assert south.screen(36.6, "P6").session == "morning"  # south's own window holds 08:45
+    clock.now = at(7, 50)
+    south.screen(36.6, "P7")
+    clock.now = at(9, 20)
+    assert north.close_out(at(9, 20)) == 3
+    assert south.gate("sync").returncode == 0
+    north.sync()
+    assert north.case("P6").is_open, north.case("P6").note
+    assert not north.case("P7").is_open  # 07:50 lies in north's window: seen
