@@ -128,6 +128,7 @@ role_schools = Table(  # u0010: the school each station role may see and write (
     "gate_role_schools", metadata,
     Column("role_name", String(64), nullable=False),
     Column("school_id", String(64), nullable=False),
+    Column("station_id", String(64)),  # u0013: the one gate the role sends for (NULL: any gate of the school)
     PrimaryKeyConstraint("role_name", "school_id", name="pk_up_gate_role_schools"),
 )
 

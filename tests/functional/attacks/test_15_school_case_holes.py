@@ -4,6 +4,9 @@ HOLE A -- a close edited in the SQLite file before the sync (sick-leave turned i
   and the other gate admitted the pupil next morning. Now the sync checks each chained row it sends (its hash under
   the log's key, as `gate verify` does) and quarantines one that does not recompute: "refused here, not sent", exit 1.
 HOLE A2 -- the same for a confirmed fever edited into an admit: the screenings stay here, quarantined.
+HOLE B -- whoever had the north gate's database password inserted upstream a close under the south gate's station id
+  and every gate believed it. Now the owner binds each station role to its gate (gate_role_schools.station_id,
+  upstream u0013): the role inserts only rows of its own station id; the forged INSERT is refused by PostgreSQL.
 HOLE D -- a screening relabelled into the morning check (or moved, or given to another pupil) at the other gate
   settled a truant's "not seen" case at the gate keeping them. Now the edited screening is never sent (A), and the
   keeping gate settles only on a screening whose time lies inside its own config's window of that session.
@@ -16,8 +19,8 @@ import sqlalchemy as sa
 from domain import Decision
 from storage import integrity
 from storage.log import ScreeningLog
-from tests.functional.attacks.test_15_school_cases import school  # noqa: F401
-from tests.functional.test_school_cases import at, morning_at_north
+from tests.functional.attacks.test_15_school_cases import forged_close, insert_upstream, school, station_role  # noqa: F401
+from tests.functional.test_school_cases import Gate, at, morning_at_north
 from tests.pg import unavailable_reason
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
@@ -116,3 +119,48 @@ def test_hole_d_a_gate_whose_morning_is_typed_wider_does_not_settle_a_case_of_th
     north.sync()
     assert north.case("P6").is_open, north.case("P6").note
     assert not north.case("P7").is_open  # 07:50 lies in north's window: seen
+
+
+def bound_role(url, gate):
+    """The README's grants for one gate's role, bound to that gate (gate_role_schools.station_id, as the owner)."""
+    user = station_role(url, f"gate_{gate}")
+    name = user.split(":")[0]
+    up = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with up.begin() as conn:
+            conn.execute(sa.text("UPDATE gate_role_schools SET station_id = :g WHERE role_name = :r"),
+                         {"g": gate, "r": name})
+            for grant in ("UPDATE (last_sync_at, last_seq) ON stations", "UPDATE (name) ON schools",
+                          "EXECUTE ON FUNCTION gate_make_day(date)"):  # the rest of the README's lines
+                conn.exec_driver_sql(f"GRANT {grant} TO {name}")
+    finally:
+        up.dispose()
+    return user, url.replace("postgres@", f"{name}@", 1)
+
+
+def test_hole_b_a_close_forged_under_another_gates_id_with_a_stations_role_is_refused_upstream(school, tmp_path):
+    north, south, other, clock, url = school
+    morning_at_north(north, south, clock)
+    north.sync()
+    south.sync()
+    user, _ = bound_role(url, "north")
+    with pytest.raises(sa.exc.DBAPIError, match="row-level security"):
+        insert_upstream(url, forged_close(north.case("P7"), "school-12", "south", seq=57, outcome="personal-leave"),
+                        user=user)
+    north.sync()
+    assert north.case("P7").is_open and south.case("P7").is_open
+
+
+def test_hole_b_a_gate_syncs_under_its_bound_role_and_sends_only_its_own_rows(school, tmp_path):
+    north, south, other, clock, url = school
+    morning_at_north(north, south, clock)
+    north.sync()  # the upstream made, as the owner
+    p7 = north.case("P7")
+    user, role_url = bound_role(url, "east")
+    east = Gate(tmp_path, "east", role_url, clock, absence="off")
+    east.screen(36.6, "P6")
+    result = east.sync()  # registering, screenings, audit events: all under its own id, all in
+    assert result.sent >= 2 and result.quarantined == 0 and east.sync().pending == 0
+    insert_upstream(url, forged_close(p7, "school-12", "east", seq=900), user=user)  # its own id: taken
+    with pytest.raises(sa.exc.DBAPIError, match="row-level security"):  # the school's other gate's id: refused
+        insert_upstream(url, forged_close(p7, "school-12", "north", seq=901, cid="forged-2"), user=user)
