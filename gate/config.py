@@ -206,6 +206,8 @@ class Config(BaseModel):
     # Who opens a case for a pupil not seen when a session closes: this gate alone (one gate), this gate asking the
     # upstream who was seen at the school's other gates ("school"), or another gate of the school ("off").
     absence_cases: Literal["this-gate", "school", "off"] = _in("school", "absence_cases", "this-gate")
+    # How many gates the school has (None: the bureau's count); unknown: no zero report (a silent partner or none?)
+    school_gates: int | None = _in("school", "gates", None, ge=1, le=50)
     sessions: Annotated[tuple[SessionConfig, ...], Field(strict=False)] = tuple(
         SessionConfig.of(s) for s in DEFAULT_SESSIONS)
     # The 24-hour report rule: pupils of one class with similar symptoms on one day, or within a few days
@@ -350,6 +352,7 @@ ambient_max_c = {s.ambient_max_c}
 # name = "第十二小学"
 # absence_cases = "this-gate"   # one gate; with several: "school" on the gate that keeps the cases (it asks the
                                 # upstream who was seen at the others, so sync them), "off" on the others
+# gates = 2                # the school's gates (default: the bureau's count); unknown: no zero report, provisional
 
 # The checks of the day; a screening in a window belongs to that session (start included, end excluded).
 [[sessions]]

@@ -140,13 +140,18 @@ def provisional(cfg, day: str, now: float, waiting: list | None = None) -> list[
         return [{"session": s.name, "label": s.label_zh, "gates": [], "unregistered": 0, "upstream": False}
                 for s in done]
     others = {g: at for g, at in gates.items() if g != cfg.station_id}
+    # The school's own count and the bureau's: the larger counts (never a zero report while either expects more)
+    expected = max((n for n in (cfg.school_gates, expected) if n is not None), default=None)
     unregistered = max(0, (expected or 0) - len(others) - 1)
+    # No count known: the keeper cannot tell a one-gate school from a partner that never synced (a gate saying "off"
+    # knows a keeper exists, so only its absence upstream leaves it unsure).
+    unknown = expected is None and (cfg.absence_cases == "school" or not others)
     out = []
     for s in done:
         late = sorted(g for g, at in others.items() if at is None or at < s.end_on(day))
-        if late or unregistered or s.name in stuck:
+        if late or unregistered or unknown or s.name in stuck:
             out.append({"session": s.name, "label": s.label_zh, "gates": late, "unregistered": unregistered,
-                        "upstream": s.name not in stuck})
+                        "upstream": s.name not in stuck, "gates_known": not unknown})
     return out
 
 
@@ -157,9 +162,15 @@ def provisional_line(waits: list[dict]) -> str:
         who = ", ".join(w["gates"]) + (f" + {w['unregistered']} gate(s) never synced" if w["unregistered"] else "")
         if not w["upstream"]:
             who = "the upstream (out of reach: the other gates cannot be asked)"
+        elif not w.get("gates_known", True):
+            who = ", ".join(filter(None, (who, "a count of the school's gates")))
         parts.append(f"{w['label']} {w['session']} waits for {who or 'the upstream'}")
-    return ("provisional 临时: " + "; ".join(parts) + ". Not a zero report until every gate has reported: run gate "
+    line = ("provisional 临时: " + "; ".join(parts) + ". Not a zero report until every gate has reported: run gate "
             "sync at those gates, then gate report daily here again")
+    if any(w["upstream"] and not w.get("gates_known", True) for w in waits):
+        line += (". How many gates the school has is not known here (a school of one gate, or a gate that never "
+                 "synced?): set [school] gates = N in the config, or ask the bureau to register the count")
+    return line
 
 
 def rules_of(cfg) -> Rules:
@@ -236,3 +247,23 @@ def share_roster(log: ScreeningLog, cfg, engine) -> bool:
     people = roster(log)
     return school_report.push_roster(engine, cfg.school, cfg.station_id,
                                      school_report.roster_version(people, imported), people)
+
+
+def other_keepers(cfg, engine) -> str | None:
+    """A warning for a gate keeping the absence cases (``absence_cases = "school"``) when another gate of the school
+    opened some upstream too: two keepers open two cases a pupil (the lists show the first one); None when alone."""
+    if cfg.absence_cases != "school":
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage import school_report  # the upstream's tables: only when syncing
+
+    try:
+        others = sorted(school_report.absence_keepers(engine, cfg.school) - {cfg.station_id})
+    except SQLAlchemyError:  # the sync said what it could; this warning waits for the next one
+        return None
+    if not others:
+        return None
+    return (f"warning: {', '.join(others)} keeps the absence cases of {cfg.school} already, and so does this gate "
+            f"([school] absence_cases = \"school\" at both): each not-seen pupil gets two cases (the lists show the "
+            "first opened). Keep them at one gate: set absence_cases = \"off\" at the others")

@@ -62,6 +62,7 @@ def fold(rows: Iterable[Mapping]) -> dict[str, Case]:
             opens.setdefault(r["case_id"], r)
         elif r["event"] == "close":
             closes.setdefault(r["case_id"], []).append(r)
+    _one_absence_a_session(opens, closes)
     cases: dict[str, Case] = {}
     for cid, r in sorted(opens.items(), key=lambda item: item[1]["at"]):
         case = Case(r["case_id"], r["entrant_id"], r["class_name"], r["day"], r["session"], CaseReason(r["reason"]),
@@ -74,6 +75,27 @@ def fold(rows: Iterable[Mapping]) -> dict[str, Case]:
                            other_closes=tuple(_close_of(e) for e in found[1:]))
         cases[cid] = case
     return cases
+
+
+def duplicate_absences(opens: Iterable[Mapping]) -> dict[str, str]:
+    """Two gates both keeping the absence cases (a wrong config: both say absence_cases = "school") open one each for
+    a pupil not seen: the school has one case a pupil a session. Each later open -> the case that counts: the first
+    opened (ties: by station, then case id, so every gate decides alike). Its closes count for that case (a teacher
+    may have closed either before the gates synced)."""
+    kept: dict[tuple, str] = {}
+    out: dict[str, str] = {}
+    for r in sorted(opens, key=lambda r: (r["at"], r["station_id"], r["case_id"])):
+        if r["reason"] == CaseReason.ABSENT:
+            first = kept.setdefault((id_key(r["entrant_id"] or ""), r["day"], r["session"]), r["case_id"])
+            if first != r["case_id"]:
+                out[r["case_id"]] = first
+    return out
+
+
+def _one_absence_a_session(opens: dict[str, Mapping], closes: dict[str, list[Mapping]]) -> None:
+    for dup, first in duplicate_absences(opens.values()).items():
+        del opens[dup]
+        closes.setdefault(first, []).extend(closes.pop(dup, ()))
 
 
 def _events(log: ScreeningLog, conn: Connection, school: bool) -> list[Mapping]:

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from domain import Entrant, EntrantKind
 from domain.case import Case, CaseReason, Outcome
 from storage import upstream_schema as up
+from storage.cases import duplicate_absences
 
 FEVER = '%"fever-confirmed"%'
 
@@ -192,6 +193,15 @@ def gates_synced(engine: Engine, school_id: str) -> tuple[dict[str, float | None
     return gates, expected
 
 
+def absence_keepers(engine: Engine, school_id: str) -> set[str]:
+    """The gates of the school that have opened not-seen (absence) cases upstream: the gates keeping them."""
+    cs = up.cases
+    with engine.connect() as conn:
+        return set(conn.execute(select(cs.c.station_id).where(cs.c.school_id == school_id, cs.c.event == "open",
+                                                                cs.c.reason == CaseReason.ABSENT.value)
+                                .distinct()).scalars())
+
+
 def cases_until(engine: Engine, school_id: str, day: str) -> list[Case]:
     """Every case of the school (all its gates) opened up to ``day``, as it stood at the end of that day."""
     cs = up.cases
@@ -204,8 +214,14 @@ def cases_until(engine: Engine, school_id: str, day: str) -> list[Case]:
 def _cases(events, until: float) -> list[Case]:
     """Cases from their events as they stood at the end of the day (a close after it is not seen yet); two gates
     closing one case: the first by time counts, a tie goes to the gate id (as at the gates, storage.cases.fold)."""
+    same = duplicate_absences(r for r in events if r["event"] == "open")  # one absence case a pupil a session
     found: dict[str, Case] = {}
-    for r in events:
+    # opens first: a close stamped by another gate's clock may read earlier than the open it closes
+    for r in sorted(events, key=lambda r: r["event"] != "open"):
+        if r["case_id"] in same:
+            r = {**r, "case_id": same[r["case_id"]]}
+            if r["event"] == "open":
+                continue
         if r["event"] == "open":
             found.setdefault(r["case_id"], Case(r["case_id"], r["entrant_id"], r["class_name"], r["day"],
                                                 r["session"], CaseReason(r["reason"]), r["screening_id"], r["at"]))

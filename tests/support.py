@@ -58,7 +58,8 @@ def _process_like(env: dict | None, cwd: str | os.PathLike | None):
 
 
 def run_gate(*args, input: str | bytes | None = None, env: dict | None = None, cwd=None, text: bool = True,
-             newline: str | None = None, timeout: float | None = None) -> subprocess.CompletedProcess:
+             newline: str | None = None, timeout: float | None = None,
+             clock: Callable[[], float] | None = None) -> subprocess.CompletedProcess:
     """`gate ARGS` through the real entry point (``gate.cli.main``) in this process, answered like
     ``subprocess.run([... "gate", *args], input=..., capture_output=True, text=text)``: the exit code, what went to
     standard output and standard error (bytes, or text with universal newlines), standard input fed from ``input``
@@ -68,7 +69,7 @@ def run_gate(*args, input: str | bytes | None = None, env: dict | None = None, c
     A fresh interpreter per call costs about a second of imports; in-process the command does the same work on the
     same files. Tests about the process itself (the installed entry point, what a command imports, a faked clock, a
     kill -9, a second process beside the station) keep using subprocesses. ``timeout`` is accepted for the
-    subprocess-shaped signature and not enforced.
+    subprocess-shaped signature and not enforced. ``clock``: "now" for the commands that read it (``args.clock``).
     """
     argv = [os.fspath(a) if isinstance(a, os.PathLike) else str(a) for a in args]
     data = input.encode("utf-8") if isinstance(input, str) else (input or b"")
@@ -79,7 +80,7 @@ def run_gate(*args, input: str | bytes | None = None, env: dict | None = None, c
     with _process_like(env, cwd):
         sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
         try:
-            code = main(argv)
+            code = main(argv, clock=clock)
         finally:
             sys.stdin, sys.stdout, sys.stderr = saved
     outputs = []

@@ -18,6 +18,8 @@ import gc
 import importlib
 import os
 import sys
+import time
+from typing import Callable
 
 from domain.errors import (CheckFailed, DeviceFailure, GateError, Refused, StorageFailure, UpstreamFailure,
                            UsageError)
@@ -129,7 +131,8 @@ def not_utf8(argv: list[str]) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, clock: Callable[[], float] | None = None) -> int:
+    """``clock``: what "now" is for the commands that read it as ``args.clock`` (default: the machine's time)."""
     whole_process = argv is None  # the console script, or python -m gate.cli
     argv = sys.argv[1:] if argv is None else list(argv)
     streams = sys.stdout, sys.stderr
@@ -137,16 +140,17 @@ def main(argv: list[str] | None = None) -> int:
     if not terminal_ui and not isinstance(sys.stdout, EscapingOutput):
         sys.stdout, sys.stderr = EscapingOutput(sys.stdout), EscapingOutput(sys.stderr)
     try:
-        return _main(argv, whole_process)
+        return _main(argv, whole_process, clock or time.time)
     finally:
         sys.stdout, sys.stderr = streams
 
 
-def _main(argv: list[str], whole_process: bool = False) -> int:
+def _main(argv: list[str], whole_process: bool = False, clock: Callable[[], float] = time.time) -> int:
     try:
         if (problem := not_utf8(argv)) is not None:
             raise UsageError(problem)
         args = parse(argv, whole_process=whole_process)
+        args.clock = clock
         args.func(args)
         return EXIT_OK
     except GateError as exc:

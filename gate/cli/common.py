@@ -254,6 +254,16 @@ def day(text: str) -> str:
     return text
 
 
+def not_after_today(on: str, now: float) -> str:
+    """``on`` (YYYY-MM-DD), refused when it is after the local day of ``now``, as an onset after today is: a mistyped
+    year (2099) would otherwise be a zero report of a day nobody has seen yet, stored and sent upward."""
+    today = datetime.date.fromtimestamp(now)
+    if datetime.date.fromisoformat(on) > today:
+        raise UsageError(f"--date {on} is after today ({today.isoformat()}): a report is of a day that has happened, "
+                         "today or before; nothing was reported")
+    return on
+
+
 # -- the station: config, log, sign-in -------------------------------------------------------------------------------
 def load_config(args: argparse.Namespace) -> "Config":
     """The config given by --config, else the defaults."""

@@ -7,8 +7,8 @@ import json
 import sys
 import time
 
-from gate.cli.common import (a_class, actions, day, load_config, open_log, sign_in, signed_in, signin_options,
-                             station_options, words)
+from gate.cli.common import (a_class, actions, day, load_config, open_log, not_after_today, sign_in, signed_in,
+                             signin_options, station_options, words)
 from gate.school_day import (by_class, classes_for, close_out, cluster_alerts, daily_figures, find_session,
                              provisional, provisional_line)
 from storage import reports
@@ -38,7 +38,7 @@ def add_report(p: argparse.ArgumentParser) -> None:
                      "fevers, unscreened roster members and zero_report. It is stored and queued for the upstream.",
             DAILY, daily)
     station_options(d)
-    d.add_argument("--date", type=day, help="YYYY-MM-DD (default: today)")
+    d.add_argument("--date", type=day, help="YYYY-MM-DD, today or before (default: today)")
     fmt = d.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON object")
     fmt.add_argument("--csv", action="store_true", help="field,value rows")
@@ -65,9 +65,9 @@ def add_report(p: argparse.ArgumentParser) -> None:
 
 def daily(args: argparse.Namespace) -> None:
     cfg = load_config(args)
+    now = args.clock()
+    on = not_after_today(args.date, now) if args.date else local_day(now)
     with open_log(args, cfg, existing=True) as log:
-        now = time.time()
-        on = args.date or local_day(now)
         waiting: list = []
         close_out(log, cfg, now, waiting)
         report = {**reports.daily(log, on, cfg.station_id), **daily_figures(log, cfg, on)}

@@ -12,7 +12,7 @@ import time
 
 from domain.errors import UpstreamFailure, UsageError
 from domain.sessions import DEFAULT_SESSIONS, EVENING
-from gate.cli.common import actions, day, ident, upstream_option, words
+from gate.cli.common import actions, day, ident, not_after_today, upstream_option, words
 from gate.clusters import Rules, alerts, illnesses
 from gate.school_day import by_class
 
@@ -28,7 +28,7 @@ def add_school(p: argparse.ArgumentParser) -> None:
                       "(staff apart), fevers, follow-up cases, clusters, zero report.", REPORT, report)
     upstream_option(r, "the school's upstream database")
     r.add_argument("--school", metavar="ID", required=True, type=ident("school id"), help="[school] id of its gates")
-    r.add_argument("--date", type=day, help="YYYY-MM-DD (default: today)")
+    r.add_argument("--date", type=day, help="YYYY-MM-DD, today or before (default: today)")
     r.add_argument("--session", metavar="NAME", type=words("session", max_len=64),
                    help="one session (morning, noon ...); default: the whole day")
     r.add_argument("--json", action="store_true", help="one JSON object")
@@ -126,7 +126,8 @@ def report(args: argparse.Namespace) -> None:
 
     from storage import school_report, upstream as up
 
-    on = args.date or time.strftime("%Y-%m-%d")
+    now = args.clock()
+    on = not_after_today(args.date, now) if args.date else time.strftime("%Y-%m-%d", time.localtime(now))
     try:
         engine = up.make_upstream_engine(args.upstream)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
@@ -138,7 +139,7 @@ def report(args: argparse.Namespace) -> None:
                              "id ([school] id of its gates) and that they run gate sync")
         args.session = _session(args.session, sessions)
         sd = school_report.school_day(engine, args.school, on, args.session)
-        waits = waiting(*school_report.gates_synced(engine, args.school), on, args.session, sessions, time.time())
+        waits = waiting(*school_report.gates_synced(engine, args.school), on, args.session, sessions, now)
     except SQLAlchemyError as exc:
         raise UpstreamFailure(f"upstream {up.safe_url(args.upstream)}: {str(exc).splitlines()[0][:200]}") from None
     finally:
@@ -146,6 +147,9 @@ def report(args: argparse.Namespace) -> None:
     rules, about = school_rules(sd.rules)
     out = {**build(sd, rules), "cluster_rules": about, "provisional": waits is not None, "waiting_for": waits}
     if waits and out["zero_report"]:  # nothing abnormal in half the school is no zero report: undecided
+        out["zero_report"] = None
+    out["reported"] = bool(sd.stations)
+    if not sd.stations:  # no gate screened anyone that day (a holiday, a day to come, gates never synced): no report
         out["zero_report"] = None
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
@@ -160,6 +164,10 @@ def report(args: argparse.Namespace) -> None:
     if out["unscreened_staff"]:
         print(f"  staff 教职工: {len(out['unscreened_staff'])} not seen: {' '.join(out['unscreened_staff'])}")
     verdict = {True: "零报告 zero report", None: "临时 provisional", False: "异常 abnormal"}[out["zero_report"]]
+    if not out["reported"]:
+        verdict = "无报告 no report"
+        print(f"no report 无报告: no gate of {out['school_id']} sent a screening of {when}: not a zero report (check "
+              "the date, and that the gates ran gate sync)")
     print(f"confirmed fevers: {len(out['confirmed_fevers'])}; cases opened {out['cases']['opened']}, "
           f"open {out['cases']['open']}; clusters {len(out['clusters'])}; {verdict}")
     if waits:

@@ -8,7 +8,7 @@ from contextlib import contextmanager, suppress
 from typing import Iterator
 
 from domain.errors import CheckFailed, UpstreamFailure, UsageError
-from gate.school_day import share_roster
+from gate.school_day import other_keepers, share_roster
 from gate.cli.common import (actions, json_option, load_config, open_log, shown, sign_in, signin_options,
                              station_options, upstream_option)
 from gate.cli.sensors import stop_on_sigterm
@@ -139,6 +139,7 @@ def send(args: argparse.Namespace) -> None:
             return
         result = sync.once()
         shared = share_roster(sync.log, load_config(args), sync.engine())
+        two_keepers = other_keepers(load_config(args), sync.engine())
     if shared and not args.json:
         print("roster shared with the school's upstream ([upstream] share_roster)")
     print(json.dumps(result.__dict__) if args.json else
@@ -146,6 +147,8 @@ def send(args: argparse.Namespace) -> None:
           + (f", pulled {result.pulled} from the school's other gates" if result.pulled else "")
           + (f", {result.cases_pulled} follow-up case event(s) from the other gates" if result.cases_pulled else "")
           + (f", {result.settled} not-seen case(s) closed: seen at another gate" if result.settled else ""))
+    if two_keepers:
+        print(f"gate: sync: {two_keepers}", file=sys.stderr)
     if result.waiting_days and not args.json:  # sent and safe; the owner's maintenance files them by day
         days = ", ".join(result.waiting_days[:3]) + (" …" if len(result.waiting_days) > 3 else "")
         print(f"gate: sync: no day partition upstream for {days}: those rows wait in the default partition (nothing "

@@ -110,7 +110,7 @@ def test_gate_report_alerts_and_the_daily_report_name_the_cluster(db_path, capsy
     assert (alert["rule"], alert["class"], alert["pupils"]) == ("same-day", "三年级二班", ["S1", "S2", "S3"])
     assert main(["report", "alerts", "--date", "2026-11-30", "--db", str(db_path)]) == 0
     assert "no cluster alert" in capsys.readouterr().out
-    assert main(["report", "daily", "--date", "2026-12-01", "--json", "--db", str(db_path)]) == 0
+    assert main(["report", "daily", "--date", "2026-12-01", "--json", "--db", str(db_path)], clock=lambda: day1 + 3600) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["clusters"][0]["pupils"] == ["S1", "S2", "S3"] and report["zero_report"] is False
     assert report["cases"]["opened"] == 3 and report["sessions"]["morning"]["seen"] == 3

@@ -44,7 +44,7 @@ def faked(tmp_path, when: str, *args):
 def configure(tmp_path, name, url, absences):
     path = tmp_path / f"{name}.toml"
     path.write_text(f'[station]\nid = "{name}"\n[school]\nid = "school-9"\nname = "九小"\n'
-                    f'absence_cases = "{absences}"\n[upstream]\nurl = "{url}"\n', encoding="utf-8")
+                    f'absence_cases = "{absences}"\ngates = 2\n[upstream]\nurl = "{url}"\n', encoding="utf-8")
     return path
 
 

@@ -280,7 +280,8 @@ def faked(tmp_path, when, *args):
 def test_a_gate_that_synced_one_second_before_the_check_ended_keeps_the_report_provisional(school, tmp_path):
     north, south, other, clock, url = school
     for g in (north, south):
-        g.cfg.write_text(g.cfg.read_text(encoding="utf-8").replace('"this-gate"', '"school"'), encoding="utf-8")
+        g.cfg.write_text(g.cfg.read_text(encoding="utf-8").replace('"this-gate"', '"school"\ngates = 2'),
+                         encoding="utf-8")
     faked(tmp_path, "2026-12-01 07:20:00", "sync", "--db", north.db, "--config", north.cfg)
     faked(tmp_path, "2026-12-01 08:29:59", "sync", "--db", south.db, "--config", south.cfg)
     report = ("report", "daily", "--db", north.db, "--config", north.cfg, "--date", "2026-12-01", "--json")
@@ -460,7 +461,8 @@ def test_a_check_across_midnight_empty_backwards_or_overlapping_is_refused_by_co
 def test_a_provisional_daily_report_in_csv_leaves_the_zero_report_empty_and_says_why_on_stderr(school, tmp_path):
     north, south, other, clock, url = school
     for g in (north, south):
-        g.cfg.write_text(g.cfg.read_text(encoding="utf-8").replace('"this-gate"', '"school"'), encoding="utf-8")
+        g.cfg.write_text(g.cfg.read_text(encoding="utf-8").replace('"this-gate"', '"school"\ngates = 2'),
+                         encoding="utf-8")
     faked(tmp_path, "2026-12-01 07:20:00", "sync", "--db", north.db, "--config", north.cfg)
     faked(tmp_path, "2026-12-01 07:21:00", "sync", "--db", south.db, "--config", south.cfg)  # before 08:30 only
     r = faked(tmp_path, "2026-12-01 15:00:00", "report", "daily", "--db", north.db, "--config", north.cfg, "--date",
