@@ -24,9 +24,9 @@ class Gate:
                         LANG="C.UTF-8")
         self.env.pop("FAKETIME", None)
 
-    def __call__(self, *args, stdin=None, prefix=(), timeout=120):
+    def __call__(self, *args, stdin=None, prefix=(), timeout=120, clock=None):
         if not prefix:
-            return run_gate(*args, input=stdin, env=self.env, text=False)
+            return run_gate(*args, input=stdin, env=self.env, text=False, clock=clock)
         cmd = [*prefix, PY, "-m", "gate.cli", *args]
         return subprocess.run(cmd, input=stdin, capture_output=True, env=self.env, timeout=timeout)
 

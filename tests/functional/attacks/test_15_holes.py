@@ -101,6 +101,7 @@ def test_a_future_onset_does_not_hide_a_same_day_cluster(gate, tmp_path):
 #   reported is not a zero report (the bureau's rule: only an exact report of nothing is a zero report).
 from tests.pg import unavailable_reason  # noqa: E402
 
+EVENING = datetime.datetime(2026, 12, 1, 18, 0).timestamp  # "now" of the reports of 2026-12-01 (their day)
 TWO_GATE_ROSTER = "id,name,class,kind\nP42,张四二,三年级二班,pupil\nP6,李六,三年级三班,pupil\nP7,李七,三年级三班,pupil\n"
 
 
@@ -126,19 +127,20 @@ def two_gates(gate, tmp_path, pg):
 def test_the_school_report_knows_the_morning_check_by_its_chinese_name_and_refuses_a_typo(gate, two_gates):
     url = two_gates
     base = ("school", "report", "--upstream", url, "--school", "school-12", "--date", "2026-12-01", "--session")
-    english = gate(*base, "morning").stdout.decode()
+    english = gate(*base, "morning", clock=EVENING).stdout.decode()
     assert "seen 1 / 3" in english
-    r = gate(*base, "晨检")
+    r = gate(*base, "晨检", clock=EVENING)
     # today: "seen 0 / 3 ... not seen: P6 P7"
     assert r.returncode == 0 and "seen 1 / 3" in r.stdout.decode()
-    r = gate(*base, "moring")
+    r = gate(*base, "moring", clock=EVENING)
     # today: exit 0 and every pupil listed as not seen
     assert r.returncode == 2 and "morning" in one_clear_line(r) and r.stdout == b""
 
 
 @pytest.mark.skipif(unavailable_reason() is not None, reason="no PostgreSQL")
 def test_a_school_that_never_reported_is_no_zero_report(gate, two_gates):
-    r = gate("school", "report", "--upstream", two_gates, "--school", "school-13", "--date", "2026-12-01")
+    r = gate("school", "report", "--upstream", two_gates, "--school", "school-13", "--date", "2026-12-01",
+             clock=EVENING)
     # today: exit 0, "school-13 2026-12-01: seen 0 / 0 ... 零报告 zero report"
     assert "zero report" not in r.stdout.decode() and "零报告" not in r.stdout.decode()
     assert r.returncode != 0 and "school-13" in one_clear_line(r)
