@@ -3,10 +3,8 @@ teacher closing a case of a class not theirs at the other gate, case events forg
 station of another school or by nobody, a pupil of the same id seen at another school's gate, two closes in the
 same second at two gates and two at once at one gate, a pupil seen at the other gate one second before and at the
 end of the morning check, the pulled table cut out or copied from another gate's file, control characters in a
-forged note, a certificate recorded before the close, class names with invisible characters, and a daily report
-while the other gate synced one second before the check ended. Every attempt here is refused or detected."""
-import json
-import shutil
+forged note, a certificate recorded before the close (class names and provisional reports: test_15_school_case_edges).
+Every attempt here is refused or detected."""
 import sqlite3
 import subprocess
 import sys
@@ -18,57 +16,13 @@ from domain.case import Outcome
 from gate.clearance import clear
 from storage import cases
 from storage.log import ScreeningLog
+from tests.functional.attacks.school_cases_setup import (  # noqa: F401  (the holes' tests import them here)
+    faked, forged_close, insert_upstream, school, station_role)
 from tests.functional.test_school_cases import PIN, Gate, at, morning_at_north
 from tests.pg import unavailable_reason
-from tests.support import Clock, env_with_root, run_gate
+from tests.support import env_with_root, run_gate
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
-
-
-@pytest.fixture
-def school(tmp_path, pg):
-    """north keeps the absence cases; south is the school's other gate; other is a gate of school-99 on the same
-    upstream with the same pupil ids."""
-    url = pg.create_db("a15_school_cases")
-    clock = Clock(at(7, 42))
-    north = Gate(tmp_path, "north", url, clock)
-    south = Gate(tmp_path, "south", url, clock, absence="off")
-    other = Gate(tmp_path, "other", url, clock, absence="off", school="school-99")
-    return north, south, other, clock, url
-
-
-def insert_upstream(url, row, user=None):
-    import sqlalchemy as sa
-
-    from storage import upstream as up
-    from storage import upstream_schema as tables
-    engine = (up.make_upstream_engine(url) if user is None else
-              sa.create_engine(url.replace("postgresql://postgres@", f"postgresql+psycopg://{user}@")))
-    try:
-        with engine.begin() as conn:
-            conn.execute(tables.cases.insert().values(**row))
-    finally:
-        engine.dispose()
-
-
-def station_role(url, name, school_id="school-12"):
-    """A station's own role upstream, as the README's grants make it: insert-only, listed for its school."""
-    import psycopg
-    name = f"{name}_{url.rsplit('/', 1)[1]}"  # roles are the server's, shared by every database of the run
-    with psycopg.connect(url, autocommit=True) as conn:
-        for sql in (f"CREATE ROLE {name} LOGIN PASSWORD 'change-me'", f"GRANT USAGE ON SCHEMA public TO {name}",
-                    f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {name}",
-                    f"INSERT INTO gate_role_schools (role_name, school_id) VALUES ('{name}', '{school_id}')"):
-            conn.execute(sql)
-    return f"{name}:change-me"
-
-
-def forged_close(case, school_id, station_id, *, seq=1, cid="forged-1", outcome="false-alarm", note="",
-                 symptoms="[]"):
-    return dict(school_id=school_id, id=cid, station_id=station_id, seq=seq, case_id=case.case_id, event="close",
-                entrant_id=case.entrant_id, class_name=case.class_name, day=case.day, session=case.session,
-                reason="absent", screening_id=None, outcome=outcome, symptoms=symptoms, onset=None, note=note,
-                by="x", role="teacher", at=at(10, 0), prev_hash="0" * 64, row_hash="0" * 64)
 
 
 def test_a_teacher_closing_a_case_of_a_class_not_theirs_at_the_other_gate_is_refused(school):
@@ -234,64 +188,6 @@ def test_a_certificate_recorded_before_the_close_at_the_other_gate_does_not_clea
         assert g.screen(36.6, "P7").reasons[0] == "certificate-needed"
 
 
-@pytest.mark.parametrize("spelling", ["三年级\u200b二班", "三年级\t二班", "三年级二班\u202e", "三年级\ufeff二班"])
-def test_a_class_with_an_invisible_character_is_refused_in_the_roster_and_in_classes(tmp_path, spelling):
-    env = dict(env_with_root(), HOME=str(tmp_path), GATE_LOG_DIR=str(tmp_path / "log"))
-    db = tmp_path / "g.db"
-    assert run_gate("users", "add", "admin", "--role", "admin", "--db", db, "--pin-stdin", input="900001\n",
-                    env=env).returncode == 0
-    roster = tmp_path / "r.csv"
-    roster.write_text(f"id,name,class,kind\nP1,甲,{spelling},pupil\n", encoding="utf-8")
-    r = run_gate("roster", "import", "--db", db, roster, "--user", "admin", "--pin-stdin", input="900001\n", env=env)
-    assert r.returncode == 2 and "line 2, field class" in r.stderr and spelling not in r.stderr
-    r = run_gate("users", "add", "t", "--role", "teacher", "--classes", spelling, "--db", db, "--user", "admin",
-                 "--pin-stdin", input="900001\n754026\n754026\n", env=env)
-    assert r.returncode == 2 and "invisible" in r.stderr and spelling not in r.stderr
-
-
-def test_a_teacher_whose_class_was_typed_with_a_no_break_space_closes_the_other_gates_case(school):
-    north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
-    r = run_gate("users", "add", "liu", "--role", "teacher", "--classes", "三年级\u00a0二班", "--db", south.db,
-                 "--config", south.cfg, "--user", "admin", "--pin-stdin", input="900001\n471938\n471938\n")
-    assert r.returncode == 0 and "for 三年级二班" in r.stdout, r.stderr
-    r = run_gate("followup", "close", north.case("P8").short_id, "--outcome", "personal-leave", "--db", south.db,
-                 "--config", south.cfg, "--user", "liu", "--pin-stdin", input="471938\n")
-    assert r.returncode == 0, r.stderr
-    r = run_gate("followup", "close", north.case("P7").short_id, "--outcome", "personal-leave", "--db", south.db,
-                 "--config", south.cfg, "--user", "liu", "--pin-stdin", input="471938\n")
-    assert r.returncode == 1 and "refused" in r.stderr
-
-
-def faked(tmp_path, when, *args):
-    env = dict(env_with_root(), HOME=str(tmp_path / "home"), GATE_LOG_DIR=str(tmp_path / "home" / "log"))
-    env.pop("FAKETIME", None)
-    if args[0] == "sync":  # PINs are on at these gates: an admin signs in for the first sync
-        args = (*args, "--user", "admin", "--pin-stdin")
-    r = subprocess.run([shutil.which("faketime"), "-f", when, sys.executable, "-m", "gate.cli", *map(str, args)],
-                       input=(PIN["admin"] + "\n").encode(), capture_output=True, env=env, timeout=120)
-    assert r.returncode == 0, r.stderr.decode()
-    return r
-
-
-@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
-def test_a_gate_that_synced_one_second_before_the_check_ended_keeps_the_report_provisional(school, tmp_path):
-    north, south, other, clock, url = school
-    for g in (north, south):
-        g.cfg.write_text(g.cfg.read_text(encoding="utf-8").replace('"this-gate"', '"school"\ngates = 2'),
-                         encoding="utf-8")
-    faked(tmp_path, "2026-12-01 07:20:00", "sync", "--db", north.db, "--config", north.cfg)
-    faked(tmp_path, "2026-12-01 08:29:59", "sync", "--db", south.db, "--config", south.cfg)
-    report = ("report", "daily", "--db", north.db, "--config", north.cfg, "--date", "2026-12-01", "--json")
-    first = json.loads(faked(tmp_path, "2026-12-01 09:00:00", *report).stdout.decode())
-    assert first["provisional"] is True and first["zero_report"] is None
-    assert [w["gates"] for w in first["waiting_for"]] == [["south"]]
-    faked(tmp_path, "2026-12-01 08:30:00", "sync", "--db", south.db, "--config", south.cfg)
-    assert json.loads(faked(tmp_path, "2026-12-01 09:00:00", *report).stdout.decode())["provisional"] is False
-
-
 def test_a_close_forged_under_the_schools_id_by_another_schools_station_role_is_refused_upstream(school):
     import sqlalchemy.exc
     north, south, other, clock, url = school
@@ -309,6 +205,7 @@ async def test_f11_at_the_other_gate_shows_a_teacher_only_its_class_and_refuses_
     from gate.config import load_config
     from gate.ui.app import build_app
     from gate.ui.screens.followup import FollowupScreen
+
     from tests.support import pilot_wait_until
 
     north, south, other, clock, url = school
@@ -369,58 +266,6 @@ def test_case_opens_forged_upward_with_escapes_or_a_huge_note_are_left_out_and_n
     assert sorted(r["entrant_id"] for r in rows) == ["P6", "P7", "P8"]
 
 
-def test_one_pupil_closed_with_a_cough_at_both_gates_is_one_pupil_of_a_cluster_at_both(tmp_path, pg, monkeypatch):
-    import tests.functional.test_school_cases as two_gates
-    monkeypatch.setattr(two_gates, "ROSTER", two_gates.ROSTER + "P9,李九,三年级三班,pupil\n")
-    url = pg.create_db("a15_cluster_twice")
-    clock = Clock(at(7, 42))
-    north = Gate(tmp_path, "north", url, clock, absence="school")
-    south = Gate(tmp_path, "south", url, clock, absence="off")
-    north.sync()
-    south.sync()
-    north.screen(36.6, "P42")
-    clock.now = at(9, 0)
-    assert north.close_out(at(9, 0)) == 4
-    north.sync()
-    south.sync()
-
-    def cough(g, entrant, hour):
-        with ScreeningLog(g.db) as log:
-            cases.close_case(log, north.case(entrant).case_id, station_id=g.name, outcome=Outcome.SICK_LEAVE,
-                             symptoms=("cough",), onset="2026-12-01", note="", by="doc", role="health", at=at(hour, 0))
-
-    def alerts(g):
-        r = g.gate("report", "alerts", "--date", "2026-12-01", "--json")
-        assert r.returncode == 0, r.stderr
-        return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
-
-    cough(north, "P6", 10)
-    cough(south, "P6", 11)  # the same pupil closed again at the other gate: a note, not a second pupil
-    cough(south, "P7", 12)
-    north.sync()
-    south.sync()
-    north.sync()
-    assert alerts(north) == [] and alerts(south) == []
-    cough(north, "P9", 13)
-    north.sync()
-    south.sync()
-    for g in (north, south):
-        assert [(a["class"], a["symptom"], a["pupils"]) for a in alerts(g)] == [
-            ("三年级三班", "cough", ["P6", "P7", "P9"])]
-
-
-def test_a_teacher_at_the_other_gate_finds_its_class_under_any_spelling_and_no_other(school):
-    north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
-    for spelling in ("三年级\u3000三班", "三年级 三班", " 三年级三班 "):
-        rows, _ = south.listed("--class", spelling, who="wang")
-        assert sorted(r["entrant_id"] for r in rows) == ["P6", "P7"]
-    r = south.gate("followup", "list", "--class", "三年级 二班", who="wang")
-    assert r.returncode == 1 and "not theirs to see" in r.stderr and "P8" not in r.stdout
-
-
 def test_a_short_id_naming_two_cases_of_the_school_closes_neither(school):
     """A case pulled from the other gate whose id begins like one of this gate's: the 8 characters are refused as
     ambiguous, for the teacher of either class."""
@@ -440,33 +285,3 @@ def test_a_short_id_naming_two_cases_of_the_school_closes_neither(school):
         r = north.gate("followup", "close", p7.short_id, "--outcome", "late-arrival", who=who)
         assert r.returncode == 1 and "names 2 cases" in r.stderr
     assert north.case("P7").is_open
-
-
-@pytest.mark.parametrize("start, end, says", [
-    ("23:00", "00:30", "never runs past midnight"), ("18:30", "24:00", "not a time of day"),
-    ("19:30", "18:30", "must end after it starts"), ("19:00", "19:00", "must end after it starts"),
-    ("08:00", "09:00", "overlap"),
-])
-def test_a_check_across_midnight_empty_backwards_or_overlapping_is_refused_by_config_check(tmp_path, start, end,
-                                                                                          says):
-    cfg = tmp_path / "gate.toml"
-    cfg.write_text('[station]\nid = "north"\n[[sessions]]\nname = "morning"\nlabel_zh = "晨检"\nlabel_en = "morning"\n'
-                   'start = "06:30"\nend = "08:30"\n[[sessions]]\nname = "evening"\nlabel_zh = "晚检"\n'
-                   f'label_en = "evening"\nstart = "{start}"\nend = "{end}"\n', encoding="utf-8")
-    r = run_gate("config", "check", cfg)
-    assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr
-
-
-@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
-def test_a_provisional_daily_report_in_csv_leaves_the_zero_report_empty_and_says_why_on_stderr(school, tmp_path):
-    north, south, other, clock, url = school
-    for g in (north, south):
-        g.cfg.write_text(g.cfg.read_text(encoding="utf-8").replace('"this-gate"', '"school"\ngates = 2'),
-                         encoding="utf-8")
-    faked(tmp_path, "2026-12-01 07:20:00", "sync", "--db", north.db, "--config", north.cfg)
-    faked(tmp_path, "2026-12-01 07:21:00", "sync", "--db", south.db, "--config", south.cfg)  # before 08:30 only
-    r = faked(tmp_path, "2026-12-01 15:00:00", "report", "daily", "--db", north.db, "--config", north.cfg, "--date",
-              "2026-12-01", "--csv")
-    rows = dict(line.split(",", 1) for line in r.stdout.decode().splitlines()[1:])
-    assert rows["zero_report"] == "" and rows["provisional"] == "True"
-    assert "waits for south" in r.stderr.decode() and "provisional" not in r.stdout.decode().splitlines()[0]

@@ -1,0 +1,66 @@
+"""Two gates of one school and a gate of another school on one real PostgreSQL upstream, and the ways an attacker
+forges case events upward: shared by the attacks on issue 15's one case list (attacker a15)."""
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.functional.test_school_cases import PIN, Gate, at
+from tests.support import Clock, env_with_root
+
+
+@pytest.fixture
+def school(tmp_path, pg):
+    """north keeps the absence cases; south is the school's other gate; other is a gate of school-99 on the same
+    upstream with the same pupil ids."""
+    url = pg.create_db("a15_school_cases")
+    clock = Clock(at(7, 42))
+    north = Gate(tmp_path, "north", url, clock)
+    south = Gate(tmp_path, "south", url, clock, absence="off")
+    other = Gate(tmp_path, "other", url, clock, absence="off", school="school-99")
+    return north, south, other, clock, url
+
+
+def insert_upstream(url, row, user=None):
+    import sqlalchemy as sa
+    from storage import upstream as up
+    from storage import upstream_schema as tables
+    engine = (up.make_upstream_engine(url) if user is None else
+              sa.create_engine(url.replace("postgresql://postgres@", f"postgresql+psycopg://{user}@")))
+    try:
+        with engine.begin() as conn:
+            conn.execute(tables.cases.insert().values(**row))
+    finally:
+        engine.dispose()
+
+
+def station_role(url, name, school_id="school-12"):
+    """A station's own role upstream, as the README's grants make it: insert-only, listed for its school."""
+    import psycopg
+    name = f"{name}_{url.rsplit('/', 1)[1]}"  # roles are the server's, shared by every database of the run
+    with psycopg.connect(url, autocommit=True) as conn:
+        for sql in (f"CREATE ROLE {name} LOGIN PASSWORD 'change-me'", f"GRANT USAGE ON SCHEMA public TO {name}",
+                    f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {name}",
+                    f"INSERT INTO gate_role_schools (role_name, school_id) VALUES ('{name}', '{school_id}')"):
+            conn.execute(sql)
+    return f"{name}:change-me"
+
+
+def forged_close(case, school_id, station_id, *, seq=1, cid="forged-1", outcome="false-alarm", note="",
+                 symptoms="[]"):
+    return dict(school_id=school_id, id=cid, station_id=station_id, seq=seq, case_id=case.case_id, event="close",
+                entrant_id=case.entrant_id, class_name=case.class_name, day=case.day, session=case.session,
+                reason="absent", screening_id=None, outcome=outcome, symptoms=symptoms, onset=None, note=note,
+                by="x", role="teacher", at=at(10, 0), prev_hash="0" * 64, row_hash="0" * 64)
+
+
+def faked(tmp_path, when, *args):
+    env = dict(env_with_root(), HOME=str(tmp_path / "home"), GATE_LOG_DIR=str(tmp_path / "home" / "log"))
+    env.pop("FAKETIME", None)
+    if args[0] == "sync":  # PINs are on at these gates: an admin signs in for the first sync
+        args = (*args, "--user", "admin", "--pin-stdin")
+    r = subprocess.run([shutil.which("faketime"), "-f", when, sys.executable, "-m", "gate.cli", *map(str, args)],
+                       input=(PIN["admin"] + "\n").encode(), capture_output=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr.decode()
+    return r
