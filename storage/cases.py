@@ -98,6 +98,13 @@ def _one_absence_a_session(opens: dict[str, Mapping], closes: dict[str, list[Map
         closes.setdefault(first, []).extend(closes.pop(dup, ()))
 
 
+def _merged_ids(log: ScreeningLog, conn: Connection | None) -> dict[str, str]:
+    if conn is None:
+        with log.read("the follow-up cases") as c:
+            return _merged_ids(log, c)
+    return duplicate_absences(r for r in _events(log, conn, True) if r["event"] == "open")
+
+
 def _events(log: ScreeningLog, conn: Connection, school: bool) -> list[Mapping]:
     own = list(chain(log).intact(conn))
     return [*own, *pulled_cases.events(log, conn)] if school else own
@@ -158,6 +165,9 @@ def find(log: ScreeningLog, ref: str, conn: Connection | None = None) -> Case:
     if ref in cases:
         return cases[ref]
     hits = [c for cid, c in cases.items() if len(ref) >= 6 and cid.startswith(ref)]
+    if not hits and len(ref) >= 6:  # a second keeper's case (listed before the gates synced) is the pupil's one case
+        merged = _merged_ids(log, conn)
+        hits = list({merged[d]: cases[merged[d]] for d in merged if d.startswith(ref) and merged[d] in cases}.values())
     if len(hits) != 1:
         raise CaseRefused(f"no case {ref[:40]!r}" if not hits else f"{ref!r} names {len(hits)} cases: give more of "
                           "the id" + "; gate followup list shows the open cases")

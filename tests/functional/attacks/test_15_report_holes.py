@@ -169,10 +169,20 @@ def test_a_close_of_the_second_keepers_case_closes_the_pupils_one_case(tmp_path,
         south.sync()
     for g in (north, south):
         assert [r["entrant_id"] for r in g.listed("--open")[0]] == ["P8"]
+    # P8's case as south listed it before the syncs: its short id still names the pupil's one case
+    (p8,) = [r for r in south.listed("--open")[0] if r["entrant_id"] == "P8"]
+    assert p8["gate"] == "north"
+    with sqlite3.connect(south.db) as conn:
+        (south_p8,) = conn.execute("SELECT case_id FROM cases WHERE entrant_id = 'P8' AND station_id = 'south'"
+                                   ).fetchone()
+    assert south_p8 != p8["case"]
+    r = north.gate("followup", "close", south_p8[:8], "--outcome", "personal-leave", who="doc")
+    assert r.returncode == 0, r.stderr
+    assert north.listed("--open")[0] == [] and p8["case"][:8] in r.stdout + r.stderr
     r = run_gate("school", "report", "--upstream", url, "--school", "school-12", "--date", "2026-12-01", "--json",
                  clock=lambda: at(16, 0))
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["cases"]["open"] == 1  # P8 alone: one case a pupil, P7's closed
+    assert json.loads(r.stdout)["cases"]["open"] == 1  # P8 alone (closed at north, not synced): one case a pupil
 
 
 # -- HOLE F ----------------------------------------------------------------------------------------------------------
