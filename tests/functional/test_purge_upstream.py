@@ -206,9 +206,23 @@ def test_a_record_that_would_not_fit_upstream_is_refused_here_and_never_sent(log
 
 def test_an_entrant_id_with_a_terminal_escape_is_refused_here_and_never_sent(log, url):
     (forged,) = fill(log, 1)
-    with log.engine.begin() as conn:  # a log written before the checks (or someone editing the file)
-        conn.exec_driver_sql("update screenings set entrant_id = ? where id = ?", ("\x1b[2KP42", forged))
+    chain = log.screening_chain
+    with log.engine.begin() as conn:  # a log written before the checks: the id is in the row its hash was made of
+        row = dict(conn.exec_driver_sql("select * from screenings where id = ?", (forged,)).mappings().one())
+        row["entrant_id"] = "\x1b[2KP42"
+        conn.exec_driver_sql("update screenings set entrant_id = ?, row_hash = ? where id = ?",
+                             (row["entrant_id"], chain.link(row["prev_hash"], chain.content(row)), forged))
     result = sync_once(log, url)
     assert result.quarantined == 1 and "entrant_id contains control or invisible characters" in result.errors[0]
+    assert "\x1b" not in result.errors[0] and upstream_sql(url, "select id from screenings") == []
+    assert purge(log, url)["kept"] == {"quarantined": 1} and forged in log.ids()
+
+
+def test_an_entrant_id_edited_into_a_terminal_escape_in_the_file_is_refused_as_an_edit(log, url):
+    (forged,) = fill(log, 1)
+    with log.engine.begin() as conn:  # someone editing the file: the hash no longer matches, that is said first
+        conn.exec_driver_sql("update screenings set entrant_id = ? where id = ?", ("\x1b[2KP42", forged))
+    result = sync_once(log, url)
+    assert result.quarantined == 1 and "changed outside the station" in result.errors[0]
     assert "\x1b" not in result.errors[0] and upstream_sql(url, "select id from screenings") == []
     assert purge(log, url)["kept"] == {"quarantined": 1} and forged in log.ids()
