@@ -33,6 +33,13 @@ async def open_maintenance(app, pilot) -> MaintenanceScreen:
     return app.screen
 
 
+async def start_wizard(pilot, screen, reference: str = "BB") -> None:
+    """The maintenance staff types the blackbody's reference, presses Calibrate and waits for the first prompt."""
+    screen.query_one("#cal-reference").value = reference
+    screen.query_one("#cal-start").press()
+    assert await pilot_wait_until(pilot, lambda: not screen.query_one("#cal-ready").disabled), "the first prompt"
+
+
 async def measure_points(pilot, sim, screen, raw_of, set_points) -> None:
     """Like the operator: wait for the wizard to ask, set the blackbody, wait until the live reading follows, Ready."""
     ready = screen.query_one("#cal-ready")
@@ -151,10 +158,7 @@ async def test_leaving_mid_calibration_resumes_screening_and_saves_nothing(sim_f
         app = build_app(Config(sensors=(sc,), language="en"), log, sensor_config=sc)
         async with app.run_test(size=(110, 40)) as pilot:
             screen = await open_maintenance(app, pilot)
-            screen.query_one("#cal-reference").value = "BB"
-            screen.query_one("#cal-start").press()
-            assert await pilot_wait_until(
-                pilot, lambda: not screen.query_one("#cal-ready").disabled), "the first prompt"
+            await start_wizard(pilot, screen)
             screen.query_one("#cal-start").press()  # a second start while one runs
             assert await pilot_wait_until(
                 pilot, lambda: "in progress" in str(screen.query_one("#cal-instruction").render()))
@@ -174,9 +178,7 @@ async def test_an_unplugged_sensor_stops_the_wizard_with_a_reason(sim_factory, d
         app = build_app(Config(sensors=(sc,), language="en"), log, sensor_config=sc)
         async with app.run_test(size=(110, 40)) as pilot:
             screen = await open_maintenance(app, pilot)
-            screen.query_one("#cal-reference").value = "BB"
-            screen.query_one("#cal-start").press()
-            assert await pilot_wait_until(pilot, lambda: not screen.query_one("#cal-ready").disabled)
+            await start_wizard(pilot, screen)
             sim.unplug()  # the cable comes loose just as the teacher presses Ready
             screen.query_one("#cal-ready").press()
             said = lambda: str(screen.query_one("#cal-instruction").render())  # noqa: E731
