@@ -8,9 +8,10 @@
    into the table, so the staging table and INSERT ... SELECT), against the same round's raw COPY.
 2. stations: N stations syncing at once into one upstream (threads, one Sync each): total rows/s, and the upstream
    holds exactly the union, without duplicates.
-3. big: BIG screenings generated straight into PostgreSQL (generate_series, a district's year: 100 schools, 2 gates,
-   365 day partitions), daily reports from 90 of the schools; `gate bureau daily` (storage.bureau.schools_on) and the
-   late list timed (median of ROUNDS), and the EXPLAIN of every statement they send, to show partition pruning.
+3. big: BIG screenings generated straight into PostgreSQL through the table (a district's year: 100 schools, 2 gates,
+   365 day partitions; the daily rollup filled by its trigger as a sync fills it, then checked against counting),
+   daily reports from 90 of the schools; `gate bureau daily` and the late list timed (median of ROUNDS) under the
+   README's bureau role, and the EXPLAIN ANALYZE of every statement they send (bench/bureau_scale.py).
 4. province (--province N): N screenings of one day across 20,000 schools; the day's counts from the bureau's daily
    rollup (school_days, upstream migration u0012) against counting the screenings, and `gate bureau daily`.
 
@@ -33,9 +34,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg  # noqa: E402
-from sqlalchemy import event, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
-from storage import bureau, partitions  # noqa: E402
+from bench.bureau_scale import big, province  # noqa: E402
+from storage import partitions  # noqa: E402
 from storage import upstream as up  # noqa: E402
 from storage.log import ScreeningLog  # noqa: E402
 from storage.sync import Sync  # noqa: E402
@@ -174,147 +176,6 @@ def many_stations(pg: PostgresServer, work: Path, n: int, rows: int) -> dict:
     return {"stations": n, "rows_each": rows, "seconds": round(took, 2), "total_rows_per_s": round(sum(results) / took),
             "upstream_rows": len(remote), "union_rows": len(local), "duplicates": len(remote) - len(set(remote)),
             "upstream_equals_union": set(remote) == local and len(remote) == len(local), "errors": errors[:3]}
-
-
-GENERATE = """
-INSERT INTO screenings (school_id, id, station_id, seq, created_at, day, entrant_id, operator, follows, decision,
-                        reasons, message, threshold_c, temperature_c, mask, readings, prev_hash, row_hash, session)
-SELECT 'S-' || lpad((g % :schools)::text, 4, '0'), md5(g::text)::uuid::text,
-       'S-' || lpad((g % :schools)::text, 4, '0') || '-g' || (g / :schools % 2), g,
-       extract(epoch FROM (:first + (g / :per_day)) + time '07:30') + (g % 3600),
-       :first + (g / :per_day), 'P' || (g % 2000), 'duty', NULL,
-       CASE WHEN g % 997 = 0 THEN 'deny' WHEN g % 1499 = 0 THEN 'deny' ELSE 'admit' END,
-       CASE WHEN g % 997 = 0 THEN '["fever-confirmed"]' WHEN g % 1499 = 0 THEN '["no-mask"]' ELSE '["normal"]' END,
-       'ok', 37.3, 36.5, '{}', '[]', 'p', 'h', 'morning'
-FROM generate_series(:lo, :hi) g
-"""
-
-
-def big(pg: PostgresServer, total: int, rounds: int) -> dict:
-    url = fresh(pg, "district_year")
-    engine = up.make_upstream_engine(url)
-    schools, days = 100, 365
-    last = dt.date(2026, 11, 27)
-    first = last - dt.timedelta(days=days - 1)
-    per_day = -(-total // days)
-    partitions.maintain(engine, first, ahead_days=days - 1)
-    t0 = time.perf_counter()
-    with engine.begin() as conn:
-        conn.execute(text("INSERT INTO schools (school_id, name, expected_stations, created_at) "
-                          "SELECT 'S-' || lpad(i::text, 4, '0'), 'School ' || i, 2, 0 "
-                          "FROM generate_series(0, :n - 1) i"), {"n": schools})
-        conn.execute(text("INSERT INTO stations (school_id, station_id, fingerprint, registered_at, last_sync_at, "
-                          "last_seq) SELECT school_id, school_id || '-g' || k, 'f', 0, 0, 0 "
-                          "FROM schools, generate_series(0, 1) k"))
-    step = 1_000_000
-    for lo in range(0, total, step):
-        with engine.begin() as conn:
-            conn.execute(text(GENERATE), {"schools": schools, "first": first, "per_day": per_day, "lo": lo,
-                                          "hi": min(total, lo + step) - 1})
-    with engine.begin() as conn:  # 90 schools report on the last day; 10 are late
-        conn.execute(text("INSERT INTO daily_reports (school_id, id, station_id, day, created_at, content) "
-                          "SELECT school_id, md5(school_id), school_id || '-g0', :d, 0, "
-                          "'{\"zero_report\": true, \"clusters\": []}' FROM schools WHERE school_id < 'S-0090'"),
-                     {"d": last.isoformat()})
-    generated = time.perf_counter() - t0
-    with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        conn.execute(text("ANALYZE"))
-        count = conn.execute(text("SELECT count(*) FROM screenings")).scalar_one()
-        size = conn.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))")).scalar_one()
-    now = dt.datetime.combine(last, dt.time(10, 0)).timestamp()
-    statements: list[tuple[str, object]] = []
-
-    def capture(_conn, _cursor, statement, parameters, _context, _many):
-        statements.append((statement, parameters))
-
-    def timed(fn) -> list[float]:
-        out = []
-        for _ in range(rounds):
-            t = time.perf_counter()
-            fn()
-            out.append((time.perf_counter() - t) * 1000)
-        return out
-
-    bureau.schools_on(engine, last, now)  # warm: the first call pays for compiling the statements
-    daily_ms = timed(lambda: bureau.schools_on(engine, last, now))
-    late_ms = timed(lambda: bureau.late(engine, last, now))
-    event.listen(engine, "before_cursor_execute", capture)
-    rows = bureau.schools_on(engine, last, now)
-    late = bureau.late(engine, last, now)
-    event.remove(engine, "before_cursor_execute", capture)
-    plans = []
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        for statement, params in statements:
-            if "screenings" not in statement:
-                continue
-            cur.execute("EXPLAIN " + statement, params)
-            plan = [r[0] for r in cur.fetchall()]
-            plans.append({"statement": " ".join(statement.split())[:160], "plan": plan,
-                          "partitions_scanned": sorted({w for line in plan for w in line.replace("(", " ").split()
-                                                        if w.startswith("screenings_p") or w == "screenings_default"})})
-    finally:
-        raw.close()
-    engine.dispose()
-    return {"screenings": count, "schools": schools, "day_partitions": days, "database_size": size,
-            "generate_seconds": round(generated, 1), "rounds": rounds,
-            "bureau_daily_median_ms": round(statistics.median(daily_ms), 1), "goal_daily_ms": 200,
-            "bureau_late_median_ms": round(statistics.median(late_ms), 1), "goal_late_ms": 100,
-            "daily_all_ms": [round(x, 1) for x in daily_ms], "late_all_ms": [round(x, 1) for x in late_ms],
-            "schools_shown": len(rows), "late_schools": len(late), "explain": plans}
-
-
-def province(pg: PostgresServer, total: int, rounds: int, schools: int = 20_000) -> dict:
-    """One day of ``total`` screenings across ``schools`` schools (a province's schools, fewer rows each): the day's
-    counts read from the daily rollup against counting the screenings, and the whole `gate bureau daily`."""
-    from storage.bureau import _counts
-
-    url = fresh(pg, "province")
-    engine = up.make_upstream_engine(url)
-    day = dt.date(2026, 11, 27)
-    partitions.maintain(engine, day, ahead_days=0)
-    with engine.begin() as conn:
-        conn.execute(text("INSERT INTO schools (school_id, name, expected_stations, created_at) "
-                          "SELECT 'S-' || lpad(i::text, 5, '0'), 'School ' || i, 2, 0 "
-                          "FROM generate_series(0, :n - 1) i"),
-                     {"n": schools})
-        conn.execute(text("INSERT INTO stations (school_id, station_id, fingerprint, registered_at, last_sync_at, "
-                          "last_seq) SELECT school_id, school_id || '-g' || k, 'f', 0, 0, 0 "
-                          "FROM schools, generate_series(0, 1) k"))
-        conn.execute(text(GENERATE.replace("4, '0')", "5, '0')")),
-                     {"schools": schools, "first": day, "per_day": total, "lo": 0, "hi": total - 1})
-        conn.execute(text("INSERT INTO daily_reports (school_id, id, station_id, day, created_at, content) "
-                          "SELECT school_id, md5(school_id), school_id || '-g0', :d, 0, "
-                          "'{\"zero_report\": true, \"clusters\": []}' FROM schools WHERE school_id < 'S-18000'"),
-                     {"d": day.isoformat()})
-    with engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-    counting = text("SELECT school_id, sum(CASE WHEN follows IS NULL THEN 1 ELSE 0 END), "
-                    "sum(CASE WHEN reasons LIKE '%\"fever-confirmed\"%' THEN 1 ELSE 0 END), "
-                    "sum(CASE WHEN decision = 'deny' AND reasons LIKE '%\"no-mask\"%' THEN 1 ELSE 0 END) "
-                    "FROM screenings WHERE day = :d GROUP BY school_id").bindparams(d=day)
-
-    def median_ms(fn) -> float:
-        out = []
-        for _ in range(rounds):
-            t = time.perf_counter()
-            fn()
-            out.append((time.perf_counter() - t) * 1000)
-        return round(statistics.median(out), 1)
-
-    def read(query):
-        with engine.connect() as conn:
-            return conn.execute(query).all()
-
-    now = dt.datetime.combine(day, dt.time(10, 0)).timestamp()
-    out = {"schools": schools, "screenings_that_day": total, "rounds": rounds,
-           "counts_from_rollup_ms": median_ms(lambda: read(_counts(engine, day, day))),
-           "counts_from_screenings_ms": median_ms(lambda: read(counting)),
-           "bureau_daily_ms": median_ms(lambda: bureau.schools_on(engine, day, now))}
-    engine.dispose()
-    return out
 
 
 def main() -> None:

@@ -122,6 +122,7 @@ school_days = Table(  # u0012: per school and day, what the bureau counts from s
     Column("confirmed_fevers", BigInteger, nullable=False),
     Column("no_mask_refusals", BigInteger, nullable=False),
     PrimaryKeyConstraint("school_id", "day", name="pk_up_school_days"),
+    Index("ix_up_school_days_day", "day", "school_id"),  # u0014: the bureau reads one day of every school
 )
 
 role_schools = Table(  # u0010: the school each station role may see and write ('*': every school, the bureau)
