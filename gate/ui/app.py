@@ -83,8 +83,9 @@ class GateApp(App):
             return True  # a new station without users works at once; `gate users add` turns PINs on
         return self.user is not None and may(self.user.role, action)  # the one table: gate/roles.py
 
-    def _as_operator(self, action: str, then: Callable[[], object]) -> None:
-        """Run ``then`` now if the signed-in user may do ``action``; else ask for name and PIN first."""
+    def _as_operator(self, action: str, then: Callable[[], object], reason: str | None = None) -> None:
+        """Run ``then`` now if the signed-in user may do ``action``; else ask for name and PIN first (``reason``:
+        why the station asks by itself, e.g. the sensor went to fault; such a sign-in is withdrawn when it is over)."""
         self.last_activity = self.clock()
         if self.may(action):
             then()
@@ -96,7 +97,7 @@ class GateApp(App):
                 self.last_activity = self.clock()
                 then()
 
-        self.push_screen(SignIn(action, self.auth), signed_in)
+        self.push_screen(SignIn(action, self.auth, reason=reason), signed_in)
 
     def on_key(self) -> None:
         self.last_activity = self.clock()
@@ -119,7 +120,7 @@ class GateApp(App):
         self.push_screen(HelpScreen())
 
     def action_manual(self, reason: str | None = None) -> None:
-        self._as_operator("manual-entry", lambda: self.duty.open_manual(reason))
+        self._as_operator("manual-entry", lambda: self.duty.open_manual(reason), reason)
 
     def _confirm_mask(self, state: MaskState) -> None:
         s = self.duty.latest_or_warn()
@@ -147,6 +148,7 @@ class GateApp(App):
         if sc is None:
             self.notify("no sensor configured", severity="warning")
             return
+        self.duty.offer_when_back = True  # leaving it with the sensor still down, the manual form is offered again
         self._as_operator("calibrate", lambda: self.push_screen(
             MaintenanceScreen(self.station, sc, self.duty.samples, self.operator,
                               on_saved=self.duty.check_calibration)))

@@ -73,10 +73,14 @@ async def test_the_station_keys_work_from_the_offered_form(sim_factory, db_path)
             assert await pilot_wait_until(pilot, lambda: screen_shown(app, MaintenanceScreen))
             assert not form.is_attached and app.duty.latest is None and log.count() == 0
             assert [type(s) for s in app.screen_stack] == [type(app.duty), MaintenanceScreen]
-            await pilot.press("escape")
+            await pilot.press("escape")  # back at the gate, the sensor still down: the form is offered again
+            assert await pilot_wait_until(pilot, lambda: form_ready(app) and app.screen is not form)
+            assert app.screen.reason == "sensor-fault"
+            await pilot.press("escape")  # declined: it is not pushed back at the teacher
             assert await pilot_wait_until(pilot, lambda: app.screen is app.duty)
             await pilot.press("f2")  # the teacher opens the form again
             assert await pilot_wait_until(pilot, lambda: form_ready(app))
+            assert len(app.screen_stack) == 2
             await pilot.press("ctrl+q")  # quitting is never swallowed by a form
         assert app.return_code == 0 and app._exception is None
 
@@ -95,8 +99,9 @@ async def test_a_fault_during_maintenance_is_told_but_opens_no_form_over_the_wiz
             assert await pilot_wait_until(
                 pilot, lambda: any("unplugged" in n.message for n in app._notifications)), "the fault told"
             assert app.screen is screen and not any(isinstance(s, ManualEntry) for s in app.screen_stack)
-            await pilot.press("escape")  # back at the gate: the status bar says it, F2 is one key away
-            assert await pilot_wait_until(pilot, lambda: app.screen is app.duty)
+            await pilot.press("escape")  # back at the gate with the sensor still down: now the form is offered
+            assert await pilot_wait_until(pilot, lambda: form_ready(app)), "offered on leaving maintenance"
+            assert app.screen.reason == "sensor-fault" and len(app.screen_stack) == 2
             status = str(app.duty.query_one("#status").render())
             assert "offline" in status and "manual entry" in status
 

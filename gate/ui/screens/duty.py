@@ -39,6 +39,7 @@ from gate.ui.messages import (
     UsersChecked,
 )
 from gate.ui.screens.base import ShowsWorkerFailures
+from gate.ui.screens.fault_offer import OffersManualEntry
 from gate.ui.screens.maintenance import MaintenanceScreen
 from gate.ui.screens.manual import ManualEntry
 from gate.ui.screens.signin import SignIn
@@ -58,7 +59,7 @@ from storage.roster import Visitor, add_visitor
 MAX_ENTRANT_ID = ID_MAX
 
 
-class DutyScreen(ShowsWorkerFailures, Screen):
+class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
     latest: reactive[Screening | None] = reactive(None)
     log_error: reactive[str] = reactive("")
     language: reactive[str] = reactive("zh-CN")
@@ -249,22 +250,6 @@ class DutyScreen(ShowsWorkerFailures, Screen):
             self.app.bell()
         if Reason.VISITOR_NOT_APPROVED in s.reasons and s.entrant_id and not isinstance(self.app.screen, VisitorForm):
             self.app.action_visitor()  # ask at once: register the visitor, or Esc to refuse
-
-    def on_sensor_health_changed(self, msg: SensorHealthChanged) -> None:
-        self.health = msg.event.health.value
-        self.health_reason = msg.event.reason
-        top = self.app.screen
-        if msg.event.health in (Health.FAULT, Health.OFFLINE) and not isinstance(top, (ManualEntry, SignIn)):
-            self.notify(t("reason.sensor-fault", self.language, detail=msg.event.reason), severity="error",
-                        timeout=6)
-            # Offer manual entry at once: the queue at the gate does not wait for the sensor to come back. Not over
-            # the maintenance screen: whoever is there is looking at the sensor (and its wizard stops by itself).
-            if not isinstance(top, MaintenanceScreen):
-                self.app.action_manual(reason="sensor-fault")
-        elif msg.event.health is Health.OK and isinstance(top, ManualEntry):
-            # The sensor is back: an offered form nobody typed into closes, or a scanned id would go into its
-            # temperature field and the station's keys would wait behind it.
-            top.withdraw()
 
     def on_log_failed(self, msg: LogFailed) -> None:
         self.log_error = msg.failure.error

@@ -20,6 +20,7 @@ REASON_LABELS = {
 
 
 NEW_PERSON = "new"
+BACK = "传感器已恢复 / sensor back: measure at the gate (F2 = manual reading)"  # said when an offered form closes
 LEAVING_KEYS = {"f1": "help", "f5": "day_view", "f8": "auditor", "f9": "maintenance", "f11": "followup"}
 
 
@@ -94,3 +95,4 @@ class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
     def _withdraw_if_untouched(self) -> None:
         if self.is_current and not any(field.value for field in self.query("#manual-temp").results(Input)):
             self.dismiss(None)
+            self.notify(BACK, timeout=6)

@@ -11,20 +11,23 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from domain import ManualReason
 from domain.identifiers import ID_MAX, IdentifierError, check_text
 from gate.auth import Auth, AuthError, User
 from gate.ui.messages import SignedIn, SignInFailed
 from gate.ui.screens.base import ShowsWorkerFailures
+from gate.ui.screens.manual import BACK
 from storage.log import LogError
 
 
 class SignIn(ShowsWorkerFailures, ModalScreen[User | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel / 取消")]
 
-    def __init__(self, why: str, auth: Auth):
+    def __init__(self, why: str, auth: Auth, *, reason: str | None = None):
         super().__init__()
         self.why = why
         self.auth = auth
+        self.reason = reason  # why the station opened it by itself (the sensor went to fault), None if staff did
 
     def compose(self) -> ComposeResult:
         with Vertical(id="signin-box"):
@@ -70,3 +73,14 @@ class SignIn(ShowsWorkerFailures, ModalScreen[User | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def withdraw(self) -> None:
+        """The sensor is back: close the sign-in if the station opened it on the fault and nobody typed into it yet
+        (someone half-way through signing in keeps it: they meant to take over)."""
+        if self.reason == ManualReason.SENSOR_FAULT:
+            self.call_after_refresh(self._withdraw_if_untouched)  # the form may still be being built
+
+    def _withdraw_if_untouched(self) -> None:
+        if self.is_current and not any(field.value for field in self.query("Input").results(Input)):
+            self.dismiss(None)
+            self.notify(BACK, timeout=6)

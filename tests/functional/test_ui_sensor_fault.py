@@ -1,0 +1,195 @@
+"""The thermometer stops while PINs are on, with Textual's pilot against the simulator on a real pty: the sign-in the
+station opens for manual entry is withdrawn when the sensor is back (unless someone is signing in), never opens over
+another form, and is offered again on coming back to the gate screen (from maintenance too) with the sensor down."""
+import dataclasses
+
+import pytest
+
+from domain import ManualReason
+from gate.auth import Auth, User
+from gate.config import Config, SensorConfig
+from gate.ui.app import build_app
+from gate.ui.screens.auditor import AuditorScreen
+from gate.ui.screens.maintenance import MaintenanceScreen
+from gate.ui.screens.manual import ManualEntry
+from gate.ui.screens.signin import SignIn
+from sim.scenarios import SCENARIOS
+from storage import audit
+from storage.log import ScreeningLog
+from tests.functional.duty_pilot import form_ready
+from tests.support import Clock, apply_policy, log_from_template, pilot_wait_until, screen_shown, typing_goes_to
+
+ADMIN = User("admin", "admin")
+
+
+def staff(db):
+    """A duty teacher, a maintenance worker and an auditor with their PINs; the policy stored by the admin."""
+    with ScreeningLog(db) as log:
+        auth = Auth(log, "north")
+        auth.add_user("admin", "admin", "900001", None)
+        for name, role, pin in (("zhang", "duty", "318274"), ("li", "maintenance", "536482"),
+                                ("wu", "auditor", "427351")):
+            auth.add_user(name, role, pin, ADMIN)
+        apply_policy(log, config("/dev/null"))  # the sensor's url is not policy: each test's pty will do
+
+
+@pytest.fixture
+def log(db_path):
+    with ScreeningLog(log_from_template(db_path, staff)) as log:
+        yield log
+
+
+def gun(sim) -> SensorConfig:
+    return config(sim.path).sensors[0]
+
+
+def still_gun():
+    """A gun that nobody walks past: no screening but the ones the test types."""
+    return dataclasses.replace(SCENARIOS["normal-morning"], gap_s=(600.0, 600.0))
+
+
+def config(url: str) -> Config:
+    return Config(sensors=(SensorConfig(id="gun-1", protocol="gy-mcu90614", url=url),), language="en",
+                  station_id="north")
+
+
+def station(log, sim, clock=None):
+    return build_app(config(sim.path), log, sensor_config=gun(sim), clock=clock or Clock())
+
+
+def offered_sign_in(app) -> bool:
+    """The station's own sign-in for a reading by hand is on top, built, the cursor in its name field."""
+    return (screen_shown(app, SignIn) and app.screen.why == "manual-entry"
+            and app.screen.reason == ManualReason.SENSOR_FAULT and typing_goes_to(app, "signin-name"))
+
+
+def told(app, words: str) -> bool:
+    return any(words in n.message for n in app._notifications)
+
+
+def trail(log, n=30):
+    return [(e["actor"], e["action"]) for e in audit.events(log, n)]
+
+
+async def ready(pilot):
+    app = pilot.app
+    assert await pilot_wait_until(pilot, lambda: app.users_exist and app.duty.health == "ok"), "users and sensor"
+
+
+async def sign_in(pilot, name: str, pin: str) -> None:
+    await pilot.press(*name, "enter", *pin, "enter")
+
+
+async def test_the_offered_sign_in_is_withdrawn_when_the_sensor_is_back(sim_factory, log):
+    sim = sim_factory("gy-mcu90614", still_gun(), seed=21)
+    app = station(log, sim)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await ready(pilot)
+        sim.unplug()
+        assert await pilot_wait_until(pilot, lambda: offered_sign_in(app)), "the sign-in offered on the fault"
+        offered = app.screen
+        sim.plug()  # back before anyone came to sign in
+        assert await pilot_wait_until(pilot, lambda: app.screen is app.duty and not offered.is_attached), "withdrawn"
+        assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "entrant-input"))  # the scanner types here
+        assert told(app, "sensor back")  # said in a notice, which blocks nothing
+        assert app.user is None and app.duty.latest is None and log.count() == 0  # nothing stored, nobody admitted
+        assert ("zhang", "login") not in trail(log)
+        await pilot.press("f5")  # the station's keys are not waiting behind a hidden form
+        assert await pilot_wait_until(pilot, lambda: app.screen is not app.duty)
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0 and app._exception is None
+
+
+async def test_someone_signing_in_keeps_the_sign_in_and_gets_the_form(sim_factory, log):
+    sim = sim_factory("gy-mcu90614", still_gun(), seed=22)
+    app = station(log, sim)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await ready(pilot)
+        sim.unplug()
+        assert await pilot_wait_until(pilot, lambda: offered_sign_in(app)), "the sign-in offered on the fault"
+        offered = app.screen
+        await pilot.press(*"zha")  # a teacher has started to take over
+        sim.plug()
+        assert await pilot_wait_until(pilot, lambda: app.duty.health == "ok")
+        await pilot.pause()
+        assert app.screen is offered and offered.query_one("#signin-name").value == "zha"  # the typing is kept
+        await sign_in(pilot, "ng", "318274")
+        assert await pilot_wait_until(pilot, lambda: form_ready(app)), "the form after the sign-in"
+        await pilot.press(*"36.6", "enter")
+        assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
+        s = app.duty.latest
+        assert s.operator == "zhang" and s.reading.is_manual and log.get(s.id) is not None
+        assert ("zhang", "manual-entry") in trail(log)
+
+
+async def test_a_fault_never_opens_over_a_form_being_typed_and_is_offered_after(sim_factory, log):
+    sim = sim_factory("gy-mcu90614", still_gun(), seed=23)
+    app = station(log, sim)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f8")  # the auditor starts to sign in for the auditor screen
+        assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "signin-name"))
+        theirs = app.screen
+        await pilot.press(*"wu")
+        sim.unplug()
+        assert await pilot_wait_until(pilot, lambda: told(app, "unplugged")), "the fault told in a notice"
+        await pilot.press("enter", *"427351")  # the keys still go where the auditor is typing
+        assert app.screen is theirs and theirs.query_one("#signin-name").value == "wu"
+        assert theirs.query_one("#signin-pin").value == "427351"
+        await pilot.press("enter")
+        assert await pilot_wait_until(pilot, lambda: screen_shown(app, AuditorScreen)), (app.screen_stack, [n.message for n in app._notifications])
+        await pilot.press("escape")  # back at the gate with the sensor still down: the station offers again
+        assert await pilot_wait_until(pilot, lambda: offered_sign_in(app)), "offered on coming back"
+        await sign_in(pilot, "zhang", "318274")  # an auditor may not type readings: the duty teacher does
+        assert await pilot_wait_until(pilot, lambda: form_ready(app))
+        assert app.screen.query_one("#manual-reason").value == ManualReason.SENSOR_FAULT
+
+
+async def test_leaving_maintenance_with_the_sensor_down_offers_the_form_again(sim_factory, log):
+    sim = sim_factory("gy-mcu90614", still_gun(), seed=24)
+    app = station(log, sim)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await ready(pilot)
+        sim.unplug()
+        assert await pilot_wait_until(pilot, lambda: offered_sign_in(app))
+        await sign_in(pilot, "zhang", "318274")
+        assert await pilot_wait_until(pilot, lambda: form_ready(app)), "the form on the first fault"
+        await pilot.press("f9")  # to look at the sensor: maintenance needs its own person
+        assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "signin-name"))
+        await sign_in(pilot, "li", "536482")
+        assert await pilot_wait_until(pilot, lambda: screen_shown(app, MaintenanceScreen)), (
+            app.screen_stack, [n.message for n in app._notifications])
+        await pilot.press("escape")  # the cable is still out
+        assert await pilot_wait_until(pilot, lambda: offered_sign_in(app)), "offered again, with the same rules"
+        await sign_in(pilot, "li", "536482")  # maintenance staff may not type a reading at the gate
+        assert await pilot_wait_until(pilot, lambda: not isinstance(app.screen, SignIn))
+        assert not isinstance(app.screen, ManualEntry) and log.count() == 0
+        assert ("li", "refused") in trail(log)
+        await pilot.press("f2")  # the duty teacher takes over
+        assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "signin-name"))
+        await sign_in(pilot, "zhang", "318274")
+        assert await pilot_wait_until(pilot, lambda: form_ready(app))
+        await pilot.press(*"36.9", "enter")
+        assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
+        assert app.duty.latest.operator == "zhang" and app.duty.latest.reading.manual_reason == "sensor-fault"
+        assert ("zhang", "manual-entry") in trail(log)
+
+
+async def test_leaving_maintenance_with_the_sensor_back_offers_nothing(sim_factory, log):
+    sim = sim_factory("gy-mcu90614", still_gun(), seed=25)
+    app = station(log, sim)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f9")
+        assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "signin-name"))
+        await sign_in(pilot, "li", "536482")
+        assert await pilot_wait_until(pilot, lambda: screen_shown(app, MaintenanceScreen))
+        sim.unplug()  # a loose cable found and pushed back during maintenance
+        assert await pilot_wait_until(pilot, lambda: app.duty.health == "offline")
+        assert isinstance(app.screen, MaintenanceScreen)  # nothing opened over the wizard
+        sim.plug()
+        assert await pilot_wait_until(pilot, lambda: app.duty.health == "ok")
+        await pilot.press("escape")
+        assert await pilot_wait_until(pilot, lambda: app.screen is app.duty)
+        await pilot.pause()
+        assert app.screen is app.duty and len(app.screen_stack) == 1 and typing_goes_to(app, "entrant-input")
