@@ -1,0 +1,324 @@
+"""Attacks on the bureau's view (issue 16), second round, against a real PostgreSQL: a curious pupil with a station's
+database URL (the README's station role, one role per gate), the bureau's staff at an office PC typing dates, times
+and folders wrong, and the bureau's figures set beside each school's own reports (a school with two gates where one
+never synced, a day across midnight, a school with only visitors). Every attempt here is refused or detected as the
+README promises."""
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import time
+
+import psycopg
+import pytest
+
+from domain import MaskResult, MaskState
+from drivers.base import Reading
+from gate.config import load_config
+from gate.station import Station
+from gate.ui.bureau import build_bureau_app
+from storage import bureau
+from storage.log import ScreeningLog
+from tests.functional.attacks.test_16_bureau import owner_sql
+from tests.functional.test_bureau import as_bureau, district  # noqa: F401  (fixtures)
+from tests.functional.test_bureau_app import late_clock, school_ids
+from tests.pg import unavailable_reason
+from tests.support import ROOT, Clock, pilot_wait_until, run_gate
+
+pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+DAY = dt.date(2026, 11, 23)  # a Monday before today: every check of it has ended
+
+
+def at(day: dt.date, h: int, m: int, s: int = 0) -> float:
+    return time.mktime((day.year, day.month, day.day, h, m, s, 0, 0, -1))
+
+
+def readme_sql(marker: str) -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split(f"<!-- {marker} -->")[1].split(f"<!-- /{marker} -->")[0]
+    return re.search(r"```sql\n(.*?)```", block, re.S).group(1)
+
+
+def station_role(owner_url: str, role: str, school: str, station: str | None = None) -> str:
+    """The README's lines for a station's role, run as written with the role, database and school named (and, with
+    ``station``, bound to that gate); returns the role's URL (the test server trusts local logins)."""
+    db = owner_url.rsplit("/", 1)[1]
+    sql = readme_sql("upstream-grants").replace("gate_station", role).replace("DATABASE screening", f"DATABASE {db}")
+    sql = sql.replace("'north'", f"'{school}'")
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+            sql = sql.split(";", 1)[1]  # the role exists on this server already
+        conn.execute(sql)
+        if station:
+            conn.execute("UPDATE gate_role_schools SET station_id = %s WHERE role_name = %s", (station, role))
+    return owner_url.replace("postgres@", f"{role}@", 1)
+
+
+class Gate:
+    def __init__(self, cfg, db):
+        self.cfg, self.db = cfg, db
+
+    def screen_at(self, when: float, entrant: str, temp: float = 36.5, mask=MaskState.YES):
+        with ScreeningLog(self.db) as log:
+            return Station(load_config(self.cfg), log, clock=Clock(when)).screen(
+                [Reading(object_c=temp, source="manual", operator="li", device_id="clinical-1")],
+                MaskResult(mask), entrant_id=entrant)
+
+
+def make_gate(tmp_path, station, school, name, url, roster: str | None = None) -> Gate:
+    cfg, db = tmp_path / f"{station}.toml", tmp_path / f"{station}.db"
+    cfg.write_text(f'[station]\nid = "{station}"\ndb = "{db}"\n[school]\nid = "{school}"\nname = "{name}"\n'
+                   f'[upstream]\nurl = "{url}"\n', encoding="utf-8")
+    if roster:
+        (tmp_path / f"{station}.csv").write_text(roster, encoding="utf-8")
+        done = run_gate("roster", "import", tmp_path / f"{station}.csv", "--config", cfg)
+        assert done.returncode == 0, done.stderr
+    return Gate(cfg, db)
+
+
+def sql_as(url: str, sql: str, params=()):
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(sql, params)
+        return cur.fetchall() if cur.description else cur.rowcount
+
+
+# --- the pupil with a station's database URL -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def province(pg, tmp_path_factory):
+    """Two schools synced under the owner: north (gate n1, bound role) and west (gate w1); a district export made by
+    the bureau's owner-side for west; returns (owner url, north's role url, west's role url)."""
+    work = tmp_path_factory.mktemp("a16roles")
+    url = pg.create_db("a16_roles")
+    n1 = make_gate(work, "n1", "S-N", "北校", url)
+    w1 = make_gate(work, "w1", "S-W", "西校", url)
+    n1.screen_at(at(DAY, 7, 30), "N1")
+    w1.screen_at(at(DAY, 7, 31), "W1")
+    for gate in (n1, w1):
+        assert run_gate("report", "daily", "--config", gate.cfg, "--date", DAY.isoformat(),
+                        clock=Clock(at(DAY, 15, 0))).returncode == 0
+        assert run_gate("sync", "--once", "--config", gate.cfg).returncode == 0
+    owner_sql(url, "INSERT INTO bureau_exports VALUES ('S-W', 'e0000000-0000-0000-0000-00000000000w', "
+                   "'2026-11-23', '2026-11-23', 1, 'csv', 'ab', 'bureau', 0)")
+    north = station_role(url, "a16_north", "S-N", station="n1")
+    west = station_role(url, "a16_west", "S-W")
+    return url, north, west
+
+
+@pytest.mark.parametrize("sql", [
+    "SET ROLE postgres", "SET ROLE a16_west", "SET SESSION AUTHORIZATION postgres",
+    "CREATE TABLE screenings_p20270101 PARTITION OF screenings FOR VALUES FROM ('2027-01-01') TO ('2027-01-02')",
+    "CREATE TABLE mine (a int)",
+    "DROP TABLE screenings_p20261123",
+    "ALTER TABLE screenings DETACH PARTITION screenings_p20261123",
+    "TRUNCATE screenings_default",
+    "SELECT gate_roll_up()",
+    "UPDATE school_days SET screened = 0",
+    "INSERT INTO bureau_exports VALUES ('S-W', 'e1', '2026-11-23', '2026-11-23', 0, 'csv', 'x', 'bureau', 0)",
+    "INSERT INTO schools (school_id, name, created_at) VALUES ('S-Z', 'forged', 0)",
+    "INSERT INTO daily_reports (id, station_id, day, created_at, school_id, content) "
+    "VALUES ('f1', 'w1', '2026-11-23', 0, 'S-W', '{}')",
+    "INSERT INTO daily_reports (id, station_id, day, created_at, school_id, content) "
+    "VALUES ('f2', 'n2', '2026-11-23', 0, 'S-N', '{}')",  # bound to n1: not under its school's other gate
+    "DELETE FROM bureau_exports",
+])
+def test_a_station_role_cannot_become_another_role_make_tables_or_write_for_others(province, sql):
+    _, north, _ = province
+    with pytest.raises(psycopg.Error, match="permission denied|must be owner|row-level security|does not exist"):
+        sql_as(north, sql)
+
+
+@pytest.mark.parametrize("table", ["screenings", "daily_reports", "bureau_exports", "school_days", "stations",
+                                   "schools", "audit_events"])
+def test_a_station_role_reads_nothing_of_another_school(province, table):
+    _, north, _ = province
+    assert sql_as(north, f"SELECT count(*) FROM {table} WHERE school_id <> 'S-N'") == [(0,)]
+
+
+def test_a_daily_report_whose_content_names_another_gate_counts_for_no_other_gate(province):
+    url, _, west = province
+    before = json.loads(run_gate("bureau", "daily", "--upstream", url, "--date", DAY.isoformat(), "--json").stdout)
+    content = owner_sql(url, "SELECT content FROM daily_reports WHERE station_id = 'w1'")[0][0]
+    forged = json.loads(content) | {"station_id": "w2"}
+    sql_as(west, "INSERT INTO daily_reports (id, station_id, day, created_at, school_id, content) "
+                 "VALUES ('f0000000-0000-0000-0000-0000000000a1', 'w1', %s, 1, 'S-W', %s)",
+           (DAY.isoformat(), json.dumps(forged)))
+    after = json.loads(run_gate("bureau", "daily", "--upstream", url, "--date", DAY.isoformat(), "--json").stdout)
+    by = lambda rows: {r["school_id"]: r["stations_reported"] for r in rows}  # noqa: E731
+    assert by(after) == by(before) == {"S-N": 1, "S-W": 1}
+
+
+def test_the_bureaus_role_may_neither_make_a_day_nor_touch_the_registry(district, as_bureau):
+    _, url, _, _ = district
+    for sql in ("SELECT gate_make_day(CURRENT_DATE + 3)", "UPDATE stations SET last_seq = 0",
+                "SET ROLE postgres"):
+        with pytest.raises(Exception, match="permission denied"):
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(sql)
+
+
+# --- the bureau's staff at an office PC ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, says", [
+    (["bureau", "daily", "--date", "2026-13-01"], "is not a date: use YYYY-MM-DD"),
+    (["bureau", "daily", "--date", "29/11/2026"], "is not a date: use YYYY-MM-DD"),
+    (["bureau", "daily", "--date", "tomorrow"], "is not a date: use YYYY-MM-DD"),
+    (["bureau", "daily", "--date", "２０２６-１１-２９"], "is not a date: use YYYY-MM-DD"),
+    (["bureau", "daily", "--date", " 2026-11-29"], "is not a date: use YYYY-MM-DD"),
+    (["bureau", "late", "--at", "9:00"], "is not a time of day: use HH:MM"),
+    (["bureau", "late", "--at", "25:00"], "is not a time of day: use HH:MM"),
+    (["bureau", "late", "--at", "08:60"], "is not a time of day: use HH:MM"),
+    (["bureau", "late", "--at", "09:00+08:00"], "is not a time of day: use HH:MM"),
+    (["bureau", "late", "--at", "01:00Z"], "is not a time of day: use HH:MM"),
+    (["bureau", "late", "--at", "9am"], "is not a time of day: use HH:MM"),
+    (["bureau", "daily", "--cutoff", "09:00:00"], "is not a time of day: use HH:MM"),
+])
+def test_a_date_or_time_typed_wrong_is_one_line(tmp_path, argv, says):
+    done = run_gate(*argv, "--upstream", f"sqlite:///{tmp_path / 'x.db'}")
+    assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("out", ["file", "/dev/null"])
+def test_an_export_into_a_file_is_refused(district, as_bureau, tmp_path, out):
+    _, url, today, _ = district
+    target = tmp_path / "afile" if out == "file" else out
+    if out == "file":
+        target.write_text("mine")
+    d = today.isoformat()
+    done = run_gate("bureau", "export", "--upstream", url, "--from", d, "--to", d, "--out", target,
+                    "--key", tmp_path / "k")
+    assert done.returncode == 2 and "is not an empty folder" in done.stderr
+    if out == "file":
+        assert target.read_text() == "mine"
+
+
+@pytest.mark.parametrize("edit", ["resaved", "edited"])
+def test_an_xlsx_export_opened_and_saved_again_fails_verify(district, as_bureau, tmp_path, edit):
+    import openpyxl
+
+    _, url, today, _ = district
+    out, key, d = tmp_path / "x", tmp_path / "k", today.isoformat()
+    assert run_gate("bureau", "export", "--upstream", url, "--from", d, "--to", d, "--format", "xlsx", "--out", out,
+                    "--key", key).returncode == 0
+    sheet = out / "screenings.xlsx"
+    book = openpyxl.load_workbook(sheet)
+    if edit == "edited":
+        cell = next(c for row in book.active.iter_rows() for c in row if c.value == "deny")
+        cell.value = "admit"
+    book.save(sheet)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"]["screenings.xlsx"] |= {"sha256": hashlib.sha256(sheet.read_bytes()).hexdigest(),
+                                             "bytes": os.path.getsize(sheet)}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    done = run_gate("bureau", "verify", out, "--key", key)
+    assert done.returncode == 1 and "screenings.xlsx: changed since export" in done.stdout
+    assert "manifest was edited" in done.stdout
+
+
+def test_bidi_and_zero_width_in_a_school_name_are_escaped_in_the_table_the_late_list_and_csv(district, as_bureau):
+    owner, url, today, _ = district
+    owner_sql(owner, "INSERT INTO schools (school_id, name, expected_stations, created_at) "
+                     "VALUES ('S-BIDI', :n, 1, 0)", n="School\u202eA-S\u200b")
+    d = today.isoformat()
+    try:
+        for argv in (("bureau", "daily", "--upstream", url, "--date", d),
+                     ("bureau", "daily", "--upstream", url, "--date", d, "--csv"),
+                     ("bureau", "late", "--upstream", url, "--date", d, "--at", "00:00")):
+            done = run_gate(*argv)
+            assert "S-BIDI" in done.stdout and "\\u202e" in done.stdout
+            assert "\u202e" not in done.stdout and "\u200b" not in done.stdout
+        rows = json.loads(run_gate("bureau", "daily", "--upstream", url, "--date", d, "--json").stdout)
+        assert {r["school_id"]: r["name"] for r in rows}["S-BIDI"] == "School\u202eA-S\u200b"  # JSON: as recorded
+    finally:
+        owner_sql(owner, "DELETE FROM schools WHERE school_id = 'S-BIDI'")
+
+
+async def test_a_school_with_no_stations_opens_in_the_app_with_no_gates(district, as_bureau):
+    from textual.widgets import DataTable
+
+    _, url, today, _ = district
+    engine = bureau.reader(url)
+    try:
+        app = build_bureau_app(engine, today, refresh_s=3600, clock=late_clock(today))
+        async with app.run_test(size=(160, 50)) as pilot:
+            assert await pilot_wait_until(pilot, lambda: "S-C" in school_ids(app))
+            app.table.focus()
+            app.table.move_cursor(row=school_ids(app).index("S-C"))
+            await pilot.press("enter")
+            assert await pilot_wait_until(pilot, lambda: app.screen.query("#gates"))
+            assert app.is_running and app.screen.query_one("#gates", DataTable).row_count == 0
+            await pilot.press("escape")
+            assert app.screen is app.screen_stack[0]
+    finally:
+        engine.dispose()
+
+
+# --- the figures beside each school's own reports --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def figures(pg, tmp_path_factory):
+    """S-T: two gates declared, t1 screens (a fever confirmed on retest, one pupil at 23:59:30 of DAY and one at
+    00:00:30 the day after), t2 never syncs; S-V: only approved visitors. Each gate's daily reports for DAY and the
+    day after are made at 23:59:50 / the next evening and synced."""
+    work = tmp_path_factory.mktemp("a16figures")
+    url = pg.create_db("a16_figures")
+    assert run_gate("upstream", "school", "add", "S-T", "--name", "双门小学", "--stations", "2",
+                    "--upstream", url).returncode == 0
+    t1 = make_gate(work, "t1", "S-T", "双门小学", url)
+    make_gate(work, "t2", "S-T", "双门小学", url)
+    t1.screen_at(at(DAY, 7, 20), "T1")
+    assert t1.screen_at(at(DAY, 7, 21), "T2", temp=38.5).decision == "retest"
+    assert t1.screen_at(at(DAY, 7, 31), "T2", temp=38.6).decision == "deny"
+    t1.screen_at(at(DAY, 23, 59, 30), "T3")
+    nxt = DAY + dt.timedelta(days=1)
+    t1.screen_at(at(nxt, 0, 0, 30), "T4")
+    v1 = make_gate(work, "v1", "S-V", "访客小学", url, roster="id,name,class,kind\nV-P1,甲,一年级一班,pupil\n")
+    done = run_gate("roster", "visitor", "add", "V-1", "--name", "王师傅", "--phone", "13800138000", "--reason",
+                    "repair", "--host", "office", "--date", DAY.isoformat(), "--config", v1.cfg)
+    assert done.returncode == 0, done.stderr
+    v1.screen_at(at(DAY, 9, 0), "V-1")
+    v1.screen_at(at(DAY, 9, 1), "V-2")  # not approved: refused
+    reports = {}
+    for name, gate in (("t1", t1), ("v1", v1)):
+        for day, now in ((DAY, at(DAY, 23, 59, 50)), (nxt, at(nxt, 18, 0))):
+            done = run_gate("report", "daily", "--config", gate.cfg, "--date", day.isoformat(), "--json",
+                            clock=Clock(now))
+            assert done.returncode == 0, done.stderr
+            reports[name, day] = json.loads(done.stdout)
+        assert run_gate("sync", "--once", "--config", gate.cfg).returncode == 0
+    return url, reports
+
+
+def bureau_row(url, day, school):
+    done = run_gate("bureau", "daily", "--upstream", url, "--date", day.isoformat(), "--json")
+    assert done.returncode == 0, done.stderr
+    return {r["school_id"]: r for r in json.loads(done.stdout)}[school]
+
+
+@pytest.mark.parametrize("day", [DAY, DAY + dt.timedelta(days=1)])
+def test_a_two_gate_school_with_one_silent_gate_equals_its_gates_report_across_midnight(figures, day):
+    url, reports = figures
+    mine, row = reports["t1", day], bureau_row(url, day, "S-T")
+    assert (row["screened"], row["confirmed_fevers"], row["no_mask_refusals"]) == \
+        (mine["screened"], mine["confirmed_fevers"], mine["no_mask"])
+    assert (row["stations_reported"], row["expected_stations"]) == (1, 2)
+    assert row["provisional"] is True and row["zero_report"] is (False if mine["confirmed_fevers"] else None)
+    assert mine["screened"] == (3 if day == DAY else 1)  # 23:59:30 on its day, 00:00:30 on the next
+
+
+def test_a_school_with_only_visitors_equals_its_gates_report(figures):
+    url, reports = figures
+    mine, row = reports["v1", DAY], bureau_row(url, DAY, "S-V")
+    assert (row["screened"], row["confirmed_fevers"], row["stations_reported"], row["provisional"]) == \
+        (mine["screened"], 0, 1, False)
+    assert row["zero_report"] is mine["zero_report"] is True
+
+
+def test_the_late_list_exits_1_for_cron_naming_the_school_with_no_report(figures):
+    url, _ = figures
+    late = run_gate("bureau", "late", "--upstream", url, "--date", (DAY - dt.timedelta(days=1)).isoformat())
+    assert late.returncode == 1 and {line.split()[0] for line in late.stdout.splitlines()} == {"S-T", "S-V"}
+    done = run_gate("bureau", "late", "--upstream", url, "--date", DAY.isoformat())
+    assert done.returncode == 0 and done.stdout.strip() == "", done.stdout
