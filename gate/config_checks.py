@@ -1,47 +1,100 @@
 """What is wrong with a config, in one line per problem: unknown keys (with a hint), values outside the schema, and
 settings that contradict each other (a threshold the plausible range can never reach, an empty ambient range, …).
 
-Everything here is derived from the schema in ``gate.config``: no second list of keys or bounds.
+msgspec stops at a struct's first error; a teacher wants them all. So each key is converted on its own against its
+declared type (``msgspec.convert``) in one generic loop, every problem is collected, a bad value's default stands in
+so that the rest can still be cross-checked, and only then are the structs built. Everything here is derived from the
+schema in ``gate.config``: no second list of keys or bounds.
 """
 from __future__ import annotations
 
-import copy
-import difflib
+import math
 import re
 import types
-import uuid
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
 
-from pydantic import AliasPath, ValidationError
+import msgspec
 
-from drivers.registry import OPTIONS, PROTOCOLS
 from domain.sessions import overlaps
-from gate.config import OPTION_KEYS, REMOVED, Config, SecurityConfig, SensorConfig, SessionConfig, toml_key
+from drivers.registry import OPTIONS, PROTOCOLS
+from gate.config import (OPTION_KEYS, REMOVED, Checked, Config, ConfigError, SecurityConfig, SensorConfig,
+                         SessionConfig)
 
 Problem = tuple[tuple[str, ...], str]  # the dotted keys involved, and the sentence
 MIN_AMBIENT_SPAN_C = 5.0  # a narrower operating range refuses readings on an ordinary morning
 
 
+class Field(NamedTuple):
+    """One field of a config struct, as the checks read its declaration."""
+
+    name: str
+    type: Any
+    required: bool
+    toml: tuple[str, str] | None  # its [section] and key, for Config's flat fields
+    part: type | None  # a struct (or a tuple of them) built from its own table(s)
+    choices: tuple
+    kinds: tuple[type, ...]
+    meta: dict  # bounds and lengths: ge, le, min_length, max_length
+    checks: tuple
+    empty_is_none: bool
+
+
+def _field(f: msgspec.structs.FieldInfo) -> Field:
+    metas: list[msgspec.Meta] = []
+    choices: list = []
+    kinds: list[type] = []
+
+    def walk(tp: Any) -> None:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            metas.extend(m for m in tp.__metadata__ if isinstance(m, msgspec.Meta))
+            walk(tp.__origin__)
+        elif origin in (Union, types.UnionType):
+            for arg in get_args(tp):
+                walk(arg)
+        elif origin is Literal:
+            choices.extend(get_args(tp))
+        elif origin is tuple:
+            kinds.append(tuple)
+        elif tp is not type(None):
+            kinds.append(origin or tp)
+
+    walk(f.type)
+    extra = {k: v for m in metas for k, v in (m.extra or {}).items()}
+    part = next((k for k in kinds if isinstance(k, type) and issubclass(k, Checked)), None)
+    if tuple in kinds:
+        part = get_args(f.type)[0]
+    bounds = {k: getattr(m, k) for m in metas for k in ("ge", "le", "min_length", "max_length")
+              if getattr(m, k) is not None}
+    return Field(f.name, f.type, f.required, extra.get("toml"), part, tuple(choices), tuple(kinds), bounds,
+                 tuple(m.extra["check"] for m in metas if m.extra and "check" in m.extra),
+                 bool(extra.get("empty_is_none")))
+
+
+_FIELDS: dict[type, tuple[Field, ...]] = {}
+
+
+def fields(cls: type) -> tuple[Field, ...]:
+    if cls not in _FIELDS:
+        _FIELDS[cls] = tuple(map(_field, msgspec.structs.fields(cls)))
+    return _FIELDS[cls]
+
+
 # -- the schema's keys ---------------------------------------------------------------------------------------------
-def _sections() -> dict[str, set[str]]:
-    known: dict[str, set[str]] = {}
-    for name, f in Config.model_fields.items():
-        if isinstance(f.validation_alias, AliasPath):
-            section, key = f.validation_alias.path
-            known.setdefault(str(section), set()).add(str(key))
-    known["security"] = set(SecurityConfig.model_fields)
-    return known
-
-
-SECTIONS = _sections()
-SENSOR_KEYS = (set(SensorConfig.model_fields) - {"options"}) | set(OPTION_KEYS)
-SESSION_KEYS = set(SessionConfig.model_fields)
+TOML_KEYS = {f.name: ".".join(f.toml) for f in fields(Config) if f.toml}
+SECTIONS: dict[str, set[str]] = {}
+for _f in fields(Config):
+    if _f.toml:
+        SECTIONS.setdefault(_f.toml[0], set()).add(_f.toml[1])
+SECTIONS["security"] = {f.name for f in fields(SecurityConfig)}
+SENSOR_KEYS = {f.name for f in fields(SensorConfig)} - {"options"} | set(OPTION_KEYS)
+SESSION_KEYS = {f.name for f in fields(SessionConfig)}
 LISTS = {"sensors": SENSOR_KEYS, "sessions": SESSION_KEYS}  # [[tables]] in the TOML
-_FIELD_AT = {tuple(f.validation_alias.path): name for name, f in Config.model_fields.items()
-             if isinstance(f.validation_alias, AliasPath)}
 
 
 def _hint(key: str, known: set[str]) -> str:
+    import difflib  # only when a key is wrong
+
     close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
     if close:
         return f" (did you mean `{close[0]}`?)"
@@ -75,131 +128,190 @@ def unknown_keys(data: dict) -> list[str]:
     return problems
 
 
-def known_part(data: dict) -> dict:
-    """The sections and keys the schema knows (the rest is reported by ``unknown_keys``), for validation."""
-    known = {s: {k: v for k, v in t.items() if k in SECTIONS[s]} for s, t in data.items()
-             if s in SECTIONS and isinstance(t, dict)}
-    known = {s: t for s, t in known.items() if t}
-    return {**known, **{name: data[name] for name in LISTS if name in data}}
-
-
-# -- values outside the schema -------------------------------------------------------------------------------------
-def dotted(loc: tuple) -> str:
-    """('sensors', 1, 'protocol') -> 'sensors[1].protocol'."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _field(loc: tuple):
-    if len(loc) == 1 and str(loc[0]) in SensorConfig.model_fields and str(loc[0]) not in Config.model_fields:
-        return SensorConfig.model_fields[str(loc[0])]  # a sensor given on the command line
-    if loc[:1] == ("sensors",) and len(loc) >= 3:
-        return SensorConfig.model_fields.get(str(loc[2]))
-    if loc[:1] == ("security",) and len(loc) >= 2:
-        return SecurityConfig.model_fields.get(str(loc[1]))
-    name = _FIELD_AT.get(tuple(loc[:2]), loc[0] if loc else None)
-    return Config.model_fields.get(name)
-
-
-def _choices(annotation: Any) -> list:
-    if get_origin(annotation) is Literal:
-        return list(get_args(annotation))
-    if get_origin(annotation) in (Union, types.UnionType):
-        return [c for a in get_args(annotation) for c in _choices(a)]
-    return []
-
-
-def _allowed(loc: tuple) -> str:
-    f = _field(loc)
-    if f is None:
-        return ""
-    choices = _choices(f.annotation)
-    if choices:
-        return ", ".join(map(str, choices))
-    lo = next((m.ge for m in f.metadata if hasattr(m, "ge")), None)
-    hi = next((m.le for m in f.metadata if hasattr(m, "le")), None)
-    return f"{lo}–{hi}" if lo is not None and hi is not None else ""
-
-
-_KINDS = {"float_type": "a number", "int_type": "a whole number", "bool_type": "true or false", "string_type": "text",
-          "finite_number": "a finite number"}
+# -- one value against its declaration -----------------------------------------------------------------------------
+_KINDS = {float: "a number", int: "a whole number", bool: "true or false", str: "text", dict: "a table"}
 _NEEDS = {"protocol": f"one of {', '.join(PROTOCOLS)}", "url": "e.g. /dev/ttyUSB0"}
 
 
-def _say(err: dict) -> str | None:
-    loc, kind, value = tuple(err["loc"]), err["type"], err.get("input")
-    key = dotted(loc)
-    if kind == "extra_forbidden":
-        return None  # unknown_keys names it, with a hint
-    if kind == "missing":
-        parent, field = dotted(loc[:-1]), loc[-1]
-        return f"`{parent}` needs `{field}`" + (f" ({_NEEDS[field]})" if field in _NEEDS else "")
-    if kind in _KINDS:
-        return f"`{key}` must be {_KINDS[kind]}, not {value!r}"
-    if kind == "literal_error" or kind.startswith(("greater_than", "less_than")):
-        return f"`{key}` is {value!r}; allowed: {_allowed(loc)}"
-    if kind == "value_error":
-        why = str(err.get("ctx", {}).get("error", err["msg"]))
-        if why.startswith("in steps"):
-            return f"`{key}` is {value!r}; allowed: {_allowed(loc)} {why}"
-        return f"`{key}`: {why}"
-    if kind == "string_too_short":
+def _allowed(f: Field) -> str:
+    if f.choices:
+        return ", ".join(map(str, f.choices))
+    lo, hi = f.meta.get("ge"), f.meta.get("le")
+    return f"{lo}–{hi}" if lo is not None and hi is not None else ""
+
+
+def _of_kind(value: Any, f: Field) -> bool:
+    for kind in f.kinds:
+        try:
+            msgspec.convert(value, kind)
+            return True
+        except msgspec.ValidationError:
+            pass
+    return False
+
+
+def _why(f: Field, value: Any, key: str) -> str:
+    """What is wrong with a value msgspec refused, said from the field's declaration."""
+    if f.choices:
+        return f"`{key}` is {value!r}; allowed: {_allowed(f)}"
+    if not _of_kind(value, f):
+        return f"`{key}` must be {_KINDS.get(f.kinds[0], 'a table') if f.kinds else 'set'}, not {value!r}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"`{key}` must be a finite number, not {value!r}"
+    if isinstance(value, str) and len(value) < f.meta.get("min_length", 0):
         return f"`{key}` must not be empty"
-    if kind == "string_too_long":
-        return f"`{key}` is {len(value)} characters long: at most {err['ctx']['max_length']} are allowed"
-    if kind in ("tuple_type", "list_type") and loc in (("sensors",), ("sessions",)):
-        return f"`{loc[0]}` must be a list of tables `[[{loc[0]}]]`"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"`{key}` must be a table"
-    return f"`{key}`: {err['msg']}"
+    if isinstance(value, str) and len(value) > f.meta.get("max_length", len(value)):
+        return f"`{key}` is {len(value)} characters long: at most {f.meta['max_length']} are allowed"
+    return f"`{key}` is {value!r}; allowed: {_allowed(f)}"
 
 
-def field_problems(exc: ValidationError) -> tuple[set[str], list[str]]:
-    """The keys with bad values, and one sentence for each problem."""
-    errors = exc.errors(include_url=False)
-    texts = [t for t in map(_say, errors) if t]
-    return {dotted(tuple(e["loc"])) for e in errors}, list(dict.fromkeys(texts))
-
-
-# Stand-ins for a sensor's required values that failed, so that the sensor keeps its place (and its index in the
-# messages) while the other settings are cross-checked.
-_STAND_IN = {"id": lambda i: f"sensor-{i + 1}-being-fixed-{uuid.uuid4().hex[:8]}", "protocol": lambda i: PROTOCOLS[0],
-             "url": lambda i: "-"}
-
-
-def _drop(data: Any, loc: tuple) -> None:
-    *parents, last = loc
-    for part in parents:
+def value(f: Field, raw: Any, key: str) -> tuple[Any, str | None]:
+    """``raw`` converted to the field's type and checked, or a sentence saying what is wrong with it."""
+    if f.empty_is_none and isinstance(raw, str) and raw == "":
+        raw = None
+    try:
+        out = msgspec.convert(raw, f.type)
+    except msgspec.ValidationError:
+        return None, _why(f, raw, key)
+    for check in f.checks if out is not None else ():
         try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return
-    if isinstance(data, dict):
-        data.pop(last, None)
+            out = check(out)
+        except ValueError as exc:
+            why = str(exc)
+            if why.startswith("in steps"):
+                return None, f"`{key}` is {raw!r}; allowed: {_allowed(f)} {why}"
+            return None, f"`{key}`: {why}"
+    return out, None
 
 
-def sanitised(data: dict, exc: ValidationError) -> dict:
-    """``data`` without the values that failed (their defaults apply), so the others can still be cross-checked."""
-    data = copy.deepcopy(data)
-    for _ in range(4):
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            if loc == ("sensors",) or loc[:1] == ("sessions",):  # the default sessions stand in for bad ones
-                data.pop(loc[0], None)
-            elif loc[:1] == ("sensors",) and len(loc) == 2:  # not a table: a stand-in keeps the place
-                data["sensors"][loc[1]] = {k: make(loc[1]) for k, make in _STAND_IN.items()}
-            elif loc[:1] == ("sensors",) and len(loc) == 3 and loc[2] in _STAND_IN:
-                data["sensors"][loc[1]][loc[2]] = _STAND_IN[loc[2]](loc[1])
+def check_struct(part: Checked) -> None:
+    """Every field of a struct built in code (or from checked values), then how its settings agree; ConfigError
+    listing every problem. Converted values are kept (an int where a number goes, an id NFKC-folded)."""
+    problems: list[str] = []
+    for f in fields(type(part)):
+        raw = getattr(part, f.name)
+        key = TOML_KEYS.get(f.name, f.name) if isinstance(part, Config) else f.name
+        if f.part is not None:
+            many = tuple in f.kinds
+            items = raw if many and isinstance(raw, (tuple, list)) else (raw,)
+            if not all(isinstance(x, f.part) for x in items) or (many and not isinstance(raw, (tuple, list))):
+                problems.append(f"`{key}` must be {'a list of ' if many else ''}{f.part.__name__}")
+            elif many and not isinstance(raw, tuple):
+                msgspec.structs.force_setattr(part, f.name, tuple(raw))
+            continue
+        out, problem = value(f, raw, key)
+        if problem:
+            problems.append(problem)
+        elif out is not raw:
+            msgspec.structs.force_setattr(part, f.name, out)
+    found = [] if problems else _between(part)
+    if problems or found:
+        raise ConfigError(getattr(part, "source", "the code"), problems + [text for _keys, text in found], found)
+
+
+def _between(part: Checked) -> list[Problem]:
+    if isinstance(part, Config):
+        return contradictions(part)
+    if isinstance(part, SessionConfig) and part.session().end <= part.session().start:
+        return [((), f"session {part.name!r} must end after it starts, on the same day ({part.start}–{part.end}); "
+                     "a check never runs past midnight")]
+    return []
+
+
+# -- a whole file: every key on its own, then the structs ----------------------------------------------------------
+def _table(cls: type, table: dict, where: str, problems: list[str], bad: set[str],
+           stand_in: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The checked values of one table; a bad or missing required value takes its stand-in, if there is one."""
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        key = f"{where}.{f.name}"
+        if f.name in table:
+            out, problem = value(f, table[f.name], key)
+            if problem is None:
+                values[f.name] = out
+                continue
+            problems.append(problem)
+        elif f.required:
+            problems.append(f"`{where}` needs `{f.name}`" + (f" ({_NEEDS[f.name]})" if f.name in _NEEDS else ""))
+        else:
+            continue
+        bad.add(key)
+        if f.required and stand_in is not None:
+            values[f.name] = stand_in[f.name]
+    return values
+
+
+def _sensors(raw: Any, problems: list[str], bad: set[str]) -> tuple[SensorConfig, ...]:
+    if not isinstance(raw, list):
+        problems.append("`sensors` must be a list of tables `[[sensors]]`")
+        bad.add("sensors")
+        return ()
+    ids = [s.get("id") for s in raw if isinstance(s, dict)]
+    out = []
+    for i, s in enumerate(raw):
+        # Stand-ins for a sensor's required values that failed, so that it keeps its place (and its index in the
+        # messages) while the other settings are cross-checked.
+        stand_in = {"id": f"sensor-{i + 1}-being-fixed", "protocol": PROTOCOLS[0], "url": "-"}
+        while stand_in["id"] in ids:
+            stand_in["id"] += "-x"
+        if not isinstance(s, dict):
+            problems.append(f"`sensors[{i}]` must be a table")
+            bad.add(f"sensors[{i}]")
+            s = {}
+        # A sensor table without an id is named by its place; its protocol options sit beside the other keys.
+        table = {"id": f"sensor-{i + 1}", **s, "options": {k: s[k] for k in OPTION_KEYS if k in s}}
+        out.append(SensorConfig(**_table(SensorConfig, table, f"sensors[{i}]", problems, bad, stand_in)))
+    return tuple(out)
+
+
+def _sessions(raw: Any, problems: list[str], bad: set[str]) -> tuple[SessionConfig, ...] | None:
+    """The sessions, or None when one is wrong (the default sessions stand in for the cross-checks)."""
+    if not isinstance(raw, list):
+        problems.append("`sessions` must be a list of tables `[[sessions]]`")
+        return None
+    before, out = len(problems), []
+    for i, s in enumerate(raw):
+        if not isinstance(s, dict):
+            problems.append(f"`sessions[{i}]` must be a table")
+            continue
+        mark = len(problems)
+        values = _table(SessionConfig, s, f"sessions[{i}]", problems, bad)
+        if len(problems) == mark:
+            try:
+                out.append(SessionConfig(**values))
+            except ConfigError as exc:
+                problems += [f"`sessions[{i}]`: {text}" for text in exc.problems]
+    return tuple(out) if len(problems) == before else None
+
+
+def build(data: dict, source: str) -> Config:
+    """A Config from parsed TOML, or ConfigError listing every problem (unknown keys, bad values, contradictions)."""
+    problems = unknown_keys(data)
+    bad: set[str] = set()
+    values: dict[str, Any] = {"source": source}
+    for f in fields(Config):
+        table = data.get(f.toml[0]) if f.toml else None
+        if isinstance(table, dict) and f.toml[1] in table:
+            out, problem = value(f, table[f.toml[1]], TOML_KEYS[f.name])
+            if problem is None:
+                values[f.name] = out
             else:
-                _drop(data, loc)
-        try:
-            Config.model_validate(data, context={"contradictions": []})
-            return data
-        except ValidationError as again:
-            exc = again
-    return {}
+                problems.append(problem)
+                bad.add(TOML_KEYS[f.name])
+    if isinstance(data.get("security"), dict):
+        values["security"] = SecurityConfig(**_table(SecurityConfig, data["security"], "security", problems, bad))
+    if "sensors" in data:
+        values["sensors"] = _sensors(data["sensors"], problems, bad)
+    if "sessions" in data and (sessions := _sessions(data["sessions"], problems, bad)) is not None:
+        values["sessions"] = sessions
+    try:
+        return_value = Config(**values)
+    except ConfigError as exc:  # the values are checked: what is left is how they agree
+        return_value = None
+        problems += [text for _keys, text in unrelated(exc.found, bad)] if exc.found else exc.problems
+    if problems or return_value is None:
+        raise ConfigError(source, problems or ["the config could not be read"])
+    return return_value
 
 
 def unrelated(found: list[Problem], bad: set[str]) -> list[Problem]:
@@ -243,7 +355,7 @@ def _pair(cfg: Config, low: str, high: str, why: str) -> list[Problem]:
     a, b = getattr(cfg, low), getattr(cfg, high)
     if a < b:
         return []
-    ka, kb = toml_key(low), toml_key(high)
+    ka, kb = TOML_KEYS[low], TOML_KEYS[high]
     return [((ka, kb), f"`{ka}` ({a}) must be below `{kb}` ({b}): {why}")]
 
 
@@ -275,8 +387,7 @@ def contradictions(cfg: Config) -> list[Problem]:
         found.append((("sessions",), f"sessions {a.name!r} ({a.window()}) and {b.name!r} ({b.window()}) overlap: "
                                      "a screening would belong to both; move one window"))
     if cfg.audit_retention_days < cfg.retention_days:
-        a, s = toml_key("audit_retention_days"), toml_key("retention_days")
+        a, s = TOML_KEYS["audit_retention_days"], TOML_KEYS["retention_days"]
         found.append(((a, s), f"`{a}` ({cfg.audit_retention_days}) must be at least `{s}` ({cfg.retention_days}): "
                               "the audit trail of a kept screening must be kept too"))
     return found
-

@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from domain.errors import CheckFailed, Refused
 from storage import policy as stored_policy
 
@@ -110,7 +112,7 @@ def lockout(config_security: Any, stored: dict | None) -> Any:
     if not stored:
         return config_security
     rule = {**_security_defaults(), **{k: stored[k] for k in SECURITY_KEYS if k in stored}}
-    return config_security.model_copy(update={
+    return msgspec.structs.replace(config_security, **{
         "lockout_failures": min(config_security.lockout_failures, int(rule["lockout_failures"])),
         "lockout_minutes": max(config_security.lockout_minutes, float(rule["lockout_minutes"]))})
 

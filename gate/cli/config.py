@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from gate.cli.common import actions, open_log, operator, read_config, sign_in, signin_options
-from gate.config import EXAMPLE
+from gate.config_example import example as example_config
 
 
 def add_config(p: argparse.ArgumentParser) -> None:
@@ -50,7 +50,7 @@ def apply(args: argparse.Namespace) -> None:
 
 
 def example(_args: argparse.Namespace) -> None:
-    print(EXAMPLE, end="")
+    print(example_config(), end="")
 
 
 COMMANDS = {"config": add_config}

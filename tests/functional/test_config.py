@@ -5,7 +5,6 @@ import tomllib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 from domain.identifiers import ID_MAX
 from drivers.measurement import PresenceDetector
@@ -129,9 +128,9 @@ def test_misspelled_keys_get_a_hint(text, hint):
 
 
 def test_code_cannot_build_a_contradictory_config_either():
-    with pytest.raises(ValidationError, match="must be below"):
+    with pytest.raises(ConfigError, match="must be below"):
         Config(threshold_c=39.0, plausible_max_c=38.0)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ConfigError, match="at most 64"):
         SensorConfig(id="a" * 65, protocol="gy-mcu90614", url="/dev/x")
     with pytest.raises(ConfigError, match="at most 64"):  # a sensor from command-line options: a usage message
         SensorConfig.from_options(id="a" * 65, protocol="gy-mcu90614", url="/dev/x")
@@ -151,8 +150,9 @@ def test_each_default_is_the_owner_s_default():
 def test_the_example_is_the_defaults_and_every_key_in_it_is_known():
     data = tomllib.loads(EXAMPLE)
     cfg = parse_config(data)
-    assert cfg.model_dump(exclude={"station_id", "gate_name", "sensors", "source"}) == \
-        Config().model_dump(exclude={"station_id", "gate_name", "sensors", "source"})
+    differ = ("station_id", "gate_name", "sensors")
+    assert {k: v for k, v in cfg.settings().items() if k not in differ} == \
+        {k: v for k, v in Config().settings().items() if k not in differ}
     assert set(data) <= set(SECTIONS) | {"sensors", "sessions"} and \
         all(set(data[s]) <= SECTIONS[s] for s in SECTIONS if s in data)
     assert set(data["sensors"][0]) <= SENSOR_KEYS

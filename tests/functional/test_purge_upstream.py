@@ -2,6 +2,7 @@
 refused are never purged; a record that would not fit upstream is refused here. Against a real PostgreSQL."""
 import time
 
+import msgspec
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -33,7 +34,12 @@ def log(tmp_path):
 
 def fill(log, n: int, temp: float = 36.5, station_id: str = "north", legacy: bool = False) -> list[str]:
     # legacy: a config from before ids were checked, which the schema would refuse today
-    st = Station(Config.model_construct(station_id=station_id) if legacy else Config(station_id=station_id), log)
+    if legacy:
+        cfg = Config()
+        msgspec.structs.force_setattr(cfg, "station_id", station_id)  # as an old config file left it, unchecked
+    else:
+        cfg = Config(station_id=station_id)
+    st = Station(cfg, log)
     return [st.screen([Reading(object_c=temp, body_c=temp, source="gun-1", ambient_c=21.0)],
                       MaskResult(MaskState.YES)).id for _ in range(n)]
 

@@ -3,6 +3,7 @@ hashed, the config's [[sessions]] checked, and the duty screen's progress bar. T
 import datetime
 import time
 
+import msgspec
 import pytest
 from hypothesis import given, strategies as st
 from sqlalchemy import text
@@ -82,7 +83,7 @@ def test_a_config_with_sessions_that_cannot_work_is_refused_naming_the_key(sessi
 
 def test_the_defaults_are_the_morning_and_noon_checks():
     assert Config().school_sessions() == DEFAULT_SESSIONS
-    boarders = parse_config({"sessions": [SessionConfig.of(s).model_dump() for s in (*DEFAULT_SESSIONS, EVENING)]})
+    boarders = parse_config({"sessions": [msgspec.to_builtins(SessionConfig.of(s)) for s in (*DEFAULT_SESSIONS, EVENING)]})
     assert [s.name for s in boarders.school_sessions()] == ["morning", "noon", "evening"]
 
 

@@ -37,7 +37,10 @@ def test_screening_does_not_load_the_orm_or_alembic(db_path):
 NOT_FOR_SCREENING = ("storage.upstream", "storage.upstream_schema", "storage.sync", "storage.copy_sync",
                      "storage.school_cases", "storage.school_report", "storage.bureau", "storage.export",
                      "storage.district_export", "storage.retention", "gate.school_day", "gate.cli.sync",
-                     "alembic", "sqlalchemy.orm", "psycopg", "textual")
+                     "alembic", "sqlalchemy.orm", "psycopg", "textual",
+                     # the config is read by msgspec: pydantic (and the package metadata its plugin loader reads) is
+                     # not installed for it; the hints for misspelled keys and the example config load only when asked
+                     "pydantic", "difflib", "gate.config_example")
 
 
 def test_a_fever_screening_of_a_pupil_loads_nothing_it_does_not_use(db_path):
@@ -81,3 +84,15 @@ def test_commands_run_in_one_process_leave_the_collector_as_they_found_it(db_pat
         assert not gc.isenabled()  # a caller that turned it off keeps it off
     finally:
         gc.enable()
+
+
+def test_a_screening_with_a_config_file_checks_it_without_the_config_s_heavy_helpers(db_path, tmp_path):
+    config = tmp_path / "station.toml"
+    config.write_text('[station]\nid = "north"\n[screening]\nthreshold_c = 37.5\n[[sensors]]\nid = "gun-1"\n'
+                      'protocol = "gy-mcu90614"\nurl = "/dev/ttyUSB0"\n', encoding="utf-8")
+    argv = ["screen", "--config", str(config), "--temp", "36.6", "--mask", "yes", "--operator", "li",
+            "--db", str(db_path)]
+    modules_after(argv)  # the log made
+    loaded = modules_after(argv)
+    assert {"msgspec", "gate.config", "gate.config_checks"} <= loaded  # the file is checked, every key of it
+    assert not {m for m in loaded if m.startswith(NOT_FOR_SCREENING)}
