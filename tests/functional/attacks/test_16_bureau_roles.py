@@ -322,3 +322,74 @@ def test_the_late_list_exits_1_for_cron_naming_the_school_with_no_report(figures
     assert late.returncode == 1 and {line.split()[0] for line in late.stdout.splitlines()} == {"S-T", "S-V"}
     done = run_gate("bureau", "late", "--upstream", url, "--date", DAY.isoformat())
     assert done.returncode == 0 and done.stdout.strip() == "", done.stdout
+
+
+# --- more of the same, by other doors --------------------------------------------------------------------------
+
+def test_a_station_role_declaring_or_redeclaring_a_school_is_refused_in_one_line(province):
+    _, north, _ = province
+    for argv in (["upstream", "school", "add", "S-N", "--name", "x", "--stations", "3", "--replace"],
+                 ["upstream", "school", "add", "S-Q", "--name", "x", "--stations", "1"]):
+        done = run_gate(*argv, "--upstream", north)
+        assert done.returncode == 1 and done.stderr.startswith("gate: refused: this role may not declare schools")
+        assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_formulas_a_station_role_writes_into_its_rows_are_text_in_the_district_export(province, tmp_path, fmt):
+    import openpyxl
+
+    url, north, _ = province
+    sql_as(north, "INSERT INTO screenings (school_id, id, station_id, seq, created_at, day, entrant_id, decision, "
+                  "reasons, message, threshold_c, mask, readings, prev_hash, row_hash, session, follows) VALUES "
+                  "('S-N', %s, 'n1', %s, 1, %s, '=cmd|calc', '=1+2', %s, '', 37.3, '{}', '[]', 'x', 'y', '-2+3', "
+                  "'@SUM(1)')", (f"inj-{fmt}", 500000 + len(fmt), DAY, json.dumps(['=HYPERLINK("http://e","x")'])))
+    out = tmp_path / "out"
+    done = run_gate("bureau", "export", "--upstream", url, "--from", DAY.isoformat(), "--to", DAY.isoformat(),
+                    "--format", fmt, "--out", out, "--key", tmp_path / "k")
+    assert done.returncode == 0, done.stderr
+    if fmt == "csv":
+        text = (out / "screenings.csv").read_text(encoding="utf-8-sig")
+        row = next(line for line in text.splitlines() if f",{500000 + len(fmt)}," in line)
+        assert ",'-2+3," in row and ",'=1+2," in row and "'=HYPERLINK" in row and row.endswith(",'@SUM(1)")
+        assert "=cmd" not in text  # the pupil's id is pseudonymised
+    else:
+        cells = [c for row in openpyxl.load_workbook(out / "screenings.xlsx").active.iter_rows() for c in row]
+        assert not [c for c in cells if c.data_type == "f"]
+        assert {"=1+2", "-2+3", "@SUM(1)"} <= {c.value for c in cells if c.data_type == "s"}
+
+
+@pytest.mark.parametrize("make", ["file", "missing", "not-json", "a-list", "escaping-entry", "dev-zero", "fifo"])
+def test_bureau_verify_of_a_folder_that_is_no_export_is_a_finding_not_a_fault(district, as_bureau, tmp_path, make):
+    _, url, today, _ = district
+    out, key, d = tmp_path / "x", tmp_path / "k", today.isoformat()
+    assert run_gate("bureau", "export", "--upstream", url, "--from", d, "--to", d, "--out", out,
+                    "--key", key).returncode == 0
+    if make == "file":
+        out = tmp_path / "a-file"
+        out.write_text("x")
+    elif make == "missing":
+        out = tmp_path / "nothing-here"
+    elif make == "not-json":
+        (out / "manifest.json").write_text("{not json")
+    elif make == "a-list":
+        (out / "manifest.json").write_text("[1, 2]")
+    elif make == "escaping-entry":
+        (out / "manifest.json").write_text(json.dumps({"files": {"../../etc/passwd": {"sha256": "0", "rows": 1}}}))
+    elif make == "dev-zero":
+        (out / "screenings.csv").unlink()
+        (out / "screenings.csv").symlink_to("/dev/zero")
+    else:
+        (out / "screenings.csv").unlink()
+        os.mkfifo(out / "screenings.csv")
+    done = run_gate("bureau", "verify", out, "--key", key)
+    assert done.returncode == 1 and "the export is not as it was made" in done.stderr
+    assert "unexpected" not in done.stderr and "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("argv, says", [(["--port", "70000"], "use 1 to 65535"),
+                                        (["--host", "no.such.host.invalid"], "give an address of this machine")])
+def test_serve_on_an_impossible_port_or_host_is_one_line(district, as_bureau, argv, says):
+    _, url, _, _ = district
+    done = run_gate("bureau", "serve", "--upstream", url, *argv)
+    assert done.returncode == 2 and says in done.stderr and "Serving" not in done.stdout
