@@ -240,3 +240,36 @@ def province(pg, total: int, rounds: int, schools: int = 20_000) -> dict:
                                                               rounds)), 1)}
     engine.dispose()
     return out
+
+
+def rollup_year(pg, schools: int = 20_000, days: int = 365, rounds: int = 9) -> dict:
+    """The day's counts read from a province's year of rollup rows (``schools`` x ``days``, written straight into
+    ``school_days``: only the read is measured here), with the day index (u0014) and after dropping it."""
+    from storage.bureau import _counts
+
+    url = pg.create_db("rollup_year")
+    engine = up.make_upstream_engine(url)
+    up.upgrade(engine)
+    last = dt.date(2026, 11, 27)
+    with engine.begin() as conn:  # in the order the days arrive: a day's rows together
+        conn.execute(text("INSERT INTO school_days SELECT 'S-' || lpad(s::text, 5, '0'), CAST(:last AS date) - d, "
+                          "100 + s % 50, s % 3, s % 2 FROM generate_series(0, :days - 1) d, "
+                          "generate_series(0, :schools - 1) s ORDER BY d DESC, s"),
+                     {"last": last, "days": days, "schools": schools})
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE school_days"))
+    day = last - dt.timedelta(days=days // 3)
+    query = _counts(engine, day, day)
+    out: dict = {"rollup_rows": schools * days, "rounds": rounds}
+    for label in ("with_day_index", "without_day_index"):
+        with engine.connect() as conn:
+            conn.execute(query).all()  # warm
+            rows = []
+            timings = medians(lambda: rows.append(len(conn.execute(query).all())), rounds)
+            literal = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+            plan = [r[0] for r in conn.execute(text("EXPLAIN (ANALYZE, COSTS OFF) " + literal))]
+        out[label] = {"rows": rows[0], "median_ms": round(statistics.median(timings), 1), "plan": plan}
+        with engine.begin() as conn:
+            conn.execute(text("DROP INDEX IF EXISTS ix_up_school_days_day"))
+    engine.dispose()
+    return out

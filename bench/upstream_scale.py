@@ -7,16 +7,20 @@
    each round also syncs the same rows under a station's role as the README grants it (row-level security: no COPY
    into the table, so the staging table and INSERT ... SELECT), against the same round's raw COPY.
 2. stations: N stations syncing at once into one upstream (threads, one Sync each): total rows/s, and the upstream
-   holds exactly the union, without duplicates.
+   holds exactly the union, without duplicates, and its rollup what counting gives; with --rollup-ab each round also
+   into an upstream whose rollup trigger is off (alternating order): what the bureau's rollup costs the sync.
 3. big: BIG screenings generated straight into PostgreSQL through the table (a district's year: 100 schools, 2 gates,
    365 day partitions; the daily rollup filled by its trigger as a sync fills it, then checked against counting),
    daily reports from 90 of the schools; `gate bureau daily` and the late list timed (median of ROUNDS) under the
    README's bureau role, and the EXPLAIN ANALYZE of every statement they send (bench/bureau_scale.py).
 4. province (--province N): N screenings of one day across 20,000 schools; the day's counts from the bureau's daily
    rollup (school_days, upstream migration u0012) against counting the screenings, and `gate bureau daily`.
+5. rollup year (--rollup-year): one day's counts read from a province's year of rollup rows (20,000 schools x 365
+   days), with the day index (u0014) and without it.
 
     nice python bench/upstream_scale.py [--copy-rows 100000] [--stations 50 --station-rows 2000] [--big 10000000]
-                                        [--station-role] [--province 1200000]
+                                        [--station-rounds 3 --rollup-ab] [--station-role] [--province 1200000]
+                                        [--rollup-year]
 """
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from bench.bureau_scale import big, province  # noqa: E402
+from bench.bureau_scale import big, province, rollup_year  # noqa: E402
 from storage import partitions  # noqa: E402
 from storage import upstream as up  # noqa: E402
 from storage.log import ScreeningLog  # noqa: E402
@@ -145,13 +149,47 @@ def sync_copy(url: str, db: Path, data: list[tuple], _cols: str) -> float:
     return sent / took
 
 
-def many_stations(pg: PostgresServer, work: Path, n: int, rows: int) -> dict:
-    url = fresh(pg, "many")
-    logs = []
+def many_stations(pg: PostgresServer, work: Path, n: int, rows: int, rounds: int = 1, rollup_ab: bool = False) -> dict:
+    """N stations syncing at once into one fresh upstream, ``rounds`` times; with ``rollup_ab`` each round also into
+    one whose rollup trigger (u0012) is disabled, in alternating order: what the bureau's rollup costs the sync."""
+    paths = []
     for i in range(n):
         fill_log(work / f"s{i}.db", rows, station_id=f"gate-{i:02d}")
-        logs.append(ScreeningLog(work / f"s{i}.db"))
+        paths.append(work / f"s{i}.db")
+    runs: dict[str, list[dict]] = {"rollup": [], "no_rollup": []}
+    for r in range(rounds):
+        kinds = ["rollup", "no_rollup"] if rollup_ab else ["rollup"]
+        for kind in kinds if r % 2 == 0 else kinds[::-1]:
+            runs[kind].append(stations_at_once(pg, paths, rollup=kind == "rollup", name=f"many{r}{kind}"))
+    out = {"stations": n, "rows_each": rows, "rounds": rounds,
+           "total_rows_per_s": round(statistics.median(x["rows_per_s"] for x in runs["rollup"])),
+           "all_rows_per_s": [x["rows_per_s"] for x in runs["rollup"]],
+           "seconds": [x["seconds"] for x in runs["rollup"]]}
+    done = runs["rollup"] + runs["no_rollup"]
+    out.update({k: done[0][k] for k in ("upstream_rows", "union_rows")})
+    out["duplicates"] = sum(x["duplicates"] for x in done)
+    out["upstream_equals_union"] = all(x["upstream_equals_union"] for x in done)
+    out["rollup_equals_counting"] = all(x["rollup_equals_counting"] for x in runs["rollup"])
+    out["errors"] = [e for x in done for e in x["errors"]][:3]
+    if rollup_ab:
+        without = round(statistics.median(x["rows_per_s"] for x in runs["no_rollup"]))
+        out.update({"without_rollup_rows_per_s": without,
+                    "all_without_rollup_rows_per_s": [x["rows_per_s"] for x in runs["no_rollup"]],
+                    "with_over_without": round(out["total_rows_per_s"] / without, 3)})
+    return out
+
+
+def stations_at_once(pg: PostgresServer, paths: list[Path], rollup: bool, name: str) -> dict:
+    url = fresh(pg, name)
+    if not rollup:
+        with psycopg.connect(url, autocommit=True) as pc:
+            pc.execute("ALTER TABLE screenings DISABLE TRIGGER gate_roll_up")
+    for path in paths:  # every station sends its whole log again, into this fresh upstream
+        with sqlite3.connect(path) as c:
+            c.execute("DELETE FROM sync_state")
+    logs = [ScreeningLog(path) for path in paths]
     syncs = [Sync(log, url) for log in logs]
+    n = len(syncs)
     results, errors = [0] * n, []
 
     def run(i: int) -> None:
@@ -170,12 +208,15 @@ def many_stations(pg: PostgresServer, work: Path, n: int, rows: int) -> dict:
     local = set().union(*(log.ids() for log in logs))
     with psycopg.connect(url) as pc:
         remote = [r[0] for r in pc.execute("SELECT id FROM screenings")]
+        counted, rolled = pc.execute("SELECT (SELECT count(*) FROM screenings WHERE follows IS NULL), "
+                                     "(SELECT coalesce(sum(screened), 0) FROM school_days)").fetchone()
     for s, log in zip(syncs, logs):
         s.close()
         log.close()
-    return {"stations": n, "rows_each": rows, "seconds": round(took, 2), "total_rows_per_s": round(sum(results) / took),
-            "upstream_rows": len(remote), "union_rows": len(local), "duplicates": len(remote) - len(set(remote)),
-            "upstream_equals_union": set(remote) == local and len(remote) == len(local), "errors": errors[:3]}
+    return {"seconds": round(took, 2), "rows_per_s": round(sum(results) / took), "upstream_rows": len(remote),
+            "union_rows": len(local), "duplicates": len(remote) - len(set(remote)),
+            "upstream_equals_union": set(remote) == local and len(remote) == len(local),
+            "rollup_equals_counting": counted == rolled, "errors": errors[:3]}
 
 
 def main() -> None:
@@ -184,10 +225,15 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--stations", type=int, default=50)
     ap.add_argument("--station-rows", type=int, default=2000)
+    ap.add_argument("--station-rounds", type=int, default=1, help="times the N stations sync at once (median)")
+    ap.add_argument("--rollup-ab", action="store_true",
+                    help="each stations round also into an upstream with the rollup trigger off: its cost")
     ap.add_argument("--big", type=int, default=0, help="screenings to generate for the bureau timing (e.g. 10000000)")
     ap.add_argument("--big-rounds", type=int, default=15)
     ap.add_argument("--province", type=int, default=0,
                     help="screenings of one day across 20,000 schools, for the bureau's rollup (e.g. 1200000)")
+    ap.add_argument("--rollup-year", action="store_true",
+                    help="the day's counts from a province's year of rollup rows, with and without the day index")
     ap.add_argument("--skip", nargs="*", default=[], choices=["copy", "stations"])
     ap.add_argument("--station-role", action="store_true",
                     help="also sync each round under a station's role (row-level security: the staging path)")
@@ -199,16 +245,19 @@ def main() -> None:
         if "copy" not in args.skip:
             out["copy"] = copy_ratio(pg, work, args.copy_rows, args.rounds, args.station_role)
         if "stations" not in args.skip:
-            out["stations"] = many_stations(pg, work, args.stations, args.station_rows)
+            out["stations"] = many_stations(pg, work, args.stations, args.station_rows, args.station_rounds,
+                                            args.rollup_ab)
     finally:
         pg.destroy()
-    if args.big or args.province:
+    if args.big or args.province or args.rollup_year:
         fast = PostgresServer(fsync=False).init()  # generated data: nothing to lose, and the disk is shared
         try:
             if args.big:
                 out["big"] = big(fast, args.big, args.big_rounds)
             if args.province:
                 out["province"] = province(fast, args.province, 5)
+            if args.rollup_year:
+                out["rollup_year"] = rollup_year(fast)
         finally:
             fast.destroy()
     print(json.dumps(out, ensure_ascii=False))
