@@ -393,3 +393,28 @@ def test_serve_on_an_impossible_port_or_host_is_one_line(district, as_bureau, ar
     _, url, _, _ = district
     done = run_gate("bureau", "serve", "--upstream", url, *argv)
     assert done.returncode == 2 and says in done.stderr and "Serving" not in done.stdout
+
+
+def test_the_csv_the_json_and_the_terminal_table_say_the_same_for_every_school(district, as_bureau):
+    import csv
+    import io
+
+    _, url, today, _ = district
+    d = today.isoformat()
+    rows = {r["school_id"]: r for r in json.loads(run_gate("bureau", "daily", "--upstream", url, "--date", d,
+                                                          "--json", "--cutoff", "00:00").stdout)}
+    sheet = {r["school_id"]: r for r in csv.DictReader(io.StringIO(run_gate(
+        "bureau", "daily", "--upstream", url, "--date", d, "--csv", "--cutoff", "00:00").stdout))}
+    table = run_gate("bureau", "daily", "--upstream", url, "--date", d, "--cutoff", "00:00").stdout
+    assert set(rows) == set(sheet) and all(f"school_id={s} " in table for s in rows)
+    for school, row in rows.items():
+        line = next(x for x in table.splitlines() if x.startswith(f"school_id={school} "))
+        for key in ("screened", "confirmed_fevers", "no_mask_refusals", "unscreened", "open_cases", "clusters",
+                    "stations_reported", "expected_stations"):
+            value = row[key]
+            assert sheet[school][key] == ("" if value is None else str(value)), (school, key)
+            assert f" {key}={'not reported' if value is None else value} " in f" {line} ", (school, key, line)
+        for key in ("late", "provisional"):
+            assert sheet[school][key] == ("yes" if row[key] else "no") and f"{key}={sheet[school][key]}" in line
+        zero = {True: "yes", False: "no", None: ""}[row["zero_report"]]
+        assert sheet[school]["zero_report"] == zero
