@@ -16,6 +16,7 @@ _HOME = {
     "DEFAULT_TOLERANCE_C": "calibration",
     "Clearance": "clearance",
     "Entrant": "entrant", "EntrantKind": "entrant",
+    "Hold": "held",
     "AMBIENT_RANGE_C": "reading", "MANUAL": "reading", "Health": "reading", "Reading": "reading",
     "ManualReason": "reasons", "Reason": "reasons",
     "Decision": "screening", "MaskResult": "screening", "MaskState": "screening", "Screening": "screening",

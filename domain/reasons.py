@@ -13,6 +13,7 @@ class Reason(enum.StrEnum):
     FEVER_CONFIRMED = "fever-confirmed"
     FEVER_NOT_CLEARED = "fever-not-cleared"
     CERTIFICATE_NEEDED = "certificate-needed"  # a follow-up case closed as sent home / sick leave with a fever
+    HELD_AT_GATE = "held-at-gate"  # another gate of the school holds back a record of this person, edited there
     NO_MASK = "no-mask"
     MASK_UNCONFIRMED = "mask-unconfirmed"
     MASK_REMINDER = "mask-reminder"

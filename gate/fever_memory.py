@@ -19,11 +19,13 @@ from typing import Iterable
 
 from domain import Clearance, Decision, Reason, Screening
 from domain.case import Case
+from domain.held import Hold
 from domain.errors import Refused
 from domain.identifiers import id_key
 
 NOT_CLEARED = Reason.FEVER_NOT_CLEARED
 CERTIFICATE = Reason.CERTIFICATE_NEEDED
+HELD = Reason.HELD_AT_GATE
 
 
 def confirms_fever(s: Screening) -> bool:
@@ -51,18 +53,34 @@ class Memory:
     latest: Screening | None = None  # the person's latest screening: only it may be retested or confirmed
     case: Case | None = None  # a follow-up case closed as sent home / sick leave with a fever, not yet cleared
     fever_gate: str | None = None  # the school's other gate that confirmed ``fever`` (None: this one)
+    held: tuple[Hold, ...] = ()  # another gate holds back an edited record of this person (domain.held)
 
     @property
     def refused(self) -> bool:
-        return self.fever is not None or self.case is not None
+        return self.fever is not None or self.case is not None or bool(self.held)
+
+    def refusals(self, now: float) -> list[tuple[str, dict]]:
+        """The reason code and message arguments of each refusal: the fever (else the certificate case), then
+        each gate's hold."""
+        out = []
+        if self.fever is not None:
+            out.append((NOT_CLEARED.value, {"when": when_text(self.fever.created_at, now),
+                                            "where": where_text(self.fever_gate)}))
+        elif self.case is not None:  # one of the two is said: both mean "no entry until the doctor records a clearance"
+            out.append((CERTIFICATE.value, certificate_args(self.case, now)))
+        for gate in dict.fromkeys(h.gate for h in self.held):  # one line a gate: the earliest hold it has
+            out.append((HELD.value, held_args(min((h for h in self.held if h.gate == gate), key=lambda h: h.since),
+                                              now)))
+        return out
 
     def refusal(self, now: float) -> tuple[str, dict]:
-        """The reason code and message arguments of the refusal (``refused`` must be true)."""
-        if self.fever is not None:
-            return NOT_CLEARED.value, {"when": when_text(self.fever.created_at, now),
-                                       "where": where_text(self.fever_gate)}
-        assert self.case is not None
-        return CERTIFICATE.value, certificate_args(self.case, now)
+        """The first refusal's reason code and message arguments (``refused`` must be true)."""
+        return self.refusals(now)[0]
+
+
+def held_args(hold: Hold, now: float) -> dict:
+    """The refusal's message arguments for a hold: which gate, since when."""
+    return {"gate": hold.gate, "when": when_text(hold.since, now)}
 
 
 def certificate_args(case: Case, now: float) -> dict:
@@ -90,10 +108,11 @@ def is_cleared(fever: Screening, clearances: Iterable[Clearance]) -> bool:
 
 
 def recall(latest: Screening | None, last_fever: Screening | None, clearances: Iterable[Clearance],
-           certificate_case: Case | None = None, fever_gate: str | None = None) -> Memory:
+           certificate_case: Case | None = None, fever_gate: str | None = None, held: Iterable[Hold] = ()) -> Memory:
     """The memory of one entrant from their latest screening, their latest confirmed fever, their clearances and
     their latest case closed as sent home / sick leave with a fever (``fever_gate``: the other gate of the school
-    that confirmed the fever, when it was pulled from the upstream).
+    that confirmed the fever, when it was pulled from the upstream) and the holds of the school's other gates on a
+    record of theirs (``held``: no clearance lifts those, only the gate that holds).
 
     A clearance clears exactly the fever (or case) it names: a later fever needs a clearance of its own. Clearing a
     confirmed fever also clears the case that followed it up.
@@ -108,7 +127,7 @@ def recall(latest: Screening | None, last_fever: Screening | None, clearances: I
             for c in clearances):
         case = None
     return Memory(follows=latest if latest is not None and is_open(latest) else None, fever=fever, latest=latest,
-                  case=case, fever_gate=fever_gate if fever is not None else None)
+                  case=case, fever_gate=fever_gate if fever is not None else None, held=tuple(held))
 
 
 def episode(memory: Memory, readings: tuple, follows: str | None) -> tuple[tuple, str | None]:

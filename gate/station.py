@@ -15,7 +15,7 @@ from gate.config import Config, SensorConfig
 from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
 from domain.sessions import session_at
 from gate import followup
-from gate.fever_memory import Memory, certificate_args, episode, recall, when_text, where_text
+from gate.fever_memory import Memory, certificate_args, episode, held_args, recall, when_text, where_text
 from gate.policy import decide
 from gate.station_policy import PolicyNotStored, enforce as enforce_policy
 from storage import audit, calibrations, clearances
@@ -93,7 +93,7 @@ class Station:
             except StorageError:
                 pass  # the refusal stands whether or not the trace could be written
             raise
-        return recall(h.latest, h.last_fever, h.clearances, h.certificate_case, h.fever_gate)
+        return recall(h.latest, h.last_fever, h.clearances, h.certificate_case, h.fever_gate, h.held)
 
     def retest(self, previous: Screening, reading: Reading, *, operator: str | None = None) -> Screening:
         """The second, linked reading of a person (usually manual, after a rest); both readings are kept."""
@@ -127,6 +127,11 @@ class Station:
             case = clearances.history(self.log, s.entrant_id).certificate_case
             refusals = [(Reason.CERTIFICATE_NEEDED, certificate_args(case, s.created_at) if case else
                          {"case": "?", "outcome": "?", "when": "?"})]
+        if Reason.HELD_AT_GATE in s.reasons and s.entrant_id:  # the holds as known now (lifted since: "?")
+            held = {h.gate: h for h in sorted(clearances.history(self.log, s.entrant_id).held,
+                                              key=lambda h: -h.since)}  # each gate's earliest hold
+            refusals += [(Reason.HELD_AT_GATE, held_args(h, s.created_at)) for h in held.values()] or \
+                [(Reason.HELD_AT_GATE, {"gate": "?", "when": "?"})]
         return decide(s.readings, s.mask, self._policy_for(s.readings), lang, entrant_problem=problem,
                       refusals=refusals).message
 
@@ -146,7 +151,7 @@ class Station:
         if entrant_id:  # stored as the roster spells it, else as the person's earlier screenings did (p42 -> P42)
             entrant_id = spelled or (memory.latest.entrant_id if memory.latest else None) or entrant_id
         readings, follows = episode(memory, tuple(readings), follows)
-        refusals = [memory.refusal(now)] if memory.refused else []
+        refusals = memory.refusals(now)
         verdict = decide(readings, mask, self._policy_for(readings), self.language, entrant_problem=problem,
                          refusals=refusals)
         session = session_at(self.sessions, now)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, select
 
 from domain import Clearance, Reason, Screening
+from domain.held import Hold
 from domain.errors import Refused
 from domain.case import NEEDS_CERTIFICATE, Case
 from domain.identifiers import id_key
@@ -41,6 +42,7 @@ class History:
     clearances: tuple[Clearance, ...]
     certificate_case: Case | None = None  # the latest case closed as sent home / sick leave with a fever
     fever_gate: str | None = None  # the other gate that confirmed ``last_fever`` (None: this one)
+    held: tuple[Hold, ...] = ()  # records about the entrant another gate of the school holds back (storage.held)
 
 
 def _trusted(log: ScreeningLog, conn: Connection, entrant_id: str | None = None) -> list[Clearance]:
@@ -119,7 +121,8 @@ def history(log: ScreeningLog, entrant_id: str) -> History:
         spelled = latest.entrant_id if latest and latest.entrant_id else entrant_id
         trust.check_cases(log, conn, entrant_id, spelled)
         fever, gate, case, cleared = _known(log, conn, spelled, latest is not None)
-    return History(latest, fever, cleared, case, gate)
+        held = school_records.lookup(log, conn, spelled).held  # the pulled rows' check is kept: no second walk
+    return History(latest, fever, cleared, case, gate, held)
 
 
 def add(log: ScreeningLog, c: Clearance) -> Clearance:

@@ -240,7 +240,7 @@ SCHOOL_RECORDS = Table(
     Column("id", String(160), unique=True, nullable=False),  # "<origin station>/<kind>/<origin seq>": pulled once
     Column("origin", String(64), nullable=False),  # the station id of the gate that recorded it
     Column("origin_seq", Integer, nullable=False),
-    Column("kind", String(16), nullable=False),  # fever | certificate | clearance
+    Column("kind", String(16), nullable=False),  # fever | certificate | clearance | held | lifted (storage.held)
     Column("entrant_id", String(64), nullable=False, index=True),
     Column("at", Float, nullable=False),
     Column("content", Text, nullable=False),  # the record as the upstream holds it (JSON)

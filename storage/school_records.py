@@ -13,11 +13,15 @@ sequence number already pulled from each, and stores them here:
   to screen an identified person on a memory it cannot trust (fail closed) rather than admit a pupil whose fever was
   cut out of the file.
 
+The same pull brings each other gate's word that it holds back an edited record about a pupil, and the lifting of
+it (kinds ``held`` / ``lifted``, from that gate's audit events: storage.held); ``lookup`` gives the holds not lifted.
+
 When the upstream cannot be reached the gate keeps working with what it pulled last: the window is the sync interval.
 """
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass
 from typing import Mapping
@@ -27,8 +31,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from domain import Clearance, Decision, MaskResult, Reason, Screening
 from domain.case import NEEDS_CERTIFICATE, Case, CaseReason, Outcome
+from domain.held import Hold
+from domain.identifiers import IdentifierError, check_id, id_key
 from storage.chain import Chain
 from storage.errors import StorageError
+from storage.held import HELD, LIFTED
 from storage.log import ScreeningLog
 from storage.models import SCHOOL_RECORDS as RECORDS
 from storage.models import SEALS
@@ -54,6 +61,7 @@ class Pulled:
     fevers: tuple[Screening, ...] = ()
     cases: tuple[Case, ...] = ()
     clearances: tuple[Clearance, ...] = ()
+    held: tuple[Hold, ...] = ()  # records about the entrant another gate holds back (edited there), not lifted
 
 
 # -- pulling ------------------------------------------------------------------------------------------------------
@@ -105,6 +113,23 @@ def _clearance(row: Mapping) -> dict:
                                 "at", "station_id")}
 
 
+def held_notice(row: Mapping) -> dict | None:
+    """A hold or its lifting as a gate sent it upward, read without trusting it; None when it is not one. The gate is
+    the row's own station id (the one the upstream binds to the role that sent it), never what its detail says."""
+    try:
+        d = json.loads(row["detail"])
+        entrant = check_id(d["entrant_id"], "entrant id")
+    except (ValueError, TypeError, KeyError, IdentifierError):
+        return None
+    since = d.get("since", d.get("held_since"))
+    since = float(since) if isinstance(since, (int, float)) and not isinstance(since, bool) \
+        and math.isfinite(since) else float(row["at"])
+    kind, record = d.get("kind"), d.get("record")
+    return {"entrant_id": entrant, "gate": str(row["station_id"]), "since": since,
+            "kind": kind if kind in ("screening", "case", "clearance") else "record",
+            "record_id": record if isinstance(record, str) and len(record) <= 36 else ""}
+
+
 def _new_rows(conn: Connection, school_id: str, origin: str, after: dict[str, int]) -> list[tuple[str, int, str,
                                                                                                   float, dict]]:
     """(kind, origin seq, entrant, at, content) of ``origin``'s records after those pulled already."""
@@ -124,6 +149,13 @@ def _new_rows(conn: Connection, school_id: str, origin: str, after: dict[str, in
     for row in conn.execute(select(k).where(k.c.school_id == school_id, k.c.station_id == origin,
                                             k.c.seq > after.get("clearance", 0)).order_by(k.c.seq)).mappings():
         out.append(("clearance", row["seq"], row["entrant_id"], row["at"], _clearance(row)))
+    a = up.audit_events  # a gate's word that it holds back an edited record of a pupil, or lifts that (storage.held)
+    for kind, action in (("held", HELD), ("lifted", LIFTED)):
+        for row in conn.execute(select(a).where(a.c.school_id == school_id, a.c.station_id == origin,
+                                                a.c.seq > after.get(kind, 0), a.c.action == action)
+                                .order_by(a.c.seq)).mappings():
+            if (notice := held_notice(row)) is not None:
+                out.append((kind, row["seq"], notice["entrant_id"], row["at"], notice))
     return out
 
 
@@ -218,14 +250,40 @@ def _trusted_rows(log: ScreeningLog, conn: Connection) -> list:
     return rows
 
 
+def _open_holds(rows) -> list[tuple[str, Hold]]:
+    """(entrant, hold) of each hold no later word of its own gate lifted (a lift counts only from the gate that
+    holds, for the same pupil under any spelling, sent after the hold)."""
+    holds: dict[tuple[str, str], list[tuple[int, str, Hold]]] = {}
+    for r in rows:
+        if r.kind not in ("held", "lifted"):
+            continue
+        d = json.loads(r.content)
+        key = (r.origin, id_key(r.entrant_id))
+        if r.kind == "held":
+            holds.setdefault(key, []).append((r.origin_seq, r.entrant_id,
+                                              Hold(d["gate"], d["since"], d["kind"], d["record_id"])))
+        else:
+            holds[key] = [h for h in holds.get(key, []) if h[0] > r.origin_seq]
+    return [(entrant, hold) for found in holds.values() for _seq, entrant, hold in found]
+
+
 def lookup(log: ScreeningLog, conn: Connection, entrant_id: str) -> Pulled:
     """The pulled records of one entrant. Raises StorageError when the chain does not verify (fail closed)."""
     by = {"fever": [], "certificate": [], "clearance": []}
-    for r in _trusted_rows(log, conn):
-        if r.entrant_id == entrant_id:
+    rows = _trusted_rows(log, conn)
+    for r in rows:
+        if r.entrant_id == entrant_id and r.kind in by:
             by[r.kind].append(json.loads(r.content))
+    key = id_key(entrant_id)
     return Pulled(tuple(_screening(d) for d in by["fever"]), tuple(_certificate(d) for d in by["certificate"]),
-                  tuple(Clearance(**d) for d in by["clearance"]))
+                  tuple(Clearance(**d) for d in by["clearance"]),
+                  tuple(h for who, h in _open_holds(r for r in rows if id_key(r.entrant_id) == key)))
+
+
+def holds(log: ScreeningLog) -> list[tuple[str, Hold]]:
+    """(entrant, hold) of every hold of the school's other gates not lifted, oldest first."""
+    with log.read("the records pulled from the school") as conn:
+        return sorted(_open_holds(_trusted_rows(log, conn)), key=lambda h: h[1].since)
 
 
 def entrants(log: ScreeningLog, kind: str) -> list[str]:

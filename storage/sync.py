@@ -251,14 +251,14 @@ class Sync:
                 coming = ahead.submit(self._next_batch, last)
             bad += self._send(groups)  # what is bad (an edited report, a misfit) was taken out: never sent
             with self.log.unit("the sync checkpoint") as u:
-                sync_unverified.audit(u, self.station_id, bad)  # records changed in the file: held back, audited
+                sync_unverified.audit(u, self.log, self.station_id, bad, self.clock())  # edited: held, audited
                 for seq, kind, record_id, error in bad:
                     u.conn.execute(QUARANTINE.insert().values(outbox_seq=seq, upstream=self.key, kind=kind,
                                                               record_id=record_id, error=error[:2000],
                                                               at=time.time()))
                 self._save(u.conn, last_seq=last, last_success=time.time(), last_error=None)
-            result.batches += 1
-            result.quarantined += len(bad)
+            result.batches, result.quarantined = result.batches + 1, result.quarantined + len(bad)
+            coming = None if bad else coming  # read again: the holds just written (storage.held) go up this round
             for _seq, kind, record_id, error in bad:
                 if len(result.errors) < 3:
                     # The reason only: PostgreSQL's DETAIL repeats the row (personal data) and belongs in quarantine

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from storage import cases
+from storage import held as holds
 from storage.cases import HASHED as CASE_HASHED
 from storage.records import AUDIT_HASHED, CLEARANCE_HASHED, HASHED_COLUMNS, JSON_COLUMNS, OPTIONAL_HASHED
 from storage import upstream_schema as up
@@ -90,11 +91,13 @@ def unverified(log: ScreeningLog, groups: dict) -> list[tuple[int, str, str, str
     return bad
 
 
-def audit(u, station_id: str | None, bad: list[tuple[int, str, str, str]]) -> None:
+def audit(u, log: ScreeningLog, station_id: str | None, bad: list[tuple[int, str, str, str]], since: float) -> None:
     """One audit event per round that held back records changed in the file (kind and id: what `gate verify` and
-    the quarantine name), in the unit that quarantines them."""
+    the quarantine name), in the unit that quarantines them; and the word to the school's other gates that a record
+    about each pupil concerned is held here (storage.held)."""
     held = [{"kind": kind, "id": record_id} for _seq, kind, record_id, error in bad
             if error.startswith("refused here, not sent:") and "changed outside the station" in error]
     if held:
         u.audit(station_id or "?", "station", "sync-refused-edited", {"records": held[:50], "count": len(held),
                                                                       "see": "gate verify"})
+        holds.record(u, log, station_id, bad, since)

@@ -45,6 +45,7 @@ GROUPS = {
     "school": ("school", "one school's daily report across all its gates, from its upstream"),
     "followup": ("followup", "follow-up cases of absences, fevers and refusals: list, close with the outcome"),
     "audit": ("audit", "the audit trail: who did what"),
+    "held": ("held", "pupils refused because a gate holds back an edited record about them: list, lift"),
     "bureau": ("bureau", "the education bureau's view: schools reported today, late ones, in a terminal or a browser"),
     "upstream": ("upstream", "the district database: day partitions ahead and retention, the schools expected"),
     "sim": ("devices", "simulate a thermometer on a pseudo-terminal"),

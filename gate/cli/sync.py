@@ -155,8 +155,12 @@ def send(args: argparse.Namespace) -> None:
               "lost); the database's owner runs gate upstream maintain, or grants EXECUTE on gate_make_day",
               file=sys.stderr)
     if result.quarantined:  # refused records stay in the log (never purged) until someone fixes the cause
+        held = any("changed outside the station" in e for e in result.errors)  # storage.held: word sent upward
         raise UpstreamFailure(f"sync: {result.quarantined} record(s) quarantined, kept here and never purged; "
-                              f"first: {result.errors[0]}; see gate sync status")
+                              f"first: {result.errors[0]}; see gate sync status"
+                              + ("; every gate of the school refuses the pupils such records are about until an "
+                                 "auditor here runs gate verify, undoes the edit and runs gate held lift (see gate "
+                                 "held list)" if held else ""))
 
 
 def status(args: argparse.Namespace) -> None:

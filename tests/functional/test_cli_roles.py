@@ -64,6 +64,8 @@ def commands(tmp, n):
         "followup-close": ["followup", "close", "no-such-case", "--outcome", "personal-leave"],
         "clearance-add": ["clearance", "add", "S1", "--note", "doctor's note, 2 Dec"],
         "clearance-list": ["clearance", "list"],
+        "held-list": ["held", "list"],
+        "held-lift": ["held", "lift", "--note", "edit undone"],
         "calibrate": ["calibrate", "fit", "--sensor", "gy-mcu90614:gun-1", "--point", "35:35.0,35.0,35.1",
                       "--point", "40:40.0,40.1,40.0", "--reference-id", "BB-1"],
         "export": ["export", "--from", "2000-01-01", "--to", "2100-01-01", "--out", out],

@@ -309,9 +309,9 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
         except LogError as exc:  # the log was edited, or cannot be read: said at once; the screening fails closed
             self.post_message(Notice(f"{entrant_id}: {exc}", False))
             return
-        if memory.refused:
-            code, args = memory.refusal(self.clock())
-            self.post_message(Notice(f"{entrant_id}: {t('reason.' + code, self.language, **args)}", False))
+        if memory.refused:  # each refusal said: a fever and a hold at another gate are two things to act on
+            said = " ".join(t("reason." + code, self.language, **args) for code, args in memory.refusals(self.clock()))
+            self.post_message(Notice(f"{entrant_id}: {said}", False))
 
     def take_entrant(self) -> str | None:
         """The scanned id goes with the next screening only. Called from the sensor thread too, so it does not touch

@@ -7,6 +7,9 @@ HOLE A2 -- the same for a confirmed fever edited into an admit: the screenings s
 HOLE B -- whoever had the north gate's database password inserted upstream a close under the south gate's station id
   and every gate believed it. Now the owner binds each station role to its gate (gate_role_schools.station_id,
   upstream u0013): the role inserts only rows of its own station id; the forged INSERT is refused by PostgreSQL.
+HOLE A's edge -- with the edited close held back, north never learnt that P7 was sent home and admitted him next
+  morning. Now south's sync sends word upward that it holds a record about P7 (storage.held) and every gate refuses
+  P7 until an auditor at south lifts it.
 HOLE D -- a screening relabelled into the morning check (or moved, or given to another pupil) at the other gate
   settled a truant's "not seen" case at the gate keeping them. Now the edited screening is never sent (A), and the
   keeping gate settles only on a screening whose time lies inside its own config's window of that session.
@@ -166,10 +169,9 @@ def test_hole_b_a_gate_syncs_under_its_bound_role_and_sends_only_its_own_rows(sc
         insert_upstream(url, forged_close(p7, "school-12", "north", seq=901, cid="forged-2"), user=user)
 
 
-@pytest.mark.xfail(strict=True, reason="open: the edited close is held at south (it refuses P7 itself), so north never "
-                   "learns P7 was on sick leave with a fever and admits him as any pupil not seen yesterday; north "
-                   "would need word upward that south holds back a case event of P7")
-def test_hole_a_open_north_still_admits_the_pupil_whose_close_south_holds_back(school):
+def test_hole_a_edge_north_refuses_the_pupil_whose_close_south_holds_back(school):
+    """Was a strict xfail (north admitted P7 next morning): south's sync now sends word upward that it holds a record
+    about P7 (storage.held); north refuses P7 until an auditor at south lifts it (test_15_held_records.py)."""
     north, south, other, clock, url = school
     morning_at_north(north, south, clock)
     north.sync()
@@ -182,4 +184,5 @@ def test_hole_a_open_north_still_admits_the_pupil_whose_close_south_holds_back(s
     held_back(south, "case")
     north.sync()
     clock.now = at(7, 30, day=2)
-    assert north.screen(36.6, "P7").decision is not Decision.ADMIT
+    s = north.screen(36.6, "P7")
+    assert s.decision is not Decision.ADMIT and s.reasons[0] == "held-at-gate", s.reasons
