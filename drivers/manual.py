@@ -18,6 +18,24 @@ MANUAL_RANGE_C = (30.0, 45.0)
 _NUMBER = re.compile(r"^\s*([+-]?\d{1,3}(?:[.,]\d{1,8})?)\s*(°?\s*[cCfF])?\s*$")
 
 
+# What a card scanner types into the temperature field: a letter somewhere, or a long run of digits; no space, no
+# decimal mark. A typed temperature (36.6, 36,6, 97.9F, 366 with the point missed, -36) never looks like this.
+_SCANNED = re.compile(r"^(?=.*[^\W\d_])[^\s.,]+$|^\d{5,}$")
+_NUMBER_WITH_UNIT = re.compile(r"^\d{1,3}\s*°?\s*[cCfF]$")
+
+
+def scanned_id(text: str) -> str | None:
+    """The entrant id a card scanner typed into a temperature field (``S00042``, ``20230417``), or None when the text
+    is (or is meant as) a temperature: ``36.6``, ``366``, ``37C``. Never raises."""
+    value = str(text).strip()
+    if not _SCANNED.match(value) or _NUMBER_WITH_UNIT.match(value):
+        return None
+    try:
+        return check_id(value, "entrant id")
+    except IdentifierError:
+        return None
+
+
 class ManualEntryError(UsageError):
     """The typed temperature was refused; the message says what was wrong and what to type instead."""
 

@@ -244,6 +244,12 @@ def screen_shown(app, screen_type) -> bool:
     return isinstance(app.screen, screen_type) and app.screen.is_mounted
 
 
+def screen_text(app) -> str:
+    """What the terminal shows now, as lines of text (toasts and the screens behind a modal included): Textual
+    offers it only as an SVG screenshot, so this asks the screen's compositor, as the SVG export does."""
+    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+
+
 def typing_goes_to(app, field_id: str) -> bool:
     """The app's keyboard focus is on the field with this id (what a pilot types lands there)."""
     return app.focused is not None and app.focused.id == field_id

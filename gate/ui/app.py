@@ -148,7 +148,7 @@ class GateApp(App):
         if sc is None:
             self.notify("no sensor configured", severity="warning")
             return
-        self.duty.offer_when_back = True  # leaving it with the sensor still down, the manual form is offered again
+        self.duty.offer_when_back()  # leaving it with the sensor still down, the manual form is offered again
         self._as_operator("calibrate", lambda: self.push_screen(
             MaintenanceScreen(self.station, sc, self.duty.samples, self.operator,
                               on_saved=self.duty.check_calibration)))

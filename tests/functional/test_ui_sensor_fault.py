@@ -4,12 +4,14 @@ another form, and is offered again on coming back to the gate screen (from maint
 import dataclasses
 
 import pytest
+from textual.widgets import Input
 
 from domain import ManualReason
 from gate.auth import Auth, User
 from gate.config import Config, SensorConfig
 from gate.ui.app import build_app
 from gate.ui.screens.auditor import AuditorScreen
+from gate.ui.screens.fault_offer import OFFER_AFTER_S
 from gate.ui.screens.maintenance import MaintenanceScreen
 from gate.ui.screens.manual import ManualEntry
 from gate.ui.screens.signin import SignIn
@@ -53,8 +55,9 @@ def config(url: str) -> Config:
                   station_id="north")
 
 
-def station(log, sim, clock=None):
-    return build_app(config(sim.path), log, sensor_config=gun(sim), clock=clock or Clock())
+def station(log, sim):
+    """The station with its clock (moved by the test only) as ``app.clock``."""
+    return build_app(config(sim.path), log, sensor_config=gun(sim), clock=Clock())
 
 
 def offered_sign_in(app) -> bool:
@@ -76,6 +79,13 @@ async def ready(pilot):
     assert await pilot_wait_until(pilot, lambda: app.users_exist and app.duty.health == "ok"), "users and sensor"
 
 
+async def unplug(pilot, sim, clock) -> None:
+    """The cable comes out and stays out long enough for the station to push the form at the teacher."""
+    sim.unplug()
+    assert await pilot_wait_until(pilot, lambda: pilot.app.duty.health == "offline"), "the fault"
+    clock.advance(OFFER_AFTER_S)
+
+
 async def sign_in(pilot, name: str, pin: str) -> None:
     await pilot.press(*name, "enter", *pin, "enter")
 
@@ -85,7 +95,7 @@ async def test_the_offered_sign_in_is_withdrawn_when_the_sensor_is_back(sim_fact
     app = station(log, sim)
     async with app.run_test(size=(110, 40)) as pilot:
         await ready(pilot)
-        sim.unplug()
+        await unplug(pilot, sim, app.clock)
         assert await pilot_wait_until(pilot, lambda: offered_sign_in(app)), "the sign-in offered on the fault"
         offered = app.screen
         sim.plug()  # back before anyone came to sign in
@@ -105,7 +115,7 @@ async def test_someone_signing_in_keeps_the_sign_in_and_gets_the_form(sim_factor
     app = station(log, sim)
     async with app.run_test(size=(110, 40)) as pilot:
         await ready(pilot)
-        sim.unplug()
+        await unplug(pilot, sim, app.clock)
         assert await pilot_wait_until(pilot, lambda: offered_sign_in(app)), "the sign-in offered on the fault"
         offered = app.screen
         await pilot.press(*"zha")  # a teacher has started to take over
@@ -131,7 +141,7 @@ async def test_a_fault_never_opens_over_a_form_being_typed_and_is_offered_after(
         assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "signin-name"))
         theirs = app.screen
         await pilot.press(*"wu")
-        sim.unplug()
+        await unplug(pilot, sim, app.clock)
         assert await pilot_wait_until(pilot, lambda: told(app, "unplugged")), "the fault told in a notice"
         await pilot.press("enter", *"427351")  # the keys still go where the auditor is typing
         assert app.screen is theirs and theirs.query_one("#signin-name").value == "wu"
@@ -150,7 +160,7 @@ async def test_leaving_maintenance_with_the_sensor_down_offers_the_form_again(si
     app = station(log, sim)
     async with app.run_test(size=(110, 40)) as pilot:
         await ready(pilot)
-        sim.unplug()
+        await unplug(pilot, sim, app.clock)
         assert await pilot_wait_until(pilot, lambda: offered_sign_in(app))
         await sign_in(pilot, "zhang", "318274")
         assert await pilot_wait_until(pilot, lambda: form_ready(app)), "the form on the first fault"
@@ -193,3 +203,20 @@ async def test_leaving_maintenance_with_the_sensor_back_offers_nothing(sim_facto
         assert await pilot_wait_until(pilot, lambda: app.screen is app.duty)
         await pilot.pause()
         assert app.screen is app.duty and len(app.screen_stack) == 1 and typing_goes_to(app, "entrant-input")
+
+
+async def test_enter_pressed_twice_on_a_pin_is_one_attempt_and_no_crash(log):
+    app = build_app(config("/dev/null"), log, clock=Clock())  # the policy's sensor; none read here
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await pilot_wait_until(pilot, lambda: app.users_exist)
+        await pilot.press("f2")
+        assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "signin-name"))
+        form = app.screen
+        await pilot.press(*"zhang", "enter", *"000000")
+        pin = form.query_one("#signin-pin")
+        for _ in range(2):  # a bouncing Enter: two submits before the check answers
+            form.post_message(Input.Submitted(pin, pin.value))
+        assert await pilot_wait_until(pilot, lambda: app.screen is app.duty), "the refusal"
+        await pilot.pause()
+        assert [a for a in trail(log) if a == ("zhang", "login-failed")] == [("zhang", "login-failed")]
+        assert app._exception is None and len(app.screen_stack) == 1 and app.user is None

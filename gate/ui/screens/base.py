@@ -1,4 +1,4 @@
-"""What every screen that owns workers shares: one handler turns a failed worker into a line the staff can act on.
+"""What screens share: one handler turns a failed worker into a line the staff can act on; a form answers once.
 
 Workers run with ``exit_on_error=False``: a failed database read or export must never close the duty screen.
 """
@@ -33,3 +33,15 @@ class ShowsWorkerFailures:
             text = failure_text(event.worker.name, event.worker.error)
             self.app.log.error(text)
             self.app.notify(text, severity="error", timeout=15)
+
+
+class AnswersOnce:
+    """Mixin for forms: a form gives its answer once. A bouncing Enter, or Esc while a PIN check is on its way, would
+    dismiss it a second time, and that pops the gate screen itself (the station stops)."""
+
+    _answered = False
+
+    def answer(self, result=None) -> None:
+        if not self._answered:
+            self._answered = True
+            self.dismiss(result)

@@ -88,6 +88,7 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
         self._stop = threading.Event()
         self._entrant_lock = threading.Lock()
         self._next_entrant: str | None = None
+        self._confirming: set[str] = set()  # screenings whose mask confirmation is being stored
         self.set_reactive(DutyScreen.sync_text, "sync …" if station.config.upstream_url else "sync off")
 
     def compose(self) -> ComposeResult:
@@ -126,6 +127,7 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
         self.query_one("#entrant-input", Input).focus()
         if self.station.policy_refusal is not None:  # at once, before anyone stands at the gate
             self.log_error = str(self.station.policy_refusal)
+        self.watch_for_faults()
         self.load_counts()
         self.load_session()
         self.set_interval(15, self.load_session)
@@ -232,6 +234,7 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
     # -- results ----------------------------------------------------------------------------------------------------
     def on_screening_decided(self, msg: ScreeningDecided) -> None:
         s = msg.screening
+        self._confirming.discard(s.follows)
         self.log_error = ""
         counts = dict(self.counts)
         counts[s.decision.value] = counts.get(s.decision.value, 0) + 1
@@ -253,6 +256,7 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
 
     def on_log_failed(self, msg: LogFailed) -> None:
         self.log_error = msg.failure.error
+        self._confirming.clear()  # nothing stored: F3 may be pressed again
         self.pending_entrant = self._next_entrant
         self.app.bell()
 
@@ -327,13 +331,13 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
 
         def done(result) -> None:
             if result:
-                text, why, target = result
+                text, why, target, scanned = result
                 previous = self.retests.get(target)
-                self.store_manual(text, why, previous, self.app.operator,
-                                  None if previous else self.take_entrant())
+                entrant = None if previous else self.take_entrant()
+                self.store_manual(text, why, previous, self.app.operator, scanned or entrant)
 
-        self.app.push_screen(ManualEntry(self.language, self.retests.default_target(now), options, reason=reason),
-                             done)
+        self.app.push_screen(ManualEntry(self.language, self.retests.default_target(now), options, reason=reason,
+                                         on_scan=self.recall_entrant), done)
 
     def latest_or_warn(self) -> Screening | None:
         if self.latest is None:
@@ -341,7 +345,14 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
         return self.latest
 
     def confirm_mask(self, previous: Screening, state: MaskState) -> None:
-        self.store_mask(previous, state, self.app.operator)
+        # F3 pressed twice is one confirmation: a second row would count the person twice in today's figures.
+        if previous.mask.source == "staff" and previous.mask.state is state:
+            self.notify(f"mask already confirmed: {state.value}", severity="warning")
+        elif previous.id in self._confirming:
+            self.notify("mask confirmation being stored …", severity="information")
+        else:
+            self._confirming.add(previous.id)
+            self.store_mask(previous, state, self.app.operator)
 
     def refused_visitor(self) -> str | None:
         """The id of the visitor the latest screening refused, if that is what it did."""

@@ -1,8 +1,11 @@
 """What the duty screen does when the thermometer stops: offer the manual-entry form, withdraw it when the sensor is
 back, and offer it again on returning to the gate screen with the sensor still down.
 
-The form (or the sign-in before it, with PINs on) opens only over the gate screen itself: over maintenance whoever is
-there is looking at the sensor, and over another form the keys being typed would land in ours.
+The fault is told at once (a notice, and the status bar); the form (or the sign-in before it, with PINs on) opens
+once the sensor has stayed down for ``OFFER_AFTER_S`` by the station's clock, so a cable that comes loose for a second
+every few seconds does not push a form in and out under the teacher's keys and the scanner. It opens only over the
+gate screen itself: over maintenance whoever is there is looking at the sensor, and over another form the keys being
+typed would land in ours; it is offered when the gate screen is back with the sensor still down.
 """
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from gate.ui.screens.manual import ManualEntry
 from gate.ui.screens.signin import SignIn
 
 FAULTY = (Health.FAULT, Health.OFFLINE)  # no reading can come from the sensor: measure by hand
+OFFER_AFTER_S = 3.0  # down this long (by the station's clock) before the form is pushed at the teacher
+CHECK_EVERY_S = 0.5
 
 
 def offered_here(screen) -> bool:
@@ -21,38 +26,46 @@ def offered_here(screen) -> bool:
 
 
 class OffersManualEntry:
-    """Mixin for the duty screen (which has ``health``, ``health_reason`` and ``language``)."""
+    """Mixin for the duty screen (which has ``health``, ``health_reason``, ``language`` and ``clock``)."""
 
-    offer_when_back = False  # the sensor went down while another screen was on top, or maintenance was opened
+    down_since: float | None = None  # when the sensor went to fault or offline (the station's clock)
+    offer_due = False  # the form is to be offered: a new outage, or back from maintenance / another screen
+
+    def watch_for_faults(self) -> None:
+        self.set_interval(CHECK_EVERY_S, self.offer_if_due)
 
     def on_sensor_health_changed(self, msg: SensorHealthChanged) -> None:
         self.health = msg.event.health.value
         self.health_reason = msg.event.reason
         top = self.app.screen
-        if msg.event.health in FAULTY and not offered_here(top):
-            self.notify(t("reason.sensor-fault", self.language, detail=msg.event.reason), severity="error",
-                        timeout=6)
-            # Offer manual entry at once: the queue at the gate does not wait for the sensor to come back.
-            if top is self:
-                self.app.action_manual(reason=ManualReason.SENSOR_FAULT)
-            else:
-                self.offer_when_back = True
-        elif msg.event.health is Health.OK:
-            self.offer_when_back = False
-            if isinstance(top, (ManualEntry, SignIn)):
-                # The sensor is back: an offered form or sign-in nobody typed into closes (a scanned id would go
-                # into it and the station's keys would wait behind it); one being typed into stays.
-                top.withdraw()
+        if msg.event.health in FAULTY:
+            if self.down_since is None:  # a new outage (fault → offline is the same one)
+                self.down_since, self.offer_due = self.clock(), True
+            if not offered_here(top):
+                self.notify(t("reason.sensor-fault", self.language, detail=msg.event.reason), severity="error",
+                            timeout=6)
+            self.offer_if_due()
+            return
+        self.down_since, self.offer_due = None, False
+        if msg.event.health is Health.OK and isinstance(top, (ManualEntry, SignIn)):
+            # The sensor is back: an offered form or sign-in nobody typed into closes (a scanned id would go into it
+            # and the station's keys would wait behind it); one being typed into stays.
+            top.withdraw()
+
+    def offer_when_back(self) -> None:
+        """Offer the form again when the gate screen is back and the sensor still down (leaving maintenance)."""
+        self.offer_due = self.offer_due or self.down_since is not None
 
     def on_screen_resume(self) -> None:
-        # Back at the gate screen (from maintenance, the day view, another form) with the sensor still down: offer
-        # the manual form again, under the same rules as on the fault (signed in; the reading audited when stored).
         # Asked after whatever the closing screen still has to do (a sign-in's next screen is pushed from the app's
-        # queue), and only if the gate screen itself is on top ("current" would include it behind a modal).
-        if self.offer_when_back:
-            self.app.call_later(self._offer_again)
+        # queue): only the gate screen itself on top counts ("current" would include it behind a modal).
+        if self.offer_due:
+            self.app.call_later(self.offer_if_due)
 
-    def _offer_again(self) -> None:
-        if self.offer_when_back and self.app.screen is self and Health(self.health) in FAULTY:
-            self.offer_when_back = False
+    def offer_if_due(self) -> None:
+        """Offer manual entry (the same way as F2: signed in; the reading audited when stored) if it is due: the
+        queue at the gate does not wait for the sensor to come back."""
+        if (self.offer_due and self.down_since is not None and self.app.screen is self
+                and self.clock() - self.down_since >= OFFER_AFTER_S):
+            self.offer_due = False
             self.app.action_manual(reason=ManualReason.SENSOR_FAULT)

@@ -1,15 +1,18 @@
 """The manual-entry form: a typed reading from a handheld or clinical thermometer, validated before it is stored."""
 from __future__ import annotations
 
+from typing import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
-from drivers.manual import ManualEntryError, parse_temperature
+from drivers.manual import ManualEntryError, parse_temperature, scanned_id
 from domain import ManualReason, Screening
 from gate.i18n import t
+from gate.ui.screens.base import AnswersOnce
 
 REASON_LABELS = {
     ManualReason.SENSOR_FAULT: "传感器故障 / sensor fault",
@@ -24,8 +27,9 @@ BACK = "传感器已恢复 / sensor back: measure at the gate (F2 = manual readi
 LEAVING_KEYS = {"f1": "help", "f5": "day_view", "f8": "auditor", "f9": "maintenance", "f11": "followup"}
 
 
-class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
-    """Returns (typed value, reason, id of the open retest it belongs to, or None for a new person)."""
+class ManualEntry(AnswersOnce, ModalScreen[tuple[str, str, str | None, str | None] | None]):
+    """Returns (typed value, reason, id of the open retest it belongs to or None for a new person, the entrant id
+    scanned while the form was open or None)."""
 
     # The station's keys that open another screen work here too (Textual stops the app's keys at a modal): the form
     # closes unsaved first, as with Esc. F6 switches the language and keeps the form.
@@ -36,8 +40,10 @@ class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
     ]
 
     def __init__(self, language: str, previous: Screening | None, open_retests: list[tuple[str, str]] | None = None,
-                 reason: str | None = None):
+                 reason: str | None = None, on_scan: Callable[[str], object] | None = None):
         super().__init__()
+        self.scanned: str | None = None  # a card scanned while the form is open: the person measured
+        self.on_scan = on_scan  # e.g. the duty screen says at once if that person is to be sent home
         self.reason = reason  # why the form was opened (e.g. the sensor went to fault), if the station knows
         self.language = language
         self.previous = previous
@@ -56,6 +62,7 @@ class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
             yield Select([(label, key) for key, label in REASON_LABELS.items()],
                          value=self.reason or (ManualReason.RETEST if self.previous else ManualReason.SENSOR_FAULT), allow_blank=False,
                          id="manual-reason")
+            yield Static("", id="manual-person")
             yield Static("", id="manual-error")
             yield Label("Enter = 保存 / save · Esc = 取消 / cancel")
 
@@ -66,12 +73,31 @@ class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
         try:
             parse_temperature(event.value)
         except ManualEntryError as exc:
-            self.query_one("#manual-error", Static).update(str(exc))
+            if (entrant := scanned_id(event.value)) is not None:
+                self._scanned(entrant, event.input)
+            else:
+                self.query_one("#manual-error", Static).update(str(exc))
             return
         reason = self.query_one("#manual-reason", Select).value
         target = self.query_one("#manual-target", Select).value
-        self.dismiss((event.value, reason if reason in REASON_LABELS else ManualReason.OTHER,
-                      None if target == NEW_PERSON else str(target)))
+        self.answer((event.value, reason if reason in REASON_LABELS else ManualReason.OTHER,
+                     None if target == NEW_PERSON else str(target), self.scanned))
+
+    def _scanned(self, entrant: str, field: Input) -> None:
+        """A card went through the scanner into the temperature field: it names the person measured (never a
+        temperature, never lost); the reading is a new person's unless it is the retest of that same person."""
+        self.scanned = entrant
+        field.value = ""
+        target = self.query_one("#manual-target", Select)
+        if not (self.previous is not None and target.value == self.previous.id
+                and self.previous.entrant_id == entrant):
+            target.value = NEW_PERSON  # the station links a retest by the person's id itself
+        self.query_one("#manual-error", Static).update("")
+        person = self.query_one("#manual-person", Static)
+        person.update(f"人员 / person: {entrant} — 请输入体温 / now type the temperature")
+        person.add_class("scanned")
+        if self.on_scan is not None:
+            self.on_scan(entrant)
 
     # A key can come before the form is built (a busy PC, or a form the station has just opened on a fault): the
     # form closes from its own queue, after it is built, so that it never loses its fields under its own feet.
@@ -83,7 +109,7 @@ class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
 
     def _close(self, then=None) -> None:
         if self.is_current:
-            self.dismiss(None)
+            self.answer(None)
             if then is not None:
                 self.app.call_next(then)
 
@@ -94,5 +120,5 @@ class ManualEntry(ModalScreen[tuple[str, str, str | None] | None]):
 
     def _withdraw_if_untouched(self) -> None:
         if self.is_current and not any(field.value for field in self.query("#manual-temp").results(Input)):
-            self.dismiss(None)
+            self.answer(None)
             self.notify(BACK, timeout=6)

@@ -15,18 +15,19 @@ from domain import ManualReason
 from domain.identifiers import ID_MAX, IdentifierError, check_text
 from gate.auth import Auth, AuthError, User
 from gate.ui.messages import SignedIn, SignInFailed
-from gate.ui.screens.base import ShowsWorkerFailures
+from gate.ui.screens.base import AnswersOnce, ShowsWorkerFailures
 from gate.ui.screens.manual import BACK
 from storage.log import LogError
 
 
-class SignIn(ShowsWorkerFailures, ModalScreen[User | None]):
+class SignIn(AnswersOnce, ShowsWorkerFailures, ModalScreen[User | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel / 取消")]
 
     def __init__(self, why: str, auth: Auth, *, reason: str | None = None):
         super().__init__()
         self.why = why
         self.auth = auth
+        self.checking = False  # a PIN check is on its way
         self.reason = reason  # why the station opened it by itself (the sensor went to fault), None if staff did
 
     def compose(self) -> ComposeResult:
@@ -54,6 +55,9 @@ class SignIn(ShowsWorkerFailures, ModalScreen[User | None]):
         except IdentifierError as exc:
             self.query_one("#signin-error", Static).update(str(exc))
             return
+        if self.checking:
+            return  # Enter pressed twice: one check, one attempt counted towards the lockout
+        self.checking = True
         self.query_one("#signin-error", Static).update("…")
         self.check(name, pin)
 
@@ -65,14 +69,14 @@ class SignIn(ShowsWorkerFailures, ModalScreen[User | None]):
             self.post_message(SignInFailed(str(exc)))
 
     def on_signed_in(self, msg: SignedIn) -> None:
-        self.dismiss(msg.user)
+        self.answer(msg.user)
 
     def on_sign_in_failed(self, msg: SignInFailed) -> None:
         self.notify(msg.error, severity="error", timeout=8)
-        self.dismiss(None)
+        self.answer(None)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)
 
     def withdraw(self) -> None:
         """The sensor is back: close the sign-in if the station opened it on the fault and nobody typed into it yet
@@ -82,5 +86,5 @@ class SignIn(ShowsWorkerFailures, ModalScreen[User | None]):
 
     def _withdraw_if_untouched(self) -> None:
         if self.is_current and not any(field.value for field in self.query("Input").results(Input)):
-            self.dismiss(None)
+            self.answer(None)
             self.notify(BACK, timeout=6)

@@ -8,10 +8,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from domain.identifiers import IdentifierError, check_name, check_text
+from gate.ui.screens.base import AnswersOnce
 from storage.roster import REASON_MAX
 
 
-class VisitorForm(ModalScreen[dict | None]):
+class VisitorForm(AnswersOnce, ModalScreen[dict | None]):
     BINDINGS = [Binding("escape", "cancel", "Refuse / 拒绝")]
 
     def __init__(self, visitor_id: str):
@@ -49,7 +50,7 @@ class VisitorForm(ModalScreen[dict | None]):
         except IdentifierError as exc:
             self.query_one("#v-error", Static).update(str(exc))
             return
-        self.dismiss(fields)
+        self.answer(fields)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)
