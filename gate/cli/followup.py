@@ -101,7 +101,7 @@ def followup_list(args: argparse.Namespace) -> None:
     with signed_in(args, "followup-list", existing=True) as (cfg, log, user):
         classes = classes_for(user, args.class_name, log=log, station_id=cfg.station_id, action="followup-list")
         waiting: list = []
-        close_out(log, cfg, time.time(), waiting)
+        close_out(log, cfg, args.clock(), waiting)
         found = cases.listed(log, open_only=args.open, classes=classes, entrant_id=args.entrant)
         names = {e.roster_id: e.name for e in roster(log)}
         scope = list_scope(log, cfg)
@@ -128,7 +128,7 @@ def followup_list(args: argparse.Namespace) -> None:
 def followup_close(args: argparse.Namespace) -> None:
     cfg = load_config(args)
     outcome = Outcome(args.outcome)
-    now = time.time()
+    now = args.clock()  # the onset's "not after today" and the close's time: gate.cli.main's clock
     if args.onset is not None:
         try:
             onset_from(args.onset, datetime.date.fromtimestamp(now))

@@ -5,7 +5,6 @@ import argparse
 import csv
 import json
 import sys
-import time
 
 from gate.cli.common import (a_class, actions, day, load_config, open_log, not_after_today, sign_in, signed_in,
                              signin_options, station_options, words)
@@ -93,7 +92,7 @@ def daily(args: argparse.Namespace) -> None:
 
 
 def report_alerts(args: argparse.Namespace) -> None:
-    on = args.date or local_day(time.time())
+    on = args.date or local_day(args.clock())  # gate.cli.main's clock: the tests set the day
     with signed_in(args, "report-alerts", existing=True) as (cfg, log, user):
         classes = classes_for(user, None, log=log, station_id=cfg.station_id, action="report-alerts")
         found = cluster_alerts(log, cfg, on, classes, school=True)
@@ -108,7 +107,7 @@ def report_alerts(args: argparse.Namespace) -> None:
 
 
 def unscreened(args: argparse.Namespace) -> None:
-    on = args.date or local_day(time.time())
+    on = args.date or local_day(args.clock())  # gate.cli.main's clock: the tests set the day
     cfg = load_config(args)
     session = find_session(cfg.school_sessions(), args.session) if args.session else None
     with open_log(args, cfg, existing=True) as log:
