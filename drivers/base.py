@@ -1,11 +1,8 @@
 """Readings, sensor health states and the interface every thermometer driver offers."""
 from __future__ import annotations
 
-import termios
 import time
 from dataclasses import dataclass, field
-
-import serial
 
 from domain.errors import DeviceFailure
 from domain.reading import MANUAL, Health, Reading  # noqa: F401  (the drivers' interface speaks these)
@@ -17,6 +14,10 @@ class SensorError(DeviceFailure):
 
 def port_errors() -> tuple[type[BaseException], ...]:
     """What an unplugged or vanished port raises: pyserial's error, the OS's, and termios' (tcflush on a dead pty)."""
+    import termios  # with pyserial, only once a port is opened: a typed reading (`gate screen`) never loads them
+
+    import serial
+
     return (serial.SerialException, OSError, termios.error)
 
 

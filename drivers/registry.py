@@ -6,9 +6,7 @@ pymodbus, which `gate screen` and `gate config check` never need.
 from __future__ import annotations
 
 import importlib
-
-from drivers.modbus_maps import REGISTER_MAPS
-from drivers.text_line import PRESETS
+from functools import cache
 
 # protocol -> "module:class"; each module's PROTOCOL is the key (a test checks)
 DEVICES = {
@@ -21,15 +19,30 @@ DEVICES = {
 PROTOCOLS = tuple(DEVICES)
 DEFAULT_MODE = {"gy-mcu90614": "continuous", "gy-mcu90640": "continuous", "modbus-ir": "query",
                 "optris-ct": "query", "text-line": "continuous"}
-# option name -> (type, description of allowed values, check)
-OPTIONS = {
-    "modbus-ir": {
-        "slave": (int, "1–255", lambda v: 1 <= v <= 255),
-        "register_map": (str, ", ".join(REGISTER_MAPS), lambda v: v in REGISTER_MAPS),
-    },
-    "optris-ct": {"address": (int, "0–15", lambda v: 0 <= v <= 15)},
-    "text-line": {"pattern": (str, f"{', '.join(PRESETS)} or a regex with (?P<object>...)", lambda v: bool(v))},
-}
+
+
+@cache
+def _options() -> dict:
+    """protocol -> option name -> (type, description of allowed values, check)."""
+    # The register maps and the text-line presets (with pyserial) load only when a sensor's options are checked: a
+    # config without them, and `gate screen`, need neither.
+    from drivers.modbus_maps import REGISTER_MAPS
+    from drivers.text_line import PRESETS
+
+    return {
+        "modbus-ir": {
+            "slave": (int, "1–255", lambda v: 1 <= v <= 255),
+            "register_map": (str, ", ".join(REGISTER_MAPS), lambda v: v in REGISTER_MAPS),
+        },
+        "optris-ct": {"address": (int, "0–15", lambda v: 0 <= v <= 15)},
+        "text-line": {"pattern": (str, f"{', '.join(PRESETS)} or a regex with (?P<object>...)", lambda v: bool(v))},
+    }
+
+
+def __getattr__(name: str):
+    if name == "OPTIONS":  # `from drivers.registry import OPTIONS` builds it then
+        return _options()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def device_class(protocol: str):

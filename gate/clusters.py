@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Iterable
 
-from domain.case import Case, CaseReason, Outcome
+from domain.case import CLUSTER_BOUNDS, Case, CaseReason, Outcome
 from domain.identifiers import class_key
 
 
@@ -25,9 +25,7 @@ class Illness:
     symptoms: frozenset[str]
 
 
-# What `[clusters]` accepts (the config and the numbers a gate sends upward in its daily report): (least, most)
-BOUNDS = {"same_day_pupils": {"ge": 2, "le": 50}, "window_days": {"ge": 2, "le": 14},
-          "window_pupils": {"ge": 2, "le": 100}}
+BOUNDS = CLUSTER_BOUNDS  # what `[clusters]` accepts: the config and the numbers a gate sends upward
 
 
 @dataclass(frozen=True)

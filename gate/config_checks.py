@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 import re
 import types
-from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
 
 from domain.sessions import overlaps
-from drivers.registry import OPTIONS, PROTOCOLS
+from drivers.registry import PROTOCOLS
 from gate.config import (OPTION_KEYS, REMOVED, Checked, Config, ConfigError, SecurityConfig, SensorConfig,
                          SessionConfig)
 
@@ -24,8 +24,8 @@ Problem = tuple[tuple[str, ...], str]  # the dotted keys involved, and the sente
 MIN_AMBIENT_SPAN_C = 5.0  # a narrower operating range refuses readings on an ordinary morning
 
 
-class Field(NamedTuple):
-    """One field of a config struct, as the checks read its declaration."""
+class Field(msgspec.Struct, frozen=True):
+    """One field of a config struct, as the checks read its declaration (a struct: no class built by exec)."""
 
     name: str
     type: Any
@@ -327,7 +327,10 @@ def unrelated(found: list[Problem], bad: set[str]) -> list[Problem]:
 def _sensor_problems(i: int, s: SensorConfig) -> list[Problem]:
     p = f"sensors[{i}]"
     found: list[Problem] = []
-    allowed = OPTIONS.get(s.protocol, {})
+    if s.options:
+        from drivers.registry import OPTIONS  # the register maps and text presets: only for a sensor with options
+
+        allowed = OPTIONS.get(s.protocol, {})
     for key, value in s.options.items():
         if key not in allowed:
             found.append(((f"{p}.{key}",), f"`{p}.{key}` does not apply to protocol {s.protocol}"))

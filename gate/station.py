@@ -4,17 +4,15 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
-from domain import MaskResult, MaskState, Reason, Screening
+from domain import Decision, MaskResult, MaskState, Reason, Screening
 from drivers.base import Health, HealthEvent, Reading, Sample
 from drivers.measurement import Measurement, PresenceDetector
-from drivers.sensor import HealthLimits, Sensor
 from gate.calibration import status
 from gate.config import Config, SensorConfig
 from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
 from domain.sessions import session_at
-from gate import followup
 from gate.fever_memory import Memory, certificate_args, episode, held_args, recall, when_text, where_text
 from gate.policy import decide
 from gate.station_policy import PolicyNotStored, enforce as enforce_policy
@@ -22,6 +20,9 @@ from storage import audit, calibrations, clearances
 from storage.errors import LogEdited, StorageError
 from storage.log import ScreeningLog
 from storage.roster import entrant_status
+
+if TYPE_CHECKING:
+    from drivers.sensor import Sensor
 
 
 class MaskSource(Protocol):
@@ -172,7 +173,12 @@ class Station:
                          "reason": r.manual_reason, "decision": s.decision.value})
             for actor, action, detail in events:
                 u.audit(self.config.station_id, actor, action, detail)
-            followup.on_screening(u, self.log, s)  # a confirmed fever or a no-mask refusal opens its case
+            if s.entrant_id and s.decision is Decision.DENY:
+                # A confirmed fever or a no-mask refusal opens its case. The case machinery loads only for a
+                # refusal of a known person: `gate screen` of anyone admitted starts without it.
+                from gate import followup
+
+                followup.on_screening(u, self.log, s)
         return s
 
     def _policy_for(self, readings: Sequence[Reading]):
@@ -182,6 +188,8 @@ class Station:
 
     # -- sensors -------------------------------------------------------------------------------------------------
     def sensor_for(self, sc: SensorConfig) -> Sensor:
+        from drivers.sensor import HealthLimits, Sensor  # the live sensor (pyserial): not for a typed reading
+
         limits = HealthLimits(ambient_min_c=sc.ambient_min_c, ambient_max_c=sc.ambient_max_c, warmup_s=sc.warmup_s)
         return Sensor(sc.id, sc.protocol, sc.url, sc.baud, mode=sc.mode, limits=limits, options=sc.options)
 

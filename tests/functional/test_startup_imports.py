@@ -30,6 +30,8 @@ def test_screening_does_not_load_the_orm_or_alembic(db_path):
     loaded = modules_after(argv)  # a station's log exists already
     assert "sqlalchemy" in loaded and "storage.models" in loaded
     assert not {m for m in loaded if m.startswith(("sqlalchemy.orm", "alembic"))}
+    assert not {m for m in loaded if m.startswith(NOT_FOR_SCREENING)}
+    assert "gate.followup" not in loaded  # an admitted screening opens no case: the case machinery is not loaded
 
 
 # What `gate screen` has no use for: the sync and the upstream's tables (it reads what was pulled, never pulls), the
@@ -40,7 +42,11 @@ NOT_FOR_SCREENING = ("storage.upstream", "storage.upstream_schema", "storage.syn
                      "alembic", "sqlalchemy.orm", "psycopg", "textual",
                      # the config is read by msgspec: pydantic (and the package metadata its plugin loader reads) is
                      # not installed for it; the hints for misspelled keys and the example config load only when asked
-                     "pydantic", "difflib", "gate.config_example")
+                     "pydantic", "difflib", "gate.config_example",
+                     # a typed reading opens no port: no pyserial, no live sensor, no protocol's framing or presets;
+                     # the config's cluster bounds come without the cluster finder
+                     "serial", "drivers.sensor", "drivers.transport", "drivers.text_line", "drivers.modbus_maps",
+                     "drivers.device", "gate.clusters")
 
 
 def test_a_fever_screening_of_a_pupil_loads_nothing_it_does_not_use(db_path):
