@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import statistics
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -25,6 +24,8 @@ class Point:
 
     @property
     def mean(self) -> float:
+        import statistics  # with fractions: only when a calibration is fitted, not when a config names its bounds
+
         return statistics.fmean(self.readings)
 
     @property

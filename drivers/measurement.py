@@ -7,7 +7,6 @@ median of the first ``window`` present samples (robust to a spike); the person h
 """
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 
 from drivers.base import Sample
@@ -70,6 +69,8 @@ class PresenceDetector:
         self._emitted = True
 
     def _measure(self) -> Measurement:
+        import statistics  # with fractions: only on a live sensor (a typed reading, `gate screen`, never needs it)
+
         run = self._run[: self.window]
         ambients = [s.ambient_c for s in run if s.ambient_c is not None]
         return Measurement(

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 from domain import Decision, MaskResult, MaskState, Reason, Screening
 from drivers.base import Health, HealthEvent, Reading, Sample
 from drivers.measurement import Measurement, PresenceDetector
-from gate.calibration import status
 from gate.config import Config, SensorConfig
 from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
 from domain.sessions import session_at
@@ -202,6 +201,8 @@ class Station:
         hit = cache.get(sc.id)
         if hit and time.monotonic() - hit[0] < 5.0:
             return hit[1]
+        from gate.calibration import status  # the calibration rules: only for a sensor's reading, not a typed one
+
         full, check = calibrations.latest(self.log, self.sensor_key(sc))
         st = status(full, check, required=self.config.calibration_required, warn_days=self.config.calibration_warn_days,
                     grace_days=self.config.calibration_grace_days)

@@ -46,7 +46,9 @@ NOT_FOR_SCREENING = ("storage.upstream", "storage.upstream_schema", "storage.syn
                      # a typed reading opens no port: no pyserial, no live sensor, no protocol's framing or presets;
                      # the config's cluster bounds come without the cluster finder
                      "serial", "drivers.sensor", "drivers.transport", "drivers.text_line", "drivers.modbus_maps",
-                     "drivers.device", "gate.clusters")
+                     "drivers.device", "gate.clusters",
+                     # a typed reading needs no calibration rules, and nothing on its path takes a median or a mean
+                     "gate.calibration", "statistics", "fractions")
 
 
 def test_a_fever_screening_of_a_pupil_loads_nothing_it_does_not_use(db_path):
