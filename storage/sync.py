@@ -35,10 +35,8 @@ from storage import sync_misfits, sync_unverified, upstream as up
 from storage.errors import StorageError
 from storage.upstream_url import UpstreamUrlError, explain
 from storage.log import SCREENINGS, ScreeningLog
-from storage.models import AUDIT_EVENTS as AUDIT
-from storage.models import CALIBRATIONS, CASES, CLEARANCES, OUTBOX, QUARANTINE
-from storage.models import DAILY_REPORTS as REPORTS
-from storage.models import SYNC_STATE as STATE
+from storage.models import AUDIT_EVENTS as AUDIT, CALIBRATIONS, CASES, CLEARANCES, OUTBOX, QUARANTINE
+from storage.models import DAILY_REPORTS as REPORTS, SYNC_STATE as STATE
 
 LOCAL = {"screening": SCREENINGS, "daily_report": REPORTS, "audit": AUDIT, "calibration": CALIBRATIONS,
          "clearance": CLEARANCES, "case": CASES}
@@ -91,6 +89,7 @@ class Sync:
         self.key = hashlib.sha256(self.shown_url.encode()).hexdigest()[:16]
         self.batch_size, self.connect_timeout = batch_size, connect_timeout
         self._engine, self.identity, self._link = None, None, None  # link: the connection of one round's batches
+        self._helper = None  # the round's row-check process (storage.row_check)
         self.unmade: set = set()  # days sent with no partition upstream: their rows wait in the default one
 
     # -- upstream -------------------------------------------------------------------------------------------------
@@ -204,7 +203,8 @@ class Sync:
                 rows, school = conn.execute(query).cursor.fetchall(), self.school_id
                 groups[kind] = ([((r[0], kind, r[at_id]), (school, *r[1:])) for r in rows] if school else
                                 [((r[0], kind, r[at_id]), (r[at_station], *r[1:])) for r in rows])
-        bad = reports.edited(self.log, groups) + sync_unverified.unverified(self.log, groups)  # changed in the file
+        bad = reports.edited(self.log, groups) + sync_unverified.unverified(  # changed in the file (read ahead:
+            self.log, groups, self._helper if after is not None else None)  # hashed in the helper, beside a COPY)
         return hi, sum(k[3] for k in kinds), groups, bad + sync_misfits.misfits(groups)
 
     def _sql(self, kind: str) -> str:
@@ -222,8 +222,9 @@ class Sync:
     def once(self, max_batches: int | None = None, progress: Callable[[SyncResult], None] | None = None) -> SyncResult:
         """Send everything pending (or ``max_batches``); raises SyncError when the upstream is unreachable."""
         result = SyncResult()
-        try:
-            with ThreadPoolExecutor(1, thread_name_prefix="sync-read-ahead") as ahead:
+        try:  # the helper process checking batches read ahead starts only if there is one (storage.row_check)
+            with sync_unverified.helper(self.log) as self._helper, \
+                    ThreadPoolExecutor(1, thread_name_prefix="sync-read-ahead") as ahead:
                 self._send_all(result, ahead, max_batches, progress)
         finally:
             if self._link is not None:
@@ -239,8 +240,7 @@ class Sync:
 
     def _send_all(self, result: SyncResult, ahead: ThreadPoolExecutor, max_batches: int | None,
                   progress: Callable[[SyncResult], None] | None) -> None:
-        # The next batch is read from the log while this one goes upstream (reading only: the checkpoint still
-        # moves after each upstream commit, in order).
+        # The next batch is read (and checked) while this one goes upstream; the checkpoint moves after each commit
         coming = None
         while max_batches is None or result.batches < max_batches:
             last, count, groups, bad = coming.result() if coming is not None else self._next_batch()

@@ -4,18 +4,21 @@ log's keyed digest). Such a row is taken out of the batch, to quarantine, "refus
 itself already fails closed on it, and no other gate of the school may learn the edit (a close turned into a false
 alarm, a fever turned into an admit, a late screening moved into the morning check).
 
-Run in the sync's read-ahead thread on the rows as read for upstream, so it costs no extra read of the log.
+Run in the sync's read-ahead thread on the rows as read for upstream, so it costs no extra read of the log; a batch
+read ahead is hashed in a helper process (storage.row_check) while the batch before goes upstream.
 """
 from __future__ import annotations
 
-import json
+from contextlib import contextmanager
+from typing import Iterator
 
 from storage import cases
 from storage import held as holds
 from storage.cases import HASHED as CASE_HASHED
 from storage.records import AUDIT_HASHED, CLEARANCE_HASHED, HASHED_COLUMNS, JSON_COLUMNS, OPTIONAL_HASHED
-from storage import upstream_schema as up
-from storage.chain import Chain
+from storage import row_check, upstream_schema as up
+from storage.row_check import HelperGone, RowCheckHelper
+from storage.chain import Chain, sha256
 from storage.log import ScreeningLog
 
 WHAT = {"screening": "screening", "case": "follow-up case event", "audit": "audit event", "clearance": "clearance"}
@@ -27,11 +30,9 @@ def _chains(log: ScreeningLog) -> dict[str, Chain]:
 
 
 # What each chained kind hashes: (columns, of which JSON text, hashed only when set), as its chain's content function
-# (storage.records, storage.cases); the fast path below builds that content straight from the upstream tuple.
+# (storage.records, storage.cases); the fast path below builds that content's canonical text straight from the tuple.
 SPEC = {"screening": (HASHED_COLUMNS, JSON_COLUMNS, OPTIONAL_HASHED), "case": (CASE_HASHED, (), ()),
         "audit": (AUDIT_HASHED, ("detail",), ()), "clearance": (CLEARANCE_HASHED, (), ())}
-# chain.canonical's settings, one encoder made once (json.dumps with settings makes one per call)
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 
 def _holds(chain: Chain, row: dict) -> bool:
@@ -43,51 +44,68 @@ def _holds(chain: Chain, row: dict) -> bool:
         return False  # unreadable content (a JSON column edited into garbage): not sent either
 
 
-def _checker(kind: str, chain: Chain, names: tuple[str, ...]):
-    """``row tuple -> holds``: the content made from the tuple by position, one encoder, the chain's digest. Only a
-    match is believed from it (it means the station wrote this content); a miss is looked at again by ``_holds``."""
-    hashed, as_json, optional = SPEC[kind]
-    at = {n: i for i, n in enumerate(names)}
-    plain = [(n, at[n]) for n in hashed if n not in as_json]
-    parsed = [(n, at[n]) for n in as_json]
-    maybe = [(n, at[n]) for n in optional]
-    prev_at, hash_at, digest, loads = at["prev_hash"], at["row_hash"], chain.digest, json.loads
+def _fast(kind: str, chain: Chain, names: tuple[str, ...]):
+    """``row tuple -> holds``: the canonical text made from the tuple (storage.row_check), the chain's digest."""
+    text, hash_at, digest = row_check.canonical_text(*SPEC[kind], names), names.index("row_hash"), chain.digest
 
     def fast(row: tuple) -> bool:
         try:
-            content = {n: row[i] for n, i in plain}
-            for n, i in parsed:
-                content[n] = loads(row[i])
-            for n, i in maybe:
-                if row[i] is not None:
-                    content[n] = row[i]
-            if digest((row[prev_at] + "\n" + _CANONICAL(content)).encode("utf-8")) == row[hash_at]:
-                return True
-        except (ValueError, TypeError):
-            pass
-        return _holds(chain, dict(zip(names, row)))
+            return digest(text(row).encode("utf-8")) == row[hash_at]
+        except (ValueError, TypeError, KeyError):
+            return False
 
     return fast
 
 
-def unverified(log: ScreeningLog, groups: dict) -> list[tuple[int, str, str, str]]:
-    """The chained records of ``groups`` whose hash does not match their content: taken out of ``groups``."""
+def helper_key(log: ScreeningLog) -> tuple[bool, bytes | None]:
+    """(whether a helper process can check this log's chains, the key it needs): the station key's chain key, or
+    None for a log from before key files (plain SHA-256); any other digest is checked here only."""
+    digest = log.screening_chain.digest
+    if log.key is not None and digest == log.key.chain_digest:
+        return True, log.key.chain_key
+    return digest is sha256, None
+
+
+@contextmanager
+def helper(log: ScreeningLog) -> Iterator[RowCheckHelper | None]:
+    """A row-check helper for one sync round (its process started on first use, ended on leaving), or None."""
+    can, key = helper_key(log)
+    found = RowCheckHelper(key) if can else None
+    try:
+        yield found
+    finally:
+        if found is not None:
+            found.close()
+
+
+def unverified(log: ScreeningLog, groups: dict, helper: RowCheckHelper | None = None) -> list[tuple[int, str, str, str]]:
+    """The chained records of ``groups`` whose hash does not match their content: taken out of ``groups``. Each row
+    is re-hashed against its stored hash and link, by ``helper`` (another process) when given, else here; only a
+    match is believed, and a row that does not match the fast way is looked at again the chain's own way."""
     bad = []
     chains = None
     for kind, items in groups.items():
         if kind not in WHAT or not items:
             continue
         chains = chains or _chains(log)
+        chain = chains[kind]
         # The upstream row is the school, then the log's columns under their own names (storage.sync._next_batch)
-        holds = _checker(kind, chains[kind], ("school_id", *(c.name for c in up.record_columns(up.TABLES[kind]))))
-        keep = [item for item in items if holds(item[1])]
-        if len(keep) == len(items):
+        names = ("school_id", *(str(c.name) for c in up.record_columns(up.TABLES[kind])))  # plain str: pickled
+        rows = [row for _key, row in items]
+        try:
+            if helper is None:
+                raise HelperGone("no helper")
+            missed = helper.misses((*SPEC[kind], names), rows)
+        except HelperGone:
+            fast = _fast(kind, chain, names)
+            missed = [n for n, row in enumerate(rows) if not fast(row)]
+        wrong = {n for n in missed if not _holds(chain, dict(zip(names, rows[n])))}
+        if not wrong:
             continue
-        kept = {id(item) for item in keep}
         bad += [(seq, kind, record_id, f"refused here, not sent: the {WHAT[kind]} {record_id} was changed outside "
                  "the station (its content does not match its hash); `gate verify` names what changed")
-                for item in items if id(item) not in kept for (seq, _kind, record_id), _row in (item,)]
-        groups[kind] = keep
+                for n, ((seq, _kind, record_id), _row) in enumerate(items) if n in wrong]
+        groups[kind] = [item for n, item in enumerate(items) if n not in wrong]
     return bad
 
 

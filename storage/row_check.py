@@ -1,0 +1,224 @@
+"""Each chained row a sync sends is re-hashed against its stored hash and link (storage.sync_unverified); this module
+makes that check cheap and lets a helper process do it while the batch before goes upstream.
+
+- ``canonical_text``: the text the chain digests for a stored row (``prev_hash + "\\n" + canonical(content)``, as
+  storage.chain.link writes it), built from the row tuple field by field with the same C functions the chain's JSON
+  encoder calls, so it is byte-identical; nothing is believed from it but a hash that matches.
+- ``RowCheckHelper``: a child process (this file run as a script: the standard library only, no project import) that
+  gets the batch read ahead, exactly as it will be sent, with the chain key over a pipe, and answers which rows did not
+  match. Hashing holds Python's lock: in another process it runs beside the sending thread's COPY instead of taking
+  turns with it. Any trouble with the helper (it cannot start, dies, answers garbage or late) and the caller checks
+  the batch itself: a row is never sent unchecked.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import threading
+import time
+from json.encoder import encode_basestring
+
+# storage.chain.canonical's settings, one encoder made once (json.dumps with settings makes one per call)
+CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_MEMO = 4096  # distinct JSON texts remembered per column and builder (a batch's reasons and masks repeat)
+_FRAME = struct.Struct("!Q")
+
+
+def _finite(v: float) -> str:
+    if not math.isfinite(v):
+        raise ValueError("NaN or infinity: not JSON")  # as the chain's allow_nan=False: never hashed so
+    return float.__repr__(v)
+
+
+# A column value's JSON text exactly as the chain's encoder writes it (the same C functions it calls), by exact type;
+# any other type (a blob edited into the file) raises, and the caller looks at the row the slow way.
+_PLAIN = {str: encode_basestring, float: _finite, int: int.__repr__, type(None): lambda _v: "null"}
+
+
+def canonical_text(hashed: tuple, as_json: tuple, optional: tuple, names: tuple):
+    """``row tuple -> prev_hash + "\\n" + canonical(content)`` for rows whose columns are ``names``; the content is
+    the ``hashed`` columns, ``as_json`` ones as their parsed JSON, ``optional`` ones only when set (storage.records,
+    storage.cases). Each JSON column is written as the canonical text of its parsed value, remembered per distinct
+    text (a pure function of it). Raises ValueError/TypeError/KeyError where the chain's content or encoder would."""
+    at = {n: i for i, n in enumerate(names)}
+    prev_at = at["prev_hash"]
+    layouts: dict[tuple, tuple] = {}
+    memo: dict[str, dict] = {n: {} for n in as_json}
+
+    def layout(present: tuple) -> tuple:
+        keys = sorted((*hashed, *(n for n, here in zip(optional, present) if here)))
+        return tuple((encode_basestring(n) + ":", at[n], memo.get(n)) for n in keys)
+
+    def text(row: tuple) -> str:
+        present = tuple(row[at[n]] is not None for n in optional)
+        fields = layouts.get(present) or layouts.setdefault(present, layout(present))
+        parts = []
+        for prefix, i, seen in fields:
+            v = row[i]
+            if seen is None:
+                parts.append(prefix + _PLAIN[type(v)](v))
+                continue
+            done = seen.get(v)
+            if done is None:
+                done = CANONICAL(json.loads(v))
+                if len(seen) < _MEMO:
+                    seen[v] = done
+            parts.append(prefix + done)
+        return row[prev_at] + "\n{" + ",".join(parts) + "}"
+
+    return text
+
+
+def digest_for(key: bytes | None):
+    """The chain's digest: HMAC-SHA256 under the chain key (storage.keys), or plain SHA-256 for an unkeyed log."""
+    if key is None:
+        return lambda message: hashlib.sha256(message).hexdigest()
+    return lambda message: hmac.digest(key, message, "sha256").hex()
+
+
+def misses(spec: tuple, rows: list, digest, builders: dict) -> list[int]:
+    """Positions in ``rows`` whose hash the canonical text does not reproduce (or whose text cannot be made)."""
+    text = builders.get(spec) or builders.setdefault(spec, canonical_text(*spec))
+    hash_at = spec[3].index("row_hash")
+    out = []
+    for n, row in enumerate(rows):
+        try:
+            if digest(text(row).encode("utf-8")) == row[hash_at]:
+                continue
+        except (ValueError, TypeError, KeyError):
+            pass
+        out.append(n)
+    return out
+
+
+# -- the helper process ---------------------------------------------------------------------------------------------
+def _read(stream, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError("the other side closed the pipe")
+    return data
+
+
+def serve(stdin=None, stdout=None) -> None:
+    """The child's loop: the chain key first, then ``(spec, rows)`` batches, each answered with its misses."""
+    stdin, stdout = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer
+    digest, builders = None, {}
+    while True:
+        try:
+            size = _FRAME.unpack(_read(stdin, _FRAME.size))[0]
+            message = pickle.loads(_read(stdin, size))
+        except EOFError:
+            return  # the sync is over
+        if digest is None:
+            digest = digest_for(message)
+            continue
+        answer = pickle.dumps(misses(*message, digest, builders), pickle.HIGHEST_PROTOCOL)
+        stdout.write(_FRAME.pack(len(answer)) + answer)
+        stdout.flush()
+
+
+class HelperGone(Exception):
+    """The helper process could not answer: the caller checks the batch itself."""
+
+
+class RowCheckHelper:
+    """The parent's side of one helper process, started on first use; one batch at a time; ``close`` ends it."""
+
+    def __init__(self, key: bytes | None, timeout_s: float = 120.0):
+        self._key, self.timeout_s = key, timeout_s
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self.broken = False
+
+    def _start(self) -> subprocess.Popen:
+        # -I -S: the standard library only (this file imports nothing else), so it starts in a few tens of ms
+        proc = subprocess.Popen([sys.executable, "-I", "-S", __file__], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+        for stream in (proc.stdin, proc.stdout):  # never blocked for good by a helper that stopped
+            os.set_blocking(stream.fileno(), False)
+        return proc
+
+    def misses(self, spec: tuple, rows: list) -> list[int]:
+        """Positions of ``rows`` whose hash did not recompute in the helper; HelperGone when it cannot say."""
+        with self._lock:
+            if self.broken:
+                raise HelperGone("the helper failed before")
+            deadline = time.monotonic() + self.timeout_s
+            try:
+                if self._proc is None:
+                    self._proc = self._start()
+                    self._send(pickle.dumps(self._key), deadline)  # the key over the pipe, never on a command line
+                self._send(pickle.dumps((spec, rows), pickle.HIGHEST_PROTOCOL), deadline)
+                found = pickle.loads(self._receive(_FRAME.unpack(self._receive(_FRAME.size, deadline))[0], deadline))
+                if not isinstance(found, list) or not all(type(n) is int and 0 <= n < len(rows) for n in found):
+                    raise HelperGone("the helper's answer is not a list of row positions")
+                return found
+            except (OSError, EOFError, ValueError, pickle.UnpicklingError, HelperGone) as exc:
+                self.broken = True
+                self._stop(kill=True)  # dead, stopped or confused: nothing more to wait for
+                raise HelperGone(str(exc) or type(exc).__name__) from None
+
+    def _wait(self, fd: int, writing: bool, deadline: float) -> None:
+        left = deadline - time.monotonic()
+        ready = select.select([], [fd], [], max(left, 0)) if writing else select.select([fd], [], [], max(left, 0))
+        if not any(ready):
+            raise HelperGone(f"the helper did not answer in {self.timeout_s:g} s")
+
+    def _send(self, payload: bytes, deadline: float) -> None:
+        data, fd = memoryview(_FRAME.pack(len(payload)) + payload), self._proc.stdin.fileno()
+        while data:
+            self._wait(fd, True, deadline)
+            try:
+                data = data[os.write(fd, data):]
+            except BlockingIOError:
+                continue
+
+    def _receive(self, size: int, deadline: float) -> bytes:
+        out, fd = bytearray(), self._proc.stdout.fileno()
+        while len(out) < size:
+            self._wait(fd, False, deadline)
+            try:
+                chunk = os.read(fd, min(size - len(out), 1 << 20))
+            except BlockingIOError:
+                continue
+            if not chunk:
+                raise EOFError("the helper closed its pipe")
+            out += chunk
+        return bytes(out)
+
+    def _stop(self, kill: bool = False) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if kill:
+            proc.kill()
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+
+if __name__ == "__main__":
+    serve()
