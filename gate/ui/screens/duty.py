@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
-from domain import Decision, Health, MaskState, Reason, Screening
+from domain import Decision, Health, ManualReason, MaskState, Reason, Screening
 from domain.identifiers import ID_MAX, IdentifierError, check_id
 from drivers.manual import manual_reading
 from drivers.sensor import Sensor
@@ -328,6 +328,9 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
     def open_manual(self, reason: str | None = None) -> None:
         now = self.clock()
         options = [(label(self.retests, w, now), w.screening.id) for w in self.retests.waiting()]
+        target = self.retests.default_target(now)
+        if reason is None and target is None and self.sensor_config is not None and Health(self.health) is Health.OK:
+            reason = ManualReason.OTHER  # F2 beside a working sensor: not a "sensor fault" in the log unless chosen
 
         def done(result) -> None:
             if result:
@@ -336,7 +339,7 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
                 entrant = None if previous else self.take_entrant()
                 self.store_manual(text, why, previous, self.app.operator, scanned or entrant)
 
-        self.app.push_screen(ManualEntry(self.language, self.retests.default_target(now), options, reason=reason,
+        self.app.push_screen(ManualEntry(self.language, target, options, reason=reason,
                                          on_scan=self.recall_entrant), done)
 
     def latest_or_warn(self) -> Screening | None:

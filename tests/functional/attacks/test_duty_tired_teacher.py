@@ -214,3 +214,21 @@ async def test_at_80_by_24_the_offered_form_shows_its_field_the_person_the_error
             await pilot.press("backspace", "backspace", *"36.6", "enter")
             assert await pilot_wait_until(pilot, lambda: duty.latest is not None)
             assert duty.latest.entrant_id == "S00042" and duty.latest.temperature_c == 36.6
+
+
+async def test_f2_beside_a_working_sensor_is_not_logged_as_a_sensor_fault(sim_factory, db_path):
+    sim = sim_factory("gy-mcu90614", still_gun(), seed=32)
+    sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
+    clock = Clock()
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(sensors=(sc,), language="en", mask_mode="off"), log, sensor_config=sc, clock=clock)
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert await pilot_wait_until(pilot, lambda: app.duty.health == "ok")
+            await manual(pilot, "36.6")  # a pupil measured by hand beside a working gun (a cold morning, say)
+            assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
+            assert app.duty.latest.reading.manual_reason == "other"  # the log does not say the sensor failed
+            sim.unplug()
+            assert await pilot_wait_until(pilot, lambda: app.duty.health == "offline")
+            clock.advance(OFFER_AFTER_S)
+            assert await pilot_wait_until(pilot, lambda: form_ready(app))
+            assert app.screen.query_one("#manual-reason").value == "sensor-fault"  # now it did
