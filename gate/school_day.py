@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from domain import Entrant, EntrantKind
+from domain.case import CaseReason
 from domain.errors import Refused, UsageError
 from domain.identifiers import class_key, class_keys
 from domain.sessions import Session, ended, session_at
@@ -262,8 +263,27 @@ def other_keepers(cfg, engine) -> str | None:
         others = sorted(school_report.absence_keepers(engine, cfg.school) - {cfg.station_id})
     except SQLAlchemyError:  # the sync said what it could; this warning waits for the next one
         return None
+    return _two_keepers(cfg, others)
+
+
+def _two_keepers(cfg, others: list[str]) -> str | None:
     if not others:
         return None
     return (f"warning: {', '.join(others)} keeps the absence cases of {cfg.school} already, and so does this gate "
             f"([school] absence_cases = \"school\" at both): each not-seen pupil gets two cases (the lists show the "
             "first opened). Keep them at one gate: set absence_cases = \"off\" at the others")
+
+
+def pulled_keepers(cfg, log) -> tuple[str | None, bool]:
+    """``other_keepers`` without the network, from the case events this log pulled at its syncs (storage.pulled_cases:
+    another gate's absence opens mean it keeps them too): (the warning or None, whether this log has ever synced,
+    i.e. whether "None" means anything)."""
+    if cfg.absence_cases != "school":
+        return None, True
+    from storage import pulled_cases
+
+    with log.read("the case events pulled from the school") as conn:
+        _n, synced = pulled_cases.last_pull(conn)
+        others = {e["station_id"] for e in pulled_cases.events(log, conn)
+                  if e["event"] == "open" and e["reason"] == CaseReason.ABSENT.value} - {cfg.station_id}
+    return _two_keepers(cfg, sorted(others)), synced is not None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
+
+from domain.errors import GateError
 
 from gate.cli.common import actions, open_log, operator, read_config, sign_in, signin_options
 from gate.config_example import example as example_config
@@ -13,6 +16,8 @@ def add_config(p: argparse.ArgumentParser) -> None:
     check_p = add("check", "Validate a config file; every problem names its key and the allowed values.",
                   "gate config check /etc/gate/station.toml", check)
     check_p.add_argument("file", metavar="FILE", help="the TOML file to check")
+    check_p.add_argument("--db", metavar="PATH", help="the station's log, whose last sync tells whether another gate "
+                         "of the school keeps the absence cases too (default: from FILE, else per-user data)")
     apply_p = add("apply", "Make FILE's screening policy (threshold, mask mode, ranges, calibration rule, body-site "
                   "offset, sensors) the station's: an admin signs in; the change is audited from -> to. Until then "
                   "every command given a differing config refuses.",
@@ -29,6 +34,28 @@ def check(args: argparse.Namespace) -> None:
     cfg = read_config(args.file)
     print(f"ok: {args.file}: station {cfg.station_id}, threshold {cfg.threshold_c} °C, mask {cfg.mask_mode}, "
           f"{len(cfg.sensors)} sensor(s)")
+    if cfg.absence_cases == "school" and cfg.school:
+        print(f"gate: config check: {_keepers(args, cfg)}", file=sys.stderr)
+
+
+def _keepers(args: argparse.Namespace, cfg) -> str:
+    """Whether another gate of the school keeps the absence cases too, as far as the log knows without the network:
+    from the other gates' case events its last sync pulled (gate sync asks the upstream itself)."""
+    from gate.school_day import pulled_keepers
+
+    try:
+        with open_log(args, cfg, read_only=True, existing=True) as log:
+            warning, synced = pulled_keepers(cfg, log)
+    except GateError as exc:
+        return (f"note: cannot tell whether another gate of {cfg.school} keeps the absence cases too ({exc}); "
+                "gate sync warns when one does")
+    if warning:
+        return warning + " (from what this log's last sync pulled)"
+    if not synced:
+        return (f"note: cannot tell whether another gate of {cfg.school} keeps the absence cases too: this log has "
+                "never synced with the school; gate sync warns when one does")
+    return (f"note: no other gate of {cfg.school} opened absence cases up to this log's last sync: this gate keeps "
+            "them alone")
 
 
 def apply(args: argparse.Namespace) -> None:

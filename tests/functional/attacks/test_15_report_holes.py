@@ -143,6 +143,25 @@ def test_two_keepers_are_warned_at_their_sync(tmp_path, pg):
     assert r.returncode == 0 and "south keeps the absence cases of school-12 already" in r.stderr, r.stderr
 
 
+def test_two_keepers_are_warned_by_gate_config_check_from_what_the_last_sync_pulled(tmp_path, pg):
+    north, south, clock, url = two_keepers(tmp_path, pg)
+    r = run_gate("config", "check", south.cfg, "--db", south.db)  # south has not pulled north's absence opens yet
+    assert r.returncode == 0 and r.stdout.startswith("ok:"), r.stderr
+    assert "no other gate of school-12 opened absence cases up to this log's last sync" in r.stderr, r.stderr
+    north.sync()
+    south.sync()
+    r = run_gate("config", "check", south.cfg, "--db", south.db)
+    assert r.returncode == 0 and r.stdout.startswith("ok:"), r.stderr
+    assert "north keeps the absence cases of school-12 already" in r.stderr and "last sync pulled" in r.stderr
+    assert 'absence_cases = "off"' in r.stderr
+    south.cfg.write_text(south.cfg.read_text(encoding="utf-8").replace('"school"', '"off"'), encoding="utf-8")
+    r = run_gate("config", "check", south.cfg, "--db", south.db)  # fixed: nothing to say
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    r = run_gate("config", "check", north.cfg, "--db", tmp_path / "never-synced.db")  # no log: says it cannot tell
+    assert r.returncode == 0 and "cannot tell whether another gate of school-12 keeps" in r.stderr, r.stderr
+    assert not (tmp_path / "never-synced.db").exists()
+
+
 def test_a_gate_alone_keeping_the_absence_cases_is_not_warned(school):
     north, south, other, clock, url = school
     north.cfg.write_text(north.cfg.read_text(encoding="utf-8").replace('"this-gate"', '"school"'), encoding="utf-8")
