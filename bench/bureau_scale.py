@@ -9,7 +9,7 @@ role (row-level security applies), and whole (``gate.cli.main``, in this process
 the 7-day trend too; and `gate bureau daily` as a new process (start-up and imports included). Every statement they send is EXPLAIN ANALYZEd under the bureau's role: the tables and
 partitions it reads (the day's partition only: pruning).
 province: N screenings of one day across 20,000 schools; the day's counts from the rollup against counting the
-screenings, and `gate bureau daily`.
+screenings, `gate bureau daily`, and one school's drill-down.
 """
 from __future__ import annotations
 
@@ -252,7 +252,9 @@ def province(pg, total: int, rounds: int, schools: int = 20_000) -> dict:
                                                                     rounds)), 1),
            "counts_from_screenings_ms": round(statistics.median(medians(lambda: read(counting), rounds)), 1),
            "bureau_daily_ms": round(statistics.median(medians(lambda: bureau.schools_on(engine, day, now),
-                                                              rounds)), 1)}
+                                                              rounds)), 1),
+           "school_detail_ms": round(statistics.median(medians(lambda: bureau.detail(engine, "S-00042", day, now),
+                                                               rounds)), 1)}
     engine.dispose()
     return out
 

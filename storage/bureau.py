@@ -72,44 +72,57 @@ def _end_of(day: dt.date) -> float:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time()).timestamp()
 
 
-def _counts(engine: Engine, first, last, by_day: bool = False):
-    """Per school (and day): screened, confirmed fevers, no-mask refusals from ``first`` to ``last``. On PostgreSQL
-    from the daily rollup the upstream keeps as screenings arrive (upstream migration u0012: one row a school and day,
-    not a scan of the day's screenings, for a province's 20,000 schools); elsewhere counted from the screenings."""
+def _counts(engine: Engine, first, last, by_day: bool = False, only: str | None = None):
+    """Per school (and day): screened, confirmed fevers, no-mask refusals from ``first`` to ``last`` (of school
+    ``only`` when given). On PostgreSQL from the daily rollup the upstream keeps as screenings arrive (upstream
+    migration u0012: one row a school and day, not a scan of the day's screenings, for a province's 20,000 schools);
+    elsewhere counted from the screenings."""
     if engine.dialect.name == "postgresql":
         d = up.school_days
-        return (select(d.c.school_id, *([d.c.day] if by_day else []), d.c.screened, d.c.confirmed_fevers,
-                       d.c.no_mask_refusals).where(d.c.day >= first, d.c.day <= last))
+        return _of(select(d.c.school_id, *([d.c.day] if by_day else []), d.c.screened, d.c.confirmed_fevers,
+                          d.c.no_mask_refusals).where(d.c.day >= first, d.c.day <= last), d.c.school_id, only)
     sc = up.screenings
     keys = [sc.c.school_id, *([sc.c.day] if by_day else [])]
-    return (select(*keys, func.sum(case((sc.c.follows.is_(None), 1), else_=0)),
-                   func.sum(case((sc.c.reasons.like(FEVER), 1), else_=0)),
-                   func.sum(case((and_(sc.c.decision == "deny", sc.c.reasons.like(NO_MASK)), 1), else_=0)))
-            .where(sc.c.day >= first, sc.c.day <= last).group_by(*keys))
+    return _of(select(*keys, func.sum(case((sc.c.follows.is_(None), 1), else_=0)),
+                      func.sum(case((sc.c.reasons.like(FEVER), 1), else_=0)),
+                      func.sum(case((and_(sc.c.decision == "deny", sc.c.reasons.like(NO_MASK)), 1), else_=0)))
+               .where(sc.c.day >= first, sc.c.day <= last), sc.c.school_id, only).group_by(*keys)
 
 
-def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.time(9, 0)) -> list[SchoolDay]:
-    """Every school (declared by the bureau or registered by its stations) on ``day``, ordered by id."""
+def _of(query, column, only: str | None):
+    """``query`` narrowed to one school when ``only`` names one (a drill-down reads one school, not a province)."""
+    return query if only is None else query.where(column == only)
+
+
+def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.time(9, 0),
+               only: str | None = None) -> list[SchoolDay]:
+    """Every school (declared by the bureau or registered by its stations) on ``day``, ordered by id; or the one
+    school ``only`` names (every statement then reads that school's rows only)."""
     s, st, rp, cs = up.schools, up.stations, up.daily_reports, up.cases
     on = _day_value(engine, day)
     with engine.connect() as conn:
-        schools = conn.execute(select(s.c.school_id, s.c.name, s.c.expected_stations)
+        schools = conn.execute(_of(select(s.c.school_id, s.c.name, s.c.expected_stations), s.c.school_id, only)
                                .order_by(s.c.school_id)).all()
         gates = {r[0]: (r[1], r[2]) for r in conn.execute(
-            select(st.c.school_id, func.count(), func.max(st.c.last_sync_at)).group_by(st.c.school_id))}
-        counts = {r[0]: r[1:] for r in conn.execute(_counts(engine, on, on))}
-        reports = conn.execute(select(rp.c.school_id, rp.c.station_id, rp.c.created_at, rp.c.content)
-                               .where(rp.c.day == day.isoformat()).order_by(rp.c.created_at)).all()
+            _of(select(st.c.school_id, func.count(), func.max(st.c.last_sync_at)), st.c.school_id, only)
+            .group_by(st.c.school_id))}
+        counts = {r[0]: r[1:] for r in conn.execute(_counts(engine, on, on, only=only))}
+        reports = conn.execute(_of(select(rp.c.school_id, rp.c.station_id, rp.c.created_at, rp.c.content)
+                                   .where(rp.c.day == day.isoformat()), rp.c.school_id, only)
+                               .order_by(rp.c.created_at)).all()
         absent = dict(conn.execute(
-            select(cs.c.school_id, func.count(func.distinct(cs.c.entrant_id)))
-            .where(cs.c.event == "open", cs.c.reason == "absent", cs.c.day == day.isoformat())
+            _of(select(cs.c.school_id, func.count(func.distinct(cs.c.entrant_id)))
+                .where(cs.c.event == "open", cs.c.reason == "absent", cs.c.day == day.isoformat()),
+                cs.c.school_id, only)
             .group_by(cs.c.school_id)).all())
         opened = cs.alias("o")
         open_cases = dict(conn.execute(
-            select(opened.c.school_id, func.count(func.distinct(opened.c.case_id)))
-            .where(opened.c.event == "open", opened.c.day <= day.isoformat(),
-                   ~select(cs.c.id).where(cs.c.school_id == opened.c.school_id, cs.c.case_id == opened.c.case_id,
-                                          cs.c.event == "close", cs.c.at < _end_of(day)).exists())
+            _of(select(opened.c.school_id, func.count(func.distinct(opened.c.case_id)))
+                .where(opened.c.event == "open", opened.c.day <= day.isoformat(),
+                       ~select(cs.c.id).where(cs.c.school_id == opened.c.school_id,
+                                              cs.c.case_id == opened.c.case_id,
+                                              cs.c.event == "close", cs.c.at < _end_of(day)).exists()),
+                opened.c.school_id, only)
             .group_by(opened.c.school_id)).all())
     latest: dict[str, dict[str, tuple[float, dict]]] = {}
     for school_id, station_id, created_at, content in reports:  # the last report of each station counts
@@ -200,7 +213,7 @@ def pseudonym(identity: str, school_id: str, entrant_id: str) -> str:
 
 def detail(engine: Engine, school_id: str, day: dt.date, now: float, cutoff: dt.time = dt.time(9, 0)
            ) -> SchoolDetail | None:
-    found = [s for s in schools_on(engine, day, now, cutoff) if s.school_id == school_id]
+    found = schools_on(engine, day, now, cutoff, only=school_id)
     if not found:
         return None
     st, sc, rp, cs = up.stations, up.screenings, up.daily_reports, up.cases

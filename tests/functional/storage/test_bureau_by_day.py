@@ -1,7 +1,8 @@
 """`gate bureau daily` at scale reads one day and nothing more, on a real PostgreSQL, under the README's read-only
 bureau role: the day's counts come from the per-school daily rollup (``school_days``, u0012) found through its day
-index (u0014), never from the screenings; the late list reads no screenings either; a school's drill-down reads the
-screenings of that one day's partition only (partition pruning), whatever else the upstream holds."""
+index (u0014), never from the screenings; the late list reads no screenings either; a school's drill-down reads that
+school's rows only, and its screenings from that one day's partition only (partition pruning), whatever else the
+upstream holds."""
 import datetime as dt
 import re
 
@@ -119,6 +120,11 @@ def test_a_schools_drill_down_reads_that_days_partition_only(district):
     statements = sent_by(district, lambda: found.append(bureau.detail(district, "S-042", LAST, now)))
     assert [(g["station_id"], g["screenings"]) for g in found[0].gates] == [("S-042-g0", 1)]
     assert [s["screened"] for s in found[0].sessions] == [1]
+    # the school's row is the one the whole table shows, read for that school alone (not a province's table)
+    assert found[0].school == [s for s in bureau.schools_on(district, LAST, now) if s.school_id == "S-042"][0]
+    for statement, parameters in statements:
+        if re.search(r"\b(schools|school_days|daily_reports|stations|cases|screenings)\b", statement):
+            assert "S-042" in parameters.values(), statement
     on_screenings = [(s, p) for s, p in statements if re.search(r"\bscreenings\b", s)]
     assert len(on_screenings) == 2  # per gate, per session
     for statement, parameters in on_screenings:
