@@ -145,6 +145,8 @@ class GateApp(App):
 
     def action_maintenance(self) -> None:
         sc = self.duty.sensor_config
+        if isinstance(self.screen, MaintenanceScreen):
+            return  # F9 pressed twice: one maintenance screen (a second would listen to the sensor beside the first)
         if sc is None:
             self.notify("no sensor configured", severity="warning")
             return

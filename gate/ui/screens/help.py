@@ -18,6 +18,7 @@ KEYS = [
     ("F8", "审计：查询、导出、校验", "auditor: search, export, verify the log"),
     ("F9", "维护：校准", "maintenance: live readings and calibration"),
     ("F10", "访客登记", "register a refused visitor (or Esc: refuse)"),
+    ("F11", "追踪：病例与结案", "follow-up: open cases of your classes, close one"),
     ("Ctrl+P", "命令面板", "command palette"),
     ("Ctrl+Q", "退出", "quit"),
 ]

@@ -13,12 +13,14 @@ from gate.ui.app import build_app
 from textual.widgets import Input
 from gate.ui.messages import SensorHealthChanged
 from gate.ui.screens.fault_offer import OFFER_AFTER_S
+from gate.ui.screens.help import KEYS, HelpScreen
+from gate.ui.screens.maintenance import MaintenanceScreen
 from gate.ui.screens.manual import ManualEntry
 from sim.scenarios import SCENARIOS
 from storage import audit
 from storage.log import ScreeningLog
 from tests.functional.duty_pilot import form_ready, manual
-from tests.support import Clock, pilot_wait_until, screen_text, typing_goes_to
+from tests.support import Clock, pilot_wait_until, screen_shown, screen_text, typing_goes_to
 
 
 def forms(app) -> int:
@@ -232,3 +234,41 @@ async def test_f2_beside_a_working_sensor_is_not_logged_as_a_sensor_fault(sim_fa
             clock.advance(OFFER_AFTER_S)
             assert await pilot_wait_until(pilot, lambda: form_ready(app))
             assert app.screen.query_one("#manual-reason").value == "sensor-fault"  # now it did
+
+
+async def test_every_screen_key_pressed_twice_leaves_at_most_one_screen_open(sim_factory, db_path):
+    sim = sim_factory("gy-mcu90614", still_gun(), seed=33)
+    sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(sensors=(sc,), language="en"), log, sensor_config=sc, clock=Clock())
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert await pilot_wait_until(pilot, lambda: app.duty.health == "ok")
+            await pilot.press("f9", "f9")  # maintenance stays open once; the others close on their own key
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, MaintenanceScreen))
+            await pilot.pause()
+            assert [type(s) for s in app.screen_stack] == [type(app.duty), MaintenanceScreen]
+            assert len(app.duty.samples._listeners) == 1  # one screen listens to the sensor
+            await pilot.press("escape")
+            assert await pilot_wait_until(pilot, lambda: app.screen is app.duty)
+            for key in ("f1", "f5", "f8", "f11", "f2"):
+                await pilot.press(key, key)
+                await pilot.pause()
+                assert len(app.screen_stack) <= 2, (key, app.screen_stack)
+                while len(app.screen_stack) > 1:
+                    await pilot.press("escape")
+                    await pilot.pause()
+            assert app.screen is app.duty and log.count() == 0 and app._exception is None
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+async def test_at_80_by_24_the_help_lists_every_key_whole(db_path, language):
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(language=language), log, clock=Clock(), show_clock=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("f1")
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, HelpScreen))
+            await pilot.pause()
+            shown = " ".join(screen_text(app).replace("█", " ").split())  # wrapped lines read as one text
+            for key, zh, en in KEYS:
+                assert f"{key} {zh} — {en}" in shown, f"{key}: {en!r} cut at 80 columns:\n{screen_text(app)}"
+            assert "F11" in shown and "Esc = 关闭 / close" in shown
