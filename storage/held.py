@@ -120,18 +120,24 @@ def held_here(conn: Connection) -> dict[str, dict]:
 
 
 def lift(log: ScreeningLog, station_id: str, *, note: str, by: str, role: str, verified: bool,
-         now: float | None = None) -> tuple[list[str], int]:
+         now: float | None = None, entrants: tuple[str, ...] = ()) -> tuple[list[str], int]:
     """Lift this gate's holds: (the pupils, how many held records were queued again for the upstream).
 
     ``verified``: `gate verify` found nothing wrong in this log just now (storage.integrity.check); otherwise refused.
+    ``entrants``: lift these pupils, whether or not this log remembers holding them (a log restored from a backup older
+    than the hold; a hold sent upward under this gate's id by someone with its database password); default: every
+    hold this log remembers.
     """
     if not verified:
         raise LiftRefused("this log still does not verify: an auditor runs gate verify, undoes the edit (or restores "
                           "the log and its key from backup), then lifts the hold; nothing was lifted")
     with log.unit("the holds lifted") as u:
         held = held_here(u.conn)
+        if entrants:
+            held = {e: held.get(e, {}) for e in entrants}
         if not held:
-            raise LiftRefused("this gate holds back no record about anyone; nothing was lifted")
+            raise LiftRefused("this gate holds back no record about anyone (a hold this log does not remember: name "
+                              "the pupil with --entrant ID); nothing was lifted")
         again = u.conn.execute(select(QUARANTINE.c.kind, QUARANTINE.c.record_id)
                                .where(QUARANTINE.c.error.like(f"%{EDITED}%"))).all()
         for kind, record_id in dict.fromkeys(again):  # sent now as the station wrote them (the log verifies)

@@ -149,13 +149,15 @@ def _new_rows(conn: Connection, school_id: str, origin: str, after: dict[str, in
     for row in conn.execute(select(k).where(k.c.school_id == school_id, k.c.station_id == origin,
                                             k.c.seq > after.get("clearance", 0)).order_by(k.c.seq)).mappings():
         out.append(("clearance", row["seq"], row["entrant_id"], row["at"], _clearance(row)))
-    a = up.audit_events  # a gate's word that it holds back an edited record of a pupil, or lifts that (storage.held)
-    for kind, action in (("held", HELD), ("lifted", LIFTED)):
-        for row in conn.execute(select(a).where(a.c.school_id == school_id, a.c.station_id == origin,
-                                                a.c.seq > after.get(kind, 0), a.c.action == action)
-                                .order_by(a.c.seq)).mappings():
-            if (notice := held_notice(row)) is not None:
-                out.append((kind, row["seq"], notice["entrant_id"], row["at"], notice))
+    # A gate's word that it holds back an edited record of a pupil, or lifts that (storage.held): holds and lifts in
+    # one query, in the gate's own order, so that they are stored here in that order (a lift lifts what came before)
+    a, kind_of = up.audit_events, {HELD: "held", LIFTED: "lifted"}
+    for row in conn.execute(select(a).where(a.c.school_id == school_id, a.c.station_id == origin,
+                                            a.c.seq > min(after.get("held", 0), after.get("lifted", 0)),
+                                            a.c.action.in_(tuple(kind_of))).order_by(a.c.seq)).mappings():
+        kind = kind_of[row["action"]]
+        if row["seq"] > after.get(kind, 0) and (notice := held_notice(row)) is not None:
+            out.append((kind, row["seq"], notice["entrant_id"], row["at"], notice))
     return out
 
 
@@ -251,20 +253,20 @@ def _trusted_rows(log: ScreeningLog, conn: Connection) -> list:
 
 
 def _open_holds(rows) -> list[tuple[str, Hold]]:
-    """(entrant, hold) of each hold no later word of its own gate lifted (a lift counts only from the gate that
-    holds, for the same pupil under any spelling, sent after the hold)."""
-    holds: dict[tuple[str, str], list[tuple[int, str, Hold]]] = {}
+    """(entrant, hold) of each hold no later word of its own gate lifted: a lift counts only from the gate that
+    holds, for the same pupil under any spelling, and lifts every hold stored here before it (``rows`` in the order
+    pulled, which is each gate's own order: so a hold sent upward under a made-up high number is lifted too)."""
+    holds: dict[tuple[str, str], list[tuple[str, Hold]]] = {}
     for r in rows:
         if r.kind not in ("held", "lifted"):
             continue
         d = json.loads(r.content)
         key = (r.origin, id_key(r.entrant_id))
         if r.kind == "held":
-            holds.setdefault(key, []).append((r.origin_seq, r.entrant_id,
-                                              Hold(d["gate"], d["since"], d["kind"], d["record_id"])))
+            holds.setdefault(key, []).append((r.entrant_id, Hold(d["gate"], d["since"], d["kind"], d["record_id"])))
         else:
-            holds[key] = [h for h in holds.get(key, []) if h[0] > r.origin_seq]
-    return [(entrant, hold) for found in holds.values() for _seq, entrant, hold in found]
+            holds.pop(key, None)
+    return [pair for found in holds.values() for pair in found]
 
 
 def lookup(log: ScreeningLog, conn: Connection, entrant_id: str) -> Pulled:

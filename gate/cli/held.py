@@ -9,7 +9,7 @@ import time
 
 from domain.errors import Refused, UsageError
 from domain.identifiers import IdentifierError, check_text
-from gate.cli.common import actions, json_option, operator, signed_in, signin_options, station_options
+from gate.cli.common import actions, ident, json_option, operator, signed_in, signin_options, station_options
 
 LIST = """
 gate held list
@@ -17,6 +17,7 @@ gate held list --json --user li --pin-stdin
 """
 LIFT = """
 gate held lift --note "edit undone from the backup of 06:00, checked with gate verify" --user li --pin-stdin
+gate held lift --entrant P7 --note "hold not ours: sent with our password, now changed" --user li --pin-stdin
 """
 
 
@@ -32,6 +33,9 @@ def add_held(p: argparse.ArgumentParser) -> None:
                      "sync. Needs an auditor or admin; audited.", LIFT, held_lift)
     station_options(lf)
     lf.add_argument("--note", required=True, help="what was found and done, e.g. \"restored from the 06:00 backup\"")
+    lf.add_argument("--entrant", metavar="ID", action="append", type=ident("entrant id"), default=[],
+                    help="lift the hold on this pupil only, even one this log does not remember (a log restored from "
+                         "an older backup; a hold sent upward under this gate's id by someone else); repeatable")
     signin_options(lf, "the auditor or admin lifting it")
 
 
@@ -71,7 +75,7 @@ def held_lift(args: argparse.Namespace) -> None:
         try:
             pupils, again = held.lift(log, cfg.station_id, note=note, by=operator(args, user),
                                       role=user.role if user else "", verified=integrity.check(log).ok,
-                                      now=args.clock())
+                                      now=args.clock(), entrants=tuple(args.entrant))
         except held.LiftRefused as exc:
             raise Refused(str(exc)) from None
     print(f"lifted the holds on {', '.join(pupils)}; {again} held record(s) queued for the upstream again: the "

@@ -183,3 +183,26 @@ async def test_the_duty_screen_at_north_says_it_as_soon_as_the_id_is_scanned(sch
             said = "P7: A record about this person is held back at south gate since"
             assert await pilot_wait_until(pilot, lambda: any(n.message.startswith(said) and "gate held lift" in
                                                              n.message for n in app._notifications))
+
+
+def test_a_hold_forged_under_a_gates_own_id_is_lifted_there_by_naming_the_pupil(school):
+    """Someone with north's database password sends upward a hold on P6 under north's id, numbered far ahead of
+    north's own events: south refuses P6 (a hold only ever refuses). North's admin, whose log remembers no such hold,
+    lifts it by naming the pupil; south admits P6 after the syncs."""
+    north, south, other, clock, url = school
+    north.screen(36.6, "P42")
+    north.sync()
+    south.sync()
+    user, _ = bound_role(url, "north")
+    forged = dict(forged_lift("north", 10**9, entrant="P6", eid="forged-hold"), action="entrant-held",
+                  detail=json.dumps({"entrant_id": "P6", "kind": "case", "record": "x", "since": at(8, 0)}))
+    insert_audit(url, forged, user=user)
+    assert south.sync().pulled == 1
+    assert screen_in(south, clock, "en", "P6").reasons[0] == Reason.HELD_AT_GATE
+    r = north.gate("held", "lift", "--note", "not ours")
+    assert r.returncode == 1 and "--entrant ID" in r.stderr, r.stderr  # north's log remembers no hold
+    r = north.gate("held", "lift", "--entrant", "P6", "--note", "a hold north never sent; password changed")
+    assert r.returncode == 0 and "lifted the holds on P6" in r.stdout, r.stderr
+    north.sync()
+    south.sync()
+    assert screen_in(south, clock, "en", "P6").decision is Decision.ADMIT
