@@ -257,7 +257,8 @@ def _sensors(raw: Any, problems: list[str], bad: set[str]) -> tuple[SensorConfig
         if not isinstance(s, dict):
             problems.append(f"`sensors[{i}]` must be a table")
             bad.add(f"sensors[{i}]")
-            s = {}
+            out.append(SensorConfig(**stand_in))
+            continue
         # A sensor table without an id is named by its place; its protocol options sit beside the other keys.
         table = {"id": f"sensor-{i + 1}", **s, "options": {k: s[k] for k in OPTION_KEYS if k in s}}
         out.append(SensorConfig(**_table(SensorConfig, table, f"sensors[{i}]", problems, bad, stand_in)))

@@ -160,6 +160,12 @@ def test_the_example_is_the_defaults_and_every_key_in_it_is_known():
     assert cfg.sensors[0].id == "gun-1" and cfg.sensors[0].mode is None  # None: the protocol's usual mode
 
 
+def test_a_sensor_that_is_not_a_table_is_one_problem_and_keeps_the_others_in_their_places():
+    found = problems('sensors = [1, {protocol = "gy-mcu90614", url = "/dev/x", ambient_min_c = 30, ambient_max_c = 20}]')
+    assert found[0] == "`sensors[0]` must be a table" and len(found) == 2
+    assert "`sensors[1].ambient_min_c` (30.0) must be below `sensors[1].ambient_max_c` (20.0)" in found[1]
+
+
 def test_a_sensor_without_an_id_is_named_by_its_place():
     cfg = parse_config(tomllib.loads('[[sensors]]\nprotocol = "gy-mcu90614"\nurl = "/dev/x"\n'
                                      '[[sensors]]\nprotocol = "modbus-ir"\nurl = "/dev/y"\nslave = 2\n'))
