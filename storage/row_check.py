@@ -130,36 +130,46 @@ class HelperGone(Exception):
 
 
 class RowCheckHelper:
-    """The parent's side of one helper process, started on first use; one batch at a time; ``close`` ends it."""
+    """The parent's side of the helper processes (``processes`` of them, each checking its share of a batch), started
+    on first use; one batch at a time; ``close`` ends them."""
 
-    def __init__(self, key: bytes | None, timeout_s: float = 120.0):
+    def __init__(self, key: bytes | None, timeout_s: float = 120.0, processes: int | None = None):
         self._key, self.timeout_s = key, timeout_s
-        self._proc: subprocess.Popen | None = None
+        self.processes = processes or max(1, min(2, os.cpu_count() or 1))
+        self._procs: list[subprocess.Popen] = []
         self._lock = threading.Lock()
         self.broken = False
 
-    def _start(self) -> subprocess.Popen:
+    def _start(self, deadline: float) -> subprocess.Popen:
         # -I -S: the standard library only (this file imports nothing else), so it starts in a few tens of ms
         proc = subprocess.Popen([sys.executable, "-I", "-S", __file__], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+        self._procs.append(proc)
         for stream in (proc.stdin, proc.stdout):  # never blocked for good by a helper that stopped
             os.set_blocking(stream.fileno(), False)
+        self._send(proc, pickle.dumps(self._key), deadline)  # the key over the pipe, never on a command line
         return proc
 
     def misses(self, spec: tuple, rows: list) -> list[int]:
-        """Positions of ``rows`` whose hash did not recompute in the helper; HelperGone when it cannot say."""
+        """Positions of ``rows`` whose hash did not recompute in a helper; HelperGone when one cannot say."""
         with self._lock:
             if self.broken:
                 raise HelperGone("the helper failed before")
             deadline = time.monotonic() + self.timeout_s
+            size = -(-len(rows) // self.processes) or 1
+            shares = [(at, rows[at:at + size]) for at in range(0, len(rows), size)]
             try:
-                if self._proc is None:
-                    self._proc = self._start()
-                    self._send(pickle.dumps(self._key), deadline)  # the key over the pipe, never on a command line
-                self._send(pickle.dumps((spec, rows), pickle.HIGHEST_PROTOCOL), deadline)
-                found = pickle.loads(self._receive(_FRAME.unpack(self._receive(_FRAME.size, deadline))[0], deadline))
-                if not isinstance(found, list) or not all(type(n) is int and 0 <= n < len(rows) for n in found):
-                    raise HelperGone("the helper's answer is not a list of row positions")
+                while len(self._procs) < len(shares):
+                    self._start(deadline)
+                for proc, (_at, share) in zip(self._procs, shares):  # each starts on its share as soon as it has it
+                    self._send(proc, pickle.dumps((spec, share), pickle.HIGHEST_PROTOCOL), deadline)
+                found = []
+                for proc, (at, share) in zip(self._procs, shares):
+                    got = pickle.loads(self._receive(proc, _FRAME.unpack(self._receive(proc, _FRAME.size,
+                                                                                       deadline))[0], deadline))
+                    if not isinstance(got, list) or not all(type(n) is int and 0 <= n < len(share) for n in got):
+                        raise HelperGone("the helper's answer is not a list of row positions")
+                    found += [at + n for n in got]
                 return found
             except (OSError, EOFError, ValueError, pickle.UnpicklingError, HelperGone) as exc:
                 self.broken = True
@@ -167,13 +177,13 @@ class RowCheckHelper:
                 raise HelperGone(str(exc) or type(exc).__name__) from None
 
     def _wait(self, fd: int, writing: bool, deadline: float) -> None:
-        left = deadline - time.monotonic()
-        ready = select.select([], [fd], [], max(left, 0)) if writing else select.select([fd], [], [], max(left, 0))
+        left = max(deadline - time.monotonic(), 0)
+        ready = select.select([], [fd], [], left) if writing else select.select([fd], [], [], left)
         if not any(ready):
             raise HelperGone(f"the helper did not answer in {self.timeout_s:g} s")
 
-    def _send(self, payload: bytes, deadline: float) -> None:
-        data, fd = memoryview(_FRAME.pack(len(payload)) + payload), self._proc.stdin.fileno()
+    def _send(self, proc: subprocess.Popen, payload: bytes, deadline: float) -> None:
+        data, fd = memoryview(_FRAME.pack(len(payload)) + payload), proc.stdin.fileno()
         while data:
             self._wait(fd, True, deadline)
             try:
@@ -181,8 +191,8 @@ class RowCheckHelper:
             except BlockingIOError:
                 continue
 
-    def _receive(self, size: int, deadline: float) -> bytes:
-        out, fd = bytearray(), self._proc.stdout.fileno()
+    def _receive(self, proc: subprocess.Popen, size: int, deadline: float) -> bytes:
+        out, fd = bytearray(), proc.stdout.fileno()
         while len(out) < size:
             self._wait(fd, False, deadline)
             try:
@@ -195,29 +205,29 @@ class RowCheckHelper:
         return bytes(out)
 
     def _stop(self, kill: bool = False) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if kill:
-            proc.kill()
-        for stream in (proc.stdin, proc.stdout):
+        procs, self._procs = self._procs, []
+        for proc in procs:
+            if kill:
+                proc.kill()
+            for stream in (proc.stdin, proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        for proc in procs:
             try:
-                stream.close()
-            except OSError:
-                pass
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     def close(self) -> None:
         with self._lock:
             self._stop()
 
     @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
+    def pids(self) -> list[int]:
+        return [proc.pid for proc in self._procs]
 
 
 if __name__ == "__main__":

@@ -52,8 +52,8 @@ def sync_round(db, url: str, during=None):
         sync = Sync(log, url, batch_size=BATCH)
 
         def progress(result):
-            if sync._helper is not None and sync._helper.pid:
-                pids.append(sync._helper.pid)
+            if sync._helper is not None:
+                pids.extend(sync._helper.pids)
             if during:
                 during(sync, result)
 
@@ -93,9 +93,9 @@ def test_a_helper_killed_in_the_middle_of_a_round_leaves_no_row_unchecked(backlo
     killed = []
 
     def kill(sync, _result):
-        if sync._helper is not None and sync._helper.pid and not killed:
-            killed.append(sync._helper.pid)
-            os.kill(sync._helper.pid, signal.SIGKILL)
+        if sync._helper is not None and sync._helper.pids and not killed:
+            killed.append(sync._helper.pids[-1])
+            os.kill(killed[0], signal.SIGKILL)
 
     url = f"sqlite:///{tmp_path / 'up.db'}"
     result, every, _pids = sync_round(backlog, url, during=kill)
@@ -109,15 +109,16 @@ def test_a_helper_that_stops_answering_is_given_up_and_ended(backlog):
     rows = [("north", *r) for r in con.execute(f"select {', '.join(names[1:])} from screenings order by seq")]
     con.close()
     with ScreeningLog(backlog) as log:
-        helper = RowCheckHelper(log.key.chain_key, timeout_s=0.5)
+        helper = RowCheckHelper(log.key.chain_key, timeout_s=0.5, processes=2)
     spec = (*SPEC["screening"], names)
     try:
         assert helper.misses(spec, rows) == []  # the station's own rows: all match
-        pid = helper.pid
-        os.kill(pid, signal.SIGSTOP)
+        pids = helper.pids
+        assert len(pids) == 2  # each checks half the batch
+        os.kill(pids[1], signal.SIGSTOP)
         with pytest.raises(HelperGone, match="did not answer"):
             helper.misses(spec, rows)
-        assert helper.broken and helper.pid is None and gone(pid)
+        assert helper.broken and helper.pids == [] and wait_until(lambda: all(map(gone, pids)))
         with pytest.raises(HelperGone):  # never asked again in this round: the caller checks the rows itself
             helper.misses(spec, rows)
     finally:
