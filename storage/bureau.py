@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Iterable
 
 from sqlalchemy import Engine, and_, case, func, select
 
@@ -98,23 +99,17 @@ def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.ti
                only: str | None = None) -> list[SchoolDay]:
     """Every school (declared by the bureau or registered by its stations) on ``day``, ordered by id; or the one
     school ``only`` names (every statement then reads that school's rows only)."""
-    s, st, rp, cs = up.schools, up.stations, up.daily_reports, up.cases
+    s, st, cs = up.schools, up.stations, up.cases
     on = _day_value(engine, day)
     with engine.connect() as conn:
         schools = conn.execute(_of(select(s.c.school_id, s.c.name, s.c.expected_stations), s.c.school_id, only)
                                .order_by(s.c.school_id)).all()
-        gates = {r[0]: (r[1], r[2]) for r in conn.execute(
-            _of(select(st.c.school_id, func.count(), func.max(st.c.last_sync_at)), st.c.school_id, only)
-            .group_by(st.c.school_id))}
+        gates: dict[str, dict[str, float | None]] = {}
+        for school_id, station_id, synced in conn.execute(
+                _of(select(st.c.school_id, st.c.station_id, st.c.last_sync_at), st.c.school_id, only)):
+            gates.setdefault(school_id, {})[station_id] = synced
         counts = {r[0]: r[1:] for r in conn.execute(_counts(engine, on, on, only=only))}
-        reports = conn.execute(_of(select(rp.c.school_id, rp.c.station_id, rp.c.created_at, rp.c.content)
-                                   .where(rp.c.day == day.isoformat()), rp.c.school_id, only)
-                               .order_by(rp.c.created_at)).all()
-        absent = dict(conn.execute(
-            _of(select(cs.c.school_id, func.count(func.distinct(cs.c.entrant_id)))
-                .where(cs.c.event == "open", cs.c.reason == "absent", cs.c.day == day.isoformat()),
-                cs.c.school_id, only)
-            .group_by(cs.c.school_id)).all())
+        latest = gate_reports(conn, day, only)
         opened = cs.alias("o")
         open_cases = dict(conn.execute(
             _of(select(opened.c.school_id, func.count(func.distinct(opened.c.case_id)))
@@ -124,13 +119,12 @@ def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.ti
                                               cs.c.event == "close", cs.c.at < _end_of(day)).exists()),
                 opened.c.school_id, only)
             .group_by(opened.c.school_id)).all())
-    latest: dict[str, dict[str, tuple[float, dict]]] = {}
-    for school_id, station_id, created_at, content in reports:  # the last report of each station counts
-        latest.setdefault(school_id, {})[station_id] = (created_at, report_figures(content))
     due = cutoff_at(day, cutoff)
     out = []
     for school_id, name, expected in schools:
-        registered, last_sync = gates.get(school_id, (0, None))
+        synced = gates.get(school_id, {})
+        registered = len(synced)
+        last_sync = max((t for t in synced.values() if t is not None), default=None)
         got = latest.get(school_id, {})
         screened, fevers, no_mask = counts.get(school_id, (None, None, None))
         reported_at = min((c for c, _ in got.values()), default=None)
@@ -142,8 +136,8 @@ def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.ti
             clusters = sum(c["clusters"] or 0 for c in contents)
         # Half a school is not a zero report: a gate the bureau expects has not reported, or a gate said its checks
         # wait for another gate's sync. A fever or a cluster already makes it no zero report.
-        provisional = bool(got) and (len(got) < max(expected or 0, registered)
-                                     or any(c["provisional"] for c in contents))
+        half = half_school({g: c for g, (_, c) in got.items()}, synced, expected)
+        provisional = half is not None
         zeros = [c["zero_report"] for c in contents]
         if not got:
             zero = None
@@ -158,11 +152,50 @@ def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.ti
             expected_stations=expected if expected is not None else registered,
             stations_registered=registered, stations_reported=len(got), last_sync=last_sync,
             screened=_int(screened), confirmed_fevers=_int(fevers), no_mask_refusals=_int(no_mask),
-            unscreened=absent.get(school_id, 0) if got or school_id in absent else None,
+            unscreened=school_unscreened([c for _, c in got.values()], half),
             open_cases=open_cases.get(school_id, 0) if got or school_id in open_cases else None,
             clusters=clusters, zero_report=zero, reported_at=reported_at,
             late=now >= due and not got, provisional=provisional))
     return out
+
+
+def gate_reports(conn, day: dt.date, school_id: str | None = None) -> dict[str, dict[str, tuple[float, dict]]]:
+    """Per school, each gate's last daily report for ``day``: gate -> (when it was made, what the bureau reads of it,
+    ``report_figures``)."""
+    rp = up.daily_reports
+    query = (select(rp.c.school_id, rp.c.station_id, rp.c.created_at, rp.c.content)
+             .where(rp.c.day == day.isoformat()).order_by(rp.c.created_at))
+    if school_id is not None:
+        query = query.where(rp.c.school_id == school_id)
+    latest: dict[str, dict[str, tuple[float, dict]]] = {}
+    for school, station_id, created_at, content in conn.execute(query):  # the last report of each gate counts
+        latest.setdefault(school, {})[station_id] = (created_at, report_figures(content))
+    return latest
+
+
+def half_school(reports: dict[str, dict], gates: Iterable[str], expected: int | None) -> dict | None:
+    """The one rule of a provisional school day, for the bureau's row and the school's own report (`gate school
+    report`) alike: once a gate of the school has sent its daily report, the day is provisional while a registered
+    gate has sent none, the bureau expects more gates than have registered, or a gate's report says it waits for
+    another gate. ``reports``: gate -> ``report_figures``. None when it is not provisional; else who it waits for."""
+    if not reports:
+        return None  # nothing reported: "not reported" (late after the cutoff), not half a report
+    gates = set(gates) | set(reports)
+    waits = {"not_reported": sorted(gates - set(reports)), "unregistered": max(0, (expected or 0) - len(gates)),
+             "said_provisional": sorted(g for g, r in reports.items() if r["provisional"])}
+    return waits if waits["not_reported"] or waits["unregistered"] or waits["said_provisional"] else None
+
+
+def school_unscreened(reports: list[dict], half: dict | None) -> int | None:
+    """The school's own unscreened figure from its gates' daily reports: the roster's people no gate saw (seen at
+    any gate is seen: the gates' lists intersected). None (not reported) while a gate's report is missing, or when
+    no gate keeps a roster: never 0 for a figure nobody sent, nor a count of something else."""
+    if half is not None and (half["not_reported"] or half["unregistered"]):
+        return None
+    lists = [r["unscreened"] for r in reports if r["unscreened"] is not None]
+    if not lists:
+        return None
+    return len(frozenset.intersection(*lists))
 
 
 def report_figures(content: str) -> dict:
@@ -175,7 +208,7 @@ def report_figures(content: str) -> dict:
     except (ValueError, TypeError, RecursionError):
         data = None
     if not isinstance(data, dict):
-        return {"clusters": None, "zero_report": None, "provisional": False}
+        return {"clusters": None, "zero_report": None, "provisional": False, "unscreened": None}
     raw = data.get("clusters")
     if isinstance(raw, list):
         clusters = len(raw)
@@ -185,7 +218,18 @@ def report_figures(content: str) -> dict:
         clusters = None
     raw_zero = data.get("zero_report")
     zero = True if raw_zero is True else None if raw_zero is None and "zero_report" in data else False
-    return {"clusters": clusters, "zero_report": zero, "provisional": data.get("provisional") is True}
+    return {"clusters": clusters, "zero_report": zero, "provisional": data.get("provisional") is True,
+            "unscreened": _unscreened_ids(data)}
+
+
+def _unscreened_ids(data: dict) -> frozenset | None:
+    """The roster ids a gate's report says it did not see; None when it keeps no roster (or says nothing usable).
+    A report made before gates sent "roster" counts as having one when it lists anyone."""
+    ids, roster = data.get("unscreened_ids"), data.get("roster")
+    if not isinstance(ids, list) or len(ids) > 10**6 or not all(isinstance(i, str) for i in ids):
+        return None
+    has_roster = roster > 0 if isinstance(roster, int) and not isinstance(roster, bool) else bool(ids)
+    return frozenset(ids) if has_roster else None
 
 
 def _int(value) -> int | None:

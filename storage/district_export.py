@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, select
 from domain.errors import UsageError
 from storage import bureau
 from storage import upstream as up
-from storage.export import FORMATS, _string_cells, neutral
+from storage.export import FORMATS, _string_cells, check_out, make_out, neutral
 from storage.export_manifest import write_signed
 from storage.private import private_dir, write_private
 
@@ -36,7 +36,12 @@ class DistrictExportError(UsageError):
 
 def bureau_key(path: Path) -> bytes:
     """The bureau's signing key, made (0600) on first use."""
-    if path.exists():
+    try:
+        there = path.exists()
+    except OSError as exc:  # a name too long: no key can be there, nor be made
+        raise DistrictExportError(f"cannot use {path} as the bureau key: {exc.strerror or exc}; give --key a file "
+                                  "in a folder you may write to") from None
+    if there:
         try:
             key = bytes.fromhex(path.read_text().strip())
         except (OSError, ValueError) as exc:
@@ -46,8 +51,12 @@ def bureau_key(path: Path) -> bytes:
             raise DistrictExportError(f"the bureau key {path} is not a key file: restore it from backup")
         return key
     key = secrets.token_bytes(32)
-    private_dir(path.parent)
-    write_private(path, key.hex().encode() + b"\n")
+    try:
+        private_dir(path.parent)
+        write_private(path, key.hex().encode() + b"\n")
+    except OSError as exc:
+        raise DistrictExportError(f"cannot make the bureau key {path}: {exc.strerror or exc}; give --key a file in "
+                                  "a folder you may write to") from None
     return key
 
 
@@ -75,10 +84,9 @@ def export(engine: Engine, *, date_from: str, date_to: str, fmt: str, out_dir: s
     if d0 > d1:
         raise DistrictExportError(f"--from {d0} is after --to {d1}: swap them")
     out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise DistrictExportError(f"{out} exists and is not an empty folder: give --out a new folder")
+    check_out(out)  # the station export's checks: one line, exit 2, for a place that cannot be a new folder
     key = bureau_key(key_path)
-    private_dir(out, tighten=True)
+    make_out(out)
     with engine.connect() as conn:
         secret = conn.execute(select(up.identity_table.c.id)).scalar() or ""
     data = out / f"screenings.{fmt}"

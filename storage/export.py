@@ -215,12 +215,8 @@ def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir
         raise ExportError(f"format {fmt!r}: choose csv, xlsx or jsonl")
     d0, d1 = check_range(date_from, date_to)
     out = Path(out_dir)
-    _check_out(out)
-    try:
-        private_dir(out, tighten=True)  # health data of minors: the folder 0700, each file 0600 (storage.private)
-    except OSError as exc:
-        raise ExportError(f"cannot make the folder {out}: {exc.strerror or exc}; give --out a new folder you may "
-                          "write to") from None
+    check_out(out)
+    make_out(out)
     key = station_secret(log)
     cols = COLUMNS + (IDENTIFIED if identified else [])
     lang_i = 1 if language == "zh-CN" else 2
@@ -253,15 +249,25 @@ def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir
     return manifest
 
 
-def _check_out(out: Path) -> None:
-    """A new (or empty) folder for the export, said in one line when it is not one."""
-    if out.exists() and not out.is_dir():
-        raise ExportError(f"{out} is a file, not a folder: give --out a new folder")
+def check_out(out: Path) -> None:
+    """A new (or empty) folder for an export (a station's or the bureau's), said in one line when it is not one."""
     try:
+        if out.exists() and not out.is_dir():
+            raise ExportError(f"{out} is a file, not a folder: give --out a new folder")
         if out.exists() and any(out.iterdir()):
             raise ExportError(f"{out} is not empty: give a new folder, so an earlier export is never overwritten")
-    except OSError as exc:
+    except OSError as exc:  # a name too long, a path through a file: the folder cannot be there
         raise ExportError(f"cannot look into {out}: {exc.strerror or exc}; give --out a new folder") from None
+
+
+def make_out(out: Path) -> None:
+    """Make the export's folder, private (health data of minors: the folder 0700, each file 0600, storage.private);
+    a place that cannot be written is one line."""
+    try:
+        private_dir(out, tighten=True)
+    except OSError as exc:
+        raise ExportError(f"cannot make the folder {out}: {exc.strerror or exc}; give --out a new folder you may "
+                          "write to") from None
 
 
 def _purge_chain(log: ScreeningLog, chain: Chain, *, kind: str, time_column, cutoff: float, upstream=None,

@@ -56,7 +56,8 @@ def daily(log: ScreeningLog, day: str, station_id: str) -> dict:
         no_mask += Reason.NO_MASK in reasons
         manual += any(rd.get("source") == "manual" for r in chain_rows for rd in json.loads(r["readings"]))
         sensor_faults += any(SENSOR_REASONS & set(json.loads(r["reasons"])) for r in chain_rows)
-    missing = unscreened(log, day) if roster_size(log) else []
+    on_roster = roster_size(log)
+    missing = unscreened(log, day) if on_roster else []
     return {
         "station_id": station_id,
         "day": day,
@@ -74,6 +75,7 @@ def daily(log: ScreeningLog, day: str, station_id: str) -> dict:
         "sensor_faults": sensor_faults,
         "unscreened": len(missing),
         "unscreened_ids": [e.roster_id for e in missing],
+        "roster": on_roster,  # 0: no roster here, so "unscreened" says nothing (the bureau shows it as not reported)
         "zero_report": fevers == 0 and retests["open"] == 0,
     }
 

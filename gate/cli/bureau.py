@@ -53,6 +53,21 @@ def hhmm(text: str) -> dt.time:
         raise argparse.ArgumentTypeError(f"{text!r} is not a time of day: use HH:MM, e.g. 09:00") from None
 
 
+REFRESH_S = (5.0, 3600.0)  # below 5 s each open tab reloads the district for nothing; above an hour it is no refresh
+
+
+def refresh(text: str) -> float:
+    """Seconds between the app's refreshes (argument type): 5 to 3600; 0, a negative, nan or inf is refused."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    low, high = REFRESH_S
+    if value is None or not low <= value <= high:  # nan compares false: refused with the rest
+        raise argparse.ArgumentTypeError(f"{text!r}: give {low:g} to {high:g} seconds (default 30)")
+    return value
+
+
 URL = "the district database, read with the bureau's read-only role, e.g. postgresql://bureau@district-db/screening"
 
 
@@ -81,7 +96,8 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
     upstream_option(a, URL)
     a.add_argument("--date", type=day, metavar="YYYY-MM-DD", help="the day shown first (default: today)")
     a.add_argument("--cutoff", type=hhmm, default=dt.time(9, 0), metavar="HH:MM", help="late after (default 09:00)")
-    a.add_argument("--refresh", type=float, default=30.0, metavar="SECONDS", help="refresh every (default 30)")
+    a.add_argument("--refresh", type=refresh, default=30.0, metavar="SECONDS",
+                   help="refresh every (5 to 3600 s, default 30)")
     ex = add("export", "A district export for auditors: every school's screenings of a range of days, "
                        "pseudonymised, with a signed manifest (SHA-256, keyed digest and rows per file) as a "
                        "station's export has; recorded upstream.", EXPORT, export)
@@ -104,7 +120,8 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
     sv.add_argument("--public-url", metavar="URL", help="the address browsers use, when behind a proxy")
     sv.add_argument("--date", type=day, metavar="YYYY-MM-DD", help="the day shown first (default: today)")
     sv.add_argument("--cutoff", type=hhmm, default=dt.time(9, 0), metavar="HH:MM", help="late after (default 09:00)")
-    sv.add_argument("--refresh", type=float, default=30.0, metavar="SECONDS", help="refresh every (default 30)")
+    sv.add_argument("--refresh", type=refresh, default=30.0, metavar="SECONDS",
+                   help="refresh every (5 to 3600 s, default 30)")
 
 
 def _day(args: argparse.Namespace) -> dt.date:

@@ -7,6 +7,7 @@ as for the bureau): names come from the roster the stations share (`[upstream] s
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import time
 
@@ -75,7 +76,7 @@ def build(sd, rules: list[Rules]) -> dict:
         "school_id": sd.school_id, "school_name": sd.name, "day": sd.day, "session": sd.session,
         "gates": sd.stations, "expected": len(sd.roster), "pupils": roster_pupils,
         "seen": len({e.roster_id for e in sd.roster} & sd.seen),
-        "unscreened": len(sd.unscreened),
+        "unscreened": len(sd.unscreened) if sd.roster else None,  # no roster upstream: not known, never 0
         "unscreened_by_class": {cls: [e.roster_id for e in members] for cls, members in pupils.items()},
         "unscreened_staff": [e.roster_id for e in staff],
         "confirmed_fevers": sorted(sd.fevers),
@@ -106,6 +107,20 @@ def waiting(gates: dict[str, float | None], expected: int | None, day: str, sess
             "since": time.strftime("%Y-%m-%d %H:%M", time.localtime(since))}
 
 
+def merged_waits(synced: dict | None, half: dict | None) -> dict | None:
+    """What the school's report waits for: gates not synced since an ended check (``waiting``) and the bureau's rule
+    (``storage.bureau.half_school``: gates that sent no daily report, gates never registered, a report that said
+    it waits); None when neither waits."""
+    if synced is None and half is None:
+        return None
+    out = {"gates": [], "unregistered": 0, "since": None, "not_reported": [], "said_provisional": [],
+           **(synced or {})}
+    if half:
+        out["unregistered"] = max(out["unregistered"], half["unregistered"])
+        out["not_reported"], out["said_provisional"] = half["not_reported"], half["said_provisional"]
+    return out
+
+
 def _session(name: str | None, sent: set[str]) -> str | None:
     """The session's stored name: 晨检 / morning check are the morning; an unknown name is refused, naming those known
     (the usual ones and any other a gate of the school has sent)."""
@@ -124,7 +139,7 @@ def _session(name: str | None, sent: set[str]) -> str | None:
 def report(args: argparse.Namespace) -> None:
     from sqlalchemy.exc import SQLAlchemyError  # the upstream's libraries: only for this command
 
-    from storage import school_report, upstream as up
+    from storage import bureau, school_report, upstream as up
 
     now = args.clock()
     on = not_after_today(args.date, now) if args.date else time.strftime("%Y-%m-%d", time.localtime(now))
@@ -139,7 +154,13 @@ def report(args: argparse.Namespace) -> None:
                              "id ([school] id of its gates) and that they run gate sync")
         args.session = _session(args.session, sessions)
         sd = school_report.school_day(engine, args.school, on, args.session)
-        waits = waiting(*school_report.gates_synced(engine, args.school), on, args.session, sessions, now)
+        gates, expected = school_report.gates_synced(engine, args.school)
+        waits = waiting(gates, expected, on, args.session, sessions, now)
+        with engine.connect() as conn:
+            sent_reports = bureau.gate_reports(conn, dt.date.fromisoformat(on), args.school).get(args.school, {})
+        # The bureau's rule, by the same code: what makes its row provisional makes this report provisional too.
+        half = bureau.half_school({g: r for g, (_, r) in sent_reports.items()}, gates, expected)
+        waits = merged_waits(waits, half)
     except SQLAlchemyError as exc:
         raise UpstreamFailure(f"upstream {up.safe_url(args.upstream)}: {str(exc).splitlines()[0][:200]}") from None
     finally:
@@ -155,7 +176,8 @@ def report(args: argparse.Namespace) -> None:
         print(json.dumps(out, ensure_ascii=False))
         return
     when = f"{on} {args.session}" if args.session else on
-    print(f"{out['school_name'] or out['school_id']} {when}: seen {out['seen']} / {out['expected']} at "
+    seen = f"{out['seen']} / {out['expected']}" if out["roster_shared"] else "— (no roster upstream)"
+    print(f"{out['school_name'] or out['school_id']} {when}: seen {seen} at "
           f"{len(out['gates'])} gate(s) ({', '.join(f'{k} {v}' for k, v in sorted(out['gates'].items())) or '-'})")
     if not out["roster_shared"]:
         print("no roster upstream: set [upstream] share_roster = true on the gates and run gate sync")
@@ -171,15 +193,27 @@ def report(args: argparse.Namespace) -> None:
     print(f"confirmed fevers: {len(out['confirmed_fevers'])}; cases opened {out['cases']['opened']}, "
           f"open {out['cases']['open']}; clusters {len(out['clusters'])}; {verdict}")
     if waits:
-        who = ", ".join(waits["gates"]) + (f" + {waits['unregistered']} gate(s) the bureau expects, never synced"
-                                           if waits["unregistered"] else "")
-        print(f"provisional 临时: {who} not synced since {waits['since']}: the figures of those gates are missing; "
-              "no zero report until they run gate sync")
+        print(waiting_line(waits))
     for a in out["clusters"]:
         print(f"  ⚠ 聚集性病例 cluster: {a['class']} {a['count']} pupils with {a['symptom']} "
               f"({a['first_day']}–{a['raised']}): {', '.join(a['pupils'])}")
     for line in _rules_lines(about):
         print(line)
+
+
+def waiting_line(waits: dict) -> str:
+    """The report's "provisional" line: who the school's report waits for, and what to do."""
+    parts = []
+    if waits["gates"]:
+        parts.append(f"{', '.join(waits['gates'])} not synced since {waits['since']}")
+    if waits["unregistered"]:
+        parts.append(f"{waits['unregistered']} gate(s) the bureau expects never synced")
+    if waits["not_reported"]:
+        parts.append(f"{', '.join(waits['not_reported'])} sent no daily report (gate report daily there)")
+    if waits["said_provisional"]:
+        parts.append(f"{', '.join(waits['said_provisional'])} said its report waits for another gate")
+    return (f"provisional 临时: {'; '.join(parts)}: the figures of those gates are missing; no zero report until "
+            "they run gate sync")
 
 
 COMMANDS = {"school": add_school}

@@ -148,7 +148,8 @@ def test_the_school_report_is_provisional_while_a_gate_has_not_synced_since_the_
     base = ("school", "report", "--upstream", url, "--school", "school-9", "--date", DAY)
     report = json.loads(faked(tmp_path, "15:00:00", *base, "--json").stdout.decode())
     assert report["provisional"] is True and report["zero_report"] is None
-    assert report["waiting_for"] == {"gates": ["north", "south"], "unregistered": 0, "since": f"{DAY} 14:00"}
+    assert report["waiting_for"] == {"gates": ["north", "south"], "unregistered": 0, "since": f"{DAY} 14:00",
+                                     "not_reported": [], "said_provisional": []}  # the bureau's rule: none
     faked(tmp_path, "14:35:00", "sync", "--db", gates["north"][0], "--config", gates["north"][1])
     text = faked(tmp_path, "15:00:00", *base).stdout.decode()
     assert "临时 provisional" in text and "south not synced since 2026-12-01 14:00" in text and "零报告" not in text

@@ -5,6 +5,8 @@ import time
 
 from rich.text import Text
 
+from domain.identifiers import escaped
+
 NOT_REPORTED = "未报 —"
 COLUMNS = (  # key, label (both languages, short: the table must fit 120 columns)
     ("school_id", "学校 School"), ("name", "名称 Name"), ("stations", "报/应 Gates"),
@@ -16,8 +18,10 @@ BARS = "▁▂▃▄▅▆▇█"
 
 
 def plain(value) -> Text:
-    """A name or id as it was written: never read as markup (a school named '[/] [' or '[b]x[/b]' shows as such)."""
-    return Text(str(value))
+    """A name or id as it was written: never read as markup (a school named '[/] [' or '[b]x[/b]' shows as such),
+    and what a terminal would obey (ESC, OSC, a bidi override a station's role wrote into a school's name) shown as
+    its escape, as the CLI's table shows it (domain.identifiers.escaped)."""
+    return Text(escaped(str(value)))
 
 
 def cell(key: str, row) -> "str | Text":

@@ -135,7 +135,7 @@ def test_an_export_into_a_used_folder_is_refused(district, as_bureau, tmp_path):
     (out / "notes.txt").write_text("mine")
     d = today.isoformat()
     clean_refusal(run_gate("bureau", "export", "--upstream", url, "--from", d, "--to", d, "--out", out,
-                           "--key", tmp_path / "k"), 2, "is not an empty folder")
+                           "--key", tmp_path / "k"), 2, "is not empty: give a new folder")  # the station's check
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 

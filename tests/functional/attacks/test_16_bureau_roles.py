@@ -189,7 +189,8 @@ def test_an_export_into_a_file_is_refused(district, as_bureau, tmp_path, out):
     d = today.isoformat()
     done = run_gate("bureau", "export", "--upstream", url, "--from", d, "--to", d, "--out", target,
                     "--key", tmp_path / "k")
-    assert done.returncode == 2 and "is not an empty folder" in done.stderr
+    # the station export's one check now says it (storage.export.check_out), in the station's words
+    assert done.returncode == 2 and "is a file, not a folder: give --out a new folder" in done.stderr
     if out == "file":
         assert target.read_text() == "mine"
 
