@@ -228,7 +228,8 @@ def _unscreened_ids(data: dict) -> frozenset | None:
     ids, roster = data.get("unscreened_ids"), data.get("roster")
     if not isinstance(ids, list) or len(ids) > 10**6 or not all(isinstance(i, str) for i in ids):
         return None
-    has_roster = roster > 0 if isinstance(roster, int) and not isinstance(roster, bool) else bool(ids)
+    numeric = isinstance(roster, (int, float)) and not isinstance(roster, bool)
+    has_roster = roster > 0 if numeric else bool(ids)  # nan > 0 is false: no roster
     return frozenset(ids) if has_roster else None
 
 

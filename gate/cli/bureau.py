@@ -121,7 +121,7 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
     sv.add_argument("--date", type=day, metavar="YYYY-MM-DD", help="the day shown first (default: today)")
     sv.add_argument("--cutoff", type=hhmm, default=dt.time(9, 0), metavar="HH:MM", help="late after (default 09:00)")
     sv.add_argument("--refresh", type=refresh, default=30.0, metavar="SECONDS",
-                   help="refresh every (5 to 3600 s, default 30)")
+                    help="refresh every (5 to 3600 s, default 30)")
 
 
 def _day(args: argparse.Namespace) -> dt.date:
