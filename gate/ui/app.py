@@ -97,7 +97,7 @@ class GateApp(App):
                 self.last_activity = self.clock()
                 then()
 
-        self.push_screen(SignIn(action, self.auth, reason=reason), signed_in)
+        self.push_screen(SignIn(action, self.auth, reason=reason, on_scan=self.duty.scanned), signed_in)
 
     def on_key(self) -> None:
         self.last_activity = self.clock()

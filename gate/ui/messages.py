@@ -86,6 +86,13 @@ class SignInFailed(Message):
 
 
 @dataclass
+class UserNames(Message):
+    """The station's user names, so the sign-in can tell a pupil's card scanned into it from a user name."""
+
+    names: frozenset
+
+
+@dataclass
 class SamplesWaiting(Message):
     """Raw samples wait in the maintenance screen's inbox (one message for however many arrived meanwhile)."""
 

@@ -220,3 +220,29 @@ async def test_enter_pressed_twice_on_a_pin_is_one_attempt_and_no_crash(log):
         await pilot.pause()
         assert [a for a in trail(log) if a == ("zhang", "login-failed")] == [("zhang", "login-failed")]
         assert app._exception is None and len(app.screen_stack) == 1 and app.user is None
+
+
+async def test_a_card_scanned_into_the_offered_sign_in_goes_to_the_gate_not_to_the_audit(sim_factory, log):
+    sim = sim_factory("gy-mcu90614", still_gun(), seed=26)
+    app = station(log, sim)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await ready(pilot)
+        await unplug(pilot, sim, app.clock)
+        assert await pilot_wait_until(pilot, lambda: offered_sign_in(app))
+        form = app.screen
+        assert await pilot_wait_until(pilot, lambda: form.names is not None), "the user names"
+        await pilot.press(*"S00042", "enter")  # the pupil's card, into the name field
+        assert await pilot_wait_until(pilot, lambda: app.duty.pending_entrant == "S00042")
+        assert form.query_one("#signin-name").value == "" and typing_goes_to(app, "signin-name")
+        assert "kept for the next reading" in str(form.query_one("#signin-error").render())
+        await pilot.press(*"zhang", "enter", *"S00043", "enter")  # the next card, into the PIN field
+        assert await pilot_wait_until(pilot, lambda: app.duty.pending_entrant == "S00043")
+        assert app.screen is form and form.query_one("#signin-pin").value == "" and log.count() == 0
+        assert not any(action in ("login-failed", "login-refused") for _, action in trail(log))
+        assert {u["name"]: u["failures"] for u in Auth(log, "north").users()}["zhang"] == 0  # no attempt counted
+        assert typing_goes_to(app, "signin-pin") and form.query_one("#signin-name").value == "zhang"
+        await pilot.press(*"318274", "enter")  # the teacher goes on with the PIN
+        assert await pilot_wait_until(pilot, lambda: form_ready(app))
+        await pilot.press(*"36.6", "enter")
+        assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
+        assert app.duty.latest.entrant_id == "S00043" and app.duty.latest.operator == "zhang"

@@ -300,10 +300,14 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
         except IdentifierError as exc:  # a scanner can type anything: refuse it, never cut it to a wrong id
             self.notify(f"{exc}; scan again", severity="error")
             return
+        self.scanned(value)
+
+    def scanned(self, entrant_id: str) -> None:
+        """A checked id scanned here (or into a form over this screen): it goes with the next reading."""
         with self._entrant_lock:
-            self._next_entrant = value
-        self.pending_entrant = value
-        self.recall_entrant(value)
+            self._next_entrant = entrant_id
+        self.pending_entrant = entrant_id
+        self.recall_entrant(entrant_id)
 
     @work(thread=True, group="recall", exit_on_error=False, name="looking up the person")
     def recall_entrant(self, entrant_id: str) -> None:

@@ -4,6 +4,8 @@ Dismisses with the User on success; on a refusal it says why (wrong PIN, locked,
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,9 +14,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from domain import ManualReason
+from drivers.manual import scanned_id
 from domain.identifiers import ID_MAX, IdentifierError, check_text
 from gate.auth import Auth, AuthError, User
-from gate.ui.messages import SignedIn, SignInFailed
+from gate.ui.messages import SignedIn, SignInFailed, UserNames
 from gate.ui.screens.base import AnswersOnce, ShowsWorkerFailures
 from gate.ui.screens.manual import BACK
 from storage.log import LogError
@@ -23,8 +26,11 @@ from storage.log import LogError
 class SignIn(AnswersOnce, ShowsWorkerFailures, ModalScreen[User | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel / 取消")]
 
-    def __init__(self, why: str, auth: Auth, *, reason: str | None = None):
+    def __init__(self, why: str, auth: Auth, *, reason: str | None = None,
+                 on_scan: Callable[[str], object] | None = None):
         super().__init__()
+        self.on_scan = on_scan  # where a card scanned into the form goes (the gate's next reading), if anywhere
+        self.names: frozenset[str] | None = None  # the station's user names, once read
         self.why = why
         self.auth = auth
         self.checking = False  # a PIN check is on its way
@@ -40,10 +46,36 @@ class SignIn(AnswersOnce, ShowsWorkerFailures, ModalScreen[User | None]):
 
     def on_mount(self) -> None:
         self.query_one("#signin-name", Input).focus()
+        if self.on_scan is not None:
+            self.load_names()
+
+    @work(thread=True, exclusive=True, group="names", exit_on_error=False, name="reading the user names")
+    def load_names(self) -> None:
+        self.post_message(UserNames(frozenset(u["name"] for u in self.auth.users())))
+
+    def on_user_names(self, msg: UserNames) -> None:
+        self.names = msg.names
+
+    def _card(self, text: str, field: Input) -> bool:
+        """A pupil's card scanned into the sign-in (the station opened it at the gate): the id goes to the gate for
+        the next reading, never into the audit trail as a failed sign-in, and never counts towards a lockout."""
+        entrant = scanned_id(text)
+        is_pin = field.id == "signin-pin" and text.isdigit()
+        if self.on_scan is None or entrant is None or is_pin or (field.id == "signin-name" and (
+                self.names is None or text in self.names)):
+            return False
+        field.value = ""  # the cursor stays where the card landed: the teacher goes on with that field
+        self.on_scan(entrant)
+        then = "请输入用户名 / type your user name" if field.id == "signin-name" else "请输入PIN / type your PIN"
+        self.query_one("#signin-error", Static).update(
+            f"{entrant}: 人员编号，留给下一次测量 / a person's id, kept for the next reading — {then}")
+        return True
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         name = self.query_one("#signin-name", Input).value.strip()
         pin = self.query_one("#signin-pin", Input).value.strip()
+        if self._card(event.value.strip(), event.input):
+            return
         if event.input.id == "signin-name" and name:
             self.query_one("#signin-pin", Input).focus()
             return
