@@ -34,14 +34,18 @@ class DistrictExportError(UsageError):
     pass
 
 
-def bureau_key(path: Path) -> bytes:
-    """The bureau's signing key, made (0600) on first use."""
+def key_there(path: Path) -> bool:
+    """Whether the bureau's key file is there; a path no key can be at (a name too long) is one line."""
     try:
-        there = path.exists()
-    except OSError as exc:  # a name too long: no key can be there, nor be made
+        return path.exists()
+    except OSError as exc:
         raise DistrictExportError(f"cannot use {path} as the bureau key: {exc.strerror or exc}; give --key a file "
                                   "in a folder you may write to") from None
-    if there:
+
+
+def bureau_key(path: Path) -> bytes:
+    """The bureau's signing key, made (0600) on first use."""
+    if key_there(path):
         try:
             key = bytes.fromhex(path.read_text().strip())
         except (OSError, ValueError) as exc:

@@ -216,11 +216,11 @@ def export(args: argparse.Namespace) -> None:
 
 
 def verify(args: argparse.Namespace) -> None:
-    from storage.district_export import bureau_key
+    from storage.district_export import bureau_key, key_there
     from storage.export_manifest import verify_export
 
     path = key_path(args)
-    if not path.exists():
+    if not key_there(path):
         raise UsageError(f"no bureau key at {path}: give --key FILE (the key the export was signed with)")
     problems = verify_export(args.folder, bureau_key(path))
     for p in problems:

@@ -243,3 +243,11 @@ def test_the_school_report_without_a_roster_upstream_does_not_say_nobody_was_uns
     text = run_gate("school", "report", "--upstream", url, "--school", "S-V", "--date", DAY.isoformat(),
                     clock=Clock(at(DAY, 15, 0))).stdout
     assert "seen — (no roster upstream)" in text and "seen 0 / 0" not in text
+
+
+# H8 at verify: a --key no file can be at (a name too long) is one line, exit 2, not "a fault in the software".
+def test_bureau_verify_with_a_key_name_too_long_is_one_line(tmp_path):
+    (tmp_path / "nov").mkdir()
+    done = run_gate("bureau", "verify", tmp_path / "nov", "--key", tmp_path / ("k" * 300))
+    assert done.returncode == 2 and "unexpected" not in done.stderr and "--key" in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
