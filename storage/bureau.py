@@ -318,7 +318,7 @@ class BureauError(UpstreamFailure):
     """The upstream cannot be read by the bureau right now; the message is one line."""
 
 
-def reader(url: str, connect_timeout: float = 5.0) -> Engine:
+def reader(url: str, connect_timeout: float = 5.0, lock_wait_s: float | None = None) -> Engine:
     """An engine that only reads: every transaction is READ ONLY on PostgreSQL, and the schema must already be the
     current one (the bureau never migrates; the database's owner does, e.g. with `gate upstream maintain`)."""
     from alembic.runtime.migration import MigrationContext
@@ -326,7 +326,7 @@ def reader(url: str, connect_timeout: float = 5.0) -> Engine:
     from sqlalchemy import event
     from sqlalchemy.exc import SQLAlchemyError
 
-    engine = up.make_upstream_engine(url, connect_timeout)
+    engine = up.make_upstream_engine(url, connect_timeout, lock_wait_s)
     if engine.dialect.name == "postgresql":
         @event.listens_for(engine, "connect")
         def _read_only(dbapi_conn, _record):  # noqa: ANN001

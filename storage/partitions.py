@@ -40,23 +40,32 @@ def attached(conn: Connection) -> dict[dt.date, str]:
     return {d: n for n in rows if (d := day_of(n)) is not None}
 
 
-def create(conn: Connection, day: dt.date) -> bool:
+def detached(conn: Connection) -> dict[dt.date, str]:
+    """The day tables that exist but are not attached (detached by retention, or by a maintain run to repair)."""
+    rows = conn.execute(text("SELECT relname FROM pg_class WHERE relname LIKE 'screenings!_p%' ESCAPE '!' "
+                             "AND relkind = 'r' AND NOT relispartition "
+                             "AND relnamespace = 'public'::regnamespace")).scalars()
+    return {d: n for n in rows if (d := day_of(n)) is not None}
+
+
+def create(conn: Connection, day: dt.date, reattach: bool = False) -> bool:
     """Make ``day``'s partition in the caller's transaction (moving its rows out of the default one); False when it
-    already existed."""
+    already existed, or when its table was detached and ``reattach`` is not given (its rows wait in the default
+    partition: a day past retention is not brought back by a late row)."""
     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
     if day in attached(conn):
         return False
     name, lo, hi = name_of(day), day.isoformat(), (day + dt.timedelta(days=1)).isoformat()
-    held = conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {DEFAULT} WHERE day >= :lo AND day < :hi)"),
-                        {"lo": lo, "hi": hi}).scalar()
-    if not held:
-        conn.execute(text(f"CREATE TABLE {name} PARTITION OF {PARENT} FOR VALUES FROM ('{lo}') TO ('{hi}')"))
-        _closed(conn, name)
-        return True
-    # The default partition holds rows of this day: attaching would fail its check, so move them first.
-    conn.execute(text(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
+    if day not in detached(conn):
+        # Made alone, then attached: ATTACH takes SHARE UPDATE EXCLUSIVE on screenings (the syncs' inserts and the
+        # bureau's reads go on), where CREATE TABLE ... PARTITION OF takes ACCESS EXCLUSIVE, holding up every school.
+        conn.execute(text(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
+    elif not reattach:
+        return False
+    # The default partition may hold rows of this day (attaching would fail its check): they move first; a row a
+    # detached day holds already is the same row, sent again.
     conn.execute(text(f"WITH moved AS (DELETE FROM {DEFAULT} WHERE day >= :lo AND day < :hi RETURNING *) "
-                      f"INSERT INTO {name} SELECT * FROM moved"), {"lo": lo, "hi": hi})
+                      f"INSERT INTO {name} SELECT * FROM moved ON CONFLICT DO NOTHING"), {"lo": lo, "hi": hi})
     conn.execute(text(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES FROM ('{lo}') TO ('{hi}')"))
     _closed(conn, name)
     return True
@@ -82,7 +91,8 @@ def ensure(engine: Engine, days: set[dt.date], known: set[dt.date]) -> list[dt.d
     for day in sorted(missing - known):
         try:
             with engine.begin() as conn:
-                create(conn, day)
+                if not create(conn, day) and day not in attached(conn):
+                    left.append(day)  # detached by retention: its late rows wait in the default partition
             known.add(day)
         except Exception as exc:  # noqa: BLE001 - only a missing privilege is expected; anything else surfaces on send
             if not _denied(exc):
@@ -108,28 +118,48 @@ def _by_owner(engine: Engine, day: dt.date) -> bool:
         return False
 
 
+BACK, AHEAD = 400, 31  # the days gate_make_day makes (upstream migration u0011): maintain files no other day
+
+
 @dataclass
 class Maintenance:
     created: list[str] = field(default_factory=list)
+    reattached: list[str] = field(default_factory=list)  # detached tables of days kept, attached again
     detached: list[str] = field(default_factory=list)
     moved_from_default: int = 0
     partitions: int = 0
+    left_in_default: dict = field(default_factory=dict)  # rows, days, first, last: days outside the window
 
 
-def maintain(engine: Engine, today: dt.date, ahead_days: int = 14, keep_days: int | None = None) -> Maintenance:
-    """Create ``today`` .. ``today + ahead_days``, and every day still sitting in the default partition; detach the
-    days older than ``keep_days`` (None: keep every day)."""
+def maintain(engine: Engine, today: dt.date, ahead_days: int = 14, keep_days: int | None = None,
+             real_today: dt.date | None = None) -> Maintenance:
+    """Create ``today`` .. ``today + ahead_days``, and every day still sitting in the default partition from
+    ``BACK`` days before the real today to ``AHEAD`` after (rows of a day further off, a station's clock years
+    wrong or a forged row, stay where they are, named: one table each would fill the catalogue); attach again the
+    detached tables of the days kept; detach the days older than ``keep_days`` (None: keep every day), counted
+    from the earlier of ``today`` and the real today, so no day inside retention is ever detached."""
+    real = real_today or today
+    lo, hi = real - dt.timedelta(days=BACK), real + dt.timedelta(days=AHEAD)
     out = Maintenance()
     with engine.connect() as conn:
-        stray = [r[0] for r in conn.execute(text(f"SELECT DISTINCT day FROM {DEFAULT} ORDER BY 1"))]
-        out.moved_from_default = conn.execute(text(f"SELECT count(*) FROM {DEFAULT}")).scalar_one()
-    wanted = [today + dt.timedelta(days=i) for i in range(ahead_days + 1)] + stray
-    for day in sorted(set(wanted)):
+        stray = conn.execute(text(f"SELECT day, count(*) FROM {DEFAULT} GROUP BY day ORDER BY 1")).all()
+        back = set(detached(conn))
+    near = [d for d, _n in stray if lo <= d <= hi]
+    far = [(d, n) for d, n in stray if not lo <= d <= hi]
+    if far:
+        out.left_in_default = {"rows": sum(n for _d, n in far), "days": len(far), "first": far[0][0].isoformat(),
+                               "last": far[-1][0].isoformat()}
+    kept_from = min(today, real) - dt.timedelta(days=keep_days) if keep_days is not None else today
+    wanted = {today + dt.timedelta(days=i) for i in range(ahead_days + 1)} | set(near)
+    for day in sorted(wanted):
+        again = day in back and kept_from <= day <= max(hi, today + dt.timedelta(days=ahead_days))
         with engine.begin() as conn:
-            if create(conn, day):
-                out.created.append(name_of(day))
+            if create(conn, day, reattach=again):
+                (out.reattached if again else out.created).append(name_of(day))
+    made = set(out.created) | set(out.reattached)
+    out.moved_from_default = sum(n for d, n in stray if name_of(d) in made)  # a made day takes all its rows
     if keep_days is not None:
-        cutoff = today - dt.timedelta(days=keep_days)
+        cutoff = min(today, real) - dt.timedelta(days=keep_days)
         with engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
             for day, name in sorted(attached(conn).items()):

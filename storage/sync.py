@@ -11,7 +11,7 @@
 - A record the upstream refuses, or that would not fit its columns, is quarantined with its error; the rest go on.
 - ``first_sync``: called before anything goes to an upstream this log never synced with (storage.sync_known).
 - Then the school's records and cases of the other gates are pulled (storage.school_records, storage.school_cases).
-- Connection trouble is a SyncError with one line to show, never a traceback; nothing advances.
+- Connection trouble, or a lock held upstream too long (storage.upstream_locks), is one line, nothing advances.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from domain.errors import UpstreamFailure
 from storage import copy_sync, partitions, reports, school_cases, school_records, stations, sync_known
-from storage import sync_misfits, sync_unverified, upstream as up
+from storage import sync_misfits, sync_unverified, upstream as up, upstream_locks as locks
 from storage.errors import StorageError
 from storage.upstream_url import UpstreamUrlError, explain
 from storage.log import SCREENINGS, ScreeningLog
@@ -78,16 +78,16 @@ class Sync:
     def __init__(self, log: ScreeningLog, url: str, batch_size: int = 10_000, connect_timeout: float = 5.0, *,
                  school_id: str | None = None, school_name: str | None = None, fingerprint: str | None = None,
                  first_sync: Callable[["Sync"], None] | None = None, station_id: str | None = None,
-                 clock: Callable[[], float] = time.time, sessions: tuple = ()):
+                 clock: Callable[[], float] = time.time, sessions: tuple = (),
+                 lock_wait_s: float = locks.SYNC_WAIT_S):
         self.log, self.station_id, self.clock, self.sessions = log, station_id, clock, sessions  # the school's cases
         self.first_sync = first_sync  # raises (a SyncError) unless a first sync to a never-seen upstream may go
         # No school in the config: the station is its own school (its records go under its station id).
-        self.school_id, self.school_name = school_id, school_name
-        self._fingerprint = fingerprint
+        self.school_id, self.school_name, self._fingerprint = school_id, school_name, fingerprint
         self._registered, self._partitions = set(), set()  # (school, station) registered; days with a partition
         self.url, self.shown_url = url, up.safe_url(url)
         self.key = hashlib.sha256(self.shown_url.encode()).hexdigest()[:16]
-        self.batch_size, self.connect_timeout = batch_size, connect_timeout
+        self.batch_size, self.connect_timeout, self.lock_wait_s = batch_size, connect_timeout, lock_wait_s
         self._engine, self.identity, self._link = None, None, None  # link: the connection of one round's batches
         self._helper = None  # the round's row-check process (storage.row_check)
         self.unmade: set = set()  # days sent with no partition upstream: their rows wait in the default one
@@ -96,7 +96,7 @@ class Sync:
     def engine(self):
         if self._engine is None:
             try:
-                engine = up.make_upstream_engine(self.url, self.connect_timeout)
+                engine = up.make_upstream_engine(self.url, self.connect_timeout, self.lock_wait_s)
             except UpstreamUrlError:
                 raise
             except (SQLAlchemyError, ValueError, ImportError) as exc:
@@ -118,6 +118,12 @@ class Sync:
             self.identity, self._engine = identity, engine
         return self._engine
 
+    def _trouble(self, exc: DBAPIError) -> SyncError:
+        """Gone, or busy (a lock waited for in vain rolled the batch back: nothing confirmed, nothing lost)."""
+        return SyncError(locks.busy(self._engine, f"upstream {self.shown_url}", self.lock_wait_s, "nothing is lost "
+                                    "(sent again next round): try again (gate sync --once)")
+                         if locks.is_lock_timeout(exc) else f"upstream {self.shown_url} unreachable: {_one_line(exc)}")
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
@@ -128,9 +134,7 @@ class Sync:
         return conn.execute(select(STATE.c.last_seq).where(STATE.c.upstream == self.key)).scalar() or 0
 
     def pending(self) -> int:
-        with self.log.read("the outbox") as conn:
-            return conn.execute(select(func.count()).select_from(OUTBOX)
-                                .where(OUTBOX.c.seq > self._checkpoint(conn))).scalar_one()
+        return self.status()["pending"]
 
     def status(self) -> dict:
         with self.log.read("the outbox") as conn:
@@ -140,13 +144,10 @@ class Sync:
             quarantined = conn.execute(select(func.count()).select_from(QUARANTINE)
                                        .where(QUARANTINE.c.upstream == self.key)).scalar_one()
         return {"upstream": self.shown_url, "pending": pending, "quarantined": quarantined,
-                "last_success": row["last_success"] if row else None,
-                "last_error": row["last_error"] if row else None,
-                "last_error_at": row["last_error_at"] if row else None}
+                **{k: row[k] if row else None for k in ("last_success", "last_error", "last_error_at")}}
 
     def _save(self, conn, **values) -> None:
-        exists = conn.execute(select(STATE.c.upstream).where(STATE.c.upstream == self.key)).first()
-        if exists:
+        if conn.execute(select(STATE.c.upstream).where(STATE.c.upstream == self.key)).first():
             conn.execute(STATE.update().where(STATE.c.upstream == self.key).values(**values))
         else:
             conn.execute(STATE.insert().values(upstream=self.key, **{"last_seq": 0, **values}))
@@ -280,7 +281,7 @@ class Sync:
                 return self._insert(self._link, groups)
         except DBAPIError as exc:
             if _is_connection_trouble(exc):
-                raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
+                raise self._trouble(exc) from None
             if _not_its_school(exc):  # the whole batch is one school's: nothing to sort out row by row
                 raise SyncError(self._refused_school(groups)) from None
         # Something in the batch was refused: send one by one, quarantine what is refused, keep the rest.
@@ -293,7 +294,7 @@ class Sync:
                         bad += self._insert(self._link, {kind: [item]})
                 except DBAPIError as exc:
                     if _is_connection_trouble(exc):
-                        raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
+                        raise self._trouble(exc) from None
                     bad.append((seq, kind, record_id, _one_line(exc)))
         return bad
 
@@ -366,7 +367,7 @@ class Sync:
             self.unmade.update(partitions.ensure(self.engine(), days, self._partitions))
         except DBAPIError as exc:
             if _is_connection_trouble(exc):
-                raise SyncError(f"upstream {self.shown_url} unreachable: {_one_line(exc)}") from None
+                raise self._trouble(exc) from None
             raise SyncError(f"upstream {self.shown_url}: cannot make day partitions: {_one_line(exc)}") from None
 
     def watch(self, stop: threading.Event, interval_s: float = 5.0, backoff_s: tuple[float, float] = (1.0, 300.0),
@@ -396,5 +397,4 @@ class Sync:
         """Every synced screening compared with the upstream's copy, by ranges (storage.sync_verify); ``ok`` when
         they all match. ``station_ids``: ids to look for upstream besides those in the log (the configured one)."""
         from storage.sync_verify import verify
-
         return verify(self, set(station_ids), deep).to_dict()

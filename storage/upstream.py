@@ -39,16 +39,18 @@ def safe_url(url: str) -> str:
         return url.split("@")[-1]
 
 
-def make_upstream_engine(url: str, connect_timeout: float = 5.0) -> Engine:
+def make_upstream_engine(url: str, connect_timeout: float = 5.0, lock_wait_s: float | None = None) -> Engine:
     """An engine for the upstream; a URL with a password is refused (storage.upstream_url), and a PostgreSQL
-    upstream on another machine is reached with sslmode=verify-full unless the URL says otherwise."""
+    upstream on another machine is reached with sslmode=verify-full unless the URL says otherwise. ``lock_wait_s``:
+    no statement waits longer for a lock (storage.upstream_locks)."""
+    from storage.upstream_locks import option
     from storage.upstream_url import check, sslmode
 
     mode = sslmode(check(url))
     url = normalise_url(url)
     args = {}
     if url.startswith("postgresql"):
-        args = {"connect_timeout": int(max(1, connect_timeout))}
+        args = {"connect_timeout": int(max(1, connect_timeout)), **option(lock_wait_s)}
         if mode:
             args["sslmode"] = mode
     engine = create_engine(url, connect_args=args, pool_pre_ping=True, future=True)

@@ -7,12 +7,14 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
+import shutil
 import sys
 import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from domain.errors import CheckFailed, UsageError
+from domain.errors import CheckFailed, UpstreamFailure, UsageError
 from gate.cli.common import actions, day, upstream_option
 
 DAILY = """
@@ -141,11 +143,18 @@ def _shown(key: str, value) -> str:
 @contextmanager
 def _reading(args: argparse.Namespace) -> Iterator:
     """The bureau's read-only engine on --upstream, and storage.bureau (its queries); disposed after use."""
-    from storage import bureau
+    from sqlalchemy.exc import DBAPIError
 
-    engine = bureau.reader(args.upstream)
+    from storage import bureau, upstream_locks as locks
+
+    engine = bureau.reader(args.upstream, lock_wait_s=locks.SYNC_WAIT_S)
     try:
         yield engine, bureau
+    except DBAPIError as exc:
+        if not locks.is_lock_timeout(exc):
+            raise
+        raise bureau.BureauError(locks.busy(engine, "bureau", locks.SYNC_WAIT_S, "nothing was read to the end, "
+                                            "nothing recorded: try again later")) from None
     finally:
         engine.dispose()
 
@@ -207,9 +216,16 @@ def export(args: argparse.Namespace) -> None:
 
     from storage import district_export
 
-    with _reading(args) as (engine, _bureau):
-        manifest = district_export.export(engine, date_from=args.date_from, date_to=args.date_to, fmt=args.format,
-                                          out_dir=args.out, key_path=key_path(args), actor=getpass.getuser())
+    new = not os.path.lexists(args.out)
+    try:
+        with _reading(args) as (engine, _bureau):
+            manifest = district_export.export(engine, date_from=args.date_from, date_to=args.date_to,
+                                              fmt=args.format, out_dir=args.out, key_path=key_path(args),
+                                              actor=getpass.getuser())
+    except UpstreamFailure:
+        if new and os.path.isdir(args.out):  # the folder this run made holds an unfinished file, no manifest
+            shutil.rmtree(args.out, ignore_errors=True)
+        raise
     print(f"exported {manifest['rows']} screening(s) of {len(manifest['schools'])} school(s), pseudonymised, to "
           f"{args.out} (manifest signed with key {manifest['signature']['key_id']}; recorded upstream as "
           f"{manifest['export_id']})")

@@ -55,12 +55,12 @@ def add_upstream(p: argparse.ArgumentParser) -> None:
     json_option(li)
 
 
-def engine_for(url: str):
+def engine_for(url: str, lock_wait_s: float | None = None):
     """The upstream engine, schema brought to the current version (the owner runs these commands)."""
     from storage import upstream as up
 
     try:
-        engine = up.make_upstream_engine(url)
+        engine = up.make_upstream_engine(url, lock_wait_s=lock_wait_s)
         up.upgrade(engine)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
         raise UpstreamFailure(f"upstream {up.safe_url(url)} unreachable: {' '.join(str(exc).split())[:200]}") from None
@@ -68,17 +68,25 @@ def engine_for(url: str):
 
 
 def maintain(args: argparse.Namespace) -> None:
-    from storage import partitions
+    from storage import partitions, upstream_locks as locks
 
-    engine = engine_for(args.upstream)
-    if engine.dialect.name != "postgresql":
-        raise UsageError("day partitions exist on PostgreSQL only: an SQLite upstream needs no maintenance")
+    real = dt.date.fromtimestamp(args.clock())
+    today = dt.date.fromisoformat(args.today) if args.today else real
+    if today > real:  # a mistyped year would detach every real day (and the syncs fail on their names)
+        raise UsageError(f"--today {today} is after today ({real}): give a day up to today, or leave --today out")
     if not 0 <= args.ahead <= 366:
         raise UsageError("--ahead must be 0 to 366 days")
-    today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+    engine = engine_for(args.upstream, locks.MAINTAIN_WAIT_S)
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        raise UsageError("day partitions exist on PostgreSQL only: an SQLite upstream needs no maintenance")
     try:
-        done = partitions.maintain(engine, today, args.ahead, args.keep_days)
+        done = partitions.maintain(engine, today, args.ahead, args.keep_days, real_today=real)
     except SQLAlchemyError as exc:
+        if locks.is_lock_timeout(exc):  # waiting longer would queue every school's sync behind this request
+            raise UpstreamFailure(locks.busy(engine, "maintain", locks.MAINTAIN_WAIT_S, "the days made so far stay, "
+                                             "nothing else changed: run gate upstream maintain again later")
+                                  ) from None
         raise UpstreamFailure(f"maintain: {' '.join(str(exc).split())[:300]}") from None
     finally:
         engine.dispose()
@@ -87,8 +95,14 @@ def maintain(args: argparse.Namespace) -> None:
         return
     print(f"created {len(done.created)} day partition(s), moved {done.moved_from_default} row(s) out of the default "
           f"one, detached {len(done.detached)}; {done.partitions} attached")
+    for name in done.reattached:
+        print(f"reattached {name}: a day kept had been detached (its table was there); its rows are read again")
     for name in done.detached:
         print(f"detached {name}: archive it (pg_dump -t {name}) and DROP TABLE it when the archive is safe")
+    if far := done.left_in_default:
+        print(f"left {far['rows']} row(s) of {far['days']} day(s) from {far['first']} to {far['last']} in the default "
+              f"partition: more than {partitions.BACK} days before today or {partitions.AHEAD} after, a station's "
+              "clock or a forged row; see gate sync verify at the station that sent them")
 
 
 def school_add(args: argparse.Namespace) -> None:

@@ -125,17 +125,23 @@ def test_day_partitions_are_made_ahead_made_late_and_detached_by_retention(tmp_p
     today = dt.date(2026, 11, 28)
     done = partitions.maintain(engine, today, ahead_days=2)
     assert done.created == ["screenings_p20261128", "screenings_p20261129", "screenings_p20261130"]
-    # A row for a day nobody made (a station's clock years off) lands in the default partition, then gets its own.
-    sql(url, "INSERT INTO screenings VALUES ('s', " + OLD_ROW.format(id="x", station="s", seq=1, day="2031-01-01") + ")")
+    # A row for a day nobody made lands in the default partition, then gets its own; a row of a day years off (a
+    # station's clock, or a forged row) stays there, named: maintain makes the days gate_make_day would, no other
+    # (attack a16 H7: 2,000 forged days made 2,000 tables).
+    for key, day in (("x", "2026-12-20"), ("y", "2031-01-01")):
+        sql(url, "INSERT INTO screenings VALUES ('s', " + OLD_ROW.format(id=key, station="s", seq=ord(key), day=day)
+            + ")")
     again = partitions.maintain(engine, today, ahead_days=2, keep_days=0)
-    assert again.created == ["screenings_p20310101"] and again.moved_from_default == 1
-    assert sql(url, "SELECT tableoid::regclass::text FROM screenings") == [("screenings_p20310101",)]
+    assert again.created == ["screenings_p20261220"] and again.moved_from_default == 1
+    assert again.left_in_default == {"rows": 1, "days": 1, "first": "2031-01-01", "last": "2031-01-01"}
+    assert sql(url, "SELECT tableoid::regclass::text FROM screenings ORDER BY 1") == [("screenings_default",),
+                                                                                   ("screenings_p20261220",)]
     # keep_days=0 with today 2026-11-28: nothing older than today existed, so nothing was detached; now age them.
     later = partitions.maintain(engine, dt.date(2026, 12, 1), ahead_days=0, keep_days=1)
     assert later.detached == ["screenings_p20261128", "screenings_p20261129"]
     # A query for one day reads that day's partition only (pruning).
-    plan = "\n".join(r[0] for r in sql(url, "EXPLAIN SELECT count(*) FROM screenings WHERE day = '2031-01-01'"))
-    assert "screenings_p20310101" in plan and "screenings_p20261130" not in plan and "default" not in plan
+    plan = "\n".join(r[0] for r in sql(url, "EXPLAIN SELECT count(*) FROM screenings WHERE day = '2026-12-20'"))
+    assert "screenings_p20261220" in plan and "screenings_p20261130" not in plan and "default" not in plan
     engine.dispose()
 
 

@@ -1,0 +1,55 @@
+"""How long the upstream's users wait for a table another session holds, and who holds it.
+
+One station role's transaction left open (after `gate_make_day`, or a read) holds a lock on ``screenings`` for as
+long as the pupil likes; a sync, an export or `gate upstream maintain` waiting behind it would wait with no end, and
+the syncs would queue behind maintain's own request. Every upstream connection of theirs carries PostgreSQL's
+``lock_timeout``: after it, the statement fails (SQLSTATE 55P03), the transaction is rolled back (nothing confirmed,
+so nothing lost) and the command says in one line who holds the table and what to do.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Engine, text
+
+SYNC_WAIT_S = 10.0  # a sync round, an export: the next round tries again
+MAINTAIN_WAIT_S = 5.0  # maintain's requests for ACCESS EXCLUSIVE: every sync queues behind one while it waits
+
+_HELD = text("""
+SELECT DISTINCT a.pid, coalesce(a.usename, '?') AS who, a.state
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+LEFT JOIN pg_class c ON c.oid = l.relation
+WHERE l.granted AND l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database
+                                                                WHERE datname = current_database())
+  AND (c.relname LIKE 'screenings%' OR (l.locktype = 'advisory' AND l.objid = 73174))
+ORDER BY a.pid LIMIT 3
+""")
+
+
+def option(wait_s: float | None) -> dict:
+    """The connect arguments that bound every lock wait of a PostgreSQL connection to ``wait_s`` seconds."""
+    return {} if wait_s is None else {"options": f"-c lock_timeout={max(1, int(wait_s * 1000))}"}
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """The statement gave up waiting for a lock (PostgreSQL lock_not_available, 55P03)."""
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlstate", None) == "55P03" or "lock timeout" in str(orig)
+
+
+def holders(engine: Engine) -> str:
+    """Who holds ``screenings`` (or the partition makers' lock) now, as the role's eyes may see it: "pid 123, role
+    gate_north, idle in transaction"; "" when nobody visible (the holder let go meanwhile)."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(_HELD).all()
+    except Exception:  # noqa: BLE001 - naming the holder is a courtesy; the refusal stands without it
+        return ""
+    return "; ".join(f"pid {r.pid}, role {r.who}" + (f", {r.state}" if r.state else "") for r in rows)
+
+
+def busy(engine: Engine, what: str, wait_s: float, then: str) -> str:
+    """The one line: ``what`` waited ``wait_s`` s for the screenings table, who holds it, and ``then`` (what to do)."""
+    who = holders(engine)
+    held = f"held by another session ({who})" if who else "held by another session"
+    ends = (f"; or the database's owner ends it: SELECT pg_terminate_backend({who.split(',')[0][4:]})"
+            if who else "")
+    return f"{what}: the upstream's screenings table is {held}, waited {wait_s:g} s: {then}{ends}"
