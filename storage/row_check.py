@@ -30,6 +30,7 @@ from json.encoder import encode_basestring
 CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 _MEMO = 4096  # distinct JSON texts remembered per column and builder (a batch's reasons and masks repeat)
 _FRAME = struct.Struct("!Q")
+FROM_ROWS = 1_000  # a smaller batch is checked by the caller: starting processes would cost more than it saves
 
 
 def _finite(v: float) -> str:
@@ -133,8 +134,10 @@ class RowCheckHelper:
     """The parent's side of the helper processes (``processes`` of them, each checking its share of a batch), started
     on first use; one batch at a time; ``close`` ends them."""
 
-    def __init__(self, key: bytes | None, timeout_s: float = 120.0, processes: int | None = None):
+    def __init__(self, key: bytes | None, timeout_s: float = 120.0, processes: int | None = None,
+                 from_rows: int | None = None):
         self._key, self.timeout_s = key, timeout_s
+        self.from_rows = FROM_ROWS if from_rows is None else from_rows
         self.processes = processes or max(1, min(2, os.cpu_count() or 1))
         self._procs: list[subprocess.Popen] = []
         self._lock = threading.Lock()
@@ -155,6 +158,8 @@ class RowCheckHelper:
         with self._lock:
             if self.broken:
                 raise HelperGone("the helper failed before")
+            if len(rows) < self.from_rows:
+                raise HelperGone("few rows: checked by the caller")
             deadline = time.monotonic() + self.timeout_s
             size = -(-len(rows) // self.processes) or 1
             shares = [(at, rows[at:at + size]) for at in range(0, len(rows), size)]

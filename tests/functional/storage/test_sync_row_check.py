@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from sqlalchemy import create_engine, text
 
-from storage import upstream_schema as up
+from storage import row_check, upstream_schema as up
 from storage.log import ScreeningLog
 from storage.row_check import HelperGone, RowCheckHelper
 from storage.sync import Sync
@@ -20,7 +20,8 @@ ROWS, BATCH = 260, 40  # seven batches: the first checked here, the six read ahe
 
 
 @pytest.fixture
-def backlog(tmp_path):
+def backlog(tmp_path, monkeypatch):
+    monkeypatch.setattr(row_check, "FROM_ROWS", 1)  # batches of 40 checked in the helpers too (else: here)
     fill_log(tmp_path / "gate.db", ROWS, station_id="north")
     return tmp_path / "gate.db"
 
@@ -109,9 +110,11 @@ def test_a_helper_that_stops_answering_is_given_up_and_ended(backlog):
     rows = [("north", *r) for r in con.execute(f"select {', '.join(names[1:])} from screenings order by seq")]
     con.close()
     with ScreeningLog(backlog) as log:
-        helper = RowCheckHelper(log.key.chain_key, timeout_s=0.5, processes=2)
+        helper = RowCheckHelper(log.key.chain_key, timeout_s=0.5, processes=2, from_rows=1)
     spec = (*SPEC["screening"], names)
     try:
+        with pytest.raises(HelperGone, match="few rows"):  # a small batch is checked by the caller
+            RowCheckHelper(None, from_rows=1000).misses(spec, rows[:10])
         assert helper.misses(spec, rows) == []  # the station's own rows: all match
         pids = helper.pids
         assert len(pids) == 2  # each checks half the batch
