@@ -304,3 +304,27 @@ def test_retention_counted_from_a_past_today_detaches_only_days_past_it(pg, tmp_
     again = run_gate("upstream", "maintain", "--upstream", url, "--ahead", "0", clock=lambda: now)
     assert again.returncode == 0 and "reattached" not in again.stdout, again.stdout
     assert owner_sql(url, "SELECT count(*) FROM screenings_default") == [(1,)]
+
+
+def test_the_bureaus_export_behind_a_held_gate_make_day_gives_up_in_one_line_and_leaves_no_half_export(
+        pg, tmp_path):
+    url = pg.create_db("f16a_export_lock")
+    west = make_gate(tmp_path, "w1", "S-W", "西校", url)
+    west.screen_at(at(DAY, 7, 30), "W1")
+    assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
+    pupil = station_role(url, "f16a_export_n1", "S-N")
+    span = ("--from", (DAY - dt.timedelta(days=3)).isoformat(), "--to", DAY.isoformat())  # days with no partition:
+    out = tmp_path / "export"  # the default partition is read, and the pupil's open transaction holds it
+    held = psycopg.connect(pupil)
+    try:
+        assert held.execute("SELECT gate_make_day(CURRENT_DATE + 23)").fetchone() == (True,)
+        done = run_gate("bureau", "export", "--upstream", url, *span, "--out", out, "--key", tmp_path / "bureau.key")
+        line = one_line(done.stderr)
+        assert done.returncode == 1 and "held by another session" in line and "f16a_export_n1" in line, line
+        assert not out.exists()
+    finally:
+        held.rollback()
+        held.close()
+    assert owner_sql(url, "SELECT count(*) FROM bureau_exports") == [(0,)]  # nothing recorded
+    done = run_gate("bureau", "export", "--upstream", url, *span, "--out", out, "--key", tmp_path / "bureau.key")
+    assert done.returncode == 0 and "exported 1 screening(s) of 1 school(s)" in done.stdout, done.stderr
