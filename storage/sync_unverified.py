@@ -4,6 +4,9 @@ log's keyed digest). Such a row is taken out of the batch, to quarantine, "refus
 itself already fails closed on it, and no other gate of the school may learn the edit (a close turned into a false
 alarm, a fever turned into an admit, a late screening moved into the morning check).
 
+A case event or clearance cut out of the file whose queue entry remains (neither is ever purged) is refused the same
+way (``removed``): a deleted close must not simply go unsent and unnoticed.
+
 Run in the sync's read-ahead thread on the rows as read for upstream, so it costs no extra read of the log; a batch
 read ahead is hashed in a helper process (storage.row_check) while the batch before goes upstream.
 """
@@ -11,6 +14,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from typing import Iterator
+
+from sqlalchemy import exists, select
 
 from storage import cases
 from storage import held as holds
@@ -20,6 +25,7 @@ from storage import row_check, upstream_schema as up
 from storage.row_check import HelperGone, RowCheckHelper
 from storage.chain import Chain, sha256
 from storage.log import ScreeningLog
+from storage.models import CASES, CLEARANCES, OUTBOX
 
 WHAT = {"screening": "screening", "case": "follow-up case event", "audit": "audit event", "clearance": "clearance"}
 
@@ -78,11 +84,31 @@ def helper(log: ScreeningLog) -> Iterator[RowCheckHelper | None]:
             found.close()
 
 
-def unverified(log: ScreeningLog, groups: dict, helper: RowCheckHelper | None = None) -> list[tuple[int, str, str, str]]:
+def removed(log: ScreeningLog, groups: dict, span: tuple[int, int]) -> list[tuple[int, str, str, str]]:
+    """The case events and clearances queued in the batch's outbox range ``span`` whose record is gone from the file:
+    neither is ever purged, so only an edit removes one (a doctor's close deleted is a close the other gates must not
+    simply never hear of: held, storage.held)."""
+    found = []
+    for kind, table in (("case", CASES), ("clearance", CLEARANCES)):
+        if kind not in groups:
+            continue
+        with log.read("the records the queue names") as conn:
+            gone = conn.execute(select(OUTBOX.c.seq, OUTBOX.c.record_id).where(
+                OUTBOX.c.seq.between(*span), OUTBOX.c.kind == kind,
+                ~exists().where(table.c.id == OUTBOX.c.record_id))).all()
+        found += [(seq, kind, record_id, f"refused here, not sent: the {WHAT[kind]} {record_id} was removed from the "
+                   "file: changed outside the station (it is queued, and never purged); `gate verify` names the gap")
+                  for seq, record_id in gone]
+    return found
+
+
+def unverified(log: ScreeningLog, groups: dict, helper: RowCheckHelper | None = None,
+               span: tuple[int, int] | None = None) -> list[tuple[int, str, str, str]]:
     """The chained records of ``groups`` whose hash does not match their content: taken out of ``groups``. Each row
     is re-hashed against its stored hash and link, by ``helper`` (another process) when given, else here; only a
-    match is believed, and a row that does not match the fast way is looked at again the chain's own way."""
-    bad = []
+    match is believed, and a row that does not match the fast way is looked at again the chain's own way. With the
+    batch's outbox range ``span``, also the case events and clearances cut out of the file (``removed``)."""
+    bad = removed(log, groups, span) if span is not None else []
     chains = None
     for kind, items in groups.items():
         if kind not in WHAT or not items:

@@ -206,3 +206,25 @@ def test_a_hold_forged_under_a_gates_own_id_is_lifted_there_by_naming_the_pupil(
     north.sync()
     south.sync()
     assert screen_in(south, clock, "en", "P6").decision is Decision.ADMIT
+
+
+def test_a_close_cut_out_of_souths_file_is_held_too_and_north_refuses_the_pupil(school):
+    """The doctor's close deleted from south's file (not edited): it used to drop out of the sync unsent and unnoticed
+    (south sent 3, exit 0) and north admitted P7. Now its queue entry names it: quarantined, and held for P7 by the
+    close's own audit event (case-closed, which still verifies)."""
+    north, south, other, clock, url = school
+    morning_at_north(north, south, clock)
+    north.sync()
+    south.sync()
+    r = south.gate("followup", "close", north.case("P7").short_id, "--outcome", "sick-leave", "--symptoms", "fever",
+                   who="doc")
+    assert r.returncode == 0, r.stderr
+    with sqlite3.connect(south.db) as conn:
+        assert conn.execute("DELETE FROM cases WHERE event = 'close'").rowcount == 1
+    r = held_back(south, "case")
+    assert "was removed from the file" in r.stderr, r.stderr
+    assert [d["entrant_id"] for d in south.audit("entrant-held")] == ["P7"]
+    north.sync()
+    clock.now = at(7, 30, day=2)
+    s = screen_in(north, clock, "en")
+    assert s.decision is Decision.DENY and s.reasons[0] == Reason.HELD_AT_GATE
