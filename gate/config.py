@@ -15,7 +15,6 @@ No ``from __future__ import annotations`` here: msgspec would then compile every
 first asked for the fields (about 10 ms of `gate screen`'s start-up); evaluated with the class, they cost nothing.
 """
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal
 
@@ -262,6 +261,8 @@ def load_config(path: str | Path) -> Config:
         raw = read_bounded(path, CONFIG_MAX_BYTES, "a config file")  # /dev/zero or a FIFO: refused, not read
     except FileRefused as exc:
         raise ConfigError(str(path), [str(exc)]) from None
+    import tomllib  # only when a config file is read: a station run without one does not parse TOML at all
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

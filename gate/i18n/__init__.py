@@ -1,7 +1,10 @@
-"""User-facing text in zh-CN and en, one TOML catalogue per language; missing keys fall back to English."""
+"""User-facing text in zh-CN and en, one JSON catalogue per language; missing keys fall back to English.
+
+JSON rather than TOML: every command that prints a decision reads a catalogue, and the C JSON decoder reads one
+in a fraction of a millisecond where the pure-Python TOML parser took about 3 ms of `gate screen`'s start-up."""
 from __future__ import annotations
 
-import tomllib
+import json
 from functools import lru_cache
 from importlib import resources
 
@@ -11,9 +14,9 @@ DEFAULT_LANGUAGE = "zh-CN"
 
 @lru_cache(maxsize=None)
 def catalogue(lang: str) -> dict[str, str]:
-    name = {"zh-CN": "zh_CN.toml", "en": "en.toml"}[lang]
+    name = {"zh-CN": "zh_CN.json", "en": "en.json"}[lang]
     with resources.files("gate.i18n").joinpath(name).open("rb") as f:
-        return _flatten(tomllib.load(f))
+        return _flatten(json.load(f))
 
 
 def _flatten(d: dict, prefix: str = "") -> dict[str, str]:

@@ -32,6 +32,8 @@ def test_screening_does_not_load_the_orm_or_alembic(db_path):
     assert not {m for m in loaded if m.startswith(("sqlalchemy.orm", "alembic"))}
     assert not {m for m in loaded if m.startswith(NOT_FOR_SCREENING)}
     assert "gate.followup" not in loaded  # an admitted screening opens no case: the case machinery is not loaded
+    # the messages are JSON, read by the C decoder: without a config file nothing parses TOML
+    assert not {m for m in loaded if m.startswith("tomllib")} and "gate.i18n" in loaded
 
 
 # What `gate screen` has no use for: the sync and the upstream's tables (it reads what was pulled, never pulls), the
@@ -102,5 +104,5 @@ def test_a_screening_with_a_config_file_checks_it_without_the_config_s_heavy_hel
             "--db", str(db_path)]
     modules_after(argv)  # the log made
     loaded = modules_after(argv)
-    assert {"msgspec", "gate.config", "gate.config_checks"} <= loaded  # the file is checked, every key of it
+    assert {"msgspec", "gate.config", "gate.config_checks", "tomllib"} <= loaded  # the file is read, every key checked
     assert not {m for m in loaded if m.startswith(NOT_FOR_SCREENING)}
