@@ -321,8 +321,6 @@ class BureauError(UpstreamFailure):
 def reader(url: str, connect_timeout: float = 5.0, lock_wait_s: float | None = None) -> Engine:
     """An engine that only reads: every transaction is READ ONLY on PostgreSQL, and the schema must already be the
     current one (the bureau never migrates; the database's owner does, e.g. with `gate upstream maintain`)."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
     from sqlalchemy import event
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -334,13 +332,12 @@ def reader(url: str, connect_timeout: float = 5.0, lock_wait_s: float | None = N
                 cur.execute("SET default_transaction_read_only = on")
             dbapi_conn.commit()
     try:
-        with engine.connect() as conn:
-            current = MigrationContext.configure(conn, opts={"version_table": up.VERSION_TABLE}) \
-                .get_current_revision()
+        with engine.connect() as conn:  # the revision read with one query: a read-only command loads no Alembic
+            current = up.current_revision(conn)
     except SQLAlchemyError as exc:
         engine.dispose()
         raise BureauError(f"upstream {up.safe_url(url)} unreachable: {' '.join(str(exc).split())[:200]}") from None
-    head = ScriptDirectory.from_config(up._alembic()).get_current_head()
+    head = up.newest_revision()
     if current != head:
         engine.dispose()
         raise BureauError(f"upstream {up.safe_url(url)} has schema {current or 'none'}, this gate reads {head}: "

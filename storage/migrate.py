@@ -38,9 +38,10 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def newest_file_revision() -> str:
-    """The revision of the newest migration file, read from the file names alone (no Alembic)."""
-    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+def newest_file_revision(folder: Path = MIGRATIONS) -> str:
+    """The revision of the newest migration file in ``folder`` (the log's, or the upstream's), read from the file
+    names alone (no Alembic)."""
+    return max(p.name.split("_", 1)[0] for p in (folder / "versions").glob("[0-9u]*_*.py"))
 
 
 def current_revision(engine: Engine) -> str | None:

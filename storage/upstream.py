@@ -7,17 +7,18 @@ import time
 import uuid
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect, select
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from storage.upstream_schema import (TABLES, audit_events, bureau_exports, calibrations, cases,  # noqa: F401
                                      clearances, daily_reports, identity_table, key_columns, metadata,
                                      record_columns, school_days, schools, screenings, stations)
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).with_name("upstream_migrations")
 VERSION_TABLE = "gate_upstream_version"
@@ -65,13 +66,20 @@ def make_upstream_engine(url: str, connect_timeout: float = 5.0, lock_wait_s: fl
     return engine
 
 
-def _alembic() -> AlembicConfig:
+def _alembic() -> "AlembicConfig":
+    # Alembic (and Mako under it) only where the schema is migrated: the bureau's read-only commands never load it
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
 def upgrade(engine: Engine) -> None:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic()).get_current_head()
     with engine.connect() as conn:
         current = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
@@ -103,6 +111,20 @@ def identity(engine: Engine) -> str:
         pass  # another station made it first: theirs is the one
     with engine.connect() as conn:
         return conn.execute(query).scalar_one()
+
+
+def current_revision(conn) -> str | None:  # noqa: ANN001 - a Connection
+    """The upstream's schema revision (None: no version table, a database never migrated), read with one query."""
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return None
+    return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+
+
+def newest_revision() -> str:
+    """The newest upstream migration's revision, from the file names (a test holds that it is Alembic's head)."""
+    from storage.migrate import newest_file_revision
+
+    return newest_file_revision(MIGRATIONS)
 
 
 def peek_identity(engine: Engine) -> str | None:

@@ -296,9 +296,24 @@ def test_screening_into_a_current_log_loads_only_sqlalchemy(db_path):
 
 
 def test_the_newest_migration_file_is_alembics_head():
+    from alembic.script import ScriptDirectory
+
+    from storage import upstream
     from storage.migrate import head_revision, newest_file_revision
 
     assert newest_file_revision() == head_revision()
+    # the upstream's too: the bureau's read-only commands check its schema by the file names, without Alembic
+    assert upstream.newest_revision() == ScriptDirectory.from_config(upstream._alembic()).get_current_head()
+
+
+def test_a_read_only_bureau_command_loads_no_alembic(tmp_path):
+    from storage import upstream
+
+    url = f"sqlite:///{tmp_path / 'upstream.db'}"
+    engine = upstream.make_upstream_engine(url)
+    upstream.upgrade(engine)  # the database's owner migrated it
+    engine.dispose()
+    assert loaded_by(["bureau", "daily", "--upstream", url, "--json"]) == {"sqlalchemy"}
 
 
 def test_every_protocol_names_its_device_class():
