@@ -12,8 +12,8 @@ import importlib
 
 # name -> the domain module that defines it
 _HOME = {
-    "CalibrationRecord": "calibration", "Point": "calibration", "DEFAULT_MAX_CORRECTION_C": "calibration",
-    "DEFAULT_TOLERANCE_C": "calibration",
+    "CalibrationRecord": "calibration", "Point": "calibration", "DEFAULT_MAX_CORRECTION_C": "tolerances",
+    "DEFAULT_TOLERANCE_C": "tolerances",
     "Clearance": "clearance",
     "Entrant": "entrant", "EntrantKind": "entrant",
     "Hold": "held",

@@ -6,15 +6,15 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 
-DEFAULT_TOLERANCE_C = 0.3
-DEFAULT_INTERVAL_DAYS = 30.0  # a calibration is due again after this long
-DEFAULT_WARN_DAYS = 3.0
-DEFAULT_GRACE_DAYS = 0.0
-# The most a full calibration may move a 37 °C reading; more means a wrong set point, not a sensor to correct.
-DEFAULT_MAX_CORRECTION_C = 1.0
-MAX_CORRECTION_RANGE_C = (0.2, 3.0)  # what a school may configure: never a licence to move readings by degrees
-# Skin to core: skin reads colder than the core, never warmer, so the offset is never negative (that only hides fevers).
-BODY_SITE_OFFSET_RANGE_C = (0.0, 4.0)
+from domain.tolerances import (  # noqa: F401 - the calibration's limits, named here too
+    BODY_SITE_OFFSET_RANGE_C,
+    DEFAULT_GRACE_DAYS,
+    DEFAULT_INTERVAL_DAYS,
+    DEFAULT_MAX_CORRECTION_C,
+    DEFAULT_TOLERANCE_C,
+    DEFAULT_WARN_DAYS,
+    MAX_CORRECTION_RANGE_C,
+)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Callable, Literal
 import msgspec
 from msgspec import Meta
 
-from domain.calibration import (
+from domain.tolerances import (
     BODY_SITE_OFFSET_RANGE_C,
     DEFAULT_GRACE_DAYS,
     DEFAULT_INTERVAL_DAYS,

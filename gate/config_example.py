@@ -1,7 +1,7 @@
 """The example config `gate config example` prints: the defaults of the schema, a comment on every key."""
 from __future__ import annotations
 
-from domain.calibration import BODY_SITE_OFFSET_RANGE_C
+from domain.tolerances import BODY_SITE_OFFSET_RANGE_C
 from drivers.registry import PROTOCOLS
 from gate.config import Config, SensorConfig
 from gate.i18n import LANGUAGES

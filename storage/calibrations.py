@@ -1,12 +1,16 @@
 """Calibration records in the station's log, queued for sync; lock and unlock are audit events."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 
-from domain import CalibrationRecord
 from storage.log import ScreeningLog
 from storage.models import CALIBRATIONS
 from storage.seals import sealed_write
+
+if TYPE_CHECKING:
+    from domain import CalibrationRecord
 
 
 def save(log: ScreeningLog, record: CalibrationRecord, station_id: str) -> None:
@@ -25,18 +29,24 @@ def save(log: ScreeningLog, record: CalibrationRecord, station_id: str) -> None:
             u.audit(station_id, record.operator, "sensor-unlocked", {"sensor": record.sensor, "calibration": record.id})
 
 
+def _record(content: str) -> CalibrationRecord:
+    from domain import CalibrationRecord  # the record classes load when a record is read, not for a typed reading
+
+    return CalibrationRecord.from_json(content)
+
+
 def records(log: ScreeningLog, sensor: str | None = None, limit: int = 100) -> list[CalibrationRecord]:
     q = select(CALIBRATIONS.c.content).order_by(CALIBRATIONS.c.at.desc()).limit(limit)
     if sensor:
         q = q.where(CALIBRATIONS.c.sensor == sensor)
     with log.read("calibration records") as conn:
-        return [CalibrationRecord.from_json(c) for c in conn.execute(q).scalars()]
+        return [_record(c) for c in conn.execute(q).scalars()]
 
 
 def get(log: ScreeningLog, record_id: str) -> CalibrationRecord | None:
     with log.read("calibration records") as conn:
         c = conn.execute(select(CALIBRATIONS.c.content).where(CALIBRATIONS.c.id == record_id)).scalar()
-    return CalibrationRecord.from_json(c) if c else None
+    return _record(c) if c else None
 
 
 def latest(log: ScreeningLog, sensor: str) -> tuple[CalibrationRecord | None, CalibrationRecord | None]:
@@ -48,5 +58,5 @@ def latest(log: ScreeningLog, sensor: str) -> tuple[CalibrationRecord | None, Ca
         check = conn.execute(select(CALIBRATIONS.c.content).where(
             CALIBRATIONS.c.sensor == sensor, CALIBRATIONS.c.kind == "daily-check")
             .order_by(CALIBRATIONS.c.at.desc()).limit(1)).scalar()
-    return (CalibrationRecord.from_json(full) if full else None,
-            CalibrationRecord.from_json(check) if check else None)
+    return (_record(full) if full else None,
+            _record(check) if check else None)

@@ -50,7 +50,9 @@ NOT_FOR_SCREENING = ("storage.upstream", "storage.upstream_schema", "storage.syn
                      "serial", "drivers.sensor", "drivers.transport", "drivers.text_line", "drivers.modbus_maps",
                      "drivers.device", "gate.clusters",
                      # a typed reading needs no calibration rules, and nothing on its path takes a median or a mean
-                     "gate.calibration", "statistics", "fractions")
+                     "gate.calibration", "statistics", "fractions",
+                     # nor the calibration record classes: the config takes its limits from domain.tolerances
+                     "domain.calibration")
 
 
 def test_a_fever_screening_of_a_pupil_loads_nothing_it_does_not_use(db_path):
