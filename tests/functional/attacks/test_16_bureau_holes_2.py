@@ -12,7 +12,7 @@ import pytest
 
 from tests.functional.attacks.conftest import PY, ROOT
 from tests.functional.attacks.test_16_bureau import owner_sql
-from tests.functional.attacks.test_16_bureau_roles import DAY, at, make_gate, province, sql_as, station_role  # noqa: F401
+from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate, province, sql_as, station_role  # noqa: F401
 from tests.pg import unavailable_reason
 from tests.support import run_gate
 

@@ -91,8 +91,11 @@ def test_hole_the_bureau_shows_no_unscreened_pupils_where_the_schools_report_has
 async def test_hole_a_school_name_with_escapes_is_shown_escaped_in_the_bureau_app(district, as_bureau):
     owner, url, today, _ = district
     role = station_role(owner, "a16_app_a", "S-A")
+    # A station's role may fill its school's empty name only (u0016: never change one), so the name is emptied first
+    owner_sql(owner, "UPDATE schools SET name = '' WHERE school_id = 'S-A'")
     with psycopg.connect(role, autocommit=True) as conn:
-        conn.execute("UPDATE schools SET name = %s WHERE school_id = 'S-A'", ("A\x1b]0;pwned\x1b[31mRED\u202e",))
+        assert conn.execute("UPDATE schools SET name = %s WHERE school_id = 'S-A'",
+                            ("A\x1b]0;pwned\x1b[31mRED\u202e",)).rowcount == 1
     engine = bureau.reader(url)
     try:
         app = build_bureau_app(engine, today, refresh_s=3600, clock=late_clock(today))
@@ -100,7 +103,7 @@ async def test_hole_a_school_name_with_escapes_is_shown_escaped_in_the_bureau_ap
             assert await pilot_wait_until(pilot, lambda: "S-A" in school_ids(app))
             shown = column(app, "name")[school_ids(app).index("S-A")]
             screen = app.export_screenshot()
-        assert "\x1b" not in shown and "\u202e" not in shown, ascii(shown)
+        assert "RED" in shown and "\x1b" not in shown and "\u202e" not in shown, ascii(shown)
         assert "\x1b" not in screen and "\u202e" not in screen
     finally:
         engine.dispose()
@@ -162,8 +165,10 @@ def test_a_school_name_with_escapes_never_reaches_the_terminal_raw(district, as_
 
     owner, url, today, _ = district
     role = station_role(owner, "a16_pty_a", "S-A")
+    owner_sql(owner, "UPDATE schools SET name = '' WHERE school_id = 'S-A'")  # a role fills an empty name only (u0016)
     with psycopg.connect(role, autocommit=True) as conn:
-        conn.execute("UPDATE schools SET name = %s WHERE school_id = 'S-A'", ("A\x1b]0;pwned\x07\x1b[31mRED\u202e",))
+        assert conn.execute("UPDATE schools SET name = %s WHERE school_id = 'S-A'",
+                            ("A\x1b]0;pwned\x07\x1b[31mRED\u202e",)).rowcount == 1
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm-256color",
            "COLUMNS": "160", "LINES": "40", "PGPASSFILE": os.environ["PGPASSFILE"]}
     main, child = pty.openpty()

@@ -8,7 +8,7 @@ import pytest
 from storage import upstream as up
 from storage.log import ScreeningLog
 from storage.sync import Sync
-from tests.functional.attacks.test_16_bureau_roles import station_role
+from tests.functional.attacks.bureau_roles_setup import station_role
 from tests.pg import unavailable_reason
 from tests.support import fill_log
 

@@ -1,0 +1,94 @@
+"""What the bureau's second-round attacks (issue 16) share: two schools on a real PostgreSQL, gates made in a
+temporary folder, the README's station role for a gate, SQL run as a role."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+
+import psycopg
+import pytest
+
+from domain import MaskResult, MaskState
+from drivers.base import Reading
+from gate.config import load_config
+from gate.station import Station
+from storage.log import ScreeningLog
+from tests.functional.attacks.test_16_bureau import owner_sql
+from tests.support import ROOT, Clock, run_gate
+
+DAY = dt.date(2026, 11, 23)  # a Monday before today: every check of it has ended
+
+
+def at(day: dt.date, h: int, m: int, s: int = 0) -> float:
+    return time.mktime((day.year, day.month, day.day, h, m, s, 0, 0, -1))
+
+
+def readme_sql(marker: str) -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split(f"<!-- {marker} -->")[1].split(f"<!-- /{marker} -->")[0]
+    return re.search(r"```sql\n(.*?)```", block, re.S).group(1)
+
+
+def station_role(owner_url: str, role: str, school: str, station: str | None = None) -> str:
+    """The README's lines for a station's role, run as written with the role, database and school named (and, with
+    ``station``, bound to that gate); returns the role's URL (the test server trusts local logins)."""
+    db = owner_url.rsplit("/", 1)[1]
+    sql = readme_sql("upstream-grants").replace("gate_station", role).replace("DATABASE screening", f"DATABASE {db}")
+    sql = sql.replace("'north'", f"'{school}'")
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+            sql = sql.split(";", 1)[1]  # the role exists on this server already
+        conn.execute(sql)
+        if station:
+            conn.execute("UPDATE gate_role_schools SET station_id = %s WHERE role_name = %s", (station, role))
+    return owner_url.replace("postgres@", f"{role}@", 1)
+
+
+class Gate:
+    def __init__(self, cfg, db):
+        self.cfg, self.db = cfg, db
+
+    def screen_at(self, when: float, entrant: str, temp: float = 36.5, mask=MaskState.YES):
+        with ScreeningLog(self.db) as log:
+            return Station(load_config(self.cfg), log, clock=Clock(when)).screen(
+                [Reading(object_c=temp, source="manual", operator="li", device_id="clinical-1")],
+                MaskResult(mask), entrant_id=entrant)
+
+
+def make_gate(tmp_path, station, school, name, url, roster: str | None = None) -> Gate:
+    cfg, db = tmp_path / f"{station}.toml", tmp_path / f"{station}.db"
+    cfg.write_text(f'[station]\nid = "{station}"\ndb = "{db}"\n[school]\nid = "{school}"\nname = "{name}"\n'
+                   f'[upstream]\nurl = "{url}"\n', encoding="utf-8")
+    if roster:
+        (tmp_path / f"{station}.csv").write_text(roster, encoding="utf-8")
+        done = run_gate("roster", "import", tmp_path / f"{station}.csv", "--config", cfg)
+        assert done.returncode == 0, done.stderr
+    return Gate(cfg, db)
+
+
+def sql_as(url: str, sql: str, params=()):
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(sql, params)
+        return cur.fetchall() if cur.description else cur.rowcount
+
+
+@pytest.fixture(scope="module")
+def province(pg, tmp_path_factory):
+    """Two schools synced under the owner: north (gate n1, bound role) and west (gate w1); a district export made by
+    the bureau's owner-side for west; returns (owner url, north's role url, west's role url)."""
+    work = tmp_path_factory.mktemp("a16roles")
+    url = pg.create_db("a16_roles")
+    n1 = make_gate(work, "n1", "S-N", "北校", url)
+    w1 = make_gate(work, "w1", "S-W", "西校", url)
+    n1.screen_at(at(DAY, 7, 30), "N1")
+    w1.screen_at(at(DAY, 7, 31), "W1")
+    for gate in (n1, w1):
+        assert run_gate("report", "daily", "--config", gate.cfg, "--date", DAY.isoformat(),
+                        clock=Clock(at(DAY, 15, 0))).returncode == 0
+        assert run_gate("sync", "--once", "--config", gate.cfg).returncode == 0
+    owner_sql(url, "INSERT INTO bureau_exports VALUES ('S-W', 'e0000000-0000-0000-0000-00000000000w', "
+                   "'2026-11-23', '2026-11-23', 1, 'csv', 'ab', 'bureau', 0)")
+    north = station_role(url, "a16_north", "S-N", station="n1")
+    west = station_role(url, "a16_west", "S-W")
+    return url, north, west
