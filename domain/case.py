@@ -10,6 +10,8 @@ import datetime
 import enum
 from dataclasses import dataclass
 
+from domain.cluster_bounds import CLUSTER_BOUNDS  # noqa: F401  (the cluster finder names them with the cases)
+
 
 class CaseReason(enum.StrEnum):
     """Why a case was opened."""
@@ -41,10 +43,6 @@ SYMPTOMS = ("fever", "cough", "sore-throat", "rash", "vomiting", "diarrhoea", "j
             "conjunctivitis", "breathing", "other")
 NEEDS_CERTIFICATE = frozenset({Outcome.SENT_HOME, Outcome.SICK_LEAVE})  # with a fever: 复课证明 before return
 NOTE_MAX = 500
-# The cluster rule's numbers (`[clusters]` of the config, and what a gate sends upward in its daily report): (least,
-# most). Here rather than in gate.clusters so that reading a config does not load the cluster finder.
-CLUSTER_BOUNDS = {"same_day_pupils": {"ge": 2, "le": 50}, "window_days": {"ge": 2, "le": 14},
-                  "window_pupils": {"ge": 2, "le": 100}}
 
 
 def symptoms_from(text: str) -> tuple[str, ...]:

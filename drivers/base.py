@@ -1,8 +1,8 @@
-"""Readings, sensor health states and the interface every thermometer driver offers."""
-from __future__ import annotations
+"""Readings, sensor health states and the interface every thermometer driver offers.
 
-import time
-from dataclasses import dataclass, field
+What a device streams (Sample, HealthEvent) lives in drivers.samples: a typed reading (`gate screen`) never builds
+them, and each dataclass costs its start-up (bench/cli_startup.py)."""
+from __future__ import annotations
 
 from domain.errors import DeviceFailure
 from domain.reading import MANUAL, Health, Reading  # noqa: F401  (the drivers' interface speaks these)
@@ -19,23 +19,3 @@ def port_errors() -> tuple[type[BaseException], ...]:
     import serial
 
     return (serial.SerialException, OSError, termios.error)
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One frame's worth of temperatures as a device streams them (before a person is picked out)."""
-
-    object_c: float
-    ambient_c: float | None
-    ts: float
-    device_health: Health | None = None  # what the device itself reports (status bits), if it does
-    device_reason: str = ""
-
-
-@dataclass(frozen=True)
-class HealthEvent:
-    sensor: str
-    health: Health
-    reason: str  # for people: what happened, with its numbers
-    ts: float = field(default_factory=time.time)
-    cause: str = ""  # for code: drivers.sensor.Cause, stable while the same thing goes on

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import serial
 
-from drivers.base import Sample
+from drivers.samples import Sample
 from drivers.device import FramedDevice
 from drivers.framing import Decoded, scan_fixed
 

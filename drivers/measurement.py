@@ -8,11 +8,12 @@ median of the first ``window`` present samples (robust to a spike); the person h
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from drivers.base import Sample
+from drivers.presence import PRESENCE_FRAMES, PRESENCE_MARGIN_C
 
-PRESENCE_MARGIN_C = 4.0  # above the background baseline: someone stands in front of the sensor
-PRESENCE_FRAMES = 3
+if TYPE_CHECKING:
+    from drivers.samples import Sample
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from pymodbus.pdu.register_message import (
     ReadInputRegistersResponse,
 )
 
-from drivers.base import Health, Sample
+from drivers.base import Health
+from drivers.samples import Sample
 from drivers.device import FramedDevice
 from drivers.framing import Decoded
 from drivers.modbus_maps import REGISTER_MAPS, RegisterMap  # noqa: F401  (part of this protocol's interface)

@@ -8,7 +8,8 @@ from collections import deque
 from dataclasses import dataclass
 
 from domain import AMBIENT_RANGE_C, Reason
-from drivers.base import Health, HealthEvent, Sample, SensorError, port_errors
+from drivers.base import Health, SensorError, port_errors
+from drivers.samples import HealthEvent, Sample
 from drivers.registry import DEFAULT_MODE, device_class
 from drivers.transport import open_port
 

@@ -30,12 +30,12 @@ from domain.tolerances import (
     DEFAULT_WARN_DAYS,
     MAX_CORRECTION_RANGE_C,
 )
-from domain.case import CLUSTER_BOUNDS as CLUSTERS
+from domain.cluster_bounds import CLUSTER_BOUNDS as CLUSTERS
 from domain.errors import UsageError
 from domain.identifiers import check_id, check_name
 from domain.reading import AMBIENT_RANGE_C
 from domain.sessions import DEFAULT_SESSIONS, Session, hhmm
-from drivers.measurement import PRESENCE_FRAMES, PRESENCE_MARGIN_C
+from drivers.presence import PRESENCE_FRAMES, PRESENCE_MARGIN_C
 from drivers.registry import PROTOCOLS
 from gate.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from gate.policy import MASK_MODES, THRESHOLD_RANGE, PolicyConfig

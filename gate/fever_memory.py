@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from domain import Clearance, Decision, Reason, Screening
-from domain.case import Case
-from domain.held import Hold
+from domain import Decision, Reason, Screening
 from domain.errors import Refused
 from domain.identifiers import id_key
+
+if TYPE_CHECKING:
+    from domain.case import Case
+    from domain.clearance import Clearance
+    from domain.held import Hold
 
 NOT_CLEARED = Reason.FEVER_NOT_CLEARED
 CERTIFICATE = Reason.CERTIFICATE_NEEDED

@@ -3,25 +3,26 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 from domain import Decision, MaskResult, MaskState, Reason, Screening
-from drivers.base import Health, HealthEvent, Reading, Sample
-from drivers.measurement import Measurement, PresenceDetector
+from drivers.base import Health, Reading
 from gate.config import Config, SensorConfig
 from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
 from domain.sessions import session_at
 from gate.fever_memory import Memory, certificate_args, episode, held_args, recall, when_text, where_text
 from gate.policy import decide
 from gate.station_policy import PolicyNotStored, enforce as enforce_policy
-from storage import audit, calibrations, clearances
+from storage import audit, calibrations
 from storage.errors import LogEdited, StorageError
 from storage.log import ScreeningLog
-from storage.roster import entrant_status
 
 if TYPE_CHECKING:
+    from drivers.measurement import Measurement
+    from drivers.samples import HealthEvent, Sample
     from drivers.sensor import Sensor
+    from gate.log_failure import LogFailure
 
 
 class MaskSource(Protocol):
@@ -33,14 +34,6 @@ class NoCamera:
 
     def current(self) -> MaskResult:
         return MaskResult(MaskState.UNKNOWN, source="none")
-
-
-@dataclass(frozen=True)
-class LogFailure:
-    """A screening that could not be stored: nobody may be admitted on it."""
-
-    error: str
-    reading: Reading
 
 
 class Station:
@@ -84,6 +77,8 @@ class Station:
         """What the log knows of this person that the next screening must take into account."""
         if not entrant_id:
             return Memory()
+        from storage import clearances  # loaded when needed: gate screen's start-up (bench/cli_startup.py)
+
         try:
             h = clearances.history(self.log, entrant_id)
         except LogEdited as exc:  # fail closed, and leave a trace an auditor finds beside gate verify's report
@@ -112,6 +107,8 @@ class Station:
 
     def message_in(self, s: Screening, lang: str) -> str:
         """A stored decision's message in another language, from the same readings and this station's policy."""
+        from storage import clearances  # loaded when needed: gate screen's start-up (bench/cli_startup.py)
+
         problem = Reason.VISITOR_NOT_APPROVED if Reason.VISITOR_NOT_APPROVED in s.reasons else None
         refusals = []
         if Reason.FEVER_NOT_CLEARED in s.reasons and s.entrant_id:
@@ -146,7 +143,12 @@ class Station:
         operator = check_text(operator, "operator", max_len=ID_MAX) if operator else None
         mask = mask or MaskResult()
         now = self.clock()
-        spelled, problem = entrant_status(self.log, entrant_id) if entrant_id else (None, None)
+        spelled, problem = None, None
+        if entrant_id:
+            # loaded when needed: gate screen's start-up (bench/cli_startup.py)
+            from storage.roster import entrant_status
+
+            spelled, problem = entrant_status(self.log, entrant_id)
         memory = self.remember(entrant_id)
         if entrant_id:  # stored as the roster spells it, else as the person's earlier screenings did (p42 -> P42)
             entrant_id = spelled or (memory.latest.entrant_id if memory.latest else None) or entrant_id
@@ -236,6 +238,8 @@ class Station:
             known = ", ".join(s.id for s in self.config.sensors) or "none in this config"
             raise LookupError(f"--source {source!r} is not a sensor of this station (sensors: {known}); "
                               "a reading measured by hand is --source manual")
+        from drivers.measurement import Measurement  # loaded when needed: gate screen's start-up (bench/cli_startup.py)
+
         m = Measurement(object_c, ambient_c, self.clock(), 1)
         reading = self.reading_from(sc, m, None)
         s = self._decide([reading], mask, entrant_id=entrant_id, operator=operator, follows=None)
@@ -253,6 +257,10 @@ class Station:
             sensor: Sensor | None = None,
             on_sample: Callable[[Sample], None] | None = None) -> int:
         """Screen everyone the sensor sees until ``stop`` is set or ``count`` screenings were stored."""
+        # loaded when needed: gate screen's start-up (bench/cli_startup.py)
+        from drivers.measurement import Measurement, PresenceDetector
+        from gate.log_failure import LogFailure
+
         sensor = sensor or self.sensor_for(sc)
         detector = PresenceDetector(margin_c=sc.presence_margin_c, frames=sc.presence_frames,
                                     window=max(5, sc.presence_frames))
@@ -295,7 +303,7 @@ class Station:
         return done
 
 
-__all__ = ["Station", "NoCamera", "LogFailure", "MaskSource", "Health"]
+__all__ = ["Station", "NoCamera", "MaskSource", "Health"]
 
 
 def _usable_id(scanned: str | None) -> str | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from drivers.base import Sample
+from drivers.samples import Sample
 
 
 class SampleFeed:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from domain import CalibrationRecord, Screening
-from drivers.base import HealthEvent
+from drivers.samples import HealthEvent
 from gate.auth import User
-from gate.station import LogFailure
+from gate.log_failure import LogFailure
 
 
 @dataclass

@@ -7,7 +7,7 @@ so a busy machine cannot change what happens between resuming and the next sampl
 import dataclasses
 import threading
 
-from drivers.base import Sample
+from drivers.samples import Sample
 from drivers.measurement import PresenceDetector
 from gate.config import Config, SensorConfig
 from gate.station import Station

@@ -3,7 +3,8 @@ import dataclasses
 import threading
 import time
 from domain import Decision, MaskState, new_id
-from drivers.base import Health, Sample
+from drivers.base import Health
+from drivers.samples import Sample
 from gate.config import Config, SensorConfig
 from gate.ui.app import build_app
 from gate.ui.messages import SamplesWaiting, ScreeningDecided

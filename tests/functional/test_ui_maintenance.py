@@ -4,7 +4,7 @@ import dataclasses
 import threading
 import time
 
-from drivers.base import Sample
+from drivers.samples import Sample
 from gate.calibration import Point, calibrate, daily_check
 from gate.config import Config, SensorConfig
 from gate.ui.app import build_app

@@ -6,7 +6,8 @@ manual form opened by itself (over the maintenance screen too) and, being modal,
 """
 import dataclasses
 
-from drivers.base import Health, HealthEvent, Sample
+from drivers.base import Health
+from drivers.samples import HealthEvent, Sample
 from gate.calibration import Point, calibrate
 from gate.config import Config, SensorConfig
 from gate.ui.app import build_app

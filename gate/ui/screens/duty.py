@@ -23,7 +23,8 @@ from gate.i18n import t
 from gate.retests import RetestQueue
 from gate.followup import open_count
 from gate.school_day import close_out, cluster_alerts, session_state
-from gate.station import LogFailure, Station
+from gate.log_failure import LogFailure
+from gate.station import Station
 from gate.station_policy import PolicyNotStored
 from gate.ui.feed import SampleFeed
 from gate.ui.messages import (

@@ -22,7 +22,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar
 
 from domain import CalibrationRecord
 from domain.identifiers import IdentifierError, check_id
-from drivers.base import Sample
+from drivers.samples import Sample
 from gate.calibration import CalibrationError, daily_check
 from gate.calibration_procedure import BlackbodyProcedure, Step, parse_set_points
 from gate.config import SensorConfig

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from domain import Decision, Health, MaskState
-from drivers.base import HealthEvent
+from drivers.samples import HealthEvent
 from gate.config import Config, SensorConfig
 from gate.ui.app import build_app
 from textual.widgets import Input
