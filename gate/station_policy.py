@@ -8,14 +8,15 @@ audited from -> to; every other command given a differing config refuses and nam
 """
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from domain.errors import CheckFailed, Refused
 from storage import policy as stored_policy
+
+if TYPE_CHECKING:
+    from gate.policy_change import Change
 
 POLICY_KEYS = ("threshold_c", "mask_mode", "plausible_min_c", "plausible_max_c", "calibration_required",
                "body_site_offset_c", "sensors", "lockout_failures", "lockout_minutes")
@@ -24,22 +25,6 @@ POLICY_KEYS = ("threshold_c", "mask_mode", "plausible_min_c", "plausible_max_c",
 SECURITY_KEYS = ("lockout_failures", "lockout_minutes")
 # What of a sensor changes a decision; its port, baud rate and mode are plumbing, free to change with the hardware.
 SENSOR_KEYS = ("id", "protocol", "trigger", "ambient_min_c", "ambient_max_c", "warmup_s")
-
-
-@dataclass(frozen=True)
-class Change:
-    key: str
-    stored: Any
-    wanted: Any
-
-    def __str__(self) -> str:
-        return f"{self.key} ({_show(self.stored)} → {_show(self.wanted)})"
-
-
-def _show(v: Any) -> str:
-    if isinstance(v, list):
-        return ", ".join(s.get("id", "?") if isinstance(s, dict) else str(s) for s in v) or "none"
-    return json.dumps(v, ensure_ascii=False) if isinstance(v, str) else str(v)
 
 
 class PolicyMismatch(Refused):
@@ -98,7 +83,12 @@ def _plain(v: Any) -> Any:
 def differences(stored: dict, wanted: dict) -> list[Change]:
     """Keys whose value differs, in POLICY_KEYS order; a key missing on one side counts as a difference."""
     stored = {**_security_defaults(), **stored} if stored else stored
-    return [Change(k, stored.get(k), wanted.get(k)) for k in POLICY_KEYS if stored.get(k) != wanted.get(k)]
+    differing = [k for k in POLICY_KEYS if stored.get(k) != wanted.get(k)]
+    if not differing:
+        return []
+    from gate.policy_change import Change  # loaded when needed: gate screen's start-up (bench/cli_startup.py)
+
+    return [Change(k, stored.get(k), wanted.get(k)) for k in differing]
 
 
 def _security_defaults() -> dict:

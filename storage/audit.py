@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from storage.chain import VerifyResult
 from storage.log import AUDIT, ScreeningLog
 from storage.unit import UnitOfWork
+
+if TYPE_CHECKING:
+    from storage.verify_result import VerifyResult
 
 
 def record(target: ScreeningLog | UnitOfWork, station_id: str, actor: str | None, action: str, detail: dict) -> str:

@@ -21,13 +21,14 @@ from domain.case import Case, CaseReason, Close, Outcome, onset_from
 from domain.errors import Refused, UsageError
 from domain.identifiers import class_key, class_keys, id_key
 from storage import pulled_cases
-from storage.chain import Chain, VerifyResult
+from storage.chain import Chain
 from storage.log import ScreeningLog
 from storage.pulled_cases import symptoms_of
 from storage.models import CASES, SESSION_CLOSURES as CLOSURES
 from storage.keys import StationKey
 from storage.seals import add_side_row, trusted_rows
 from storage.unit import UnitOfWork
+from storage.verify_result import VerifyResult
 
 HASHED = ("id", "case_id", "event", "station_id", "entrant_id", "class_name", "day", "session", "reason",
           "screening_id", "outcome", "symptoms", "onset", "note", "by", "role", "at")

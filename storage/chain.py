@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
 
 from sqlalchemy import Connection, Table, func, select
@@ -20,6 +19,7 @@ from storage.models import CHAIN_ANCHORS as ANCHORS
 
 if TYPE_CHECKING:
     from storage.seals import ChainSeal
+    from storage.verify_result import VerifyResult
 
 GENESIS = "0" * 64
 
@@ -38,16 +38,6 @@ def canonical(content: dict) -> str:
 
 def link(prev_hash: str, content: dict, digest: Digest = sha256) -> str:
     return digest((prev_hash + "\n" + canonical(content)).encode("utf-8"))
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    ok: bool
-    rows: int
-    head: str
-    bad_seq: int | None = None
-    bad_id: str | None = None
-    detail: str = ""
 
 
 class Chain:
@@ -136,6 +126,9 @@ class Chain:
         Reads in batches inside the caller's one read transaction, so it checks one snapshot however long it takes;
         ``progress(rows checked)`` is called before each batch, inside that transaction.
         """
+        # loaded when needed: gate screen's start-up (bench/cli_startup.py)
+        from storage.verify_result import VerifyResult
+
         prev, n = self.anchor(conn), 0
         for row, problem in self._walk(conn, batch, progress):
             n += 1

@@ -21,9 +21,9 @@ from domain.case import NEEDS_CERTIFICATE, Case
 from domain.identifiers import id_key
 from storage import cases as case_log
 from storage import school_records, trust
-from storage.chain import VerifyResult
 from storage.log import CLEARANCES, SCREENINGS, ScreeningLog
 from storage.records import clearance_content, screening_from_row
+from storage.verify_result import VerifyResult
 # Reasons are stored as a JSON list of codes; the quotes make the match exact ("fever-confirmed" only).
 _CONFIRMED_CODE = Reason.FEVER_CONFIRMED.value
 _CONFIRMED = f'%"{_CONFIRMED_CODE}"%'

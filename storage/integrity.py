@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from storage import cases, policy, pulled_cases, school_records
-from storage.chain import VerifyResult
 from storage.log import ScreeningLog
 from storage.log_key import has_table
 from storage.seals import SEALED, WHAT, table_problems
+from storage.verify_result import VerifyResult
 
 CHAIN_WHAT = {"screenings": "screenings", "audit": "audit events", "clearances": "clearances",
               "cases": "follow-up cases", "school_records": "fevers and clearances pulled from the school's other gates",

@@ -11,13 +11,13 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from domain import Entrant, EntrantKind, Screening
-from storage.chain import Chain, Digest, VerifyResult, sha256
+from domain import Screening
+from storage.chain import Chain, Digest, sha256
 from storage.db import make_engine, writer
 from storage.errors import LogError, StorageError, why
 from storage.keys import StationKey, key_path_for
@@ -31,6 +31,10 @@ from storage.records import (DERIVED_COLUMNS, HASHED_COLUMNS, JSON_COLUMNS, audi
                              clearance_content, derived, derived_disagree, local_day, row_content,
                              screening_content, screening_from_row, screening_values)
 from storage.unit import UnitOfWork
+
+if TYPE_CHECKING:
+    from domain.entrant import Entrant
+    from storage.verify_result import VerifyResult
 
 _DB_ERRORS = (SQLAlchemyError, sqlite3.Error, OSError)
 _why = why  # the name other modules used before storage.errors
@@ -217,6 +221,9 @@ class ScreeningLog:
             row = conn.execute(select(ENTRANTS).where(ENTRANTS.c.roster_id == roster_id)).mappings().first()
         if row is None:
             return None
+        # loaded when needed: gate screen's start-up (bench/cli_startup.py)
+        from domain.entrant import Entrant, EntrantKind
+
         return Entrant(row["roster_id"], row["name"], row["group"], EntrantKind(row["kind"]))
 
     # -- verifying -----------------------------------------------------------------------------------------------
@@ -231,4 +238,4 @@ class ScreeningLog:
             return self.audit_chain.verify(conn, progress=progress)
 
 
-__all__ = ["LogError", "StorageError", "ScreeningLog", "VerifyResult", "UnitOfWork", "local_day"]
+__all__ = ["LogError", "StorageError", "ScreeningLog", "UnitOfWork", "local_day"]

@@ -16,7 +16,7 @@ from domain.errors import StorageFailure, UsageError
 from domain.identifiers import ID_MAX, NAME_MAX, IdentifierError, check_class, check_id, check_text, escaped
 
 if TYPE_CHECKING:
-    from gate.auth import User
+    from gate.user import User
     from gate.config import Config
     from storage.log import ScreeningLog
 

@@ -15,7 +15,8 @@ from textual.reactive import reactive
 
 from domain import MaskState
 from drivers.sensor import Sensor
-from gate.auth import Auth, User
+from gate.auth import Auth
+from gate.user import User
 from gate.roles import may
 from gate.config import Config, SensorConfig
 from gate.i18n import normalise, t

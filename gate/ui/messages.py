@@ -7,7 +7,7 @@ from textual.message import Message
 
 from domain import CalibrationRecord, Screening
 from drivers.samples import HealthEvent
-from gate.auth import User
+from gate.user import User
 from gate.log_failure import LogFailure
 
 

@@ -16,7 +16,8 @@ from textual.widgets import Input, Label, Static
 from domain import ManualReason
 from drivers.manual import scanned_id
 from domain.identifiers import ID_MAX, IdentifierError, check_text
-from gate.auth import Auth, AuthError, User
+from gate.auth import Auth, AuthError
+from gate.user import User
 from gate.ui.messages import SignedIn, SignInFailed, UserNames
 from gate.ui.screens.base import AnswersOnce, ShowsWorkerFailures
 from gate.ui.screens.manual import BACK

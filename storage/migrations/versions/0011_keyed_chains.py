@@ -15,7 +15,8 @@ import uuid
 import sqlalchemy as sa
 from alembic import context, op
 
-from storage.chain import Chain, VerifyResult, sha256
+from storage.chain import Chain, sha256
+from storage.verify_result import VerifyResult
 from storage.errors import StorageError
 from storage.models import AUDIT_EVENTS, CASES, CLEARANCES, SCREENINGS
 from storage.cases import case_content
