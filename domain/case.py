@@ -10,8 +10,6 @@ import datetime
 import enum
 from dataclasses import dataclass
 
-from domain.cluster_bounds import CLUSTER_BOUNDS  # noqa: F401  (the cluster finder names them with the cases)
-
 
 class CaseReason(enum.StrEnum):
     """Why a case was opened."""

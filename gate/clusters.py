@@ -11,7 +11,8 @@ import datetime
 from dataclasses import dataclass
 from typing import Iterable
 
-from domain.case import CLUSTER_BOUNDS, Case, CaseReason, Outcome
+from domain.case import Case, CaseReason, Outcome
+from domain.cluster_bounds import CLUSTER_BOUNDS
 from domain.identifiers import class_key
 
 
