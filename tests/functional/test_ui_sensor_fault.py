@@ -2,6 +2,7 @@
 station opens for manual entry is withdrawn when the sensor is back (unless someone is signing in), never opens over
 another form, and is offered again on coming back to the gate screen (from maintenance too) with the sensor down."""
 import dataclasses
+from contextlib import asynccontextmanager
 
 import pytest
 from textual.widgets import Input
@@ -86,15 +87,22 @@ async def unplug(pilot, sim, clock) -> None:
     clock.advance(OFFER_AFTER_S)
 
 
+@asynccontextmanager
+async def on_duty(sim_factory, log, seed: int):
+    """The station (PINs on) on a gun that reads a still scene, running at 110×40 and ready at the gate."""
+    sim = sim_factory("gy-mcu90614", still_gun(), seed=seed)
+    app = station(log, sim)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await ready(pilot)
+        yield app, pilot, sim
+
+
 async def sign_in(pilot, name: str, pin: str) -> None:
     await pilot.press(*name, "enter", *pin, "enter")
 
 
 async def test_the_offered_sign_in_is_withdrawn_when_the_sensor_is_back(sim_factory, log):
-    sim = sim_factory("gy-mcu90614", still_gun(), seed=21)
-    app = station(log, sim)
-    async with app.run_test(size=(110, 40)) as pilot:
-        await ready(pilot)
+    async with on_duty(sim_factory, log, seed=21) as (app, pilot, sim):
         await unplug(pilot, sim, app.clock)
         assert await pilot_wait_until(pilot, lambda: offered_sign_in(app)), "the sign-in offered on the fault"
         offered = app.screen
@@ -111,10 +119,7 @@ async def test_the_offered_sign_in_is_withdrawn_when_the_sensor_is_back(sim_fact
 
 
 async def test_someone_signing_in_keeps_the_sign_in_and_gets_the_form(sim_factory, log):
-    sim = sim_factory("gy-mcu90614", still_gun(), seed=22)
-    app = station(log, sim)
-    async with app.run_test(size=(110, 40)) as pilot:
-        await ready(pilot)
+    async with on_duty(sim_factory, log, seed=22) as (app, pilot, sim):
         await unplug(pilot, sim, app.clock)
         assert await pilot_wait_until(pilot, lambda: offered_sign_in(app)), "the sign-in offered on the fault"
         offered = app.screen
@@ -133,10 +138,7 @@ async def test_someone_signing_in_keeps_the_sign_in_and_gets_the_form(sim_factor
 
 
 async def test_a_fault_never_opens_over_a_form_being_typed_and_is_offered_after(sim_factory, log):
-    sim = sim_factory("gy-mcu90614", still_gun(), seed=23)
-    app = station(log, sim)
-    async with app.run_test(size=(110, 40)) as pilot:
-        await ready(pilot)
+    async with on_duty(sim_factory, log, seed=23) as (app, pilot, sim):
         await pilot.press("f8")  # the auditor starts to sign in for the auditor screen
         assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "signin-name"))
         theirs = app.screen
@@ -156,10 +158,7 @@ async def test_a_fault_never_opens_over_a_form_being_typed_and_is_offered_after(
 
 
 async def test_leaving_maintenance_with_the_sensor_down_offers_the_form_again(sim_factory, log):
-    sim = sim_factory("gy-mcu90614", still_gun(), seed=24)
-    app = station(log, sim)
-    async with app.run_test(size=(110, 40)) as pilot:
-        await ready(pilot)
+    async with on_duty(sim_factory, log, seed=24) as (app, pilot, sim):
         await unplug(pilot, sim, app.clock)
         assert await pilot_wait_until(pilot, lambda: offered_sign_in(app))
         await sign_in(pilot, "zhang", "318274")
@@ -186,10 +185,7 @@ async def test_leaving_maintenance_with_the_sensor_down_offers_the_form_again(si
 
 
 async def test_leaving_maintenance_with_the_sensor_back_offers_nothing(sim_factory, log):
-    sim = sim_factory("gy-mcu90614", still_gun(), seed=25)
-    app = station(log, sim)
-    async with app.run_test(size=(110, 40)) as pilot:
-        await ready(pilot)
+    async with on_duty(sim_factory, log, seed=25) as (app, pilot, sim):
         await pilot.press("f9")
         assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "signin-name"))
         await sign_in(pilot, "li", "536482")
@@ -223,10 +219,7 @@ async def test_enter_pressed_twice_on_a_pin_is_one_attempt_and_no_crash(log):
 
 
 async def test_a_card_scanned_into_the_offered_sign_in_goes_to_the_gate_not_to_the_audit(sim_factory, log):
-    sim = sim_factory("gy-mcu90614", still_gun(), seed=26)
-    app = station(log, sim)
-    async with app.run_test(size=(110, 40)) as pilot:
-        await ready(pilot)
+    async with on_duty(sim_factory, log, seed=26) as (app, pilot, sim):
         await unplug(pilot, sim, app.clock)
         assert await pilot_wait_until(pilot, lambda: offered_sign_in(app))
         form = app.screen
