@@ -40,7 +40,6 @@ def test_hole_a_station_role_holding_gate_make_day_open_blocks_another_schools_s
     held = psycopg.connect(pupil)
     try:
         held.execute("SELECT gate_make_day(CURRENT_DATE + 20)")  # and the pupil never commits
-        started = time.monotonic()
         try:
             done = subprocess.run([PY, "-m", "gate.cli", "sync", "--once", "--config", str(other.cfg)],
                                   capture_output=True, text=True, timeout=60, cwd=ROOT,
@@ -48,7 +47,6 @@ def test_hole_a_station_role_holding_gate_make_day_open_blocks_another_schools_s
         except subprocess.TimeoutExpired:
             pytest.fail("gate sync --once of school S-W hung 60 s behind school S-N's open gate_make_day")
         assert done.returncode in (0, 1) and "Traceback" not in done.stderr
-        assert time.monotonic() - started < 60
     finally:
         held.rollback()
         held.close()
