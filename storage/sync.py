@@ -167,7 +167,7 @@ class Sync:
     def note_error(self, message: str) -> None:
         try:
             with self.log.unit("the sync error") as u:
-                self._save(u.conn, last_error=message, last_error_at=time.time())
+                self._save(u.conn, last_error=message, last_error_at=self.clock())
         except StorageError:
             pass  # the error is also shown to the operator; failing to note it must not hide it
 
@@ -256,8 +256,8 @@ class Sync:
                 for seq, kind, record_id, error in bad:
                     u.conn.execute(QUARANTINE.insert().values(outbox_seq=seq, upstream=self.key, kind=kind,
                                                               record_id=record_id, error=error[:2000],
-                                                              at=time.time()))
-                self._save(u.conn, last_seq=last, last_success=time.time(), last_error=None)
+                                                              at=self.clock()))
+                self._save(u.conn, last_seq=last, last_success=self.clock(), last_error=None)
             result.batches, result.quarantined = result.batches + 1, result.quarantined + len(bad)
             coming = None if bad else coming  # read again: the holds just written (storage.held) go up this round
             for _seq, kind, record_id, error in bad:
@@ -301,7 +301,7 @@ class Sync:
     def _insert(self, conn, groups) -> list[tuple[int, str, str, str]]:
         """One batch in the caller's transaction: COPY through a staging table on PostgreSQL (storage.copy_sync),
         the driver's executemany on SQLite. Returns the records refused without failing the batch."""
-        now = time.time()
+        now = self.clock()
         refused = []
         for kind, items in groups.items():
             if not items:

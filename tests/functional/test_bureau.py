@@ -3,6 +3,7 @@ sends a zero report, 实验小学 (two gates) a confirmed fever and a no-mask re
 gate that never syncs (late). The bureau's figures equal the schools' own daily reports; the bureau reads through a
 read-only role (the README's SQL, run as written) that cannot write."""
 import datetime as dt
+import itertools
 import json
 import time
 
@@ -46,6 +47,11 @@ def district(pg, tmp_path_factory):
     url = pg.create_db(name)
     work = tmp_path_factory.mktemp("bureau")
     reports = {}
+    # Everything happens inside today's morning check (06:30-08:30), whatever the hour the suite runs at: after 08:30
+    # the stations would close the morning and open absence cases for the pupils they screened outside it.
+    today = dt.date.fromisoformat(local_day(time.time()))
+    ticks = itertools.count()
+    clock = lambda: dt.datetime.combine(today, dt.time(7, 30)).timestamp() + next(ticks)  # noqa: E731
     for station, school in STATIONS.items():
         cfg = work / f"{station}.toml"
         cfg.write_text(f'[station]\nid = "{station}"\ndb = "{work / station}.db"\n'
@@ -58,10 +64,10 @@ def district(pg, tmp_path_factory):
             roster.write_text("id,name,class,kind\n" + "".join(
                 f"{p},{p},三年级二班,pupil\n" for p in (*FEVERS, *(f"b-gate1-P{i}" for i in range(3)))),
                 encoding="utf-8")
-            done = run_gate("roster", "import", roster, "--config", cfg)
+            done = run_gate("roster", "import", roster, "--config", cfg, clock=clock)
             assert done.returncode == 0, done.stderr
         with ScreeningLog(work / f"{station}.db") as log:
-            st = Station(read_config(cfg), log)
+            st = Station(read_config(cfg), log, clock=clock)
             for i in range(3 if station != "a-south" else 2):
                 st.screen(reading(36.4 + i / 10), MaskResult(MaskState.YES), entrant_id=f"{station}-P{i}")
             for pupil in FEVERS if station == "b-gate1" else ():  # fevers confirmed on retest: a class's cluster
@@ -70,10 +76,10 @@ def district(pg, tmp_path_factory):
                 assert st.screen([clinical], MaskResult(MaskState.YES), entrant_id=pupil).decision == "deny"
             if station == "b-gate2":  # refused for no mask
                 st.screen(reading(36.6), MaskResult(MaskState.NO), entrant_id="B-P7")
-        out = run_gate("report", "daily", "--config", cfg, "--json")
+        out = run_gate("report", "daily", "--config", cfg, "--json", clock=clock)
         assert out.returncode == 0, out.stderr
         reports[station] = json.loads(out.stdout)
-        out = run_gate("sync", "--once", "--config", cfg)
+        out = run_gate("sync", "--once", "--config", cfg, clock=clock)
         assert out.returncode == 0, out.stderr
     out = run_gate("upstream", "school", "add", "S-C", "--name", SCHOOLS["S-C"], "--stations", "1", "--upstream", url)
     assert out.returncode == 0, out.stderr
@@ -89,8 +95,7 @@ def district(pg, tmp_path_factory):
     if "gate_bureau" not in hba.read_text():
         hba.write_text(f"host all gate_bureau 127.0.0.1/32 scram-sha-256\n{hba.read_text()}")
         pg._run(str(BIN / "pg_ctl"), "-D", str(pg.data), "reload")
-    return url, f"postgresql://gate_bureau@127.0.0.1:{pg.port}/{name}", \
-        dt.date.fromisoformat(local_day(time.time())), reports
+    return url, f"postgresql://gate_bureau@127.0.0.1:{pg.port}/{name}", today, reports
 
 
 @pytest.fixture
