@@ -37,7 +37,14 @@ def scanned_id(text: str) -> str | None:
 
 
 class ManualEntryError(UsageError):
-    """The typed temperature was refused; the message says what was wrong and what to type instead."""
+    """The typed temperature was refused; the message says what was wrong and what to type instead.
+
+    ``code`` and ``args`` name the same message in the station's catalogues (``manual_error.<code>``), so the duty
+    screen's form says it in the language on screen; ``str()`` stays the English line the command line prints."""
+
+    def __init__(self, message: str, code: str = "invalid", **args: object):
+        super().__init__(message)
+        self.code, self.args_for_text = code, args
 
 
 def parse_temperature(text: str, *, allow_range: tuple[float, float] = MANUAL_RANGE_C) -> tuple[float, str]:
@@ -46,24 +53,26 @@ def parse_temperature(text: str, *, allow_range: tuple[float, float] = MANUAL_RA
     Fahrenheit only with an explicit F: a bare 98.6 is refused as out of range rather than guessed.
     """
     if text is None or not str(text).strip():
-        raise ManualEntryError("no temperature entered: type the value shown on the thermometer, e.g. 36.6")
+        raise ManualEntryError("no temperature entered: type the value shown on the thermometer, e.g. 36.6", "empty")
     m = _NUMBER.match(str(text))
     if not m:
+        typed = str(text).strip()[:20]
         raise ManualEntryError(
-            f"'{str(text).strip()[:20]}' is not a temperature: type a number like 36.6 (add F for Fahrenheit)"
-        )
+            f"'{typed}' is not a temperature: type a number like 36.6 (add F for Fahrenheit)", "not-a-number",
+            typed=typed)
     value = float(m.group(1).replace(",", "."))
     unit = (m.group(2) or "C").strip().lstrip("°").strip().upper()
     if not math.isfinite(value):
-        raise ManualEntryError("the temperature must be a finite number, e.g. 36.6")
+        raise ManualEntryError("the temperature must be a finite number, e.g. 36.6", "not-finite")
     celsius = round((value - 32.0) * 5.0 / 9.0, 2) if unit == "F" else value
     lo, hi = allow_range
     if not (judged(lo) <= judged(celsius) <= judged(hi)):
         shown = f"{value:g} °F = {shown_c(celsius, lo, hi)}" if unit == "F" else f"{value:g} °C"
+        fahrenheit_hint = unit == "C" and value > hi  # 98.6 typed without its F
         raise ManualEntryError(
             f"{shown} is outside {lo:g}–{hi:g} °C: check the thermometer and type the value again"
-            + (" (for Fahrenheit add F, e.g. 98.1F)" if unit == "C" and value > hi else "")
-        )
+            + (" (for Fahrenheit add F, e.g. 98.1F)" if fahrenheit_hint else ""),
+            "out-of-range-f" if fahrenheit_hint else "out-of-range", shown=shown, lo=f"{lo:g}", hi=f"{hi:g}")
     return celsius, unit
 
 

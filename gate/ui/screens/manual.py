@@ -48,6 +48,7 @@ class ManualEntry(AnswersOnce, ModalScreen[tuple[str, str, str | None, str | Non
         self.language = language
         self.previous = previous
         self.open_retests = open_retests or []  # (label, screening id), the default first
+        self.error: ManualEntryError | None = None  # the typing error shown, said again in the language F6 picks
 
     def compose(self) -> ComposeResult:
         title = "手测体温 / Manual reading"
@@ -68,6 +69,13 @@ class ManualEntry(AnswersOnce, ModalScreen[tuple[str, str, str | None, str | Non
 
     def on_mount(self) -> None:
         self.query_one("#manual-temp", Input).focus()
+        self.watch(self.app, "language", self._show_error, init=False)
+
+    def _show_error(self, _language=None) -> None:
+        """The typing error in the language on screen (the catalogues hold it in zh-CN and English)."""
+        e = self.error
+        self.query_one("#manual-error", Static).update(
+            "" if e is None else t(f"manual_error.{e.code}", self.app.language, **e.args_for_text))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         try:
@@ -76,7 +84,8 @@ class ManualEntry(AnswersOnce, ModalScreen[tuple[str, str, str | None, str | Non
             if (entrant := scanned_id(event.value)) is not None:
                 self._scanned(entrant, event.input)
             else:
-                self.query_one("#manual-error", Static).update(str(exc))
+                self.error = exc
+                self._show_error()
             return
         reason = self.query_one("#manual-reason", Select).value
         target = self.query_one("#manual-target", Select).value
@@ -92,7 +101,8 @@ class ManualEntry(AnswersOnce, ModalScreen[tuple[str, str, str | None, str | Non
         if not (self.previous is not None and target.value == self.previous.id
                 and self.previous.entrant_id == entrant):
             target.value = NEW_PERSON  # the station links a retest by the person's id itself
-        self.query_one("#manual-error", Static).update("")
+        self.error = None
+        self._show_error()
         person = self.query_one("#manual-person", Static)
         person.update(f"人员 / person: {entrant} — 请输入体温 / now type the temperature")
         person.add_class("scanned")

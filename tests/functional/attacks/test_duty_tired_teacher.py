@@ -206,10 +206,12 @@ async def test_at_80_by_24_the_offered_form_shows_its_field_the_person_the_error
             clock.advance(OFFER_AFTER_S)
             assert await pilot_wait_until(pilot, lambda: form_ready(app))
             await pilot.press(*"S00042", "enter", *"99", "enter")  # a card into the field, then a wrong value
-            assert await pilot_wait_until(pilot, lambda: "outside" in str(app.screen.query_one("#manual-error").render()))
+            outside = {"zh-CN": "99 °C 超出 30–45", "en": "99 °C is outside 30–45 °C"}[language]  # said in the
+            assert await pilot_wait_until(pilot, lambda: outside in str(  # station's language (zh-CN: in Chinese)
+                app.screen.query_one("#manual-error").render()))
             await pilot.pause()
             shown = screen_text(app)
-            for words in ("手测体温 / Manual reading", "person: S00042", "99 °C is outside 30–45 °C",
+            for words in ("手测体温 / Manual reading", "person: S00042", outside,
                           "Enter = 保存 / save · Esc = 取消 / cancel", "传感器故障 / sensor fault"):
                 assert words in shown, f"{words!r} not on the 80x24 screen:\n{shown}"
             assert re.search(r"▊\s+99\s+▎", shown), shown  # what was typed, in its field
