@@ -13,12 +13,13 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Iterable
+from itertools import islice
 
 from sqlalchemy import Engine, and_, case, func, select
 
 from domain.errors import UpstreamFailure
 from storage import upstream as up
+from storage.provisional import half_school, school_waits  # noqa: F401  (half_school: the rule's part, named here before)
 
 FEVER = '%"fever-confirmed"%'
 NO_MASK = '%"no-mask"%'
@@ -134,9 +135,11 @@ def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.ti
         clusters = None
         if any(c["clusters"] is not None for c in contents):
             clusters = sum(c["clusters"] or 0 for c in contents)
-        # Half a school is not a zero report: a gate the bureau expects has not reported, or a gate said its checks
-        # wait for another gate's sync. A fever or a cluster already makes it no zero report.
-        half = half_school({g: c for g, (_, c) in got.items()}, synced, expected)
+        # Half a school is not a zero report: a gate has not synced since a check ended, a gate the bureau expects
+        # has not reported, or a gate said its checks wait for another gate's sync (storage.provisional, the school
+        # report's rule too). A fever or a cluster already makes it no zero report. Nothing reported: not reported.
+        half = school_waits({g: c for g, (_, c) in got.items()}, synced, expected, day.isoformat(), now,
+                            {s for c in contents for s in c["sessions"]}) if got else None
         provisional = half is not None
         zeros = [c["zero_report"] for c in contents]
         if not got:
@@ -173,25 +176,13 @@ def gate_reports(conn, day: dt.date, school_id: str | None = None) -> dict[str, 
     return latest
 
 
-def half_school(reports: dict[str, dict], gates: Iterable[str], expected: int | None) -> dict | None:
-    """The one rule of a provisional school day, for the bureau's row and the school's own report (`gate school
-    report`) alike: once a gate of the school has sent its daily report, the day is provisional while a registered
-    gate has sent none, the bureau expects more gates than have registered, or a gate's report says it waits for
-    another gate. ``reports``: gate -> ``report_figures``. None when it is not provisional; else who it waits for."""
-    if not reports:
-        return None  # nothing reported: "not reported" (late after the cutoff), not half a report
-    gates = set(gates) | set(reports)
-    waits = {"not_reported": sorted(gates - set(reports)), "unregistered": max(0, (expected or 0) - len(gates)),
-             "said_provisional": sorted(g for g, r in reports.items() if r["provisional"])}
-    return waits if waits["not_reported"] or waits["unregistered"] or waits["said_provisional"] else None
-
-
 def school_unscreened(reports: list[dict], half: dict | None) -> int | None:
     """The school's own unscreened figure from its gates' daily reports: the roster's people no gate saw (seen at
     any gate is seen: the gates' lists intersected). None (not reported) while a gate's report is missing, or when
-    no gate keeps a roster: never 0 for a figure nobody sent, nor a count of something else."""
-    if half is not None and (half["not_reported"] or half["unregistered"]):
-        return None
+    no gate keeps a roster, or while a gate has not synced since a check ended (``storage.provisional``): never 0 for
+    a figure nobody sent, nor a count of something else."""
+    if half is not None and (half.get("gates") or half["not_reported"] or half["unregistered"]):
+        return None  # a gate's figures are missing, or older than a check's end
     lists = [r["unscreened"] for r in reports if r["unscreened"] is not None]
     if not lists:
         return None
@@ -208,7 +199,7 @@ def report_figures(content: str) -> dict:
     except (ValueError, TypeError, RecursionError):
         data = None
     if not isinstance(data, dict):
-        return {"clusters": None, "zero_report": None, "provisional": False, "unscreened": None}
+        return {"clusters": None, "zero_report": None, "provisional": False, "unscreened": None, "sessions": ()}
     raw = data.get("clusters")
     if isinstance(raw, list):
         clusters = len(raw)
@@ -219,7 +210,13 @@ def report_figures(content: str) -> dict:
     raw_zero = data.get("zero_report")
     zero = True if raw_zero is True else None if raw_zero is None and "zero_report" in data else False
     return {"clusters": clusters, "zero_report": zero, "provisional": data.get("provisional") is True,
-            "unscreened": _unscreened_ids(data)}
+            "unscreened": _unscreened_ids(data), "sessions": _sessions(data)}
+
+
+def _sessions(data: dict) -> tuple[str, ...]:
+    """The checks a gate's report lists (its config's sessions): only their names count, and only strings."""
+    raw = data.get("sessions")
+    return tuple(islice((k for k in raw if isinstance(k, str)), 32)) if isinstance(raw, dict) else ()
 
 
 def _unscreened_ids(data: dict) -> frozenset | None:

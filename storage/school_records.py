@@ -205,12 +205,12 @@ def pull_for(sync) -> int:
     if not sync.school_id:
         return 0
     try:
-        got = pull(sync.log, sync.engine(), sync.school_id, sync.fingerprint())
+        got = pull(sync.log, sync.engine(), sync.school_id, sync.fingerprint(), now=sync.clock())
         if not sync.pending():  # all it holds is upstream: it has reported up to now, even with nothing new to send
             from storage.stations import up_to_date
 
             with sync.engine().begin() as conn:
-                up_to_date(conn, sync.school_id, sync.fingerprint(), time.time())
+                up_to_date(conn, sync.school_id, sync.fingerprint(), sync.clock())  # the sync's clock, as its stamps
         return got
     except SQLAlchemyError as exc:
         raise SyncError(f"upstream {sync.shown_url}: cannot pull the school's fevers and clearances from its other "

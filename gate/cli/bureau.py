@@ -127,7 +127,7 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
 
 
 def _day(args: argparse.Namespace) -> dt.date:
-    return dt.date.fromisoformat(args.date) if args.date else dt.date.today()
+    return dt.date.fromisoformat(args.date) if args.date else dt.date.fromtimestamp(args.clock())
 
 
 def _shown(key: str, value) -> str:
@@ -161,7 +161,7 @@ def _reading(args: argparse.Namespace) -> Iterator:
 
 def daily(args: argparse.Namespace) -> None:
     with _reading(args) as (engine, bureau):
-        rows = bureau.schools_on(engine, _day(args), time.time(), args.cutoff)
+        rows = bureau.schools_on(engine, _day(args), args.clock(), args.cutoff)
     if args.json:
         print(json.dumps([r.to_dict() for r in rows], ensure_ascii=False))
         return
@@ -182,7 +182,7 @@ def daily(args: argparse.Namespace) -> None:
 
 def late(args: argparse.Namespace) -> None:
     with _reading(args) as (engine, bureau):
-        rows = bureau.late(engine, _day(args), time.time(), args.at)
+        rows = bureau.late(engine, _day(args), args.clock(), args.at)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
     else:

@@ -89,38 +89,6 @@ def build(sd, rules: list[Rules]) -> dict:
     }
 
 
-def waiting(gates: dict[str, float | None], expected: int | None, day: str, session: str | None, sent: set[str],
-            now: float) -> dict | None:
-    """The gates whose figures are not all in: registered gates that have not synced since the last check of ``day``
-    (or ``session``) that had ended by ``now``, and how many the bureau expects that never registered; None when
-    every gate has reported (or no check has ended yet). The checks are the usual ones (and 晚检 if a gate sent it)."""
-    usual = [s for s in (*DEFAULT_SESSIONS, EVENING) if s is not EVENING or EVENING.name in sent]
-    ends = [s.end_on(day) for s in usual if session in (None, s.name) and s.end_on(day) <= now]
-    if not ends:
-        return None
-    since = max(ends)
-    late = sorted(g for g, at in gates.items() if at is None or at < since)
-    unregistered = max(0, (expected or 0) - len(gates))
-    if not late and not unregistered:
-        return None
-    return {"gates": late, "unregistered": unregistered,
-            "since": time.strftime("%Y-%m-%d %H:%M", time.localtime(since))}
-
-
-def merged_waits(synced: dict | None, half: dict | None) -> dict | None:
-    """What the school's report waits for: gates not synced since an ended check (``waiting``) and the bureau's rule
-    (``storage.bureau.half_school``: gates that sent no daily report, gates never registered, a report that said
-    it waits); None when neither waits."""
-    if synced is None and half is None:
-        return None
-    out = {"gates": [], "unregistered": 0, "since": None, "not_reported": [], "said_provisional": [],
-           **(synced or {})}
-    if half:
-        out["unregistered"] = max(out["unregistered"], half["unregistered"])
-        out["not_reported"], out["said_provisional"] = half["not_reported"], half["said_provisional"]
-    return out
-
-
 def _session(name: str | None, sent: set[str]) -> str | None:
     """The session's stored name: 晨检 / morning check are the morning; an unknown name is refused, naming those known
     (the usual ones and any other a gate of the school has sent)."""
@@ -140,6 +108,7 @@ def report(args: argparse.Namespace) -> None:
     from sqlalchemy.exc import SQLAlchemyError  # the upstream's libraries: only for this command
 
     from storage import bureau, school_report, upstream as up
+    from storage.provisional import school_waits
 
     now = args.clock()
     on = not_after_today(args.date, now) if args.date else time.strftime("%Y-%m-%d", time.localtime(now))
@@ -155,12 +124,12 @@ def report(args: argparse.Namespace) -> None:
         args.session = _session(args.session, sessions)
         sd = school_report.school_day(engine, args.school, on, args.session)
         gates, expected = school_report.gates_synced(engine, args.school)
-        waits = waiting(gates, expected, on, args.session, sessions, now)
         with engine.connect() as conn:
             sent_reports = bureau.gate_reports(conn, dt.date.fromisoformat(on), args.school).get(args.school, {})
-        # The bureau's rule, by the same code: what makes its row provisional makes this report provisional too.
-        half = bureau.half_school({g: r for g, (_, r) in sent_reports.items()}, gates, expected)
-        waits = merged_waits(waits, half)
+        # The bureau's rule, by the same code (storage.provisional): the school's report is provisional exactly when
+        # its row at the bureau is (gates not synced since a check ended, or not reported, or waiting).
+        waits = school_waits({g: r for g, (_, r) in sent_reports.items()}, gates, expected, on, now,
+                             sessions | {n for _, r in sent_reports.values() for n in r["sessions"]}, args.session)
     except SQLAlchemyError as exc:
         raise UpstreamFailure(f"upstream {up.safe_url(args.upstream)}: {str(exc).splitlines()[0][:200]}") from None
     finally:

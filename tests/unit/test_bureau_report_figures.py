@@ -29,22 +29,30 @@ def test_a_report_is_a_zero_report_only_when_it_says_exactly_true(report):
 
 def test_odd_reports():
     assert report_figures("[1, 2]") == {"clusters": None, "zero_report": None, "provisional": False,
-                                        "unscreened": None}
+                                        "unscreened": None, "sessions": ()}
     assert report_figures('{"clusters": "3", "zero_report": "true"}') == {"clusters": None, "zero_report": False,
-                                                                          "provisional": False, "unscreened": None}
+                                                                          "provisional": False, "unscreened": None,
+                                                                          "sessions": ()}
     assert report_figures('{"clusters": true}')["clusters"] is None
     assert report_figures('{"clusters": -1}')["clusters"] is None
     assert report_figures("[" * 100000)["clusters"] is None  # deeply nested: refused, not a crash
     assert report_figures('{"clusters": [{"class": "三年级二班"}], "zero_report": true}') == {
-        "clusters": 1, "zero_report": True, "provisional": False, "unscreened": None}
+        "clusters": 1, "zero_report": True, "provisional": False, "unscreened": None, "sessions": ()}
 
 
 def test_a_provisional_report_is_undecided_not_a_missing_zero_report():
     # A gate waiting for the other gate's sync sends zero_report null and provisional true (gate report daily).
     assert report_figures('{"zero_report": null, "provisional": true, "clusters": []}') == {
-        "clusters": 0, "zero_report": None, "provisional": True, "unscreened": None}
+        "clusters": 0, "zero_report": None, "provisional": True, "unscreened": None, "sessions": ()}
     assert report_figures('{"provisional": "yes"}')["provisional"] is False  # only exactly true
     assert report_figures('{"clusters": []}')["zero_report"] is False  # silent about it: not a zero report
+
+
+def test_the_checks_a_report_lists_are_names_only():
+    said = {"sessions": {"morning": {"window": "06:30–08:30"}, "evening": {}, "": 1}}
+    assert report_figures(json.dumps(said))["sessions"] == ("morning", "evening", "")
+    assert report_figures('{"sessions": ["evening"]}')["sessions"] == ()  # not the gate's shape: nothing
+    assert len(report_figures(json.dumps({"sessions": {str(i): 0 for i in range(10**4)}}))["sessions"]) == 32
 
 
 @given(st.text(max_size=12))
