@@ -73,9 +73,9 @@ def daily(log: ScreeningLog, day: str, station_id: str) -> dict:
         "no_mask": no_mask,
         "manual_readings": manual,
         "sensor_faults": sensor_faults,
-        "unscreened": len(missing),
+        "unscreened": len(missing) if on_roster else None,  # no roster here: not known (null), never 0
         "unscreened_ids": [e.roster_id for e in missing],
-        "roster": on_roster,  # 0: no roster here, so "unscreened" says nothing (the bureau shows it as not reported)
+        "roster": on_roster,  # 0: no roster here, so "unscreened" is not known (the bureau shows it as not reported)
         "zero_report": fevers == 0 and retests["open"] == 0,
     }
 

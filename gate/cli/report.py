@@ -15,6 +15,7 @@ from storage.export import neutral
 from storage.log import local_day
 from storage.roster import unscreened as unscreened_people
 
+NO_ROSTER = "— (no roster)"  # unscreened without a roster: not known; `gate roster import` gives one
 DAILY = """
 gate report daily
 gate report daily --date 2026-11-28 --json
@@ -88,7 +89,17 @@ def daily(args: argparse.Namespace) -> None:
             w.writerow([k, json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v])
     else:
         for k, v in report.items():
-            print(f"{k}: {'provisional 临时 (undecided)' if k == 'zero_report' and waits else v}")
+            print(f"{k}: {shown(k, v, bool(waits))}")
+
+
+def shown(key: str, value, waits: bool) -> str:
+    """A figure of the daily report as the text output says it: an undecided zero report, an unscreened count
+    nobody can know (no roster at this gate) as a dash, never 0."""
+    if key == "zero_report" and waits:
+        return "provisional 临时 (undecided)"
+    if key == "unscreened" and value is None:
+        return NO_ROSTER
+    return str(value)
 
 
 def report_alerts(args: argparse.Namespace) -> None:

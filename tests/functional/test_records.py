@@ -53,6 +53,26 @@ def test_daily_report_counts_outcomes_and_zero_report(school):
     assert r["denied_by_reason"] == {"fever-confirmed": 1, "no-mask": 1}
 
 
+def test_a_gate_without_a_roster_says_unscreened_is_not_known_never_0(db_path):
+    from storage.bureau import report_figures
+
+    with ScreeningLog(db_path) as log:
+        Station(Config(station_id="east"), log).screen([hand(36.5)], MaskResult(MaskState.YES), entrant_id="S1")
+        r = reports.daily(log, TODAY, "east")
+    assert (r["unscreened"], r["unscreened_ids"], r["roster"]) == (None, [], 0)  # before: "unscreened": 0
+    done = run_gate("report", "daily", "--db", db_path, "--date", TODAY, "--json")
+    assert done.returncode == 0 and json.loads(done.stdout)["unscreened"] is None
+    assert "\nunscreened: — (no roster)\n" in run_gate("report", "daily", "--db", db_path, "--date", TODAY).stdout
+    rows = dict(csv.reader(io.StringIO(run_gate("report", "daily", "--db", db_path, "--date", TODAY, "--csv").stdout)))
+    assert rows["unscreened"] == "" and rows["screened"] == "1"  # an empty cell, as the bureau's CSV says it
+    assert report_figures(json.dumps(r))["unscreened"] is None  # the bureau reads it as not reported
+    # A roster imported afterwards: the figure is known again, and counts the one nobody saw
+    with ScreeningLog(db_path) as log:
+        import_roster(log, ROSTER, station_id="east", actor="admin")
+        again = reports.daily(log, TODAY, "east")
+    assert again["unscreened"] == 2 and again["roster"] == 3
+
+
 def test_an_open_fever_retest_is_not_a_zero_report(school):
     log, st = school
     st.screen([hand(38.0)], MaskResult(MaskState.YES), entrant_id="S1")

@@ -27,6 +27,7 @@ async def test_help_day_view_and_auditor_screens(db_path, tmp_path):
             assert await pilot_wait_until(
                 pilot, lambda: "by hour" in str(day.query_one("#day-hours").render())), "the day's figures"
             assert "open retest" in str(day.query_one("#day-zero").render())  # 38.2 waits for its retest
+            assert "unscreened — (no roster)" in str(day.query_one("#day-zero").render())  # no roster: never 0
             hist = str(day.query_one("#day-hist").render())
             assert "  37.3 !" in hist and "  37.1  " in hist  # the threshold is a bin edge, marked from there up
             await pilot.press("escape")

@@ -52,7 +52,8 @@ class DayView(ShowsWorkerFailures, Screen):
              f"{report['retests']['open']} open retest(s)")
             + f"\n{t('ui.screened', lang)} {report['screened']} · {t('ui.admitted', lang)} {report['admitted']} · "
               f"{t('ui.denied', lang)} {report['denied']} · {t('ui.retests', lang)} {report['retests']['total']} · "
-              f"manual {report['manual_readings']} · unscreened {report['unscreened']}")
+              f"manual {report['manual_readings']} · unscreened "
+              f"{'— (no roster)' if report['unscreened'] is None else report['unscreened']}")
         hours = msg.profile["by_hour"]
         top = max((sum(v.values()) for v in hours.values()), default=1) or 1
         rows = [f"{h:02d}:00 {'█' * round(sum(v.values()) / top * 40):<40} {sum(v.values()):>4} "
