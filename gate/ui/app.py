@@ -9,6 +9,7 @@ import getpass
 import time
 from typing import Callable
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -28,6 +29,7 @@ from gate.ui.screens.followup import FollowupScreen
 from gate.ui.screens.help import HelpScreen
 from gate.ui.screens.maintenance import MaintenanceScreen
 from gate.ui.screens.signin import SignIn
+from gate.ui.scans import ScanCatcher
 from storage.log import ScreeningLog
 
 
@@ -62,6 +64,7 @@ class GateApp(App):
         self.operator = operator or getpass.getuser()
         self.auth = Auth(station.log, station.config.station_id, station.config.security)
         self.last_activity = clock()
+        self.scans = ScanCatcher()  # a card scanned over another screen goes to the gate, never lost
         self.duty = DutyScreen(station, sensor_config=sensor_config, sensor=sensor, clock=clock,
                                show_clock=show_clock)
         self.set_reactive(GateApp.language, normalise(station.language))
@@ -102,6 +105,13 @@ class GateApp(App):
 
     def on_key(self) -> None:
         self.last_activity = self.clock()
+
+    async def on_event(self, event: events.Event) -> None:
+        # Every key reaches the app before any screen or field: the only place that sees a card typed anywhere.
+        if isinstance(event, events.Key) and not event.is_forwarded and self.scans.key(self, event):
+            self.last_activity = self.clock()
+            return
+        await super().on_event(event)
 
     def _idle_check(self) -> None:
         idle_s = self.station.config.security.idle_logout_minutes * 60

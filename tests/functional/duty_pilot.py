@@ -1,4 +1,7 @@
-"""What the duty-screen pilot tests share: the banner's text, the manual-entry form, a reading typed by hand."""
+"""What the duty-screen pilot tests share: the banner's text, the manual-entry form, a reading typed by hand, a card
+scanned and keys typed by a person (told apart by the keys' times)."""
+import time
+
 from gate.ui.screens.manual import ManualEntry
 from tests.support import pilot_wait_until, typing_goes_to
 
@@ -18,3 +21,30 @@ async def manual(pilot, text: str):
     await pilot.press("f2")
     assert await pilot_wait_until(pilot, lambda: form_ready(pilot.app)), "the manual-entry form"
     await pilot.press(*text, "enter")
+
+
+async def keys_at(pilot, text: str, gap_s: float, enter: bool = True) -> None:
+    """Type ``text`` (then Enter) with ``gap_s`` between the keys by the keys' own times, as the terminal would
+    stamp them: the station tells a card scanner from a person by those times alone."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    app = pilot.app
+    at = time.monotonic()
+    for n, key in enumerate([*text, "enter"] if enter else [*text]):
+        event = events.Key("enter", "\r") if key == "enter" else events.Key(
+            key if key.isalnum() else _character_to_key(key), key)
+        event.time = at + n * gap_s
+        event.set_sender(app)
+        app._driver.send_message(event)
+        await pilot.pause()
+
+
+async def scan(pilot, card: str) -> None:
+    """A keyboard-wedge scanner: the card's characters 5 ms apart, then Enter."""
+    await keys_at(pilot, card, 0.005)
+
+
+async def type_slowly(pilot, text: str, enter: bool = True) -> None:
+    """A person at the keyboard: 150 ms between keys."""
+    await keys_at(pilot, text, 0.15, enter)

@@ -1,0 +1,86 @@
+"""A card scanned while another screen than the gate's is on top is never lost.
+
+The scanner types into whatever has the keyboard: the help or the day view (nothing takes the keys), the auditor's
+date field, the follow-up note. The app sees every key first (``GateApp.on_event``) and tells a scan from typing
+(``drivers.card_scanner``): a screen only looked at (help, today, the command palette) closes and the gate screen
+comes back with the person waiting for the reading; a screen with work on it (auditor, follow-up, maintenance, the
+visitor form) stays as it was, the card's characters taken back out of the field they fell into, and a line says
+the person is kept for the next reading. The manual-entry form and the sign-in take a card their own way.
+"""
+from __future__ import annotations
+
+from textual import events
+from textual.command import CommandPalette
+from textual.widgets import Input
+
+from domain.identifiers import IdentifierError, check_id
+from drivers.card_scanner import Entry, KeyTimes
+from gate.i18n import t
+from gate.ui.screens.day import DayView
+from gate.ui.screens.help import HelpScreen
+from gate.ui.screens.manual import ManualEntry
+from gate.ui.screens.signin import SignIn
+
+VIEWS = (HelpScreen, DayView, CommandPalette)  # nothing typed there to keep: the gate screen comes back
+OWN_WAY = (ManualEntry, SignIn)  # a card there names the person measured / goes to the gate (their own handlers)
+
+
+class ScanCatcher:
+    """Fed every key the app receives; takes an Enter that ends a card's id typed where the gate would lose it."""
+
+    def __init__(self) -> None:
+        self.keys = KeyTimes()
+        self._before: tuple[Input, str, int] | None = None  # the field, its text and cursor before the last run
+
+    def key(self, app, event: events.Key) -> bool:
+        """True when this key was the Enter of a scan, handled here (it must go no further)."""
+        if event.key != "enter":
+            if event.is_printable:
+                if self.keys.char(event.character, event.time):  # seen before the field: its text before the run
+                    f = app.focused
+                    self._before = (f, f.value, f.cursor_position) if isinstance(f, Input) else None
+            else:
+                self.keys.other()
+            return False
+        entry = self.keys.enter(event.time)
+        routed = bool(entry.text) and self._route(app, entry)
+        self._before = None
+        return routed
+
+    def _route(self, app, entry: Entry) -> bool:
+        screen, focused = app.screen, app.focused
+        if isinstance(screen, OWN_WAY) or (screen is app.duty and getattr(focused, "id", None) == "entrant-input"):
+            return False
+        field = focused if isinstance(focused, Input) else None
+        text = entry.scanned if field is not None else entry.text.strip()  # typing into a field is typing
+        if not text:
+            return False
+        if field is not None:
+            self.take_back(field, entry.scanned)
+        try:
+            entrant = check_id(text, "entrant id")
+        except IdentifierError as exc:  # a scanner can type anything: refused and said, never cut to a wrong id
+            app.notify(t("ui.scan_refused", app.language, detail=str(exc)), severity="error", timeout=10)
+            return True
+        while isinstance(app.screen, VIEWS):
+            app.pop_screen()
+        app.duty.scanned(entrant)
+        if app.screen is app.duty:
+            app.duty.query_one("#entrant-input", Input).focus()
+            app.notify(t("ui.scan_back", app.language, id=entrant), timeout=8)
+        else:
+            app.notify(t("ui.scan_kept", app.language, id=entrant), severity="warning", timeout=15)
+        return True
+
+
+    def take_back(self, field: Input, typed: str) -> None:
+        """The field as it was before the scanner typed into it (a text selected on focus, which the card replaced,
+        comes back too); else what the scanner typed just before the cursor is taken out."""
+        if self._before is not None and self._before[0] is field:
+            _, field.value, field.cursor_position = self._before
+            return
+        end = field.cursor_position
+        start = end - len(typed)
+        if start >= 0 and field.value[start:end] == typed:
+            field.value = field.value[:start] + field.value[end:]
+            field.cursor_position = start
