@@ -274,6 +274,18 @@ def entrant_status(log: ScreeningLog, entrant_id: str, day: str | None = None) -
     return (listed.roster_id if listed is not None else None), Reason.VISITOR_NOT_APPROVED
 
 
+def is_known_id(log: ScreeningLog, entrant_id: str) -> bool:
+    """Whether the station knows ``entrant_id`` as a person's card (under any spelling): on the roster, a visitor
+    registered here, or screened here before. The sign-in asks it of a number typed into the PIN field: a pupil's
+    card scanned there is not a wrong PIN."""
+    key = id_key(entrant_id)
+    with log.read("the roster") as conn:
+        if conn.execute(select(SCREENINGS.c.id).where(SCREENINGS.c.entrant_key == key).limit(1)).first():
+            return True
+        return any(_by_key(conn, column, entrant_id) is not None
+                   for column in (ENTRANTS.c.roster_id, VISITORS.c.visitor_id))
+
+
 def check_entrant(log: ScreeningLog, entrant_id: str | None, day: str | None = None) -> Reason | None:
     """None when the id may proceed to screening; else the reason it may not (``Reason.VISITOR_NOT_APPROVED``)."""
     return entrant_status(log, entrant_id, day)[1] if entrant_id else None

@@ -86,6 +86,14 @@ class SignInFailed(Message):
 
 
 @dataclass
+class CardNotPin(Message):
+    """The number entered as a PIN is a card the station knows (a pupil's card went through the scanner): no PIN
+    was checked, nothing counts towards a lockout."""
+
+    entrant: str
+
+
+@dataclass
 class UserNames(Message):
     """The station's user names, so the sign-in can tell a pupil's card scanned into it from a user name."""
 

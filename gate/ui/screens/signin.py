@@ -18,10 +18,11 @@ from drivers.manual import scanned_id
 from domain.identifiers import ID_MAX, IdentifierError, check_text
 from gate.auth import Auth, AuthError
 from gate.user import User
-from gate.ui.messages import SignedIn, SignInFailed, UserNames
+from gate.ui.messages import CardNotPin, SignedIn, SignInFailed, UserNames
 from gate.ui.screens.base import AnswersOnce, ShowsWorkerFailures
 from gate.ui.screens.manual import BACK
 from storage.log import LogError
+from storage.roster import is_known_id
 
 
 class SignIn(AnswersOnce, ShowsWorkerFailures, ModalScreen[User | None]):
@@ -97,12 +98,28 @@ class SignIn(AnswersOnce, ShowsWorkerFailures, ModalScreen[User | None]):
     @work(thread=True, exclusive=True, group="auth", exit_on_error=False, name="checking the PIN")
     def check(self, name: str, pin: str) -> None:
         try:
+            # A numeric card scanned into the PIN field looks like a PIN: one the station knows as a person's card is
+            # never checked, so it is neither a failed sign-in in the audit trail nor a step towards a lockout.
+            if pin.isdigit() and is_known_id(self.auth.log, pin):
+                self.post_message(CardNotPin(pin))
+                return
             self.post_message(SignedIn(self.auth.check(name, pin, self.why)))
         except (AuthError, LogError) as exc:
             self.post_message(SignInFailed(str(exc)))
 
     def on_signed_in(self, msg: SignedIn) -> None:
         self.answer(msg.user)
+
+    def on_card_not_pin(self, msg: CardNotPin) -> None:
+        self.checking = False
+        pin = self.query_one("#signin-pin", Input)
+        pin.value = ""
+        pin.focus()  # the name stays: the teacher types the PIN now
+        if self.on_scan is not None:
+            self.on_scan(msg.entrant)
+        self.query_one("#signin-error", Static).update(
+            f"{msg.entrant}: 这是卡号，不是PIN，已留给下一次测量 / that was a card, not a PIN — kept for the next reading;"
+            " 请输入PIN / type your PIN (a PIN that is a card number: ask an admin for another, gate users reset-pin)")
 
     def on_sign_in_failed(self, msg: SignInFailed) -> None:
         self.notify(msg.error, severity="error", timeout=8)
