@@ -63,7 +63,6 @@ GRANT USAGE ON SCHEMA public TO {ROLE};
 GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {ROLE};
 GRANT UPDATE (last_sync_at, last_seq) ON stations TO {ROLE};
 GRANT UPDATE (name) ON schools TO {ROLE};
-GRANT EXECUTE ON FUNCTION gate_make_day(date) TO {ROLE};
 INSERT INTO gate_role_schools (role_name, school_id) VALUES ('{ROLE}', 'bench');
 """
 

@@ -1,11 +1,12 @@
 """Day partitions of the upstream's screenings (PostgreSQL declarative range partitioning).
 
 One partition per day, ``screenings_pYYYYMMDD``, covering ``[day, day + 1)``; ``screenings_default`` catches a day
-nobody created yet (a station whose clock is years off never makes a sync fail). `gate upstream maintain` creates
-the coming days ahead and detaches the days past retention; the sync creates a missing day it is about to send
-(or, when its role may not create tables, has the owner's ``gate_make_day`` make it: upstream migration u0011). A
-day's rows already in the default partition are moved into the day's new partition in the same transaction, so
-creating a day late never fails.
+nobody created yet (a station whose clock is years off never makes a sync fail). Only the database's owner makes a
+day: `gate upstream maintain` creates the coming days ahead and detaches the days past retention, and an owner's
+sync creates a missing day it is about to send. A station's role cannot (upstream migration u0017 dropped the
+function that made days for it): its rows of a day not made yet wait in the default partition, nothing lost, until
+maintain files them, so no station role can hold a day's making open. A day's rows already in the default partition
+are moved into the day's new partition in the same transaction, so creating a day late never fails.
 
 A detached partition is an ordinary table again: kept, out of every query, to be archived (pg_dump -t) and dropped by
 the database's owner. Nothing here deletes data.
@@ -18,10 +19,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, text
 
+from storage.upstream_locks import is_lock_timeout
+
 PARENT = "screenings"
 DEFAULT = "screenings_default"
 _NAME = re.compile(r"^screenings_p(\d{8})$")
-_LOCK = 73174  # advisory lock: one partition creator at a time (stations and `maintain` may race)
+MAKE_DAY_WAIT_S = 2.0  # a sync making a day waits this long for a lock, then sends the day's rows to the default
+# One partition maker at a time: SHARE UPDATE EXCLUSIVE on screenings, a lock a station role cannot take (it needs
+# UPDATE, DELETE or TRUNCATE on the table), where an advisory lock's number any role may take and hold.
+_ONE_MAKER = text(f"LOCK TABLE {PARENT} IN SHARE UPDATE EXCLUSIVE MODE")
 
 
 def name_of(day: dt.date) -> str:
@@ -52,7 +58,7 @@ def create(conn: Connection, day: dt.date, reattach: bool = False) -> bool:
     """Make ``day``'s partition in the caller's transaction (moving its rows out of the default one); False when it
     already existed, or when its table was detached and ``reattach`` is not given (its rows wait in the default
     partition: a day past retention is not brought back by a late row)."""
-    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+    conn.execute(_ONE_MAKER)
     if day in attached(conn):
         return False
     name, lo, hi = name_of(day), day.isoformat(), (day + dt.timedelta(days=1)).isoformat()
@@ -77,10 +83,12 @@ def _closed(conn: Connection, name: str) -> None:
     conn.execute(text(f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY"))
 
 
-def ensure(engine: Engine, days: set[dt.date], known: set[dt.date]) -> list[dt.date]:
-    """Create the partitions of ``days`` not in ``known`` (a cache the caller keeps). A role that may not create
-    tables has the owner's ``gate_make_day`` make them (upstream migration u0011, when granted EXECUTE). Returns the
-    days left without a partition: their rows wait in the default partition, nothing lost, until `gate upstream
+def ensure(engine: Engine, days: set[dt.date], known: set[dt.date], wait_s: float = MAKE_DAY_WAIT_S
+           ) -> list[dt.date]:
+    """Create the partitions of ``days`` not in ``known`` (a cache the caller keeps), waiting at most ``wait_s`` for
+    a lock. Returns the days left without a partition: a role that may not create tables (a station's), a day
+    another session holds the default partition of (a pupil's open transaction: the sync must not wait behind it),
+    or a day detached by retention. Their rows wait in the default partition, nothing lost, until `gate upstream
     maintain` moves them."""
     missing = days - known
     if not missing:
@@ -91,34 +99,23 @@ def ensure(engine: Engine, days: set[dt.date], known: set[dt.date]) -> list[dt.d
     for day in sorted(missing - known):
         try:
             with engine.begin() as conn:
+                conn.execute(text(f"SET LOCAL lock_timeout = {max(1, int(wait_s * 1000))}"))
                 if not create(conn, day) and day not in attached(conn):
                     left.append(day)  # detached by retention: its late rows wait in the default partition
             known.add(day)
-        except Exception as exc:  # noqa: BLE001 - only a missing privilege is expected; anything else surfaces on send
-            if not _denied(exc):
+        except Exception as exc:  # noqa: BLE001 - a missing privilege or a held lock; anything else surfaces on send
+            if not _denied(exc) and not is_lock_timeout(exc):
                 raise
-            if not _by_owner(engine, day):
-                left.append(day)
+            left.append(day)
             known.add(day)  # asked once a round: the answer stands until maintain runs
     return left
 
 
-def _denied(exc: Exception, *more: str) -> bool:
-    return any(words in str(exc) for words in ("permission denied", "must be owner", *more))
+def _denied(exc: Exception) -> bool:
+    return any(words in str(exc) for words in ("permission denied", "must be owner"))
 
 
-def _by_owner(engine: Engine, day: dt.date) -> bool:
-    """The day made by the owner's function for a role that may not create tables; False when it may not be."""
-    try:
-        with engine.begin() as conn:
-            return bool(conn.execute(text("SELECT gate_make_day(:d)"), {"d": day}).scalar())
-    except Exception as exc:  # noqa: BLE001 - an upstream without the function, or a role without EXECUTE
-        if not _denied(exc, "does not exist"):  # an upstream before u0011
-            raise
-        return False
-
-
-BACK, AHEAD = 400, 31  # the days gate_make_day makes (upstream migration u0011): maintain files no other day
+BACK, AHEAD = 400, 31  # the days maintain files out of the default partition (a forged far-off day makes no table)
 
 
 @dataclass
@@ -161,7 +158,7 @@ def maintain(engine: Engine, today: dt.date, ahead_days: int = 14, keep_days: in
     if keep_days is not None:
         cutoff = min(today, real) - dt.timedelta(days=keep_days)
         with engine.begin() as conn:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+            conn.execute(_ONE_MAKER)
             for day, name in sorted(attached(conn).items()):
                 if day < cutoff:
                     conn.execute(text(f"ALTER TABLE {PARENT} DETACH PARTITION {name}"))

@@ -1,6 +1,6 @@
 """How long the upstream's users wait for a table another session holds, and who holds it.
 
-One station role's transaction left open (after `gate_make_day`, or a read) holds a lock on ``screenings`` for as
+One station role's transaction left open (a read, an insert) holds a lock on ``screenings`` for as
 long as the pupil likes; a sync, an export or `gate upstream maintain` waiting behind it would wait with no end, and
 the syncs would queue behind maintain's own request. Every upstream connection of theirs carries PostgreSQL's
 ``lock_timeout``: after it, the statement fails (SQLSTATE 55P03), the transaction is rolled back (nothing confirmed,
@@ -19,7 +19,7 @@ FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 LEFT JOIN pg_class c ON c.oid = l.relation
 WHERE l.granted AND l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database
                                                                 WHERE datname = current_database())
-  AND (c.relname LIKE 'screenings%' OR (l.locktype = 'advisory' AND l.objid = 73174))
+  AND c.relname LIKE 'screenings%'
 ORDER BY a.pid LIMIT 3
 """)
 
@@ -36,7 +36,7 @@ def is_lock_timeout(exc: BaseException) -> bool:
 
 
 def holders(engine: Engine) -> str:
-    """Who holds ``screenings`` (or the partition makers' lock) now, as the role's eyes may see it: "pid 123, role
+    """Who holds ``screenings`` (or one of its partitions) now, as the role's eyes may see it: "pid 123, role
     gate_north, idle in transaction"; "" when nobody visible (the holder let go meanwhile)."""
     try:
         with engine.connect() as conn:

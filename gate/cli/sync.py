@@ -153,7 +153,7 @@ def send(args: argparse.Namespace) -> None:
     if result.waiting_days and not args.json:  # sent and safe; the owner's maintenance files them by day
         days = ", ".join(result.waiting_days[:3]) + (" …" if len(result.waiting_days) > 3 else "")
         print(f"gate: sync: no day partition upstream for {days}: those rows wait in the default partition (nothing "
-              "lost); the database's owner runs gate upstream maintain, or grants EXECUTE on gate_make_day",
+              "lost); the database's owner runs gate upstream maintain, which makes the days ahead and files them",
               file=sys.stderr)
     if result.quarantined:  # refused records stay in the log (never purged) until someone fixes the cause
         held = any("changed outside the station" in e for e in result.errors)  # storage.held: word sent upward

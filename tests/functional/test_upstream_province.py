@@ -126,7 +126,7 @@ def test_day_partitions_are_made_ahead_made_late_and_detached_by_retention(tmp_p
     done = partitions.maintain(engine, today, ahead_days=2)
     assert done.created == ["screenings_p20261128", "screenings_p20261129", "screenings_p20261130"]
     # A row for a day nobody made lands in the default partition, then gets its own; a row of a day years off (a
-    # station's clock, or a forged row) stays there, named: maintain makes the days gate_make_day would, no other
+    # station's clock, or a forged row) stays there, named: maintain makes the days 400 back to 31 ahead, no other
     # (attack a16 H7: 2,000 forged days made 2,000 tables).
     for key, day in (("x", "2026-12-20"), ("y", "2031-01-01")):
         sql(url, "INSERT INTO screenings VALUES ('s', " + OLD_ROW.format(id=key, station="s", seq=ord(key), day=day)

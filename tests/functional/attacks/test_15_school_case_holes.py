@@ -133,8 +133,8 @@ def bound_role(url, gate):
         with up.begin() as conn:
             conn.execute(sa.text("UPDATE gate_role_schools SET station_id = :g WHERE role_name = :r"),
                          {"g": gate, "r": name})
-            for grant in ("UPDATE (last_sync_at, last_seq) ON stations", "UPDATE (name) ON schools",
-                          "EXECUTE ON FUNCTION gate_make_day(date)"):  # the rest of the README's lines
+            for grant in ("UPDATE (last_sync_at, last_seq) ON stations", "UPDATE (name) ON schools"):  # the rest of
+                # the README's lines
                 conn.exec_driver_sql(f"GRANT {grant} TO {name}")
     finally:
         up.dispose()

@@ -30,6 +30,18 @@ def upstream_ids(url: str, school: str) -> set[str]:
 
 
 # H1 (a16): a pupil with one station's password holds gate_make_day open; another school's sync must not hang.
+# Since u0017 no station role makes a day (the function is gone): what the pupil can still hold open is a read (every
+# partition, the default one included) and the advisory lock the day makers used to take.
+def hold_what_a_pupil_can(pupil: str) -> psycopg.Connection:
+    held = psycopg.connect(pupil)
+    with pytest.raises(psycopg.errors.UndefinedFunction):
+        held.execute("SELECT gate_make_day(CURRENT_DATE + 20)")
+    held.rollback()
+    held.execute("SELECT count(*) FROM screenings")  # ACCESS SHARE on every partition, and never ends
+    held.execute("SELECT pg_advisory_xact_lock(73174)")  # the number the day makers waited on before u0017
+    return held
+
+
 def test_hole_a_station_role_holding_gate_make_day_open_blocks_another_schools_sync(pg, tmp_path):
     url = pg.create_db("a16_lock")
     other = make_gate(tmp_path, "w1", "S-W", "西校", url)
@@ -37,92 +49,87 @@ def test_hole_a_station_role_holding_gate_make_day_open_blocks_another_schools_s
     assert run_gate("sync", "--once", "--config", other.cfg).returncode == 0  # the owner makes the schema
     pupil = station_role(url, "a16_lock_n1", "S-N")
     other.screen_at(at(DAY, 7, 31), "W2")
-    held = psycopg.connect(pupil)
+    held = hold_what_a_pupil_can(pupil)
     try:
-        held.execute("SELECT gate_make_day(CURRENT_DATE + 20)")  # and the pupil never commits
         try:
             done = subprocess.run([PY, "-m", "gate.cli", "sync", "--once", "--config", str(other.cfg)],
                                   capture_output=True, text=True, timeout=60, cwd=ROOT,
                                   env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
         except subprocess.TimeoutExpired:
             pytest.fail("gate sync --once of school S-W hung 60 s behind school S-N's open gate_make_day")
-        assert done.returncode in (0, 1) and "Traceback" not in done.stderr
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     finally:
         held.rollback()
         held.close()
 
 
-def test_a_sync_that_must_make_a_day_behind_a_held_gate_make_day_gives_up_in_one_line_and_the_next_goes_on(
-        pg, tmp_path):
+def test_an_owners_sync_that_must_make_a_day_behind_a_pupils_open_read_sends_to_the_default_partition(pg, tmp_path):
+    """Before u0017 the pupil held gate_make_day open and this sync gave up after 10 s (nothing sent). Now it waits
+    2 s for the day's lock, sends the day's rows to the default partition, and maintain files them later."""
     url = pg.create_db("f16a_lock")
     west = make_gate(tmp_path, "w1", "S-W", "西校", url)
     west.screen_at(at(DAY, 7, 30), "W1")
     assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
     pupil = station_role(url, "f16a_lock_n1", "S-N")
-    later = DAY + dt.timedelta(days=1)  # no partition yet: the sync must make it, under the partition makers' lock
+    later = DAY + dt.timedelta(days=1)  # no partition yet: the owner's sync would make it
     west.screen_at(at(later, 7, 30), "W2")
-    held = psycopg.connect(pupil)
+    held = hold_what_a_pupil_can(pupil)
     try:
-        assert held.execute("SELECT gate_make_day(CURRENT_DATE + 20)").fetchone() == (True,)
         done = run_gate("sync", "--once", "--config", west.cfg)
+        assert done.returncode == 0 and "pending 0" in done.stdout, done.stderr
         line = one_line(done.stderr)
-        assert done.returncode == 1, done.stdout
-        assert "held by another session" in line and "f16a_lock_n1" in line and "try again" in line, line
-        assert "nothing is lost" in line and "pg_terminate_backend(" in line
-        assert "pending: 0" not in run_gate("sync", "status", "--config", west.cfg).stdout  # nothing confirmed
+        assert f"no day partition upstream for {later.isoformat()}" in line and "nothing lost" in line, line
+        assert owner_sql(url, "SELECT entrant_id FROM screenings_default") == [("W2",)]
     finally:
         held.rollback()
         held.close()
-    again = run_gate("sync", "--once", "--config", west.cfg)
-    assert again.returncode == 0 and "pending 0" in again.stdout, again.stderr
     assert upstream_ids(url, "S-W") == {"W1", "W2"}
-    assert owner_sql(url, "SELECT count(*) FROM screenings_default") == [(0,)]  # W2 is in its day's partition
+    done = run_gate("upstream", "maintain", "--upstream", url, "--ahead", "0")
+    assert done.returncode == 0, done.stderr
+    assert owner_sql(url, "SELECT count(*) FROM screenings_default") == [(0,)]  # W2 filed in its day's partition
+    assert owner_sql(url, f"SELECT entrant_id FROM screenings_p{later:%Y%m%d}") == [("W2",)]
 
 
-def test_a_held_gate_make_day_stops_neither_another_schools_rows_nor_the_bureaus_export_of_made_days(pg, tmp_path):
-    """The function no longer takes ACCESS EXCLUSIVE on screenings (it attaches the day made alone): another school's
-    rows of a day already made go up while the pupil holds it, and the bureau's export of made days is read."""
+def test_a_station_role_can_neither_make_a_day_nor_hold_up_the_owners_day_makers(pg, tmp_path):
     url = pg.create_db("f16a_lock_made")
     west = make_gate(tmp_path, "w1", "S-W", "西校", url)
     west.screen_at(at(DAY, 7, 30), "W1")
     assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
     pupil = station_role(url, "f16a_lock_n2", "S-N")
+    for sql in ("LOCK TABLE screenings IN SHARE UPDATE EXCLUSIVE MODE",  # the day makers' one-at-a-time lock
+                "LOCK TABLE screenings_default IN ACCESS EXCLUSIVE MODE",
+                "CREATE TABLE screenings_p20270101 PARTITION OF screenings FOR VALUES FROM ('2027-01-01') "
+                "TO ('2027-01-02')"):
+        with pytest.raises(psycopg.Error, match="permission denied"):
+            sql_as(pupil, f"BEGIN; {sql}")
     held = psycopg.connect(pupil)
     try:
-        assert held.execute("SELECT gate_make_day(CURRENT_DATE + 21)").fetchone() == (True,)
-        kinds = {r[0] for r in sql_as(url, "SELECT mode FROM pg_locks WHERE relation = 'screenings'::regclass "
-                                           "AND granted AND pid <> pg_backend_pid()")}
-        assert "AccessExclusiveLock" not in kinds, kinds
-        with psycopg.connect(url, autocommit=True) as other:  # an insert of a made day routed past the default
-            other.execute("SET lock_timeout = '3s'")
-            other.execute("INSERT INTO screenings SELECT * FROM screenings WHERE day = %s AND entrant_id = 'W1' "
-                          "ON CONFLICT DO NOTHING", (DAY,))
-        out = tmp_path / "export"
-        done = run_gate("bureau", "export", "--upstream", url, "--from", DAY.isoformat(), "--to", DAY.isoformat(),
-                        "--out", out, "--key", tmp_path / "bureau.key")
-        assert done.returncode in (0, 1), done.stderr
-        if done.returncode == 1:  # the export gave up on a lock: one line, and no half-written folder left
-            assert "held by another session" in one_line(done.stderr) and not out.exists()
+        held.execute("SELECT pg_advisory_xact_lock(73174)")  # before: every day maker waited on this number
+        done = run_gate("upstream", "maintain", "--upstream", url, "--ahead", "21")
+        assert done.returncode == 0, done.stderr
+        assert sql_as(url, "SELECT to_regclass(%s) IS NOT NULL",
+                      (f"screenings_p{dt.date.today() + dt.timedelta(days=21):%Y%m%d}",)) == [(True,)]
     finally:
         held.rollback()
         held.close()
 
 
-def test_gate_make_day_waits_for_no_lock_longer_than_two_seconds(pg, tmp_path):
+def test_an_owners_sync_making_a_day_waits_for_another_maker_no_longer_than_two_seconds(pg, tmp_path):
     url = pg.create_db("f16a_make_day_wait")
     west = make_gate(tmp_path, "w1", "S-W", "西校", url)
     west.screen_at(at(DAY, 7, 30), "W1")
     assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
-    pupil = station_role(url, "f16a_wait_n1", "S-N")
+    later = DAY + dt.timedelta(days=2)
+    west.screen_at(at(later, 7, 30), "W3")
     owner = psycopg.connect(url)
     try:
-        owner.execute("SELECT pg_advisory_xact_lock(73174)")  # another partition maker at work, not letting go
-        with pytest.raises(psycopg.errors.LockNotAvailable):
-            sql_as(pupil, "SELECT gate_make_day(CURRENT_DATE + 22)")
+        owner.execute("LOCK TABLE screenings IN SHARE UPDATE EXCLUSIVE MODE")  # maintain at work, not letting go
+        done = run_gate("sync", "--once", "--config", west.cfg)
+        assert done.returncode == 0 and f"no day partition upstream for {later.isoformat()}" in done.stderr
     finally:
         owner.rollback()
         owner.close()
-    assert sql_as(pupil, "SELECT gate_make_day(CURRENT_DATE + 22)") == [(True,)]
+    assert owner_sql(url, "SELECT entrant_id FROM screenings_default") == [("W3",)]
 
 
 # H1b (a16): a station role's open read; maintain must give up instead of waiting (and queueing every sync).
@@ -304,25 +311,47 @@ def test_retention_counted_from_a_past_today_detaches_only_days_past_it(pg, tmp_
     assert owner_sql(url, "SELECT count(*) FROM screenings_default") == [(1,)]
 
 
-def test_the_bureaus_export_behind_a_held_gate_make_day_gives_up_in_one_line_and_leaves_no_half_export(
-        pg, tmp_path):
+def test_the_bureaus_export_over_days_without_a_partition_is_read_beside_a_pupils_open_transaction(pg, tmp_path):
+    """Before u0017 the pupil's open gate_make_day held the default partition and this export gave up (one line, no
+    half export, nothing recorded). A station role can no longer make a day: what it holds is a read, and the
+    export of days with no partition (the default partition) is read beside it and recorded."""
     url = pg.create_db("f16a_export_lock")
     west = make_gate(tmp_path, "w1", "S-W", "西校", url)
     west.screen_at(at(DAY, 7, 30), "W1")
     assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
     pupil = station_role(url, "f16a_export_n1", "S-N")
     span = ("--from", (DAY - dt.timedelta(days=3)).isoformat(), "--to", DAY.isoformat())  # days with no partition:
-    out = tmp_path / "export"  # the default partition is read, and the pupil's open transaction holds it
-    held = psycopg.connect(pupil)
+    out = tmp_path / "export"  # the default partition is read
+    held = hold_what_a_pupil_can(pupil)
     try:
-        assert held.execute("SELECT gate_make_day(CURRENT_DATE + 23)").fetchone() == (True,)
         done = run_gate("bureau", "export", "--upstream", url, *span, "--out", out, "--key", tmp_path / "bureau.key")
-        line = one_line(done.stderr)
-        assert done.returncode == 1 and "held by another session" in line and "f16a_export_n1" in line, line
-        assert not out.exists()
+        assert done.returncode == 0 and "exported 1 screening(s) of 1 school(s)" in done.stdout, done.stderr
     finally:
         held.rollback()
         held.close()
-    assert owner_sql(url, "SELECT count(*) FROM bureau_exports") == [(0,)]  # nothing recorded
-    done = run_gate("bureau", "export", "--upstream", url, *span, "--out", out, "--key", tmp_path / "bureau.key")
-    assert done.returncode == 0 and "exported 1 screening(s) of 1 school(s)" in done.stdout, done.stderr
+    assert owner_sql(url, "SELECT count(*) FROM bureau_exports") == [(1,)]
+
+
+def test_u0017_drops_the_day_maker_and_a_downgrade_brings_it_back_callable_by_nobody(pg):
+    from alembic import command
+
+    from storage import upstream as up
+
+    url = pg.create_db("f16a_u0017")
+    engine = up.make_upstream_engine(url)
+    try:
+        up.upgrade(engine)
+        exists = "SELECT count(*) FROM pg_proc WHERE proname = 'gate_make_day'"
+        assert sql_as(url, exists) == [(0,)]
+        cfg = up._alembic()
+        for target in ("u0016", "head"):
+            with engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                (command.downgrade if target == "u0016" else command.upgrade)(cfg, target)
+            if target == "u0016":
+                assert sql_as(url, exists) == [(1,)]
+                assert sql_as(url, "SELECT has_function_privilege('public', 'gate_make_day(date)', 'EXECUTE')") \
+                    == [(False,)]
+        assert sql_as(url, exists) == [(0,)]
+    finally:
+        engine.dispose()

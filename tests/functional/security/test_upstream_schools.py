@@ -3,9 +3,9 @@ real PostgreSQL, with the README's lines for the station role and the bureau's r
 two gates of school north and one of school west sync under their roles; north's role finds none of west's rows,
 cannot send or update under west, cannot give itself another school, cannot read a day partition directly; the pull
 between north's two gates still works under the policy; a role nobody listed is stopped before sending, in one line,
-with nothing quarantined; the bureau's role still sees every school. A day without its partition is made for the
-insert-only role by the owner's function (u0011); without EXECUTE its rows wait in the default partition, the sync
-says so in one line, and maintain files them by day; the function makes no day years away."""
+with nothing quarantined; the bureau's role still sees every school. A station role makes no day partition (u0017
+dropped the owner's function that did): its rows of a day not made yet wait in the default partition, the sync
+says so in one line, and maintain files them by day."""
 import datetime as dt
 import io
 import re
@@ -66,12 +66,12 @@ def district(pg):
     station = readme_block("upstream-grants").replace("screening", db)
     bureau = readme_block("bureau-grants").replace("screening", db).replace("gate_bureau", "rls_bureau")
     lost = "\n".join(line for line in station.splitlines() if "gate_role_schools" not in line)
-    plain = "\n".join(line for line in station.splitlines() if "gate_make_day" not in line)
+    plain = station  # u0017: the README grants no function that makes days (the rls_plain role of before)
     with engine.begin() as conn:
         conn.exec_driver_sql(station.replace("gate_station", "rls_north"))
         conn.exec_driver_sql(station.replace("gate_station", "rls_west").replace("'north'", "'west'"))
         conn.exec_driver_sql(lost.replace("gate_station", "rls_lost"))
-        conn.exec_driver_sql(plain.replace("gate_station", "rls_plain"))  # no EXECUTE on gate_make_day
+        conn.exec_driver_sql(plain.replace("gate_station", "rls_plain"))
         conn.exec_driver_sql(bureau)
     engine.dispose()
     return url
@@ -194,29 +194,16 @@ def day_clock(days_ago: int) -> Clock:
     return Clock(time.mktime((day.year, day.month, day.day, 7, 42, 0, 0, 0, -1)))
 
 
-def test_a_missing_day_is_made_for_the_station_role_by_the_owners_function(synced, capsys):
-    url, _n1, _w1, _clock, work = synced
-    clock = day_clock(3)
-    day = dt.date.fromtimestamp(clock())
-    engine = up.make_upstream_engine(url)
-    with engine.connect() as conn:
-        assert day not in partitions.attached(conn)
-    gate = Gate(work, "n3", role_url(url, "rls_north"), clock, school="north")
-    gate.screen(36.6)
-    code, out, err = sync(capsys, gate)
-    assert code == 0 and out.startswith("sent ") and "default partition" not in err, err
-    with engine.connect() as conn:
-        assert day in partitions.attached(conn)
-        assert conn.execute(text(f"SELECT count(*) FROM {partitions.name_of(day)}")).scalar() == 1
-        assert conn.execute(text("SELECT count(*) FROM screenings_default")).scalar() == 0
-    engine.dispose()
-
-
-def test_without_execute_the_rows_wait_in_the_default_partition_and_maintain_files_them(synced, capsys):
+def test_a_station_role_makes_no_day_its_rows_wait_in_the_default_partition_and_maintain_files_them(synced, capsys):
+    """Before u0017 the owner's function made the day for the station role (and a pupil could hold that open)."""
     url, _n1, _w1, _clock, work = synced
     clock = day_clock(5)
+    engine = up.make_upstream_engine(url)
+    with engine.connect() as conn:
+        assert dt.date.fromtimestamp(clock()) not in partitions.attached(conn)  # maintain has not made it
+    engine.dispose()
     day = dt.date.fromtimestamp(clock())
-    gate = Gate(work, "n5", role_url(url, "rls_plain"), clock, school="north")
+    gate = Gate(work, "n5", role_url(url, "rls_north"), clock, school="north")  # the README's station role
     gate.screen(36.6)
     gate.screen(36.7)
     code, out, err = sync(capsys, gate)
@@ -236,14 +223,12 @@ def test_without_execute_the_rows_wait_in_the_default_partition_and_maintain_fil
     engine.dispose()
 
 
-@pytest.mark.parametrize("day", ["2099-01-01", "1970-01-01"])
-def test_the_function_makes_no_day_years_away(synced, day):
+@pytest.mark.parametrize("day", ["2099-01-01", "1970-01-01", "today"])
+def test_no_station_role_has_a_day_made_near_or_years_away(synced, day):
     url, *_ = synced
-    assert run(role_url(url, "rls_north"), "SELECT gate_make_day(CAST(:d AS date))", {"d": day}) == [(False,)]
-    assert run(url, "SELECT to_regclass(:n)", {"n": "screenings_p" + day.replace("-", "")}) == [(None,)]
-
-
-def test_a_role_without_execute_cannot_call_the_function(synced):
-    url, *_ = synced
-    with pytest.raises(DBAPIError, match="permission denied"):
-        run(role_url(url, "rls_plain"), "SELECT gate_make_day(CURRENT_DATE)")
+    for role in ("rls_north", "rls_plain"):
+        with pytest.raises(DBAPIError, match="does not exist"):  # u0017: the owner's day maker is gone
+            run(role_url(url, role), "SELECT gate_make_day(CAST(:d AS date))",
+                {"d": dt.date.today().isoformat() if day == "today" else day})
+    if day != "today":
+        assert run(url, "SELECT to_regclass(:n)", {"n": "screenings_p" + day.replace("-", "")}) == [(None,)]
