@@ -24,7 +24,9 @@ def local_day(ts: float) -> str:
 
 
 def _json(v: object) -> str:
-    return json.dumps(v, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    # Canonical, as the chain writes it (keys sorted): the sync's re-hash then splices the stored text in as it is
+    # (storage.row_check). Rows written before this keep their text; the check re-encodes those.
+    return json.dumps(v, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def derived(content: Mapping) -> dict:

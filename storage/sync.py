@@ -204,8 +204,8 @@ class Sync:
                 rows, school = conn.execute(query).cursor.fetchall(), self.school_id
                 groups[kind] = ([((r[0], kind, r[at_id]), (school, *r[1:])) for r in rows] if school else
                                 [((r[0], kind, r[at_id]), (r[at_station], *r[1:])) for r in rows])
-        bad = reports.edited(self.log, groups) + sync_unverified.unverified(  # changed or cut out of the file (read
-            self.log, groups, self._helper if after is not None else None, (lo, hi))  # ahead: hashed in the helper)
+        bad = reports.edited(self.log, groups) + sync_unverified.unverified(  # changed or cut out of the file
+            self.log, groups, self._helper, (lo, hi))  # hashed in the helpers, the first batch too (two at once)
         return hi, sum(k[3] for k in kinds), groups, bad + sync_misfits.misfits(groups)
 
     def _sql(self, kind: str) -> str:

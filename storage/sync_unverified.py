@@ -51,16 +51,8 @@ def _holds(chain: Chain, row: dict) -> bool:
 
 
 def _fast(kind: str, chain: Chain, names: tuple[str, ...]):
-    """``row tuple -> holds``: the canonical text made from the tuple (storage.row_check), the chain's digest."""
-    text, hash_at, digest = row_check.canonical_text(*SPEC[kind], names), names.index("row_hash"), chain.digest
-
-    def fast(row: tuple) -> bool:
-        try:
-            return digest(text(row).encode("utf-8")) == row[hash_at]
-        except (ValueError, TypeError, KeyError):
-            return False
-
-    return fast
+    """``row tuple -> holds``: the text made from the tuple (storage.row_check.checker), the chain's digest."""
+    return row_check.checker((*SPEC[kind], names), chain.digest)
 
 
 def helper_key(log: ScreeningLog) -> tuple[bool, bytes | None]:

@@ -2,6 +2,7 @@
 upstream: a screening edited in the SQLite file anywhere in a long backlog is held back, whether the helper checks
 it, dies in the middle of the round, or stops answering; every other row goes up once. Real helper processes, a real
 log and an SQLite upstream file (the check is the same for PostgreSQL: it runs before the upstream is touched)."""
+import json
 import os
 import signal
 import sqlite3
@@ -9,14 +10,14 @@ import sqlite3
 import pytest
 from sqlalchemy import create_engine, text
 
-from storage import row_check, upstream_schema as up
+from storage import chain, row_check, upstream_schema as up
 from storage.log import ScreeningLog
 from storage.row_check import HelperGone, RowCheckHelper
 from storage.sync import Sync
 from storage.sync_unverified import SPEC
 from tests.support import fill_log, wait_until
 
-ROWS, BATCH = 260, 40  # seven batches: the first checked here, the six read ahead checked in the helper
+ROWS, BATCH = 260, 40  # seven batches, each checked in the helpers
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def gone(pid: int) -> bool:
 
 
 def test_edits_anywhere_in_a_backlog_are_held_back_and_the_rest_goes_up_once(backlog, tmp_path):
-    # seq 5: the first batch (checked here); 90, 200, 259: batches read ahead (checked in the helper)
+    # seq 5: the first batch; 90, 200, 259: batches read ahead (all checked in the helpers)
     edited = edit(backlog, {5: "temperature_c = 35.0", 90: "decision = 'admit', reasons = '[\"normal\"]'",
                             200: "readings = '[]'", 259: "session = 'morning'"})
     url = f"sqlite:///{tmp_path / 'up.db'}"
@@ -127,3 +128,18 @@ def test_a_helper_that_stops_answering_is_given_up_and_ended(backlog):
             helper.misses(spec, rows)
     finally:
         helper.close()
+
+
+def test_the_station_writes_its_json_columns_canonically_so_its_rows_are_checked_spliced(backlog):
+    """The fast way (storage.row_check: JSON columns spliced in as stored) holds for the station's own rows."""
+    names = ("school_id", *(str(c.name) for c in up.record_columns(up.TABLES["screening"])))
+    con = sqlite3.connect(backlog)
+    rows = [("north", *r) for r in con.execute(f"select {', '.join(names[1:])} from screenings order by seq")]
+    con.close()
+    for row in rows:
+        for name in SPEC["screening"][1]:
+            assert chain.canonical(json.loads(row[names.index(name)])) == row[names.index(name)]
+    with ScreeningLog(backlog) as log:
+        digest = row_check.digest_for(log.key.chain_key)
+    spliced = row_check.canonical_text(*SPEC["screening"], names, spliced=True)
+    assert all(digest(spliced(row).encode("utf-8")) == row[names.index("row_hash")] for row in rows)
