@@ -187,6 +187,10 @@ class Config(Checked, frozen=True, kw_only=True):
     upstream_url: Annotated[str | None, EMPTY_IS_NONE, checked(_upstream_url), _in("upstream", "url")] = None
     # True: the roster (ids, names, classes) goes upward with the records, for the school's own server's report
     share_roster: Annotated[bool, _in("upstream", "share_roster")] = False
+    # How long the sync waits for a table another session holds (then one line, and the next round tries again),
+    # and an owner's sync for a day's partition (then the day's rows wait in the default one): storage.upstream_locks
+    upstream_lock_wait_s: Annotated[float, _in("upstream", "lock_wait_s", ge=0.5, le=600.0)] = 10.0
+    upstream_make_day_wait_s: Annotated[float, _in("upstream", "make_day_wait_s", ge=0.5, le=600.0)] = 2.0
     school_id: Annotated[Id | None, EMPTY_IS_NONE, _in("school", "id")] = None  # None: the station is its own school
     school_name: Annotated[Name | None, EMPTY_IS_NONE, _in("school", "name")] = None
     # Who opens a case for a pupil not seen when a session closes: this gate alone (one gate), this gate asking the

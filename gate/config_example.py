@@ -70,6 +70,8 @@ window_pupils = {d.cluster_window_pupils}
 [upstream]
 url = ""                   # e.g. postgresql://gate@district-db/screening (no password here: ~/.pgpass or PGPASSFILE)
 share_roster = false       # true: ids, names and classes go upward too (the school's own server, for its report)
+lock_wait_s = {d.upstream_lock_wait_s:g}           # seconds the sync waits for a table another session holds (0.5-600), then says who and tries next round
+make_day_wait_s = {d.upstream_make_day_wait_s:g}        # an owner's sync making a day waits this long, then sends its rows to the default partition
 
 [retention]
 screening_days = {d.retention_days}        # screenings older than this are deleted by `gate purge` (once synced upstream)

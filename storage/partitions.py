@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, text
 
-from storage.upstream_locks import is_lock_timeout
+from storage.upstream_locks import MAKE_DAY_WAIT_S, is_lock_timeout  # (the wait, then the default partition)
 
 PARENT = "screenings"
 DEFAULT = "screenings_default"
 _NAME = re.compile(r"^screenings_p(\d{8})$")
-MAKE_DAY_WAIT_S = 2.0  # a sync making a day waits this long for a lock, then sends the day's rows to the default
 # One partition maker at a time: SHARE UPDATE EXCLUSIVE on screenings, a lock a station role cannot take (it needs
 # UPDATE, DELETE or TRUNCATE on the table), where an advisory lock's number any role may take and hold.
 _ONE_MAKER = text(f"LOCK TABLE {PARENT} IN SHARE UPDATE EXCLUSIVE MODE")

@@ -79,7 +79,7 @@ class Sync:
                  school_id: str | None = None, school_name: str | None = None, fingerprint: str | None = None,
                  first_sync: Callable[["Sync"], None] | None = None, station_id: str | None = None,
                  clock: Callable[[], float] = time.time, sessions: tuple = (),
-                 lock_wait_s: float = locks.SYNC_WAIT_S):
+                 lock_wait_s: float = locks.SYNC_WAIT_S, make_day_wait_s: float = locks.MAKE_DAY_WAIT_S):
         self.log, self.station_id, self.clock, self.sessions = log, station_id, clock, sessions  # the school's cases
         self.first_sync = first_sync  # raises (a SyncError) unless a first sync to a never-seen upstream may go
         # No school in the config: the station is its own school (its records go under its station id).
@@ -88,6 +88,7 @@ class Sync:
         self.url, self.shown_url = url, up.safe_url(url)
         self.key = hashlib.sha256(self.shown_url.encode()).hexdigest()[:16]
         self.batch_size, self.connect_timeout, self.lock_wait_s = batch_size, connect_timeout, lock_wait_s
+        self.make_day_wait_s = make_day_wait_s  # an owner's sync making a day waits this long, then sends to default
         self._engine, self.identity, self._link = None, None, None  # link: the connection of one round's batches
         self._helper = None  # the round's row-check process (storage.row_check)
         self.unmade: set = set()  # days sent with no partition upstream: their rows wait in the default one
@@ -364,7 +365,7 @@ class Sync:
             except (TypeError, ValueError):
                 pass  # not a day: the upstream refuses the row and it is quarantined
         try:
-            self.unmade.update(partitions.ensure(self.engine(), days, self._partitions))
+            self.unmade.update(partitions.ensure(self.engine(), days, self._partitions, self.make_day_wait_s))
         except DBAPIError as exc:
             if _is_connection_trouble(exc):
                 raise self._trouble(exc) from None

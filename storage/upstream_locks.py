@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
-SYNC_WAIT_S = 10.0  # a sync round, an export: the next round tries again
+# The defaults; each is a setting: [upstream] lock_wait_s / make_day_wait_s in a station's config, --lock-wait on
+# the bureau's and maintain's commands (they have no config).
+SYNC_WAIT_S = 10.0  # a sync round, the bureau's reads and export: the next round tries again
 MAINTAIN_WAIT_S = 5.0  # maintain's requests for ACCESS EXCLUSIVE: every sync queues behind one while it waits
+MAKE_DAY_WAIT_S = 2.0  # an owner's sync making a day: then its rows go to the default partition, for maintain
+WAIT_RANGE_S = (0.5, 600.0)  # below, a busy moment fails a sync for nothing; above, one session stalls the rest
 
 _HELD = text("""
 SELECT DISTINCT a.pid, coalesce(a.usename, '?') AS who, a.state

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from domain.errors import CheckFailed, UpstreamFailure, UsageError
-from gate.cli.common import actions, day, upstream_option
+from gate.cli.common import actions, day, lock_wait_option, upstream_option
 
 DAILY = """
 gate bureau daily --upstream postgresql://bureau@district-db/screening
@@ -70,6 +70,7 @@ def refresh(text: str) -> float:
     return value
 
 
+SYNC_WAIT_S = 10.0  # storage.upstream_locks.SYNC_WAIT_S (not imported: it loads SQLAlchemy for --help too)
 URL = "the district database, read with the bureau's read-only role, e.g. postgresql://bureau@district-db/screening"
 
 
@@ -83,6 +84,7 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
     d.add_argument("--date", type=day, metavar="YYYY-MM-DD", help="the day (default: today)")
     d.add_argument("--cutoff", type=hhmm, default=dt.time(9, 0), metavar="HH:MM",
                    help="a school with no daily report by then is late (default 09:00)")
+    lock_wait_option(d, SYNC_WAIT_S, "a read")
     fmt = d.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON list of schools")
     fmt.add_argument("--csv", action="store_true", help="CSV with a header row")
@@ -93,6 +95,7 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
                     help="the cutoff: reports are due by then (default 09:00)")
     la.add_argument("--date", type=day, metavar="YYYY-MM-DD", help="the day (default: today)")
     la.add_argument("--json", action="store_true", help="one JSON list")
+    lock_wait_option(la, SYNC_WAIT_S, "a read")
     a = add("app", "The bureau's screen: the table of schools for a day, sorting, filtering, a school's gates, "
                    "sessions and cases, a day picker, a 7-day trend; refreshes by itself.", APP, app)
     upstream_option(a, URL)
@@ -109,6 +112,7 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
     ex.add_argument("--format", choices=("csv", "xlsx", "jsonl"), default="csv")
     ex.add_argument("--out", required=True, metavar="DIR", help="a new (or empty) folder")
     key_option(ex)
+    lock_wait_option(ex, SYNC_WAIT_S, "the export")
     ve = add("verify", "Check a district export against its manifest and the bureau's key: a changed, added or "
                        "removed row is found even when the SHA-256 in the manifest was recomputed.", VERIFY, verify)
     ve.add_argument("folder", metavar="DIR")
@@ -147,13 +151,13 @@ def _reading(args: argparse.Namespace) -> Iterator:
 
     from storage import bureau, upstream_locks as locks
 
-    engine = bureau.reader(args.upstream, lock_wait_s=locks.SYNC_WAIT_S)
+    engine = bureau.reader(args.upstream, lock_wait_s=args.lock_wait)
     try:
         yield engine, bureau
     except DBAPIError as exc:
         if not locks.is_lock_timeout(exc):
             raise
-        raise bureau.BureauError(locks.busy(engine, "bureau", locks.SYNC_WAIT_S, "nothing was read to the end, "
+        raise bureau.BureauError(locks.busy(engine, "bureau", args.lock_wait, "nothing was read to the end, "
                                             "nothing recorded: try again later")) from None
     finally:
         engine.dispose()

@@ -236,6 +236,29 @@ def positive_int(text: str) -> int:
     return n
 
 
+LOCK_WAIT_S = (0.5, 600.0)  # storage.upstream_locks.WAIT_RANGE_S, and the config's bounds (a test holds they agree)
+
+
+def lock_wait_option(p: argparse.ArgumentParser, default: float, what: str) -> None:
+    """--lock-wait SECONDS: how long ``what`` waits for a table another session holds before it says who, in one line
+    (PostgreSQL lock_timeout), for a command with no config."""
+    p.add_argument("--lock-wait", type=lock_wait, default=default, metavar="SECONDS",
+                   help=f"how long {what} waits for a table another session holds, then names it in one line "
+                        f"({LOCK_WAIT_S[0]:g} to {LOCK_WAIT_S[1]:g} s, default {default:g})")
+
+
+def lock_wait(text: str) -> float:
+    """Seconds of a lock wait (argument type): 0, a negative, nan or inf is refused (0 would be no limit at all)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    low, high = LOCK_WAIT_S
+    if value is None or not low <= value <= high:  # nan compares false: refused with the rest
+        raise argparse.ArgumentTypeError(f"{text!r}: give {low:g} to {high:g} seconds")
+    return value
+
+
 # Days a screening can be on, with room for a week's trend and the next day's midnight: a day at the calendar's edge
 # (0001-01-01, 9999-12-31) has no local timestamp or no next day, so it is refused here, once, for every command.
 FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)

@@ -119,6 +119,7 @@ def syncing(args: argparse.Namespace, url_needed: bool = True, sending: bool = F
         signed_in = sending and url != cfg.upstream_url and bool(sign_in(args, cfg, log, "sync-new-upstream"))
         sync = Sync(log, url, school_id=cfg.school_id, school_name=cfg.school_name, station_id=cfg.station_id,
                     sessions=cfg.school_sessions(), clock=args.clock,  # when sessions ended: the tests set the hour
+                    lock_wait_s=cfg.upstream_lock_wait_s, make_day_wait_s=cfg.upstream_make_day_wait_s,
                     first_sync=FirstSync(args, cfg, log, signed_in) if sending else None)
         try:
             yield sync

@@ -12,7 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.errors import Refused, UpstreamFailure, UsageError
-from gate.cli.common import actions, day, ident, json_option, positive_int, upstream_option, words
+from gate.cli.common import (actions, day, ident, json_option, lock_wait_option, positive_int, upstream_option,
+                             words)
 
 MAINTAIN = """
 gate upstream maintain --upstream postgresql://owner@district-db/screening
@@ -39,6 +40,7 @@ def add_upstream(p: argparse.ArgumentParser) -> None:
     m.add_argument("--ahead", type=int, default=14, metavar="DAYS", help="days ahead to create (default 14)")
     m.add_argument("--keep-days", type=positive_int, metavar="DAYS", help="detach day partitions older than this")
     m.add_argument("--today", type=day, metavar="YYYY-MM-DD", help="the day to count from (default: today)")
+    lock_wait_option(m, 5.0, "maintain (every sync queues behind its request meanwhile)")  # locks.MAINTAIN_WAIT_S
     json_option(m)
     schools = add("school", "The schools the bureau expects daily reports from.", SCHOOL_ADD + SCHOOL_LIST)
     sub = actions(schools)
@@ -76,7 +78,7 @@ def maintain(args: argparse.Namespace) -> None:
         raise UsageError(f"--today {today} is after today ({real}): give a day up to today, or leave --today out")
     if not 0 <= args.ahead <= 366:
         raise UsageError("--ahead must be 0 to 366 days")
-    engine = engine_for(args.upstream, locks.MAINTAIN_WAIT_S)
+    engine = engine_for(args.upstream, args.lock_wait)
     if engine.dialect.name != "postgresql":
         engine.dispose()
         raise UsageError("day partitions exist on PostgreSQL only: an SQLite upstream needs no maintenance")
@@ -84,7 +86,7 @@ def maintain(args: argparse.Namespace) -> None:
         done = partitions.maintain(engine, today, args.ahead, args.keep_days, real_today=real)
     except SQLAlchemyError as exc:
         if locks.is_lock_timeout(exc):  # waiting longer would queue every school's sync behind this request
-            raise UpstreamFailure(locks.busy(engine, "maintain", locks.MAINTAIN_WAIT_S, "the days made so far stay, "
+            raise UpstreamFailure(locks.busy(engine, "maintain", args.lock_wait, "the days made so far stay, "
                                              "nothing else changed: run gate upstream maintain again later")
                                   ) from None
         raise UpstreamFailure(f"maintain: {' '.join(str(exc).split())[:300]}") from None
