@@ -35,27 +35,34 @@ class AuditorScreen(ShowsWorkerFailures, Screen):
         self.operator = operator
         self.page_start = 0
         self.matching = 0
+        self.rows: list[dict] = []  # the page shown, for the detail of the highlighted row
 
     def compose(self) -> ComposeResult:
-        today = time.strftime("%Y-%m-%d")
+        now = time.localtime(self.app.clock())  # the station's clock: "today" is the day the station is on
+        today = time.strftime("%Y-%m-%d", now)
+        # Fields in rows of two or three, compact, and the highlighted row in full under the table: at 80x24 every
+        # field, button and column stays readable (a long reason or operator wraps in the detail).
         with Vertical(id="audit"):
             yield Label(f"审计 / Auditor — {self.operator}")
-            with Horizontal(id="audit-filters"):
-                yield Input(today, placeholder="from YYYY-MM-DD", id="f-from")
-                yield Input(today, placeholder="to YYYY-MM-DD", id="f-to")
+            with Horizontal(classes="audit-row"):
+                yield Input(today, placeholder="from YYYY-MM-DD", id="f-from", compact=True)
+                yield Input(today, placeholder="to YYYY-MM-DD", id="f-to", compact=True)
                 yield Select([("any / 全部", ""), ("admit", "admit"), ("deny", "deny"), ("retest", "retest")],
-                             value="", allow_blank=False, id="f-decision")
-                yield Input(placeholder="entrant id", id="f-entrant")
-                yield Button("Search / 查询", id="f-search", variant="primary")
+                             value="", allow_blank=False, id="f-decision", compact=True)
+            with Horizontal(classes="audit-row"):
+                yield Input(placeholder="entrant id / 人员编号", id="f-entrant", compact=True)
+                yield Button("Search / 查询", id="f-search", variant="primary", compact=True)
             yield Static("", id="audit-count")
             yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
-            with Horizontal(id="audit-actions"):
+            yield Static("", id="audit-detail")
+            with Horizontal(classes="audit-row"):
                 yield Select([("CSV", "csv"), ("XLSX", "xlsx"), ("JSONL", "jsonl")], value="csv",
-                             allow_blank=False, id="x-format")
-                yield Checkbox("identified / 实名", id="x-identified")
-                yield Input(str(Path.home() / "gate-exports" / time.strftime("%Y%m%d-%H%M%S")), id="x-out")
-                yield Button("Export / 导出", id="x-export")
-                yield Button("Verify log / 校验", id="x-verify")
+                             allow_blank=False, id="x-format", compact=True)
+                yield Checkbox("identified / 实名", id="x-identified", compact=True)
+                yield Button("Export / 导出", id="x-export", compact=True)
+                yield Button("Verify log / 校验", id="x-verify", compact=True)
+            yield Input(str(Path.home() / "gate-exports" / time.strftime("%Y%m%d-%H%M%S", now)), id="x-out",
+                        compact=True)
             yield ProgressBar(total=100, show_eta=False, id="x-progress")
             yield Static("", id="audit-result")
         yield Footer()
@@ -112,6 +119,8 @@ class AuditorScreen(ShowsWorkerFailures, Screen):
         self.matching = total
         table = self.query_one("#audit-table", DataTable)
         table.clear()
+        self.rows = list(rows)
+        self.query_one("#audit-detail", Static).update("")
         for r in rows:
             table.add_row(time.strftime("%m-%d %H:%M:%S", time.localtime(r["created_at"])), r["entrant_id"] or "—",
                           r["decision"], shown_c(r["temperature_c"], r["threshold_c"], unit=False),
@@ -120,6 +129,17 @@ class AuditorScreen(ShowsWorkerFailures, Screen):
         pages = max(1, -(-total // PAGE))
         self.query_one("#audit-count", Static).update(
             f"{total} screenings · page {self.page_start // PAGE + 1} of {pages} (PgUp / PgDn)")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The highlighted screening in full, wrapped: nothing of it is cut at 80 columns."""
+        if not 0 <= event.cursor_row < len(self.rows):
+            return
+        r = self.rows[event.cursor_row]
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["created_at"]))
+        self.query_one("#audit-detail", Static).update(
+            f"{when} · {r['entrant_id'] or '—'} · {r['decision']} · "
+            f"{shown_c(r['temperature_c'], r['threshold_c'])} · {r['source'] or '—'} · mask {r['mask_state'] or '—'}"
+            f" · operator {r['operator'] or '—'}\nreasons: {r['reasons'].strip('[]').replace(chr(34), '') or '—'}")
 
     def action_page(self, step: int) -> None:
         new = self.page_start + step * PAGE

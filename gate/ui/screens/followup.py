@@ -38,6 +38,7 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
         self.operator = operator
         self.scope_classes = scope(user.role, user.classes) if user is not None else None
         self.shown: list = []
+        self.names: dict = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="followup"):
@@ -45,16 +46,19 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
             yield Static("", id="fu-scope")
             # The form above the list: notifications stack up from the bottom right, where a Close button would sit
             # under the last one's toast (a mouse user's first click only dismissed it)
-            with Horizontal(id="fu-form"):
+            # in two compact rows, and the highlighted case in full under the list: readable at 80x24
+            with Horizontal(classes="fu-row"):
                 yield Select([(f"{o.value}", o.value) for o in PEOPLE_OUTCOMES], prompt="结果 / outcome",
-                             id="fu-outcome")
-                yield Input(placeholder="症状 / symptoms: fever,cough", id="fu-symptoms")
-                yield Input(placeholder="发病 / onset YYYY-MM-DD", id="fu-onset")
-                yield Input(placeholder="备注 / note", id="fu-note")
-                yield Button("结案 / Close case", id="fu-close", variant="primary")
+                             id="fu-outcome", compact=True)
+                yield Input(placeholder="症状 / symptoms: fever,cough", id="fu-symptoms", compact=True)
+            with Horizontal(classes="fu-row"):
+                yield Input(placeholder="发病 / onset YYYY-MM-DD", id="fu-onset", compact=True)
+                yield Input(placeholder="备注 / note", id="fu-note", compact=True)
+                yield Button("结案 / Close case", id="fu-close", variant="primary", compact=True)
             yield Static("", id="fu-error")
             yield Static("", id="fu-done")
             yield DataTable(id="fu-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="fu-detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -71,7 +75,8 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
         self.post_message(CasesListed(found, names, list_scope(self.station.log, cfg)))
 
     def on_cases_listed(self, msg: CasesListed) -> None:
-        self.shown = list(msg.cases)
+        self.shown, self.names = list(msg.cases), msg.names
+        self.query_one("#fu-detail", Static).update("")
         who = ", ".join(self.scope_classes) if self.scope_classes is not None else "全部班级 / every class"
         self.query_one("#fu-title", Label).update(f"追踪 / follow-up — {who}: {len(self.shown)} open")
         self.query_one("#fu-scope", Static).update(msg.scope)
@@ -80,6 +85,14 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
         for c in self.shown:
             table.add_row(c.short_id, c.day, c.session or "-", c.reason.value, c.class_name or "-", c.entrant_id,
                           msg.names.get(c.entrant_id, ""), c.gate, key=c.case_id)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The highlighted case in full, wrapped: the name and the gate are never cut at 80 columns."""
+        if 0 <= event.cursor_row < len(self.shown):
+            c = self.shown[event.cursor_row]
+            self.query_one("#fu-detail", Static).update(
+                f"{c.short_id} · {c.day} {c.session or '-'} · {c.reason.value} · {c.class_name or '-'} · "
+                f"{c.entrant_id} {self.names.get(c.entrant_id, '')} · 校门 gate {c.gate}")
 
     def _error(self, text: str) -> None:
         self.query_one("#fu-error", Static).update(text)
