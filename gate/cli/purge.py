@@ -7,7 +7,7 @@ from domain.errors import CheckFailed, UpstreamFailure
 from gate.cli.common import describe, load_config, open_log, positive_int, sign_in, signin_options, station_options
 from storage import audit
 from storage.export import purge_audit_older_than, purge_older_than
-from storage.retention import Plan, UpstreamCheck, describe as describe_plan
+from storage.retention import Plan, UpstreamCheck, describe as describe_plan, pulled_past
 from storage.sync import Sync, SyncError
 
 EXAMPLES = """
@@ -43,6 +43,7 @@ def purge(args: argparse.Namespace) -> None:
             if sync:
                 sync.close()
         ok = log.verify().ok and audit.verify(log).ok
+        pulled = pulled_past(log, args.clock() - days * 86400)  # kept whole: storage.retention.pulled_past says why
     shown = check.shown_url if check else None
     print(f"purged {audit_result['rows']} audit events older than {cfg.audit_retention_days} days")
     for line in describe_plan(Plan(kept=audit_result["kept"]), "audit events", shown):
@@ -50,6 +51,10 @@ def purge(args: argparse.Namespace) -> None:
     print(f"purged {result['rows']} screenings older than {days} days; chain {'verifies' if ok else 'BROKEN'}")
     for line in describe_plan(Plan(kept=result["kept"]), "screenings", shown):
         print(line)
+    if pulled:
+        print(f"kept {pulled:,} record(s) pulled from the school's other gates past retention (their fevers, "
+              "clearances, holds and case events): never purged here yet; they keep a pupil refused until cleared "
+              "at any gate, and the school's upstream holds them")
     if not check:
         print("no upstream configured ([upstream] url): purged by age only")
     if not ok:

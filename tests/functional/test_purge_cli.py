@@ -2,6 +2,7 @@
 PostgreSQL: no sync yet, a trial sync elsewhere, a refused record; and `gate sync` failing when it quarantines."""
 
 import pytest
+from sqlalchemy import func, select
 
 from gate.auth import Auth, User
 from storage.log import ScreeningLog
@@ -134,3 +135,32 @@ def test_an_unreachable_upstream_purges_nothing(station, tmp_path, capsys, monke
     age(db, 40)
     code, out, err = purge(capsys, monkeypatch, db, down)
     assert code == 1 and "unreachable" in err and "nothing more was purged" in err and count(db) == 1
+
+
+def test_records_pulled_from_the_other_gates_are_kept_and_the_purge_says_so(station, tmp_path, capsys, monkeypatch):
+    """Pulled fevers, clearances, holds and case events are not purged (storage.retention.pulled_past says why); the
+    purge no longer keeps quiet about them."""
+    import time
+
+    from storage import pulled_cases, school_records
+    from storage.models import SCHOOL_CASES, SCHOOL_RECORDS
+
+    db, _cfg, _url = station
+    alone = tmp_path / "alone.toml"
+    alone.write_text('[station]\nid = "north"\n', encoding="utf-8")
+    now, old = time.time(), time.time() - 40 * 86400
+    with ScreeningLog(db) as log, log.unit("pulled, as a pull stores them") as u:
+        for n, pulled_at in enumerate((old, now)):
+            record = {"id": f"south/lifted/{n}", "origin": "south", "origin_seq": n, "kind": "lifted",
+                      "entrant_id": "P1", "at": pulled_at, "content": "{}", "pulled_at": pulled_at}
+            school_records.chain(log).append(u.conn, record, school_records.record_content(record))
+        event = {"id": "south/7", "origin": "south", "origin_seq": 7, "case_id": "c1", "entrant_id": "P1",
+                 "at": old, "content": "{}", "pulled_at": old}
+        pulled_cases.chain(log).append(u.conn, event, pulled_cases.pulled_content(event))
+    code, out, err = purge(capsys, monkeypatch, db, alone)
+    assert code == 0, err
+    assert "kept 2 record(s) pulled from the school's other gates past retention" in out  # before: not a word
+    with ScreeningLog(db) as log, log.read("pulled") as conn:
+        assert [conn.execute(select(func.count()).select_from(t)).scalar() for t in (SCHOOL_RECORDS, SCHOOL_CASES)] \
+            == [2, 1]
+        assert school_records.chain(log).verify(conn).ok and pulled_cases.chain(log).verify(conn).ok
