@@ -130,6 +130,7 @@ def provisional(cfg, day: str, now: float, waiting: list | None = None) -> list[
 
     from domain.errors import UpstreamFailure
     from storage import school_report, upstream as up  # the upstream's libraries: only when asked
+    from storage.provisional import synced_since
 
     try:
         engine = up.make_upstream_engine(cfg.upstream_url)
@@ -149,7 +150,7 @@ def provisional(cfg, day: str, now: float, waiting: list | None = None) -> list[
     unknown = expected is None and (cfg.absence_cases == "school" or not others)
     out = []
     for s in done:
-        late = sorted(g for g, at in others.items() if at is None or at < s.end_on(day))
+        late = sorted(g for g, at in others.items() if not synced_since(at, s.end_on(day), now))  # the bureau's rule
         if late or unregistered or unknown or s.name in stuck:
             out.append({"session": s.name, "label": s.label_zh, "gates": late, "unregistered": unregistered,
                         "upstream": s.name not in stuck, "gates_known": not unknown})

@@ -11,6 +11,7 @@ Pure: the caller reads the registry and the reports; ``now`` is a parameter.
 """
 from __future__ import annotations
 
+import math
 import time
 from typing import Iterable
 
@@ -37,12 +38,17 @@ def not_synced_since(gates: dict[str, float | None], expected: int | None, day: 
     if not ends:
         return None
     since = max(ends)
-    late = sorted(g for g, at in gates.items() if at is None or at < since or at > now + FUTURE_SLACK_S)
+    late = sorted(g for g, at in gates.items() if not synced_since(at, since, now))
     unregistered = max(0, (expected or 0) - len(gates))
     if not late and not unregistered:
         return None
     return {"gates": late, "unregistered": unregistered,
             "since": time.strftime("%Y-%m-%d %H:%M", time.localtime(since))}
+
+
+def synced_since(at: float | None, since: float, now: float) -> bool:
+    """The gate's last sync is believed and after ``since`` (NaN, written by hand into the registry, is not)."""
+    return at is not None and math.isfinite(at) and since <= at <= now + FUTURE_SLACK_S
 
 
 def half_school(reports: dict[str, dict], gates: Iterable[str], expected: int | None) -> dict | None:
