@@ -16,7 +16,7 @@ from gate.policy import decide
 from gate.station_policy import PolicyNotStored, enforce as enforce_policy
 from storage import audit, calibrations
 from storage.errors import LogEdited, StorageError
-from storage.log import ScreeningLog
+from storage.log import ScreeningLog, local_day
 
 if TYPE_CHECKING:
     from drivers.measurement import Measurement
@@ -148,7 +148,7 @@ class Station:
             # loaded when needed: gate screen's start-up (bench/cli_startup.py)
             from storage.roster import entrant_status
 
-            spelled, problem = entrant_status(self.log, entrant_id)
+            spelled, problem = entrant_status(self.log, entrant_id, local_day(now))  # a visitor's day: the station's
         memory = self.remember(entrant_id)
         if entrant_id:  # stored as the roster spells it, else as the person's earlier screenings did (p42 -> P42)
             entrant_id = spelled or (memory.latest.entrant_id if memory.latest else None) or entrant_id

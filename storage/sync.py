@@ -346,7 +346,7 @@ class Sync:
         for school, station in sorted(wanted - self._registered):
             try:
                 with self.engine().begin() as conn:
-                    stations.register(conn, school, station, self.fingerprint(), self.school_name)
+                    stations.register(conn, school, station, self.fingerprint(), self.school_name, now=self.clock())
             except stations.StationClash as exc:
                 raise SyncError(str(exc)) from None
             except DBAPIError as exc:

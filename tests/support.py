@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import datetime
 import io
 import os
 import shutil
@@ -150,6 +151,14 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def today_at(hour: int, minute: int = 0, second: int = 0) -> float:
+    """HH:MM:SS local time on the machine's today, as read when called: what a test means by "this morning at 07:30"
+    (give it to a Clock), so that its day and its check do not depend on the hour, day or zone the suite runs in. A
+    module that reads it once keeps that day even when the run crosses midnight."""
+    d = datetime.date.today()
+    return time.mktime((d.year, d.month, d.day, hour, minute, second, 0, 0, -1))
 
 
 def fill_log(path: Path, n: int, station_id: str = "bench") -> None:

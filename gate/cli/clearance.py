@@ -46,7 +46,7 @@ def clearance_add(args: argparse.Namespace) -> None:
     with signed_in(args, "clearance-add") as (cfg, log, user):
         try:
             c = clear(log, station_id=cfg.station_id, entrant_id=args.id, note=args.note, by=operator(args, user),
-                      role=user.role if user else "", now=time.time())
+                      role=user.role if user else "", now=args.clock())
         except ClearanceRefused as exc:
             raise Refused(f"{exc}; nothing was recorded") from None
     print(f"cleared {c.entrant_id}: the fever confirmed at {_at(c.fever_at)} no longer refuses entry "

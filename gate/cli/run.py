@@ -67,11 +67,11 @@ def run(args: argparse.Namespace) -> None:
         from gate.ui.app import build_app  # Textual: only for the duty screen, never for --headless
 
         try:
-            build_app(cfg, log, sensor_config=sc, sensor=sensor, mask_source=mask_source).run()
+            build_app(cfg, log, sensor_config=sc, sensor=sensor, mask_source=mask_source, clock=args.clock).run()
         finally:
             log.close()
         return
-    station = Station(cfg, log, mask_source=mask_source)
+    station = Station(cfg, log, mask_source=mask_source, clock=args.clock)
     if station.policy_refusal is not None:  # headless: refuse at start rather than fail every reading
         log.close()
         raise station.policy_refusal

@@ -63,7 +63,7 @@ def screen(args: argparse.Namespace) -> None:
     with open_log(args, cfg) as log:
         who = operator(args, sign_in(args, cfg, log, "screen"))  # with PINs on: the signed-in duty officer
         mask = MaskResult(MaskState(args.mask), source="cli", operator=who)
-        station = Station(cfg, log)
+        station = Station(cfg, log, clock=args.clock)  # gate.cli.main's clock: the tests set the day
         if args.source == MANUAL:
             try:
                 reading = manual_reading(args.temp, operator=who, device_id=args.device_id, reason=args.reason)

@@ -116,7 +116,7 @@ def list_users(args: argparse.Namespace) -> None:
     with signed_in(args, "users-list", existing=True) as (cfg, log, user):
         users = Auth(log, cfg.station_id, cfg.security).users()
     for u in users:
-        locked = u["locked_until"] and u["locked_until"] > time.time()
+        locked = u["locked_until"] and u["locked_until"] > args.clock()
         state = "disabled" if u["disabled"] else (
             f"locked until {time.strftime('%H:%M', time.localtime(u['locked_until']))}" if locked else "active")
         classes = ("  " + ", ".join(u["classes"])) if u["classes"] else ""

@@ -17,10 +17,13 @@ from storage import audit, reports
 from storage.export import ExportError, export, manifest_key, purge_older_than, verify_export
 from storage.log import ScreeningLog, local_day
 from storage.roster import RosterError, Visitor, add_visitor, import_roster, parse_roster, unscreened
-from tests.support import pilot_wait_until, run_gate, typing_goes_to
+from tests.support import Clock, pilot_wait_until, run_gate, today_at, typing_goes_to
 
 ROSTER = "id,name,class,kind\nS1,张三,一年级1班,pupil\nS2,李四,一年级1班,学生\nT1,王老师,教务处,staff\n".encode()
-TODAY = local_day(time.time())
+# The station's clock stands at 10:00 of the day this module was loaded: the day the tests report, export and
+# approve visitors for is the day they screened on, even when the run crosses midnight.
+AT = today_at(10)
+TODAY = local_day(AT)
 
 
 def hand(v):
@@ -31,7 +34,7 @@ def hand(v):
 def school(db_path):
     log = ScreeningLog(db_path)
     import_roster(log, ROSTER, station_id="north", actor="admin")
-    yield log, Station(Config(station_id="north"), log)
+    yield log, Station(Config(station_id="north"), log, clock=Clock(AT))
     log.close()
 
 
@@ -85,9 +88,9 @@ def test_report_cli_json_csv_and_stored_for_sync(school, db_path):
     log, st = school
     st.screen([hand(36.5)], MaskResult(MaskState.YES), entrant_id="S1")
     base = ["report", "daily", "--db", str(db_path)]
-    d = json.loads(run_gate(*base, "--json").stdout)
-    assert d["zero_report"] is True and d["screened"] == 1
-    out = run_gate(*base, "--csv").stdout
+    d = json.loads(run_gate(*base, "--json", clock=Clock(AT)).stdout)
+    assert d["zero_report"] is True and d["screened"] == 1 and d["day"] == TODAY
+    out = run_gate(*base, "--csv", clock=Clock(AT)).stdout
     assert "zero_report,True" in out
     with log.engine.connect() as conn:
         assert conn.exec_driver_sql("select count(*) from outbox where kind='daily_report'").scalar() == 2

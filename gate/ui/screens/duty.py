@@ -161,7 +161,7 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
 
     @work(thread=True, exclusive=True, group="db", exit_on_error=False, name="loading today's counts")
     def load_counts(self) -> None:
-        self.post_message(CountsLoaded(self.station.log.day_counts()))
+        self.post_message(CountsLoaded(self.station.log.day_counts(local_day(self.clock()))))  # the station's day
         self.post_message(UsersChecked(self.app.auth.has_users()))
 
     @work(thread=True, exclusive=True, group="session", exit_on_error=False, name="loading the session")

@@ -5,7 +5,6 @@ nothing, and a detached day is repaired by maintain (H10); a station role forges
 named school (H6). a16's tests are kept as written (their names start test_hole_); the others go further."""
 import datetime as dt
 import subprocess
-import time
 
 import psycopg
 import pytest
@@ -14,7 +13,7 @@ from tests.functional.attacks.conftest import PY, ROOT
 from tests.functional.attacks.test_16_bureau import owner_sql
 from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate, province, sql_as, station_role  # noqa: F401
 from tests.pg import unavailable_reason
-from tests.support import run_gate
+from tests.support import run_gate, today_at
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 
@@ -250,14 +249,17 @@ def test_maintain_names_the_far_days_left_in_the_default_partition_and_still_fil
 def test_hole_maintain_with_a_mistyped_year_detaches_nothing_and_the_syncs_go_on(pg, tmp_path):
     url = pg.create_db("a16_today")
     gate = make_gate(tmp_path, "m1", "S-M", "M校", url)
-    today = dt.date.fromtimestamp(time.time())
-    gate.screen_at(time.time() - 60, "M1")
-    assert run_gate("sync", "--once", "--config", gate.cfg).returncode == 0
+    noon = today_at(12)
+    clock = lambda: noon  # noqa: E731
+    today = dt.date.fromtimestamp(noon)
+    gate.screen_at(noon - 60, "M1")
+    assert run_gate("sync", "--once", "--config", gate.cfg, clock=clock).returncode == 0
     typo = today.replace(year=today.year + 36)
-    done = run_gate("upstream", "maintain", "--upstream", url, "--today", typo.isoformat(), "--keep-days", "180")
+    done = run_gate("upstream", "maintain", "--upstream", url, "--today", typo.isoformat(), "--keep-days", "180",
+                    clock=clock)
     detached = "detached screenings_p" in done.stdout + done.stderr
-    gate.screen_at(time.time(), "M2")
-    again = run_gate("sync", "--once", "--config", gate.cfg)
+    gate.screen_at(noon, "M2")
+    again = run_gate("sync", "--once", "--config", gate.cfg, clock=clock)
     assert (done.returncode, detached, again.returncode) == (2, False, 0), (done.stdout, done.stderr, again.stderr)
 
 
@@ -274,22 +276,24 @@ def test_a_mistyped_today_is_refused_in_one_line_by_the_clock_given(pg):
 def test_a_detached_day_inside_the_days_kept_is_repaired_by_maintain_and_the_syncs_go_on(pg, tmp_path):
     url = pg.create_db("f16a_detached")
     gate = make_gate(tmp_path, "m1", "S-M", "M校", url)
-    today = dt.date.fromtimestamp(time.time())
+    noon = today_at(12)  # the three screenings on one day, whatever the hour the suite runs at (midnight too)
+    clock = lambda: noon  # noqa: E731
+    today = dt.date.fromtimestamp(noon)
     name = f"screenings_p{today:%Y%m%d}"
-    gate.screen_at(time.time() - 60, "M1")
-    assert run_gate("sync", "--once", "--config", gate.cfg).returncode == 0
+    gate.screen_at(noon - 60, "M1")
+    assert run_gate("sync", "--once", "--config", gate.cfg, clock=clock).returncode == 0
     owner_sql(url, f"ALTER TABLE screenings DETACH PARTITION {name}")  # what the typo's maintain left behind
-    gate.screen_at(time.time(), "M2")
-    sent = run_gate("sync", "--once", "--config", gate.cfg)
+    gate.screen_at(noon, "M2")
+    sent = run_gate("sync", "--once", "--config", gate.cfg, clock=clock)
     assert sent.returncode == 0 and "pending 0" in sent.stdout, sent.stderr  # in the default partition, not lost
     assert f"no day partition upstream for {today}" in sent.stderr
-    done = run_gate("upstream", "maintain", "--upstream", url, "--ahead", "1")
+    done = run_gate("upstream", "maintain", "--upstream", url, "--ahead", "1", clock=clock)
     assert done.returncode == 0, done.stderr
     assert f"reattached {name}" in done.stdout
     assert owner_sql(url, f"SELECT entrant_id FROM {name} ORDER BY 1") == [("M1",), ("M2",)]
     assert owner_sql(url, "SELECT count(*) FROM screenings_default") == [(0,)]
-    gate.screen_at(time.time(), "M3")
-    assert run_gate("sync", "--once", "--config", gate.cfg).returncode == 0
+    gate.screen_at(noon + 60, "M3")
+    assert run_gate("sync", "--once", "--config", gate.cfg, clock=clock).returncode == 0
     assert upstream_ids(url, "S-M") == {"M1", "M2", "M3"}
 
 

@@ -3,7 +3,6 @@ export (CSV: a leading single quote; XLSX: a string cell), identified and pseudo
 import csv
 import io
 import sqlite3
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +13,7 @@ from gate.auth import Auth, User
 from storage.export import FORMULA_STARTS, _neutral_sql, _string_cells, neutral
 from storage.log import ScreeningLog, local_day
 from tests.functional.security.cli import run_gate
+from tests.support import Clock, today_at
 
 AUDITOR_PIN, DUTY_PIN = "581302", "640219"
 LINK = '=HYPERLINK("http://x","a")'
@@ -21,7 +21,8 @@ ROSTER = ('id,name,class,kind\n'
           '"=HYPERLINK(""http://x"",""a"")","=HYPERLINK(""http://x"",""a"")",+1,pupil\n'
           'P2,@SUM(A1:A2),-2,pupil\n'
           'P3,"=1+1",\uff1d1+1,pupil\n')
-DAY = local_day(time.time())
+AT = today_at(10)  # the screenings' time: their day is DAY even when the run crosses midnight
+DAY = local_day(AT)
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def station(tmp_path, capsys, monkeypatch):
     assert run_gate(capsys, monkeypatch, "roster", "import", tmp_path / "roster.csv", "--db", db)[0] == 0
     for entrant, temp in ((LINK, 36.5), ("P2", 38.5), ("P3", 36.6)):
         code, _, err = run_gate(capsys, monkeypatch, "screen", "--db", db, "--temp", temp, "--mask", "yes",
-                                "--entrant", entrant, "--operator", "=1+1")
+                                "--entrant", entrant, "--operator", "=1+1", clock=Clock(AT))
         assert code == 0, err
     with ScreeningLog(db) as log:
         auth = Auth(log, "gate-1")

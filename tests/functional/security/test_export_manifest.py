@@ -2,7 +2,6 @@
 recomputed (the manifest and each file are signed with the station key), and a dropped row by the row counts."""
 import hashlib
 import json
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,8 +11,10 @@ from storage.export import manifest_key, verify_export
 from storage.export_manifest import MANIFEST
 from storage.log import ScreeningLog, local_day
 from tests.functional.security.cli import run_gate
+from tests.support import Clock, today_at
 
-DAY = local_day(time.time())
+AT = today_at(10)  # the screenings' time: their day is DAY even when the run crosses midnight
+DAY = local_day(AT)
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def exported(tmp_path, capsys, monkeypatch):
     """A log with three screenings and its CSV export (PINs off: a station without users)."""
     db = tmp_path / "gate.db"
     for temp in (36.5, 38.5, 36.7):
-        assert run_gate(capsys, monkeypatch, "screen", "--db", db, "--temp", temp, "--mask", "yes")[0] == 0
+        assert run_gate(capsys, monkeypatch, "screen", "--db", db, "--temp", temp, "--mask", "yes", clock=Clock(AT))[0] == 0
     out = tmp_path / "out"
     assert run_gate(capsys, monkeypatch, "export", "--db", db, "--from", DAY, "--to", DAY, "--out", out)[0] == 0
     return db, out
@@ -76,7 +77,7 @@ def test_a_dropped_row_with_the_count_also_changed_is_caught_by_the_signature(ex
 def test_an_export_signed_by_another_station_is_named_so(exported, tmp_path, capsys, monkeypatch):
     db, out = exported
     other = tmp_path / "other.db"
-    assert run_gate(capsys, monkeypatch, "screen", "--db", other, "--temp", 36.5, "--mask", "yes")[0] == 0
+    assert run_gate(capsys, monkeypatch, "screen", "--db", other, "--temp", 36.5, "--mask", "yes", clock=Clock(AT))[0] == 0
     assert run_gate(capsys, monkeypatch, "export", "--db", other, "--from", DAY, "--to", DAY,
                     "--out", tmp_path / "o2")[0] == 0
     code, _, err = verify(capsys, monkeypatch, db, tmp_path / "o2")
