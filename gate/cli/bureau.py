@@ -103,6 +103,7 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
     a.add_argument("--cutoff", type=hhmm, default=dt.time(9, 0), metavar="HH:MM", help="late after (default 09:00)")
     a.add_argument("--refresh", type=refresh, default=30.0, metavar="SECONDS",
                    help="refresh every (5 to 3600 s, default 30)")
+    lock_wait_option(a, SYNC_WAIT_S, "a refresh")
     ex = add("export", "A district export for auditors: every school's screenings of a range of days, "
                        "pseudonymised, with a signed manifest (SHA-256, keyed digest and rows per file) as a "
                        "station's export has; recorded upstream.", EXPORT, export)
@@ -128,6 +129,7 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
     sv.add_argument("--cutoff", type=hhmm, default=dt.time(9, 0), metavar="HH:MM", help="late after (default 09:00)")
     sv.add_argument("--refresh", type=refresh, default=30.0, metavar="SECONDS",
                     help="refresh every (5 to 3600 s, default 30)")
+    lock_wait_option(sv, SYNC_WAIT_S, "each tab's refresh")
 
 
 def _day(args: argparse.Namespace) -> dt.date:
@@ -199,7 +201,7 @@ def late(args: argparse.Namespace) -> None:
 def app(args: argparse.Namespace) -> None:
     from gate.ui.bureau import run_bureau
 
-    run_bureau(args.upstream, _day(args), args.cutoff, args.refresh)
+    run_bureau(args.upstream, _day(args), args.cutoff, args.refresh, args.lock_wait)
 
 
 def key_option(p: argparse.ArgumentParser) -> None:
@@ -264,7 +266,7 @@ def serve(args: argparse.Namespace) -> None:
     # Each browser session runs this command (the URL carries no password: libpq reads PGPASSFILE / ~/.pgpass).
     command = " ".join(shlex.quote(a) for a in [
         sys.executable, "-m", "gate.cli", "bureau", "app", "--upstream", args.upstream,
-        "--cutoff", f"{args.cutoff:%H:%M}", "--refresh", str(args.refresh),
+        "--cutoff", f"{args.cutoff:%H:%M}", "--refresh", str(args.refresh), "--lock-wait", str(args.lock_wait),
         *(["--date", args.date] if args.date else [])])
     Server(command, host=args.host, port=args.port, title="教育局 · Education bureau",
            public_url=args.public_url).serve()

@@ -31,13 +31,15 @@ def test_the_defaults_are_the_waits_of_before_and_every_bound_agrees():
     from gate.cli import parse
 
     assert parse(["upstream", "maintain", "--upstream", "sqlite:///x.db"]).lock_wait == locks.MAINTAIN_WAIT_S
+    assert parse(["bureau", "app", "--upstream", "sqlite:///x.db"]).lock_wait == locks.SYNC_WAIT_S
     assert parse(["bureau", "export", "--upstream", "sqlite:///x.db", "--from", D, "--to", D,
                   "--out", "x"]).lock_wait == locks.SYNC_WAIT_S
 
 
 @pytest.mark.parametrize("bad", ["0", "-1", "nan", "inf", "0.1", "601", "ten", "1e999"])
 def test_a_lock_wait_typed_wrong_is_one_line(bad, tmp_path):
-    for argv in (["bureau", "daily"], ["bureau", "late"], ["upstream", "maintain"]):
+    for argv in (["bureau", "daily"], ["bureau", "late"], ["bureau", "app"], ["bureau", "serve"],
+                 ["upstream", "maintain"]):
         done = run_gate(*argv, "--upstream", f"sqlite:///{tmp_path / 'up.db'}", "--lock-wait", bad)
         assert done.returncode == 2 and "give 0.5 to 600 seconds" in done.stderr, (argv, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "up.db").exists()

@@ -191,8 +191,8 @@ def build_bureau_app(engine, day: dt.date, *, cutoff: dt.time = dt.time(9, 0), r
     return BureauApp(engine, day, cutoff=cutoff, refresh_s=refresh_s, clock=clock)
 
 
-def run_bureau(url: str, day: dt.date, cutoff: dt.time, refresh_s: float) -> None:
-    engine = bureau.reader(url)
+def run_bureau(url: str, day: dt.date, cutoff: dt.time, refresh_s: float, lock_wait_s: float | None = None) -> None:
+    engine = bureau.reader(url, lock_wait_s=lock_wait_s)  # a refresh behind a held table gives up; the next one tries
     try:
         build_bureau_app(engine, day, cutoff=cutoff, refresh_s=refresh_s).run()
     finally:
