@@ -29,6 +29,7 @@ from gate.ui.screens.followup import FollowupScreen
 from gate.ui.screens.help import HelpScreen
 from gate.ui.screens.maintenance import MaintenanceScreen
 from gate.ui.screens.signin import SignIn
+from gate.ui.drafts import Drafts
 from gate.ui.scans import ScanCatcher
 from storage.log import ScreeningLog
 
@@ -65,6 +66,8 @@ class GateApp(App):
         self.auth = Auth(station.log, station.config.station_id, station.config.security)
         self.last_activity = clock()
         self.scans = ScanCatcher()  # a card scanned over another screen goes to the gate, never lost
+        self.drafts = Drafts()  # forms the idle sign-out closed, kept for the same user
+        self._idle_warned = False
         self.duty = DutyScreen(station, sensor_config=sensor_config, sensor=sensor, clock=clock,
                                show_clock=show_clock)
         self.set_reactive(GateApp.language, normalise(station.language))
@@ -103,24 +106,34 @@ class GateApp(App):
 
         self.push_screen(SignIn(action, self.auth, reason=reason, on_scan=self.duty.scanned), signed_in)
 
-    def on_key(self) -> None:
-        self.last_activity = self.clock()
-
     async def on_event(self, event: events.Event) -> None:
         # Every key reaches the app before any screen or field: the only place that sees a card typed anywhere.
-        if isinstance(event, events.Key) and not event.is_forwarded and self.scans.key(self, event):
-            self.last_activity = self.clock()
-            return
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self.last_activity, self._idle_warned = self.clock(), False  # keys typed into a field count too
+            if self.scans.key(self, event):
+                return
         await super().on_event(event)
 
     def _idle_check(self) -> None:
         idle_s = self.station.config.security.idle_logout_minutes * 60
-        if self.user is not None and self.clock() - self.last_activity > idle_s:
+        if self.user is None:
+            return
+        idle = self.clock() - self.last_activity
+        if idle > idle_s:
+            # A form being filled is kept for the same user; the sign-out and the form's closing are not delayed.
+            kept = self.drafts.keep(self.user.name, self.screen_stack[1:])
             self.user = None
             self.operator = "—"
             while len(self.screen_stack) > 1:
                 self.pop_screen()
-            self.notify("已自动退出登录 / signed out after inactivity", timeout=6)
+            self.notify("已自动退出登录 / signed out after inactivity" + (
+                " — 未完成的表单已为您保留，重新登录后继续 / what you typed is kept for you: sign in again to go on"
+                if kept else ""), timeout=10)
+        elif idle > idle_s - min(60.0, idle_s / 2) and not self._idle_warned and self.drafts.pending(
+                self.screen_stack[1:]):
+            self._idle_warned = True
+            self.notify(f"{idle_s - idle:.0f} 秒后自动退出登录 / signing out in {idle_s - idle:.0f} s: press any key "
+                        "to keep working (what you typed is kept for you)", severity="warning", timeout=10)
 
     def action_sign_in(self) -> None:
         self.user = None

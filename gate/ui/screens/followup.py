@@ -30,6 +30,8 @@ from storage.roster import roster
 
 class FollowupScreen(ShowsWorkerFailures, Screen):
     BINDINGS = [Binding("escape,f11", "app.pop_screen", "Back / 返回")]
+    DRAFT = "followup"  # what the idle sign-out keeps for the same user (gate/ui/drafts.py)
+    FIELDS = ("symptoms", "onset", "note")
 
     def __init__(self, station: Station, user, operator: str):
         super().__init__()
@@ -39,6 +41,7 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
         self.scope_classes = scope(user.role, user.classes) if user is not None else None
         self.shown: list = []
         self.names: dict = {}
+        self.restoring: dict | None = None  # a draft kept by the idle sign-out, given back once the cases are read
 
     def compose(self) -> ComposeResult:
         with Vertical(id="followup"):
@@ -65,6 +68,30 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
         table = self.query_one("#fu-table", DataTable)
         table.add_columns("case", "day", "session", "reason", "class", "id", "name", "gate 校门")
         self.load_cases()
+        drafts = getattr(self.app, "drafts", None)
+        self.restoring = drafts.take(self.user.name if self.user else None, self.DRAFT) if drafts else None
+
+    def draft(self) -> dict | None:
+        """The close form as typed (and the case chosen), if anything was typed or chosen."""
+        values = {k: self.query_one(f"#fu-{k}", Input).value for k in self.FIELDS}
+        outcome = self.query_one("#fu-outcome", Select).value
+        if not any(v.strip() for v in values.values()) and outcome is Select.BLANK:
+            return None
+        table = self.query_one("#fu-table", DataTable)
+        row = table.cursor_row if self.shown and table.cursor_row is not None else None
+        case = self.shown[row].case_id if row is not None and row < len(self.shown) else None
+        return {**values, "outcome": None if outcome is Select.BLANK else outcome, "case": case}
+
+    def _restore(self, draft: dict) -> None:
+        for k in self.FIELDS:
+            field = self.query_one(f"#fu-{k}", Input)
+            field.value, field.cursor_position = draft[k], len(draft[k])
+        if draft["outcome"] is not None:
+            self.query_one("#fu-outcome", Select).value = draft["outcome"]
+        rows = [c.case_id for c in self.shown]
+        if draft["case"] in rows:  # the same case, if it is still open
+            self.query_one("#fu-table", DataTable).move_cursor(row=rows.index(draft["case"]))
+        self.notify("已恢复您未完成的结案表单 / your unfinished case form is back", timeout=6)
 
     @work(thread=True, exclusive=True, group="cases", exit_on_error=False, name="loading the follow-up cases")
     def load_cases(self) -> None:
@@ -85,6 +112,9 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
         for c in self.shown:
             table.add_row(c.short_id, c.day, c.session or "-", c.reason.value, c.class_name or "-", c.entrant_id,
                           msg.names.get(c.entrant_id, ""), c.gate, key=c.case_id)
+        if self.restoring is not None:
+            draft, self.restoring = self.restoring, None
+            self._restore(draft)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """The highlighted case in full, wrapped: the name and the gate are never cut at 80 columns."""

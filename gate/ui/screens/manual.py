@@ -31,6 +31,8 @@ class ManualEntry(AnswersOnce, ModalScreen[tuple[str, str, str | None, str | Non
     """Returns (typed value, reason, id of the open retest it belongs to or None for a new person, the entrant id
     scanned while the form was open or None)."""
 
+    DRAFT = "manual"  # what the idle sign-out keeps for the same user (gate/ui/drafts.py)
+
     # The station's keys that open another screen work here too (Textual stops the app's keys at a modal): the form
     # closes unsaved first, as with Esc. F6 switches the language and keeps the form.
     BINDINGS = [
@@ -70,6 +72,29 @@ class ManualEntry(AnswersOnce, ModalScreen[tuple[str, str, str | None, str | Non
     def on_mount(self) -> None:
         self.query_one("#manual-temp", Input).focus()
         self.watch(self.app, "language", self._show_error, init=False)
+        user, drafts = getattr(self.app, "user", None), getattr(self.app, "drafts", None)
+        if drafts is not None and (draft := drafts.take(user.name if user else None, self.DRAFT)) is not None:
+            self.restore(draft)
+
+    def draft(self) -> dict | None:
+        """What was typed or scanned into the form, if anything (the idle sign-out keeps it for the same user)."""
+        temp = self.query_one("#manual-temp", Input).value
+        if not temp.strip() and self.scanned is None:
+            return None
+        return {"temp": temp, "reason": self.query_one("#manual-reason", Select).value,
+                "target": self.query_one("#manual-target", Select).value, "scanned": self.scanned}
+
+    def restore(self, draft: dict) -> None:
+        field = self.query_one("#manual-temp", Input)
+        field.value = draft["temp"]
+        # typing goes on where it stopped (after the focus, which would select it all: a key would replace it)
+        self.call_after_refresh(setattr, field, "cursor_position", len(draft["temp"]))
+        self.query_one("#manual-reason", Select).value = draft["reason"]
+        if draft["target"] in {key for _, key in self.open_retests}:  # still waiting for a retest
+            self.query_one("#manual-target", Select).value = draft["target"]
+        if draft["scanned"]:
+            self._scanned(draft["scanned"], self.query_one("#manual-temp", Input), keep_value=True)
+        self.notify("已恢复您未完成的手测 / your unfinished manual reading is back", timeout=6)
 
     def _show_error(self, _language=None) -> None:
         """The typing error in the language on screen (the catalogues hold it in zh-CN and English)."""
@@ -92,11 +117,12 @@ class ManualEntry(AnswersOnce, ModalScreen[tuple[str, str, str | None, str | Non
         self.answer((event.value, reason if reason in REASON_LABELS else ManualReason.OTHER,
                      None if target == NEW_PERSON else str(target), self.scanned))
 
-    def _scanned(self, entrant: str, field: Input) -> None:
+    def _scanned(self, entrant: str, field: Input, keep_value: bool = False) -> None:
         """A card went through the scanner into the temperature field: it names the person measured (never a
         temperature, never lost); the reading is a new person's unless it is the retest of that same person."""
         self.scanned = entrant
-        field.value = ""
+        if not keep_value:
+            field.value = ""
         target = self.query_one("#manual-target", Select)
         if not (self.previous is not None and target.value == self.previous.id
                 and self.previous.entrant_id == entrant):
