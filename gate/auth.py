@@ -228,6 +228,7 @@ class Auth:
         if not name or len(name) > 64 or not name.isprintable() or name.strip() != name:
             raise AuthError("a user name is 1–64 printable characters without spaces at the ends")
         check_pin_format(pin)
+        self._refuse_card_number(pin)
         first = not self.has_users()
         if first and role != "admin":
             raise AuthError("the first user must be an admin (gate users add NAME --role admin)")
@@ -244,8 +245,18 @@ class Auth:
             self._audit(actor.name if actor else name, "user-added",
                         {"user": name, "role": role, **({"classes": list(classes)} if classes else {})}, unit)
 
+    def _refuse_card_number(self, pin: str) -> None:
+        """A PIN that is a card number the station knows is refused: the duty screen's sign-in takes that number as a
+        pupil's card scanned into the PIN field (never checked, never a step towards a lockout)."""
+        from storage.roster import is_known_id  # only when a PIN is set: gate screen's start-up loads no roster code
+
+        if is_known_id(self.log, pin):
+            raise AuthError("this PIN is a card number on this station's roster or log (a card scanned into the "
+                            f"sign-in would be taken for it): {pins.ADVICE}")
+
     def reset_pin(self, name: str, pin: str, actor: User) -> None:
         check_pin_format(pin)
+        self._refuse_card_number(pin)
         self._need_admin(actor)
         pepper = self.pepper
         with self.log.unit("the PIN reset") as unit, sealed_write(unit.conn, self.log.key, "users"):

@@ -3,7 +3,7 @@ the card for the next reading and counts nothing towards the teacher's lockout; 
 import pytest
 
 from domain import MaskResult, MaskState, Reading
-from gate.auth import Auth, User
+from gate.auth import Auth, AuthError, User
 from gate.config import Config, SecurityConfig
 from gate.ui.app import build_app
 from gate.ui.screens.manual import ManualEntry
@@ -76,3 +76,15 @@ async def test_real_wrong_pins_still_lock_the_teacher_out(db_path):
                 assert await pilot_wait_until(pilot, lambda: app.screen is app.duty)
             assert [e["action"] for e in failures(log)][0] == "lockout"
             assert not any(isinstance(s, ManualEntry) for s in app.screen_stack)
+
+
+def test_a_pin_that_is_a_card_number_the_station_knows_is_refused_when_set(db_path):
+    with ScreeningLog(db_path) as log:
+        people(log)
+        auth = Auth(log, "gate-1")
+        for attempt in (lambda: auth.add_user("wu", "duty", CARD, User("admin", "admin")),
+                        lambda: auth.reset_pin("zhang", CARD, User("admin", "admin"))):
+            with pytest.raises(AuthError, match="card number") as refused:
+                attempt()
+            assert CARD not in str(refused.value)  # the message never repeats the PIN
+        assert auth.check("zhang", PIN, "manual-entry").name == "zhang"  # zhang's PIN unchanged
