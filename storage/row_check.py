@@ -164,8 +164,9 @@ class HelperGone(Exception):
 
 
 class RowCheckHelper:
-    """The parent's side of the helper processes (``processes`` of them, each checking its share of a batch), started
-    on first use; one batch at a time; ``close`` ends them."""
+    """The parent's side of the helper processes (``processes`` of them), started on first use. Rows are handed over
+    in parts as they are read (``submit``, each part to the next helper, which starts on it at once) and the answers
+    taken for all of them together (``answers``); ``misses`` does both for one batch; ``close`` ends them."""
 
     def __init__(self, key: bytes | None, timeout_s: float = 120.0, processes: int | None = None,
                  from_rows: int | None = None):
@@ -173,6 +174,9 @@ class RowCheckHelper:
         self.from_rows = FROM_ROWS if from_rows is None else from_rows
         self.processes = processes or max(1, min(2, os.cpu_count() or 1))
         self._procs: list[subprocess.Popen] = []
+        self._asked: list[tuple[subprocess.Popen, int, int]] = []  # (helper, rows, ticket) of each part handed
+        self._tickets = 0  # over and not answered yet, in order
+        self._inbox: dict[int, bytearray] = {}  # answer bytes read early (while sending), by helper pid
         self._lock = threading.Lock()
         self.broken = False
 
@@ -181,58 +185,102 @@ class RowCheckHelper:
         proc = subprocess.Popen([sys.executable, "-I", "-S", __file__], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
         self._procs.append(proc)
+        self._inbox[proc.pid] = bytearray()
         for stream in (proc.stdin, proc.stdout):  # never blocked for good by a helper that stopped
             os.set_blocking(stream.fileno(), False)
         self._send(proc, pickle.dumps(self._key), deadline)  # the key over the pipe, never on a command line
         return proc
 
-    def misses(self, spec: tuple, rows: list) -> list[int]:
-        """Positions of ``rows`` whose hash did not recompute in a helper; HelperGone when one cannot say."""
+    def _give_up(self, exc: BaseException) -> HelperGone:
+        self.broken = True
+        self._asked = []
+        self._stop(kill=True)  # dead, stopped or confused: nothing more to wait for
+        return HelperGone(str(exc) or type(exc).__name__)
+
+    def submit(self, spec: tuple, rows: list) -> int:
+        """Hand ``rows`` to the next helper: the part's ticket (its answer's key in ``answers``); HelperGone when that
+        cannot be done (then ``answers`` raises too)."""
         with self._lock:
             if self.broken:
                 raise HelperGone("the helper failed before")
-            if len(rows) < self.from_rows:
-                raise HelperGone("few rows: checked by the caller")
             deadline = time.monotonic() + self.timeout_s
-            size = -(-len(rows) // self.processes) or 1
-            shares = [(at, rows[at:at + size]) for at in range(0, len(rows), size)]
             try:
-                while len(self._procs) < len(shares):
+                at = self._tickets % self.processes  # in turn, across batches too
+                while len(self._procs) <= at:
                     self._start(deadline)
-                for proc, (_at, share) in zip(self._procs, shares):  # each starts on its share as soon as it has it
-                    self._send(proc, marshal.dumps((spec, share)), deadline)
-                found = []
-                for proc, (at, share) in zip(self._procs, shares):
-                    got = pickle.loads(self._receive(proc, _FRAME.unpack(self._receive(proc, _FRAME.size,
-                                                                                       deadline))[0], deadline))
-                    if not isinstance(got, list) or not all(type(n) is int and 0 <= n < len(share) for n in got):
+                self._send(self._procs[at], marshal.dumps((spec, rows)), deadline)
+                self._tickets += 1
+                self._asked.append((self._procs[at], len(rows), self._tickets))
+                return self._tickets
+            except (OSError, EOFError, ValueError, HelperGone) as exc:
+                raise self._give_up(exc) from None
+
+    def answers(self) -> dict[int, list[int]]:
+        """By ticket, for each part handed over since the last call, the positions in it of the rows whose hash did
+        not recompute in a helper; HelperGone when a helper cannot say (the caller then checks them all itself)."""
+        with self._lock:
+            asked, self._asked = self._asked, []
+            if self.broken:
+                raise HelperGone("the helper failed before")
+            deadline = time.monotonic() + self.timeout_s
+            try:
+                found = {}
+                for proc, count, ticket in asked:
+                    size = _FRAME.unpack(self._receive(proc, _FRAME.size, deadline))[0]
+                    got = pickle.loads(self._receive(proc, size, deadline))
+                    if not isinstance(got, list) or not all(type(n) is int and 0 <= n < count for n in got):
                         raise HelperGone("the helper's answer is not a list of row positions")
-                    found += [at + n for n in got]
+                    found[ticket] = got
                 return found
             except (OSError, EOFError, ValueError, pickle.UnpicklingError, HelperGone) as exc:
-                self.broken = True
-                self._stop(kill=True)  # dead, stopped or confused: nothing more to wait for
-                raise HelperGone(str(exc) or type(exc).__name__) from None
+                raise self._give_up(exc) from None
 
-    def _wait(self, fd: int, writing: bool, deadline: float) -> None:
-        left = max(deadline - time.monotonic(), 0)
-        ready = select.select([], [fd], [], left) if writing else select.select([fd], [], [], left)
-        if not any(ready):
-            raise HelperGone(f"the helper did not answer in {self.timeout_s:g} s")
+    def misses(self, spec: tuple, rows: list) -> list[int]:
+        """Positions of ``rows`` whose hash did not recompute in a helper (each helper checks its share); HelperGone
+        when one cannot say, or for fewer than ``from_rows`` rows (starting processes would cost more)."""
+        if len(rows) < self.from_rows:
+            raise HelperGone("few rows: checked by the caller")
+        size = -(-len(rows) // self.processes) or 1
+        tickets = {self.submit(spec, rows[at:at + size]): at for at in range(0, len(rows), size)}
+        answers = self.answers()
+        if set(answers) != set(tickets):
+            raise HelperGone("an answer is missing")
+        return [tickets[ticket] + n for ticket, got in answers.items() for n in got]
+
+    def _wait(self, proc: subprocess.Popen, writing: bool, deadline: float) -> None:
+        """Until the helper's stdin takes bytes (``writing``) or its stdout has some; an answer arriving while
+        writing is kept (a helper blocked on a full answer pipe would never read the rest of a part)."""
+        into, out = proc.stdin.fileno(), proc.stdout.fileno()
+        while True:
+            left = max(deadline - time.monotonic(), 0)
+            readable, writable, _ = select.select([out], [into] if writing else [], [], left)
+            if not readable and not writable:
+                raise HelperGone(f"the helper did not answer in {self.timeout_s:g} s")
+            if writable or not writing:
+                return
+            try:
+                chunk = os.read(out, 1 << 20)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                raise EOFError("the helper closed its pipe")
+            self._inbox[proc.pid] += chunk
 
     def _send(self, proc: subprocess.Popen, payload: bytes, deadline: float) -> None:
         data, fd = memoryview(_FRAME.pack(len(payload)) + payload), proc.stdin.fileno()
         while data:
-            self._wait(fd, True, deadline)
+            self._wait(proc, True, deadline)
             try:
                 data = data[os.write(fd, data):]
             except BlockingIOError:
                 continue
 
     def _receive(self, proc: subprocess.Popen, size: int, deadline: float) -> bytes:
-        out, fd = bytearray(), proc.stdout.fileno()
+        out, fd, early = bytearray(), proc.stdout.fileno(), self._inbox[proc.pid]
+        out += early[:size]
+        del early[:size]
         while len(out) < size:
-            self._wait(fd, False, deadline)
+            self._wait(proc, False, deadline)
             try:
                 chunk = os.read(fd, min(size - len(out), 1 << 20))
             except BlockingIOError:
@@ -243,7 +291,7 @@ class RowCheckHelper:
         return bytes(out)
 
     def _stop(self, kill: bool = False) -> None:
-        procs, self._procs = self._procs, []
+        procs, self._procs, self._inbox = self._procs, [], {}
         for proc in procs:
             if kill:
                 proc.kill()

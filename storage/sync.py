@@ -30,16 +30,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from domain.errors import UpstreamFailure
-from storage import copy_sync, partitions, reports, school_cases, school_records, stations, sync_known
-from storage import sync_misfits, sync_unverified, upstream as up, upstream_locks as locks
+from storage import copy_sync, partitions, school_cases, school_records, stations, sync_batch, sync_known
+from storage import sync_unverified, upstream as up, upstream_locks as locks
 from storage.errors import StorageError
 from storage.upstream_url import UpstreamUrlError, explain
-from storage.log import SCREENINGS, ScreeningLog
-from storage.models import AUDIT_EVENTS as AUDIT, CALIBRATIONS, CASES, CLEARANCES, OUTBOX, QUARANTINE
-from storage.models import DAILY_REPORTS as REPORTS, SYNC_STATE as STATE
-
-LOCAL = {"screening": SCREENINGS, "daily_report": REPORTS, "audit": AUDIT, "calibration": CALIBRATIONS,
-         "clearance": CLEARANCES, "case": CASES}
+from storage.log import ScreeningLog
+from storage.models import OUTBOX, QUARANTINE, SYNC_STATE as STATE
 
 
 class SyncError(UpstreamFailure):
@@ -174,40 +170,9 @@ class Sync:
 
     # -- sending --------------------------------------------------------------------------------------------------
     def _next_batch(self, after: int | None = None):
-        """The next outbox entries, after the checkpoint or after ``after`` (reading ahead): how many and the last
-        one's seq; for each kind the rows to send as ((seq, kind, record id), tuple in upstream column order); and the
-        records not to send (an edited daily report, an identifier the upstream would refuse), taken out of the rows,
-        to quarantine. Run in the read-ahead thread: the next batch is read and checked while this one goes up."""
-        with self.log.read("the outbox") as conn:
-            start = self._checkpoint(conn) if after is None else after
-            batch = (select(OUTBOX.c.seq, OUTBOX.c.kind).where(OUTBOX.c.seq > start).order_by(OUTBOX.c.seq)
-                     .limit(self.batch_size).subquery())
-            # The batch's range by kind, counted by SQLite: one row a kind, not one a record
-            kinds = conn.execute(select(batch.c.kind, func.min(batch.c.seq), func.max(batch.c.seq), func.count())
-                                 .group_by(batch.c.kind)).all()
-            groups: dict[str, list[tuple[tuple, tuple]]] = {}
-            if not kinds:
-                return 0, 0, groups, []
-            lo, hi = min(k[1] for k in kinds), max(k[2] for k in kinds)
-            for kind in sorted(k[0] for k in kinds):
-                table = LOCAL.get(kind)
-                if table is None:
-                    continue
-                names = [c.name for c in up.record_columns(up.TABLES[kind])]
-                at_id, at_station = 1 + names.index("id"), 1 + names.index("station_id")
-                # One join per kind: the outbox range and its records, in outbox order (purged records drop out).
-                query = (select(OUTBOX.c.seq, *(table.c[n] for n in names))
-                         .join(table, table.c.id == OUTBOX.c.record_id)
-                         .where(OUTBOX.c.seq.between(lo, hi), OUTBOX.c.kind == kind).order_by(OUTBOX.c.seq))
-                # Plain tuples from the driver's cursor, no column more than needed: making Python objects of the
-                # values is most of the station's side. Upstream order: the school first (the key every upstream
-                # table starts with), the configured one or else the station's id.
-                rows, school = conn.execute(query).cursor.fetchall(), self.school_id
-                groups[kind] = ([((r[0], kind, r[at_id]), (school, *r[1:])) for r in rows] if school else
-                                [((r[0], kind, r[at_id]), (r[at_station], *r[1:])) for r in rows])
-        bad = reports.edited(self.log, groups) + sync_unverified.unverified(  # changed or cut out of the file
-            self.log, groups, self._helper, (lo, hi))  # hashed in the helpers, the first batch too (two at once)
-        return hi, sum(k[3] for k in kinds), groups, bad + sync_misfits.misfits(groups)
+        """The next batch, read and checked (storage.sync_batch); run in the read-ahead thread after the first one:
+        the next batch is read and checked while this one goes up."""
+        return sync_batch.next_batch(self, after)
 
     def _sql(self, kind: str) -> str:
         """INSERT ... ON CONFLICT (id) DO NOTHING for the upstream's driver, compiled once."""

@@ -94,29 +94,57 @@ def removed(log: ScreeningLog, groups: dict, span: tuple[int, int]) -> list[tupl
     return found
 
 
+def spec(kind: str) -> tuple | None:
+    """What a helper needs to re-hash a kind's rows as the sync reads them (storage.row_check), or None: not chained.
+    The upstream row is the school, then the log's columns under their own names (storage.sync_batch)."""
+    if kind not in WHAT:
+        return None
+    return (*SPEC[kind], ("school_id", *(str(c.name) for c in up.record_columns(up.TABLES[kind]))))  # plain str
+
+
 def unverified(log: ScreeningLog, groups: dict, helper: RowCheckHelper | None = None,
-               span: tuple[int, int] | None = None) -> list[tuple[int, str, str, str]]:
+               span: tuple[int, int] | None = None, handed: list[tuple[str, int, int, int]] = ()
+               ) -> list[tuple[int, str, str, str]]:
     """The chained records of ``groups`` whose hash does not match their content: taken out of ``groups``. Each row
-    is re-hashed against its stored hash and link, by ``helper`` (another process) when given, else here; only a
-    match is believed, and a row that does not match the fast way is looked at again the chain's own way. With the
+    is re-hashed against its stored hash and link, by ``helper`` (other processes) when given, else here; only a
+    match is believed, and a row that does not match the fast way is looked at again the chain's own way.
+    ``handed``: the parts ``(kind, first position, rows, ticket)`` given to ``helper`` as they were read
+    (storage.sync_batch), whose answers are taken here; any row no helper answered for is checked here. With the
     batch's outbox range ``span``, also the case events and clearances cut out of the file (``removed``)."""
     bad = removed(log, groups, span) if span is not None else []
+    answered: dict[str, tuple[bytearray, list[int]]] = {}  # kind -> (which rows a helper checked, its misses)
+    if handed:
+        try:
+            got_by_ticket = helper.answers()
+            for kind, first, count, ticket in handed:
+                got = got_by_ticket.get(ticket)
+                if got is None:
+                    continue  # not answered for (never so, but then: checked here)
+                checked, missed = answered.setdefault(kind, (bytearray(len(groups[kind])), []))
+                checked[first:first + count] = b"\x01" * count
+                missed += [first + n for n in got]
+        except HelperGone:
+            answered = {}  # a helper failed: every row is checked here
     chains = None
     for kind, items in groups.items():
         if kind not in WHAT or not items:
             continue
         chains = chains or _chains(log)
         chain = chains[kind]
-        # The upstream row is the school, then the log's columns under their own names (storage.sync._next_batch)
-        names = ("school_id", *(str(c.name) for c in up.record_columns(up.TABLES[kind])))  # plain str: pickled
+        names = spec(kind)[3]
         rows = [row for _key, row in items]
-        try:
-            if helper is None:
-                raise HelperGone("no helper")
-            missed = helper.misses((*SPEC[kind], names), rows)
-        except HelperGone:
+        if kind in answered:
+            checked, missed = answered[kind]
             fast = _fast(kind, chain, names)
-            missed = [n for n, row in enumerate(rows) if not fast(row)]
+            missed = missed + [n for n in range(len(rows)) if not checked[n] and not fast(rows[n])]
+        else:
+            try:
+                if helper is None or handed:
+                    raise HelperGone("no helper")
+                missed = helper.misses(spec(kind), rows)
+            except HelperGone:
+                fast = _fast(kind, chain, names)
+                missed = [n for n, row in enumerate(rows) if not fast(row)]
         wrong = {n for n in missed if not _holds(chain, dict(zip(names, rows[n])))}
         if not wrong:
             continue

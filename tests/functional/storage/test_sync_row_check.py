@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 from sqlalchemy import create_engine, text
 
-from storage import chain, row_check, upstream_schema as up
+from storage import chain, row_check, sync_batch, upstream_schema as up
 from storage.log import ScreeningLog
 from storage.row_check import HelperGone, RowCheckHelper
 from storage.sync import Sync
@@ -143,3 +143,15 @@ def test_the_station_writes_its_json_columns_canonically_so_its_rows_are_checked
         digest = row_check.digest_for(log.key.chain_key)
     spliced = row_check.canonical_text(*SPEC["screening"], names, spliced=True)
     assert all(digest(spliced(row).encode("utf-8")) == row[names.index("row_hash")] for row in rows)
+
+
+def test_parts_handed_to_the_helpers_as_they_are_read_leave_no_edit_unseen(backlog, tmp_path, monkeypatch):
+    """Each batch of 40 read in parts of 16, 16 and 8, every part checked by the next helper while the rest is read:
+    an edit in any part (first, middle, last; first and last batch) is held back, the rest goes up once."""
+    monkeypatch.setattr(sync_batch, "PART", 16)
+    edited = edit(backlog, {1: "temperature_c = 35.1", 20: "operator = 'x'", 39: "readings = '[]'",
+                            90: "decision = 'admit'", 260: "mask = '{}'"})
+    url = f"sqlite:///{tmp_path / 'up.db'}"
+    result, every, pids = sync_round(backlog, url)
+    assert result.quarantined == 5 and len(set(pids)) == 2  # both helpers had parts
+    assert upstream_ids(url) == every - set(edited)

@@ -1,0 +1,73 @@
+"""The sync's next batch, read from the log and checked before anything of it goes upstream (storage.sync).
+
+- The outbox entries after the checkpoint (or after the batch read before: the sync reads one batch ahead), their
+  range by kind counted by SQLite; for each kind, one join of that range with its records, in outbox order.
+- Each record becomes ``((seq, kind, record id), tuple in upstream column order)``: the school first (the key every
+  upstream table starts with), the configured one or else the station's own id.
+- A chained kind's rows go to the checking helpers (storage.row_check) part by part as they are read, so the re-hash
+  runs beside the reading instead of after it; what no helper answered for is checked here (storage.sync_unverified).
+- Taken out, to quarantine: an edited daily report, a record changed or cut out of the file, an identifier the
+  upstream would refuse (storage.reports, storage.sync_unverified, storage.sync_misfits).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from storage import reports, sync_misfits, sync_unverified, upstream_schema as up
+from storage.log import SCREENINGS
+from storage.models import AUDIT_EVENTS as AUDIT, CALIBRATIONS, CASES, CLEARANCES, OUTBOX
+from storage.models import DAILY_REPORTS as REPORTS
+from storage.row_check import HelperGone
+
+if TYPE_CHECKING:
+    from storage.sync import Sync
+
+LOCAL = {"screening": SCREENINGS, "daily_report": REPORTS, "audit": AUDIT, "calibration": CALIBRATIONS,
+         "clearance": CLEARANCES, "case": CASES}
+PART = 2_500  # rows read and handed to a helper at a time: small enough to start the helpers early
+
+
+def next_batch(sync: "Sync", after: int | None = None):
+    """How many outbox entries and the last one's seq; the rows to send by kind; the records not to send, taken out
+    of the rows, to quarantine."""
+    helper, handed = sync._helper, []  # (kind, first position, rows, ticket) of each part given to the helpers
+    with sync.log.read("the outbox") as conn:
+        start = sync._checkpoint(conn) if after is None else after
+        batch = (select(OUTBOX.c.seq, OUTBOX.c.kind).where(OUTBOX.c.seq > start).order_by(OUTBOX.c.seq)
+                 .limit(sync.batch_size).subquery())
+        # The batch's range by kind, counted by SQLite: one row a kind, not one a record
+        kinds = conn.execute(select(batch.c.kind, func.min(batch.c.seq), func.max(batch.c.seq), func.count())
+                             .group_by(batch.c.kind)).all()
+        groups: dict[str, list[tuple[tuple, tuple]]] = {}
+        if not kinds:
+            return 0, 0, groups, []
+        lo, hi = min(k[1] for k in kinds), max(k[2] for k in kinds)
+        for kind in sorted(k[0] for k in kinds):
+            table = LOCAL.get(kind)
+            if table is None:
+                continue
+            names = [c.name for c in up.record_columns(up.TABLES[kind])]
+            at_id, at_station = 1 + names.index("id"), 1 + names.index("station_id")
+            # One join per kind: the outbox range and its records, in outbox order (purged records drop out).
+            query = (select(OUTBOX.c.seq, *(table.c[n] for n in names))
+                     .join(table, table.c.id == OUTBOX.c.record_id)
+                     .where(OUTBOX.c.seq.between(lo, hi), OUTBOX.c.kind == kind).order_by(OUTBOX.c.seq))
+            # Plain tuples from the driver's cursor, no column more than needed: making Python objects of the
+            # values is most of the station's side.
+            cursor, school, items = conn.execute(query).cursor, sync.school_id, groups.setdefault(kind, [])
+            spec = sync_unverified.spec(kind) if helper is not None else None
+            while rows := cursor.fetchmany(PART):
+                first = len(items)
+                items += ([((r[0], kind, r[at_id]), (school, *r[1:])) for r in rows] if school else
+                          [((r[0], kind, r[at_id]), (r[at_station], *r[1:])) for r in rows])
+                if spec is not None and not helper.broken and (len(rows) == PART or len(items) >= helper.from_rows):
+                    try:
+                        ticket = helper.submit(spec, [row for _key, row in items[first:]])
+                        handed.append((kind, first, len(rows), ticket))
+                    except HelperGone:
+                        pass  # the helpers' answers are not waited for: every row is checked here instead
+    bad = reports.edited(sync.log, groups)  # while the helpers hash
+    bad += sync_unverified.unverified(sync.log, groups, helper if handed else None, (lo, hi), handed)
+    return hi, sum(k[3] for k in kinds), groups, bad + sync_misfits.misfits(groups)
