@@ -26,7 +26,7 @@ from storage import audit
 from storage import policy as stored_policy
 from storage.log import ScreeningLog
 from storage.unit import UnitOfWork
-from storage.models import USERS
+from storage.tables.station import USERS
 from storage.seals import SEALS, sealed_write, table_problems
 from gate import pins
 

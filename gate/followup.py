@@ -18,7 +18,9 @@ from domain.identifiers import id_key
 from domain.sessions import Session, ended
 from gate.fever_memory import is_open
 from storage import cases
-from storage.log import ENTRANTS, SCREENINGS, ScreeningLog, local_day
+from storage.log import ScreeningLog, local_day
+from storage.tables.log import SCREENINGS
+from storage.tables.roster import ENTRANTS
 from storage.records import screening_from_row
 from storage.unit import UnitOfWork
 

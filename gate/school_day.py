@@ -240,7 +240,7 @@ def share_roster(log: ScreeningLog, cfg, engine) -> bool:
     from sqlalchemy import select
 
     from storage import school_report  # the upstream's tables: only when sharing
-    from storage.models import AUDIT_EVENTS
+    from storage.tables.log import AUDIT_EVENTS
     from storage.roster import roster
 
     with log.read("the last roster import") as conn:

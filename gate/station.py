@@ -14,7 +14,7 @@ from domain.sessions import session_at
 from gate.fever_memory import Memory, certificate_args, episode, held_args, recall, when_text, where_text
 from gate.policy import decide
 from gate.station_policy import PolicyNotStored, enforce as enforce_policy
-from storage import audit, calibrations
+from storage import audit
 from storage.errors import LogEdited, StorageError
 from storage.log import ScreeningLog, local_day
 
@@ -203,7 +203,9 @@ class Station:
         hit = cache.get(sc.id)
         if hit and time.monotonic() - hit[0] < 5.0:
             return hit[1]
-        from gate.calibration import status  # the calibration rules: only for a sensor's reading, not a typed one
+        # the calibration rules and records (their tables): only for a sensor's reading, not a typed one
+        from gate.calibration import status
+        from storage import calibrations
 
         full, check = calibrations.latest(self.log, self.sensor_key(sc))
         st = status(full, check, required=self.config.calibration_required, warn_days=self.config.calibration_warn_days,

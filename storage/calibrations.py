@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from storage.log import ScreeningLog
-from storage.models import CALIBRATIONS
+from storage.tables.records import CALIBRATIONS
 from storage.seals import sealed_write
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from storage import pulled_cases
 from storage.chain import Chain
 from storage.log import ScreeningLog
 from storage.pulled_cases import symptoms_of
-from storage.models import CASES, SESSION_CLOSURES as CLOSURES
+from storage.tables.cases import CASES, SESSION_CLOSURES as CLOSURES
 from storage.keys import StationKey
 from storage.seals import add_side_row, trusted_rows
 from storage.unit import UnitOfWork

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
 
 from sqlalchemy import Connection, Table, func, select
 
-from storage.models import CHAIN_ANCHORS as ANCHORS
+from storage.tables.log import CHAIN_ANCHORS as ANCHORS
 
 if TYPE_CHECKING:
     from storage.seals import ChainSeal

@@ -21,7 +21,8 @@ from domain.case import NEEDS_CERTIFICATE, Case
 from domain.identifiers import id_key
 from storage import cases as case_log
 from storage import school_records, trust
-from storage.log import CLEARANCES, SCREENINGS, ScreeningLog
+from storage.log import SCREENINGS, ScreeningLog
+from storage.tables.cases import CLEARANCES
 from storage.records import clearance_content, screening_from_row
 from storage.verify_result import VerifyResult
 # Reasons are stored as a JSON list of codes; the quotes make the match exact ("fever-confirmed" only).

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event
 
 from storage.private import create_private, private_dir
@@ -13,8 +12,18 @@ from storage.private import create_private, private_dir
 WRITE = "gate_write"
 
 
+APP = "gate-station"  # the station's data folder under the user's data directory (platformdirs)
+
+
 def default_db_path() -> Path:
-    return Path(user_data_dir("gate-station", appauthor=False)) / "gate.db"
+    from platformdirs import user_data_dir  # only for the default place: gate screen's start-up (bench/cli_startup.py)
+
+    return Path(user_data_dir(APP, appauthor=False)) / "gate.db"
+
+
+def _in_default_folder(path: Path) -> bool:
+    # The default folder is always named APP: a folder named otherwise is not it, without asking platformdirs.
+    return path.parent.name == APP and path.parent == default_db_path().parent
 
 
 def make_engine(path: str | os.PathLike, read_only: bool = False) -> Engine:
@@ -26,7 +35,7 @@ def make_engine(path: str | os.PathLike, read_only: bool = False) -> Engine:
         # Private at rest: a new folder 0700 (the station's own data folder tightened), a new log 0600 before
         # SQLite opens it, so its WAL and SHM (created with the log's mode) are 0600 too. An existing file is
         # tightened by ScreeningLog once it proved to be a station log (a file refused is left as it was).
-        private_dir(path.parent, tighten=path.parent == default_db_path().parent)
+        private_dir(path.parent, tighten=_in_default_folder(path))
         create_private(path)
         engine = create_engine(f"sqlite+pysqlite:///{path}", future=True)
 

@@ -29,7 +29,8 @@ from storage.chain import GENESIS, Chain
 from storage.clearances import waiting
 from storage.errors import StorageError, why
 from storage.export_manifest import MANIFEST, verify_export, write_signed  # noqa: F401 (the API of exports)
-from storage.log import AUDIT, OUTBOX, SCREENINGS, ScreeningLog
+from storage.log import ScreeningLog
+from storage.tables.log import AUDIT_EVENTS as AUDIT, OUTBOX, SCREENINGS
 from storage.private import private_dir
 FORMATS = ("csv", "xlsx", "jsonl")
 # A text cell starting with one of these is (the start of) a formula to Excel, LibreOffice or Google Sheets.

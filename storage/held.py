@@ -30,8 +30,9 @@ from domain.identifiers import IdentifierError, check_id
 from storage import cases
 from storage.chain import Chain
 from storage.log import ScreeningLog
-from storage.models import AUDIT_EVENTS as AUDIT
-from storage.models import CASES, CLEARANCES, OUTBOX, QUARANTINE, SCREENINGS
+from storage.tables.log import AUDIT_EVENTS as AUDIT, OUTBOX, SCREENINGS
+from storage.tables.cases import CASES, CLEARANCES
+from storage.tables.sync import QUARANTINE
 
 HELD, LIFTED = "entrant-held", "entrant-held-lifted"
 ABOUT_A_PUPIL = {"screening": SCREENINGS, "case": CASES, "clearance": CLEARANCES}

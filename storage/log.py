@@ -25,8 +25,7 @@ from storage.private import log_files, private_file
 from storage.log_key import check_binding, open_key
 from storage.seals import ChainSeal, sealed_write
 from storage.migrate import current_revision, newest_file_revision, upgrade
-from storage.models import AUDIT_EVENTS as AUDIT
-from storage.models import CLEARANCES, ENTRANTS, OUTBOX, SCREENINGS
+from storage.tables.log import AUDIT_EVENTS as AUDIT, SCREENINGS
 from storage.records import (DERIVED_COLUMNS, HASHED_COLUMNS, JSON_COLUMNS, audit_content,  # noqa: F401
                              clearance_content, derived, derived_disagree, local_day, row_content,
                              screening_content, screening_from_row, screening_values)
@@ -97,9 +96,15 @@ class ScreeningLog:
         self.screening_chain = Chain("screenings", SCREENINGS, row_content, digest=digest, check=derived_disagree,
                                      what="screening", seal=seal)
         self.audit_chain = Chain("audit", AUDIT, audit_content, digest=digest, what="audit event", seal=seal)
-        self.clearance_chain = Chain("clearances", CLEARANCES, clearance_content, digest=digest, what="clearance",
-                                     seal=seal)
         self._more_chains: dict[str, Chain] = {}
+
+    @property
+    def clearance_chain(self) -> Chain:
+        """The chain of clearances, made on first use like the other chained tables (its table is not built for a
+        screening that names no one: gate screen's start-up, bench/cli_startup.py)."""
+        from storage.tables.cases import CLEARANCES
+
+        return self.chain(CLEARANCES, clearance_content, "clearance")
 
     def chain(self, table: Table, content: Callable[[Mapping], dict], what: str) -> Chain:
         """The chain of one more chained table of this log (case events, records pulled from the other gates):
@@ -171,6 +176,8 @@ class ScreeningLog:
             return u.screening(s)
 
     def add_entrants(self, entrants: list[Entrant]) -> None:
+        from storage.tables.roster import ENTRANTS  # the roster's tables: only when the roster is used
+
         with self.unit("the roster") as u, sealed_write(u.conn, self.key, "entrants"):
             for e in entrants:
                 u.conn.execute(ENTRANTS.delete().where(ENTRANTS.c.roster_id == e.roster_id))
@@ -217,6 +224,8 @@ class ScreeningLog:
             return self.screening_chain.head(conn)
 
     def entrant(self, roster_id: str) -> Entrant | None:
+        from storage.tables.roster import ENTRANTS  # the roster's tables: only when someone is named
+
         with self.read("the roster") as conn:
             row = conn.execute(select(ENTRANTS).where(ENTRANTS.c.roster_id == roster_id)).mappings().first()
         if row is None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from storage.audit import AUDIT
 from storage.log import ScreeningLog
-from storage.models import STATION_POLICY as POLICY, USERS
+from storage.tables.station import STATION_POLICY as POLICY, USERS
 from storage.seals import sealed_write
 
 ACTION = "policy-applied"

@@ -18,8 +18,8 @@ from domain.case import NOTE_MAX, CaseReason, Outcome
 from domain.identifiers import IdentifierError, check_text
 from storage.chain import Chain
 from storage.log import ScreeningLog
-from storage.models import SCHOOL_CASES as PULLED
-from storage.models import SYNC_STATE
+from storage.tables.school import SCHOOL_CASES as PULLED
+from storage.tables.sync import SYNC_STATE
 from storage.verify_result import VerifyResult
 
 HASHED = ("id", "origin", "origin_seq", "case_id", "entrant_id", "at", "content", "pulled_at")

@@ -17,7 +17,7 @@ from domain import Decision, Reason
 from domain.identifiers import id_key
 from storage.log import SCREENINGS, ScreeningLog
 from storage.seals import chain_heads
-from storage.models import DAILY_REPORTS as REPORTS
+from storage.tables.records import DAILY_REPORTS as REPORTS
 from storage.seals import row_trusted, sealed_write
 from storage.roster import roster_size, unscreened
 

@@ -17,8 +17,8 @@ from sqlalchemy.exc import DBAPIError
 
 from storage import upstream as up
 from storage.log import ScreeningLog
-from storage.models import OUTBOX, QUARANTINE
-from storage.models import SYNC_STATE as STATE
+from storage.tables.log import OUTBOX
+from storage.tables.sync import QUARANTINE, SYNC_STATE as STATE
 from storage.sync import SyncError, _one_line
 
 UPSTREAM_CHAINS = {"screening": up.screenings, "audit": up.audit_events}
@@ -141,7 +141,7 @@ def pulled_past(log: ScreeningLog, cutoff: float) -> int:
     a pupil refused here until cleared at any gate, and each pull starts after the highest one kept from each gate,
     so deleting them would pull them again (a purge of them needs a pull cursor that outlives them, sealed like
     their chains, and the fever-not-cleared rule of the screenings' purge)."""
-    from storage.models import SCHOOL_CASES, SCHOOL_RECORDS
+    from storage.tables.school import SCHOOL_CASES, SCHOOL_RECORDS
 
     with log.read("the records pulled from the school") as conn:
         return sum(conn.execute(select(func.count()).select_from(t).where(t.c.pulled_at < cutoff)).scalar_one()

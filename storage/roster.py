@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from domain import Entrant, EntrantKind, Reason
 from domain.identifiers import IdentifierError, check_class, check_id, check_name, check_text, class_key, class_keys, id_key
 from domain.errors import UsageError
-from storage.log import ENTRANTS, SCREENINGS, ScreeningLog, local_day
-from storage.models import VISITORS
+from storage.log import ScreeningLog, local_day
+from storage.tables.log import SCREENINGS
+from storage.tables.roster import ENTRANTS, VISITORS
 from storage.seals import row_trusted, sealed_write
 
 MAX_BYTES = 20 * 1024 * 1024

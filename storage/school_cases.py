@@ -26,7 +26,7 @@ from domain.sessions import Session
 from storage import cases, pulled_cases
 from storage import upstream_schema as up
 from storage.log import ScreeningLog
-from storage.models import SCHOOL_CASES as PULLED
+from storage.tables.school import SCHOOL_CASES as PULLED
 from storage.school_records import _others
 from storage.unit import UnitOfWork
 

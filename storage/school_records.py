@@ -37,8 +37,8 @@ from storage.chain import Chain
 from storage.errors import StorageError
 from storage.held import HELD, LIFTED
 from storage.log import ScreeningLog
-from storage.models import SCHOOL_RECORDS as RECORDS
-from storage.models import SEALS
+from storage.tables.school import SCHOOL_RECORDS as RECORDS
+from storage.tables.log import SEALS
 
 HASHED = ("id", "origin", "origin_seq", "kind", "entrant_id", "at", "content", "pulled_at")
 _CONFIRMED = f'%"{Reason.FEVER_CONFIRMED.value}"%'

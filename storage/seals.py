@@ -17,6 +17,7 @@ the heads sent upstream and in each daily report catch that (see README "Data pr
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 from contextlib import contextmanager
 from typing import Iterator, Mapping
@@ -25,15 +26,21 @@ from sqlalchemy import Connection, Table, func, select
 
 from storage.errors import StorageError
 from storage.keys import StationKey
-from storage.models import (CALIBRATIONS, DAILY_REPORTS, ENTRANTS, SEALS, SESSION_CLOSURES, STATION_POLICY, USERS,
-                            VISITORS)
+from storage.tables.log import SEALS
 
-SEALED = {t.name: t for t in (USERS, ENTRANTS, CALIBRATIONS, STATION_POLICY, VISITORS, DAILY_REPORTS,
-                              SESSION_CLOSURES)}
+# The sealed tables, by name, and the group of storage.tables each lives in: a group is imported when one of its
+# tables is first checked or written, so `gate screen` builds neither the roster's nor the reports' tables.
+SEALED = {"users": "station", "entrants": "roster", "calibrations": "records", "station_policy": "station",
+          "visitors": "roster", "daily_reports": "records", "session_closures": "cases"}
 WHAT = {"users": "the users", "entrants": "the roster", "calibrations": "the calibration records",
         "station_policy": "the stored screening policy", "visitors": "the approved visitors",
         "daily_reports": "the daily reports", "session_closures": "the closed-out sessions"}
 EMPTY = hashlib.sha256(b"").hexdigest()
+
+
+def sealed_table(name: str) -> Table:
+    """The sealed table ``name`` (a key of SEALED), its group of storage.tables imported on first use."""
+    return getattr(importlib.import_module(f"storage.tables.{SEALED[name]}"), name.upper())
 
 
 class SealBroken(StorageError):
@@ -78,7 +85,7 @@ SIDE = {"visitors", "session_closures"}
 
 
 def _side_name(name: str, row: Mapping) -> str:
-    pk = [c.name for c in SEALED[name].primary_key.columns]
+    pk = [c.name for c in sealed_table(name).primary_key.columns]
     return f"row:{name}:" + json.dumps([row[c] for c in pk], ensure_ascii=False)
 
 
@@ -107,18 +114,18 @@ def trusted_rows(conn: Connection, key: StationKey | None, table: str) -> list[M
     if key is None:
         return []
     side = _side_macs(conn, table) if table in SIDE else None
-    return [r for r in conn.execute(select(SEALED[table])).mappings() if row_ok(key, table, r, side)]
+    return [r for r in conn.execute(select(sealed_table(table))).mappings() if row_ok(key, table, r, side)]
 
 
 def _macs(conn: Connection, name: str) -> list[str]:
     if name in SIDE:
         return list(_side_macs(conn, name).values())
-    return list(conn.execute(select(SEALED[name].c.mac)).scalars())
+    return list(conn.execute(select(sealed_table(name).c.mac)).scalars())
 
 
 def table_problems(conn: Connection, key: StationKey, name: str, limit: int = 5) -> list[str]:
     """What in a sealed table does not match its MACs (empty: intact)."""
-    table = SEALED[name]
+    table = sealed_table(name)
     pk = [c.name for c in table.primary_key.columns]
     side = _side_macs(conn, name) if name in SIDE else None
     problems, macs = [], []
@@ -153,7 +160,7 @@ def add_side_row(conn: Connection, key: StationKey, name: str, row: Mapping) -> 
 def reseal_table(conn: Connection, key: StationKey, name: str, *, trust_all: bool = False) -> None:
     """MAC the rows written in this transaction (``mac`` NULL) and re-seal the table. ``trust_all`` MACs every row
     as it stands: only for the upgrade that first seals an old log."""
-    table = SEALED[name]
+    table = sealed_table(name)
     pk = list(table.primary_key.columns)
     if name in SIDE:
         side = _side_macs(conn, name)

@@ -35,7 +35,8 @@ from storage import sync_unverified, upstream as up, upstream_locks as locks
 from storage.errors import StorageError
 from storage.upstream_url import UpstreamUrlError, explain
 from storage.log import ScreeningLog
-from storage.models import OUTBOX, QUARANTINE, SYNC_STATE as STATE
+from storage.tables.log import OUTBOX
+from storage.tables.sync import QUARANTINE, SYNC_STATE as STATE
 
 
 class SyncError(UpstreamFailure):

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from storage import reports, sync_misfits, sync_unverified, upstream_schema as up
-from storage.log import SCREENINGS
-from storage.models import AUDIT_EVENTS as AUDIT, CALIBRATIONS, CASES, CLEARANCES, OUTBOX
-from storage.models import DAILY_REPORTS as REPORTS
+from storage.tables.cases import CASES, CLEARANCES
+from storage.tables.log import AUDIT_EVENTS as AUDIT, OUTBOX, SCREENINGS
+from storage.tables.records import CALIBRATIONS, DAILY_REPORTS as REPORTS
 from storage.row_check import HelperGone
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.models import SYNC_STATE as STATE
+from storage.tables.sync import SYNC_STATE as STATE
 
 FIRST_SYNC = "first sync waits for an admin"  # how the refusal's line starts (noted for `gate sync status`)
 

@@ -25,7 +25,8 @@ from storage import row_check, upstream_schema as up
 from storage.row_check import HelperGone, RowCheckHelper
 from storage.chain import Chain, sha256
 from storage.log import ScreeningLog
-from storage.models import CASES, CLEARANCES, OUTBOX
+from storage.tables.cases import CASES, CLEARANCES
+from storage.tables.log import OUTBOX
 
 WHAT = {"screening": "screening", "case": "follow-up case event", "audit": "audit event", "clearance": "clearance"}
 

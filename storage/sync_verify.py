@@ -22,10 +22,8 @@ from sqlalchemy.exc import DBAPIError
 
 from storage import upstream as up
 from storage.chain import ANCHORS
-from storage.log import OUTBOX, SCREENINGS
-from storage.models import AUDIT_EVENTS
-from storage.models import QUARANTINE
-from storage.models import SYNC_STATE as STATE
+from storage.tables.log import AUDIT_EVENTS, OUTBOX, SCREENINGS
+from storage.tables.sync import QUARANTINE, SYNC_STATE as STATE
 
 RANGE = 10_000
 DAY = "day"  # a date upstream (PostgreSQL), text here: compared as YYYY-MM-DD

@@ -23,7 +23,8 @@ from sqlalchemy import Connection, or_, select
 from domain.identifiers import id_key
 from storage.cases import CASES, chain as case_chain
 from storage.errors import LogEdited
-from storage.log import OUTBOX, SCREENINGS, ScreeningLog
+from storage.log import ScreeningLog
+from storage.tables.log import OUTBOX, SCREENINGS
 
 
 def entrant_rows(conn: Connection, entrant_id: str) -> list[Mapping]:

@@ -28,7 +28,7 @@ def test_screening_does_not_load_the_orm_or_alembic(db_path):
     argv = ["screen", "--temp", "36.6", "--mask", "yes", "--operator", "li", "--db", str(db_path)]
     assert "alembic" in modules_after(argv)  # the first screening makes the log's schema
     loaded = modules_after(argv)  # a station's log exists already
-    assert "sqlalchemy" in loaded and "storage.models" in loaded
+    assert "sqlalchemy" in loaded and {"storage.tables.log", "storage.tables.station"} <= loaded
     assert not {m for m in loaded if m.startswith(("sqlalchemy.orm", "alembic"))}
     assert not {m for m in loaded if m.startswith(NOT_FOR_SCREENING)}
     assert "gate.followup" not in loaded  # an admitted screening opens no case: the case machinery is not loaded
@@ -53,7 +53,12 @@ NOT_FOR_SCREENING = ("storage.upstream", "storage.upstream_schema", "storage.syn
                      # a typed reading needs no calibration rules, and nothing on its path takes a median or a mean
                      "gate.calibration", "statistics", "fractions",
                      # nor the calibration record classes: the config takes its limits from domain.tolerances
-                     "domain.calibration")
+                     "domain.calibration",
+                     # the catalogue of every table is for Alembic: a screening builds only the groups it uses
+                     # (storage.tables), and the calibration records' and daily reports' tables never
+                     "storage.models", "storage.tables.records",
+                     # a log given with --db needs no default data folder
+                     "platformdirs")
 
 
 # What an anonymous typed reading that is admitted never builds (each dataclass is compiled when its module loads,
@@ -63,7 +68,11 @@ NOT_FOR_SCREENING = ("storage.upstream", "storage.upstream_schema", "storage.syn
 NOT_FOR_A_TYPED_ADMIT = {"drivers.samples", "drivers.measurement", "gate.log_failure", "domain.case", "domain.held",
                          "domain.clearance", "domain.entrant", "storage.clearances", "storage.cases", "storage.held",
                          "storage.school_records", "storage.pulled_cases", "storage.trust", "storage.roster",
-                         "storage.verify_result", "gate.policy_change", "gate.user"}
+                         "storage.verify_result", "gate.policy_change", "gate.user",
+                         # nor the tables of the roster, of cases and clearances, of the other gates' records and of
+                         # the sync's state (how far the other gates' records were pulled)
+                         "storage.tables.roster", "storage.tables.cases", "storage.tables.school",
+                         "storage.tables.sync"}
 
 
 def test_a_fever_screening_of_a_pupil_loads_nothing_it_does_not_use(db_path):

@@ -55,3 +55,17 @@ def test_an_old_logs_loose_modes_are_tightened_when_opened(tmp_path, umask):
     os.chmod(db, 0o644)
     ScreeningLog(db).close()
     assert mode(db) == 0o600
+
+
+def test_only_the_station_s_own_data_folder_is_tightened_not_a_folder_of_the_same_name(tmp_path, monkeypatch):
+    """The default data folder (found without platformdirs when the folder's name already rules it out, storage.db)
+    is tightened when a log is opened in it; the user's own folder, even one named gate-station, keeps its mode."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    own = tmp_path / "data" / "gate-station"
+    shared = tmp_path / "shared" / "gate-station"
+    for folder in (own, shared):
+        folder.mkdir(parents=True)
+        os.chmod(folder, 0o755)
+        ScreeningLog(folder / "gate.db").close()
+    assert mode(own) == 0o700
+    assert mode(shared) == 0o755
