@@ -38,7 +38,7 @@ from domain.sessions import DEFAULT_SESSIONS, Session, hhmm
 from drivers.presence import PRESENCE_FRAMES, PRESENCE_MARGIN_C
 from drivers.registry import PROTOCOLS
 from gate.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from gate.policy import MASK_MODES, THRESHOLD_RANGE, PolicyConfig
+from gate.policy import MASK_MODE, MASK_MODES, PLAUSIBLE_C, THRESHOLD_C, THRESHOLD_RANGE, PolicyConfig
 
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 OPTION_KEYS = ("slave", "register_map", "address", "pattern")  # protocol options: checked by drivers.registry.OPTIONS
@@ -175,12 +175,10 @@ class Config(Checked, frozen=True, kw_only=True):
     # The station key (storage.keys); default beside the log as <db>.key. Back it up with the log.
     key_file: Annotated[str | None, EMPTY_IS_NONE, _in("station", "key_file")] = None
     threshold_c: Annotated[float, checked(_tenths), _in("screening", "threshold_c", ge=THRESHOLD_RANGE[0],
-                                                        le=THRESHOLD_RANGE[1])] = PolicyConfig.threshold_c
-    plausible_min_c: Annotated[float, _in("screening", "plausible_min_c", ge=25.0, le=40.0)] = \
-        PolicyConfig.plausible_min_c
-    plausible_max_c: Annotated[float, _in("screening", "plausible_max_c", ge=38.0, le=45.0)] = \
-        PolicyConfig.plausible_max_c
-    mask_mode: Annotated[Literal[MASK_MODES], _in("screening", "mask_mode")] = PolicyConfig.mask_mode  # type: ignore
+                                                        le=THRESHOLD_RANGE[1])] = THRESHOLD_C
+    plausible_min_c: Annotated[float, _in("screening", "plausible_min_c", ge=25.0, le=40.0)] = PLAUSIBLE_C[0]
+    plausible_max_c: Annotated[float, _in("screening", "plausible_max_c", ge=38.0, le=45.0)] = PLAUSIBLE_C[1]
+    mask_mode: Annotated[Literal[MASK_MODES], _in("screening", "mask_mode")] = MASK_MODE  # type: ignore
     deny_bell: Annotated[bool, _in("screening", "deny_bell")] = True
     retest_wait_minutes: Annotated[float, _in("screening", "retest_wait_minutes", ge=0.0, le=60.0)] = 10.0
     sensors: tuple[SensorConfig, ...] = ()

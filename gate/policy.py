@@ -11,8 +11,9 @@ The most severe outcome wins (DENY > RETEST > ADMIT); every reason found is kept
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Sequence
+
+import msgspec
 
 from domain import AMBIENT_RANGE_C, Decision, Health, MaskResult, MaskState, Reading, Reason
 from domain.temperature import at_or_above, judged, shown_c
@@ -20,6 +21,10 @@ from gate.i18n import t
 
 MASK_MODES = ("must-wear", "reminder", "off")
 THRESHOLD_RANGE = (34.0, 39.0)
+# The built-in policy (gate.config declares the same keys for the config file with these defaults).
+THRESHOLD_C = 37.3
+PLAUSIBLE_C = (34.0, 43.0)
+MASK_MODE = "must-wear"
 
 _SEVERITY = {Decision.ADMIT: 0, Decision.RETEST: 1, Decision.DENY: 2}
 _HEALTH_REASON = {
@@ -30,14 +35,18 @@ _HEALTH_REASON = {
 }
 
 
-@dataclass(frozen=True)
-class PolicyConfig:
-    threshold_c: float = 37.3
-    plausible_min_c: float = 34.0
-    plausible_max_c: float = 43.0
+# PolicyConfig and Verdict are frozen msgspec Structs (msgspec reads the config already): built in C when the module
+# loads, where a frozen dataclass compiles six methods from source (~4 M instructions each, bench/cli_startup.py).
+class PolicyConfig(msgspec.Struct, frozen=True):
+    """The rules one decision is made by: the threshold, the plausible body range, the sensor's ambient range and
+    the mask mode. An impossible combination is refused when it is made (ValueError)."""
+
+    threshold_c: float = THRESHOLD_C
+    plausible_min_c: float = PLAUSIBLE_C[0]
+    plausible_max_c: float = PLAUSIBLE_C[1]
     ambient_min_c: float = AMBIENT_RANGE_C[0]
     ambient_max_c: float = AMBIENT_RANGE_C[1]
-    mask_mode: str = "must-wear"
+    mask_mode: str = MASK_MODE
 
     def __post_init__(self) -> None:
         lo, hi = THRESHOLD_RANGE
@@ -49,8 +58,9 @@ class PolicyConfig:
             raise ValueError("range minimum must be below its maximum")
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(msgspec.Struct, frozen=True):
+    """A decision with every reason code found and the message shown."""
+
     decision: Decision
     reasons: tuple[str, ...]
     message: str
