@@ -112,10 +112,9 @@ def enforce(config: Any, log: Any, *, actor: str | None = None, apply: bool = Fa
     signed in as ``actor``) store a first or a differing one, audited from -> to; otherwise refuse a differing one,
     and, once the station has users, a first one (PolicyNotStored). Returns what changed."""
     wanted = snapshot(config)
-    problem = stored_policy.check(log)
+    problem, stored = stored_policy.checked(log)
     if problem and not apply:
         raise PolicyTampered(f"{problem}: run `gate verify`, and have an admin re-apply the station's config")
-    stored = stored_policy.current(log)
     if stored is None and not problem:
         if not apply and stored_policy.pins_on(log):
             raise PolicyNotStored(str(config.source))

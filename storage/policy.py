@@ -66,9 +66,20 @@ def check(log: ScreeningLog) -> str | None:
     with log.read("the stored screening policy") as conn:
         if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'station_policy'").first():
             return None  # a log from before policies were stored, opened read-only: nothing to compare yet
+        return _problem(conn, _current(conn))
+
+
+def checked(log: ScreeningLog) -> tuple[str | None, dict | None]:
+    """``check`` and ``current`` in one read transaction (one snapshot: the station's start and each screening
+    command read the policy once). A log without the policy's table fails as ``current`` does."""
+    with log.read("the stored screening policy") as conn:
         stored = _current(conn)
-        detail = conn.execute(select(AUDIT.c.detail).where(AUDIT.c.action == ACTION)
-                              .order_by(AUDIT.c.seq.desc()).limit(1)).scalar()
+        return _problem(conn, stored), stored
+
+
+def _problem(conn, stored: dict | None) -> str | None:
+    detail = conn.execute(select(AUDIT.c.detail).where(AUDIT.c.action == ACTION)
+                          .order_by(AUDIT.c.seq.desc()).limit(1)).scalar()
     last = None if detail is None else json.loads(detail)
     if stored is None:
         return None if last is None else "the stored screening policy was removed (the audit trail records one)"
