@@ -163,3 +163,22 @@ async def test_an_overlong_card_over_a_view_is_refused_with_a_line_and_goes_with
             await scan(pilot, "9" * 65)
             assert await pilot_wait_until(pilot, lambda: told(app, "not taken as a card — scan again"))
             assert app.duty.pending_entrant is None and app.duty.take_entrant() is None
+
+
+async def test_the_decision_for_a_card_kept_behind_the_auditor_is_said_over_it(db_path):
+    from domain import MaskResult, MaskState, Reading
+    from gate.ui.messages import ScreeningDecided
+
+    with ScreeningLog(db_path) as log:
+        app = build_app(Config(language="en"), log, clock=Clock())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("f8")
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, AuditorScreen))
+            await scan(pilot, CARD)
+            assert await pilot_wait_until(pilot, lambda: app.duty.pending_entrant == CARD)
+            # the thermometer measures the pupil (as the sensor loop would post it): the banner is behind the auditor
+            s = app.station.screen([Reading(object_c=38.6, source="manual")], MaskResult(MaskState.YES),
+                                   entrant_id=app.duty.take_entrant())
+            app.duty.post_message(ScreeningDecided(s))
+            assert await pilot_wait_until(pilot, lambda: told(app, f"RETEST {CARD}: 38.6 °C is at or above 37.3 °C"))
+            assert isinstance(app.screen, AuditorScreen)

@@ -11,7 +11,7 @@ from typing import Callable
 from textual import work
 from textual.app import ComposeResult
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input
 
 from domain import Decision, Health, ManualReason, MaskState, Reason, Screening
@@ -252,6 +252,10 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
             self.load_session()
         if s.decision is Decision.DENY and self.station.config.deny_bell:
             self.app.bell()
+        if self.app.screen is not self and not isinstance(self.app.screen, ModalScreen):  # the banner is hidden
+            self.notify(t("ui.decided_elsewhere", self.language, decision=t(f"decision.{s.decision.value}",
+                        self.language), id=s.entrant_id or "—", message=self._message_for(s, self.language)),
+                        severity="information" if s.decision is Decision.ADMIT else "error", timeout=20)
         if Reason.VISITOR_NOT_APPROVED in s.reasons and s.entrant_id and not isinstance(self.app.screen, VisitorForm):
             self.app.action_visitor()  # ask at once: register the visitor, or Esc to refuse
 
