@@ -64,16 +64,19 @@ def canonical_text(hashed: tuple, as_json: tuple, optional: tuple, names: tuple,
 
     def layout(present: tuple) -> tuple:
         keys = sorted((*hashed, *(n for n, here in zip(optional, present) if here)))
-        return tuple((encode_basestring(n) + ":", at[n], memo.get(n)) for n in keys)
+        # each key with the comma before it (none before the first): the parts are then joined with nothing
+        return tuple(("," * bool(n) + encode_basestring(k) + ":", at[k], memo.get(k)) for n, k in enumerate(keys))
 
     def text(row: tuple) -> str:
         present = tuple(row[at[n]] is not None for n in optional)
         fields = layouts.get(present) or layouts.setdefault(present, layout(present))
-        parts = []
+        parts = [row[prev_at], "\n{"]
+        add = parts.append
         for prefix, i, seen in fields:
             v = row[i]
+            add(prefix)
             if seen is None:
-                parts.append(prefix + _PLAIN[type(v)](v))
+                add(_PLAIN[type(v)](v))
                 continue
             done = seen.get(v)
             if done is None:
@@ -86,8 +89,9 @@ def canonical_text(hashed: tuple, as_json: tuple, optional: tuple, names: tuple,
                     done = CANONICAL(json.loads(v))
                 if len(seen) < _MEMO:
                     seen[v] = done
-            parts.append(prefix + done)
-        return row[prev_at] + "\n{" + ",".join(parts) + "}"
+            add(done)
+        add("}")
+        return "".join(parts)
 
     return text
 
