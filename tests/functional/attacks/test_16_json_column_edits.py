@@ -62,3 +62,20 @@ def test_a_json_column_edited_to_say_something_else_is_quarantined_never_sent(pg
     again = run_gate("sync", "--once", "--config", n1.cfg)  # a second round sends it no more than the first
     assert again.returncode in (0, 1) and "Traceback" not in again.stderr
     assert owner_sql(url, "SELECT seq FROM screenings WHERE station_id = 'n1' ORDER BY seq") == [(1,), (3,)]
+
+
+@pytest.mark.parametrize("how", ["nan", "swapped"])
+def test_in_a_backlog_checked_by_the_helpers_an_edited_json_column_is_quarantined_too(pg, tmp_path, how):
+    from tests.functional.attacks.test_16_station_role_kill import many
+
+    url = pg.create_db(f"a16c_jb_{how}")
+    n1 = make_gate(tmp_path, "n1", "S-N", "北校", url)
+    many(n1, [DAY], 3000)
+    edited = {"nan": column(n1, 2500, "readings").replace('"ambient_c":null', '"ambient_c":NaN', 1),
+              "swapped": column(n1, 10, "readings")}[how]
+    with sqlite3.connect(n1.db) as db:
+        db.execute("UPDATE screenings SET readings = ? WHERE seq = 2500", (edited,))
+    done = run_gate("sync", "--once", "--config", n1.cfg)
+    assert done.returncode == 1 and "changed outside the station" in done.stderr, done.stderr
+    assert owner_sql(url, "SELECT count(*) FROM screenings WHERE seq = 2500") == [(0,)]
+    assert owner_sql(url, "SELECT count(*) FROM screenings") == [(2999,)]
