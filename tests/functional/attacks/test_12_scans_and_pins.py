@@ -219,3 +219,30 @@ async def test_the_auditor_at_80x24_shows_a_fevers_reasons_and_its_buttons(db_pa
             assert await pilot_wait_until(pilot, lambda: "fever-suspected" in screen_text(app)), screen_text(app)
             text = screen_text(app)
             assert "Verify log" in text and "Export" in text and "37.5" in text
+
+
+def test_a_pin_that_is_a_rostered_card_is_refused_when_it_is_set(gate, tmp_path):
+    """A staff PIN equal to a pupil's card could never sign in at the gate (the sign-in takes it for the card): it is
+    refused at `gate users add` and `reset-pin`, in one line saying why, and nothing is changed."""
+    db = str(tmp_path / "g.db")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"id,name,class,kind\n{CARD},张三,三年级二班,pupil\n", encoding="utf-8")
+    assert gate("users", "add", "admin", "--role", "admin", "--db", db, "--pin-stdin", stdin=b"900417\n").returncode == 0
+    assert gate("roster", "import", str(roster), "--db", db, "--user", "admin", "--pin-stdin",
+                stdin=b"900417\n").returncode == 0
+    r = gate("users", "add", "zhang", "--role", "duty", "--db", db, "--user", "admin", "--pin-stdin",
+             stdin=f"900417\n{CARD}\n".encode())
+    assert r.returncode == 1 and b"card number" in r.stderr and CARD.encode() not in r.stderr, r.stderr
+    assert b"Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert gate("users", "add", "zhang", "--role", "duty", "--db", db, "--user", "admin", "--pin-stdin",
+                stdin=f"900417\n{PIN}\n".encode()).returncode == 0
+    r = gate("users", "reset-pin", "zhang", "--db", db, "--user", "admin", "--pin-stdin",
+             stdin=f"900417\n{CARD}\n".encode())
+    assert r.returncode == 1 and b"card number" in r.stderr, r.stderr
+    config = tmp_path / "gate.toml"
+    config.write_bytes(gate("config", "example").stdout)
+    assert gate("config", "apply", str(config), "--db", db, "--user", "admin", "--pin-stdin",
+                stdin=b"900417\n").returncode == 0
+    signed = gate("screen", "--temp", "36.6", "--config", str(config), "--db", db, "--user", "zhang", "--pin-stdin",
+                  stdin=f"{PIN}\n".encode())
+    assert signed.returncode == 0, signed.stderr  # the old PIN still signs in: nothing was changed
