@@ -4,7 +4,8 @@ from __future__ import annotations
 import enum
 import time
 import uuid
-from dataclasses import dataclass, field
+
+import msgspec
 
 from domain.reading import Reading
 
@@ -21,8 +22,8 @@ class MaskState(str, enum.Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
-class MaskResult:
+# MaskResult and Screening are frozen msgspec Structs, as domain.reading.Reading is (it says why).
+class MaskResult(msgspec.Struct, frozen=True):
     """What the mask check concluded; ``source`` says who: the camera, staff (with operator) or the command line."""
 
     state: MaskState = MaskState.UNKNOWN
@@ -42,8 +43,7 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-@dataclass(frozen=True)
-class Screening:
+class Screening(msgspec.Struct, frozen=True):
     """One decision about one person at the gate, with everything it was based on.
 
     A retest is a new Screening that ``follows`` the first one and carries both readings.
@@ -59,8 +59,8 @@ class Screening:
     entrant_id: str | None = None
     operator: str | None = None
     follows: str | None = None
-    id: str = field(default_factory=new_id)
-    created_at: float = field(default_factory=time.time)
+    id: str = msgspec.field(default_factory=new_id)
+    created_at: float = msgspec.field(default_factory=time.time)
     session: str | None = None  # the check of the day it belongs to (morning, noon ...), None outside every window
 
     @property

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence
+
+import msgspec
 
 from domain import Decision, MaskResult, MaskState, Reason, Screening
 from drivers.base import Health, Reading
@@ -227,7 +228,7 @@ class Station:
             r = raw.with_body(cal.gain, cal.offset_c + cal.body_site_offset_c, calibration_id=cal.id)
         else:
             r = raw.with_body(1.0, self.config.body_site_offset_c)  # corrections come only from calibration records
-        return replace(r, calibration_ok=st.usable)
+        return msgspec.structs.replace(r, calibration_ok=st.usable)
 
     def sensor_entry(self, source: str, object_c: float, ambient_c: float | None = None, *,
                      mask: MaskResult | None = None, entrant_id: str | None = None,

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
+
+import msgspec
 
 from domain import MANUAL, ManualReason, MaskResult, MaskState, Screening
 from domain.errors import UsageError
@@ -69,7 +70,7 @@ def screen(args: argparse.Namespace) -> None:
                 reading = manual_reading(args.temp, operator=who, device_id=args.device_id, reason=args.reason)
             except ManualEntryError as exc:
                 raise UsageError(f"--operator: {exc}; nothing was stored") from None
-            reading = replace(reading, ambient_c=ambient)
+            reading = msgspec.structs.replace(reading, ambient_c=ambient)
             s = station.screen([reading], mask, entrant_id=args.entrant or None, operator=who)
         else:  # calibrated, locked out and audited exactly like the live station's reading
             s = station.sensor_entry(args.source, value, ambient, mask=mask, entrant_id=args.entrant or None,

@@ -1,7 +1,9 @@
 """The duty screen driven with Textual's pilot: decisions appear only after commit; staff flows work by keyboard."""
-import dataclasses
 import threading
 import time
+
+import msgspec
+
 from domain import Decision, MaskState, new_id
 from drivers.base import Health
 from drivers.samples import Sample
@@ -228,7 +230,7 @@ async def test_late_samples_decisions_and_timer_ticks_during_shutdown_raise_noth
                     try:
                         duty.samples(sample)  # the feed the maintenance screen listens to
                         maintenance.post_message(SamplesWaiting())
-                        duty.post_message(ScreeningDecided(dataclasses.replace(first, id=new_id())))
+                        duty.post_message(ScreeningDecided(msgspec.structs.replace(first, id=new_id())))
                     except BaseException as exc:  # noqa: BLE001 - the test reports whatever was raised
                         errors.append(exc)
                         return

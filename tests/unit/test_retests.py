@@ -1,6 +1,5 @@
 """The retest queue without a screen or a clock: every time is set by the test, nothing sleeps."""
-import dataclasses
-
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -117,6 +116,6 @@ def test_the_queue_holds_exactly_the_retests_not_yet_followed(plan):
 def test_a_screening_is_not_changed_by_the_queue():
     q = RetestQueue(rest_minutes=10)
     s = screening(Decision.RETEST, Reason.FEVER_SUSPECTED)
-    before = dataclasses.asdict(s)
+    before = msgspec.to_builtins(s)
     q.record(s, now=T0)
-    assert dataclasses.asdict(q.get(s.id)) == before
+    assert msgspec.to_builtins(q.get(s.id)) == before
