@@ -371,7 +371,7 @@ def sign_in(args: argparse.Namespace, cfg: "Config", log: "ScreeningLog", action
     auth = Auth(log, cfg.station_id, cfg.security)
     pins = pins or Pins(getattr(args, "pin_stdin", False))
     return auth.require(getattr(args, "user", None), lambda: pins.ask(f"PIN for {args.user}: "), action,
-                        operator=getattr(args, "operator", None))
+                        operator=getattr(args, "operator", None), now=args.clock())  # a lockout's end: main's clock
 
 
 @contextmanager

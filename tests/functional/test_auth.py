@@ -182,6 +182,23 @@ def test_cli_lock_persists_across_processes(people, db_path, tmp_path):
     assert locked.returncode == 1 and "locked until" in locked.stderr
 
 
+def test_a_lockout_ends_by_the_clock_the_command_is_given_not_the_machines(people, db_path):
+    """gate.cli.main's clock decides when a lockout began and ends, as it decides the day: at any hour the suite
+    runs, the lock holds for 30 minutes of that clock and is over after them."""
+    clock = Clock(time.mktime((2026, 12, 1, 7, 40, 0, 0, 0, -1)))
+    for _ in range(10):
+        run_gate("purge", "--db", db_path, "--user", "wu", "--pin-stdin", input="999999\n", clock=clock)
+    clock.advance(29 * 60)
+    locked = run_gate("purge", "--db", db_path, "--user", "wu", "--pin-stdin", input="427351\n", clock=clock)
+    assert locked.returncode == 1 and "locked until 08:10" in locked.stderr  # 07:40 + 30 min, on the given clock
+    listed = run_gate("users", "list", "--db", db_path, "--user", "admin", "--pin-stdin", input="900001\n",
+                      clock=clock)
+    assert "wu" in listed.stdout and "locked until 08:10" in listed.stdout
+    clock.advance(2 * 60)
+    opened = run_gate("purge", "--db", db_path, "--user", "wu", "--pin-stdin", input="427351\n", clock=clock)
+    assert opened.returncode == 0 and "purged 0 screenings" in opened.stdout, opened.stderr  # signed in again
+
+
 async def sign_in(pilot, name: str, pin: str) -> None:
     await pilot.press(*name, "enter", *pin, "enter")
 

@@ -109,7 +109,8 @@ async def test_the_offered_sign_in_is_withdrawn_when_the_sensor_is_back(sim_fact
         sim.plug()  # back before anyone came to sign in
         assert await pilot_wait_until(pilot, lambda: app.screen is app.duty and not offered.is_attached), "withdrawn"
         assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "entrant-input"))  # the scanner types here
-        assert told(app, "sensor back")  # said in a notice, which blocks nothing
+        # said in a notice, which blocks nothing (App.notify posts a message: it lands after the form has gone)
+        assert await pilot_wait_until(pilot, lambda: told(app, "sensor back"))
         assert app.user is None and app.duty.latest is None and log.count() == 0  # nothing stored, nobody admitted
         assert ("zhang", "login") not in trail(log)
         await pilot.press("f5")  # the station's keys are not waiting behind a hidden form

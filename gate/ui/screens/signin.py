@@ -103,7 +103,7 @@ class SignIn(AnswersOnce, ShowsWorkerFailures, ModalScreen[User | None]):
             if pin.isdigit() and is_known_id(self.auth.log, pin):
                 self.post_message(CardNotPin(pin))
                 return
-            self.post_message(SignedIn(self.auth.check(name, pin, self.why)))
+            self.post_message(SignedIn(self.auth.check(name, pin, self.why, now=self.app.clock())))
         except (AuthError, LogError) as exc:
             self.post_message(SignInFailed(str(exc)))
 
