@@ -22,7 +22,7 @@ from gate.ui.screens.manual import ManualEntry
 from gate.ui.screens.signin import SignIn
 
 VIEWS = (HelpScreen, DayView, CommandPalette)  # nothing typed there to keep: the gate screen comes back
-OWN_WAY = (ManualEntry, SignIn)  # a card there names the person measured / goes to the gate (their own handlers)
+OWN_WAY = (ManualEntry, SignIn)  # the scanner-speed run alone is the card, handed to the form (is_card, card_scanned)
 
 
 class ScanCatcher:
@@ -49,7 +49,9 @@ class ScanCatcher:
 
     def _route(self, app, entry: Entry) -> bool:
         screen, focused = app.screen, app.focused
-        if isinstance(screen, OWN_WAY) or (screen is app.duty and getattr(focused, "id", None) == "entrant-input"):
+        if isinstance(screen, OWN_WAY):
+            return self._into_form(screen, focused, entry)
+        if screen is app.duty and getattr(focused, "id", None) == "entrant-input":
             return False
         field = focused if isinstance(focused, Input) else None
         text = entry.scanned if field is not None else entry.text.strip()  # typing into a field is typing
@@ -72,6 +74,18 @@ class ScanCatcher:
             app.notify(t("ui.scan_kept", app.language, id=entrant), severity="warning", timeout=15)
         return True
 
+    def _into_form(self, form, field, entry: Entry) -> bool:
+        """The manual-entry form or the sign-in: only the keys that came at a scanner's speed are the card (what the
+        teacher typed before them stays in the field, never glued to it); the form says what it does with it.
+        Keys typed at a person's pace are left to the form: a PIN or a temperature is never taken as a card."""
+        if not entry.scanned or not isinstance(field, Input) or field.screen is not form:
+            return False
+        glued = self._before is not None and self._before[0] is field and bool(self._before[1])
+        if not form.is_card(field, entry.scanned, glued):
+            return False
+        self.take_back(field, entry.scanned)
+        form.card_scanned(field, entry.scanned)
+        return True
 
     def take_back(self, field: Input, typed: str) -> None:
         """The field as it was before the scanner typed into it (a text selected on focus, which the card replaced,

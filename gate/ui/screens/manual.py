@@ -11,6 +11,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from drivers.manual import ManualEntryError, parse_temperature, scanned_id
 from domain import ManualReason, Screening
+from domain.identifiers import IdentifierError, check_id
 from gate.i18n import t
 from gate.ui.screens.base import AnswersOnce
 
@@ -116,6 +117,22 @@ class ManualEntry(AnswersOnce, ModalScreen[tuple[str, str, str | None, str | Non
         target = self.query_one("#manual-target", Select).value
         self.answer((event.value, reason if reason in REASON_LABELS else ManualReason.OTHER,
                      None if target == NEW_PERSON else str(target), self.scanned))
+
+    def is_card(self, field: Input, run: str, glued: bool) -> bool:
+        """Keys that came at a scanner's speed into the temperature field after the teacher's own digits are a card,
+        never the temperature's decimals ("37." then card 10000001 is not 37.10000001); a run alone in the field is
+        a card unless it reads as a temperature."""
+        return field.id == "manual-temp" and (glued or scanned_id(run) is not None)
+
+    def card_scanned(self, field: Input, run: str) -> None:
+        """The card, already taken back out of the field (what the teacher typed stays): it names the person
+        measured, or is refused in one line; nothing is stored by the scanner's Enter."""
+        try:
+            entrant = check_id(run, "entrant id")
+        except IdentifierError as exc:
+            self.notify(t("ui.scan_refused", self.app.language, detail=str(exc)), severity="error", timeout=10)
+            return
+        self._scanned(entrant, field, keep_value=True)
 
     def _scanned(self, entrant: str, field: Input, keep_value: bool = False) -> None:
         """A card went through the scanner into the temperature field: it names the person measured (never a
