@@ -60,7 +60,8 @@ def test_a_gate_without_a_roster_says_unscreened_is_not_known_never_0(db_path):
     from storage.bureau import report_figures
 
     with ScreeningLog(db_path) as log:
-        Station(Config(station_id="east"), log).screen([hand(36.5)], MaskResult(MaskState.YES), entrant_id="S1")
+        station = Station(Config(station_id="east"), log, clock=Clock(AT))  # on TODAY, even past midnight
+        station.screen([hand(36.5)], MaskResult(MaskState.YES), entrant_id="S1")
         r = reports.daily(log, TODAY, "east")
     assert (r["unscreened"], r["unscreened_ids"], r["roster"]) == (None, [], 0)  # before: "unscreened": 0
     done = run_gate("report", "daily", "--db", db_path, "--date", TODAY, "--json")

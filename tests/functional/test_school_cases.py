@@ -57,8 +57,10 @@ class Gate:
             apply_policy(log, load_config(self.cfg))
 
     def gate(self, *argv, who="admin"):
+        """`gate ARGV` at this gate on the test's clock (a case closed at 09:00 of the school day, not whenever the
+        suite runs: a close stamped days later left the case open in that day's school report)."""
         return run_gate(*argv, "--db", self.db, "--config", self.cfg, "--user", who, "--pin-stdin",
-                        input=PIN[who] + "\n")
+                        input=PIN[who] + "\n", clock=self.clock)
 
     def sync(self):
         with ScreeningLog(self.db) as log:

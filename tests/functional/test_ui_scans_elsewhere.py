@@ -45,7 +45,9 @@ async def test_a_card_scanned_over_a_view_brings_the_gate_screen_back_with_the_p
             assert await pilot_wait_until(pilot, lambda: screen_shown(app, view))
             await scan(pilot, CARD)
             assert await pilot_wait_until(pilot, lambda: app.screen is app.duty)
-            assert app.duty.pending_entrant == CARD and told(app, f"{CARD}: card scanned — back at the gate screen")
+            assert app.duty.pending_entrant == CARD
+            # App.notify posts a message: the notice lands after the screen is back, so it is waited for
+            assert await pilot_wait_until(pilot, lambda: told(app, f"{CARD}: card scanned — back at the gate screen"))
             await measured_as(pilot, app, CARD)
 
 
