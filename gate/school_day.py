@@ -17,7 +17,7 @@ from gate.clusters import Alert, Rules, active, alerts, illnesses
 from gate.roles import scope
 from storage import audit, cases
 from storage.log import ScreeningLog, local_day
-from storage.roster import seen, session_progress
+from storage.roster import roster_size, seen, session_progress
 
 
 @dataclass(frozen=True)
@@ -215,10 +215,12 @@ def daily_figures(log: ScreeningLog, cfg, day: str) -> dict:
     """What the daily report adds for the school day: per-session figures, cases opened / closed / still open,
     and the clusters raised that day."""
     sessions = {}
+    known = roster_size(log) > 0  # no roster here: who was expected, seen or not seen is not known (null), never 0
     for s in cfg.school_sessions():
         n, expected = session_progress(log, day, s.name)
-        sessions[s.name] = {"label": s.label_zh, "window": s.window(), "seen": n, "expected": expected,
-                            "unseen": expected - n, "screened_ids": len(seen(log, day, s.name))}
+        sessions[s.name] = {"label": s.label_zh, "window": s.window(), "seen": n if known else None,
+                            "expected": expected if known else None, "unseen": expected - n if known else None,
+                            "screened_ids": len(seen(log, day, s.name))}
     # The cases this gate opened (the school report adds the gates up), as they stand at any gate of the school
     own, school = cases.all_cases(log, school=False), cases.all_cases(log)
     every = [school.get(cid, c) for cid, c in own.items()]

@@ -17,7 +17,10 @@ from typing import Iterable
 
 from domain.sessions import DEFAULT_SESSIONS, EVENING
 
-FUTURE_SLACK_S = 86400.0  # a last sync stamped further ahead of "now" than this is a forged or wrong clock
+# A gate stamps its last sync by its own clock, which may run a few minutes ahead of the reader's (the bureau's, the
+# school report's, another gate's). A stamp further ahead of the reader's "now" than this cannot be a real sync (a
+# forged registry row, a clock far wrong): not believed, so the day stays provisional, the safe direction.
+CLOCK_SKEW_S = 600.0
 
 
 def checks_ended(day: str, now: float, sent: Iterable[str] = (), session: str | None = None) -> list[float]:
@@ -31,9 +34,9 @@ def not_synced_since(gates: dict[str, float | None], expected: int | None, day: 
                      sent: Iterable[str] = (), session: str | None = None) -> dict | None:
     """The gates whose figures are not all in: registered gates that have not synced since the last check of
     ``day`` (or ``session``) that had ended by ``now``, and how many the bureau expects that never registered; None
-    when every gate has synced since (or no check has ended yet). A last sync stamped more than a day after ``now``
-    is not believed (a gate's clock far ahead, or its registry row written by hand): that gate has not synced since.
-    (A day of slack: the school's report may be asked as of an earlier hour of the day, ``--session``.)"""
+    when every gate has synced since (or no check has ended yet). A last sync stamped after ``now`` (beyond
+    ``CLOCK_SKEW_S``) is not believed (a gate's clock far ahead, or its registry row written by hand): that gate has
+    not synced since."""
     ends = checks_ended(day, now, sent, session)
     if not ends:
         return None
@@ -47,8 +50,9 @@ def not_synced_since(gates: dict[str, float | None], expected: int | None, day: 
 
 
 def synced_since(at: float | None, since: float, now: float) -> bool:
-    """The gate's last sync is believed and after ``since`` (NaN, written by hand into the registry, is not)."""
-    return at is not None and math.isfinite(at) and since <= at <= now + FUTURE_SLACK_S
+    """The gate's last sync is believed and after ``since``: not NaN nor infinite (written by hand into the registry),
+    nor later than the reader's ``now`` by more than a clock's skew (``CLOCK_SKEW_S``)."""
+    return at is not None and math.isfinite(at) and since <= at <= now + CLOCK_SKEW_S
 
 
 def half_school(reports: dict[str, dict], gates: Iterable[str], expected: int | None) -> dict | None:

@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 
+from domain.errors import CheckFailed
 from gate.cli.common import (a_class, actions, day, load_config, open_log, not_after_today, sign_in, signed_in,
                              signin_options, station_options, words)
 from gate.school_day import (by_class, classes_for, close_out, cluster_alerts, daily_figures, find_session,
@@ -13,9 +14,11 @@ from gate.school_day import (by_class, classes_for, close_out, cluster_alerts, d
 from storage import reports
 from storage.export import neutral
 from storage.log import local_day
-from storage.roster import unscreened as unscreened_people
+from storage.roster import roster_size, unscreened as unscreened_people
 
 NO_ROSTER = "— (no roster)"  # unscreened without a roster: not known; `gate roster import` gives one
+NOT_KNOWN = ("who was not seen is not known: this gate keeps no roster (not 0). Import one with gate roster import "
+             "FILE.csv")
 DAILY = """
 gate report daily
 gate report daily --date 2026-11-28 --json
@@ -58,8 +61,11 @@ def add_report(p: argparse.ArgumentParser) -> None:
     u.add_argument("--class", dest="class_name", metavar="C", type=a_class,
                    help="one class, as the roster names it")
     out = u.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="one JSON line per person: id, name, class, kind, session")
-    out.add_argument("--csv", action="store_true", help="CSV: id,name,class,kind,session")
+    out.add_argument("--json", action="store_true",
+                     help="one JSON line per person: id, name, class, kind, session (no roster: one line, unscreened "
+                          "null)")
+    out.add_argument("--csv", action="store_true",
+                     help="CSV: id,name,class,kind,session (no roster: nothing printed, exit 1)")
     signin_options(u, "who is reading the names")
 
 
@@ -94,11 +100,14 @@ def daily(args: argparse.Namespace) -> None:
 
 def shown(key: str, value, waits: bool) -> str:
     """A figure of the daily report as the text output says it: an undecided zero report, an unscreened count
-    nobody can know (no roster at this gate) as a dash, never 0."""
+    nobody can know (no roster at this gate: the day's and each check's) as a dash, never 0."""
     if key == "zero_report" and waits:
         return "provisional 临时 (undecided)"
     if key == "unscreened" and value is None:
         return NO_ROSTER
+    if key == "sessions" and isinstance(value, dict):
+        return str({name: {k: NO_ROSTER if v is None and k in ("seen", "expected", "unseen") else v
+                           for k, v in figures.items()} for name, figures in value.items()})
     return str(value)
 
 
@@ -125,6 +134,10 @@ def unscreened(args: argparse.Namespace) -> None:
         user = sign_in(args, cfg, log, "report-unscreened")
         classes = classes_for(user, args.class_name, log=log, station_id=cfg.station_id, action="report-unscreened")
         people = unscreened_people(log, on, session.name if session else None, classes)
+        known = roster_size(log) > 0
+    if not known:
+        not_known(on, session, args)
+        return
     pupils, staff = by_class(people)
     if classes is not None:
         staff = []  # a teacher's list, or one class's: the staff are not in it
@@ -151,6 +164,19 @@ def unscreened(args: argparse.Namespace) -> None:
         print(f"staff 教职工: {len(staff)}")
         for e in staff:
             print(f"  {e.roster_id}  {e.group}  {e.name}")
+
+
+def not_known(on: str, session, args: argparse.Namespace) -> None:
+    """No roster at this gate: nobody can say who was not seen, so no list and never "0 not seen". JSON says so in
+    one object; CSV (rows of people) cannot, so it prints nothing and fails: an empty list would read "all seen"."""
+    if args.csv:
+        raise CheckFailed(NOT_KNOWN)
+    if args.json:
+        print(json.dumps({"day": on, "session": session.name if session else None, "unscreened": None, "roster": 0,
+                          "message": NOT_KNOWN}, ensure_ascii=False))
+        return
+    when = f"{on} {session.label_zh} {session.label_en}" if session else on
+    print(f"{when}: {NO_ROSTER} {NOT_KNOWN}")
 
 
 COMMANDS = {"report": add_report}
