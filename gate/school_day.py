@@ -37,8 +37,8 @@ class SessionState:
             nxt = f" · next: {self.next_label}" if self.next_label else ""
             return ("当前无检查 / no check now" if language.startswith("zh") else "no check now / 当前无检查") + nxt
         label = f"{self.label_zh} {self.label_en}" if language.startswith("zh") else f"{self.label_en} {self.label_zh}"
-        if not self.expected:
-            return f"{label} {self.window} · seen {self.seen} (no roster loaded)"
+        if not self.expected:  # no roster: "seen 0" would be a count of nobody while the gate screens pupils
+            return f"{label} {self.window} · seen — (no roster loaded)"
         return f"{label} {self.window} · 已检 seen {self.seen} / {self.expected}"
 
 

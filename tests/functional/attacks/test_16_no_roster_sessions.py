@@ -7,6 +7,9 @@ import csv
 import io
 import json
 
+from gate.config import load_config
+from gate.school_day import session_state
+from storage.log import ScreeningLog
 from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate
 from tests.support import Clock, run_gate
 
@@ -41,6 +44,9 @@ def test_a_gate_without_a_roster_gives_no_zero_unseen_for_a_session(tmp_path):
         "report", "daily", "--config", n1.cfg, "--date", DAY.isoformat(), "--csv", clock=LATE).stdout.lstrip("\ufeff")))
         if len(r) == 2)
     assert json.loads(rows["sessions"])["morning"]["unseen"] is None, rows["sessions"]
+    with ScreeningLog(n1.db) as log:  # the duty screen's check bar during 晨检: no "seen 0" while P1 was screened
+        shown = session_state(log, load_config(n1.cfg).school_sessions(), at(DAY, 7, 45)).text("zh-CN")
+    assert "晨检" in shown and "seen — (no roster loaded)" in shown and "seen 0" not in shown, shown
 
 
 def test_report_unscreened_at_a_gate_without_a_roster_says_not_known_not_0(tmp_path):
@@ -71,6 +77,9 @@ def test_a_gate_with_a_roster_still_gives_each_checks_figures(tmp_path):
     assert (morning["seen"], morning["expected"], morning["unseen"]) == (1, 2, 1), morning
     noon = daily_json(n1)["sessions"]["noon"]
     assert (noon["seen"], noon["expected"], noon["unseen"]) == (0, 2, 2), noon  # a real 0 seen stays 0
+    with ScreeningLog(n1.db) as log:
+        shown = session_state(log, load_config(n1.cfg).school_sessions(), at(DAY, 7, 45)).text("en")
+    assert "seen 1 / 2" in shown, shown
     text = unscreened(n1, "--session", "morning")
     assert text.returncode == 0 and "1 on the roster not seen" in text.stdout and "P2" in text.stdout, text.stdout
     said = [json.loads(x) for x in unscreened(n1, "--session", "morning", "--json").stdout.splitlines()]
