@@ -26,9 +26,9 @@ from storage.log_key import check_binding, open_key
 from storage.seals import ChainSeal, sealed_write
 from storage.migrate import current_revision, newest_file_revision, upgrade
 from storage.tables.log import AUDIT_EVENTS as AUDIT, SCREENINGS
-from storage.records import (DERIVED_COLUMNS, HASHED_COLUMNS, JSON_COLUMNS, audit_content,  # noqa: F401
+from storage.records import (DERIVED_COLUMNS, HASHED_COLUMNS, JSON_COLUMNS, audit_content, audit_problem,  # noqa: F401
                              clearance_content, derived, derived_disagree, local_day, row_content,
-                             screening_content, screening_from_row, screening_values)
+                             screening_content, screening_from_row, screening_problem, screening_values)
 from storage.unit import UnitOfWork
 
 if TYPE_CHECKING:
@@ -93,9 +93,10 @@ class ScreeningLog:
             raise
 
     def _chains(self, digest: Digest, seal: ChainSeal | None) -> None:
-        self.screening_chain = Chain("screenings", SCREENINGS, row_content, digest=digest, check=derived_disagree,
+        self.screening_chain = Chain("screenings", SCREENINGS, row_content, digest=digest, check=screening_problem,
                                      what="screening", seal=seal)
-        self.audit_chain = Chain("audit", AUDIT, audit_content, digest=digest, what="audit event", seal=seal)
+        self.audit_chain = Chain("audit", AUDIT, audit_content, digest=digest, what="audit event", seal=seal,
+                                 check=audit_problem)
         self._more_chains: dict[str, Chain] = {}
 
     @property

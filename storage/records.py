@@ -88,6 +88,28 @@ def derived_disagree(row: Mapping, content: dict) -> str | None:
     return "its source or mask columns were changed (they disagree with its readings)"
 
 
+def edited_json(row: Mapping, columns: tuple[str, ...]) -> str | None:
+    """A JSON column whose stored text is not one the station writes for its value (storage.row_check.as_written):
+    the same value to Python, another text to whoever reads it as text."""
+    from storage.row_check import as_written  # loaded when a chain is checked: not on gate screen's path
+
+    for column in columns:
+        try:
+            as_written(row[column])
+        except (ValueError, TypeError):
+            return f"its {column} column's text was changed outside the station (not as the station writes it)"
+    return None
+
+
+def screening_problem(row: Mapping, content: dict) -> str | None:
+    """What the screening chain checks beyond the hash: JSON texts as written, derived columns agreeing."""
+    return edited_json(row, JSON_COLUMNS) or derived_disagree(row, content)
+
+
+def audit_problem(row: Mapping, _content: dict) -> str | None:
+    return edited_json(row, ("detail",))
+
+
 def screening_from_row(row: Mapping) -> Screening:
     return Screening.from_content(row_content(row))
 

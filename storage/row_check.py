@@ -29,6 +29,21 @@ from json.encoder import encode_basestring
 
 # storage.chain.canonical's settings, one encoder made once (json.dumps with settings makes one per call)
 CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+# Every other way the station has ever written a JSON column (storage.records): a screening's columns before they
+# were stored canonically (keys in the order written), an audit event's detail (sorted, with spaces).
+_WRITTEN_ALSO = (json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode,
+                 json.JSONEncoder(sort_keys=True, ensure_ascii=False, allow_nan=False).encode)
+
+
+def as_written(text: str) -> str:
+    """The canonical text of a stored JSON column's value, if the stored text is one the station writes for that
+    value; else ValueError. A pupil's \\u escape, spaces, duplicate key or longer spelling of a number keeps the value
+    Python parses (so its hash) but not the text, and the upstream reads the text as it is (its rollups match
+    '"fever-confirmed"' in it): such a row is not believed, here or in `gate verify`."""
+    canonical = CANONICAL(value := json.loads(text))
+    if canonical != text and all(write(value) != text for write in _WRITTEN_ALSO):
+        raise ValueError("its JSON text is not as the station writes it: changed outside the station")
+    return canonical
 _MEMO = 4096  # distinct JSON texts remembered per column and builder (a batch's reasons and masks repeat)
 _FRAME = struct.Struct("!Q")
 FROM_ROWS = 1_000  # a smaller batch is checked by the caller: starting processes would cost more than it saves
@@ -86,7 +101,7 @@ def canonical_text(hashed: tuple, as_json: tuple, optional: tuple, names: tuple,
                     json.loads(v)  # one complete JSON value, or ValueError (see above)
                     done = v
                 else:
-                    done = CANONICAL(json.loads(v))
+                    done = as_written(v)
                 if len(seen) < _MEMO:
                     seen[v] = done
             add(done)

@@ -20,6 +20,7 @@ from sqlalchemy import exists, select
 from storage import cases
 from storage import held as holds
 from storage.cases import HASHED as CASE_HASHED
+from storage import records
 from storage.records import AUDIT_HASHED, CLEARANCE_HASHED, HASHED_COLUMNS, JSON_COLUMNS, OPTIONAL_HASHED
 from storage import row_check, upstream_schema as up
 from storage.row_check import HelperGone, RowCheckHelper
@@ -42,11 +43,13 @@ SPEC = {"screening": (HASHED_COLUMNS, JSON_COLUMNS, OPTIONAL_HASHED), "case": (C
         "audit": (AUDIT_HASHED, ("detail",), ()), "clearance": (CLEARANCE_HASHED, (), ())}
 
 
-def _holds(chain: Chain, row: dict) -> bool:
-    """The row's hash recomputes from its content and stored link (the columns derived from the content, which the
-    upstream does not take, are not looked at: `gate verify` checks them here)."""
+def _holds(kind: str, chain: Chain, row: dict) -> bool:
+    """The row's hash recomputes from its content and stored link, and its JSON texts are as the station writes them
+    (what the upstream reads as text); the columns derived from the content, which the upstream does not take, are
+    not looked at: `gate verify` checks them here."""
     try:
-        return chain.link(row["prev_hash"], chain.content(row)) == row["row_hash"]
+        return chain.link(row["prev_hash"], chain.content(row)) == row["row_hash"] and \
+            records.edited_json(row, SPEC[kind][1]) is None
     except (ValueError, TypeError, AttributeError, IndexError, KeyError):
         return False  # unreadable content (a JSON column edited into garbage): not sent either
 
@@ -146,7 +149,7 @@ def unverified(log: ScreeningLog, groups: dict, helper: RowCheckHelper | None = 
             except HelperGone:
                 fast = _fast(kind, chain, names)
                 missed = [n for n, row in enumerate(rows) if not fast(row)]
-        wrong = {n for n in missed if not _holds(chain, dict(zip(names, rows[n])))}
+        wrong = {n for n in missed if not _holds(kind, chain, dict(zip(names, rows[n])))}
         if not wrong:
             continue
         bad += [(seq, kind, record_id, f"refused here, not sent: the {WHAT[kind]} {record_id} was changed outside "

@@ -12,7 +12,7 @@ from storage import chain
 from storage import upstream_schema as up
 from storage.cases import case_content
 from storage.keys import StationKey
-from storage.records import audit_content, clearance_content, row_content
+from storage.records import audit_content, clearance_content, edited_json, row_content
 from storage.row_check import canonical_text, digest_for, misses
 from storage.sync_unverified import SPEC
 
@@ -52,12 +52,14 @@ def rows(kind: str):
 
 
 def chains_text(kind: str, row: tuple) -> str | None:
-    """The definition: what storage.chain.link digests for this stored row (None where the chain refuses it)."""
+    """The definition: what storage.chain.link digests for this stored row (None where the chain refuses it: its
+    content cannot be made, or its check finds a JSON text not as the station writes it, storage.records)."""
     stored = dict(zip(NAMES[kind], row))
     try:
-        return stored["prev_hash"] + "\n" + chain.canonical(CONTENT[kind](stored))
+        text = stored["prev_hash"] + "\n" + chain.canonical(CONTENT[kind](stored))
     except REFUSED:
         return None
+    return None if edited_json(stored, SPEC[kind][1]) else text
 
 
 def fast_text(text, row: tuple) -> str | None:
@@ -118,7 +120,8 @@ def test_misses_names_exactly_the_rows_whose_hash_does_not_recompute():
         content = {"id": f"e{i}", "station_id": "north", "at": 1.5 + i, "actor": "wu", "action": "export",
                    "detail": {"rows": i, "by": "班主任"}}
         row_hash = chain.link(prev, content, key.chain_digest)
-        stored = {**content, "detail": json.dumps(content["detail"], ensure_ascii=False), "prev_hash": prev,
+        detail = json.dumps(content["detail"], ensure_ascii=False, sort_keys=True)  # as storage.records writes it
+        stored = {**content, "detail": detail, "prev_hash": prev,
                   "row_hash": row_hash, "school_id": "s", "seq": i + 1}
         batch.append(tuple(stored[n] for n in names))
         prev = row_hash
@@ -128,10 +131,11 @@ def test_misses_names_exactly_the_rows_whose_hash_does_not_recompute():
     edited[3] = tuple('{"by": "班主任", "rows": 3}' if n == at["detail"] else v for n, v in enumerate(batch[3]))
     edited[4] = tuple('{"rows":40,"by":"班主任"}' if n == at["detail"] else v for n, v in enumerate(batch[4]))
     edited[5] = tuple(b"\x00" if n == at["actor"] else v for n, v in enumerate(batch[5]))
+    edited[2] = tuple('{"by": "\\u73ed主任", "rows": 2}' if n == at["detail"] else v for n, v in enumerate(batch[2]))
     spec = (*SPEC["audit"], names)
     assert misses(spec, batch, digest_for(key.chain_key), {}) == []
-    # 3: the same content written otherwise (keys, spaces) is the same content, as for the chain's own check
-    assert misses(spec, edited, digest_for(key.chain_key), {}) == [1, 4, 5]
+    # 3: rewritten as the station writes it, the same text; 2: the same value spelt with an escape is an edit
+    assert misses(spec, edited, digest_for(key.chain_key), {}) == [1, 2, 4, 5]
     assert misses(spec, batch, digest_for(StationKey.new().chain_key), {}) == list(range(6))  # another key
 
 
