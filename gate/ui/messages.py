@@ -86,11 +86,9 @@ class SignInFailed(Message):
 
 
 @dataclass
-class CardNotPin(Message):
-    """The number entered as a PIN is a card the station knows (a pupil's card went through the scanner): no PIN
-    was checked, nothing counts towards a lockout."""
-
-    entrant: str
+class PinIsCardNumber(Message):
+    """The PIN typed (at a person's pace) is a card number the station knows: it is never checked, never shown and
+    never given to anyone as their id; the user must ask an admin for another PIN. Nothing counts towards a lockout."""
 
 
 @dataclass

@@ -12,6 +12,7 @@ from storage import audit
 from storage.log import ScreeningLog
 from tests.support import (GATE, Clock, apply_policy, env_with_root, log_from_template, pilot_wait_until, run_gate,
                            typing_goes_to)
+from tests.functional.duty_pilot import type_slowly
 
 ADMIN = User("admin", "admin")
 
@@ -200,7 +201,8 @@ def test_a_lockout_ends_by_the_clock_the_command_is_given_not_the_machines(peopl
 
 
 async def sign_in(pilot, name: str, pin: str) -> None:
-    await pilot.press(*name, "enter", *pin, "enter")
+    await type_slowly(pilot, name)
+    await type_slowly(pilot, pin)  # at a person's pace: keys at a scanner's speed in the PIN field are a card
 
 
 async def test_duty_screen_asks_for_a_pin_before_an_override(people):

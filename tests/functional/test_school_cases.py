@@ -25,6 +25,7 @@ from storage.roster import import_roster
 from storage.sync import Sync
 from tests.pg import unavailable_reason
 from tests.support import Clock, apply_policy, run_gate
+from tests.functional.duty_pilot import type_slowly
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 ROSTER = ("id,name,class,kind\nP42,张四二,三年级二班,pupil\nP6,李六,三年级三班,pupil\nP7,李七,三年级三班,pupil\n"
@@ -387,7 +388,8 @@ async def test_the_duty_screen_counts_the_schools_open_cases_and_f11_closes_one_
                 assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0  # none of them is south's own
             await pilot.press("f11")
             assert await pilot_wait_until(pilot, lambda: app.screen.query("#signin-name")), "sign-in asked"
-            await pilot.press(*"wang", "enter", *PIN["wang"], "enter")
+            await type_slowly(pilot, "wang")
+            await type_slowly(pilot, PIN["wang"])
             assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, FollowupScreen) and
                                           len(app.screen.shown) == 2), "wang's two open cases, opened at north"
             screen = app.screen

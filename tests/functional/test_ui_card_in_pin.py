@@ -11,7 +11,7 @@ from gate.ui.screens.signin import SignIn
 from storage import audit
 from storage.log import ScreeningLog
 from storage.roster import import_roster
-from tests.functional.duty_pilot import form_ready
+from tests.functional.duty_pilot import form_ready, scan, type_slowly
 from tests.support import Clock, apply_policy, pilot_wait_until, screen_shown
 
 PIN = "581302"
@@ -50,13 +50,13 @@ async def test_a_card_scanned_into_the_pin_field_is_said_and_never_counts_as_a_w
             assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
             await pilot.press(*"zhang", "enter")
             for n in range(5):  # more scans than the lockout allows wrong PINs
-                await pilot.press(*CARD, "enter")
+                await scan(pilot, CARD)  # the scanner: its keys 5 ms apart
                 assert await pilot_wait_until(pilot, lambda: "that was a card, not a PIN" in line(app)), line(app)
                 app.screen.query_one("#signin-error").update("")
             assert isinstance(app.screen, SignIn) and app.screen.query_one("#signin-name").value == "zhang"
             assert app.screen.query_one("#signin-pin").value == "" and app.focused.id == "signin-pin"
             assert failures(log) == [] and app.duty.pending_entrant == CARD
-            await pilot.press(*PIN, "enter")  # the teacher's own PIN still signs in at once
+            await type_slowly(pilot, PIN)  # the teacher's own PIN, typed by hand, still signs in at once
             assert await pilot_wait_until(pilot, lambda: form_ready(app)), "the manual form after the sign-in"
             await pilot.press(*"36.5", "enter")
             assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None and app.duty.latest.follows is None
@@ -72,7 +72,8 @@ async def test_real_wrong_pins_still_lock_the_teacher_out(db_path):
             for wrong in ("730582", "730583", "730584"):
                 await pilot.press("f2")
                 assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
-                await pilot.press(*"zhang", "enter", *wrong, "enter")
+                await type_slowly(pilot, "zhang")
+                await type_slowly(pilot, wrong)  # typed by hand: a person's wrong PINs count
                 assert await pilot_wait_until(pilot, lambda: app.screen is app.duty)
             assert [e["action"] for e in failures(log)][0] == "lockout"
             assert not any(isinstance(s, ManualEntry) for s in app.screen_stack)

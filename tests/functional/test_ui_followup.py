@@ -12,6 +12,7 @@ from storage import cases
 from storage.log import ScreeningLog
 from storage.roster import import_roster
 from tests.support import Clock, apply_policy, pilot_wait_until
+from tests.functional.duty_pilot import type_slowly
 
 ROSTER = ("id,name,class,kind\nS1,张三,三年级二班,pupil\nS2,李四,三年级二班,pupil\nS3,王五,三年级三班,pupil\n"
           "S4,赵六,三年级二班,pupil\n")
@@ -26,7 +27,8 @@ def status(app) -> str:
 
 
 async def sign_in(pilot, name, pin):
-    await pilot.press(*name, "enter", *pin, "enter")
+    await type_slowly(pilot, name)
+    await type_slowly(pilot, pin)  # at a person's pace: keys at a scanner's speed in the PIN field are a card
 
 
 async def test_a_teacher_closes_a_case_of_its_class_on_the_follow_up_screen(db_path):

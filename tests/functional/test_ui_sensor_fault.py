@@ -19,7 +19,7 @@ from gate.ui.screens.signin import SignIn
 from sim.scenarios import SCENARIOS
 from storage import audit
 from storage.log import ScreeningLog
-from tests.functional.duty_pilot import form_ready
+from tests.functional.duty_pilot import form_ready, scan, type_slowly
 from tests.support import Clock, apply_policy, log_from_template, pilot_wait_until, screen_shown, typing_goes_to
 
 ADMIN = User("admin", "admin")
@@ -98,7 +98,8 @@ async def on_duty(sim_factory, log, seed: int):
 
 
 async def sign_in(pilot, name: str, pin: str) -> None:
-    await pilot.press(*name, "enter", *pin, "enter")
+    await type_slowly(pilot, name)
+    await type_slowly(pilot, pin)  # at a person's pace: keys at a scanner's speed in the PIN field are a card
 
 
 async def test_the_offered_sign_in_is_withdrawn_when_the_sensor_is_back(sim_factory, log):
@@ -146,7 +147,8 @@ async def test_a_fault_never_opens_over_a_form_being_typed_and_is_offered_after(
         await pilot.press(*"wu")
         await unplug(pilot, sim, app.clock)
         assert await pilot_wait_until(pilot, lambda: told(app, "unplugged")), "the fault told in a notice"
-        await pilot.press("enter", *"427351")  # the keys still go where the auditor is typing
+        await pilot.press("enter")
+        await type_slowly(pilot, "427351", enter=False)  # the keys still go where the auditor is typing
         assert app.screen is theirs and theirs.query_one("#signin-name").value == "wu"
         assert theirs.query_one("#signin-pin").value == "427351"
         await pilot.press("enter")
@@ -209,7 +211,8 @@ async def test_enter_pressed_twice_on_a_pin_is_one_attempt_and_no_crash(log):
         await pilot.press("f2")
         assert await pilot_wait_until(pilot, lambda: typing_goes_to(app, "signin-name"))
         form = app.screen
-        await pilot.press(*"zhang", "enter", *"000000")
+        await type_slowly(pilot, "zhang")
+        await type_slowly(pilot, "000000", enter=False)
         pin = form.query_one("#signin-pin")
         for _ in range(2):  # a bouncing Enter: two submits before the check answers
             form.post_message(Input.Submitted(pin, pin.value))
@@ -225,17 +228,18 @@ async def test_a_card_scanned_into_the_offered_sign_in_goes_to_the_gate_not_to_t
         assert await pilot_wait_until(pilot, lambda: offered_sign_in(app))
         form = app.screen
         assert await pilot_wait_until(pilot, lambda: form.names is not None), "the user names"
-        await pilot.press(*"S00042", "enter")  # the pupil's card, into the name field
+        await scan(pilot, "S00042")  # the pupil's card, into the name field
         assert await pilot_wait_until(pilot, lambda: app.duty.pending_entrant == "S00042")
         assert form.query_one("#signin-name").value == "" and typing_goes_to(app, "signin-name")
         assert "kept for the next reading" in str(form.query_one("#signin-error").render())
-        await pilot.press(*"zhang", "enter", *"S00043", "enter")  # the next card, into the PIN field
+        await type_slowly(pilot, "zhang")
+        await scan(pilot, "S00043")  # the next card, into the PIN field
         assert await pilot_wait_until(pilot, lambda: app.duty.pending_entrant == "S00043")
         assert app.screen is form and form.query_one("#signin-pin").value == "" and log.count() == 0
         assert not any(action in ("login-failed", "login-refused") for _, action in trail(log))
         assert {u["name"]: u["failures"] for u in Auth(log, "north").users()}["zhang"] == 0  # no attempt counted
         assert typing_goes_to(app, "signin-pin") and form.query_one("#signin-name").value == "zhang"
-        await pilot.press(*"318274", "enter")  # the teacher goes on with the PIN
+        await type_slowly(pilot, "318274")  # the teacher goes on with the PIN
         assert await pilot_wait_until(pilot, lambda: form_ready(app))
         await pilot.press(*"36.6", "enter")
         assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)

@@ -308,9 +308,13 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
         self.scanned(value)
 
     def scanned(self, entrant_id: str) -> None:
-        """A checked id scanned here (or into a form over this screen): it goes with the next reading."""
+        """A checked id scanned here (or into a form over this screen): it goes with the next reading; a card
+        waiting unmeasured that it replaces is said, never dropped silently."""
         with self._entrant_lock:
-            self._next_entrant = entrant_id
+            replaced, self._next_entrant = self._next_entrant, entrant_id
+        if replaced and replaced != entrant_id:
+            self.notify(t("ui.scan_replaced", self.language, old=replaced, id=entrant_id), severity="warning",
+                        timeout=20)
         self.pending_entrant = entrant_id
         self.recall_entrant(entrant_id)
 
@@ -347,9 +351,11 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
                 previous = self.retests.get(target)
                 entrant = None if previous else self.take_entrant()
                 self.store_manual(text, why, previous, self.app.operator, scanned or entrant)
+                if scanned and entrant and entrant != scanned:  # measured someone else: still waiting, not lost
+                    self.scanned(entrant)
 
-        self.app.push_screen(ManualEntry(self.language, target, options, reason=reason,
-                                         on_scan=self.recall_entrant), done)
+        self.app.push_screen(ManualEntry(self.language, target, options, reason=reason, on_scan=self.recall_entrant,
+                                         waiting=self.pending_entrant), done)
 
     def latest_or_warn(self) -> Screening | None:
         if self.latest is None:

@@ -43,8 +43,10 @@ class ManualEntry(AnswersOnce, ModalScreen[tuple[str, str, str | None, str | Non
     ]
 
     def __init__(self, language: str, previous: Screening | None, open_retests: list[tuple[str, str]] | None = None,
-                 reason: str | None = None, on_scan: Callable[[str], object] | None = None):
+                 reason: str | None = None, on_scan: Callable[[str], object] | None = None,
+                 waiting: str | None = None):
         super().__init__()
+        self.waiting = waiting  # a card scanned at the gate before the form opened: the person measured by default
         self.scanned: str | None = None  # a card scanned while the form is open: the person measured
         self.on_scan = on_scan  # e.g. the duty screen says at once if that person is to be sent home
         self.reason = reason  # why the form was opened (e.g. the sensor went to fault), if the station knows
@@ -72,6 +74,9 @@ class ManualEntry(AnswersOnce, ModalScreen[tuple[str, str, str | None, str | Non
 
     def on_mount(self) -> None:
         self.query_one("#manual-temp", Input).focus()
+        if self.waiting and self.previous is None:
+            self.query_one("#manual-person", Static).update(
+                f"人员 / person: {self.waiting} — 已扫卡，请输入体温 / scanned at the gate, type the temperature")
         self.watch(self.app, "language", self._show_error, init=False)
         user, drafts = getattr(self.app, "user", None), getattr(self.app, "drafts", None)
         if drafts is not None and (draft := drafts.take(user.name if user else None, self.DRAFT)) is not None:
@@ -147,7 +152,8 @@ class ManualEntry(AnswersOnce, ModalScreen[tuple[str, str, str | None, str | Non
         self.error = None
         self._show_error()
         person = self.query_one("#manual-person", Static)
-        person.update(f"人员 / person: {entrant} — 请输入体温 / now type the temperature")
+        still = "" if self.waiting in (None, entrant) else f" ({self.waiting}: 仍在等待 / still waiting for a reading)"
+        person.update(f"人员 / person: {entrant} — 请输入体温 / now type the temperature{still}")
         person.add_class("scanned")
         if self.on_scan is not None:
             self.on_scan(entrant)

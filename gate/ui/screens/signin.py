@@ -14,11 +14,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from domain import ManualReason
-from drivers.manual import scanned_id
-from domain.identifiers import ID_MAX, IdentifierError, check_text
+from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
 from gate.auth import Auth, AuthError
 from gate.user import User
-from gate.ui.messages import CardNotPin, SignedIn, SignInFailed, UserNames
+from gate.ui.messages import PinIsCardNumber, SignedIn, SignInFailed, UserNames
 from gate.ui.screens.base import AnswersOnce, ShowsWorkerFailures
 from gate.ui.screens.manual import BACK
 from storage.log import LogError
@@ -58,25 +57,36 @@ class SignIn(AnswersOnce, ShowsWorkerFailures, ModalScreen[User | None]):
     def on_user_names(self, msg: UserNames) -> None:
         self.names = msg.names
 
-    def _card(self, text: str, field: Input) -> bool:
-        """A pupil's card scanned into the sign-in (the station opened it at the gate): the id goes to the gate for
-        the next reading, never into the audit trail as a failed sign-in, and never counts towards a lockout."""
-        entrant = scanned_id(text)
-        is_pin = field.id == "signin-pin" and text.isdigit()
-        if self.on_scan is None or entrant is None or is_pin or (field.id == "signin-name" and (
-                self.names is None or text in self.names)):
-            return False
-        field.value = ""  # the cursor stays where the card landed: the teacher goes on with that field
-        self.on_scan(entrant)
+    def is_card(self, field: Input, run: str, glued: bool) -> bool:
+        """Keys that came at a scanner's speed are a card: in the PIN field always (a card is never a PIN attempt),
+        in the name field unless they spell a user of the station."""
+        return field.id == "signin-pin" or (field.id == "signin-name" and self.names is not None
+                                            and run not in self.names)
+
+    def card_scanned(self, field: Input, run: str) -> None:
+        """The card alone (taken back out of the field, what the teacher typed before it stays): it goes to the gate
+        for the next reading, never into the audit trail as a failed sign-in, never towards a lockout."""
+        error = self.query_one("#signin-error", Static)
         then = "请输入用户名 / type your user name" if field.id == "signin-name" else "请输入PIN / type your PIN"
-        self.query_one("#signin-error", Static).update(
-            f"{entrant}: 人员编号，留给下一次测量 / a person's id, kept for the next reading — {then}")
-        return True
+        try:
+            entrant = check_id(run, "entrant id")
+        except IdentifierError as exc:
+            error.update(f"{exc}: 不是有效的卡号 / not taken as a card — {then}")
+            return
+        if self.on_scan is not None:
+            self.on_scan(entrant)
+        kept = "已留给下一次测量 / kept for the next reading" if self.on_scan else "未保存 / not kept: scan it at the gate"
+        what = "这是卡号，不是PIN / that was a card, not a PIN" if field.id == "signin-pin" else "人员编号 / a person's id"
+        error.update(f"{entrant}: {what} — {kept}; {then}")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         name = self.query_one("#signin-name", Input).value.strip()
         pin = self.query_one("#signin-pin", Input).value.strip()
-        if self._card(event.value.strip(), event.input):
+        if event.input.id == "signin-name" and name.isdigit() and (self.names is None or name not in self.names):
+            # digits typed as a name are most likely the PIN, typed before the name: never left on the screen
+            event.input.value = ""
+            self.query_one("#signin-error", Static).update(
+                "这不是用户名 / not a user name of this station — 请先输入用户名 / type your user name first")
             return
         if event.input.id == "signin-name" and name:
             self.query_one("#signin-pin", Input).focus()
@@ -98,10 +108,10 @@ class SignIn(AnswersOnce, ShowsWorkerFailures, ModalScreen[User | None]):
     @work(thread=True, exclusive=True, group="auth", exit_on_error=False, name="checking the PIN")
     def check(self, name: str, pin: str) -> None:
         try:
-            # A numeric card scanned into the PIN field looks like a PIN: one the station knows as a person's card is
-            # never checked, so it is neither a failed sign-in in the audit trail nor a step towards a lockout.
+            # A PIN set before its number reached the roster is a person's card too: never checked (the station
+            # could not tell it from the card), never echoed, never a person's id; it must be changed.
             if pin.isdigit() and is_known_id(self.auth.log, pin):
-                self.post_message(CardNotPin(pin))
+                self.post_message(PinIsCardNumber())
                 return
             self.post_message(SignedIn(self.auth.check(name, pin, self.why, now=self.app.clock())))
         except (AuthError, LogError) as exc:
@@ -110,16 +120,14 @@ class SignIn(AnswersOnce, ShowsWorkerFailures, ModalScreen[User | None]):
     def on_signed_in(self, msg: SignedIn) -> None:
         self.answer(msg.user)
 
-    def on_card_not_pin(self, msg: CardNotPin) -> None:
+    def on_pin_is_card_number(self, _msg: PinIsCardNumber) -> None:
         self.checking = False
         pin = self.query_one("#signin-pin", Input)
         pin.value = ""
-        pin.focus()  # the name stays: the teacher types the PIN now
-        if self.on_scan is not None:
-            self.on_scan(msg.entrant)
+        pin.focus()  # the name stays
         self.query_one("#signin-error", Static).update(
-            f"{msg.entrant}: 这是卡号，不是PIN，已留给下一次测量 / that was a card, not a PIN — kept for the next reading;"
-            " 请输入PIN / type your PIN (a PIN that is a card number: ask an admin for another, gate users reset-pin)")
+            "这个PIN也是一张卡的卡号，不能使用 / this PIN is also a card number and cannot sign in here — "
+            "请管理员更换 / ask an admin for another (gate users reset-pin)")
 
     def on_sign_in_failed(self, msg: SignInFailed) -> None:
         self.notify(msg.error, severity="error", timeout=8)

@@ -21,6 +21,7 @@ from tests.functional.attacks.school_cases_setup import (  # noqa: F401  (the ho
 from tests.functional.test_school_cases import PIN, Gate, at, morning_at_north
 from tests.pg import unavailable_reason
 from tests.support import env_with_root, run_gate
+from tests.functional.duty_pilot import type_slowly
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 
@@ -217,7 +218,8 @@ async def test_f11_at_the_other_gate_shows_a_teacher_only_its_class_and_refuses_
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.press("f11")
             assert await pilot_wait_until(pilot, lambda: app.screen.query("#signin-name"))
-            await pilot.press(*"chen", "enter", *PIN["chen"], "enter")
+            await type_slowly(pilot, "chen")
+            await type_slowly(pilot, PIN["chen"])
             assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, FollowupScreen) and
                                           len(app.screen.shown) == 1)
             screen = app.screen
