@@ -244,3 +244,36 @@ async def test_H4_a_card_scanned_into_the_form_over_a_waiting_card_loses_neither
             await type_slowly(pilot, "36.6")
             assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
             assert app.duty.pending_entrant == "S00041" or "S00041" in told(app), told(app)
+
+
+async def test_a_pin_that_is_a_card_typed_by_hand_says_ask_an_admin_and_counts_nothing(db_path):
+    """The PIN set before its number reached the roster: refused in one line that names what to do, never checked,
+    never a failed sign-in; the teacher's real PIN afterwards is refused the same way (it is that card)."""
+    with ScreeningLog(db_path) as log:
+        people(log, staff_pin=CARD)
+        app = build_app(CONFIG, log, clock=Clock())
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert await pilot_wait_until(pilot, lambda: app.users_exist)
+            await pilot.press("f2")
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
+            form = app.screen
+            await type_slowly(pilot, "zhang")
+            await type_slowly(pilot, CARD)
+            assert await pilot_wait_until(pilot, lambda: "ask an admin" in str(form.query_one("#signin-error").render()))
+            assert app.screen is form and form.query_one("#signin-pin").value == "" and app.user is None
+            assert not {"login-failed", "lockout"} & {e["action"] for e in audit.events(log, 50)}
+
+
+async def test_a_pin_typed_into_the_name_field_is_cleared_and_the_name_asked_for(db_path):
+    with ScreeningLog(db_path) as log:
+        people(log)
+        app = build_app(CONFIG, log, clock=Clock())
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert await pilot_wait_until(pilot, lambda: app.users_exist)
+            await pilot.press("f2")
+            assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
+            form = app.screen
+            await type_slowly(pilot, PIN)
+            assert await pilot_wait_until(pilot, lambda: "not a user name" in str(form.query_one("#signin-error").render()))
+            assert form.query_one("#signin-name").value == "" and app.focused.id == "signin-name"
+            assert not {"login-failed", "lockout"} & {e["action"] for e in audit.events(log, 50)}
