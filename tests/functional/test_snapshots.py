@@ -2,6 +2,7 @@
 after looking at the new pictures)."""
 import time
 
+import msgspec
 import pytest
 from textual.widgets import Input
 
@@ -67,8 +68,8 @@ def shows(screening):
         await settled(pilot)
         duty = pilot.app.duty
         # The message is what the policy says in the app's language, as it would be after a real decision.
-        duty.latest = Screening(**{**screening.__dict__,
-                                   "message": pilot.app.station.message_in(screening, pilot.app.language)})
+        duty.latest = msgspec.structs.replace(screening,
+                                              message=pilot.app.station.message_in(screening, pilot.app.language))
         assert await pilot_wait_until(
             pilot, lambda: duty.query_one("#banner").has_class(screening.decision.value)), "the banner"
 
