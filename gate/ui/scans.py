@@ -65,6 +65,8 @@ class ScanCatcher:
             app.notify(t("ui.scan_refused", app.language, detail=str(exc)), severity="error", timeout=10)
             return True
         while isinstance(app.screen, VIEWS):
+            view = app.screen
+            view.workers.cancel_node(view)  # the palette's search, still running, would fill a list already gone
             app.pop_screen()
         app.duty.scanned(entrant)
         if app.screen is app.duty:
