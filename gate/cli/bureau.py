@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from domain.errors import CheckFailed, UpstreamFailure, UsageError
-from gate.cli.common import actions, day, lock_wait_option, upstream_option
+from gate.cli.common import actions, day, lock_wait_option, seconds_between, upstream_option
 
 DAILY = """
 gate bureau daily --upstream postgresql://bureau@district-db/screening
@@ -58,16 +58,7 @@ def hhmm(text: str) -> dt.time:
 REFRESH_S = (5.0, 3600.0)  # below 5 s each open tab reloads the district for nothing; above an hour it is no refresh
 
 
-def refresh(text: str) -> float:
-    """Seconds between the app's refreshes (argument type): 5 to 3600; 0, a negative, nan or inf is refused."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    low, high = REFRESH_S
-    if value is None or not low <= value <= high:  # nan compares false: refused with the rest
-        raise argparse.ArgumentTypeError(f"{text!r}: give {low:g} to {high:g} seconds (default 30)")
-    return value
+refresh = seconds_between(*REFRESH_S, " (default 30)")  # seconds between the app's refreshes
 
 
 SYNC_WAIT_S = 10.0  # storage.upstream_locks.SYNC_WAIT_S (not imported: it loads SQLAlchemy for --help too)

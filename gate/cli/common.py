@@ -247,16 +247,21 @@ def lock_wait_option(p: argparse.ArgumentParser, default: float, what: str) -> N
                         f"({LOCK_WAIT_S[0]:g} to {LOCK_WAIT_S[1]:g} s, default {default:g})")
 
 
-def lock_wait(text: str) -> float:
-    """Seconds of a lock wait (argument type): 0, a negative, nan or inf is refused (0 would be no limit at all)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    low, high = LOCK_WAIT_S
-    if value is None or not low <= value <= high:  # nan compares false: refused with the rest
-        raise argparse.ArgumentTypeError(f"{text!r}: give {low:g} to {high:g} seconds")
-    return value
+def seconds_between(low: float, high: float, note: str = "") -> Callable[[str], float]:
+    """An argument type for a number of seconds from ``low`` to ``high``: 0, a negative, nan or inf is refused."""
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:  # nan compares false: refused with the rest
+            raise argparse.ArgumentTypeError(f"{text!r}: give {low:g} to {high:g} seconds{note}")
+        return value
+
+    return seconds
+
+
+lock_wait = seconds_between(*LOCK_WAIT_S)  # seconds of a lock wait (0 would be no limit at all)
 
 
 # Days a screening can be on, with room for a week's trend and the next day's midnight: a day at the calendar's edge

@@ -25,7 +25,6 @@ from storage.roster import import_roster
 from storage.sync import Sync
 from tests.pg import unavailable_reason
 from tests.support import Clock, apply_policy, run_gate
-from tests.functional.duty_pilot import type_slowly
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 ROSTER = ("id,name,class,kind\nP42,张四二,三年级二班,pupil\nP6,李六,三年级三班,pupil\nP7,李七,三年级三班,pupil\n"
@@ -369,40 +368,3 @@ def test_a_gate_with_no_upstream_lists_its_own_cases_and_says_so(tmp_path):
     p6 = alone.case("P6")
     assert alone.gate("followup", "close", p6.short_id, "--outcome", "sick-leave", who="wang").returncode == 0
     assert not alone.case("P6").is_open and alone.verified()
-
-
-async def test_the_duty_screen_counts_the_schools_open_cases_and_f11_closes_one_of_the_other_gate(school):
-    from gate.ui.app import build_app
-    from gate.ui.screens.followup import FollowupScreen
-    from tests.support import pilot_wait_until
-
-    north, south, clock = school
-    morning_at_north(north, south, clock)  # three cases, all opened at north
-    north.sync()
-    south.sync()
-    with ScreeningLog(south.db) as log:
-        app = build_app(load_config(south.cfg), log, clock=clock)
-        async with app.run_test(size=(120, 30)) as pilot:
-            assert await pilot_wait_until(pilot, lambda: "追踪 open 3" in str(app.query_one("#status").render()))
-            with sqlite3.connect(south.db) as conn:
-                assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0  # none of them is south's own
-            await pilot.press("f11")
-            assert await pilot_wait_until(pilot, lambda: app.screen.query("#signin-name")), "sign-in asked"
-            await type_slowly(pilot, "wang")
-            await type_slowly(pilot, PIN["wang"])
-            assert await pilot_wait_until(pilot, lambda: isinstance(app.screen, FollowupScreen) and
-                                          len(app.screen.shown) == 2), "wang's two open cases, opened at north"
-            screen = app.screen
-            assert "the school's cases" in str(screen.query_one("#fu-scope").render())
-            table = screen.query_one("#fu-table")
-            assert [table.get_row_at(i)[-1] for i in range(table.row_count)] == ["north", "north"]
-            target = screen.shown[0]
-            screen.query_one("#fu-outcome").value = Outcome.SICK_LEAVE.value
-            screen.query_one("#fu-symptoms").value = "cough"
-            await pilot.click("#fu-close")
-            assert await pilot_wait_until(pilot, lambda: len(screen.shown) == 1), "the case left the list"
-    closed = south.case(target.entrant_id)
-    assert closed.outcome is Outcome.SICK_LEAVE and closed.closed_by == "wang" and closed.closed_at_gate == "south"
-    south.sync()
-    north.sync()
-    assert north.case(target.entrant_id).closed_at_gate == "south"
