@@ -16,7 +16,6 @@ about 0.15 s of CPU that no station pays.
 """
 from __future__ import annotations
 
-import argparse
 import compileall
 import json
 import os
@@ -28,6 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.options import options  # noqa: E402
 from tests.support import env_with_root  # noqa: E402  (the one helper module tests and benches share)
 
 TARGET_S = 0.25
@@ -49,9 +49,7 @@ def timed(argv: list[str], env: dict) -> tuple[float, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=20)
-    args = ap.parse_args()
+    args = options(__doc__, runs=20)
     env = env_with_root()
     root = Path(__file__).resolve().parents[1]
     for package in ("domain", "drivers", "storage", "sim", "gate"):

@@ -6,7 +6,6 @@ Prints JSON. The test suite runs 20 rounds of the same routine; this bench runs 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -19,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.options import options  # noqa: E402
 from sim.simulator import Simulator  # noqa: E402
 from storage.log import ScreeningLog  # noqa: E402
 
@@ -62,9 +62,7 @@ def kill_rounds(rounds: int, workdir: Path) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=100)
-    args = ap.parse_args()
+    args = options(__doc__, rounds=100)
     with tempfile.TemporaryDirectory() as d:
         print(json.dumps({"benchmark": "kill_minus_9", **kill_rounds(args.rounds, Path(d))}))
 

@@ -5,7 +5,6 @@ selected with sqlite3 and written by a bare csv.writer. Prints JSON.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import shutil
@@ -17,15 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.options import options  # noqa: E402
 from tests.support import fill_log as fill  # noqa: E402
 from storage.export import export  # noqa: E402
 from storage.log import ScreeningLog  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    args = ap.parse_args()
+    args = options(__doc__, rows=1_000_000)
     work = Path(tempfile.mkdtemp(prefix="bench-export-", dir=Path(__file__).parent))
     try:
         db = work / "station.db"

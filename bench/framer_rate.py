@@ -8,7 +8,6 @@ can do); each framer's ratio is its MB/s over that floor's MB/s for its own fram
 """
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
@@ -21,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.options import options  # noqa: E402
 from drivers import gy_mcu90614, gy_mcu90640, modbus_ir, text_line  # noqa: E402
 from drivers.sensor import Sensor  # noqa: E402
 from sim.port import PtyPort  # noqa: E402
@@ -101,10 +101,7 @@ def latency(frames: int) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mb", type=float, default=4.0, help="stream size per framer (MB)")
-    ap.add_argument("--latency-frames", type=int, default=400)
-    args = ap.parse_args()
+    args = options(__doc__, {"mb": "stream size per framer (MB)"}, mb=4.0, latency_frames=400)
     rng = random.Random(1)
     size = int(args.mb * 1e6)
     results = {}

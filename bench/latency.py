@@ -5,7 +5,6 @@ to the decision committed in the log (WAL + FULL) and handed to the caller. Prin
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.options import options  # noqa: E402
 from drivers import gy_mcu90614 as gy  # noqa: E402
 from gate.config import Config, SensorConfig  # noqa: E402
 from gate.station import Station  # noqa: E402
@@ -24,9 +24,7 @@ from storage.log import ScreeningLog  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--people", type=int, default=300)
-    args = ap.parse_args()
+    args = options(__doc__, people=300)
     with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as d:
         port = PtyPort(Path(d) / "gy")
         sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=str(port.link))

@@ -5,7 +5,6 @@ transaction), in the same run and on the same disk. Prints JSON.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sqlite3
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.options import options  # noqa: E402
 from drivers.base import Reading  # noqa: E402
 from domain import Decision, MaskResult, MaskState, Screening  # noqa: E402
 from storage.log import ScreeningLog, screening_values  # noqa: E402
@@ -62,11 +62,8 @@ def through_log(path: Path, n: int) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--dir", help="where to write (default: a temporary folder on the project's disk)")
-    args = ap.parse_args()
+    args = options(__doc__, {"dir": "where to write (default: a temporary folder on the project's disk)"},
+                   n=2000, rounds=3, dir=None)
     base = Path(args.dir or tempfile.mkdtemp(prefix="bench-log-", dir=Path(__file__).parent))
     raw, ours = [], []
     try:

@@ -13,7 +13,6 @@ network that knows non-faces: the detector's second look, down to 0.15 when noth
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.options import options  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -88,9 +88,8 @@ def tally(check: MaskCheck, frames: list[tuple[str, np.ndarray]]) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--faces", help="folder with with_mask/ and without_mask/ (default: ../shared/mask-data)")
-    args = ap.parse_args()
+    args = options(__doc__, {"faces": "folder with with_mask/ and without_mask/ (default: ../shared/mask-data)"},
+                   faces=None)
     cv2.setNumThreads(1)
     folder = Path(args.faces) if args.faces else default_face_folder()
     frames = object_scenes()

@@ -8,7 +8,6 @@ thread waited for a core, which the gate PC (two cores, the station alone) does 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -19,6 +18,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.options import options  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -45,10 +45,8 @@ def frames(folder: Path | None, n: int) -> list[np.ndarray]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--frames", type=int, default=200)
-    ap.add_argument("--faces", help="folder with with_mask/ and without_mask/ (default: ../shared/mask-data)")
-    args = ap.parse_args()
+    args = options(__doc__, {"faces": "folder with with_mask/ and without_mask/ (default: ../shared/mask-data)"},
+                   frames=200, faces=None)
     cv2.setNumThreads(1)
     folder = Path(args.faces) if args.faces else default_face_folder()
     batch = frames(folder, args.frames)

@@ -11,7 +11,6 @@ reading is retested by hand with a clinical thermometer after the rest; a gun in
 """
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.options import options  # noqa: E402
 from drivers import gy_mcu90614 as gy  # noqa: E402
 from drivers.base import Health  # noqa: E402
 from drivers.manual import manual_reading  # noqa: E402
@@ -37,11 +37,7 @@ COLD_SHARE = 0.2  # the first fifth of the morning is a cold spell (2-6 °C at t
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--entrants", type=int, default=10_000)
-    ap.add_argument("--fever-share", type=float, default=0.02)
-    ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args()
+    args = options(__doc__, entrants=10_000, fever_share=0.02, seed=1)
     rng = random.Random(args.seed)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as d:

@@ -6,7 +6,6 @@ machine, and an attacker's core is busy with nothing else.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -15,15 +14,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.options import options  # noqa: E402
 from gate import pins  # noqa: E402
 
 SPACE = 10 ** 6  # every 6-digit PIN; the trivial ones refused are a few hundred of them
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=20)
-    args = ap.parse_args()
+    args = options(__doc__, runs=20)
     pepper = os.urandom(32)
     stored = pins.hash_pin("581302", pepper)
     wall, cpu = [], []

@@ -5,7 +5,6 @@ upstream in chunks) against a purge by age alone, on the same log synced to a lo
 """
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
@@ -15,12 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.fixtures import fill  # noqa: E402
+from bench.options import options  # noqa: E402
 from storage.export import purge_older_than  # noqa: E402
 from storage.log import ScreeningLog  # noqa: E402
 from storage.retention import UpstreamCheck  # noqa: E402
 from storage.sync import Sync  # noqa: E402
 from tests.pg import PostgresServer  # noqa: E402
+from tests.support import fill_log as fill  # noqa: E402
 
 
 def timed_purge(db: Path, url: str | None) -> tuple[int, float]:
@@ -37,9 +37,7 @@ def timed_purge(db: Path, url: str | None) -> tuple[int, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=50_000)
-    args = ap.parse_args()
+    args = options(__doc__, rows=50_000)
     work = Path(tempfile.mkdtemp(prefix="bench-purge-"))
     pg = PostgresServer().init()
     try:

@@ -21,7 +21,6 @@ Checks (each a count that must be 0, or a flag that must be true):
 """
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -31,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.options import options  # noqa: E402
 from domain import Decision, MaskResult, MaskState, Reading  # noqa: E402
 from domain.case import CaseReason, Outcome  # noqa: E402
 from gate.cli.school import build  # noqa: E402
@@ -74,11 +74,7 @@ def reading(v: float) -> list[Reading]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--pupils", type=int, default=1200)
-    ap.add_argument("--days", type=int, default=5)
-    ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args()
+    args = options(__doc__, pupils=1200, days=5, seed=1)
     rng = random.Random(args.seed)
     t0 = time.perf_counter()
     classes = [f"{g}{n}班" for g in GRADES for n in range(1, 7)]

@@ -6,7 +6,6 @@ walked again (right after a pull). Prints JSON.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -15,6 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.options import options  # noqa: E402
 from storage import clearances, school_records  # noqa: E402
 from storage.log import ScreeningLog  # noqa: E402
 
@@ -29,10 +29,7 @@ def fill(log: ScreeningLog, n: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", default="0,500,2000")
-    ap.add_argument("--runs", type=int, default=50)
-    args = ap.parse_args()
+    args = options(__doc__, rows="0,500,2000", runs=50)
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.rows.split(",")):
             with ScreeningLog(Path(tmp) / f"gate-{n}.db") as log:

@@ -9,7 +9,6 @@ entrant of the fill has rows / 2000 screenings. Run it on the commit before stor
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -22,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.options import options  # noqa: E402
 from gate.config import Config  # noqa: E402
 from gate.station import Station  # noqa: E402
 from storage.log import ScreeningLog  # noqa: E402
@@ -42,11 +42,7 @@ def screen(db: Path, *extra: str) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=200_000)
-    ap.add_argument("--screens", type=int, default=7)
-    ap.add_argument("--entrant", default="S00042")
-    args = ap.parse_args()
+    args = options(__doc__, rows=200_000, screens=7, entrant="S00042")
     with tempfile.TemporaryDirectory(dir=ROOT / "bench") as tmp:
         db = Path(tmp) / "gate.db"
         fill_log(db, args.rows)

@@ -5,7 +5,6 @@ with the same driver (psycopg executemany, same batch size, one commit per batch
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sqlite3
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.options import options  # noqa: E402
 import psycopg  # noqa: E402
 
 from tests.support import fill_log as fill  # noqa: E402
@@ -25,11 +25,7 @@ from tests.pg import PostgresServer  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=100_000)
-    ap.add_argument("--batch", type=int, default=2000)
-    ap.add_argument("--rounds", type=int, default=2)
-    args = ap.parse_args()
+    args = options(__doc__, rows=100_000, batch=2000, rounds=2)
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     pg = PostgresServer(fsync=True).init()
     try:

@@ -6,7 +6,6 @@ loaded with COPY (not through the sync) to keep the set-up short. Prints JSON.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.options import options  # noqa: E402
 import psycopg  # noqa: E402
 
 from storage import upstream  # noqa: E402
@@ -28,9 +28,7 @@ from tests.support import fill_log as fill  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    args = ap.parse_args()
+    args = options(__doc__, rows=1_000_000)
     work = Path(tempfile.mkdtemp(prefix="bench-sync-verify-"))
     pg = PostgresServer().init()
     try:

@@ -8,7 +8,6 @@ UI per second of wall time, headless, at 100x30.
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.options import options  # noqa: E402
 from bench.log_rate import sample  # noqa: E402
 from gate.config import Config  # noqa: E402
 from gate.ui.app import build_app  # noqa: E402
@@ -54,9 +54,7 @@ async def ui_rate(n: int, log: ScreeningLog) -> tuple[float, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=2000)
-    args = ap.parse_args()
+    args = options(__doc__, n=2000)
     with tempfile.TemporaryDirectory() as d:
         log = ScreeningLog(Path(d) / "ui.db")
         items = [sample(i) for i in range(300)]

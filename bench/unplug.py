@@ -5,7 +5,6 @@ after it returns until readings flow again. Prints JSON. Goals: offline < 1 s, b
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.options import options  # noqa: E402
 from domain import Health  # noqa: E402
 from drivers.sensor import Sensor  # noqa: E402
 from sim.simulator import Simulator  # noqa: E402
@@ -50,9 +50,7 @@ def unplug_rounds(rounds: int, workdir: Path) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=20)
-    args = ap.parse_args()
+    args = options(__doc__, rounds=20)
     with tempfile.TemporaryDirectory() as d:
         print(json.dumps(unplug_rounds(args.rounds, Path(d))))
 

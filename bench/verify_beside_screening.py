@@ -5,7 +5,6 @@ the screening's wall time beside the verify against the same command with the lo
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -18,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.options import options  # noqa: E402
 from storage.log import ScreeningLog  # noqa: E402
 from tests.support import GATE, env_with_root, fill_log  # noqa: E402
 
@@ -30,10 +30,7 @@ def screen(db: Path) -> tuple[float, int, str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=200_000)
-    ap.add_argument("--screens", type=int, default=5)
-    args = ap.parse_args()
+    args = options(__doc__, rows=200_000, screens=5)
     with tempfile.TemporaryDirectory(dir=ROOT / "bench") as tmp:
         db = Path(tmp) / "gate.db"
         fill_log(db, args.rows)

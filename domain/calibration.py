@@ -6,15 +6,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 
-from domain.tolerances import (  # noqa: F401 - the calibration's limits, named here too
-    BODY_SITE_OFFSET_RANGE_C,
-    DEFAULT_GRACE_DAYS,
-    DEFAULT_INTERVAL_DAYS,
-    DEFAULT_MAX_CORRECTION_C,
-    DEFAULT_TOLERANCE_C,
-    DEFAULT_WARN_DAYS,
-    MAX_CORRECTION_RANGE_C,
-)
+from domain.tolerances import DEFAULT_TOLERANCE_C
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from domain.calibration import (  # noqa: F401  (re-exported: the procedure speaks these)
-    BODY_SITE_OFFSET_RANGE_C,
-    DEFAULT_GRACE_DAYS,
-    DEFAULT_INTERVAL_DAYS,
-    DEFAULT_MAX_CORRECTION_C,
-    DEFAULT_TOLERANCE_C,
-    DEFAULT_WARN_DAYS,
-    MAX_CORRECTION_RANGE_C,
-    CalibrationRecord,
-    Point,
-)
+from domain import tolerances as limits  # the limits the config also checks: named once, in domain.tolerances
+from domain.calibration import CalibrationRecord, Point
 from domain.errors import UsageError
 
 STABLE_SPREAD_C = 0.1
@@ -73,7 +64,7 @@ def fit(points: Sequence[Point]) -> Fit:
     return Fit(round(gain, 6), round(offset, 4), tuple(round(p.set_c - (gain * p.mean + offset), 4) for p in points))
 
 
-def suspect_point(points: Sequence[Point], bound_c: float | None = DEFAULT_MAX_CORRECTION_C) -> str | None:
+def suspect_point(points: Sequence[Point], bound_c: float | None = limits.DEFAULT_MAX_CORRECTION_C) -> str | None:
     """Which point looks wrong, in words: one whose readings disagree with its set point by more than ``bound_c``
     (unless None), else the one furthest off the line through the others, else (two points) the pair."""
     worst = max(points, key=lambda p: abs(p.mean - p.set_c), default=None)
@@ -102,7 +93,7 @@ def suspect_point(points: Sequence[Point], bound_c: float | None = DEFAULT_MAX_C
     return None
 
 
-def refusals(points: Sequence[Point], max_correction_c: float = DEFAULT_MAX_CORRECTION_C) -> list[str]:
+def refusals(points: Sequence[Point], max_correction_c: float = limits.DEFAULT_MAX_CORRECTION_C) -> list[str]:
     """Why these points cannot make a full calibration (empty when they can): too few or too close set points, a
     gain outside 0.90–1.10, a correction at 37 °C over ``max_correction_c``; with the point that looks wrong."""
     problems = []
@@ -146,9 +137,10 @@ def parse_point(text: str) -> Point:
 
 
 def calibrate(sensor: str, points: Sequence[Point], *, reference_id: str, reference_uncertainty_c: float,
-              operator: str, tolerance_c: float = DEFAULT_TOLERANCE_C, interval_days: float = DEFAULT_INTERVAL_DAYS,
+              operator: str, tolerance_c: float = limits.DEFAULT_TOLERANCE_C,
+              interval_days: float = limits.DEFAULT_INTERVAL_DAYS,
               ambient_c: float | None = None, body_site_offset_c: float = 0.0,
-              max_correction_c: float = DEFAULT_MAX_CORRECTION_C, now: float | None = None) -> CalibrationRecord:
+              max_correction_c: float = limits.DEFAULT_MAX_CORRECTION_C, now: float | None = None) -> CalibrationRecord:
     """A full calibration record: fit, residuals, pass only if every residual is within tolerance.
 
     Raises CalibrationError, storing nothing, when the points cannot be a calibration (see ``refusals``)."""
@@ -157,13 +149,13 @@ def calibrate(sensor: str, points: Sequence[Point], *, reference_id: str, refere
     if reference_uncertainty_c >= tolerance_c:
         raise CalibrationError(f"the reference's uncertainty ({reference_uncertainty_c} °C) must be below the "
                                f"tolerance ({tolerance_c} °C)")
-    lo, hi = BODY_SITE_OFFSET_RANGE_C
+    lo, hi = limits.BODY_SITE_OFFSET_RANGE_C
     if not lo <= body_site_offset_c <= hi:
         raise CalibrationError(f"body_site_offset_c {body_site_offset_c:+g} °C is outside {lo:+g} to {hi:+g} °C: skin "
                                "reads colder than the core, never warmer, so a negative offset only hides fevers")
-    if not MAX_CORRECTION_RANGE_C[0] <= max_correction_c <= MAX_CORRECTION_RANGE_C[1]:
-        raise CalibrationError(f"max_correction_c {max_correction_c:g} °C is outside {MAX_CORRECTION_RANGE_C[0]:g}–"
-                               f"{MAX_CORRECTION_RANGE_C[1]:g} °C")
+    low, high = limits.MAX_CORRECTION_RANGE_C
+    if not low <= max_correction_c <= high:
+        raise CalibrationError(f"max_correction_c {max_correction_c:g} °C is outside {low:g}–{high:g} °C")
     problems = refusals(points, max_correction_c)
     if problems:
         raise CalibrationError("calibration refused, nothing stored: " + "; ".join(problems))
@@ -179,7 +171,7 @@ def calibrate(sensor: str, points: Sequence[Point], *, reference_id: str, refere
 
 
 def daily_check(sensor: str, point: Point, current: CalibrationRecord | None, *, reference_id: str, operator: str,
-                tolerance_c: float = DEFAULT_TOLERANCE_C, now: float | None = None) -> CalibrationRecord:
+                tolerance_c: float = limits.DEFAULT_TOLERANCE_C, now: float | None = None) -> CalibrationRecord:
     """One point against the reference, through the sensor's current calibration: the drift, pass or fail."""
     gain, offset = (current.gain, current.offset_c) if current else (1.0, 0.0)
     drift = round(gain * point.mean + offset - point.set_c, 4)
@@ -201,7 +193,8 @@ class SensorStatus:
 
 
 def status(last_full: CalibrationRecord | None, last_check: CalibrationRecord | None, *, required: bool,
-           warn_days: float = DEFAULT_WARN_DAYS, grace_days: float = DEFAULT_GRACE_DAYS, now: float | None = None) -> SensorStatus:
+           warn_days: float = limits.DEFAULT_WARN_DAYS, grace_days: float = limits.DEFAULT_GRACE_DAYS,
+           now: float | None = None) -> SensorStatus:
     now = time.time() if now is None else now
     if last_full is None:
         return SensorStatus(None, not required, "never calibrated" if required else "", "never calibrated")

@@ -14,13 +14,8 @@ import statistics
 from enum import StrEnum
 from typing import Callable, Sequence
 
-from domain.calibration import (
-    DEFAULT_INTERVAL_DAYS,
-    DEFAULT_MAX_CORRECTION_C,
-    DEFAULT_TOLERANCE_C,
-    CalibrationRecord,
-    Point,
-)
+from domain.calibration import CalibrationRecord, Point
+from domain.tolerances import DEFAULT_INTERVAL_DAYS, DEFAULT_MAX_CORRECTION_C, DEFAULT_TOLERANCE_C
 from domain.errors import DeviceFailure
 from gate.calibration import _EPS, MIN_SPAN_C, SET_RANGE_C, STABLE_SPREAD_C, CalibrationError, calibrate
 

@@ -168,32 +168,37 @@ def json_option(p: argparse.ArgumentParser, what: str = "print JSON") -> None:
     p.add_argument("--json", action="store_true", help=what)
 
 
-def ident(what: str, *, empty: bool = False, max_len: int = ID_MAX) -> Callable[[str], str | None]:
-    """Argument type for an id (entrant, visitor, sensor, thermometer ...): printable, no spaces, at most ``max_len``;
-    with ``empty``, an empty value means none. The refusal names the argument and never echoes the value."""
-    def parse(text: str) -> str | None:
-        if empty and not text.strip():
-            return None
+_NO_BLANK = object()
+
+
+def argument(check: Callable[[str], object], what: str, *, blank: object = _NO_BLANK,
+             errors: tuple[type[Exception], ...] = (IdentifierError, ValueError)) -> Callable[[str], object]:
+    """An argument type from a check that raises ``errors`` on bad text: the check's message becomes argparse's one
+    line, which never echoes the value. With ``blank``, an empty value means ``blank`` (none) and is not checked."""
+    def parse(text: str):
+        if blank is not _NO_BLANK and not text.strip():
+            return blank
         try:
-            return check_text(text, what, max_len=max_len, allow_space=False) if max_len != ID_MAX \
-                else check_id(text, what)
-        except IdentifierError as exc:
+            return check(text)
+        except errors as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
     parse.__name__ = what
     return parse
+
+
+def ident(what: str, *, empty: bool = False, max_len: int = ID_MAX) -> Callable[[str], str | None]:
+    """Argument type for an id (entrant, visitor, sensor, thermometer ...): printable, no spaces, at most ``max_len``;
+    with ``empty``, an empty value means none. The refusal names the argument and never echoes the value."""
+    def check(text: str) -> str:
+        if max_len == ID_MAX:
+            return check_id(text, what)
+        return check_text(text, what, max_len=max_len, allow_space=False)
+    return argument(check, what, **({"blank": None} if empty else {}))
 
 
 def words(what: str, *, max_len: int = NAME_MAX, empty: bool = False) -> Callable[[str], str]:
     """Argument type for a name or a line of text (spaces allowed): printable, at most ``max_len``."""
-    def parse(text: str) -> str:
-        if empty and not text.strip():
-            return ""
-        try:
-            return check_text(text, what, max_len=max_len)
-        except IdentifierError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-    parse.__name__ = what
-    return parse
+    return argument(lambda text: check_text(text, what, max_len=max_len), what, **({"blank": ""} if empty else {}))
 
 
 def class_list(text: str) -> tuple[str, ...]:
@@ -208,18 +213,11 @@ def class_list(text: str) -> tuple[str, ...]:
     if len(parts) > MAX_CLASSES:
         raise argparse.ArgumentTypeError(f"too many classes ({len(parts)}): a teacher has at most {MAX_CLASSES}; "
                                          "give its own classes")
-    try:
-        return tuple(check_class(p) for p in parts)
-    except IdentifierError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return tuple(a_class(p) for p in parts)
 
 
-def a_class(text: str) -> str:
-    """Argument type: one class, filed as the roster files it (三年级 二班 is 三年级二班; see check_class)."""
-    try:
-        return check_class(text)
-    except IdentifierError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+# Argument type: one class, filed as the roster files it (三年级 二班 is 三年级二班; see check_class).
+a_class = argument(check_class, "class")
 
 
 # A person as recorded (operator, user name): spaces inside are allowed, as user names have always allowed them.

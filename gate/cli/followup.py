@@ -13,9 +13,8 @@ import time
 
 from domain.case import NOTE_MAX, PEOPLE_OUTCOMES, Case, Outcome, onset_from, symptoms_from
 from domain.errors import Refused, UsageError
-from domain.identifiers import IdentifierError, check_text
-from gate.cli.common import (a_class, actions, ident, json_option, load_config, open_log, operator, sign_in, signed_in,
-                             signin_options, station_options, words)
+from gate.cli.common import (a_class, actions, argument, ident, json_option, load_config, open_log, operator, sign_in,
+                             signed_in, signin_options, station_options, words)
 from gate.followup import list_scope
 from gate.school_day import classes_for, close_out
 from storage import cases
@@ -32,27 +31,9 @@ gate followup close 1a2b3c4d --outcome sick-leave --symptoms fever,cough --onset
 """
 
 
-def _symptoms(text: str) -> tuple[str, ...]:
-    try:
-        return symptoms_from(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _onset(text: str) -> str:
-    try:
-        return onset_from(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _note(text: str) -> str:
-    if not text.strip():
-        return ""
-    try:
-        return check_text(text, "note", max_len=NOTE_MAX)
-    except IdentifierError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+_symptoms = argument(symptoms_from, "symptoms")
+_onset = argument(onset_from, "onset")
+_note = words("note", max_len=NOTE_MAX, empty=True)
 
 
 def add_followup(p: argparse.ArgumentParser) -> None:

@@ -7,15 +7,17 @@ from textual.widgets import Static
 
 from domain import Decision, Screening
 from gate.i18n import t
+from gate.ui.widgets import Follows
 
 SYMBOL = {Decision.ADMIT: "✔", Decision.DENY: "✖", Decision.RETEST: "↻"}
 STATES = ("admit", "deny", "retest", "waiting", "failure")
 
 
-class Banner(Static):
+class Banner(Follows, Static):
     latest: reactive[Screening | None] = reactive(None)
     log_error: reactive[str] = reactive("")
     language: reactive[str] = reactive("zh-CN")
+    FOLLOWS = ("latest", "log_error")  # the colour: the text itself follows every reactive (render)
 
     def render(self) -> str:
         lang, s = self.language, self.latest
@@ -32,13 +34,7 @@ class Banner(Static):
             return "failure"
         return "waiting" if self.latest is None else self.latest.decision.value
 
-    def watch_latest(self) -> None:
-        self._restyle()
-
-    def watch_log_error(self) -> None:
-        self._restyle()
-
-    def _restyle(self) -> None:
+    def follow(self) -> None:
         state = self._state()
         for name in STATES:
             self.set_class(name == state, name)

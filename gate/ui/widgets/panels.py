@@ -9,9 +9,11 @@ from textual.widgets import Static
 from domain import MaskState, Screening
 from domain.temperature import shown_c
 from gate.i18n import t
+from gate.ui.widgets import Follows
 
 
-class ReadingPanels(Horizontal):
+class ReadingPanels(Follows, Horizontal):
+    FOLLOWS = ("latest", "language", "pending_entrant")
     latest: reactive[Screening | None] = reactive(None)
     language: reactive[str] = reactive("zh-CN")
     pending_entrant: reactive[str | None] = reactive(None)
@@ -21,21 +23,7 @@ class ReadingPanels(Horizontal):
         yield Static(id="mask", classes="panel")
         yield Static(id="entrant", classes="panel")
 
-    def on_mount(self) -> None:
-        self._show()
-
-    def watch_latest(self) -> None:
-        self._show()
-
-    def watch_language(self) -> None:
-        self._show()
-
-    def watch_pending_entrant(self) -> None:
-        self._show()
-
-    def _show(self) -> None:
-        if not self.is_mounted:
-            return
+    def follow(self) -> None:
         lang, s = self.language, self.latest
         if s is None or s.reading is None:
             temperature = f"{t('ui.temperature', lang)}\n—"

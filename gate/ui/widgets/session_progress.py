@@ -7,9 +7,11 @@ from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
 
 from gate.school_day import SessionState
+from gate.ui.widgets import Follows
 
 
-class SessionProgress(Horizontal):
+class SessionProgress(Follows, Horizontal):
+    FOLLOWS = ("state", "language")
     state: reactive[SessionState] = reactive(SessionState(None), always_update=True)
     language: reactive[str] = reactive("zh-CN")
 
@@ -17,18 +19,7 @@ class SessionProgress(Horizontal):
         yield Static(id="session-text")
         yield ProgressBar(id="session-bar", show_eta=False)
 
-    def on_mount(self) -> None:
-        self._show()
-
-    def watch_state(self) -> None:
-        self._show()
-
-    def watch_language(self) -> None:
-        self._show()
-
-    def _show(self) -> None:
-        if not self.is_mounted:
-            return
+    def follow(self) -> None:
         st = self.state
         self.query_one("#session-text", Static).update(st.text(self.language))
         bar = self.query_one("#session-bar", ProgressBar)

@@ -14,6 +14,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from gate.i18n import t
+from gate.ui.widgets import Follows
 
 SEPARATOR = " · "
 NOT_SIGNED_IN = "未登录 / not signed in"
@@ -83,7 +84,7 @@ def fit(parts: list[Part], width: int) -> str:
             return text()
 
 
-class StatusBar(Static):
+class StatusBar(Follows, Static):
     sensor: reactive[str] = reactive("—")  # the sensor's id, "—" when the station has none (manual only)
     health: reactive[str] = reactive("offline")
     health_reason: reactive[str] = reactive("")
@@ -95,6 +96,7 @@ class StatusBar(Static):
     cases_text: reactive[str] = reactive("")  # open follow-up cases, e.g. "追踪 open 3"
     alert_text: reactive[str] = reactive("")  # the first cluster alert, e.g. "⚠ 聚集 cluster 三年级二班 fever +1"
     language: reactive[str] = reactive("zh-CN")
+    FOLLOWS = ("health", "log_error", "calibration_usable", "sensor")  # the colour (render follows every reactive)
 
     def parts(self) -> list[Part]:
         zh = self.language.startswith("zh")
@@ -132,18 +134,7 @@ class StatusBar(Static):
     def render(self) -> str:
         return fit(self.parts(), max(self.size.width, 20))
 
-    def _restyle(self) -> None:
+    def follow(self) -> None:
         sensor_trouble = self.health != "ok" and self.sensor != "—"
         self.set_class(sensor_trouble or bool(self.log_error) or not self.calibration_usable, "problem")
 
-    def watch_health(self) -> None:
-        self._restyle()
-
-    def watch_log_error(self) -> None:
-        self._restyle()
-
-    def watch_calibration_usable(self) -> None:
-        self._restyle()
-
-    def watch_sensor(self) -> None:
-        self._restyle()
