@@ -17,7 +17,11 @@ from storage.log import ScreeningLog
 from tests.functional.attacks.test_16_bureau import owner_sql
 from tests.support import ROOT, Clock, run_gate
 
-DAY = dt.date(2026, 11, 23)  # a Monday before today: every check of it has ended
+# The Monday of last week, counted from the day the module loaded: every check of it has ended, and it stays
+# within the days the upstream files out of its default partition (storage.partitions.BACK) in any year the suite
+# runs (a fixed date stopped working 400 days after it).
+TODAY = dt.date.today()
+DAY = TODAY - dt.timedelta(days=TODAY.weekday() + 7)
 
 
 def at(day: dt.date, h: int, m: int, s: int = 0) -> float:
@@ -88,7 +92,7 @@ def province(pg, tmp_path_factory):
                         clock=Clock(at(DAY, 15, 0))).returncode == 0
         assert run_gate("sync", "--once", "--config", gate.cfg).returncode == 0
     owner_sql(url, "INSERT INTO bureau_exports VALUES ('S-W', 'e0000000-0000-0000-0000-00000000000w', "
-                   "'2026-11-23', '2026-11-23', 1, 'csv', 'ab', 'bureau', 0)")
+                   f"'{DAY}', '{DAY}', 1, 'csv', 'ab', 'bureau', 0)")
     north = station_role(url, "a16_north", "S-N", station="n1")
     west = station_role(url, "a16_west", "S-W")
     return url, north, west

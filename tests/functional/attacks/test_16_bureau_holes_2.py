@@ -12,6 +12,7 @@ import pytest
 from tests.functional.attacks.conftest import PY, ROOT
 from tests.functional.attacks.test_16_bureau import owner_sql
 from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate, province, sql_as, station_role  # noqa: F401
+from storage.partitions import name_of
 from tests.pg import unavailable_reason
 from tests.support import run_gate, today_at
 
@@ -95,10 +96,11 @@ def test_a_station_role_can_neither_make_a_day_nor_hold_up_the_owners_day_makers
     west.screen_at(at(DAY, 7, 30), "W1")
     assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
     pupil = station_role(url, "f16a_lock_n2", "S-N")
+    later = DAY + dt.timedelta(days=40)  # a day ahead of any maintain's 14 days
     for sql in ("LOCK TABLE screenings IN SHARE UPDATE EXCLUSIVE MODE",  # the day makers' one-at-a-time lock
                 "LOCK TABLE screenings_default IN ACCESS EXCLUSIVE MODE",
-                "CREATE TABLE screenings_p20270101 PARTITION OF screenings FOR VALUES FROM ('2027-01-01') "
-                "TO ('2027-01-02')"):
+                f"CREATE TABLE {name_of(later)} PARTITION OF screenings FOR VALUES FROM ('{later}') "
+                f"TO ('{later + dt.timedelta(days=1)}')"):
         with pytest.raises(psycopg.Error, match="permission denied"):
             sql_as(pupil, f"BEGIN; {sql}")
     held = psycopg.connect(pupil)
@@ -184,7 +186,7 @@ def test_hole_a_station_role_cannot_forge_its_schools_bureau_export_record(provi
     try:
         with pytest.raises(psycopg.Error, match="permission denied|row-level security"):
             sql_as(north, "INSERT INTO bureau_exports VALUES ('S-N', 'e0000000-0000-0000-0000-0000000000f5', "
-                          "'2026-01-01', '2026-11-23', 9999, 'csv', 'ab', 'bureau', 0)")
+                          f"'{DAY.replace(month=1, day=1)}', '{DAY}', 9999, 'csv', 'ab', 'bureau', 0)")
     finally:
         owner_sql(url, "DELETE FROM bureau_exports WHERE export_id = 'e0000000-0000-0000-0000-0000000000f5'")
 
@@ -268,7 +270,7 @@ def test_a_mistyped_today_is_refused_in_one_line_by_the_clock_given(pg):
     now = at(DAY, 6, 0)
     done = run_gate("upstream", "maintain", "--upstream", url, "--today", (DAY + dt.timedelta(days=1)).isoformat(),
                     clock=lambda: now)
-    assert done.returncode == 2 and "is after today (2026-11-23)" in one_line(done.stderr)
+    assert done.returncode == 2 and f"is after today ({DAY})" in one_line(done.stderr)
     assert run_gate("upstream", "maintain", "--upstream", url, "--today", DAY.isoformat(), "--ahead", "0",
                     clock=lambda: now).returncode == 0
 

@@ -13,6 +13,7 @@ import pytest
 
 from gate.ui.bureau import build_bureau_app
 from storage import bureau
+from storage.partitions import name_of
 from tests.functional.attacks.bureau_roles_setup import (  # noqa: F401  (province: a fixture)
     DAY, Gate, at, make_gate, province, readme_sql, sql_as, station_role)
 from tests.functional.attacks.test_16_bureau import owner_sql
@@ -22,25 +23,27 @@ from tests.pg import unavailable_reason
 from tests.support import Clock, pilot_wait_until, run_gate
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+ONE = dt.timedelta(days=1)
+LATER = DAY + dt.timedelta(days=40)  # a day ahead of any maintain's 14 days
 
 
 # --- the pupil with a station's database URL -------------------------------------------------------------------
 
 @pytest.mark.parametrize("sql", [
     "SET ROLE postgres", "SET ROLE a16_west", "SET SESSION AUTHORIZATION postgres",
-    "CREATE TABLE screenings_p20270101 PARTITION OF screenings FOR VALUES FROM ('2027-01-01') TO ('2027-01-02')",
+    f"CREATE TABLE {name_of(LATER)} PARTITION OF screenings FOR VALUES FROM ('{LATER}') TO ('{LATER + ONE}')",
     "CREATE TABLE mine (a int)",
-    "DROP TABLE screenings_p20261123",
-    "ALTER TABLE screenings DETACH PARTITION screenings_p20261123",
+    f"DROP TABLE {name_of(DAY)}",
+    f"ALTER TABLE screenings DETACH PARTITION {name_of(DAY)}",
     "TRUNCATE screenings_default",
     "SELECT gate_roll_up()",
     "UPDATE school_days SET screened = 0",
-    "INSERT INTO bureau_exports VALUES ('S-W', 'e1', '2026-11-23', '2026-11-23', 0, 'csv', 'x', 'bureau', 0)",
+    f"INSERT INTO bureau_exports VALUES ('S-W', 'e1', '{DAY}', '{DAY}', 0, 'csv', 'x', 'bureau', 0)",
     "INSERT INTO schools (school_id, name, created_at) VALUES ('S-Z', 'forged', 0)",
     "INSERT INTO daily_reports (id, station_id, day, created_at, school_id, content) "
-    "VALUES ('f1', 'w1', '2026-11-23', 0, 'S-W', '{}')",
+    f"VALUES ('f1', 'w1', '{DAY}', 0, 'S-W', '{{}}')",
     "INSERT INTO daily_reports (id, station_id, day, created_at, school_id, content) "
-    "VALUES ('f2', 'n2', '2026-11-23', 0, 'S-N', '{}')",  # bound to n1: not under its school's other gate
+    f"VALUES ('f2', 'n2', '{DAY}', 0, 'S-N', '{{}}')",  # bound to n1: not under its school's other gate
     "DELETE FROM bureau_exports",
 ])
 def test_a_station_role_cannot_become_another_role_make_tables_or_write_for_others(province, sql):

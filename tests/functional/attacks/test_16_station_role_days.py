@@ -8,14 +8,16 @@ import json
 import psycopg
 import pytest
 
-from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate, readme_sql, station_role
+from storage.partitions import name_of
+from tests.functional.attacks.bureau_roles_setup import DAY, TODAY, at, make_gate, readme_sql, station_role
 from tests.functional.attacks.test_16_bureau import owner_sql
 from tests.pg import unavailable_reason
 from tests.support import Clock, run_gate
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 
-UNMADE = dt.date(2026, 11, 20)  # a day nobody has made a partition for
+UNMADE = DAY - dt.timedelta(days=3)  # a day nobody has made a partition for (the Friday before DAY)
+LATER = DAY + dt.timedelta(days=40)  # a day ahead of any maintain's 14 days
 
 
 def one_line(text: str) -> str:
@@ -67,16 +69,16 @@ def test_a_station_roles_rows_of_an_unmade_day_wait_in_default_and_maintain_file
     done = run_gate("sync", "--once", "--config", n1.cfg)
     assert done.returncode == 0, done.stderr
     line = one_line(done.stderr)
-    assert "no day partition upstream for 2026-11-20" in line and "nothing lost" in line, line
+    assert f"no day partition upstream for {UNMADE}" in line and "nothing lost" in line, line
     assert where_rows(url, "S-N") == [("screenings_default", 2)]
     for _ in range(2):  # run late, and twice
         ran = run_gate("upstream", "maintain", "--upstream", url)
         assert ran.returncode == 0, ran.stderr
-        assert where_rows(url, "S-N") == [("screenings_p20261120", 2)]
+        assert where_rows(url, "S-N") == [(name_of(UNMADE), 2)]
     n1.screen_at(at(UNMADE, 7, 32), "N3")  # the day is made now: straight in, no line
     done = run_gate("sync", "--once", "--config", n1.cfg)
     assert done.returncode == 0 and "no day partition" not in done.stderr, done.stderr
-    assert where_rows(url, "S-N") == [("screenings_p20261120", 3)]
+    assert where_rows(url, "S-N") == [(name_of(UNMADE), 3)]
     assert ids(url, "S-N") == local_ids(n1)
 
 
@@ -84,14 +86,14 @@ def test_maintain_with_a_wrong_today_loses_and_detaches_nothing_and_a_right_run_
     url, w1, n1, _ = two_schools
     n1.screen_at(at(UNMADE, 7, 30), "N1")
     assert run_gate("sync", "--once", "--config", n1.cfg).returncode == 0
-    wrong = run_gate("upstream", "maintain", "--upstream", url, "--today", "2021-11-20", "--keep-days", "3")
+    wrong = run_gate("upstream", "maintain", "--upstream", url, "--today", str(UNMADE.replace(year=UNMADE.year - 5)), "--keep-days", "3")
     assert wrong.returncode == 0 and "Traceback" not in wrong.stderr, wrong.stderr
     assert ids(url, "S-N") == local_ids(n1) and ids(url, "S-W") == local_ids(w1)
-    ahead = run_gate("upstream", "maintain", "--upstream", url, "--today", "2027-11-20", "--keep-days", "3")
+    ahead = run_gate("upstream", "maintain", "--upstream", url, "--today", str(TODAY + dt.timedelta(days=362)), "--keep-days", "3")
     assert ahead.returncode == 2, (ahead.stdout, ahead.stderr)
     one_line(ahead.stderr)
     assert run_gate("upstream", "maintain", "--upstream", url).returncode == 0
-    assert where_rows(url, "S-N") == [("screenings_p20261120", 1)]
+    assert where_rows(url, "S-N") == [(name_of(UNMADE), 1)]
     assert ids(url, "S-N") == local_ids(n1) and ids(url, "S-W") == local_ids(w1)
 
 
@@ -106,7 +108,7 @@ def test_an_owners_sync_of_a_day_whose_rows_wait_in_default_loses_and_doubles_no
     assert run_gate("upstream", "maintain", "--upstream", url).returncode == 0
     assert ids(url, "S-N") == local_ids(n1) and ids(url, "S-W") == local_ids(w1)
     assert {t for t, _ in where_rows(url, "S-N") + where_rows(url, "S-W")} <= {
-        "screenings_p20261120", "screenings_p20261123"}
+        name_of(UNMADE), name_of(DAY)}
 
 
 @pytest.mark.parametrize("argv", [
@@ -128,11 +130,12 @@ def test_neither_a_station_role_nor_the_bureaus_does_the_owners_work(two_schools
 
 
 @pytest.mark.parametrize("sql", [
-    "CREATE TABLE screenings_p20261201 PARTITION OF screenings FOR VALUES FROM ('2026-12-01') TO ('2026-12-02')",
-    "CREATE TABLE screenings_p20261201 (LIKE screenings)",
-    "ALTER TABLE screenings DETACH PARTITION screenings_p20261123",
+    f"CREATE TABLE {name_of(LATER)} PARTITION OF screenings FOR VALUES FROM ('{LATER}') "
+    f"TO ('{LATER + dt.timedelta(days=1)}')",
+    f"CREATE TABLE {name_of(LATER)} (LIKE screenings)",
+    f"ALTER TABLE screenings DETACH PARTITION {name_of(DAY)}",
     "ALTER TABLE screenings DETACH PARTITION screenings_default",
-    "SELECT gate_make_day('2026-12-01')",
+    f"SELECT gate_make_day('{LATER}')",
     "INSERT INTO screenings_default SELECT * FROM screenings_default",
     "SELECT count(*) FROM screenings_default",
     "DELETE FROM screenings",

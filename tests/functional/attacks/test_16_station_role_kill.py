@@ -40,7 +40,7 @@ def test_a_station_roles_sync_killed_mid_way_then_run_again_sends_each_record_on
     w1.screen_at(at(DAY, 7, 30), "W1")
     assert run_gate("sync", "--once", "--config", w1.cfg).returncode == 0
     n1 = make_gate(tmp_path, "n1", "S-N", "北校", station_role(url, "a16c_kill_n1", "S-N", station="n1"))
-    many(n1, [DAY, dt.date(2026, 11, 19), dt.date(2026, 11, 20)], 700)  # 23rd made, 19th and 20th not
+    many(n1, [DAY, DAY - dt.timedelta(days=4), DAY - dt.timedelta(days=3)], 700)  # DAY made, the 2 before it not
     killed = 0
     for wait in (0.8, 1.5, 2.5):
         proc = subprocess.Popen([PY, "-m", "gate.cli", "sync", "--once", "--config", str(n1.cfg)], cwd=ROOT,
