@@ -81,7 +81,10 @@ def _rows(engine: Engine, d0: dt.date, d1: dt.date, secret: str):
 
 
 def export(engine: Engine, *, date_from: str, date_to: str, fmt: str, out_dir: str | Path, key_path: Path,
-           actor: str) -> dict:
+           actor: str, now: float | None = None) -> dict:
+    """The district's screenings from ``date_from`` to ``date_to`` into a new folder, pseudonymised, with its signed
+    manifest, and recorded upstream; stamped ``now`` (the command's clock; the machine's when None)."""
+    now = time.time() if now is None else now
     if fmt not in FORMATS:
         raise DistrictExportError(f"format {fmt!r}: choose csv, xlsx or jsonl")
     d0, d1 = dt.date.fromisoformat(date_from), dt.date.fromisoformat(date_to)
@@ -122,19 +125,18 @@ def export(engine: Engine, *, date_from: str, date_to: str, fmt: str, out_dir: s
             n += 1
         wb.save(data)
     export_id = str(uuid.uuid4())
-    manifest = write_signed(data, n, fmt, actor, True, key, kind="gate-station district export", export_id=export_id,
+    manifest = write_signed(data, n, fmt, actor, True, key, now, kind="gate-station district export", export_id=export_id,
                             upstream=up.safe_url(str(engine.url)),
                             range={"from": d0.isoformat(), "to": d1.isoformat()},
                             schools=dict(sorted(per_school.items())))
-    record(engine, export_id, per_school, d0, d1, fmt, manifest["files"][data.name]["sha256"], actor)
+    record(engine, export_id, per_school, d0, d1, fmt, manifest["files"][data.name]["sha256"], actor, now)
     return manifest
 
 
 def record(engine: Engine, export_id: str, per_school: dict[str, int], d0: dt.date, d1: dt.date, fmt: str,
-           sha: str, actor: str) -> None:
+           sha: str, actor: str, now: float) -> None:
     """One row per school in the export, in ``bureau_exports`` (the bureau's role may insert there only)."""
     table = up.bureau_exports
-    now = time.time()
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql("SET TRANSACTION READ WRITE")  # the bureau's sessions are read-only otherwise

@@ -211,7 +211,7 @@ def _write(con: sqlite3.Connection, data_file: Path, fmt: str, identified: bool,
 
 def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir: str | Path, identified: bool,
            actor: str, station_id: str, language: str = "zh-CN",
-           progress: Callable[[int, int], None] | None = None) -> dict:
+           progress: Callable[[int, int], None] | None = None, now: float | None = None) -> dict:
     if fmt not in FORMATS:
         raise ExportError(f"format {fmt!r}: choose csv, xlsx or jsonl")
     d0, d1 = check_range(date_from, date_to)
@@ -241,6 +241,7 @@ def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir
     finally:
         con.close()
     manifest = write_signed(data_file, rows, fmt, actor, not identified, manifest_key(log),
+                            time.time() if now is None else now,
                             kind="gate-station screenings export", station_id=station_id,
                             range={"from": d0, "to": d1}, filters={"identified": identified},
                             chain_head=head[0], chain_rows=head[1])

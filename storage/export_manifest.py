@@ -39,10 +39,11 @@ def sign(manifest: dict, key: bytes) -> dict:
     return {**manifest, SIGNATURE: {"algorithm": ALGORITHM, "key_id": key_id(key), "value": value}}
 
 
-def write_signed(data: Path, rows: int, fmt: str, actor: str, pseudonymised: bool, key: bytes, **fields) -> dict:
+def write_signed(data: Path, rows: int, fmt: str, actor: str, pseudonymised: bool, key: bytes, now: float,
+                 **fields) -> dict:
     """Sign and write the manifest of an export beside its data file: ``fields`` (its kind, range, ...) and what
     every export states (the file's digests, size and rows, who exported it and when, pseudonymised or not, what was
-    done to spreadsheet formulas). Both files are left readable by this account only. Returns the manifest."""
+    done to spreadsheet formulas); ``now``: when, by the command's clock. Both files are left readable by this account only. Returns the manifest."""
     sha, mac = file_digests(data, key)
     manifest = sign({
         **fields,
@@ -50,7 +51,7 @@ def write_signed(data: Path, rows: int, fmt: str, actor: str, pseudonymised: boo
         "rows": rows,
         "files": {data.name: {"sha256": sha, "hmac": mac, "bytes": data.stat().st_size, "rows": rows}},
         "exported_by": actor,
-        "exported_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "exported_at": datetime.fromtimestamp(now).astimezone().isoformat(timespec="seconds"),
         "pseudonymised": pseudonymised,
         "formulas": "neutralised" if fmt != "jsonl" else "not a spreadsheet: values as recorded",
     }, key)

@@ -80,16 +80,16 @@ def daily(log: ScreeningLog, day: str, station_id: str) -> dict:
     }
 
 
-def store(log: ScreeningLog, report: dict) -> str:
+def store(log: ScreeningLog, report: dict, now: float | None = None) -> str:
     """Keep the report, with the chains' sealed heads and row counts, and queue it for the upstream in one
-    transaction."""
+    transaction; made at ``now`` (the command's clock; the machine's when None)."""
     rid = str(uuid.uuid4())
     with log.unit("daily report") as u, sealed_write(u.conn, log.key, "daily_reports"):
         # The chains' heads as sealed now, so upstream keeps a trail of them outside the station's file.
         report = {**report, "chains": chain_heads(u.conn),
                   "station_key": log.key.fingerprint if log.key is not None else None}
         u.conn.execute(REPORTS.insert().values(id=rid, station_id=report["station_id"], day=report["day"],
-                                               created_at=time.time(),
+                                               created_at=time.time() if now is None else now,
                                                content=json.dumps(report, ensure_ascii=False, sort_keys=True)))
         u.queue("daily_report", rid)
     return rid

@@ -218,7 +218,7 @@ def export(args: argparse.Namespace) -> None:
         with _reading(args) as (engine, _bureau):
             manifest = district_export.export(engine, date_from=args.date_from, date_to=args.date_to,
                                               fmt=args.format, out_dir=args.out, key_path=key_path(args),
-                                              actor=getpass.getuser())
+                                              actor=getpass.getuser(), now=args.clock())
     except UpstreamFailure:
         if new and os.path.isdir(args.out):  # the folder this run made holds an unfinished file, no manifest
             shutil.rmtree(args.out, ignore_errors=True)

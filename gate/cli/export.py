@@ -60,7 +60,8 @@ def create(args: argparse.Namespace) -> None:
     with signed_in(args, "export-identified" if args.identified else "export", existing=True) as (cfg, log, user):
         manifest = export(log, date_from=args.date_from, date_to=args.date_to, fmt=args.format, out_dir=args.out,
                           identified=args.identified, actor=user.name if user else login_name(),
-                          station_id=cfg.station_id, language=cfg.language, progress=progress_bar)
+                          station_id=cfg.station_id, language=cfg.language, progress=progress_bar,
+                          now=args.clock())
     print(f"exported {manifest['rows']} rows to {args.out} ({'identified' if args.identified else 'pseudonymised'})")
 
 

@@ -83,7 +83,7 @@ def daily(args: argparse.Namespace) -> None:
         report["waiting_for"] = waits
         if waits and report["zero_report"]:  # half the school's nothing is no zero report: undecided till all report
             report["zero_report"] = None
-        reports.store(log, report)
+        reports.store(log, report, now)
     if waits:
         print(provisional_line(waits), file=sys.stderr if args.json or args.csv else sys.stdout)
     if args.json:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import time
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -123,7 +122,7 @@ def school_add(args: argparse.Namespace) -> None:
                 raise UsageError(f"school {args.school} is {was.name or '(no name yet)'} already, "
                                  f"{was.expected_stations or '?'} station(s) expected: nothing changed. Check the id, "
                                  f"or give --replace to change it ({'; '.join(changes)})")
-            conn.execute(insert.values(**values, created_at=time.time())
+            conn.execute(insert.values(**values, created_at=args.clock())
                          .on_conflict_do_update(index_elements=["school_id"], set_=values))
     except SQLAlchemyError as exc:
         if "permission denied" in str(exc) or "InsufficientPrivilege" in type(exc.orig).__name__:

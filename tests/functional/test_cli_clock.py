@@ -72,3 +72,25 @@ def test_followup_list_closes_out_the_clocks_morning_and_close_takes_an_onset_on
     closed = next(json.loads(line) for line in gate(day_one, "followup", "list", "--json", when=at(9, 31))
                   .stdout.splitlines() if json.loads(line)["case"] == case)
     assert (closed["onset"], closed["closed_at"]) == ("2026-12-01", at(9, 30))
+
+
+def stamped(when: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(when).astimezone().isoformat(timespec="seconds")
+
+
+def test_a_daily_report_and_a_station_export_are_stamped_by_the_clock_given(day_one, tmp_path):
+    """The report's created_at (which the bureau orders a gate's reports by) and the export manifest's exported_at
+    are the command's clock, not the machine's (issue 16, G6)."""
+    import sqlite3
+
+    r = gate(day_one, "report", "daily", "--date", "2026-12-01", "--json", when=at(16, 5))
+    assert r.returncode == 0, r.stderr
+    with sqlite3.connect(day_one) as db:
+        assert db.execute("SELECT created_at FROM daily_reports").fetchall() == [(at(16, 5),)]
+    r = gate(day_one, "export", "--from", "2026-12-01", "--to", "2026-12-01", "--out", tmp_path / "x",
+             when=at(16, 10))
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "x" / "manifest.json").read_text())["exported_at"] == stamped(at(16, 10))
+    assert run_gate("export", "verify", tmp_path / "x", "--db", day_one).returncode == 0

@@ -94,7 +94,8 @@ class AuditorScreen(ShowsWorkerFailures, Screen):
         try:
             m = export(self.station.log, date_from=date_from, date_to=date_to, fmt=fmt, out_dir=out,
                        identified=identified, actor=self.operator, station_id=self.station.config.station_id,
-                       language=language, progress=lambda d, n: self.post_message(ExportProgress(d, n)))
+                       language=language, progress=lambda d, n: self.post_message(ExportProgress(d, n)),
+                       now=self.app.clock())
         except (ExportError, LogError, OSError) as exc:
             self.post_message(AuditorResult(f"export refused: {exc}", False))
             return
