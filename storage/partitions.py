@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, text
 
-from storage.upstream_locks import MAKE_DAY_WAIT_S, is_lock_timeout  # (the wait, then the default partition)
+from storage.upstream_locks import MAKE_DAY_WAIT_S, holders, is_lock_timeout  # (the wait, then the default one)
 
 PARENT = "screenings"
 DEFAULT = "screenings_default"
@@ -125,6 +125,9 @@ class Maintenance:
     moved_from_default: int = 0
     partitions: int = 0
     left_in_default: dict = field(default_factory=dict)  # rows, days, first, last: days outside the window
+    skipped: list[str] = field(default_factory=list)  # "make screenings_p…" / "detach screenings_p…": a lock held
+    held_by: str = ""  # who held it (storage.upstream_locks.holders), for the one line
+    held: str = ""  # the table held: the default partition (every later step skipped), or a day's own
 
 
 def maintain(engine: Engine, today: dt.date, ahead_days: int = 14, keep_days: int | None = None,
@@ -149,19 +152,46 @@ def maintain(engine: Engine, today: dt.date, ahead_days: int = 14, keep_days: in
     wanted = {today + dt.timedelta(days=i) for i in range(ahead_days + 1)} | set(near)
     for day in sorted(wanted):
         again = day in back and kept_from <= day <= max(hi, today + dt.timedelta(days=ahead_days))
-        with engine.begin() as conn:
-            if create(conn, day, reattach=again):
-                (out.reattached if again else out.created).append(name_of(day))
+        if _step(engine, out, f"make {name_of(day)}", lambda conn: create(conn, day, reattach=again)):
+            (out.reattached if again else out.created).append(name_of(day))
     made = set(out.created) | set(out.reattached)
     out.moved_from_default = sum(n for d, n in stray if name_of(d) in made)  # a made day takes all its rows
     if keep_days is not None:
         cutoff = min(today, real) - dt.timedelta(days=keep_days)
-        with engine.begin() as conn:
-            conn.execute(_ONE_MAKER)
-            for day, name in sorted(attached(conn).items()):
-                if day < cutoff:
-                    conn.execute(text(f"ALTER TABLE {PARENT} DETACH PARTITION {name}"))
-                    out.detached.append(name)
+        with engine.connect() as conn:
+            old = [name for day, name in sorted(attached(conn).items()) if day < cutoff]
+        for name in old:
+            if _step(engine, out, f"detach {name}", lambda conn: _detach(conn, name)):
+                out.detached.append(name)
     with engine.connect() as conn:
         out.partitions = len(attached(conn))
     return out
+
+
+def _detach(conn: Connection, name: str) -> bool:
+    conn.execute(_ONE_MAKER)
+    conn.execute(text(f"ALTER TABLE {PARENT} DETACH PARTITION {name}"))
+    return True
+
+
+def _step(engine: Engine, out: Maintenance, what: str, work) -> bool:  # noqa: ANN001 - work(conn) -> bool
+    """One day made or detached in its own transaction. A lock another session holds past the wait (a pupil's
+    transaction left open) skips that step only, named in ``out.skipped``; the next run does it. When the held table
+    is the default partition or ``screenings`` itself, every later step would wait for the same lock (each ATTACH and
+    DETACH takes the default partition), so they are skipped at once."""
+    if out.held in (PARENT, DEFAULT):
+        out.skipped.append(what)
+        return False
+    try:
+        with engine.begin() as conn:
+            return bool(work(conn))
+    except Exception as exc:  # noqa: BLE001 - only a lock timeout is skipped; anything else surfaces
+        if not is_lock_timeout(exc):
+            raise
+    out.skipped.append(what)
+    name = what.split()[-1]
+    for table in (DEFAULT, PARENT, name):
+        if who := holders(engine, [table]):
+            out.held, out.held_by = table, who
+            break
+    return False

@@ -88,10 +88,25 @@ def upgrade(engine: Engine) -> None:
     cfg = _alembic()
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            # Several stations may start at once against a new database: one migrates, the others wait.
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(73173)")
+            one_migrator(conn)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+FIRST_MIGRATION_LOCK = 73173  # PostgreSQL advisory lock: only before the version table exists
+
+
+def one_migrator(conn) -> None:  # noqa: ANN001 - a Connection
+    """One migration at a time (several stations may start at once against a new database: one migrates, the others
+    wait). Once the version table exists, the lock is that table's in SHARE ROW EXCLUSIVE mode, which only a role
+    that may change the table (its owner) can take: a station's or the bureau's role may only read it, and an open
+    read of theirs does not stand in the way (an advisory lock's number, any role may take and hold, and the owner's
+    migrations and `gate upstream maintain` waited behind a pupil). Before the first migration there is no table, and
+    no station role has been given anything yet: then the advisory lock."""
+    if inspect(conn).has_table(VERSION_TABLE):
+        conn.exec_driver_sql(f"LOCK TABLE {VERSION_TABLE} IN SHARE ROW EXCLUSIVE MODE")
+    else:
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({FIRST_MIGRATION_LOCK})")
 
 
 def identity(engine: Engine) -> str:

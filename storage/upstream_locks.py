@@ -8,6 +8,8 @@ so nothing lost) and the command says in one line who holds the table and what t
 """
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import Engine, text
 
 # The defaults; each is a setting: [upstream] lock_wait_s / make_day_wait_s in a station's config, --lock-wait on
@@ -17,13 +19,16 @@ MAINTAIN_WAIT_S = 5.0  # maintain's requests for ACCESS EXCLUSIVE: every sync qu
 MAKE_DAY_WAIT_S = 2.0  # an owner's sync making a day: then its rows go to the default partition, for maintain
 WAIT_RANGE_S = (0.5, 600.0)  # below, a busy moment fails a sync for nothing; above, one session stalls the rest
 
+# Who holds a table (or an advisory lock) the caller waits for: the role, its state and since when its transaction
+# is open (the owner decides from these whether to end it). ``:like``: the tables' names; ``:key``: an advisory lock.
 _HELD = text("""
-SELECT DISTINCT a.pid, coalesce(a.usename, '?') AS who, a.state
+SELECT DISTINCT a.pid, coalesce(a.usename, '?') AS who, a.state,
+       extract(epoch FROM a.xact_start) AS since, extract(epoch FROM clock_timestamp() - a.xact_start) AS open_s
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 LEFT JOIN pg_class c ON c.oid = l.relation
 WHERE l.granted AND l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database
                                                                 WHERE datname = current_database())
-  AND c.relname LIKE 'screenings%'
+  AND (c.relname LIKE ANY (:like) OR (l.locktype = 'advisory' AND l.objid = :key))
 ORDER BY a.pid LIMIT 3
 """)
 
@@ -39,21 +44,35 @@ def is_lock_timeout(exc: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) == "55P03" or "lock timeout" in str(orig)
 
 
-def holders(engine: Engine) -> str:
-    """Who holds ``screenings`` (or one of its partitions) now, as the role's eyes may see it: "pid 123, role
-    gate_north, idle in transaction"; "" when nobody visible (the holder let go meanwhile)."""
+def holders(engine: Engine, like: tuple | list = ("screenings%",), key: int = -1) -> str:
+    """Who holds the tables named ``like`` (LIKE patterns) or the advisory lock ``key`` now, as the role's eyes
+    may see it: "pid 123, role gate_north, idle in transaction since 2026-11-30 07:58:02 (open 300 s)"; "" when
+    nobody is visible (the holder let go meanwhile)."""
     try:
         with engine.connect() as conn:
-            rows = conn.execute(_HELD).all()
+            rows = conn.execute(_HELD, {"like": list(like), "key": key}).all()
     except Exception:  # noqa: BLE001 - naming the holder is a courtesy; the refusal stands without it
         return ""
-    return "; ".join(f"pid {r.pid}, role {r.who}" + (f", {r.state}" if r.state else "") for r in rows)
+    return "; ".join(_one(r) for r in rows)
 
 
-def busy(engine: Engine, what: str, wait_s: float, then: str) -> str:
-    """The one line: ``what`` waited ``wait_s`` s for the screenings table, who holds it, and ``then`` (what to do)."""
-    who = holders(engine)
+def _one(r) -> str:  # noqa: ANN001 - a row of _HELD
+    said = f"pid {r.pid}, role {r.who}" + (f", {r.state}" if r.state else "")
+    if r.since is not None:  # a transaction open (none: a session's advisory lock outside one)
+        said += f" since {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(float(r.since)))} " \
+                f"(open {float(r.open_s):.0f} s)"
+    return said
+
+
+def first_pid(who: str) -> str:
+    """The first holder's pid of a ``holders`` answer ("" for none)."""
+    return who.split(",")[0][4:] if who.startswith("pid ") else ""
+
+
+def busy(engine: Engine, what: str, wait_s: float, then: str, like: tuple | list = ("screenings%",), key: int = -1,
+         table: str = "the upstream's screenings table") -> str:
+    """The one line: ``what`` waited ``wait_s`` s for ``table``, who holds it, and ``then`` (what to do)."""
+    who = holders(engine, like, key)
     held = f"held by another session ({who})" if who else "held by another session"
-    ends = (f"; or the database's owner ends it: SELECT pg_terminate_backend({who.split(',')[0][4:]})"
-            if who else "")
-    return f"{what}: the upstream's screenings table is {held}, waited {wait_s:g} s: {then}{ends}"
+    ends = f"; or the database's owner ends it: SELECT pg_terminate_backend({first_pid(who)})" if who else ""
+    return f"{what}: {table} is {held}, waited {wait_s:g} s: {then}{ends}"

@@ -60,10 +60,18 @@ def engine_for(url: str, lock_wait_s: float | None = None):
     """The upstream engine, schema brought to the current version (the owner runs these commands)."""
     from storage import upstream as up
 
+    from storage import upstream_locks as locks
+
+    engine = None
     try:
         engine = up.make_upstream_engine(url, lock_wait_s=lock_wait_s)
         up.upgrade(engine)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
+        if engine is not None and locks.is_lock_timeout(exc):  # another migration, or a read of a table it changes
+            raise UpstreamFailure(locks.busy(
+                engine, "migrating the upstream's schema", lock_wait_s or 0,
+                "nothing changed: run the command again later", like=(up.VERSION_TABLE, "screenings%"),
+                key=up.FIRST_MIGRATION_LOCK, table="the upstream's schema")) from None
         raise UpstreamFailure(f"upstream {up.safe_url(url)} unreachable: {' '.join(str(exc).split())[:200]}") from None
     return engine
 
@@ -93,7 +101,27 @@ def maintain(args: argparse.Namespace) -> None:
         engine.dispose()
     if args.json:
         print(json.dumps(done.__dict__))
-        return
+    else:
+        _said(done)
+    if done.skipped:  # exit 1: cron mails the line; the next run does what was skipped
+        raise UpstreamFailure(_skipped(done, args.lock_wait))
+
+
+def _skipped(done, wait_s: float) -> str:  # noqa: ANN001 - a partitions.Maintenance
+    from storage.upstream_locks import first_pid
+
+    steps = done.skipped
+    shown = steps[0] if len(steps) == 1 else f"{steps[0]} … {steps[-1]}"
+    ends = f"; or the database's owner ends it: SELECT pg_terminate_backend({first_pid(done.held_by)})" \
+        if done.held_by else ""
+    return (f"maintain: skipped {len(steps)} step(s) ({shown}), the rest done: {done.held or 'a table'} is held by "
+            f"another session ({done.held_by or 'gone since'}), waited {wait_s:g} s: run gate upstream maintain "
+            f"again later (the next run does them){ends}")
+
+
+def _said(done) -> None:  # noqa: ANN001 - a partitions.Maintenance
+    from storage import partitions
+
     print(f"created {len(done.created)} day partition(s), moved {done.moved_from_default} row(s) out of the default "
           f"one, detached {len(done.detached)}; {done.partitions} attached")
     for name in done.reattached:
