@@ -123,3 +123,38 @@ async def test_it_refreshes_by_itself(district, engine, pg):  # noqa: F811
             with owner.begin() as conn:
                 conn.execute(text("DELETE FROM schools WHERE school_id = 'S-D'"))
             owner.dispose()
+
+
+async def test_a_failed_refresh_keeps_the_figures_and_says_they_are_stale_since_the_last_good_one_and_why(pg, tmp_path):
+    """The database stops between two refreshes: the table keeps the last figures, and the status line says, in
+    Chinese and English, since when they are stale and why, instead of the last "refreshed" time; the server back,
+    the next refresh clears it (issue 16, G5)."""
+    from tests.support import Clock, run_gate
+
+    url = pg.create_db("bureau_stale")
+    assert run_gate("upstream", "school", "add", "S-A", "--name", "红旗小学", "--upstream", url).returncode == 0
+    engine = bureau.reader(url, connect_timeout=2)
+    day = dt.date(2026, 12, 1)
+    clock = Clock(dt.datetime.combine(day, dt.time(8, 0)).timestamp())
+    status = lambda: str(app.status.render())  # noqa: E731
+    try:
+        app = build_bureau_app(engine, day, refresh_s=3600, clock=clock)
+        async with app.run_test(size=(220, 40)) as pilot:
+            assert await pilot_wait_until(pilot, lambda: school_ids(app) == ["S-A"] and "refreshed 08:00:00" in status())
+            pg.stop("immediate")
+            clock.advance(60)
+            await pilot.press("r")
+            assert await pilot_wait_until(pilot, lambda: "stale since" in status()), status()
+            line = status()
+            assert "⚠ 数据已过时,自 08:00:00 起 stale since 08:00:00" in line, line
+            assert "刷新失败 refresh failed at 08:01:00: " in line and "connect" in line.split("08:01:00: ")[1], line
+            assert "refreshed 08:" not in line and school_ids(app) == ["S-A"]  # the last figures stay, marked
+            pg.start()
+            clock.advance(60)
+            await pilot.press("r")
+            assert await pilot_wait_until(pilot, lambda: "refreshed 08:02:00" in status()), status()
+            assert "stale" not in status() and "失败" not in status()
+    finally:
+        engine.dispose()
+        if not pg.running:
+            pg.start()

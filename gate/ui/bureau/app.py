@@ -1,6 +1,7 @@
 """The bureau's table of schools for a day: sort (click a header, or `s`), filter (type; `l` late only), a day
 picker (the date field, `[` and `]`), a school's drill-down (Enter), a 7-day trend per school; it refreshes by itself
-in a thread worker, and says when it last did."""
+in a thread worker, and says when it last did; when a refresh fails (the database gone, a table held), the table
+keeps the last figures and the status line says they are stale since that refresh, and why, until one succeeds."""
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from gate.ui.bureau.format import COLUMNS, cell, sort_key, sparkline
-from gate.ui.bureau.messages import SchoolsLoaded
+from gate.ui.bureau.messages import SchoolsFailed, SchoolsLoaded
 from gate.ui.bureau.school import SchoolScreen
 from gate.ui.screens.base import ShowsWorkerFailures
 from storage import bureau
@@ -53,6 +54,7 @@ class BureauApp(ShowsWorkerFailures, App):
         self.sort_reverse = False
         self.late_only = False
         self.loaded_at: float | None = None
+        self.failed: SchoolsFailed | None = None  # the last refresh's failure, until one succeeds
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: a refresh may land while a school's screen is on top, where the app's queries look.
@@ -82,14 +84,29 @@ class BureauApp(ShowsWorkerFailures, App):
 
     @work(thread=True, exclusive=True, group="schools", exit_on_error=False, name="reading the district's schools")
     def load(self, day: dt.date) -> None:
+        from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
         now = self.clock()
-        rows = bureau.schools_on(self.engine, day, now, self.cutoff)
-        self.post_message(SchoolsLoaded(day.isoformat(), rows, bureau.trend(self.engine, day), now))
+        try:
+            rows = bureau.schools_on(self.engine, day, now, self.cutoff)
+            trend = bureau.trend(self.engine, day)
+        except (SQLAlchemyError, OSError) as exc:  # the next refresh tries again; the last figures stay, marked stale
+            cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+            why = " ".join(str(cause).split())[:160] or type(cause).__name__
+            self.post_message(SchoolsFailed(day.isoformat(), why, now))
+            return
+        self.post_message(SchoolsLoaded(day.isoformat(), rows, trend, now))
 
     def on_schools_loaded(self, msg: SchoolsLoaded) -> None:
         if msg.day != self.day.isoformat() or not self.is_running:
             return  # an answer for a day no longer shown, or for an app closing
-        self.rows, self.trend, self.loaded_at = msg.rows, msg.trend, msg.at
+        self.rows, self.trend, self.loaded_at, self.failed = msg.rows, msg.trend, msg.at, None
+        self.show()
+
+    def on_schools_failed(self, msg: SchoolsFailed) -> None:
+        if msg.day != self.day.isoformat() or not self.is_running:
+            return
+        self.failed = msg
         self.show()
 
     # -- showing --------------------------------------------------------------------------------------------------
@@ -114,12 +131,20 @@ class BureauApp(ShowsWorkerFailures, App):
         if selected in {r.school_id for r in rows}:
             table.move_cursor(row=table.get_row_index(selected))
         late = sum(r.late for r in self.rows)
-        at = time.strftime("%H:%M:%S", time.localtime(self.loaded_at)) if self.loaded_at else "—"
         arrow = "↓" if self.sort_reverse else "↑"
         self.status.update(
             f"{self.day} · {len(self.rows)} 所学校 schools · {late} 迟报 late (after {self.cutoff:%H:%M}) · "
-            f"showing {len(rows)} · sorted by {self.sort_column} {arrow} · "
-            f"refreshed {at}, every {self.refresh_s:g} s")
+            f"showing {len(rows)} · sorted by {self.sort_column} {arrow} · {self.freshness()}")
+
+    def freshness(self) -> str:
+        """When the figures shown were read; after a failed refresh, that they are stale since then, and why."""
+        at = time.strftime("%H:%M:%S", time.localtime(self.loaded_at)) if self.loaded_at else None
+        if self.failed is None:
+            return f"refreshed {at or '—'}, every {self.refresh_s:g} s"
+        tried = time.strftime("%H:%M:%S", time.localtime(self.failed.at))
+        since = (f"⚠ 数据已过时,自 {at} 起 stale since {at}" if at else "⚠ 尚无数据 no data yet")
+        return (f"{since} · 刷新失败 refresh failed at {tried}: {self.failed.why} · "
+                f"每 {self.refresh_s:g} 秒重试 retrying every {self.refresh_s:g} s")
 
     def _selected(self) -> str | None:
         table = self.table

@@ -17,3 +17,10 @@ class SchoolsLoaded(Message):
 @dataclass
 class SchoolLoaded(Message):
     detail: object  # storage.bureau.SchoolDetail, or None when the school is not there
+
+
+@dataclass
+class SchoolsFailed(Message):
+    day: str
+    why: str  # one line: what the database said
+    at: float  # when the refresh failed, by the app's clock
