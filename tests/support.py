@@ -262,3 +262,31 @@ def screen_text(app) -> str:
 def typing_goes_to(app, field_id: str) -> bool:
     """The app's keyboard focus is on the field with this id (what a pilot types lands there)."""
     return app.focused is not None and app.focused.id == field_id
+
+
+def north_of_s7(tmp_path: Path, url: str, *, db_in_config: bool = False) -> tuple[Path, Path]:
+    """The station `north` of school s-7 that syncs to `url`: its log's path and its written config."""
+    db, cfg = tmp_path / "gate.db", tmp_path / "gate.toml"
+    db_line = f'db = "{db}"\n' if db_in_config else ""
+    cfg.write_text(f'[station]\nid = "north"\n{db_line}[school]\nid = "s-7"\n[upstream]\nurl = "{url}"\n',
+                   encoding="utf-8")
+    return db, cfg
+
+
+def read_or_refused(parse: Callable[[str], T], text: str, error: type[Exception], says: str) -> T | None:
+    """What `parse` read from `text`, or None when it refused it with `error` naming `says` (a parser fuzz's shape)."""
+    try:
+        return parse(text)
+    except error as exc:
+        assert says in str(exc), exc
+        return None
+
+
+def cli_out(capsys, *argv, clock: Callable[[], float]) -> str:
+    """What `gate ARGV` printed, run in this process on `clock` with nothing on standard input; it must succeed."""
+    capsys.readouterr()
+    sys.stdin = io.StringIO("")
+    code = main([str(a) for a in argv], clock=clock)
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return out.out

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from domain.errors import (CheckFailed, DeviceFailure, GateError, Refused, StorageFailure, UpstreamFailure,
                            UsageError)
 from gate.cli import EXIT_CODES, EXIT_INTERNAL, GROUPS, build_parser, exit_code, main
+from tests.functional.test_startup_imports import modules_after
 from tests.support import GATE, ROOT, env_with_root, run_gate as gate
 
 
@@ -275,14 +276,8 @@ HEAVY = ("sqlalchemy", "alembic", "cv2", "textual", "psycopg", "openpyxl", "pymo
 
 
 def loaded_by(argv: list[str]) -> set[str]:
-    code = ("import sys, json\nfrom gate.cli import main\n"
-            f"code = main({argv!r})\n"
-            f"print(json.dumps([code, sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))]))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env_with_root(),
-                         timeout=120)
-    code, heavy = json.loads(out.stdout.strip().splitlines()[-1])
-    assert code == 0, out.stderr
-    return set(heavy)
+    """The heavy libraries among the packages a fresh interpreter has loaded after `gate ARGV`."""
+    return {m.split(".")[0] for m in modules_after(argv)} & set(HEAVY)
 
 
 def test_help_loads_none_of_the_heavy_libraries():

@@ -29,14 +29,19 @@ def gate(capsys, monkeypatch, *argv, stdin=""):
     return r.returncode, r.stdout, r.stderr
 
 
+def add_staff(log):
+    """One user per role, the admin first."""
+    auth = Auth(log, "north")
+    auth.add_user("admin", "admin", PIN["admin"], None)
+    for role, name in NAME.items():
+        if name != "admin":
+            auth.add_user(name, role, PIN[name], User("admin", "admin"), classes=CLASSES.get(role, ()))
+
+
 def staff_and_roster(db):
     """One user per role (the admin first) and the roster: the school's log before anyone types a command."""
     with ScreeningLog(db) as log:
-        auth = Auth(log, "north")
-        auth.add_user("admin", "admin", PIN["admin"], None)
-        for role, name in NAME.items():
-            if name != "admin":
-                auth.add_user(name, role, PIN[name], User("admin", "admin"), classes=CLASSES.get(role, ()))
+        add_staff(log)
         import_roster(log, ROSTER.encode(), station_id="north", actor="admin")
 
 

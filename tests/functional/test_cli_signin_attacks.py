@@ -4,11 +4,10 @@ import sqlite3
 
 import pytest
 
-from gate.auth import Auth, User
 from storage import audit
 from storage.log import ScreeningLog
 from tests.support import apply_policy, log_from_template
-from tests.functional.test_cli_roles import CLASSES, NAME, PIN, gate
+from tests.functional.test_cli_roles import PIN, add_staff, gate
 
 
 @pytest.fixture
@@ -19,11 +18,7 @@ def station(tmp_path):
 def staff(db):
     """One user per role, the admin first."""
     with ScreeningLog(db) as log:
-        auth = Auth(log, "north")
-        auth.add_user("admin", "admin", PIN["admin"], None)
-        for role, name in NAME.items():
-            if name != "admin":
-                auth.add_user(name, role, PIN[name], User("admin", "admin"), classes=CLASSES.get(role, ()))
+        add_staff(log)
         apply_policy(log)  # with PINs on, only an admin stores the first screening policy
 
 

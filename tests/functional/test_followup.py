@@ -221,13 +221,18 @@ def test_personal_leave_or_a_cough_alone_needs_no_certificate(teachers):
         assert station.screen([hand(36.5)], YES, entrant_id=entrant).decision is Decision.ADMIT
 
 
-def test_one_clearance_clears_a_confirmed_fever_and_the_case_that_followed_it(teachers):
-    station, log, clock = teachers
+def sent_home_with_a_fever(station, log, when):
+    """S1's fever confirmed at the gate; at `when` the school doctor closes its case: sent home with a fever."""
     station.screen([hand(38.6)], YES, entrant_id="S1")
     station.screen([hand(38.7)], YES, entrant_id="S1")
     fever_case = next(c for c in cases.listed(log) if c.reason is CaseReason.FEVER)
     cases.close_case(log, fever_case.case_id, station_id="gate-1", outcome=Outcome.SENT_HOME, symptoms=("fever",),
-                     onset="2026-12-01", note="", by="doc", role="health", at=clock(), classes=None)
+                     onset="2026-12-01", note="", by="doc", role="health", at=when, classes=None)
+
+
+def test_one_clearance_clears_a_confirmed_fever_and_the_case_that_followed_it(teachers):
+    station, log, clock = teachers
+    sent_home_with_a_fever(station, log, clock())
     clock.now = at(7, 0, day=3)
     assert station.screen([hand(36.5)], YES, entrant_id="S1").reasons[0] == Reason.FEVER_NOT_CLEARED
     clear(log, station_id="gate-1", entrant_id="S1", note="doctor's note", by="doc", role="health", now=clock())
@@ -249,11 +254,7 @@ def test_a_pupil_sent_home_with_a_fever_gets_no_absence_case_at_noon(school):
 
 def test_one_clearance_after_the_fever_and_the_days_of_sick_leave_lets_the_pupil_back(teachers):
     station, log, clock = teachers
-    station.screen([hand(38.6)], YES, entrant_id="S1")
-    station.screen([hand(38.7)], YES, entrant_id="S1")
-    fever_case = next(c for c in cases.listed(log) if c.reason is CaseReason.FEVER)
-    cases.close_case(log, fever_case.case_id, station_id="gate-1", outcome=Outcome.SENT_HOME, symptoms=("fever",),
-                     onset="2026-12-01", note="", by="doc", role="health", at=at(9, 0), classes=None)
+    sent_home_with_a_fever(station, log, at(9, 0))
     clock.now = at(7, 0, day=2)
     station.screen([hand(36.6)], YES, entrant_id="S2")  # day 2 is a school day; S1 stays home
     close_sessions(log, SESSIONS, "gate-1", at(8, 30, day=2))

@@ -29,6 +29,16 @@ FACES = default_face_folder()
 needs_faces = pytest.mark.skipif(FACES is None, reason="no face photos (../shared/mask-data) on this machine")
 
 
+def training_folder(tmp_path: Path, per_label: int) -> Path:
+    """The first `per_label` shared photos of each label, copied into the folder `gate mask train --data` reads."""
+    data = tmp_path / "data"
+    for label in ("with_mask", "without_mask"):
+        (data / label).mkdir(parents=True)
+        for p in sorted((FACES / label).glob("*.jpg"))[:per_label]:
+            shutil.copy(p, data / label / p.name)
+    return data
+
+
 @pytest.fixture(scope="module")
 def check():
     return MaskCheck()
@@ -103,11 +113,7 @@ def test_a_sample_of_held_out_photos_is_classified_right(check):
 
 @needs_faces
 def test_training_command_writes_weights_and_reports_held_out_figures(tmp_path):
-    data = tmp_path / "data"
-    for label in ("with_mask", "without_mask"):
-        (data / label).mkdir(parents=True)
-        for p in sorted((FACES / label).glob("*.jpg"))[:60]:
-            shutil.copy(p, data / label / p.name)
+    data = training_folder(tmp_path, 60)
     out = run_gate("mask", "train", "--model", "svm", "--data", data, "--out", tmp_path / "w.npz")
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)

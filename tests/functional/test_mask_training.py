@@ -1,21 +1,16 @@
 """The mask check's training side: near-duplicate clusters and the fold split, camera augmentation, and `gate mask
 train` (which makes a network OpenCV runs when PyTorch is installed, and says so clearly when it is not)."""
 import json
-import shutil
 
 import cv2
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.mask import folds
 from gate.mask.cnn import CnnMaskModel
-from sim.camera import default_face_folder
+from tests.functional.test_mask import needs_faces, training_folder
 from tests.support import run_gate
-
-FACES = default_face_folder()
-needs_faces = pytest.mark.skipif(FACES is None, reason="no face photos (../shared/mask-data) on this machine")
 
 
 # --- The cluster split ------------------------------------------------------------------------------------------------
@@ -98,11 +93,7 @@ def test_camera_augmentations_keep_shape_and_label_and_occluders_cover_the_mouth
 def test_gate_mask_train_makes_a_network_opencv_runs_or_says_pytorch_is_missing(tmp_path):
     import importlib.util
 
-    data = tmp_path / "data"
-    for label in ("with_mask", "without_mask"):
-        (data / label).mkdir(parents=True)
-        for p in sorted((FACES / label).glob("*.jpg"))[:24]:
-            shutil.copy(p, data / label / p.name)
+    data = training_folder(tmp_path, 24)
     out = run_gate("mask", "train", "--data", data, "--folds", "2", "--epochs", "1", "--out", tmp_path / "m.onnx")
     if importlib.util.find_spec("torch") is None:  # CI and the station: no PyTorch, one clear line
         assert out.returncode != 0 and "Traceback" not in out.stderr

@@ -116,6 +116,13 @@ def morning_at_north(north, south, clock):
     assert north.close_out(at(9, 0)) == 3
 
 
+def morning_synced(north, south, clock):
+    """The morning at north, then both gates synced: south knows north's three cases."""
+    morning_at_north(north, south, clock)
+    north.sync()
+    south.sync()
+
+
 def test_a_case_opened_at_north_is_listed_and_closed_at_south_and_north_learns_it(school):
     north, south, clock = school
     morning_at_north(north, south, clock)
@@ -151,9 +158,7 @@ def test_a_case_opened_at_north_is_listed_and_closed_at_south_and_north_learns_i
 
 def test_a_teacher_of_another_class_is_refused_for_a_case_of_the_other_gate(school):
     north, south, clock = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     p6 = north.case("P6")
     r = south.gate("followup", "close", p6.short_id, "--outcome", "late-arrival", who="chen")
     assert r.returncode == 1 and "refused" in r.stderr and "三年级三班" in r.stderr
@@ -165,9 +170,7 @@ def test_a_teacher_of_another_class_is_refused_for_a_case_of_the_other_gate(scho
 
 def test_two_gates_closing_one_case_at_once_agree_on_the_first_close(school):
     north, south, clock = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     p7 = north.case("P7")
     with ScreeningLog(south.db) as log:  # 10:00 at the south gate: sent home with a fever
         cases.close_case(log, p7.case_id, station_id="south", outcome=Outcome.SENT_HOME, symptoms=("fever",),
@@ -204,9 +207,7 @@ def test_a_later_close_with_a_fever_still_needs_the_certificate(school):
     """The first close said late arrival, the other gate's later close sent the pupil home with a fever: the list
     keeps the first, the gate refuses until the 复课证明 (safety before tidiness)."""
     north, south, clock = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     p8 = north.case("P8")
     with ScreeningLog(north.db) as log:
         cases.close_case(log, p8.case_id, station_id="north", outcome=Outcome.LATE_ARRIVAL, symptoms=(), onset=None,
@@ -251,9 +252,7 @@ def test_a_pupil_seen_at_south_leaves_no_not_seen_case_open_at_north(school):
 ])
 def test_a_forged_pulled_case_row_is_named_by_verify_and_closes_nothing(school, forge):
     north, south, clock = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     with ScreeningLog(north.db) as log:
         cases.close_case(log, north.case("P6").case_id, station_id="north", outcome=Outcome.PERSONAL_LEAVE,
                          symptoms=(), onset=None, note="", by="wang", role="teacher", at=at(10, 0))
@@ -271,9 +270,7 @@ def test_a_forged_pulled_case_row_is_named_by_verify_and_closes_nothing(school, 
 
 def test_a_close_slipped_into_the_pulled_table_closes_nothing(school):
     north, south, clock = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     p7 = north.case("P7")
     with sqlite3.connect(south.db) as conn:  # a pupil copies a close row by hand: P7 "false alarm", linked on
         last = conn.execute("SELECT row_hash FROM school_cases ORDER BY seq DESC LIMIT 1").fetchone()[0]
@@ -291,9 +288,7 @@ def test_a_close_slipped_into_the_pulled_table_closes_nothing(school):
 
 def test_a_close_of_the_other_gates_case_cut_out_of_this_file_fails_closed(school):
     north, south, clock = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     with ScreeningLog(south.db) as log:  # the school doctor at south sends P7 home with a fever (north's case)
         cases.close_case(log, north.case("P7").case_id, station_id="south", outcome=Outcome.SENT_HOME,
                          symptoms=("fever",), onset="2026-12-01", note="", by="doc", role="health", at=at(10, 0))
@@ -346,9 +341,7 @@ def test_a_close_sent_upward_under_another_school_closes_nothing_here(school):
 
 def test_an_upstream_out_of_reach_leaves_the_list_as_last_pulled(school):
     north, south, clock = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     text = south.cfg.read_text(encoding="utf-8")
     south.cfg.write_text(text.split("[upstream]")[0] + '[upstream]\nurl = "postgresql://gate@127.0.0.1:9/none"\n',
                          encoding="utf-8")

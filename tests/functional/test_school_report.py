@@ -1,15 +1,12 @@
 """One school, two gates, one real PostgreSQL: pupils split between the north and the south gate, both synced with
 their roster; the school report counts a pupil seen at any gate as seen and equals one gate's report of the union.
 The gate that keeps the absence cases asks the upstream who the other gate saw."""
-import io
 import json
-import sys
 import time
 
 import pytest
 
 from domain import MaskResult, MaskState, Reading
-from gate.cli import main
 from gate.config import load_config
 from gate.school_day import close_out
 from gate.station import Station
@@ -17,7 +14,7 @@ from storage import cases
 from storage.log import ScreeningLog
 from storage.roster import import_roster
 from tests.pg import unavailable_reason
-from tests.support import Clock
+from tests.support import Clock, cli_out
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 ROSTER = ("id,name,class,kind\nP1,张一,三年级二班,pupil\nP2,张二,三年级二班,pupil\nP3,张三,三年级二班,pupil\n"
@@ -31,12 +28,7 @@ def at(h, m, day=1):
 
 
 def cli(capsys, *argv):
-    capsys.readouterr()
-    sys.stdin = io.StringIO("")
-    code = main([str(a) for a in argv], clock=lambda: at(8, 0))  # DAY, before its first check ended: none waits
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    return out.out
+    return cli_out(capsys, *argv, clock=lambda: at(8, 0))  # DAY, before its first check ended: none waits
 
 
 def gate_config(tmp_path, name, url, absences):

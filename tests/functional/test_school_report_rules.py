@@ -1,21 +1,18 @@
 """The school report applies the school's own cluster rules: the `[clusters]` numbers each gate sent upward with its
 daily report, through a real PostgreSQL. Gates that disagree are named and the alerts of each gate's rules are listed;
 a school whose gates sent no rules yet gets the defaults, and the report says so."""
-import io
 import json
-import sys
 import time
 
 import pytest
 
 from domain import MaskResult, MaskState, Reading
-from gate.cli import main
 from gate.config import load_config
 from gate.station import Station
 from storage.log import ScreeningLog
 from storage.roster import import_roster
 from tests.pg import unavailable_reason
-from tests.support import Clock
+from tests.support import Clock, cli_out
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 ROSTER = "id,name,class,kind\nP1,张一,三年级二班,pupil\nP2,张二,三年级二班,pupil\nP3,张三,三年级二班,pupil\n"
@@ -27,12 +24,7 @@ def at(h, m):
 
 
 def cli(capsys, *argv):
-    capsys.readouterr()
-    sys.stdin = io.StringIO("")
-    code = main([str(a) for a in argv], clock=lambda: at(16, 0))  # the evening of DAY
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    return out.out
+    return cli_out(capsys, *argv, clock=lambda: at(16, 0))  # the evening of DAY
 
 
 def configure(tmp_path, name, url, same_day):

@@ -17,7 +17,7 @@ from gate.ui.app import build_app
 from gate.ui.widgets.session_progress import SessionProgress
 from storage.log import ScreeningLog
 from storage.roster import import_roster, unscreened
-from tests.support import Clock, pilot_wait_until
+from tests.support import Clock, pilot_wait_until, read_or_refused
 
 YES = MaskResult(MaskState.YES)
 ROSTER = "id,name,class,kind\nS1,张三,三年级二班,pupil\nS2,李四,三年级二班,pupil\nT1,王老师,教务处,staff\n"
@@ -55,11 +55,8 @@ def test_sessions_end_on_their_own_day_only():
 
 @given(st.text(max_size=12))
 def test_a_time_of_day_is_read_or_refused_with_what_to_write(text):
-    try:
-        t = hhmm(text)
-    except ValueError as exc:
-        assert "HH:MM" in str(exc)
-    else:
+    t = read_or_refused(hhmm, text, ValueError, "HH:MM")
+    if t is not None:
         assert isinstance(t, datetime.time) and f"{t:%H:%M}" == text
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.functional.test_school_cases import PIN, Gate, at
+from tests.functional.test_school_cases import PIN, Gate, at, morning_synced
 from tests.support import Clock, env_with_root
 
 
@@ -22,7 +22,29 @@ def school(tmp_path, pg):
     return north, south, other, clock, url
 
 
-def insert_upstream(url, row, user=None):
+def registered_pair(tmp_path, pg, name, south_absence):
+    """north keeping the school's absence cases and south on a fresh upstream, both registered; P42 seen at north."""
+    url = pg.create_db(name)
+    clock = Clock(at(7, 42))
+    north = Gate(tmp_path, "north", url, clock, absence="school")
+    south = Gate(tmp_path, "south", url, clock, absence=south_absence)
+    north.sync()
+    south.sync()
+    north.screen(36.6, "P42")
+    return north, south, clock, url
+
+
+def closed_at_south(north, south, clock):
+    """The morning synced; the school doctor at south closes north's case of P7: sick leave with a fever."""
+    morning_synced(north, south, clock)
+    p7 = north.case("P7")
+    r = south.gate("followup", "close", p7.short_id, "--outcome", "sick-leave", "--symptoms", "fever", who="doc")
+    assert r.returncode == 0, r.stderr
+    return p7
+
+
+def insert_upstream(url, row, user=None, table="cases"):
+    """A row written straight into the upstream's `table`, as the superuser or as `user` (a station's own role)."""
     import sqlalchemy as sa
     from storage import upstream as up
     from storage import upstream_schema as tables
@@ -30,7 +52,7 @@ def insert_upstream(url, row, user=None):
               sa.create_engine(url.replace("postgresql://postgres@", f"postgresql+psycopg://{user}@")))
     try:
         with engine.begin() as conn:
-            conn.execute(tables.cases.insert().values(**row))
+            conn.execute(getattr(tables, table).insert().values(**row))
     finally:
         engine.dispose()
 

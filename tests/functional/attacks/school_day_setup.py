@@ -43,6 +43,17 @@ def school(gate, db, users=True):
             assert r.returncode == 0, r.stderr.decode()
 
 
+def confirmed_fever(gate, db):
+    """The small school, and S1 at 38.5 then 38.4 ten minutes later yesterday morning: a confirmed fever."""
+    school(gate, db)
+    clock = Clock(at(7, 30))
+    with ScreeningLog(db) as log:
+        station = Station(Config(), log, language="en", clock=clock)
+        station.screen([Reading(object_c=38.5, source="manual")], YES, entrant_id="S1")
+        clock.advance(600)
+        return station.screen([Reading(object_c=38.4, source="manual")], YES, entrant_id="S1")
+
+
 def signed(gate, db, who, *args):
     if who is None:
         return gate(*args, "--db", db)

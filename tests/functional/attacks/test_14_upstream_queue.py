@@ -4,15 +4,13 @@ import sqlite3
 
 import pytest
 
-from tests.support import run_gate
+from tests.support import north_of_s7, run_gate
 
 
 @pytest.fixture
 def station(tmp_path, pg):
     url = pg.create_db("outbox")
-    db, cfg = tmp_path / "gate.db", tmp_path / "gate.toml"
-    cfg.write_text(f'[station]\nid = "north"\ndb = "{db}"\n[school]\nid = "s-7"\n[upstream]\nurl = "{url}"\n',
-                   encoding="utf-8")
+    db, cfg = north_of_s7(tmp_path, url, db_in_config=True)
     assert run_gate("screen", "--config", cfg, "--temp", "36.5", "--mask", "yes", "--operator", "t").returncode == 0
     assert run_gate("sync", "--config", cfg).returncode == 0
     for t in ("38.6", "38.7"):

@@ -18,9 +18,10 @@ from gate.config import load_config
 from gate.station import Station
 from storage.errors import StorageError
 from storage.log import ScreeningLog
+from tests.functional.attacks.school_cases_setup import (  # noqa: F401  (school is a fixture)
+    closed_at_south, insert_upstream, school)
 from tests.functional.attacks.test_15_school_case_holes import bound_role, held_back
-from tests.functional.attacks.test_15_school_cases import school  # noqa: F401 (the fixture)
-from tests.functional.test_school_cases import Gate, at, morning_at_north
+from tests.functional.test_school_cases import Gate, at
 from tests.pg import unavailable_reason
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
@@ -31,12 +32,7 @@ UNDO = "UPDATE cases SET outcome = 'sick-leave', symptoms = '[\"fever\"]' WHERE 
 def held_at_south(north, south, clock):
     """The doctor closes P7's case at south as sick leave with a fever; a pupil edits it into a false alarm; south's
     sync holds it back and says so upward; north pulls the word."""
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
-    r = south.gate("followup", "close", north.case("P7").short_id, "--outcome", "sick-leave", "--symptoms", "fever",
-                   who="doc")
-    assert r.returncode == 0, r.stderr
+    closed_at_south(north, south, clock)
     with sqlite3.connect(south.db) as conn:
         assert conn.execute(EDIT).rowcount == 1
     r = held_back(south, "case")
@@ -99,18 +95,6 @@ def test_the_hold_is_lifted_only_at_south_once_the_edit_is_undone_and_then_the_t
     assert screen_in(north, clock, "en").decision is Decision.ADMIT
 
 
-def insert_audit(url, row, user=None):
-    from storage import upstream as up
-    from storage import upstream_schema as tables
-    engine = (up.make_upstream_engine(url) if user is None else
-              sa.create_engine(url.replace("postgresql://postgres@", f"postgresql+psycopg://{user}@")))
-    try:
-        with engine.begin() as conn:
-            conn.execute(tables.audit_events.insert().values(**row))
-    finally:
-        engine.dispose()
-
-
 def forged_lift(station_id, seq, entrant="P7", eid="forged-lift"):
     return dict(school_id="school-12", seq=seq, id=eid, station_id=station_id, at=at(8, 0, day=2), actor="x",
                 action="entrant-held-lifted", detail=json.dumps({"entrant_id": entrant, "gate": "south"}),
@@ -122,7 +106,7 @@ def test_a_lift_forged_under_souths_id_with_norths_bound_role_is_refused_upstrea
     held_at_south(north, south, clock)
     user, _ = bound_role(url, "north")
     with pytest.raises(sa.exc.DBAPIError, match="row-level security"):
-        insert_audit(url, forged_lift("south", 9000), user=user)
+        insert_upstream(url, forged_lift("south", 9000), user=user, table="audit_events")
     north.sync()
     assert screen_in(north, clock, "en").decision is Decision.DENY
 
@@ -134,7 +118,8 @@ def test_a_lift_sent_by_another_gate_of_the_school_lifts_nothing(school, tmp_pat
     east = Gate(tmp_path, "east", role_url, clock, absence="off")
     east.screen(36.6, "P6")
     assert east.sync().quarantined == 0  # registered under its own role
-    insert_audit(url, forged_lift("east", 9000), user=user)  # its own id: taken upstream ...
+    # its own id: taken upstream ...
+    insert_upstream(url, forged_lift("east", 9000), user=user, table="audit_events")
     assert north.sync().pulled == 1  # ... and pulled ...
     s = screen_in(north, clock, "en")
     assert s.decision is Decision.DENY and s.reasons[0] == Reason.HELD_AT_GATE  # ... but only south lifts south's
@@ -196,7 +181,7 @@ def test_a_hold_forged_under_a_gates_own_id_is_lifted_there_by_naming_the_pupil(
     user, _ = bound_role(url, "north")
     forged = dict(forged_lift("north", 10**9, entrant="P6", eid="forged-hold"), action="entrant-held",
                   detail=json.dumps({"entrant_id": "P6", "kind": "case", "record": "x", "since": at(8, 0)}))
-    insert_audit(url, forged, user=user)
+    insert_upstream(url, forged, user=user, table="audit_events")
     assert south.sync().pulled == 1
     assert screen_in(south, clock, "en", "P6").reasons[0] == Reason.HELD_AT_GATE
     r = north.gate("held", "lift", "--note", "not ours")
@@ -213,12 +198,7 @@ def test_a_close_cut_out_of_souths_file_is_held_too_and_north_refuses_the_pupil(
     (south sent 3, exit 0) and north admitted P7. Now its queue entry names it: quarantined, and held for P7 by the
     close's own audit event (case-closed, which still verifies)."""
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
-    r = south.gate("followup", "close", north.case("P7").short_id, "--outcome", "sick-leave", "--symptoms", "fever",
-                   who="doc")
-    assert r.returncode == 0, r.stderr
+    closed_at_south(north, south, clock)
     with sqlite3.connect(south.db) as conn:
         assert conn.execute("DELETE FROM cases WHERE event = 'close'").rowcount == 1
     r = held_back(south, "case")

@@ -21,8 +21,9 @@ from gate.config import load_config
 from gate.station import Station
 from storage.log import ScreeningLog
 from storage.roster import import_roster
+from tests.functional.attacks.school_cases_setup import registered_pair
 from tests.functional.attacks.test_15_school_cases import school  # noqa: F401
-from tests.functional.test_school_cases import Gate, at
+from tests.functional.test_school_cases import at
 from tests.pg import unavailable_reason
 from tests.support import Clock, env_with_root, run_gate
 
@@ -105,13 +106,7 @@ def test_a_wrong_gate_count_in_the_config_is_refused(tmp_path, count):
 
 # -- HOLE E ----------------------------------------------------------------------------------------------------------
 def two_keepers(tmp_path, pg):
-    url = pg.create_db("a15_two_keepers")
-    clock = Clock(at(7, 42))
-    north = Gate(tmp_path, "north", url, clock, absence="school")
-    south = Gate(tmp_path, "south", url, clock, absence="school")
-    north.sync()
-    south.sync()
-    north.screen(36.6, "P42")
+    north, south, clock, url = registered_pair(tmp_path, pg, "a15_two_keepers", south_absence="school")
     south.screen(36.6, "P6")
     north.sync()
     south.sync()

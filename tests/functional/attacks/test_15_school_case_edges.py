@@ -10,10 +10,10 @@ import pytest
 from domain.case import Outcome
 from storage import cases
 from storage.log import ScreeningLog
-from tests.functional.attacks.school_cases_setup import faked, school  # noqa: F401  (school is a fixture)
-from tests.functional.test_school_cases import Gate, at, morning_at_north
+from tests.functional.attacks.school_cases_setup import faked, registered_pair, school  # noqa: F401  (a fixture)
+from tests.functional.test_school_cases import at, morning_synced
 from tests.pg import unavailable_reason
-from tests.support import Clock, env_with_root, run_gate
+from tests.support import env_with_root, run_gate
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 
@@ -35,9 +35,7 @@ def test_a_class_with_an_invisible_character_is_refused_in_the_roster_and_in_cla
 
 def test_a_teacher_whose_class_was_typed_with_a_no_break_space_closes_the_other_gates_case(school):
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     r = run_gate("users", "add", "liu", "--role", "teacher", "--classes", "三年级\u00a0二班", "--db", south.db,
                  "--config", south.cfg, "--user", "admin", "--pin-stdin", input="900001\n471938\n471938\n")
     assert r.returncode == 0 and "for 三年级二班" in r.stdout, r.stderr
@@ -49,14 +47,19 @@ def test_a_teacher_whose_class_was_typed_with_a_no_break_space_closes_the_other_
     assert r.returncode == 1 and "refused" in r.stderr
 
 
-@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
-def test_a_gate_that_synced_one_second_before_the_check_ended_keeps_the_report_provisional(school, tmp_path):
-    north, south, other, clock, url = school
+def both_keep_the_cases_and_sync_at(tmp_path, north, south, north_at, south_at):
+    """Both gates keep the school's cases (two gates); each syncs once on 1 December at its own time of day."""
     for g in (north, south):
         g.cfg.write_text(g.cfg.read_text(encoding="utf-8").replace('"this-gate"', '"school"\ngates = 2'),
                          encoding="utf-8")
-    faked(tmp_path, "2026-12-01 07:20:00", "sync", "--db", north.db, "--config", north.cfg)
-    faked(tmp_path, "2026-12-01 08:29:59", "sync", "--db", south.db, "--config", south.cfg)
+    for g, when in ((north, north_at), (south, south_at)):
+        faked(tmp_path, f"2026-12-01 {when}", "sync", "--db", g.db, "--config", g.cfg)
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
+def test_a_gate_that_synced_one_second_before_the_check_ended_keeps_the_report_provisional(school, tmp_path):
+    north, south, other, clock, url = school
+    both_keep_the_cases_and_sync_at(tmp_path, north, south, "07:20:00", "08:29:59")
     report = ("report", "daily", "--db", north.db, "--config", north.cfg, "--date", "2026-12-01", "--json")
     first = json.loads(faked(tmp_path, "2026-12-01 09:00:00", *report).stdout.decode())
     assert first["provisional"] is True and first["zero_report"] is None
@@ -68,13 +71,7 @@ def test_a_gate_that_synced_one_second_before_the_check_ended_keeps_the_report_p
 def test_one_pupil_closed_with_a_cough_at_both_gates_is_one_pupil_of_a_cluster_at_both(tmp_path, pg, monkeypatch):
     import tests.functional.test_school_cases as two_gates
     monkeypatch.setattr(two_gates, "ROSTER", two_gates.ROSTER + "P9,李九,三年级三班,pupil\n")
-    url = pg.create_db("a15_cluster_twice")
-    clock = Clock(at(7, 42))
-    north = Gate(tmp_path, "north", url, clock, absence="school")
-    south = Gate(tmp_path, "south", url, clock, absence="off")
-    north.sync()
-    south.sync()
-    north.screen(36.6, "P42")
+    north, south, clock, url = registered_pair(tmp_path, pg, "a15_cluster_twice", south_absence="off")
     clock.now = at(9, 0)
     assert north.close_out(at(9, 0)) == 4
     north.sync()
@@ -107,9 +104,7 @@ def test_one_pupil_closed_with_a_cough_at_both_gates_is_one_pupil_of_a_cluster_a
 
 def test_a_teacher_at_the_other_gate_finds_its_class_under_any_spelling_and_no_other(school):
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     for spelling in ("三年级\u3000三班", "三年级 三班", " 三年级三班 "):
         rows, _ = south.listed("--class", spelling, who="wang")
         assert sorted(r["entrant_id"] for r in rows) == ["P6", "P7"]
@@ -135,11 +130,7 @@ def test_a_check_across_midnight_empty_backwards_or_overlapping_is_refused_by_co
 @pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
 def test_a_provisional_daily_report_in_csv_leaves_the_zero_report_empty_and_says_why_on_stderr(school, tmp_path):
     north, south, other, clock, url = school
-    for g in (north, south):
-        g.cfg.write_text(g.cfg.read_text(encoding="utf-8").replace('"this-gate"', '"school"\ngates = 2'),
-                         encoding="utf-8")
-    faked(tmp_path, "2026-12-01 07:20:00", "sync", "--db", north.db, "--config", north.cfg)
-    faked(tmp_path, "2026-12-01 07:21:00", "sync", "--db", south.db, "--config", south.cfg)  # before 08:30 only
+    both_keep_the_cases_and_sync_at(tmp_path, north, south, "07:20:00", "07:21:00")  # south: before 08:30 only
     r = faked(tmp_path, "2026-12-01 15:00:00", "report", "daily", "--db", north.db, "--config", north.cfg, "--date",
               "2026-12-01", "--csv")
     rows = dict(line.split(",", 1) for line in r.stdout.decode().splitlines()[1:])

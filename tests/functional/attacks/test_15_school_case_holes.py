@@ -22,8 +22,9 @@ import sqlalchemy as sa
 from domain import Decision
 from storage import integrity
 from storage.log import ScreeningLog
-from tests.functional.attacks.test_15_school_cases import forged_close, insert_upstream, school, station_role  # noqa: F401
-from tests.functional.test_school_cases import Gate, at, morning_at_north
+from tests.functional.attacks.school_cases_setup import (  # noqa: F401  (school is a fixture)
+    closed_at_south, forged_close, insert_upstream, school, station_role)
+from tests.functional.test_school_cases import Gate, at, morning_at_north, morning_synced
 from tests.pg import unavailable_reason
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
@@ -43,12 +44,7 @@ def held_back(gate, kind, count=1):
 
 def test_hole_a_a_close_edited_before_the_sync_never_lets_the_pupil_in_at_the_other_gate(school):
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
-    p7 = north.case("P7")
-    r = south.gate("followup", "close", p7.short_id, "--outcome", "sick-leave", "--symptoms", "fever", who="doc")
-    assert r.returncode == 0, r.stderr
+    closed_at_south(north, south, clock)
     with sqlite3.connect(south.db) as conn:
         assert conn.execute("UPDATE cases SET outcome = 'false-alarm', symptoms = '[]' "
                             "WHERE event = 'close'").rowcount == 1
@@ -143,9 +139,7 @@ def bound_role(url, gate):
 
 def test_hole_b_a_close_forged_under_another_gates_id_with_a_stations_role_is_refused_upstream(school, tmp_path):
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     user, _ = bound_role(url, "north")
     with pytest.raises(sa.exc.DBAPIError, match="row-level security"):
         insert_upstream(url, forged_close(north.case("P7"), "school-12", "south", seq=57, outcome="personal-leave"),
@@ -173,12 +167,7 @@ def test_hole_a_edge_north_refuses_the_pupil_whose_close_south_holds_back(school
     """Was a strict xfail (north admitted P7 next morning): south's sync now sends word upward that it holds a record
     about P7 (storage.held); north refuses P7 until an auditor at south lifts it (test_15_held_records.py)."""
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
-    r = south.gate("followup", "close", north.case("P7").short_id, "--outcome", "sick-leave", "--symptoms", "fever",
-                   who="doc")
-    assert r.returncode == 0, r.stderr
+    closed_at_south(north, south, clock)
     with sqlite3.connect(south.db) as conn:
         conn.execute("UPDATE cases SET outcome = 'false-alarm', symptoms = '[]' WHERE event = 'close'")
     held_back(south, "case")

@@ -18,7 +18,7 @@ from storage import cases
 from storage.log import ScreeningLog
 from tests.functional.attacks.school_cases_setup import (  # noqa: F401  (the holes' tests import them here)
     faked, forged_close, insert_upstream, school, station_role)
-from tests.functional.test_school_cases import PIN, Gate, at, morning_at_north
+from tests.functional.test_school_cases import PIN, Gate, at, morning_at_north, morning_synced
 from tests.pg import unavailable_reason
 from tests.support import env_with_root, run_gate
 from tests.functional.duty_pilot import type_slowly
@@ -28,9 +28,7 @@ pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(una
 
 def test_a_teacher_closing_a_case_of_a_class_not_theirs_at_the_other_gate_is_refused(school):
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     p8 = north.case("P8")  # 三年级二班, chen's; wang teaches 三年级三班
     r = south.gate("followup", "close", p8.short_id, "--outcome", "late-arrival", who="wang")
     assert r.returncode == 1 and "refused" in r.stderr and "三年级三班" in r.stderr
@@ -69,11 +67,15 @@ def test_a_pupil_of_the_same_id_seen_at_another_schools_gate_is_still_followed_u
     assert east.case("P6").is_open
 
 
+def both_ask_p7_for_the_certificate_next_morning(north, south, clock):
+    clock.now = at(7, 30, day=2)
+    for g in (north, south):
+        assert g.screen(36.6, "P7").reasons[0] == "certificate-needed"
+
+
 def test_two_closes_in_the_same_second_at_two_gates_settle_alike_and_the_fever_still_refuses(school):
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     p7 = north.case("P7")
     with ScreeningLog(south.db) as log:
         cases.close_case(log, p7.case_id, station_id="south", outcome=Outcome.SENT_HOME, symptoms=("fever",),
@@ -87,9 +89,7 @@ def test_two_closes_in_the_same_second_at_two_gates_settle_alike_and_the_fever_s
     settled = [(g.case("P7").outcome, g.case("P7").closed_at_gate,
                 [(o.outcome, o.gate) for o in g.case("P7").other_closes]) for g in (north, south)]
     assert settled[0] == settled[1] == (Outcome.LATE_ARRIVAL, "north", [(Outcome.SENT_HOME, "south")])  # tie: gate id
-    clock.now = at(7, 30, day=2)
-    for g in (north, south):
-        assert g.screen(36.6, "P7").reasons[0] == "certificate-needed"
+    both_ask_p7_for_the_certificate_next_morning(north, south, clock)
 
 
 def test_two_closes_of_one_case_at_once_at_one_gate_record_one(school):
@@ -127,9 +127,7 @@ def test_a_pupil_seen_at_the_other_gate_settles_the_case_only_within_the_check(s
 
 def test_the_pulled_cases_cut_out_of_the_file_are_named_by_verify_and_the_list_warns(school):
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     with sqlite3.connect(south.db) as conn:
         assert conn.execute("DELETE FROM school_cases").rowcount == 3
     r = run_gate("verify", "--db", south.db, "--config", south.cfg)
@@ -141,9 +139,7 @@ def test_the_pulled_cases_cut_out_of_the_file_are_named_by_verify_and_the_list_w
 
 def test_pulled_cases_copied_from_another_gates_file_are_named_by_verify(school, tmp_path):
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     east = Gate(tmp_path, "east", url, clock, absence="off")
     east.sync()
     with sqlite3.connect(east.db) as conn:
@@ -158,9 +154,7 @@ def test_pulled_cases_copied_from_another_gates_file_are_named_by_verify(school,
 
 def test_a_forged_close_with_terminal_escapes_in_its_note_is_left_out_and_never_printed(school):
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     user = station_role(url, "gate_north")
     insert_upstream(url, forged_close(north.case("P7"), "school-12", "south", seq=57, outcome="personal-leave",
                                       note="\x1b[2J\x1b]0;pwned\x07" + "妈妈说" * 3000,
@@ -173,9 +167,7 @@ def test_a_forged_close_with_terminal_escapes_in_its_note_is_left_out_and_never_
 
 def test_a_certificate_recorded_before_the_close_at_the_other_gate_does_not_clear_it(school):
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     clock.now = at(9, 30)
     with ScreeningLog(south.db) as log, pytest.raises(Exception, match="no confirmed fever waiting"):
         clear(log, station_id="south", entrant_id="P7", note="复课证明 old", by="doc", role="health", now=clock())
@@ -184,17 +176,13 @@ def test_a_certificate_recorded_before_the_close_at_the_other_gate_does_not_clea
                          symptoms=("fever",), onset="2026-12-01", note="", by="wang", role="teacher", at=at(10, 0))
     north.sync()
     south.sync()
-    clock.now = at(7, 30, day=2)
-    for g in (north, south):
-        assert g.screen(36.6, "P7").reasons[0] == "certificate-needed"
+    both_ask_p7_for_the_certificate_next_morning(north, south, clock)
 
 
 def test_a_close_forged_under_the_schools_id_by_another_schools_station_role_is_refused_upstream(school):
     import sqlalchemy.exc
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     user = station_role(url, "gate_other", school_id="school-99")
     with pytest.raises(sqlalchemy.exc.ProgrammingError, match="row-level security"):
         insert_upstream(url, forged_close(north.case("P7"), "school-12", "south", seq=57), user=user)
@@ -236,9 +224,7 @@ async def test_f11_at_the_other_gate_shows_a_teacher_only_its_class_and_refuses_
 
 def test_the_stations_outcome_is_refused_for_the_other_gates_case(school):
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     r = south.gate("followup", "close", north.case("P7").short_id, "--outcome", "seen-at-gate", who="wang")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert south.case("P7").is_open
@@ -247,9 +233,7 @@ def test_the_stations_outcome_is_refused_for_the_other_gates_case(school):
 def test_case_opens_forged_upward_with_escapes_or_a_huge_note_are_left_out_and_never_printed(school):
     import uuid
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     user = station_role(url, "gate_n")
     for i, (entrant, cls, note) in enumerate([("P6", "三年级三班\x1b[2J", ""), ("P6\x1b[31m", "三年级三班", ""),
                                               ("P9", "三年级三班", "\x1b]0;x\x07" * 10),
@@ -272,9 +256,7 @@ def test_a_short_id_naming_two_cases_of_the_school_closes_neither(school):
     """A case pulled from the other gate whose id begins like one of this gate's: the 8 characters are refused as
     ambiguous, for the teacher of either class."""
     north, south, other, clock, url = school
-    morning_at_north(north, south, clock)
-    north.sync()
-    south.sync()
+    morning_synced(north, south, clock)
     p7 = north.case("P7")
     insert_upstream(url, dict(school_id="school-12", id="o1", station_id="south", seq=100,
                               case_id=p7.case_id[:8] + "-0000-4000-8000-000000000000", event="open",

@@ -13,7 +13,8 @@ from gate.config import Config
 from gate.station import Station
 from storage.log import ScreeningLog
 from tests.functional.attacks.conftest import faketime_prefix, one_clear_line
-from tests.functional.attacks.school_day_setup import ROSTER, at, case_of, cases, school, signed, yesterday
+from tests.functional.attacks.school_day_setup import (
+    ROSTER, at, case_of, cases, confirmed_fever, school, signed, yesterday)
 from tests.support import Clock
 
 REFUSED = "refused: chen is the teacher of 三年级二班; "
@@ -275,13 +276,7 @@ def test_the_wrong_role_or_nobody_signed_in_reads_no_names(gate, tmp_path, who, 
 
 def test_a_confirmed_fever_and_its_own_case_closed_with_fever_are_one_pupil_not_two(gate, tmp_path):
     db = tmp_path / "g.db"
-    school(gate, db)
-    clock = Clock(at(7, 30))
-    with ScreeningLog(db) as log:
-        station = Station(Config(), log, language="en", clock=clock)
-        station.screen([Reading(object_c=38.5, source="manual")], MaskResult(MaskState.YES), entrant_id="S1")
-        clock.advance(600)
-        fever = station.screen([Reading(object_c=38.4, source="manual")], MaskResult(MaskState.YES), entrant_id="S1")
+    fever = confirmed_fever(gate, db)
     assert "fever-confirmed" in fever.reasons
     for c in [c for c in cases(gate, db) if c["entrant_id"] == "S1" and c["state"] == "open"]:
         assert signed(gate, db, "chen", "followup", "close", c["case"], "--outcome", "sent-home", "--symptoms",
@@ -299,13 +294,7 @@ def test_a_confirmed_fever_and_its_own_case_closed_with_fever_are_one_pupil_not_
 
 def test_a_teacher_closing_a_confirmed_fever_as_false_alarm_does_not_let_the_pupil_in(gate, tmp_path):
     db = tmp_path / "g.db"
-    school(gate, db)
-    clock = Clock(at(7, 30))
-    with ScreeningLog(db) as log:
-        station = Station(Config(), log, language="en", clock=clock)
-        station.screen([Reading(object_c=38.5, source="manual")], MaskResult(MaskState.YES), entrant_id="S1")
-        clock.advance(600)
-        station.screen([Reading(object_c=38.4, source="manual")], MaskResult(MaskState.YES), entrant_id="S1")
+    confirmed_fever(gate, db)
     fever_case = next(c["case"] for c in cases(gate, db) if c["entrant_id"] == "S1" and c["reason"] == "fever")
     assert signed(gate, db, "chen", "followup", "close", fever_case, "--outcome", "false-alarm").returncode == 0
     r = signed(gate, db, "zhang", "screen", "--temp", "36.5", "--mask", "yes", "--entrant", "S1", "--json")

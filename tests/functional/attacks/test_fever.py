@@ -23,6 +23,15 @@ def _copy(fever_db, tmp_path):
     return copy_log(fever_db, tmp_path / "g.db")  # with its station key, which the log's chains need
 
 
+def _with_roster(gate, fever_db, tmp_path, kind):
+    """A copy of the fever's log after a roster import that lists P42 as `kind`."""
+    db = _copy(fever_db, tmp_path)
+    roster = tmp_path / "r.csv"
+    roster.write_text(f"id,name,class,kind\nP42,Pupil,1A,{kind}\n", encoding="utf-8")
+    assert gate("roster", "import", str(roster), "--db", str(db)).returncode == 0
+    return db
+
+
 def test_normal_reading_after_fever_is_denied_not_cleared(gate, fever_db, tmp_path):
     v = gate.screen_json(_copy(fever_db, tmp_path), "--entrant", "P42", "--temp", "36.9", "--mask", "yes")
     assert v["decision"] == "deny" and "fever-not-cleared" in v["reasons"]
@@ -51,10 +60,7 @@ def test_next_day_reading_still_denied(gate, fever_db, tmp_path):
 
 
 def test_roster_reimport_does_not_forget_the_fever(gate, fever_db, tmp_path):
-    db = _copy(fever_db, tmp_path)
-    roster = tmp_path / "r.csv"
-    roster.write_text("id,name,class,kind\nP42,Pupil,1A,student\n", encoding="utf-8")
-    assert gate("roster", "import", str(roster), "--db", str(db)).returncode == 0
+    db = _with_roster(gate, fever_db, tmp_path, "student")
     v = gate.screen_json(db, "--entrant", "P42", "--temp", "36.6", "--mask", "yes")
     assert v["decision"] == "deny" and "fever-not-cleared" in v["reasons"]
 

@@ -6,7 +6,7 @@ import sqlite3
 from storage import chain
 from storage.records import row_content
 from .conftest import one_clear_line
-from .test_fever import _copy, fever_db  # noqa: F401
+from .test_fever import _copy, _with_roster, fever_db  # noqa: F401
 
 EDITED = "the log was edited outside the station"
 
@@ -53,10 +53,7 @@ def test_a_lowercase_retest_links_to_the_open_retest(gate, tmp_path):
 
 
 def test_with_a_roster_the_lowercase_id_is_the_rosters_pupil_and_still_refused(gate, fever_db, tmp_path):
-    db = _copy(fever_db, tmp_path)
-    roster = tmp_path / "r.csv"
-    roster.write_text("id,name,class,kind\nP42,Pupil,1A,pupil\n", encoding="utf-8")
-    assert gate("roster", "import", str(roster), "--db", str(db)).returncode == 0
+    db = _with_roster(gate, fever_db, tmp_path, "pupil")
     v = gate.screen_json(db, "--entrant", "p42", "--temp", "36.6", "--mask", "yes")
     assert v["decision"] == "deny" and v["reasons"][0] == "fever-not-cleared" and v["entrant_id"] == "P42"
     assert "visitor-not-approved" not in v["reasons"]

@@ -36,12 +36,17 @@ def _refused_for_want_of_a_policy(r):
     return err
 
 
-def test_duty_user_cannot_set_the_policy_by_screening_first(gate, staffed):
-    db, other, _ = staffed
+def _duty_screens_first_and_is_refused(gate, db, other):
+    """The duty teacher's fever screened first under another config: refused, nothing stored, no policy set."""
     r = gate("screen", "--config", str(other), "--db", str(db), "--temp", "38.5", "--mask", "no",
              "--user", "dut", "--pin-stdin", stdin=DUTY)
     _refused_for_want_of_a_policy(r)
     assert _rows(db, "screenings") == 0 and _rows(db, "station_policy") == 0
+
+
+def test_duty_user_cannot_set_the_policy_by_screening_first(gate, staffed):
+    db, other, _ = staffed
+    _duty_screens_first_and_is_refused(gate, db, other)
 
 
 def test_duty_user_cannot_store_even_the_defaults_first(gate, staffed):
@@ -55,26 +60,14 @@ def test_duty_user_cannot_store_even_the_defaults_first(gate, staffed):
 def test_an_old_log_upgraded_with_users_waits_for_an_admin(gate, tmp_path):
     """A log as the release before stored policies left it (schema 0007: users, no station_policy table), upgraded
     when the duty teacher's `gate screen` opens it."""
-    from alembic import command
-    from sqlalchemy import create_engine
-
-    from storage.migrate import alembic_config
-    from tests.functional.security.conftest import legacy_rows
+    from tests.functional.security.conftest import legacy_rows, log_at_revision
 
     db = tmp_path / "old.db"
-    engine = create_engine(f"sqlite+pysqlite:///{db}")
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0007")
-    engine.dispose()
+    log_at_revision(db, "0007")
     legacy_rows(db, 0, users=(("boss", "admin", "318274"), ("dut", "duty", "536482")))  # PIN hashes as then
     other = tmp_path / "other.toml"
     other.write_text(OTHER, encoding="utf-8")
-    r = gate("screen", "--config", str(other), "--db", str(db), "--temp", "38.5", "--mask", "no",
-             "--user", "dut", "--pin-stdin", stdin=DUTY)
-    _refused_for_want_of_a_policy(r)
-    assert _rows(db, "screenings") == 0 and _rows(db, "station_policy") == 0
+    _duty_screens_first_and_is_refused(gate, db, other)
 
 
 def test_after_the_admin_applies_the_station_config_duty_screens_and_another_config_is_refused(gate, staffed):

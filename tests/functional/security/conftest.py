@@ -30,8 +30,8 @@ def umask():
     os.umask(old)
 
 
-def legacy_log(path: Path, secret: str | None = "ab" * 32) -> None:
-    """A log as the version before key files left it (schema 0008, the pseudonym secret in its own table)."""
+def log_at_revision(path: Path, revision: str) -> None:
+    """A new log with the schema as migration `revision` left it: what an older release wrote."""
     from alembic import command
 
     from storage.migrate import alembic_config
@@ -40,8 +40,13 @@ def legacy_log(path: Path, secret: str | None = "ab" * 32) -> None:
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0008")
+        command.upgrade(cfg, revision)
     engine.dispose()
+
+
+def legacy_log(path: Path, secret: str | None = "ab" * 32) -> None:
+    """A log as the version before key files left it (schema 0008, the pseudonym secret in its own table)."""
+    log_at_revision(path, "0008")
     if secret is not None:
         con = sqlite3.connect(path)
         con.execute("INSERT INTO station_secret (name, value) VALUES ('pseudonym', ?)", (secret,))

@@ -19,6 +19,7 @@ from storage.sync_verify import SyncVerifier
 from storage.upstream import normalise_url
 from tests.pg import unavailable_reason
 from tests.functional.security.cli import run_gate
+from tests.support import north_of_s7
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 # A row nobody screened, slipped in after the last one, copied from a real one
@@ -33,9 +34,7 @@ FAKE = ("insert into screenings (school_id, id, station_id, seq, created_at, day
 def station(tmp_path, pg):
     """A log of 30 screenings (every fifth one a fever sent to retest), synced to a new upstream database."""
     url = pg.create_db("verify")
-    db, cfg = tmp_path / "gate.db", tmp_path / "gate.toml"
-    cfg.write_text(f'[station]\nid = "north"\n[school]\nid = "s-7"\n[upstream]\nurl = "{url}"\n',
-                   encoding="utf-8")
+    db, cfg = north_of_s7(tmp_path, url)
     with ScreeningLog(db) as log:
         st = Station(Config(station_id="north"), log)
         for i in range(30):
