@@ -196,12 +196,13 @@ def fill_log(path: Path, n: int, station_id: str = "bench") -> None:
 _TEMPLATES: dict[str, Path] = {}
 
 
-def log_from_template(path: Path, build: Callable[[Path], object]) -> Path:
+def log_from_template(path: Path, build: Callable[[Path], object], key: str = "") -> Path:
     """A copy at ``path`` of the log ``build(somewhere)`` makes, built once per test run. Fixtures that add users pay
     for the PIN hashes (scrypt, slow on purpose) once instead of in every test; each test still gets its own file.
     ``build`` must close what it opens; the copy is SQLite's online backup, so it is a consistent log, and the log's
-    station key (``<log>.key``, which its chains and PIN hashes need) is copied beside it."""
-    key = f"{build.__module__}.{build.__qualname__}"
+    station key (``<log>.key``, which its chains and PIN hashes need) is copied beside it. ``key`` tells apart the
+    logs one ``build`` makes from different arguments (a gate's name, its roster)."""
+    key = key or f"{build.__module__}.{build.__qualname__}"
     if key not in _TEMPLATES:
         folder = tempfile.mkdtemp(prefix="gate-template-")
         atexit.register(shutil.rmtree, folder, ignore_errors=True)

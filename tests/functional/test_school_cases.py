@@ -4,6 +4,7 @@ closes at once are settled the same way at both gates (the first by time counts,
 teacher of another class is refused at either gate; a pupil seen at the south gate leaves no "not seen" case open at
 north after the sync; a certificate close at one gate refuses at both; a forged pulled row is named by `gate verify`
 and closes nothing; a gate with no upstream says its list is its own."""
+import functools
 import json
 import sqlite3
 import time
@@ -24,7 +25,7 @@ from storage.log import ScreeningLog
 from storage.roster import import_roster
 from storage.sync import Sync
 from tests.pg import unavailable_reason
-from tests.support import Clock, apply_policy, run_gate
+from tests.support import Clock, apply_policy, log_from_template, run_gate
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 ROSTER = ("id,name,class,kind\nP42,张四二,三年级二班,pupil\nP6,李六,三年级三班,pupil\nP7,李七,三年级三班,pupil\n"
@@ -37,6 +38,20 @@ def at(h, m, day=1):
     return time.mktime((2026, 12, day, h, m, 0, 0, 0, -1))
 
 
+def staffed_log(name, roster, db):
+    """A gate's log before the school day: the roster, the users, and the policy of a config (no screening keys)."""
+    cfg = db.with_name(f"{name}.toml")
+    cfg.write_text(f'[station]\nid = "{name}"\nlanguage = "en"\n', encoding="utf-8")
+    with ScreeningLog(db) as log:
+        import_roster(log, roster.encode(), station_id=name, actor="admin")
+        auth = Auth(log, name)
+        auth.add_user("admin", "admin", PIN["admin"], None)
+        auth.add_user("chen", "teacher", PIN["chen"], User("admin", "admin"), classes=("三年级二班",))
+        auth.add_user("wang", "teacher", PIN["wang"], User("admin", "admin"), classes=("三年级三班",))
+        auth.add_user("doc", "health", PIN["doc"], User("admin", "admin"))
+        apply_policy(log, load_config(cfg))
+
+
 class Gate:
     """One gate of the school: its own log and key, its users (chen teaches 三年级二班, wang 三年级三班)."""
 
@@ -46,15 +61,10 @@ class Gate:
         upstream = f'[upstream]\nurl = "{url}"\n' if url else ""
         self.cfg.write_text(f'[station]\nid = "{name}"\nlanguage = "en"\n[school]\nid = "{school}"\n'
                             f'name = "第十二小学"\nabsence_cases = "{absence}"\n{upstream}', encoding="utf-8")
-        self.db = tmp_path / f"{name}.db"
-        with ScreeningLog(self.db) as log:
-            import_roster(log, ROSTER.encode(), station_id=name, actor="admin")
-            auth = Auth(log, name)
-            auth.add_user("admin", "admin", PIN["admin"], None)
-            auth.add_user("chen", "teacher", PIN["chen"], User("admin", "admin"), classes=("三年级二班",))
-            auth.add_user("wang", "teacher", PIN["wang"], User("admin", "admin"), classes=("三年级三班",))
-            auth.add_user("doc", "health", PIN["doc"], User("admin", "admin"))
-            apply_policy(log, load_config(self.cfg))
+        # The roster, the users (their PIN hashes are slow on purpose) and the policy, made once a run for each
+        # gate name and roster; every test still gets its own copy of the log.
+        self.db = log_from_template(tmp_path / f"{name}.db", functools.partial(staffed_log, name, ROSTER),
+                                    key=f"school-gate {name} {ROSTER}")
 
     def gate(self, *argv, who="admin"):
         """`gate ARGV` at this gate on the test's clock (a case closed at 09:00 of the school day, not whenever the

@@ -2,15 +2,17 @@
 clock for the setup, and the cases that the real clock's next `gate followup list` closes out (yesterday is within
 the 7 days the station looks back, and every check of yesterday has ended)."""
 import datetime
+import functools
 import json
 import time
+from pathlib import Path
 
 from domain import MaskResult, MaskState, Reading
 from gate.config import Config
 from gate.station import Station
 from storage.log import ScreeningLog
 from storage.roster import import_roster
-from tests.support import Clock
+from tests.support import Clock, log_from_template
 
 ROSTER = ("id,name,class,kind\nS0,甲,三年级二班,pupil\nS1,张三,三年级二班,pupil\nS2,李四,三年级二班,pupil\n"
           "S3,王五,三年级二班,pupil\nS4,赵六,三年级三班,pupil\nS5,钱七,三年级三班,pupil\nT1,王老师,教务处,staff\n")
@@ -28,7 +30,15 @@ def at(h, m, s=0, day=None):
 
 
 def school(gate, db, users=True):
-    """S0 seen yesterday morning, everyone else away: their absence cases open at the next follow-up list."""
+    """S0 seen yesterday morning, everyone else away: their absence cases open at the next follow-up list. Made once a
+    run (the users' PIN hashes are slow on purpose) and copied: every test gets its own log."""
+    log_from_template(Path(db), functools.partial(_school, users), key=f"school-day {yesterday()} users={users}")
+
+
+def _school(users, db):
+    from tests.functional.attacks.conftest import Gate
+
+    gate = Gate(db.parent / "home")  # the template's own, as a new gate's
     with ScreeningLog(db) as log:
         import_roster(log, ROSTER.encode(), station_id="gate-1", actor="admin")
         Station(Config(), log, language="en", clock=Clock(at(7, 0))).screen(
