@@ -4,14 +4,15 @@ makes that check cheap and lets a helper process do it while the batch before go
 - ``canonical_text``: the text the chain digests for a stored row (``prev_hash + "\\n" + canonical(content)``, as
   storage.chain.link writes it), built from the row tuple field by field with the same C functions the chain's JSON
   encoder calls, so it is byte-identical; nothing is believed from it but a hash that matches.
-- ``RowCheckHelper``: a child process (this file run as a script: the standard library only, no project import) that
-  gets the batch read ahead, exactly as it will be sent, with the chain key over a pipe, and answers which rows did not
-  match. Hashing holds Python's lock: in another process it runs beside the sending thread's COPY instead of taking
+- ``RowCheckHelper``: a child process (this file run as a script: the standard library and msgspec, no project
+  import) that gets the batch read ahead, exactly as it will be sent, with the chain key over a pipe, and answers
+  which rows did not match. Hashing holds Python's lock: in another process it runs beside the sending thread's COPY instead of taking
   turns with it. Any trouble with the helper (it cannot start, dies, answers garbage or late) and the caller checks
   the batch itself: a row is never sent unchecked.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import json
@@ -26,6 +27,10 @@ import sys
 import threading
 import time
 from json.encoder import encode_basestring
+import math
+
+if __name__ == "__main__":  # a helper (standard library only): its parent names the folder msgspec is in
+    sys.path.extend(sys.argv[1:])
 
 # storage.chain.canonical's settings, one encoder made once (json.dumps with settings makes one per call)
 CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
@@ -44,9 +49,20 @@ def as_written(text: str) -> str:
     if canonical != text and all(write(value) != text for write in _WRITTEN_ALSO):
         raise ValueError("its JSON text is not as the station writes it: changed outside the station")
     return canonical
+
+
 _MEMO = 4096  # distinct JSON texts remembered per column and builder (a batch's reasons and masks repeat)
 _FRAME = struct.Struct("!Q")
+# Version 2 writes no back-references: later ones look every value up in a table when it is also held elsewhere (as
+# each value is, by the rows the sync read it into), about three times the cost of writing it out.
+_MARSHAL = 2
 FROM_ROWS = 1_000  # a smaller batch is checked by the caller: starting processes would cost more than it saves
+try:  # in C, several times faster than json.loads; the helper finds it on the path its parent gives it (serve)
+    from msgspec.json import decode as _one_value
+except ImportError:  # e.g. a helper started without the path: the same refusals, slower
+    _one_value = json.loads
+# Where a helper finds msgspec (it runs isolated, -I -S): the folder the parent imported it from
+_HOME = [os.path.dirname(os.path.dirname(sys.modules["msgspec"].__file__))] if "msgspec" in sys.modules else []
 
 
 def _finite(v: float) -> str:
@@ -58,6 +74,10 @@ def _finite(v: float) -> str:
 # A column value's JSON text exactly as the chain's encoder writes it (the same C functions it calls), by exact type;
 # any other type (a blob edited into the file) raises, and the caller looks at the row the slow way.
 _PLAIN = {str: encode_basestring, float: _finite, int: int.__repr__, type(None): lambda _v: "null"}
+# The spliced path's: a float as its repr straight away. NaN or infinity then reads 'nan', 'inf' or '-inf' where a
+# value begins, which no canonical text has there (its value would begin '"', '[', '{', a digit, '-' and a digit,
+# 't', 'f' or "null"): the text cannot be one the chain digests, its hash cannot match.
+_SPLICED = {**_PLAIN, float: float.__repr__}
 
 
 def canonical_text(hashed: tuple, as_json: tuple, optional: tuple, names: tuple, spliced: bool = False):
@@ -66,14 +86,15 @@ def canonical_text(hashed: tuple, as_json: tuple, optional: tuple, names: tuple,
     storage.cases). Each JSON column is written as the canonical text of its parsed value, remembered per distinct
     text (a pure function of it). Raises ValueError/TypeError/KeyError where the chain's content or encoder would.
 
-    ``spliced``: each JSON column's stored text is put in as it is, once ``json.loads`` takes it whole (one complete
-    JSON value), not re-encoded: the station writes these columns canonically (storage.records), so for its own rows
+    ``spliced``: each JSON column's stored text is put in as it is, once a strict parser takes it whole (one complete
+    JSON value: msgspec's, in C, which refuses all json.loads refuses and more: NaN, a lone surrogate), not
+    re-encoded: the station writes these columns canonically (storage.records), so for its own rows
     this is the same text, for about half the work. For any other stored text it is a text the chain never digests
     (its hash cannot match) unless it is that same text: every part is then one complete JSON value after its key, so
     a text equal to a canonical one splits into the same members, each column equal to its canonical text (a pupil
     cannot move text across a column's edge, e.g. a session dropped from its column into the end of ``reasons``)."""
     at = {n: i for i, n in enumerate(names)}
-    prev_at = at["prev_hash"]
+    prev_at, plain = at["prev_hash"], _SPLICED if spliced else _PLAIN
     layouts: dict[tuple, tuple] = {}
     memo: dict[str, dict] = {n: {} for n in as_json}
 
@@ -91,14 +112,17 @@ def canonical_text(hashed: tuple, as_json: tuple, optional: tuple, names: tuple,
             v = row[i]
             add(prefix)
             if seen is None:
-                add(_PLAIN[type(v)](v))
+                add(plain[type(v)](v))
                 continue
             done = seen.get(v)
             if done is None:
                 if spliced:
                     if type(v) is not str:
                         raise TypeError("not a JSON text")
-                    json.loads(v)  # one complete JSON value, or ValueError (see above)
+                    try:
+                        _one_value(v)  # one complete JSON value, or ValueError (see above)
+                    except RecursionError:  # nested deeper than the station ever writes: not believed
+                        raise ValueError("a JSON text nested too deep") from None
                     done = v
                 else:
                     done = as_written(v)
@@ -163,6 +187,7 @@ def serve(stdin=None, stdout=None) -> None:
     Python's lock the COPY also needs), answers pickled (the parent's unpickler checks what it gets)."""
     stdin, stdout = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer
     digest, builders = None, {}
+    gc.disable()  # its rows make no cycles: the collector would only walk each part's tuples again and again
     while True:
         try:
             size = _FRAME.unpack(_read(stdin, _FRAME.size))[0]
@@ -200,8 +225,8 @@ class RowCheckHelper:
         self.broken = False
 
     def _start(self, deadline: float) -> subprocess.Popen:
-        # -I -S: the standard library only (this file imports nothing else), so it starts in a few tens of ms
-        proc = subprocess.Popen([sys.executable, "-I", "-S", __file__], stdin=subprocess.PIPE,
+        # -I -S: the standard library (and msgspec from _HOME) only, so it starts in a few tens of ms
+        proc = subprocess.Popen([sys.executable, "-I", "-S", __file__, *_HOME], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
         self._procs.append(proc)
         self._inbox[proc.pid] = bytearray()
@@ -227,7 +252,7 @@ class RowCheckHelper:
                 at = self._tickets % self.processes  # in turn, across batches too
                 while len(self._procs) <= at:
                     self._start(deadline)
-                self._send(self._procs[at], marshal.dumps((spec, rows)), deadline)
+                self._send(self._procs[at], marshal.dumps((spec, rows), _MARSHAL), deadline)
                 self._tickets += 1
                 self._asked.append((self._procs[at], len(rows), self._tickets))
                 return self._tickets

@@ -8,6 +8,7 @@ only the rows of a column that fails get looked at one by one.
 from __future__ import annotations
 
 from operator import itemgetter
+from typing import Iterable
 
 from sqlalchemy import String, Text
 
@@ -15,7 +16,7 @@ from domain.identifiers import IdentifierError, check_text
 from storage.upstream_schema import TABLES
 
 
-def plain(values: list, length: int) -> bool:
+def plain(values: Iterable, length: int) -> bool:
     """True when every text of ``values`` is at most ``length`` characters long and printable (other values, e.g.
     None, are not texts). Joined, the texts are printable exactly when each one is: one C call, not one per value."""
     texts = list(filter(None, values))  # None (and "") say nothing either way; in C, not one test per value
@@ -39,9 +40,8 @@ def misfits(groups: dict) -> list[tuple[int, str, str, str]]:
         suspects: set[int] = set()
         rows = list(map(itemgetter(1), items))
         for i, _name, length in checks:
-            values = list(map(itemgetter(i), rows))
-            if not plain(values, length):
-                suspects.update(n for n, v in enumerate(values)
+            if not plain(map(itemgetter(i), rows), length):  # the column's values straight into the C calls
+                suspects.update(n for n, v in enumerate(map(itemgetter(i), rows))
                                 if type(v) is str and (len(v) > length or not v.isprintable()))
         if not suspects:
             continue

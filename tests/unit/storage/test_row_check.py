@@ -13,7 +13,7 @@ from storage import upstream_schema as up
 from storage.cases import case_content
 from storage.keys import StationKey
 from storage.records import audit_content, clearance_content, edited_json, row_content
-from storage.row_check import canonical_text, digest_for, misses
+from storage.row_check import _one_value, canonical_text, digest_for, misses
 from storage.sync_unverified import SPEC
 
 NAMES = {kind: ("school_id", *(str(c.name) for c in up.record_columns(up.TABLES[kind]))) for kind in SPEC}
@@ -221,3 +221,17 @@ def test_a_session_moved_into_the_end_of_reasons_is_not_believed():
     assert misses(spec, [moved], digest, {}) == [0]
     assert chains_text("screening", moved) is None  # the chain's own check refuses it too (reasons is not JSON)
 
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(json_texts(), st.text(max_size=40), st.text(alphabet='[]{}",:0123456789.eE+-nulltrue \\u', max_size=30)))
+def test_the_splice_takes_a_text_as_one_value_only_where_json_loads_does_too(text):
+    """The splice's parser (msgspec's, in C) is the stricter one: a text it takes as one complete JSON value,
+    json.loads takes as one complete value too, the same value (so no column edge can move past it)."""
+    if not isinstance(text, str):
+        return
+    try:
+        value = _one_value(text)
+    except ValueError:
+        return
+    assert json.loads(text) == value
