@@ -246,3 +246,29 @@ def test_documented_exit_codes_are_reached_as_documented(tmp_path, log):
     # 3 StorageFailure: covered for locks in test_12_locks.py; here a folder
     r = run_gate("screen", "--temp", "36.6", "--db", str(tmp_path))
     assert r.returncode == 3 and one_clear_line(r).startswith("gate: log failure:")
+
+
+@pytest.mark.parametrize("text, says", [
+    ("station = 5", "`station` must be a table `[station]`"),
+    ('[[station]]\nid = "a"', "`station` must be a table `[station]`"),
+    ("sensors = {}", "`sensors` must be a list of tables `[[sensors]]`"),
+    ('[sensors]\nid = "a"', "`sensors` must be a list of tables `[[sensors]]`"),
+    ('sessions = "morning"', "`sessions` must be a list of tables `[[sessions]]`"),
+    ("[screening]\nthreshold_c = 37.3\nthreshold_c = 37.5", "not valid TOML: Cannot overwrite a value (at line 3"),
+    ("[screening.threshold_c]\nx = 1", "`screening.threshold_c` must be a number"),
+    ("threshold_c = 39", "`threshold_c` belongs in `[screening]`"),
+    ("[screening]\nthreshold_c = 1e400", "must be a finite number, not inf"),
+    ("[screening]\nthreshold_c = nan", "must be a finite number, not nan"),
+    ("[screening]\nthreshold_c = true", "`screening.threshold_c` must be a number"),
+    ("[screening]\nthreshold_c = 37.35", "allowed: 34.0–39.0 in steps of 0.1"),
+    ('[[sensors]]\nid = "a"\nprotocol = "text-line"\nurl = "loop://"\n' * 2, "`sensors[1].id` 'a' is used twice"),
+    ("[retention]\nscreening_days = 3.5", "must be a whole number, not 3.5"),
+    ("[retention]\nscreening_days = 99999999999999999999", "allowed: 1–3650"),
+], ids=lambda v: v if isinstance(v, str) and len(v) < 40 else None)
+def test_a_config_of_the_wrong_shape_is_one_named_problem(tmp_path, text, says):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(text + "\n", encoding="utf-8")
+    r = run_gate("config", "check", str(cfg))
+    assert r.returncode == 2
+    err = one_clear_line(r)
+    assert says in err and "has 1 problem(s)" in err

@@ -143,3 +143,30 @@ def test_roster_import_killed_at_random_never_keeps_a_roster_without_its_event(t
     assert rows in (0, 200, 300, 400)
     assert (rows == 0) == (events == 0), (rows, events)
     assert events >= len(sizes)  # every import that said it was done is in the audit trail
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_users_add_killed_at_random_never_keeps_a_user_without_its_event_or_seal(tmp_path, home, seed):
+    env = _env(home)
+    db = tmp_path / "g.db"
+    p = _start(["users", "add", "boss", "--role", "admin", "--pin-stdin", "--db", str(db)], env, stdin=b"246810\n")
+    t0 = time.monotonic()
+    p.wait()
+    took = time.monotonic() - t0
+    err = p.stderr.read()
+    assert p.returncode == 0, err
+    rnd = random.Random(300 + seed)
+    for i in range(3):
+        (code, _, err), = _kill_at([_start(["users", "add", f"t{i}", "--role", "duty", "--pin-stdin", "--user",
+                                            "boss", "--db", str(db)], env, stdin=b"246810\n135790\n")],
+                                   [rnd.uniform(0.4 * took, 1.4 * took)])
+        assert code in (0, -signal.SIGKILL), err
+    _clean(db, env)  # the users table matches its MACs and seal: no half-added user
+    con = sqlite3.connect(db)
+    users = {r[0] for r in con.execute("select name from users")}
+    events = con.execute("select count(*) from audit_events where action = 'user-added'").fetchone()[0]
+    con.close()
+    assert "boss" in users and len(users) == events, (users, events)
+    # and sign-in still works for everyone (the seal was not left unmatched)
+    r = run_gate("users", "list", "--user", "boss", "--pin-stdin", "--db", str(db), input="246810\n", env=env)
+    assert r.returncode == 0, r.stderr
