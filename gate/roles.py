@@ -28,42 +28,46 @@ class Right(msgspec.Struct, frozen=True):
     personal: bool = False  # reads or writes personal data (names, temperatures by id)
 
 
-def _r(action: str, roles: str, command: str | None, what: str, personal: bool = False) -> Right:
-    return Right(action, frozenset(roles.split()), command, what, personal)
+def _r(action: str, roles: str, what: str, personal: bool = True, command: str | None = "") -> Right:
+    """A right; its command is `gate` and the action's words (``held-lift``: `gate held lift`) unless given, None
+    for the duty screen's own actions. Most actions read or write personal data: ``personal=False`` says not."""
+    return Right(action, frozenset(roles.split()), "gate " + action.replace("-", " ") if command == "" else command,
+                 what, personal)
 
 
 TABLE: tuple[Right, ...] = (
-    _r("screen", "duty", "gate screen", "record a screening (a typed or sensor reading)", True),
-    _r("manual-entry", "duty", None, "duty screen: type a reading measured by hand", True),
-    _r("override", "duty", None, "duty screen: confirm or override the mask result", True),
-    _r("visitor-add", "duty admin", "gate roster visitor add", "approve a visitor", True),
-    _r("roster-import", "admin", "gate roster import", "replace (or --add to) the roster", True),
-    _r("roster-list", "admin auditor health", "gate roster list", "list the roster (names, classes)", True),
-    _r("report-unscreened", "duty admin auditor health teacher", "gate report unscreened",
-       "list rostered people not seen today or in a session (a teacher: its classes)", True),
-    _r("report-alerts", "duty admin auditor health teacher", "gate report alerts",
-       "cluster alerts: pupils of one class ill with similar symptoms", True),
-    _r("followup-list", "teacher health admin", "gate followup list",
-       "list follow-up cases (a teacher: its classes)", True),
-    _r("followup-close", "teacher health", "gate followup close",
-       "close a follow-up case with its outcome (a teacher: its classes)", True),
-    _r("clearance-add", "health admin", "gate clearance add", "clear a confirmed fever (doctor's note)", True),
-    _r("clearance-list", "health admin auditor", "gate clearance list", "list clearances", True),
-    _r("held-list", "auditor admin health", "gate held list",
-       "list the pupils refused because a gate holds back an edited record about them", True),
-    _r("held-lift", "auditor admin", "gate held lift",
-       "lift this gate's holds once gate verify is clean again (the edit undone)", True),
-    _r("calibrate", "maintenance", "gate calibrate run|fit|check", "calibrate a thermometer, daily check"),
-    _r("export", "auditor", "gate export", "export screenings (pseudonymised)", True),
-    _r("export-identified", "auditor", "gate export --identified", "export screenings with ids and names", True),
-    _r("purge", "auditor", "gate purge", "delete screenings and audit events past retention", True),
-    _r("audit-list", "auditor", "gate audit list", "read the audit trail (who did what)", True),
-    _r("users-list", "admin", "gate users list", "list users, roles and lock state", True),
-    _r("manage-users", "admin", "gate users add|reset-pin|disable|enable|role", "manage users and PINs"),
-    _r("policy", "admin", "gate config apply", "change the screening policy (threshold, mask mode ...)"),
-    _r("sync-new-upstream", "admin", "gate sync [--upstream URL]",
-       "send the log to an upstream other than the configured one, or to one it never synced with", True),
-    _r("switch-role", " ".join(ROLES), None, "duty screen: show who is signed in"),
+    _r("screen", "duty", "record a screening (a typed or sensor reading)"),
+    _r("manual-entry", "duty", "duty screen: type a reading measured by hand", command=None),
+    _r("override", "duty", "duty screen: confirm or override the mask result", command=None),
+    _r("visitor-add", "duty admin", "approve a visitor", command="gate roster visitor add"),
+    _r("roster-import", "admin", "replace (or --add to) the roster"),
+    _r("roster-list", "admin auditor health", "list the roster (names, classes)"),
+    _r("report-unscreened", "duty admin auditor health teacher",
+       "list rostered people not seen today or in a session (a teacher: its classes)"),
+    _r("report-alerts", "duty admin auditor health teacher",
+       "cluster alerts: pupils of one class ill with similar symptoms"),
+    _r("followup-list", "teacher health admin", "list follow-up cases (a teacher: its classes)"),
+    _r("followup-close", "teacher health", "close a follow-up case with its outcome (a teacher: its classes)"),
+    _r("clearance-add", "health admin", "clear a confirmed fever (doctor's note)"),
+    _r("clearance-list", "health admin auditor", "list clearances"),
+    _r("held-list", "auditor admin health",
+       "list the pupils refused because a gate holds back an edited record about them"),
+    _r("held-lift", "auditor admin", "lift this gate's holds once gate verify is clean again (the edit undone)"),
+    _r("calibrate", "maintenance",
+       "calibrate a thermometer, daily check", personal=False, command="gate calibrate run|fit|check"),
+    _r("export", "auditor", "export screenings (pseudonymised)"),
+    _r("export-identified", "auditor", "export screenings with ids and names", command="gate export --identified"),
+    _r("purge", "auditor", "delete screenings and audit events past retention"),
+    _r("audit-list", "auditor", "read the audit trail (who did what)"),
+    _r("users-list", "admin", "list users, roles and lock state"),
+    _r("manage-users", "admin",
+       "manage users and PINs", personal=False, command="gate users add|reset-pin|disable|enable|role"),
+    _r("policy", "admin",
+       "change the screening policy (threshold, mask mode ...)", personal=False, command="gate config apply"),
+    _r("sync-new-upstream", "admin",
+       "send the log to an upstream other than the configured one, or to one it never synced with",
+       command="gate sync [--upstream URL]"),
+    _r("switch-role", " ".join(ROLES), "duty screen: show who is signed in", personal=False, command=None),
 )
 RIGHTS: dict[str, frozenset[str]] = {r.action: r.roles for r in TABLE}
 BY_ACTION: dict[str, Right] = {r.action: r for r in TABLE}

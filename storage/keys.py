@@ -49,6 +49,11 @@ def _derive(master: bytes, label: str) -> bytes:
     return hmac.new(master, f"gate-station/{label}/v1".encode(), hashlib.sha256).digest()
 
 
+def _derived(label: str) -> property:
+    """The key of one purpose (``label``), derived from the master on each use (see the module's list)."""
+    return property(lambda key: _derive(key.master, label), doc=f"the key derived from the master for {label!r}")
+
+
 @dataclass(frozen=True)
 class StationKey:
     """The station's secrets (see the module). Never printed: ``repr`` shows the fingerprint only."""
@@ -74,17 +79,9 @@ class StationKey:
         # derived once per key object (a key is immutable): every row appended or checked is one HMAC, not two
         return _derive(self.master, "chain")
 
-    @property
-    def seal_key(self) -> bytes:
-        return _derive(self.master, "seal")
-
-    @property
-    def pin_pepper(self) -> bytes:
-        return _derive(self.master, "pin-pepper")
-
-    @property
-    def export_key(self) -> bytes:
-        return _derive(self.master, "export-manifest")
+    seal_key = _derived("seal")
+    pin_pepper = _derived("pin-pepper")
+    export_key = _derived("export-manifest")
 
     @property
     def fingerprint(self) -> str:

@@ -7,10 +7,10 @@ the person at the terminal: an unexpected error prints one line and where its de
 
 Adding a command: a module here with ``COMMANDS = {"name": add_name}``, where ``add_name(parser)`` describes the
 command (``common.describe``, or ``common.actions`` for sub-actions, each with examples) and sets ``func``; a line in
-GROUPS. Commands that touch the log take ``common.station_options`` (--config, --db) and open it with
-``common.load_config`` / ``common.open_log``; commands that need a signed-in person take ``common.signin_options``
-(--user, --pin-stdin) and call ``common.sign_in(args, cfg, log, action)``. Raise a kind from ``domain.errors``; the
-exit code follows from EXIT_CODES.
+GROUPS (and in HOMES when the module has another name). Commands that touch the log take ``common.station_options``
+(--config, --db) and open it with ``common.load_config`` / ``common.open_log``; commands that need a signed-in person
+take ``common.signin_options`` (--user, --pin-stdin) and call ``common.sign_in(args, cfg, log, action)``. Raise a kind
+from ``domain.errors``; the exit code follows from EXIT_CODES.
 """
 from __future__ import annotations
 
@@ -26,32 +26,34 @@ from domain.errors import (CheckFailed, DeviceFailure, GateError, Refused, Stora
 from domain.identifiers import escaped
 from gate.cli.common import EscapingOutput, GateParser, example_text, one_line  # noqa: F401 (one_line: tests)
 
-# command -> (module in gate.cli, one line for `gate --help`); the order is the order of `gate --help`
+# command -> its one line in `gate --help`; the order is the order of `gate --help`
 GROUPS = {
-    "run": ("run", "run the station (terminal UI, or --headless JSON lines)"),
-    "demo": ("run", "the station on a simulated sensor, no hardware; data in a temporary folder"),
-    "screen": ("screen", "record one screening through the policy and log, print the decision"),
-    "verify": ("verify", "recompute the log's hash chain; non-zero exit names the first bad row"),
-    "config": ("config", "check a config file or print an example"),
-    "mask": ("mask", "check images for a masked face, or train the mask classifier"),
-    "calibrate": ("calibrate", "calibrate sensors against a blackbody: run, fit, check, list, show"),
-    "sync": ("sync", "send the log upstream; its status; compare upstream with the log"),
-    "export": ("export", "export screenings for auditors, or verify an export against its manifest"),
-    "report": ("report", "the daily report for the bureau, or who on the roster was not screened"),
-    "roster": ("roster", "import the roster, list it, approve visitors"),
-    "purge": ("purge", "delete screenings past retention; the chain stays verifiable"),
-    "users": ("users", "manage users and PINs: add, list, reset-pin, disable, enable, role"),
-    "clearance": ("clearance", "let a person with a confirmed fever back in (doctor's note), list who waits"),
-    "school": ("school", "one school's daily report across all its gates, from its upstream"),
-    "followup": ("followup", "follow-up cases of absences, fevers and refusals: list, close with the outcome"),
-    "audit": ("audit", "the audit trail: who did what"),
-    "held": ("held", "pupils refused because a gate holds back an edited record about them: list, lift"),
-    "bureau": ("bureau", "the education bureau's view: schools reported today, late ones, in a terminal or a browser"),
-    "upstream": ("upstream", "the district database: day partitions ahead and retention, the schools expected"),
-    "sim": ("devices", "simulate a thermometer on a pseudo-terminal"),
-    "read": ("devices", "print readings from a sensor as they arrive"),
-    "ports": ("devices", "list serial ports with vendor, product and by-id path"),
+    "run": "run the station (terminal UI, or --headless JSON lines)",
+    "demo": "the station on a simulated sensor, no hardware; data in a temporary folder",
+    "screen": "record one screening through the policy and log, print the decision",
+    "verify": "recompute the log's hash chain; non-zero exit names the first bad row",
+    "config": "check a config file or print an example",
+    "mask": "check images for a masked face, or train the mask classifier",
+    "calibrate": "calibrate sensors against a blackbody: run, fit, check, list, show",
+    "sync": "send the log upstream; its status; compare upstream with the log",
+    "export": "export screenings for auditors, or verify an export against its manifest",
+    "report": "the daily report for the bureau, or who on the roster was not screened",
+    "roster": "import the roster, list it, approve visitors",
+    "purge": "delete screenings past retention; the chain stays verifiable",
+    "users": "manage users and PINs: add, list, reset-pin, disable, enable, role",
+    "clearance": "let a person with a confirmed fever back in (doctor's note), list who waits",
+    "school": "one school's daily report across all its gates, from its upstream",
+    "followup": "follow-up cases of absences, fevers and refusals: list, close with the outcome",
+    "audit": "the audit trail: who did what",
+    "held": "pupils refused because a gate holds back an edited record about them: list, lift",
+    "bureau": "the education bureau's view: schools reported today, late ones, in a terminal or a browser",
+    "upstream": "the district database: day partitions ahead and retention, the schools expected",
+    "sim": "simulate a thermometer on a pseudo-terminal",
+    "read": "print readings from a sensor as they arrive",
+    "ports": "list serial ports with vendor, product and by-id path",
 }
+# The module of gate.cli that describes a command, where it is not the command's own name.
+HOMES = {"demo": "run", "sim": "devices", "read": "devices", "ports": "devices"}
 
 # The one table of exit codes (the README's "Exit codes" table says the same). First match wins. The codes are the
 # ones scripts have relied on since the first release (1 failed or refused, 2 bad input or no such port, 3 log).
@@ -81,12 +83,12 @@ def build_parser(argv: list[str] | None = None, *, every_command: bool = False) 
                    epilog=example_text(EXAMPLES) + "\n\nEvery command and action has --help; exit codes: see README.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=GateParser)
     wanted = None if every_command else next((a for a in (argv or []) if not a.startswith("-")), None)
-    for name, (module, help) in GROUPS.items():
+    for name, help in GROUPS.items():
         if wanted in GROUPS and name != wanted:
             continue  # `gate screen` needs no parser for the other commands: `gate --help` or a typo lists them all
         sp = sub.add_parser(name, help=help, description=help)
         if every_command or name == wanted:
-            importlib.import_module(f"gate.cli.{module}").COMMANDS[name](sp)
+            importlib.import_module(f"gate.cli.{HOMES.get(name, name)}").COMMANDS[name](sp)
     return p
 
 

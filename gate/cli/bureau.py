@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from domain.errors import CheckFailed, UpstreamFailure, UsageError
-from gate.cli.common import actions, day, lock_wait_option, seconds_between, upstream_option
+from gate.cli.common import actions, json_or_csv, lock_wait_option, seconds_between, upstream_option
+from gate.cli.days import date_option, day
 
 DAILY = """
 gate bureau daily --upstream postgresql://bureau@district-db/screening
@@ -72,25 +73,23 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
                      "A figure a school did not send shows as not reported (empty in CSV, null in JSON).",
             DAILY, daily)
     upstream_option(d, URL)
-    d.add_argument("--date", type=day, metavar="YYYY-MM-DD", help="the day (default: today)")
+    date_option(d, "the day (default: today)", metavar="YYYY-MM-DD")
     d.add_argument("--cutoff", type=hhmm, default=dt.time(9, 0), metavar="HH:MM",
                    help="a school with no daily report by then is late (default 09:00)")
     lock_wait_option(d, SYNC_WAIT_S, "a read")
-    fmt = d.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="one JSON list of schools")
-    fmt.add_argument("--csv", action="store_true", help="CSV with a header row")
+    json_or_csv(d, "one JSON list of schools", "CSV with a header row")
     la = add("late", "The schools that have not sent today's daily report (日报告) by the cutoff; exit 1 when there "
                      "is one, so a cron job can mail the list.", LATE, late)
     upstream_option(la, URL)
     la.add_argument("--at", type=hhmm, default=dt.time(9, 0), metavar="HH:MM",
                     help="the cutoff: reports are due by then (default 09:00)")
-    la.add_argument("--date", type=day, metavar="YYYY-MM-DD", help="the day (default: today)")
+    date_option(la, "the day (default: today)", metavar="YYYY-MM-DD")
     la.add_argument("--json", action="store_true", help="one JSON list")
     lock_wait_option(la, SYNC_WAIT_S, "a read")
     a = add("app", "The bureau's screen: the table of schools for a day, sorting, filtering, a school's gates, "
                    "sessions and cases, a day picker, a 7-day trend; refreshes by itself.", APP, app)
     upstream_option(a, URL)
-    a.add_argument("--date", type=day, metavar="YYYY-MM-DD", help="the day shown first (default: today)")
+    date_option(a, "the day shown first (default: today)", metavar="YYYY-MM-DD")
     a.add_argument("--cutoff", type=hhmm, default=dt.time(9, 0), metavar="HH:MM", help="late after (default 09:00)")
     a.add_argument("--refresh", type=refresh, default=30.0, metavar="SECONDS",
                    help="refresh every (5 to 3600 s, default 30)")
@@ -116,7 +115,7 @@ def add_bureau(p: argparse.ArgumentParser) -> None:
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sv.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     sv.add_argument("--public-url", metavar="URL", help="the address browsers use, when behind a proxy")
-    sv.add_argument("--date", type=day, metavar="YYYY-MM-DD", help="the day shown first (default: today)")
+    date_option(sv, "the day shown first (default: today)", metavar="YYYY-MM-DD")
     sv.add_argument("--cutoff", type=hhmm, default=dt.time(9, 0), metavar="HH:MM", help="late after (default 09:00)")
     sv.add_argument("--refresh", type=refresh, default=30.0, metavar="SECONDS",
                     help="refresh every (5 to 3600 s, default 30)")

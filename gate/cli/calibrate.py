@@ -51,11 +51,10 @@ def reference_options(p: argparse.ArgumentParser, full: bool = True) -> None:
 
 
 def add_calibrate(p: argparse.ArgumentParser) -> None:
-    add = actions(p)
+    add = actions(p, every=station_options)
     r = add("run", "The blackbody procedure on a live sensor: for each set point, set the blackbody (Enter when "
                    "stable), the station takes readings until they are stable, then fits. A failed calibration "
                    "exits 1.", RUN, run)
-    station_options(r)
     port_options(r, required=True)
     r.add_argument("--sensor-id", default="sensor-1", type=ident("sensor id"),
                    help="the sensor's id in the config (default sensor-1)")
@@ -67,24 +66,20 @@ def add_calibrate(p: argparse.ArgumentParser) -> None:
     reference_options(r)
     f = add("fit", "Fit written readings (SET:READING,... per set point); a residual over tolerance fails (exit 1).",
             FIT, fit)
-    station_options(f)
     f.add_argument("--sensor", required=True, type=SENSOR_KEY, help=SENSOR)
     f.add_argument("--point", required=True, action="append", metavar="SET:R,R,...",
                    help="a set point and the readings at it; repeat for each point")
     reference_options(f)
     c = add("check", "The daily check: one point through the current calibration; out of tolerance locks the "
                      "sensor out (exit 1) until a full calibration passes.", CHECK, check)
-    station_options(c)
     c.add_argument("--sensor", required=True, type=SENSOR_KEY, help=SENSOR)
     c.add_argument("--point", required=True, metavar="SET:R,R,...", help="the set point and the readings at it")
     reference_options(c, full=False)
     li = add("list", "Calibration records, newest first: when, sensor, kind, result, due, operator, id.", LIST,
              list_records)
-    station_options(li)
     li.add_argument("--sensor", type=SENSOR_KEY, help=SENSOR + "; default: every sensor")
     json_option(li, "one JSON line per record")
     s = add("show", "One record in full: points, readings, fit, residuals.", SHOW, show)
-    station_options(s)
     s.add_argument("id", metavar="ID", type=ident("record id"), help="the record's id (gate calibrate list)")
     json_option(s, "the record as one JSON line")
 

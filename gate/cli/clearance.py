@@ -23,17 +23,15 @@ gate clearance list --json --user zhang --pin-stdin
 
 
 def add_clearance(p: argparse.ArgumentParser) -> None:
-    add = actions(p)
+    add = actions(p, every=station_options)
     a = add("add", "Record a clearance: the person's latest confirmed fever no longer refuses them entry. Needs the "
                    "health role (school doctor or nurse) or admin; refused when the id has no fever waiting.",
             ADD, clearance_add)
-    station_options(a)
     a.add_argument("id", metavar="ID", type=ident("entrant id"), help="the entrant id (what the scanner reads)")
     a.add_argument("--note", required=True, help="what the clearance rests on, e.g. \"doctor's note, 2 Dec\"")
     signin_options(a, "the health officer or admin recording it")
     li = add("list", "Confirmed fevers still waiting for a clearance, then the clearances recorded (newest first).",
              LIST, clearance_list)
-    station_options(li)
     signin_options(li, "who is looking (health, admin or auditor)")
     json_option(li, "one JSON line per fever waiting and per clearance (\"state\": waiting | cleared)")
 

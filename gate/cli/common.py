@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import getpass
 import re
 import sys
@@ -67,8 +66,10 @@ class DefaultAction(GateParser):
         return {}
 
 
-def actions(parser: GateParser, default: str | None = None) -> Callable[..., GateParser]:
-    """Sub-actions of a command group; returns ``add(name, help, examples, func)`` that makes one action's parser."""
+def actions(parser: GateParser, default: str | None = None,
+            every: Callable[[GateParser], object] | None = None) -> Callable[..., GateParser]:
+    """Sub-actions of a command group; returns ``add(name, help, examples, func)`` that makes one action's parser.
+    ``every``: the options every action of the group takes first (``station_options`` for a group on the log)."""
     if default is not None:
         parser.__class__ = DefaultAction
         parser.default_action = default
@@ -80,6 +81,8 @@ def actions(parser: GateParser, default: str | None = None) -> Callable[..., Gat
                             epilog=example_text(examples), **kw)
         if func is not None:
             sp.set_defaults(func=func)
+        if every is not None:
+            every(sp)
         return sp
 
     return add
@@ -166,6 +169,13 @@ def signin_options(p: argparse.ArgumentParser, who: str = "who is doing this",
 
 def json_option(p: argparse.ArgumentParser, what: str = "print JSON") -> None:
     p.add_argument("--json", action="store_true", help=what)
+
+
+def json_or_csv(p: argparse.ArgumentParser, json: str, csv: str) -> None:
+    """--json or --csv, not both: the two forms of a listing for other programs; ``json``/``csv``: what each prints."""
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help=json)
+    out.add_argument("--csv", action="store_true", help=csv)
 
 
 _NO_BLANK = object()
@@ -260,34 +270,6 @@ def seconds_between(low: float, high: float, note: str = "") -> Callable[[str], 
 
 
 lock_wait = seconds_between(*LOCK_WAIT_S)  # seconds of a lock wait (0 would be no limit at all)
-
-
-# Days a screening can be on, with room for a week's trend and the next day's midnight: a day at the calendar's edge
-# (0001-01-01, 9999-12-31) has no local timestamp or no next day, so it is refused here, once, for every command.
-FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
-
-
-def day(text: str) -> str:
-    """A YYYY-MM-DD date (argument type)."""
-    try:
-        when = datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
-    if len(text) != 10:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD")
-    if not FIRST_DAY <= when <= LAST_DAY:
-        raise argparse.ArgumentTypeError(f"{text!r} is out of range: use a day from {FIRST_DAY} to {LAST_DAY}")
-    return text
-
-
-def not_after_today(on: str, now: float) -> str:
-    """``on`` (YYYY-MM-DD), refused when it is after the local day of ``now``, as an onset after today is: a mistyped
-    year (2099) would otherwise be a zero report of a day nobody has seen yet, stored and sent upward."""
-    today = datetime.date.fromtimestamp(now)
-    if datetime.date.fromisoformat(on) > today:
-        raise UsageError(f"--date {on} is after today ({today.isoformat()}): a report is of a day that has happened, "
-                         "today or before; nothing was reported")
-    return on
 
 
 # -- the station: config, log, sign-in -------------------------------------------------------------------------------

@@ -22,11 +22,10 @@ gate export verify /media/usb/november --unsigned     # away from the station: S
 
 
 def add_export(p: argparse.ArgumentParser) -> None:
-    add = actions(p, default="create")
+    add = actions(p, default="create", every=station_options)
     c = add("create", "Export screenings of a date range to a new folder with manifest.json (SHA-256 of each "
                       "file, the chain head, who and when); pseudonymised unless --identified. `gate export ...` is "
                       "short for `gate export create ...`.", CREATE, create)
-    station_options(c)
     c.add_argument("--from", dest="date_from", metavar="DATE", help="first day, YYYY-MM-DD (needed)")
     c.add_argument("--to", dest="date_to", metavar="DATE", help="last day, YYYY-MM-DD (needed)")
     c.add_argument("--format", default="csv", choices=sorted(FORMATS), help="csv (default), xlsx or jsonl")
@@ -39,7 +38,6 @@ def add_export(p: argparse.ArgumentParser) -> None:
                       "needed, but a forger who recomputed the SHA-256 in the manifest is not caught).",
             VERIFY, verify)
     v.add_argument("folder", metavar="DIR", help="the export's folder (with manifest.json)")
-    station_options(v)
     v.add_argument("--unsigned", action="store_true",
                    help="no station key here: check SHA-256 and row counts only, not the signature")
 

@@ -37,10 +37,9 @@ _note = words("note", max_len=NOTE_MAX, empty=True)
 
 
 def add_followup(p: argparse.ArgumentParser) -> None:
-    add = actions(p)
+    add = actions(p, every=station_options)
     li = add("list", "Follow-up cases: each pupil not seen when a session closed, each confirmed fever, each no-mask "
                      "refusal and each retest left open. A teacher sees its own classes only.", LIST, followup_list)
-    station_options(li)
     li.add_argument("--class", dest="class_name", metavar="C", type=a_class, help="one class")
     li.add_argument("--open", action="store_true", help="only the cases still open (they carry over day to day)")
     li.add_argument("--entrant", type=ident("entrant id"), metavar="ID",
@@ -50,7 +49,6 @@ def add_followup(p: argparse.ArgumentParser) -> None:
     c = add("close", "Close a case with its outcome (结案). Closed as sent-home or sick-leave with a fever, the pupil "
                      "is refused at the gate until the school doctor records the return-to-school certificate "
                      "(gate clearance add).", CLOSE, followup_close)
-    station_options(c)
     c.add_argument("case", metavar="CASE", type=words("case id", max_len=36),
                    help="the case id, or its first 8 characters as the list shows them (gate followup list "
                         "--entrant ID finds a pupil's cases)")

@@ -22,16 +22,14 @@ gate held lift --entrant P7 --note "hold not ours: sent with our password, now c
 
 
 def add_held(p: argparse.ArgumentParser) -> None:
-    add = actions(p)
+    add = actions(p, every=station_options)
     li = add("list", "The pupils refused because a record about them is held back: at this gate (edited in its own "
                      "file) and at the school's other gates (as pulled by gate sync).", LIST, held_list)
-    station_options(li)
     signin_options(li, "who is looking (auditor, admin or health)")
     json_option(li, "one JSON line per hold (\"gate\": the gate that holds it; \"here\": this gate)")
     lf = add("lift", "Lift this gate's holds once its log verifies again (the edit undone): the held records are "
                      "sent upward as the station wrote them, and every gate of the school learns the lift at its next "
                      "sync. Needs an auditor or admin; audited.", LIFT, held_lift)
-    station_options(lf)
     lf.add_argument("--note", required=True, help="what was found and done, e.g. \"restored from the 06:00 backup\"")
     lf.add_argument("--entrant", metavar="ID", action="append", type=ident("entrant id"), default=[],
                     help="lift the hold on this pupil only, even one this log does not remember (a log restored from "

@@ -7,8 +7,9 @@ import json
 import sys
 
 from domain.errors import CheckFailed
-from gate.cli.common import (a_class, actions, day, load_config, open_log, not_after_today, sign_in, signed_in,
-                             signin_options, station_options, words)
+from gate.cli.common import (a_class, actions, json_or_csv, load_config, open_log, sign_in, signed_in, signin_options,
+                             station_options, words)
+from gate.cli.days import date_option, not_after_today
 from gate.school_day import (by_class, classes_for, close_out, cluster_alerts, daily_figures, find_session,
                              provisional, provisional_line)
 from storage import reports
@@ -36,36 +37,27 @@ gate report unscreened --session 午检 --class 三年级二班 --csv --user che
 
 
 def add_report(p: argparse.ArgumentParser) -> None:
-    add = actions(p)
+    add = actions(p, every=station_options)
     d = add("daily", "The day's report: screened, admitted, denied by reason, retests and their outcomes, confirmed "
                      "fevers, unscreened roster members and zero_report. It is stored and queued for the upstream.",
             DAILY, daily)
-    station_options(d)
-    d.add_argument("--date", type=day, help="YYYY-MM-DD, today or before (default: today)")
-    fmt = d.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="one JSON object")
-    fmt.add_argument("--csv", action="store_true", help="field,value rows")
+    date_option(d, "YYYY-MM-DD, today or before (default: today)")
+    json_or_csv(d, "one JSON object", "field,value rows")
     a = add("alerts", "Cluster alerts (聚集性病例): a class with pupils ill with similar symptoms on one day, or within "
                       "a few days ([clusters] in the config: 3 on a day, or 5 within 3 days). The school reports "
                       "these within 24 hours.", ALERTS, report_alerts)
-    station_options(a)
-    a.add_argument("--date", type=day, help="YYYY-MM-DD (default: today)")
+    date_option(a)
     a.add_argument("--json", action="store_true", help="one JSON line per alert")
     signin_options(a, "who is looking")
     u = add("unscreened", "Who on the roster was not seen on that day, or in one session of it (--session), per "
                           "class with the staff apart. A teacher sees only its own classes.", UNSCREENED, unscreened)
-    station_options(u)
-    u.add_argument("--date", type=day, help="YYYY-MM-DD (default: today)")
+    date_option(u)
     u.add_argument("--session", metavar="NAME", type=words("session", max_len=64),
                    help="a session of the config (morning, noon ... or 晨检, 午检); default: the whole day")
     u.add_argument("--class", dest="class_name", metavar="C", type=a_class,
                    help="one class, as the roster names it")
-    out = u.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true",
-                     help="one JSON line per person: id, name, class, kind, session (no roster: one line, unscreened "
-                          "null)")
-    out.add_argument("--csv", action="store_true",
-                     help="CSV: id,name,class,kind,session (no roster: nothing printed, exit 1)")
+    json_or_csv(u, "one JSON line per person: id, name, class, kind, session (no roster: one line, unscreened null)",
+                "CSV: id,name,class,kind,session (no roster: nothing printed, exit 1)")
     signin_options(u, "who is reading the names")
 
 

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from domain.errors import UsageError
-from gate.cli.common import actions, day, ident, operator, person, signed_in, signin_options, station_options, words
+from gate.cli.common import actions, ident, operator, person, signed_in, signin_options, station_options, words
+from gate.cli.days import date_option
 from gate.input_files import read_bounded
 from storage.roster import MAX_BYTES, RosterError, Visitor, add_visitor, import_roster, roster
 
@@ -49,7 +50,7 @@ def add_roster(p: argparse.ArgumentParser) -> None:
     vadd.add_argument("--phone", required=True, type=words("phone", max_len=32))
     vadd.add_argument("--reason", default="", type=words("reason", max_len=200, empty=True), help="why they come")
     vadd.add_argument("--host", required=True, type=words("host"), help="the person visited")
-    vadd.add_argument("--date", type=day, help="approved for this day only (YYYY-MM-DD)")
+    date_option(vadd, "approved for this day only (YYYY-MM-DD)")
     signin_options(vadd, "who approves")
 
 

@@ -13,7 +13,8 @@ import time
 
 from domain.errors import UpstreamFailure, UsageError
 from domain.sessions import DEFAULT_SESSIONS, EVENING
-from gate.cli.common import actions, day, ident, not_after_today, upstream_option, words
+from gate.cli.common import actions, ident, upstream_option, words
+from gate.cli.days import date_option, not_after_today
 from gate.clusters import Rules, alerts, illnesses
 from gate.school_day import by_class
 
@@ -29,7 +30,7 @@ def add_school(p: argparse.ArgumentParser) -> None:
                       "(staff apart), fevers, follow-up cases, clusters, zero report.", REPORT, report)
     upstream_option(r, "the school's upstream database")
     r.add_argument("--school", metavar="ID", required=True, type=ident("school id"), help="[school] id of its gates")
-    r.add_argument("--date", type=day, help="YYYY-MM-DD, today or before (default: today)")
+    date_option(r, "YYYY-MM-DD, today or before (default: today)")
     r.add_argument("--session", metavar="NAME", type=words("session", max_len=64),
                    help="one session (morning, noon ...); default: the whole day")
     r.add_argument("--json", action="store_true", help="one JSON object")

@@ -11,8 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.errors import Refused, UpstreamFailure, UsageError
-from gate.cli.common import (actions, day, ident, json_option, lock_wait_option, positive_int, upstream_option,
-                             words)
+from gate.cli.common import actions, ident, json_option, lock_wait_option, positive_int, upstream_option, words
+from gate.cli.days import day
 
 MAINTAIN = """
 gate upstream maintain --upstream postgresql://owner@district-db/screening

@@ -11,7 +11,6 @@ from typing import Callable
 
 from textual import events
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.reactive import reactive
 
 from domain import MaskState
@@ -26,7 +25,7 @@ from gate.ui.screens.auditor import AuditorScreen
 from gate.ui.screens.day import DayView
 from gate.ui.screens.duty import DutyScreen
 from gate.ui.screens.followup import FollowupScreen
-from gate.ui.screens.help import HelpScreen
+from gate.ui.screens.help import STATION_BINDINGS, HelpScreen
 from gate.ui.screens.maintenance import MaintenanceScreen
 from gate.ui.screens.signin import SignIn
 from gate.ui.drafts import Drafts
@@ -36,22 +35,7 @@ from storage.log import ScreeningLog
 
 class GateApp(App):
     CSS_PATH = "gate.tcss"
-    # The station's keys work from every screen (as the help screen lists them); ctrl+q last. Ctrl+Q is a priority
-    # key: a modal form (Textual stops other keys at a modal) must never keep the station from quitting.
-    BINDINGS = [
-        Binding("f1", "help", "Help / 帮助"),
-        Binding("f2", "manual", "Manual entry / 手测"),
-        Binding("f3", "mask_yes", "Mask OK / 已戴口罩"),
-        Binding("f4", "mask_no", "No mask / 未戴"),
-        Binding("f6", "language", "中文 / English"),
-        Binding("f7", "sign_in", "Sign in / 登录"),
-        Binding("f5", "day_view", "Today / 今日"),
-        Binding("f8", "auditor", "Auditor / 审计"),
-        Binding("f9", "maintenance", "Maintenance / 维护"),
-        Binding("f10", "visitor", "Visitor / 访客登记"),
-        Binding("f11", "followup", "Follow-up / 追踪", show=False),
-        Binding("ctrl+q", "quit", "Quit / 退出", priority=True),
-    ]
+    BINDINGS = STATION_BINDINGS  # the station's keys work from every screen, as the help screen lists them
 
     language: reactive[str] = reactive("zh-CN")
     user: reactive[User | None] = reactive(None)  # who is signed in (when the station has users)
@@ -68,8 +52,8 @@ class GateApp(App):
         self.scans = ScanCatcher()  # a card scanned over another screen goes to the gate, never lost
         self.drafts = Drafts()  # forms the idle sign-out closed, kept for the same user
         self._idle_warned = False
-        self.duty = DutyScreen(station, sensor_config=sensor_config, sensor=sensor, clock=clock,
-                               show_clock=show_clock)
+        self.show_clock = show_clock  # the clock in a screen's header (off: screenshots that repeat)
+        self.duty = DutyScreen(station, sensor_config=sensor_config, sensor=sensor, clock=clock)
         self.set_reactive(GateApp.language, normalise(station.language))
 
     def get_default_screen(self) -> DutyScreen:
@@ -161,7 +145,7 @@ class GateApp(App):
         self.language = "en" if self.language == "zh-CN" else "zh-CN"
 
     def action_day_view(self) -> None:
-        self.push_screen(DayView(self.station))
+        self.push_screen(DayView())
 
     def action_auditor(self) -> None:
         # Screenings with entrant ids are personal data: the auditor screen needs an auditor (or no users yet).

@@ -3,51 +3,47 @@ absences were closed out. One group of the log's tables (storage.tables); storag
 """
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, String, Table, Text
+from sqlalchemy import Index, Table
 
-from storage.tables import METADATA
+from storage.tables import METADATA, calendar_day, chain_keys, chain_links, count, ident, moment, short, text, uuid
 
 # A clearance of one confirmed fever (doctor's note seen by the health officer), hash-chained like the audit.
 CLEARANCES = Table(
     "clearances", METADATA,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("id", String(36), unique=True, nullable=False),
-    Column("station_id", String(64), nullable=False),
-    Column("entrant_id", String(64), nullable=False),
-    Column("fever_screening_id", String(36), nullable=False),
-    Column("fever_at", Float, nullable=False),
-    Column("note", Text, nullable=False),
-    Column("cleared_by", String(64), nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("at", Float, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("row_hash", String(64), nullable=False),
+    *chain_keys(),
+    ident("station_id"),
+    ident("entrant_id"),
+    uuid("fever_screening_id"),
+    moment("fever_at"),
+    text("note"),
+    ident("cleared_by"),
+    short("role", 16),
+    moment("at"),
+    *chain_links(),
     Index("ix_clearances_entrant", "entrant_id"),
 )
 
 # A follow-up case event (因病缺勤追踪): a case is opened by one row and closed by a later one; hash-chained.
 CASES = Table(
     "cases", METADATA,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("id", String(36), unique=True, nullable=False),
-    Column("case_id", String(36), nullable=False),  # the opening row's id
-    Column("event", String(8), nullable=False),  # open | close
-    Column("station_id", String(64), nullable=False),
-    Column("entrant_id", String(64), nullable=False),
-    Column("class_name", String(64), nullable=False),
-    Column("day", String(10), nullable=False),
-    Column("session", String(64)),
-    Column("reason", String(16), nullable=False),  # absent | fever | no-mask | retest-open
-    Column("screening_id", String(36)),
-    Column("outcome", String(16)),
-    Column("symptoms", Text, nullable=False, default="[]"),  # JSON list
-    Column("onset", String(10)),
-    Column("note", Text, nullable=False, default=""),
-    Column("by", String(64), nullable=False),
-    Column("role", String(16), nullable=False, default=""),
-    Column("at", Float, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("row_hash", String(64), nullable=False),
+    *chain_keys(),
+    uuid("case_id"),  # the opening row's id
+    short("event", 8),  # open | close
+    ident("station_id"),
+    ident("entrant_id"),
+    short("class_name", 64),
+    calendar_day("day"),
+    short("session", 64, optional=True),
+    short("reason", 16),  # absent | fever | no-mask | retest-open
+    uuid("screening_id", optional=True),
+    short("outcome", 16, optional=True),
+    text("symptoms", default="[]"),  # JSON list
+    calendar_day("onset", optional=True),
+    text("note", default=""),
+    ident("by"),
+    short("role", 16, default=""),
+    moment("at"),
+    *chain_links(),
     Index("ix_cases_case", "case_id"),
     Index("ix_cases_entrant", "entrant_id"),
 )
@@ -55,8 +51,8 @@ CASES = Table(
 # A session of one day whose cases were opened (so that a session is closed out once).
 SESSION_CLOSURES = Table(
     "session_closures", METADATA,
-    Column("day", String(10), primary_key=True),
-    Column("session", String(64), primary_key=True),
-    Column("at", Float, nullable=False),
-    Column("cases", Integer, nullable=False),
+    calendar_day("day", primary_key=True),
+    short("session", 64, primary_key=True),
+    moment("at"),
+    count("cases"),
 )

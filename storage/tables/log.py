@@ -4,36 +4,35 @@ and the seals (storage.seals). Every command that writes to the log uses these. 
 """
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, String, Table, Text
+from sqlalchemy import Column, Index, Integer, Table
 
-from storage.tables import METADATA
+from storage.tables import (METADATA, calendar_day, celsius, chain_keys, chain_links, count, digest, ident, moment,
+                            short, text, uuid)
 
 SCREENINGS = Table(
     "screenings", METADATA,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("id", String(36), unique=True, nullable=False),
-    Column("station_id", String(64), nullable=False),
-    Column("created_at", Float, nullable=False),
-    Column("day", String(10), nullable=False),  # local calendar day, for daily reports
-    Column("entrant_id", String(64)),
-    Column("operator", String(64)),
-    Column("follows", String(36)),
-    Column("decision", String(8), nullable=False),
-    Column("reasons", Text, nullable=False),  # JSON list
-    Column("message", Text, nullable=False),
-    Column("threshold_c", Float, nullable=False),
-    Column("temperature_c", Float),
-    Column("mask", Text, nullable=False),  # JSON object
-    Column("readings", Text, nullable=False),  # JSON list
-    Column("prev_hash", String(64), nullable=False),
-    Column("row_hash", String(64), nullable=False),
+    *chain_keys(),
+    ident("station_id"),
+    moment("created_at"),
+    calendar_day("day"),  # local calendar day, for daily reports
+    ident("entrant_id", optional=True),
+    ident("operator", optional=True),
+    uuid("follows", optional=True),
+    short("decision", 8),
+    text("reasons"),  # JSON list
+    text("message"),
+    celsius("threshold_c"),
+    celsius("temperature_c", optional=True),
+    text("mask"),  # JSON object
+    text("readings"),  # JSON list
+    *chain_links(),
     # Derived from readings / mask for fast exports and reports; not hashed, but verify checks they agree.
-    Column("source", String(64)),
-    Column("mask_state", String(8)),
-    Column("session", String(64)),  # the check of the day (hashed when set)
+    short("source", 64, optional=True),
+    short("mask_state", 8, optional=True),
+    short("session", 64, optional=True),  # the check of the day (hashed when set)
     # The entrant id with case and compatibility forms folded (domain.identifiers.id_key): P42, p42 and Ｐ４２ are one
     # person for the fever memory. Derived like source: not hashed; verify checks it agrees with entrant_id.
-    Column("entrant_key", String(64)),
+    ident("entrant_key", optional=True),
     Index("ix_screenings_day", "day"),
     Index("ix_screenings_entrant", "entrant_id"),
     Index("ix_screenings_day_session", "day", "session"),
@@ -44,40 +43,38 @@ SCREENINGS = Table(
 OUTBOX = Table(
     "outbox", METADATA,
     Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("kind", String(32), nullable=False),
-    Column("record_id", String(36), nullable=False),
-    Column("created_at", Float, nullable=False),
+    short("kind", 32),
+    uuid("record_id"),
+    moment("created_at"),
 )
 
 # Who did what (exports, purges, roster changes, overrides ...), hash-chained like screenings.
 AUDIT_EVENTS = Table(
     "audit_events", METADATA,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("id", String(36), unique=True, nullable=False),
-    Column("station_id", String(64), nullable=False),
-    Column("at", Float, nullable=False),
-    Column("actor", String(64), nullable=False),
-    Column("action", String(64), nullable=False),
-    Column("detail", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("row_hash", String(64), nullable=False),
+    *chain_keys(),
+    ident("station_id"),
+    moment("at"),
+    ident("actor"),
+    short("action", 64),
+    text("detail"),
+    *chain_links(),
 )
 
 # After a purge: the last purged row of a chain, so the rows that remain still verify.
 CHAIN_ANCHORS = Table(
     "chain_anchors", METADATA,
-    Column("chain", String(32), primary_key=True),
+    short("chain", 32, primary_key=True),
     Column("last_purged_seq", Integer, nullable=False),
-    Column("last_purged_hash", String(64), nullable=False),
-    Column("at", Float, nullable=False),
+    digest("last_purged_hash"),
+    moment("at"),
 )
 
 # A MAC'd summary under the station key: a chain's row count and head, a sealed table's rows and digest, and the
 # fingerprint of the log's station key (``station-key``). See storage.seals.
 SEALS = Table(
     "seals", METADATA,
-    Column("name", String(64), primary_key=True),
-    Column("rows", Integer, nullable=False),
-    Column("digest", String(64), nullable=False),
-    Column("mac", String(64), nullable=False),
+    short("name", 64, primary_key=True),
+    count("rows"),
+    digest("digest"),
+    digest("mac"),
 )

@@ -3,27 +3,27 @@
 """
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, String, Table, Text
+from sqlalchemy import Table
 
-from storage.tables import METADATA
+from storage.tables import METADATA, calendar_day, full_name, ident, moment, seal_mac, short, text
 
 ENTRANTS = Table(
     "entrants", METADATA,
-    Column("roster_id", String(64), primary_key=True),
-    Column("name", String(128), nullable=False),
-    Column("group", String(64), nullable=False, default=""),
-    Column("kind", String(16), nullable=False, default="pupil"),
-    Column("mac", String(64)),  # storage.seals: HMAC of the row under the station key
+    ident("roster_id", primary_key=True),
+    full_name("name"),
+    short("group", 64, default=""),
+    short("kind", 16, default="pupil"),
+    seal_mac(),
 )
 
 VISITORS = Table(
     "visitors", METADATA,
-    Column("visitor_id", String(64), primary_key=True),
-    Column("name", String(128), nullable=False),
-    Column("phone", String(32), nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("host", String(128), nullable=False),
-    Column("day", String(10)),
-    Column("approved_by", String(64), nullable=False),
-    Column("at", Float, nullable=False),
+    ident("visitor_id", primary_key=True),
+    full_name("name"),
+    short("phone", 32),
+    text("reason"),
+    full_name("host"),
+    calendar_day("day", optional=True),
+    ident("approved_by"),
+    moment("at"),
 )

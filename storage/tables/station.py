@@ -3,32 +3,32 @@ group of the log's tables (storage.tables); storage.models lists them all.
 """
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Integer, Table
 
-from storage.tables import METADATA
+from storage.tables import METADATA, count, digest, ident, moment, seal_mac, short, text
 
 # Station users. The PIN is stored only as a peppered scrypt hash (gate.pins); failures and lockouts persist.
 USERS = Table(
     "users", METADATA,
-    Column("name", String(64), primary_key=True),
-    Column("role", String(16), nullable=False),
-    Column("pin_hash", String(200), nullable=False),
-    Column("failures", Integer, nullable=False, default=0),
-    Column("locked_until", Float),
+    ident("name", primary_key=True),
+    short("role", 16),
+    short("pin_hash", 200),
+    count("failures", default=0),
+    moment("locked_until", optional=True),
     Column("disabled", Boolean, nullable=False, default=False),
-    Column("created_at", Float, nullable=False),
-    Column("classes", Text, nullable=False, default=""),  # a teacher's classes, JSON list
-    Column("mac", String(64)),  # storage.seals: HMAC of the row under the station key
+    moment("created_at"),
+    text("classes", default=""),  # a teacher's classes, JSON list
+    seal_mac(),
 )
 
 # The screening policy in force (one row); each change is also an audit event, which `gate verify` compares.
 STATION_POLICY = Table(
     "station_policy", METADATA,
     Column("id", Integer, primary_key=True),
-    Column("content", Text, nullable=False),  # canonical JSON of gate.station_policy.snapshot
-    Column("sha256", String(64), nullable=False),
-    Column("applied_by", String(64), nullable=False),
-    Column("applied_at", Float, nullable=False),
-    Column("source", Text, nullable=False),
-    Column("mac", String(64)),  # storage.seals: HMAC of the row under the station key
+    text("content"),  # canonical JSON of gate.station_policy.snapshot
+    digest("sha256"),
+    ident("applied_by"),
+    moment("applied_at"),
+    text("source"),
+    seal_mac(),
 )

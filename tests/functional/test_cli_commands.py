@@ -216,7 +216,7 @@ def test_an_unexpected_fault_is_one_line_and_the_traceback_goes_to_the_error_log
     boom = types.ModuleType("gate.cli.boom")
     boom.COMMANDS = {"boom": lambda p: p.set_defaults(func=lambda args: 1 / 0)}
     monkeypatch.setitem(sys.modules, "gate.cli.boom", boom)
-    monkeypatch.setitem(GROUPS, "boom", ("boom", "a broken command"))
+    monkeypatch.setitem(GROUPS, "boom", "a broken command")  # its module: gate.cli.boom
     monkeypatch.setenv("GATE_LOG_DIR", str(tmp_path / "logs"))
     assert main(["boom"]) == EXIT_INTERNAL
     err = capsys.readouterr().err

@@ -189,7 +189,7 @@ class BureauApp(ShowsWorkerFailures, App):
         self.set_day(event.value.strip())
 
     def set_day(self, day: dt.date | str) -> None:
-        from gate.cli.common import day as checked  # the CLI's one date rule: the format and the calendar's range
+        from gate.cli.days import day as checked  # the CLI's one date rule: the format and the calendar's range
 
         try:
             day = dt.date.fromisoformat(checked(str(day)))

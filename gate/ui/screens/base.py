@@ -5,9 +5,11 @@ Workers run with ``exit_on_error=False``: a failed database read or export must 
 from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from domain.errors import GateError, StorageFailure
+from domain.reasons import ManualReason
 
 STORAGE_ADVICE = "the log could not be read or written: check the disk and the log file (gate verify)"
 
@@ -45,3 +47,24 @@ class AnswersOnce:
         if not self._answered:
             self._answered = True
             self.dismiss(result)
+
+
+BACK = "传感器已恢复 / sensor back: measure at the gate (F2 = manual reading)"  # said when an offered form closes
+
+
+class OfferedOnFault:
+    """Mixin for the forms the station opens by itself when the sensor goes to fault (``reason``): when the sensor is
+    back, ``withdraw`` closes the form if nobody typed into its ``TYPED`` fields yet (someone half-way through keeps
+    it: they meant it). The form may still be being built, so the check waits for the next refresh."""
+
+    TYPED = "Input"
+    reason: str | None = None
+
+    def withdraw(self) -> None:
+        if self.reason == ManualReason.SENSOR_FAULT:
+            self.call_after_refresh(self._withdraw_if_untouched)
+
+    def _withdraw_if_untouched(self) -> None:
+        if self.is_current and not any(field.value for field in self.query(self.TYPED).results(Input)):
+            self.answer(None)
+            self.notify(BACK, timeout=6)

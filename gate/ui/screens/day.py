@@ -18,28 +18,26 @@ from storage.log import local_day
 
 
 class DayView(ShowsWorkerFailures, Screen):
-    BINDINGS = [Binding("escape,f5", "app.pop_screen", "Back / 返回")]
+    """Today at the app's station, by the app's clock and in the app's language (the app holds what screens share)."""
 
-    def __init__(self, station: Station):
-        super().__init__()
-        self.station = station
+    BINDINGS = [Binding("escape,f5", "app.pop_screen", "Back / 返回")]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="day"):
             yield Label("", id="day-title")
             yield Static("", id="day-zero")
             yield Static("", id="day-hours")
-            yield TemperatureHistogram(threshold=self.station.config.threshold_c, id="day-hist")
+            yield TemperatureHistogram(threshold=self.app.station.config.threshold_c, id="day-hist")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.load_day(self.app.clock())
+        self.load_day(self.app.station, self.app.clock())
 
     @work(thread=True, exclusive=True, group="day", exit_on_error=False, name="loading today's figures")
-    def load_day(self, now: float) -> None:
+    def load_day(self, station: Station, now: float) -> None:
         day = local_day(now)
-        self.post_message(DayLoaded(reports.daily(self.station.log, day, self.station.config.station_id),
-                                    reports.day_profile(self.station.log, day)))
+        self.post_message(DayLoaded(reports.daily(station.log, day, station.config.station_id),
+                                    reports.day_profile(station.log, day)))
 
     def on_day_loaded(self, msg: DayLoaded) -> None:
         report, lang = msg.report, self.app.language

@@ -76,13 +76,12 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
     alert_text: reactive[str] = reactive("")
 
     def __init__(self, station: Station, *, sensor_config: SensorConfig | None, sensor: Sensor | None,
-                 clock: Callable[[], float], show_clock: bool = True):
+                 clock: Callable[[], float]):
         super().__init__()
         self.station = station
         self.sensor_config = sensor_config
         self._sensor = sensor
         self.clock = clock
-        self.show_clock = show_clock
         self.samples = SampleFeed()
         self.retests = RetestQueue(station.config.retest_wait_minutes)
         self.decisions_shown = 0
@@ -93,7 +92,7 @@ class DutyScreen(OffersManualEntry, ShowsWorkerFailures, Screen):
         self.set_reactive(DutyScreen.sync_text, "sync …" if station.config.upstream_url else "sync off")
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=self.show_clock)
+        yield Header(show_clock=self.app.show_clock)
         yield Banner(id="banner", classes="waiting").data_bind(DutyScreen.latest, DutyScreen.log_error,
                                                                DutyScreen.language)
         yield DecisionMessage(self._message_for, id="message").data_bind(DutyScreen.latest, DutyScreen.log_error,

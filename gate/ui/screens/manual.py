@@ -13,7 +13,7 @@ from drivers.manual import ManualEntryError, parse_temperature, scanned_id
 from domain import ManualReason, Screening
 from domain.identifiers import IdentifierError, check_id
 from gate.i18n import t
-from gate.ui.screens.base import AnswersOnce
+from gate.ui.screens.base import AnswersOnce, OfferedOnFault
 
 REASON_LABELS = {
     ManualReason.SENSOR_FAULT: "传感器故障 / sensor fault",
@@ -24,15 +24,15 @@ REASON_LABELS = {
 
 
 NEW_PERSON = "new"
-BACK = "传感器已恢复 / sensor back: measure at the gate (F2 = manual reading)"  # said when an offered form closes
 LEAVING_KEYS = {"f1": "help", "f5": "day_view", "f8": "auditor", "f9": "maintenance", "f11": "followup"}
 
 
-class ManualEntry(AnswersOnce, ModalScreen[tuple[str, str, str | None, str | None] | None]):
+class ManualEntry(OfferedOnFault, AnswersOnce, ModalScreen[tuple[str, str, str | None, str | None] | None]):
     """Returns (typed value, reason, id of the open retest it belongs to or None for a new person, the entrant id
     scanned while the form was open or None)."""
 
     DRAFT = "manual"  # what the idle sign-out keeps for the same user (gate/ui/drafts.py)
+    TYPED = "#manual-temp"  # a temperature typed keeps the form when the sensor comes back (OfferedOnFault)
 
     # The station's keys that open another screen work here too (Textual stops the app's keys at a modal): the form
     # closes unsaved first, as with Esc. F6 switches the language and keeps the form.
@@ -171,13 +171,3 @@ class ManualEntry(AnswersOnce, ModalScreen[tuple[str, str, str | None, str | Non
             self.answer(None)
             if then is not None:
                 self.app.call_next(then)
-
-    def withdraw(self) -> None:
-        """The sensor is back: close the form if the station offered it on the fault and nobody typed into it yet."""
-        if self.reason == ManualReason.SENSOR_FAULT:
-            self.call_after_refresh(self._withdraw_if_untouched)  # the form may still be being built
-
-    def _withdraw_if_untouched(self) -> None:
-        if self.is_current and not any(field.value for field in self.query("#manual-temp").results(Input)):
-            self.answer(None)
-            self.notify(BACK, timeout=6)

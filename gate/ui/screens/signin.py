@@ -13,18 +13,16 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from domain import ManualReason
 from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
 from gate.auth import Auth, AuthError
 from gate.user import User
 from gate.ui.messages import PinIsCardNumber, SignedIn, SignInFailed, UserNames
-from gate.ui.screens.base import AnswersOnce, ShowsWorkerFailures
-from gate.ui.screens.manual import BACK
+from gate.ui.screens.base import AnswersOnce, OfferedOnFault, ShowsWorkerFailures
 from storage.log import LogError
 from storage.roster import is_known_id
 
 
-class SignIn(AnswersOnce, ShowsWorkerFailures, ModalScreen[User | None]):
+class SignIn(OfferedOnFault, AnswersOnce, ShowsWorkerFailures, ModalScreen[User | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel / 取消")]
 
     def __init__(self, why: str, auth: Auth, *, reason: str | None = None,
@@ -135,14 +133,3 @@ class SignIn(AnswersOnce, ShowsWorkerFailures, ModalScreen[User | None]):
 
     def action_cancel(self) -> None:
         self.answer(None)
-
-    def withdraw(self) -> None:
-        """The sensor is back: close the sign-in if the station opened it on the fault and nobody typed into it yet
-        (someone half-way through signing in keeps it: they meant to take over)."""
-        if self.reason == ManualReason.SENSOR_FAULT:
-            self.call_after_refresh(self._withdraw_if_untouched)  # the form may still be being built
-
-    def _withdraw_if_untouched(self) -> None:
-        if self.is_current and not any(field.value for field in self.query("Input").results(Input)):
-            self.answer(None)
-            self.notify(BACK, timeout=6)
