@@ -1,4 +1,5 @@
-"""The help screen: the keys of the duty screen, in both languages."""
+"""The help screen: the keys of the duty screen, in both languages, from the one table of the station's keys (which the
+app binds too)."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
