@@ -65,19 +65,62 @@ class PostgresServer:
         self.running = False
         self._run(str(BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
 
-    def create_db(self, name: str) -> str:
+    def create_db(self, name: str, migrated: bool = False) -> str:
         """A new empty database named ``name`` (``name_2``, ``name_3`` … when that name was made before on this
-        server, so tests sharing the server never share a database); returns its URL."""
+        server, so tests sharing the server never share a database); returns its URL. ``migrated``: with the
+        upstream's schema already made, copied from a database migrated once per server (for tests about what the
+        stations do upstream, not about its migrations), under its own new identity as a new database has."""
         import psycopg  # the upstream's driver: only where a database is made
 
         n = 1
         while (f"{name}_{n}" if n > 1 else name) in self._made:
             n += 1
         name = f"{name}_{n}" if n > 1 else name
+        template = self._migrated_template() if migrated else "template1"
         self._made.add(name)
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'create database "{name}"')
+            conn.execute(f'create database "{name}" template "{template}"')
+        if migrated:
+            with psycopg.connect(self.url(name), autocommit=True) as conn:
+                conn.execute("update gate_upstream_identity set id = gen_random_uuid()::text, "
+                             "created_at = extract(epoch from now())")
         return self.url(name)
+
+    def saved(self, url: str) -> str:
+        """A copy of the database at ``url`` as it is now (nobody may be connected to it): what ``restored`` puts
+        back. For a module whose tests all start from one upstream its fixture filled once."""
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        copy = f"{name}_saved"
+        self._made.add(copy)
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'create database "{copy}" template "{name}"')
+        return copy
+
+    def restored(self, url: str, copy: str) -> str:
+        """The database at ``url`` again as ``saved`` copied it, at the same URL (a station's sync state is kept by
+        its upstream's URL and identity: both stay the same); whoever was still connected to it is cut off."""
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'drop database "{name}" with (force)')
+            conn.execute(f'create database "{name}" template "{copy}"')
+        return url
+
+    def _migrated_template(self) -> str:
+        name = "gate_migrated_template"
+        if name not in self._made:
+            from storage import upstream
+
+            url = self.create_db(name)
+            engine = upstream.make_upstream_engine(url)
+            try:
+                upstream.upgrade(engine)
+            finally:
+                engine.dispose()  # a template copies only while nobody is connected to it
+        return name
 
     def url(self, db: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"

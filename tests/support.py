@@ -212,6 +212,11 @@ def log_from_template(path: Path, build: Callable[[Path], object], key: str = ""
     return path
 
 
+def empty_log(path: Path) -> None:
+    """A new station log with nothing in it: a ``build`` for log_from_template (its schema made once a run)."""
+    ScreeningLog(path).close()
+
+
 def copy_log(src: Path, dst: Path) -> Path:
     """A copy of the log at ``src`` (SQLite's online backup: consistent even while it is open) with its station key."""
     source, target = sqlite3.connect(src), sqlite3.connect(dst)

@@ -19,7 +19,7 @@ from storage import bureau
 from storage.log import ScreeningLog
 from storage.roster import import_roster
 from tests.pg import unavailable_reason
-from tests.support import Clock, env_with_root, run_gate
+from tests.support import Clock, copy_log, env_with_root, run_gate
 
 pytestmark = [pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason())),
               pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")]
@@ -48,20 +48,32 @@ def configure(tmp_path, name, url, absences):
     return path
 
 
-@pytest.fixture
-def school(tmp_path, pg):
+GATES = (("south", "off", "P2", "07:10:00"), ("north", "school", "P1", "07:20:00"))
+
+
+@pytest.fixture(scope="module")
+def morning(tmp_path_factory, pg):
     """North keeps the absence cases, south does not; each saw one pupil at 07:00; south synced at 07:10, before
-    the morning check ended (08:30), north at 07:20."""
+    the morning check ended (08:30), north at 07:20. Made once for the module (each sync is a faked-clock process);
+    `school` gives every test its own copy of the upstream and of both logs."""
+    folder = tmp_path_factory.mktemp("daily_provisional")
     url = pg.create_db("daily_provisional")
-    gates = {}
-    for name, absences, pupil, when in (("south", "off", "P2", "07:10:00"), ("north", "school", "P1", "07:20:00")):
-        db, cfg = tmp_path / f"{name}.db", configure(tmp_path, name, url, absences)
+    for name, absences, pupil, when in GATES:
+        db, cfg = folder / f"{name}.db", configure(folder, name, url, absences)
         with ScreeningLog(db) as log:
             import_roster(log, ROSTER.encode(), station_id=name, actor="admin")
             Station(load_config(cfg), log, clock=Clock(at(7, 0))).screen(
                 [Reading(object_c=36.5, source="manual")], MaskResult(MaskState.YES), entrant_id=pupil)
-        faked(tmp_path, when, "sync", "--db", db, "--config", cfg)
-        gates[name] = (db, cfg)
+        faked(folder, when, "sync", "--db", db, "--config", cfg)
+    return folder, url, pg.saved(url)
+
+
+@pytest.fixture
+def school(morning, tmp_path, pg):
+    folder, url, saved = morning
+    pg.restored(url, saved)
+    gates = {name: (copy_log(folder / f"{name}.db", tmp_path / f"{name}.db"), configure(tmp_path, name, url, absences))
+             for name, absences, _, _ in GATES}
     return url, gates
 
 

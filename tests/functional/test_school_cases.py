@@ -112,7 +112,7 @@ class Gate:
 
 @pytest.fixture
 def school(tmp_path, pg):
-    url = pg.create_db("school_cases")
+    url = pg.create_db("school_cases", migrated=True)
     clock = Clock(at(7, 42))
     north = Gate(tmp_path, "north", url, clock)
     south = Gate(tmp_path, "south", url, clock, absence="off")

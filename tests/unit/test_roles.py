@@ -8,6 +8,7 @@ from gate.roles import RIGHTS, ROLES, TABLE, may, readme_table
 from storage import audit
 from storage.log import ScreeningLog
 from tests.conftest import ROOT
+from tests.support import log_from_template
 
 ADMIN = User("admin", "admin")
 PINS = {"admin": "900001", "zhang": "318274", "wu": "427351", "li": "536482", "doc": "645913", "chen": "754026"}
@@ -16,15 +17,20 @@ ROLE_OF = {"admin": "admin", "zhang": "duty", "wu": "auditor", "li": "maintenanc
 CLASSES = {"chen": ("三年级二班", "三年级三班")}
 
 
+def staffed(db):
+    """One user of each role, the admin first (their PIN hashes are slow on purpose: made once a run, then copied)."""
+    with ScreeningLog(db) as log:
+        auth = Auth(log, "north")
+        auth.add_user("admin", "admin", PINS["admin"], None)
+        for name, role in ROLE_OF.items():
+            if name != "admin":
+                auth.add_user(name, role, PINS[name], ADMIN, classes=CLASSES.get(name, ()))
+
+
 @pytest.fixture
 def station(db_path):
-    log = ScreeningLog(db_path)
-    auth = Auth(log, "north")
-    auth.add_user("admin", "admin", PINS["admin"], None)
-    for name, role in ROLE_OF.items():
-        if name != "admin":
-            auth.add_user(name, role, PINS[name], ADMIN, classes=CLASSES.get(name, ()))
-    yield log, auth
+    log = ScreeningLog(log_from_template(db_path, staffed))
+    yield log, Auth(log, "north")
     log.close()
 
 

@@ -11,6 +11,7 @@ from gate.station import Station
 from storage import audit
 from storage.log import ScreeningLog, local_day
 from storage.roster import RosterError, Visitor, add_visitor, import_roster, roster, unscreened
+from tests.support import empty_log, log_from_template
 
 TERM1 = "id,name,class,kind\nS1,张三,一年级1班,pupil\nS2,李四,一年级1班,pupil\nT1,王老师,教务处,staff\n".encode()
 TERM2 = "id,name,class,kind\nS1,张三,一年级2班,pupil\nS3,赵五,一年级1班,pupil\nT1,王老师,教务处,staff\n".encode()
@@ -86,7 +87,7 @@ people = st.dictionaries(ids, st.sampled_from(["pupil", "staff"]), min_size=1)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(files=st.lists(people, min_size=1, max_size=5))
 def test_after_any_sequence_of_imports_exactly_the_last_file_is_let_in(tmp_path_factory, files):
-    path = tmp_path_factory.mktemp("r") / "gate.db"
+    path = log_from_template(tmp_path_factory.mktemp("r") / "gate.db", empty_log)  # a new log, its schema made once
     with ScreeningLog(path) as log:
         for f in files:
             data = ("id,name,class,kind\n" + "".join(f"{i},n{i},c,{k}\n" for i, k in f.items())).encode()

@@ -14,7 +14,7 @@ from tests.support import Clock, env_with_root
 def school(tmp_path, pg):
     """north keeps the absence cases; south is the school's other gate; other is a gate of school-99 on the same
     upstream with the same pupil ids."""
-    url = pg.create_db("a15_school_cases")
+    url = pg.create_db("a15_school_cases", migrated=True)
     clock = Clock(at(7, 42))
     north = Gate(tmp_path, "north", url, clock)
     south = Gate(tmp_path, "south", url, clock, absence="off")
@@ -24,7 +24,7 @@ def school(tmp_path, pg):
 
 def registered_pair(tmp_path, pg, name, south_absence):
     """north keeping the school's absence cases and south on a fresh upstream, both registered; P42 seen at north."""
-    url = pg.create_db(name)
+    url = pg.create_db(name, migrated=True)
     clock = Clock(at(7, 42))
     north = Gate(tmp_path, "north", url, clock, absence="school")
     south = Gate(tmp_path, "south", url, clock, absence=south_absence)

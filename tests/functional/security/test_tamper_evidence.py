@@ -9,14 +9,18 @@ import pytest
 from storage import chain
 from storage.log import ScreeningLog, row_content
 from tests.functional.security.conftest import sql
+from tests.support import log_from_template, run_gate
 
 ADMIN, DUTY, AUDITOR = "902741", "640219", "581302"
 
 
-@pytest.fixture
-def station(tmp_path, gate):
-    """A log with an admin, a duty user and an auditor, a fever, two admits, a roster and a clearance."""
-    db = tmp_path / "gate.db"
+def staffed_station(db):
+    """A log with an admin, a duty user and an auditor, a fever, two admits, a roster and a clearance; made once a
+    run through the command line (the PIN hashes are slow on purpose) and copied into every test."""
+    def gate(*argv, stdin=""):
+        r = run_gate(*argv, input=stdin, newline="")
+        return r.returncode, r.stdout, r.stderr
+
     assert gate("users", "add", "boss", "--role", "admin", "--pin-stdin", "--db", db, stdin=f"{ADMIN}\n")[0] == 0
     for name, role, pin in (("zhang", "duty", DUTY), ("wu", "auditor", AUDITOR), ("nurse", "health", "470315")):
         code, _, err = gate("users", "add", name, "--role", role, "--user", "boss", "--pin-stdin", "--db", db,
@@ -31,6 +35,11 @@ def station(tmp_path, gate):
     for temp in ("38.5", "38.4", "36.6"):
         gate("screen", "--db", db, "--entrant", "P42", "--temp", temp, "--mask", "yes", "--user", "zhang",
              "--pin-stdin", stdin=f"{DUTY}\n")
+
+
+@pytest.fixture
+def station(tmp_path, gate):
+    db = log_from_template(tmp_path / "gate.db", staffed_station)
     code, _, err = gate("verify", "--db", db)
     assert code == 0, err
     return db
