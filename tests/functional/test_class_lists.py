@@ -16,7 +16,7 @@ from gate.station import Station
 from storage import audit
 from storage.log import ScreeningLog
 from storage.roster import import_roster
-from tests.support import Clock, apply_policy
+from tests.support import Clock, apply_policy, log_from_template
 
 ROSTER = ("id,name,class,kind\nS1,张三,三年级二班,pupil\nS2,李四,三年级二班,pupil\nS3,王五,三年级三班,pupil\n"
           "S4,赵六,三年级一班,pupil\nT1,王老师,教务处,staff\nV1,=cmd,访客,visitor\n")
@@ -30,6 +30,11 @@ def at(h, m):
 
 @pytest.fixture
 def school(db_path):
+    return log_from_template(db_path, morning_and_noon)  # the PIN hashes are slow on purpose: made once a run
+
+
+def morning_and_noon(db_path):
+    """Three users, the roster and the policy; S1 screened at 07:00, S2 at 12:40."""
     with ScreeningLog(db_path) as log:
         auth = Auth(log, "gate-1")
         auth.add_user("admin", "admin", PIN["admin"], None)
@@ -43,7 +48,6 @@ def school(db_path):
         station.screen([Reading(object_c=36.6, source="manual")], yes, entrant_id="S1")
         clock.now = at(12, 40)
         station.screen([Reading(object_c=36.6, source="manual")], yes, entrant_id="S2")
-    return db_path
 
 
 def gate(capsys, monkeypatch, *argv, stdin=""):
