@@ -140,7 +140,8 @@ class Station:
         if self._policy_pending or self.policy_refusal is not None:
             enforce_policy(self.config, self.log)  # an admin may have applied it meanwhile; else refused again
             self._policy_pending, self.policy_refusal = False, None
-        entrant_id = check_id(entrant_id, "entrant id") if entrant_id else None
+        # None is anonymous; an empty id is refused, never stored as anonymous (it would escape the fever memory)
+        entrant_id = check_id(entrant_id, "entrant id") if entrant_id is not None else None
         operator = check_text(operator, "operator", max_len=ID_MAX) if operator else None
         mask = mask or MaskResult()
         now = self.clock()

@@ -24,7 +24,7 @@ from storage.keys import StationKey, key_path_for
 from storage.private import log_files, private_file
 from storage.log_key import check_binding, open_key
 from storage.seals import ChainSeal, sealed_write
-from storage.migrate import current_revision, newest_file_revision, upgrade
+from storage.migrate import current_revision, newest_file_revision, unknown_revision, upgrade
 from storage.tables.log import AUDIT_EVENTS as AUDIT, SCREENINGS
 from storage.records import (DERIVED_COLUMNS, HASHED_COLUMNS, JSON_COLUMNS, audit_content, audit_problem,  # noqa: F401
                              clearance_content, derived, derived_disagree, local_day, row_content,
@@ -42,6 +42,8 @@ _why = why  # the name other modules used before storage.errors
 def _refuse_older_schema(engine, path: Path) -> None:
     """A read-only look cannot upgrade a log an older version wrote (nor read it with today's tables)."""
     revision = current_revision(engine)
+    if (problem := unknown_revision(revision, path)) is not None:
+        raise StorageError(problem)
     if revision is not None and revision != newest_file_revision():
         raise StorageError(f"{path} was written by an older version of the station (schema {revision}): open it for "
                            f"writing once to upgrade it (e.g. gate audit list --db {path}); its chains are checked "

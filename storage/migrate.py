@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from storage.db import writer
+from storage.errors import StorageError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -44,6 +45,20 @@ def newest_file_revision(folder: Path = MIGRATIONS) -> str:
     return max(p.name.split("_", 1)[0] for p in (folder / "versions").glob("[0-9u]*_*.py"))
 
 
+def file_revisions(folder: Path = MIGRATIONS) -> set[str]:
+    """Every revision this station's migrations know, read from the file names alone (no Alembic)."""
+    return {p.name.split("_", 1)[0] for p in (folder / "versions").glob("[0-9u]*_*.py")}
+
+
+def unknown_revision(revision: str | None, path: object) -> str | None:
+    """Why a log at ``revision`` cannot be opened by this station (None: it can). A revision no migration knows was
+    edited in the file or written by a newer station: neither can be upgraded or read with today's tables."""
+    if revision is None or revision in file_revisions():
+        return None
+    return (f"{path} has schema {revision[:40]!r}, which this station does not know (edited in the file, or written "
+            "by a newer version of the station): restore the log and its key from backup")
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None: a new, empty database)."""
     with engine.connect() as conn:
@@ -56,8 +71,11 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, key: "StationKey | None" = None) -> None:
     """Migrate to the newest revision; ``key`` (the log's station key) is needed by the revisions that move secrets
     out of the log and key its chains."""
-    if current_revision(engine) == newest_file_revision():
+    revision = current_revision(engine)
+    if revision == newest_file_revision():
         return
+    if (problem := unknown_revision(revision, engine.url.database)) is not None:
+        raise StorageError(problem)
     from alembic import command  # Alembic: only when the schema really changes
 
     if current_revision(engine) == head_revision():

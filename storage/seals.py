@@ -123,6 +123,12 @@ def _macs(conn: Connection, name: str) -> list[str]:
     return list(conn.execute(select(sealed_table(name).c.mac)).scalars())
 
 
+def sealed_rows(conn: Connection, name: str) -> int | None:
+    """How many rows the seal of the sealed table ``name`` records (None: no seal)."""
+    seal = _get(conn, f"table:{name}")
+    return None if seal is None else seal["rows"]
+
+
 def table_problems(conn: Connection, key: StationKey, name: str, limit: int = 5) -> list[str]:
     """What in a sealed table does not match its MACs (empty: intact)."""
     table = sealed_table(name)

@@ -29,8 +29,9 @@ def add_screen(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ambient", help="ambient temperature °C, if known")
     p.add_argument("--mask", choices=[m.value for m in MaskState], default="unknown",
                    help="mask seen (default unknown: in must-wear mode staff must confirm)")
-    p.add_argument("--entrant", type=ident("entrant id", empty=True),
-                   help="entrant id (roster id or barcode); anonymous if absent")
+    p.add_argument("--entrant", type=ident("entrant id"),
+                   help="entrant id (roster id or barcode); anonymous if absent (an empty one is refused: a scan "
+                        "that read nothing is not an anonymous admit)")
     p.add_argument("--operator", type=person,
                    help="who is recording, while the station has no users (default: the login name); with PINs on "
                         "it is the signed-in --user, and another name is refused")

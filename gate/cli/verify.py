@@ -27,7 +27,9 @@ def verify(args: argparse.Namespace) -> None:
 
     with open_log(args, load_config(args), read_only=True) as log:
         report = integrity.check(log)
-    screenings = report.chains["screenings"]
+    from storage.verify_result import VerifyResult
+
+    screenings = report.chains.get("screenings") or VerifyResult(False, 0, "", detail="the table is gone")
     lines = report.lines()
     if args.json:
         policy = next((p.split(": ", 1)[1] for p in report.problems if p.startswith("POLICY: ")), "ok")

@@ -70,6 +70,8 @@ def test_a_visitor_is_stored_with_checked_fields(db_path):
     (TEN_KB, None, "entrant id is 10240 characters long"),
     ("P42", f"li{ESC}", "operator contains control"),
     ("P42", "l" * 65, "operator is 65 characters long"),
+    ("", None, "entrant id is empty"),  # anonymous is None; an empty scan is not an anonymous admit (a12d H11)
+    ("   ", None, "entrant id"),
 ])
 def test_a_screening_with_a_bad_entrant_or_operator_is_refused_and_nothing_is_stored(db_path, entrant, operator,
                                                                                      says):
