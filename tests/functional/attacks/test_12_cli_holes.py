@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+OPEN = pytest.mark.xfail(strict=True, reason="a12d's hole, not closed yet (f12d closes them one by one)")
+
 from tests.support import GATE, env_with_root, fill_log, run_gate
 
 
@@ -31,6 +33,7 @@ def _env(tmp_path):
     (["bureau", "lat"], ["daily", "late", "app"]),
     (["purge", "x"], []),
 ])
+@OPEN
 def test_h1_a_typod_action_of_a_group_with_a_default_says_what_exists(tmp_path, typed, choices):
     r = run_gate(*typed, "--db", str(tmp_path / "g.db"), env=_env(tmp_path))
     assert r.returncode == 2
@@ -51,6 +54,7 @@ def test_h1_a_typod_action_of_a_group_with_a_default_says_what_exists(tmp_path, 
 @pytest.mark.parametrize("command", [["screen", "--temp", "36.6", "--mask", "yes"], ["audit", "list"],
                                      ["roster", "list"]])
 @pytest.mark.parametrize("kind", ["device", "link"])
+@OPEN
 def test_h2_a_device_as_the_log_creates_nothing_beside_it(tmp_path, command, kind):
     dev = tmp_path / "dev"
     dev.mkdir()
@@ -72,6 +76,7 @@ def test_h2_a_device_as_the_log_creates_nothing_beside_it(tmp_path, command, kin
 # SHOULD: at once, "log failure: f is a FIFO, not a log" (exit 3), as the README promises for a roster or config
 #      ("opened without blocking ... a FIFO, a folder ... likewise").
 @pytest.mark.parametrize("command", [["verify"]])  # (`gate audit list --db FIFO` does answer at once)
+@OPEN
 def test_h3_a_fifo_as_the_log_is_refused_at_once(tmp_path, command):
     fifo = tmp_path / "f.db"
     os.mkfifo(fifo)
@@ -92,6 +97,7 @@ def test_h3_a_fifo_as_the_log_is_refused_at_once(tmp_path, command):
 #      countdown uses the configured wait: the default 10 is written twice (the schema and the message catalogue).
 # SHOULD: "rest inside for 5 minutes" (the configured value, in both languages).
 @pytest.mark.parametrize("minutes", [5, 20])
+@OPEN
 def test_h4_the_retest_message_says_the_configured_wait(tmp_path, minutes):
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[station]\nlanguage = "en"\n[screening]\nretest_wait_minutes = {minutes}\n', encoding="utf-8")
@@ -109,6 +115,7 @@ def test_h4_the_retest_message_says_the_configured_wait(tmp_path, minutes):
 #      long"), one line, nothing in gate-errors.log. (`gate config check` and `export --out` already say so, exit 2.)
 @pytest.mark.parametrize("command", [["screen", "--temp", "36.6", "--mask", "yes"], ["verify"]])
 @pytest.mark.parametrize("name", ["a" * 300 + ".db", "d/" * 2100 + "x.db"], ids=["name-300", "path-4200"])
+@OPEN
 def test_h5_a_too_long_log_name_is_bad_input_not_a_fault(tmp_path, command, name):
     env = _env(tmp_path)
     r = run_gate(*command, "--db", str(tmp_path / name), env=env)
@@ -123,6 +130,7 @@ def test_h5_a_too_long_log_name_is_bad_input_not_a_fault(tmp_path, command, name
 #      (`--config ""` likewise reads no config.)
 # SHOULD: refused as bad input (exit 2, "--db is empty: give the log file"), nothing stored anywhere.
 @pytest.mark.parametrize("option", ["--db", "--config"])
+@OPEN
 def test_h6_an_empty_path_is_refused_not_the_default(tmp_path, option):
     env = _env(tmp_path)
     more = ["--db", str(tmp_path / "g.db")] if option == "--config" else []
@@ -136,6 +144,7 @@ def test_h6_an_empty_path_is_refused_not_the_default(tmp_path, option):
 # NOW: `gate config check bom.toml` -> "not valid TOML: Invalid statement (at line 1, column 1)": the teacher cannot
 #      see anything wrong at line 1. And `[[sensors]] id = ""` -> "`sensors[0].id`: the id is empty: type the the id".
 # SHOULD: the BOM named ("the file starts with a byte-order mark: save it as UTF-8 without BOM") or skipped; "type the id".
+@OPEN
 def test_h7_a_bom_is_named_and_the_empty_id_line_reads_well(tmp_path):
     bom = tmp_path / "bom.toml"
     bom.write_bytes(b'\xef\xbb\xbf[station]\nid = "x"\n')
@@ -160,6 +169,7 @@ def big(tmp_path_factory):
     return db
 
 
+@OPEN
 def test_h8_an_interrupted_export_leaves_no_partial_files(tmp_path, big):
     out = tmp_path / "exp"
     p = subprocess.Popen([GATE, "export", "create", "--from", "2000-01-01", "--to", "2100-01-01", "--out", str(out),
