@@ -5,6 +5,7 @@ import time
 from gate.ui.screens.manual import ManualEntry
 from tests.support import pilot_wait_until, typing_goes_to
 
+PERSON_GAP_S = 0.15  # a person at the keyboard: between keys, and at least this between one run of keys and the next
 
 
 def banner(app) -> str:
@@ -30,14 +31,19 @@ async def keys_at(pilot, text: str, gap_s: float, enter: bool = True) -> None:
     from textual.keys import _character_to_key
 
     app = pilot.app
-    at = time.monotonic()
-    for n, key in enumerate([*text, "enter"] if enter else [*text]):
+    # Runs follow each other as a person's pause after the last one's last key, even when the pilot sends keys
+    # faster than their stamps say (stamps run ahead of the clock): "mum" typed then a card scanned at once must not
+    # look like one run "m…" to the station.
+    at = max(time.monotonic(), getattr(app, "_pilot_keys_end", 0.0) + PERSON_GAP_S)
+    keys = [*text, "enter"] if enter else [*text]
+    for n, key in enumerate(keys):
         event = events.Key("enter", "\r") if key == "enter" else events.Key(
             key if key.isalnum() else _character_to_key(key), key)
         event.time = at + n * gap_s
         event.set_sender(app)
         app._driver.send_message(event)
         await pilot.pause()
+    app._pilot_keys_end = at + (len(keys) - 1) * gap_s
 
 
 async def scan(pilot, card: str) -> None:
@@ -47,4 +53,4 @@ async def scan(pilot, card: str) -> None:
 
 async def type_slowly(pilot, text: str, enter: bool = True) -> None:
     """A person at the keyboard: 150 ms between keys."""
-    await keys_at(pilot, text, 0.15, enter)
+    await keys_at(pilot, text, PERSON_GAP_S, enter)

@@ -1,9 +1,10 @@
-"""Sign-in form: user name and PIN, checked in this screen's worker (scrypt is deliberately slow).
+"""Sign-in form: user name and PIN, checked in a worker thread (scrypt is deliberately slow).
 
 Dismisses with the User on success; on a refusal it says why (wrong PIN, locked, role lacks the right) and closes.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 from textual import work
@@ -17,7 +18,7 @@ from domain.identifiers import ID_MAX, IdentifierError, check_id, check_text
 from gate.auth import Auth, AuthError
 from gate.user import User
 from gate.ui.messages import PinIsCardNumber, SignedIn, SignInFailed, UserNames
-from gate.ui.screens.base import AnswersOnce, OfferedOnFault, ShowsWorkerFailures
+from gate.ui.screens.base import AnswersOnce, OfferedOnFault, ShowsWorkerFailures, failure_text
 from storage.log import LogError
 from storage.roster import is_known_id
 
@@ -101,9 +102,12 @@ class SignIn(OfferedOnFault, AnswersOnce, ShowsWorkerFailures, ModalScreen[User 
             return  # Enter pressed twice: one check, one attempt counted towards the lockout
         self.checking = True
         self.query_one("#signin-error", Static).update("…")
-        self.check(name, pin)
+        # The app's worker, not this form's: a guess followed at once by Esc, F1 or the palette closes the form, and
+        # Textual cancels a screen's workers with it — before the thread has run, on a busy PC — so the wrong PIN
+        # would not count towards the lockout. Not exclusive either: a second attempt must not cancel the first.
+        self.app.run_worker(partial(self.check, name, pin), thread=True, group="auth", exit_on_error=False,
+                            name="checking the PIN")
 
-    @work(thread=True, exclusive=True, group="auth", exit_on_error=False, name="checking the PIN")
     def check(self, name: str, pin: str) -> None:
         try:
             # A PIN set before its number reached the roster is a person's card too: never checked (the station
@@ -114,6 +118,8 @@ class SignIn(OfferedOnFault, AnswersOnce, ShowsWorkerFailures, ModalScreen[User 
             self.post_message(SignedIn(self.auth.check(name, pin, self.why, now=self.app.clock())))
         except (AuthError, LogError) as exc:
             self.post_message(SignInFailed(str(exc)))
+        except Exception as exc:  # noqa: BLE001 — the app's worker: this form's failure handler does not see it
+            self.post_message(SignInFailed(failure_text("checking the PIN", exc)))
 
     def on_signed_in(self, msg: SignedIn) -> None:
         self.answer(msg.user)
