@@ -107,7 +107,7 @@ def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.ti
                                .order_by(s.c.school_id)).all()
         gates: dict[str, dict[str, float | None]] = {}
         for school_id, station_id, synced in conn.execute(
-                _of(select(st.c.school_id, st.c.station_id, st.c.last_sync_at), st.c.school_id, only)):
+                _of(select(st.c.school_id, st.c.station_id, st.c.synced_at), st.c.school_id, only)):
             gates.setdefault(school_id, {})[station_id] = synced
         counts = {r[0]: r[1:] for r in conn.execute(_counts(engine, on, on, only=only))}
         latest = gate_reports(conn, day, only)
@@ -240,7 +240,7 @@ def late(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.time(9, 
         return []
     s, st, rp = up.schools, up.stations, up.daily_reports
     reported = select(rp.c.school_id).where(rp.c.day == day.isoformat())
-    last = (select(func.max(st.c.last_sync_at)).where(st.c.school_id == s.c.school_id)
+    last = (select(func.max(st.c.synced_at)).where(st.c.school_id == s.c.school_id)
             .correlate(s).scalar_subquery())
     with engine.connect() as conn:
         rows = conn.execute(select(s.c.school_id, s.c.name, last)
@@ -269,10 +269,13 @@ def detail(engine: Engine, school_id: str, day: dt.date, now: float, cutoff: dt.
             .where(sc.c.school_id == school_id, sc.c.day == on).group_by(sc.c.station_id)))
         reported = {r[0] for r in conn.execute(select(rp.c.station_id).where(rp.c.school_id == school_id,
                                                                             rp.c.day == day.isoformat()))}
-        for station_id, last_sync in conn.execute(select(st.c.station_id, st.c.last_sync_at)
-                                                  .where(st.c.school_id == school_id).order_by(st.c.station_id)):
+        for station_id, last_sync, claimed in conn.execute(
+                select(st.c.station_id, st.c.synced_at, st.c.last_sync_at)
+                .where(st.c.school_id == school_id).order_by(st.c.station_id)):
             n, fevers = per_gate.get(station_id, (0, 0))
-            out.gates.append({"station_id": station_id, "last_sync": last_sync, "screenings": n,
+            # last_sync: the server's stamp (believed); claimed: the gate's own clock's, shown beside it only
+            out.gates.append({"station_id": station_id, "last_sync": last_sync, "claimed_sync": claimed,
+                              "screenings": n,
                               "confirmed_fevers": int(fevers or 0), "reported": station_id in reported})
         for session, n, fevers in conn.execute(
                 select(sc.c.session, func.sum(case((sc.c.follows.is_(None), 1), else_=0)),

@@ -188,7 +188,7 @@ def gates_synced(engine: Engine, school_id: str) -> tuple[dict[str, float | None
     expects of the school (None: not declared)."""
     st, schools = up.stations, up.schools
     with engine.connect() as conn:
-        gates = dict(conn.execute(select(st.c.station_id, st.c.last_sync_at).where(st.c.school_id == school_id)).all())
+        gates = dict(conn.execute(select(st.c.station_id, st.c.synced_at).where(st.c.school_id == school_id)).all())
         expected = conn.execute(select(schools.c.expected_stations).where(schools.c.school_id == school_id)).scalar()
     return gates, expected
 

@@ -81,8 +81,14 @@ def high_seq(conn: Connection, school_id: str, station_id: str) -> int:
                                                           stations.c.station_id == station_id)).scalar() or 0
 
 
+def _stamp(conn: Connection, now: float) -> dict:
+    """On PostgreSQL the server stamps ``synced_at`` (upstream migration u0018's trigger; a station role may not
+    write it); an SQLite upstream (one school's file, no roles) takes the sync's own time."""
+    return {} if conn.dialect.name == "postgresql" else {"synced_at": now}
+
+
 def note_sync(conn: Connection, school_id: str, station_id: str, last_seq: int | None, now: float) -> None:
-    values = {"last_sync_at": now}
+    values = {"last_sync_at": now, **_stamp(conn, now)}
     if last_seq is not None:
         values["last_seq"] = func.greatest(stations.c.last_seq, last_seq) if conn.dialect.name == "postgresql" \
             else func.max(stations.c.last_seq, last_seq)
@@ -96,4 +102,4 @@ def up_to_date(conn: Connection, school_id: str, fingerprint: str, now: float) -
     gates' ``last_sync_at`` moves to ``now`` (never back), so the school's other gates know it has reported."""
     conn.execute(update(stations).where(stations.c.school_id == school_id, stations.c.fingerprint == fingerprint,
                                         or_(stations.c.last_sync_at.is_(None), stations.c.last_sync_at < now))
-                 .values(last_sync_at=now))
+                 .values(last_sync_at=now, **_stamp(conn, now)))

@@ -44,7 +44,8 @@ stations = Table(
     Column("station_id", String(64), nullable=False),
     Column("fingerprint", String(128)),  # the station key's fingerprint; None: claimed by the next sync (old data)
     Column("registered_at", Float, nullable=False),
-    Column("last_sync_at", Float),
+    Column("last_sync_at", Float),  # when the station's sync says it synced, by its clock: shown, never believed
+    Column("synced_at", Float),  # when it did, by the server's clock (u0018's trigger): what the rules read
     Column("last_seq", Integer, nullable=False, server_default="0"),  # highest screening seq received
     PrimaryKeyConstraint("school_id", "station_id", name="pk_up_stations"),
 )

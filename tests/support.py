@@ -296,3 +296,29 @@ def cli_out(capsys, *argv, clock: Callable[[], float]) -> str:
     out = capsys.readouterr()
     assert code == 0, out.err
     return out.out
+
+
+def upstream_sql(url: str, sql: str, **params) -> list | None:
+    """``sql`` run on an upstream database as the URL's role (the tests' owner, as a rule), in one transaction: the
+    rows it returns, or None."""
+    from sqlalchemy import create_engine, text  # the upstream's tests only
+
+    from storage.upstream import normalise_url
+
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(text(sql), params)
+            return result.all() if result.returns_rows else None
+    finally:
+        engine.dispose()
+
+
+def pg_passfile(monkeypatch, path: Path, line: str) -> Path:
+    """A PostgreSQL password file holding ``line`` (host:port:database:role:password), readable by this account only,
+    that libpq reads instead of any password in the environment."""
+    path.write_text(f"{line}\n")
+    path.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(path))
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    return path

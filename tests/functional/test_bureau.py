@@ -19,7 +19,7 @@ from storage import bureau
 from storage.log import ScreeningLog, local_day
 from storage.upstream import normalise_url
 from tests.pg import BIN, unavailable_reason
-from tests.support import ROOT, run_gate
+from tests.support import ROOT, pg_passfile, run_gate
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 SCHOOLS = {"S-A": "红旗小学", "S-B": "实验小学", "S-C": "城南中学"}
@@ -106,11 +106,7 @@ def district(pg, tmp_path_factory):
 
 @pytest.fixture
 def as_bureau(monkeypatch, tmp_path, pg):
-    passfile = tmp_path / "pgpass"
-    passfile.write_text(f"127.0.0.1:{pg.port}:*:gate_bureau:{BUREAU_PASSWORD}\n")
-    passfile.chmod(0o600)
-    monkeypatch.setenv("PGPASSFILE", str(passfile))
-    monkeypatch.delenv("PGPASSWORD", raising=False)
+    pg_passfile(monkeypatch, tmp_path / "pgpass", f"127.0.0.1:{pg.port}:*:gate_bureau:{BUREAU_PASSWORD}")
 
 
 def by_school(rows):

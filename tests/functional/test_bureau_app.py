@@ -1,6 +1,7 @@
 """The bureau's Textual app through the pilot, over the three-school district of tests/functional/test_bureau.py (a real
 PostgreSQL, read through the read-only role): the table, sorting, filtering, late only, the day picker, a school's
 drill-down with pseudonymised cases and its trend, and the refresh that happens by itself."""
+import contextlib
 import datetime as dt
 import itertools
 
@@ -33,6 +34,19 @@ def engine(district, as_bureau):  # noqa: F811
     engine = bureau.reader(url)
     yield engine
     engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def bureau_pilot(url: str, day: dt.date, size=(160, 40)):
+    """The bureau's app over ``url`` on ``day`` in the pilot, its clock past the cutoff (``late_clock``), refreshed
+    by hand only; the engine is disposed after."""
+    engine = bureau.reader(url)
+    try:
+        app = build_bureau_app(engine, day, refresh_s=3600, clock=late_clock(day))
+        async with app.run_test(size=size) as pilot:
+            yield app, pilot
+    finally:
+        engine.dispose()
 
 
 def late_clock(day: dt.date):

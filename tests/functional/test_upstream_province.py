@@ -15,6 +15,7 @@ from storage import upstream as up
 from storage.log import ScreeningLog
 from storage.sync import Sync, SyncError
 from tests.pg import unavailable_reason
+from tests.support import upstream_sql
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 OLD_ROW = ("'{id}', '{station}', {seq}, 1795900000.0, '{day}', 'P{seq}', 'li', NULL, 'admit', '[]', 'ok', 37.3, 36.5, "
@@ -30,14 +31,7 @@ def engine_of(url: str):
     return create_engine(up.normalise_url(url))
 
 
-def sql(url: str, statement: str, **params):
-    engine = engine_of(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(text(statement), params)
-            return result.all() if result.returns_rows else None
-    finally:
-        engine.dispose()
+sql = upstream_sql
 
 
 def upgrade_to(engine, revision: str) -> None:

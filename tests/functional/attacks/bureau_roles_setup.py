@@ -49,9 +49,23 @@ def station_role(owner_url: str, role: str, school: str, station: str | None = N
     return owner_url.replace("postgres@", f"{role}@", 1)
 
 
+def bureau_role(owner_url: str, role: str) -> str:
+    """The README's lines for the bureau's read-only role, run with the role and database named; its URL."""
+    db = owner_url.rsplit("/", 1)[1]
+    sql = readme_sql("bureau-grants").replace("gate_bureau", role).replace("DATABASE screening", f"DATABASE {db}")
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        conn.execute(sql)
+    return owner_url.replace("postgres@", f"{role}@", 1)
+
+
 class Gate:
     def __init__(self, cfg, db):
         self.cfg, self.db = cfg, db
+
+    @property
+    def upstream(self) -> str:
+        """The URL in its config: the role it syncs as."""
+        return self.cfg.read_text(encoding="utf-8").split('url = "')[1].split('"')[0]
 
     def screen_at(self, when: float, entrant: str, temp: float = 36.5, mask=MaskState.YES):
         with ScreeningLog(self.db) as log:
@@ -69,6 +83,16 @@ def make_gate(tmp_path, station, school, name, url, roster: str | None = None) -
         done = run_gate("roster", "import", tmp_path / f"{station}.csv", "--config", cfg)
         assert done.returncode == 0, done.stderr
     return Gate(cfg, db)
+
+
+def west_synced(pg, tmp_path, name: str) -> tuple[str, Gate]:
+    """A new upstream database ``name`` made by gate w1 of school S-W (the owner's role), which sent one screening
+    of DAY (W1): the upstream's URL and the gate."""
+    url = pg.create_db(name)
+    west = make_gate(tmp_path, "w1", "S-W", "西校", url)
+    west.screen_at(at(DAY, 7, 30), "W1")
+    assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
+    return url, west
 
 
 def sql_as(url: str, sql: str, params=()):

@@ -19,7 +19,7 @@ from storage.upstream import normalise_url
 from tests.functional.attacks.conftest import PY, ROOT, faketime_prefix
 from tests.functional.test_bureau import as_bureau, district  # noqa: F401  (fixtures)
 from tests.pg import unavailable_reason
-from tests.support import run_gate
+from tests.support import run_gate, upstream_sql
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 
@@ -36,13 +36,7 @@ def screen(config, *entrants):
         assert done.returncode == 0, done.stderr
 
 
-def owner_sql(url, sql, **params):
-    engine = create_engine(normalise_url(url))
-    with engine.begin() as conn:
-        result = conn.execute(text(sql), params)
-        rows = result.all() if result.returns_rows else None
-    engine.dispose()
-    return rows
+owner_sql = upstream_sql  # the bureau's attack files import it from here
 
 
 def clean_refusal(done, code, says):

@@ -11,7 +11,7 @@ from storage import bureau
 from storage.upstream import normalise_url
 from tests.functional.attacks.test_16_bureau import gate_config, owner_sql, screen
 from tests.functional.test_bureau import as_bureau, district  # noqa: F401  (fixtures)
-from tests.functional.test_bureau_app import late_clock, school_ids
+from tests.functional.test_bureau_app import bureau_pilot, late_clock, school_ids
 from tests.support import pilot_wait_until, run_gate
 
 
@@ -156,16 +156,11 @@ def test_a_station_that_was_its_own_school_may_join_its_real_school(district, tm
 
 async def test_markup_or_the_calendar_edge_typed_in_the_day_picker_is_refused_and_kept(district, as_bureau):
     _, url, today, _ = district
-    engine = bureau.reader(url)
-    try:
-        app = build_bureau_app(engine, today, refresh_s=3600, clock=late_clock(today))
-        async with app.run_test(size=(160, 40)) as pilot:
-            assert await pilot_wait_until(pilot, lambda: len(school_ids(app)) >= 3)
-            for typed in ("[/] [", "0001-01-01", "9999-12-31"):
-                app.day_input.value = typed
-                app.day_input.focus()
-                await pilot.press("enter")
-                await pilot.pause()
-                assert app.is_running and app.day == today, typed
-    finally:
-        engine.dispose()
+    async with bureau_pilot(url, today) as (app, pilot):
+        assert await pilot_wait_until(pilot, lambda: len(school_ids(app)) >= 3)
+        for typed in ("[/] [", "0001-01-01", "9999-12-31"):
+            app.day_input.value = typed
+            app.day_input.focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.is_running and app.day == today, typed

@@ -11,7 +11,8 @@ import pytest
 
 from tests.functional.attacks.conftest import PY, ROOT
 from tests.functional.attacks.test_16_bureau import owner_sql
-from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate, province, sql_as, station_role  # noqa: F401
+from tests.functional.attacks.bureau_roles_setup import (  # noqa: F401  (province: a fixture)
+    DAY, at, make_gate, province, sql_as, station_role, west_synced)
 from storage.partitions import name_of
 from tests.pg import unavailable_reason
 from tests.support import run_gate, today_at
@@ -43,10 +44,7 @@ def hold_what_a_pupil_can(pupil: str) -> psycopg.Connection:
 
 
 def test_hole_a_station_role_holding_gate_make_day_open_blocks_another_schools_sync(pg, tmp_path):
-    url = pg.create_db("a16_lock")
-    other = make_gate(tmp_path, "w1", "S-W", "西校", url)
-    other.screen_at(at(DAY, 7, 30), "W1")
-    assert run_gate("sync", "--once", "--config", other.cfg).returncode == 0  # the owner makes the schema
+    url, other = west_synced(pg, tmp_path, "a16_lock")  # the owner makes the schema
     pupil = station_role(url, "a16_lock_n1", "S-N")
     other.screen_at(at(DAY, 7, 31), "W2")
     held = hold_what_a_pupil_can(pupil)
@@ -66,10 +64,7 @@ def test_hole_a_station_role_holding_gate_make_day_open_blocks_another_schools_s
 def test_an_owners_sync_that_must_make_a_day_behind_a_pupils_open_read_sends_to_the_default_partition(pg, tmp_path):
     """Before u0017 the pupil held gate_make_day open and this sync gave up after 10 s (nothing sent). Now it waits
     2 s for the day's lock, sends the day's rows to the default partition, and maintain files them later."""
-    url = pg.create_db("f16a_lock")
-    west = make_gate(tmp_path, "w1", "S-W", "西校", url)
-    west.screen_at(at(DAY, 7, 30), "W1")
-    assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
+    url, west = west_synced(pg, tmp_path, "f16a_lock")
     pupil = station_role(url, "f16a_lock_n1", "S-N")
     later = DAY + dt.timedelta(days=1)  # no partition yet: the owner's sync would make it
     west.screen_at(at(later, 7, 30), "W2")
@@ -91,10 +86,7 @@ def test_an_owners_sync_that_must_make_a_day_behind_a_pupils_open_read_sends_to_
 
 
 def test_a_station_role_can_neither_make_a_day_nor_hold_up_the_owners_day_makers(pg, tmp_path):
-    url = pg.create_db("f16a_lock_made")
-    west = make_gate(tmp_path, "w1", "S-W", "西校", url)
-    west.screen_at(at(DAY, 7, 30), "W1")
-    assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
+    url, west = west_synced(pg, tmp_path, "f16a_lock_made")
     pupil = station_role(url, "f16a_lock_n2", "S-N")
     later = DAY + dt.timedelta(days=40)  # a day ahead of any maintain's 14 days
     for sql in ("LOCK TABLE screenings IN SHARE UPDATE EXCLUSIVE MODE",  # the day makers' one-at-a-time lock
@@ -116,10 +108,7 @@ def test_a_station_role_can_neither_make_a_day_nor_hold_up_the_owners_day_makers
 
 
 def test_an_owners_sync_making_a_day_waits_for_another_maker_no_longer_than_two_seconds(pg, tmp_path):
-    url = pg.create_db("f16a_make_day_wait")
-    west = make_gate(tmp_path, "w1", "S-W", "西校", url)
-    west.screen_at(at(DAY, 7, 30), "W1")
-    assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
+    url, west = west_synced(pg, tmp_path, "f16a_make_day_wait")
     later = DAY + dt.timedelta(days=2)
     west.screen_at(at(later, 7, 30), "W3")
     owner = psycopg.connect(url)
@@ -135,10 +124,7 @@ def test_an_owners_sync_making_a_day_waits_for_another_maker_no_longer_than_two_
 
 # H1b (a16): a station role's open read; maintain must give up instead of waiting (and queueing every sync).
 def test_hole_a_station_roles_open_read_makes_maintain_and_every_sync_wait(pg, tmp_path):
-    url = pg.create_db("a16_read_lock")
-    west = make_gate(tmp_path, "w1", "S-W", "西校", url)
-    west.screen_at(at(DAY, 7, 30), "W1")
-    assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
+    url, west = west_synced(pg, tmp_path, "a16_read_lock")
     pupil = station_role(url, "a16_reader", "S-W")
     held = psycopg.connect(pupil)
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
@@ -156,10 +142,7 @@ def test_hole_a_station_roles_open_read_makes_maintain_and_every_sync_wait(pg, t
 
 
 def test_maintain_behind_an_open_read_names_the_holder_in_one_line_and_runs_later(pg, tmp_path):
-    url = pg.create_db("f16a_read_lock")
-    west = make_gate(tmp_path, "w1", "S-W", "西校", url)
-    west.screen_at(at(DAY, 7, 30), "W1")
-    assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
+    url, west = west_synced(pg, tmp_path, "f16a_read_lock")
     pupil = station_role(url, "f16a_reader", "S-W")
     held = psycopg.connect(pupil)
     try:
@@ -321,10 +304,7 @@ def test_the_bureaus_export_over_days_without_a_partition_is_read_beside_a_pupil
     """Before u0017 the pupil's open gate_make_day held the default partition and this export gave up (one line, no
     half export, nothing recorded). A station role can no longer make a day: what it holds is a read, and the
     export of days with no partition (the default partition) is read beside it and recorded."""
-    url = pg.create_db("f16a_export_lock")
-    west = make_gate(tmp_path, "w1", "S-W", "西校", url)
-    west.screen_at(at(DAY, 7, 30), "W1")
-    assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
+    url, west = west_synced(pg, tmp_path, "f16a_export_lock")
     pupil = station_role(url, "f16a_export_n1", "S-N")
     span = ("--from", (DAY - dt.timedelta(days=3)).isoformat(), "--to", DAY.isoformat())  # days with no partition:
     out = tmp_path / "export"  # the default partition is read

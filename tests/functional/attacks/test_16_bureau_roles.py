@@ -11,14 +11,12 @@ import os
 import psycopg
 import pytest
 
-from gate.ui.bureau import build_bureau_app
-from storage import bureau
 from storage.partitions import name_of
 from tests.functional.attacks.bureau_roles_setup import (  # noqa: F401  (province: a fixture)
     DAY, Gate, at, make_gate, province, readme_sql, sql_as, station_role)
 from tests.functional.attacks.test_16_bureau import owner_sql
 from tests.functional.test_bureau import as_bureau, district  # noqa: F401  (fixtures)
-from tests.functional.test_bureau_app import late_clock, school_ids
+from tests.functional.test_bureau_app import bureau_pilot, school_ids
 from tests.pg import unavailable_reason
 from tests.support import Clock, pilot_wait_until, run_gate
 
@@ -83,18 +81,13 @@ def test_the_bureaus_role_may_neither_make_a_day_nor_touch_the_registry(district
 
 # --- the bureau's staff at an office PC ------------------------------------------------------------------------
 
+NOT_DATES = ["2026-13-01", "29/11/2026", "tomorrow", "２０２６-１１-２９", " 2026-11-29"]
+NOT_TIMES = ["9:00", "25:00", "08:60", "09:00+08:00", "01:00Z", "9am"]
+
+
 @pytest.mark.parametrize("argv, says", [
-    (["bureau", "daily", "--date", "2026-13-01"], "is not a date: use YYYY-MM-DD"),
-    (["bureau", "daily", "--date", "29/11/2026"], "is not a date: use YYYY-MM-DD"),
-    (["bureau", "daily", "--date", "tomorrow"], "is not a date: use YYYY-MM-DD"),
-    (["bureau", "daily", "--date", "２０２６-１１-２９"], "is not a date: use YYYY-MM-DD"),
-    (["bureau", "daily", "--date", " 2026-11-29"], "is not a date: use YYYY-MM-DD"),
-    (["bureau", "late", "--at", "9:00"], "is not a time of day: use HH:MM"),
-    (["bureau", "late", "--at", "25:00"], "is not a time of day: use HH:MM"),
-    (["bureau", "late", "--at", "08:60"], "is not a time of day: use HH:MM"),
-    (["bureau", "late", "--at", "09:00+08:00"], "is not a time of day: use HH:MM"),
-    (["bureau", "late", "--at", "01:00Z"], "is not a time of day: use HH:MM"),
-    (["bureau", "late", "--at", "9am"], "is not a time of day: use HH:MM"),
+    *[(["bureau", "daily", "--date", d], "is not a date: use YYYY-MM-DD") for d in NOT_DATES],
+    *[(["bureau", "late", "--at", t], "is not a time of day: use HH:MM") for t in NOT_TIMES],
     (["bureau", "daily", "--cutoff", "09:00:00"], "is not a time of day: use HH:MM"),
 ])
 def test_a_date_or_time_typed_wrong_is_one_line(tmp_path, argv, says):
@@ -163,20 +156,15 @@ async def test_a_school_with_no_stations_opens_in_the_app_with_no_gates(district
     from textual.widgets import DataTable
 
     _, url, today, _ = district
-    engine = bureau.reader(url)
-    try:
-        app = build_bureau_app(engine, today, refresh_s=3600, clock=late_clock(today))
-        async with app.run_test(size=(160, 50)) as pilot:
-            assert await pilot_wait_until(pilot, lambda: "S-C" in school_ids(app))
-            app.table.focus()
-            app.table.move_cursor(row=school_ids(app).index("S-C"))
-            await pilot.press("enter")
-            assert await pilot_wait_until(pilot, lambda: app.screen.query("#gates"))
-            assert app.is_running and app.screen.query_one("#gates", DataTable).row_count == 0
-            await pilot.press("escape")
-            assert app.screen is app.screen_stack[0]
-    finally:
-        engine.dispose()
+    async with bureau_pilot(url, today, size=(160, 50)) as (app, pilot):
+        assert await pilot_wait_until(pilot, lambda: "S-C" in school_ids(app))
+        app.table.focus()
+        app.table.move_cursor(row=school_ids(app).index("S-C"))
+        await pilot.press("enter")
+        assert await pilot_wait_until(pilot, lambda: app.screen.query("#gates"))
+        assert app.is_running and app.screen.query_one("#gates", DataTable).row_count == 0
+        await pilot.press("escape")
+        assert app.screen is app.screen_stack[0]
 
 
 # --- the figures beside each school's own reports --------------------------------------------------------------

@@ -10,8 +10,9 @@ import psycopg
 import pytest
 
 from storage.partitions import name_of
-from tests.functional.attacks.bureau_roles_setup import DAY, TODAY, at, make_gate, sql_as, station_role
-from tests.functional.attacks.test_16_station_role_days import bureau_role, one_line
+from tests.functional.attacks.bureau_roles_setup import (DAY, TODAY, at, bureau_role, sql_as, station_role,
+                                                          west_synced)
+from tests.functional.attacks.test_16_station_role_days import one_line
 from tests.pg import unavailable_reason
 from tests.support import run_gate
 
@@ -89,9 +90,7 @@ def test_before_the_first_migration_the_holder_of_the_advisory_lock_is_named_wit
 def old_days(pg, tmp_path, request):
     """An upstream whose gate w1 sent screenings on DAY and the day after (both past a retention of one day), and a
     station role of the same school for the pupil."""
-    url = pg.create_db("g4_old_days")
-    west = make_gate(tmp_path, "w1", "S-W", "西校", url)
-    west.screen_at(at(DAY, 7, 30), "W1")
+    url, west = west_synced(pg, tmp_path, "g4_old_days")
     west.screen_at(at(DAY + dt.timedelta(days=1), 7, 30), "W2")
     assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
     return url, west, station_role(url, f"g4_{abs(hash(request.node.name)) % 10**6}", "S-W")

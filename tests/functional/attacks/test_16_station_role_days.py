@@ -9,7 +9,8 @@ import psycopg
 import pytest
 
 from storage.partitions import name_of
-from tests.functional.attacks.bureau_roles_setup import DAY, TODAY, at, make_gate, readme_sql, station_role
+from tests.functional.attacks.bureau_roles_setup import (DAY, TODAY, at, bureau_role, make_gate, station_role,
+                                                          west_synced)
 from tests.functional.attacks.test_16_bureau import owner_sql
 from tests.pg import unavailable_reason
 from tests.support import Clock, run_gate
@@ -43,23 +44,24 @@ def local_ids(gate):
         return {r[0] for r in db.execute("SELECT id FROM screenings")}
 
 
-def bureau_role(owner_url, role):
-    db = owner_url.rsplit("/", 1)[1]
-    sql = readme_sql("bureau-grants").replace("gate_bureau", role).replace("DATABASE screening", f"DATABASE {db}")
-    with psycopg.connect(owner_url, autocommit=True) as conn:
-        conn.execute(sql)
-    return owner_url.replace("postgres@", f"{role}@", 1)
-
-
 @pytest.fixture
 def two_schools(pg, tmp_path, request):
-    url = pg.create_db("a16c_days")
-    w1 = make_gate(tmp_path, "w1", "S-W", "西校", url)  # the owner's role: makes the schema
-    w1.screen_at(at(DAY, 7, 30), "W1")
-    assert run_gate("sync", "--once", "--config", w1.cfg).returncode == 0
+    url, w1 = west_synced(pg, tmp_path, "a16c_days")  # the owner's role: makes the schema
     role = f"a16c_n1_{abs(hash(request.node.name)) % 10**6}"
     n1 = make_gate(tmp_path, "n1", "S-N", "北校", station_role(url, role, "S-N", station="n1"))
     return url, w1, n1, role
+
+
+@pytest.fixture(scope="module")
+def unchanged(pg, tmp_path_factory):
+    """``two_schools`` built once for the tests below that must change nothing (each compares against its own
+    before, so none depends on another's leftovers): north's station role has sent one screening of UNMADE."""
+    work = tmp_path_factory.mktemp("a16c_unchanged")
+    url, w1 = west_synced(pg, work, "a16c_unchanged")
+    n1 = make_gate(work, "n1", "S-N", "北校", station_role(url, "a16c_unchanged_n1", "S-N", station="n1"))
+    n1.screen_at(at(UNMADE, 7, 30), "N1")
+    assert run_gate("sync", "--once", "--config", n1.cfg).returncode == 0
+    return url, w1, n1
 
 
 def test_a_station_roles_rows_of_an_unmade_day_wait_in_default_and_maintain_files_them_once(two_schools):
@@ -117,9 +119,9 @@ def test_an_owners_sync_of_a_day_whose_rows_wait_in_default_loses_and_doubles_no
     ("upstream", "school", "add", "S-N", "--name", "x", "--stations", "9", "--replace"),
 ])
 @pytest.mark.parametrize("who", ["station", "bureau"])
-def test_neither_a_station_role_nor_the_bureaus_does_the_owners_work(two_schools, argv, who):
-    url, w1, n1, role = two_schools
-    as_role = n1.cfg.read_text().split('url = "')[1].split('"')[0] if who == "station" else bureau_role(url, role + "b")
+def test_neither_a_station_role_nor_the_bureaus_does_the_owners_work(unchanged, argv, who, request):
+    url, w1, n1 = unchanged
+    as_role = n1.upstream if who == "station" else bureau_role(url, f"a16c_b{abs(hash(request.node.name)) % 10**6}")
     before = owner_sql(url, "SELECT relname FROM pg_class WHERE relname LIKE 'screenings_p%' ORDER BY 1")
     schools = owner_sql(url, "SELECT * FROM schools ORDER BY school_id")
     done = run_gate(*argv, "--upstream", as_role)
@@ -142,12 +144,10 @@ def test_neither_a_station_role_nor_the_bureaus_does_the_owners_work(two_schools
     "UPDATE screenings SET decision = 'admit'",
     "TRUNCATE screenings_default",
 ])
-def test_a_station_role_cannot_make_move_or_touch_day_partitions_by_sql(two_schools, sql):
-    url, w1, n1, _ = two_schools
-    n1.screen_at(at(UNMADE, 7, 30), "N1")
-    assert run_gate("sync", "--once", "--config", n1.cfg).returncode == 0
+def test_a_station_role_cannot_make_move_or_touch_day_partitions_by_sql(unchanged, sql):
+    url, w1, n1 = unchanged
     before = (where_rows(url, "S-N"), where_rows(url, "S-W"))
-    as_role = n1.cfg.read_text().split('url = "')[1].split('"')[0]
+    as_role = n1.upstream
     with psycopg.connect(as_role, autocommit=True) as conn:
         try:
             cur = conn.execute(sql)
@@ -174,7 +174,7 @@ def test_a_last_sync_a_station_role_stamps_out_of_reach_is_not_believed_by_the_b
     asked = at(DAY, 16, 0)
     row = bureau_row(url, asked)
     assert row["provisional"] is True and row["zero_report"] is None, row  # not synced since 08:30 ended
-    as_role = n1.cfg.read_text().split('url = "')[1].split('"')[0]
+    as_role = n1.upstream
     value = stamp.format(day_after=asked)
     with psycopg.connect(as_role, autocommit=True) as conn:
         assert conn.execute(f"UPDATE stations SET last_sync_at = {value} WHERE station_id = 'n1'").rowcount == 1

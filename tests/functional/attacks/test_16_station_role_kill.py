@@ -13,7 +13,7 @@ from drivers.base import Reading
 from gate.config import load_config
 from gate.station import Station
 from storage.log import ScreeningLog
-from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate, station_role
+from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate, station_role, west_synced
 from tests.functional.attacks.conftest import PY, ROOT
 from tests.functional.attacks.test_16_bureau import owner_sql
 from tests.pg import unavailable_reason
@@ -35,10 +35,7 @@ def many(gate, days, per_day):
 
 
 def test_a_station_roles_sync_killed_mid_way_then_run_again_sends_each_record_once(pg, tmp_path):
-    url = pg.create_db("a16c_kill")
-    w1 = make_gate(tmp_path, "w1", "S-W", "西校", url)
-    w1.screen_at(at(DAY, 7, 30), "W1")
-    assert run_gate("sync", "--once", "--config", w1.cfg).returncode == 0
+    url, _ = west_synced(pg, tmp_path, "a16c_kill")
     n1 = make_gate(tmp_path, "n1", "S-N", "北校", station_role(url, "a16c_kill_n1", "S-N", station="n1"))
     many(n1, [DAY, DAY - dt.timedelta(days=4), DAY - dt.timedelta(days=3)], 700)  # DAY made, the 2 before it not
     killed = 0

@@ -3,10 +3,9 @@ of another school) sends nothing, in one line, and loses nothing: once its confi
 record goes upstream once."""
 import sqlite3
 
-import psycopg
 import pytest
 
-from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate, readme_sql, station_role
+from tests.functional.attacks.bureau_roles_setup import DAY, at, bureau_role, make_gate, station_role, west_synced
 from tests.functional.attacks.test_16_bureau import owner_sql
 from tests.pg import unavailable_reason
 from tests.support import run_gate
@@ -14,20 +13,9 @@ from tests.support import run_gate
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 
 
-def bureau_role(owner_url, role):
-    db = owner_url.rsplit("/", 1)[1]
-    sql = readme_sql("bureau-grants").replace("gate_bureau", role).replace("DATABASE screening", f"DATABASE {db}")
-    with psycopg.connect(owner_url, autocommit=True) as conn:
-        conn.execute(sql)
-    return owner_url.replace("postgres@", f"{role}@", 1)
-
-
 @pytest.mark.parametrize("wrong", ["bureau", "other-gates-role", "other-schools-role"])
 def test_a_sync_under_the_wrong_role_sends_nothing_and_loses_nothing(pg, tmp_path, wrong):
-    url = pg.create_db(f"a16c_wrong_{wrong.replace('-', '_')}")
-    w1 = make_gate(tmp_path, "w1", "S-W", "西校", url)
-    w1.screen_at(at(DAY, 7, 30), "W1")
-    assert run_gate("sync", "--once", "--config", w1.cfg).returncode == 0
+    url, _ = west_synced(pg, tmp_path, f"a16c_wrong_{wrong.replace('-', '_')}")
     tag = wrong.replace("-", "_")
     right = station_role(url, f"a16c_{tag}_n2", "S-N", station="n2")
     bad = {"bureau": lambda: bureau_role(url, f"a16c_{tag}_b"),

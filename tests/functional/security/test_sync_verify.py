@@ -5,7 +5,6 @@ import json
 import time
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from domain import MaskResult, MaskState
 from drivers.base import Reading
@@ -16,10 +15,9 @@ from storage.log import ScreeningLog, row_content
 from storage.retention import UpstreamCheck
 from storage.sync import Sync
 from storage.sync_verify import SyncVerifier
-from storage.upstream import normalise_url
 from tests.pg import unavailable_reason
 from tests.functional.security.cli import run_gate
-from tests.support import north_of_s7
+from tests.support import north_of_s7, upstream_sql
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 # A row nobody screened, slipped in after the last one, copied from a real one
@@ -46,13 +44,7 @@ def station(tmp_path, pg):
     return db, cfg, url
 
 
-def upstream(url, sql, **params):
-    engine = create_engine(normalise_url(url))
-    with engine.begin() as conn:
-        result = conn.execute(text(sql), params)
-        rows = result.all() if result.returns_rows else None
-    engine.dispose()
-    return rows
+upstream = upstream_sql
 
 
 def verify(capsys, monkeypatch, db, cfg, *extra):

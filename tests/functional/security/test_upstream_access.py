@@ -20,7 +20,7 @@ from storage.upstream import normalise_url
 from storage.upstream_url import UpstreamUrlError, check, sslmode
 from tests.pg import BIN, unavailable_reason
 from tests.functional.security.cli import run_gate
-from tests.support import ROOT, wait_until
+from tests.support import ROOT, pg_passfile, wait_until
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 PASSWORD = "Tq7-district-only"
@@ -69,12 +69,7 @@ def district(pg, tmp_path_factory):
 
 @pytest.fixture
 def passfile(tmp_path, monkeypatch, pg):
-    path = tmp_path / "pgpass"
-    path.write_text(f"127.0.0.1:{pg.port}:screening:gate_station:{PASSWORD}\n")
-    path.chmod(0o600)
-    monkeypatch.setenv("PGPASSFILE", str(path))
-    monkeypatch.delenv("PGPASSWORD", raising=False)
-    return path
+    return pg_passfile(monkeypatch, tmp_path / "pgpass", f"127.0.0.1:{pg.port}:screening:gate_station:{PASSWORD}")
 
 
 def as_station(station_url, sql):
