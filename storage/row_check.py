@@ -139,7 +139,14 @@ def digest_for(key: bytes | None):
     """The chain's digest: HMAC-SHA256 under the chain key (storage.keys), or plain SHA-256 for an unkeyed log."""
     if key is None:
         return lambda message: hashlib.sha256(message).hexdigest()
-    return lambda message: hmac.digest(key, message, "sha256").hex()
+    keyed = hmac.new(key, digestmod="sha256")  # the key's pads hashed once; each row's HMAC starts from a copy
+
+    def digest(message: bytes) -> str:
+        mac = keyed.copy()
+        mac.update(message)
+        return mac.hexdigest()
+
+    return digest
 
 
 def checker(spec: tuple, digest, builders: dict | None = None):
