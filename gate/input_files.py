@@ -17,7 +17,8 @@ class FileRefused(UsageError):
     """A named file that will not be read; the message says why and what to give instead."""
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words ("a folder", "a device" ...)."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
@@ -44,7 +45,7 @@ def read_bounded(path: str | os.PathLike, limit: int, what: str) -> bytes:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise FileRefused(f"{path} is {_kind(st.st_mode)}, not {what}: give a file")
+            raise FileRefused(f"{path} is {file_kind(st.st_mode)}, not {what}: give a file")
         if st.st_size > limit:
             raise FileRefused(f"{path} is {_size(st.st_size)}: {what} is at most {_size(limit)}; nothing was read")
         chunks, total = [], 0

@@ -11,8 +11,9 @@ from pathlib import Path
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from domain.errors import StorageFailure, UsageError
+from domain.errors import UsageError
 from domain.identifiers import ID_MAX, NAME_MAX, IdentifierError, check_class, check_id, check_text, escaped
+from gate.cli.log_path import a_path, check_log_path
 
 if TYPE_CHECKING:
     from gate.user import User
@@ -134,8 +135,10 @@ class EscapingOutput:
 
 # -- options every station command shares ----------------------------------------------------------------------------
 def station_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p.add_argument("--config", metavar="FILE", help="station config (TOML); see `gate config example`")
-    p.add_argument("--db", metavar="PATH", help="the log file (default: from the config, else per-user data)")
+    p.add_argument("--config", metavar="FILE", type=a_path("--config"),
+                   help="station config (TOML); see `gate config example`")
+    p.add_argument("--db", metavar="PATH", type=a_path("--db"),
+                   help="the log file (default: from the config, else per-user data)")
     return p
 
 
@@ -310,9 +313,8 @@ def open_log(args: argparse.Namespace, cfg: "Config", read_only: bool = False,
     from storage.log import ScreeningLog  # SQLAlchemy and Alembic: only for commands that open the log
 
     path = db_path(args, cfg)
-    if path.is_dir():  # the log cannot be opened: a log failure (exit 3), said plainly
-        raise StorageFailure(f"{path} is a folder, not a log: give --db the log file (e.g. {path / 'gate.db'})")
-    if (read_only or existing) and not path.exists():
+    exists = check_log_path(path, given=bool(getattr(args, "db", None)))  # a device, a FIFO ...: nothing made
+    if (read_only or existing) and not exists:
         raise UsageError(f"no log at {path}: give --db PATH (nothing was created)")
     if getattr(args, "db", None) and not path.parent.is_dir():
         # A mistyped --db must not grow a tree of folders with a new, empty log in it; a new log in an existing

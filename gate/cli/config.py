@@ -8,6 +8,7 @@ import sys
 from domain.errors import GateError
 
 from gate.cli.common import actions, open_log, operator, read_config, sign_in, signin_options
+from gate.cli.log_path import a_path
 from gate.config_example import example as example_config
 
 
@@ -16,7 +17,7 @@ def add_config(p: argparse.ArgumentParser) -> None:
     check_p = add("check", "Validate a config file; every problem names its key and the allowed values.",
                   "gate config check /etc/gate/station.toml", check)
     check_p.add_argument("file", metavar="FILE", help="the TOML file to check")
-    check_p.add_argument("--db", metavar="PATH", help="the station's log, whose last sync tells whether another gate "
+    check_p.add_argument("--db", metavar="PATH", type=a_path("--db"), help="the station's log, whose last sync tells whether another gate "
                          "of the school keeps the absence cases too (default: from FILE, else per-user data)")
     apply_p = add("apply", "Make FILE's screening policy (threshold, mask mode, ranges, calibration rule, body-site "
                   "offset, sensors) the station's: an admin signs in; the change is audited from -> to. Until then "
@@ -24,7 +25,7 @@ def add_config(p: argparse.ArgumentParser) -> None:
                   "gate config apply /etc/gate/station.toml --user wang\n"
                   "echo 123987 | gate config apply new.toml --user wang --pin-stdin", apply)
     apply_p.add_argument("file", metavar="FILE", help="the TOML file whose policy to apply")
-    apply_p.add_argument("--db", metavar="PATH", help="the log file (default: from FILE, else per-user data)")
+    apply_p.add_argument("--db", metavar="PATH", type=a_path("--db"), help="the log file (default: from FILE, else per-user data)")
     signin_options(apply_p, "the admin applying it")
     add("example", "Print an example config, with a comment on every key.",
         "gate config example > station.toml", example)

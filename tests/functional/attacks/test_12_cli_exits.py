@@ -188,7 +188,7 @@ def test_an_odd_file_as_config_is_one_problem_exit_2_and_nothing_stored(tmp_path
     assert r.stdout == "" and _rows(log) == 1
 
 
-@pytest.mark.parametrize("db, says", [("/dev/null", "is not a station log"),
+@pytest.mark.parametrize("db, says", [("/dev/null", "is a device, not a log"),
                                       ("{tmp}", "is a folder, not a log"),
                                       ("{tmp}/empty.db", "is not a station log"),
                                       ("{tmp}/g.db.key", "file is not a database"),

@@ -52,9 +52,8 @@ def test_h1_a_typod_action_of_a_group_with_a_default_says_what_exists(tmp_path, 
 # SHOULD: refused before anything is created, like a folder: "log failure: /dev/null is a device, not a log: give
 #      --db the log file" (exit 3, or 2), no file made anywhere.
 @pytest.mark.parametrize("command", [["screen", "--temp", "36.6", "--mask", "yes"], ["audit", "list"],
-                                     ["roster", "list"]])
+                                     ["roster", "list"], ["verify"], ["sync", "status"]])  # f12d: + verify, sync
 @pytest.mark.parametrize("kind", ["device", "link"])
-@OPEN
 def test_h2_a_device_as_the_log_creates_nothing_beside_it(tmp_path, command, kind):
     dev = tmp_path / "dev"
     dev.mkdir()
@@ -75,8 +74,7 @@ def test_h2_a_device_as_the_log_creates_nothing_beside_it(tmp_path, command, kin
 #      "disk I/O error" (exit 3).
 # SHOULD: at once, "log failure: f is a FIFO, not a log" (exit 3), as the README promises for a roster or config
 #      ("opened without blocking ... a FIFO, a folder ... likewise").
-@pytest.mark.parametrize("command", [["verify"]])  # (`gate audit list --db FIFO` does answer at once)
-@OPEN
+@pytest.mark.parametrize("command", [["verify"], ["screen", "--temp", "36.6", "--mask", "yes"]])  # f12d: + screen
 def test_h3_a_fifo_as_the_log_is_refused_at_once(tmp_path, command):
     fifo = tmp_path / "f.db"
     os.mkfifo(fifo)
@@ -89,6 +87,24 @@ def test_h3_a_fifo_as_the_log_is_refused_at_once(tmp_path, command):
         p.wait()
         pytest.fail(f"gate {' '.join(command)} --db FIFO hangs")
     assert p.returncode == 3 and b"Traceback" not in err
+    assert b"FIFO" in err and not (tmp_path / "f.db.key").exists() and not (tmp_path / "f.db-journal").exists(), err
+
+
+# (f12d) the same check for the config's [station] db, and for a name whose log fits the file system but whose
+# journal beside it would not (a 252-character name: gate.db-journal is 8 more)
+@pytest.mark.parametrize("where", ["device", "name-252"])
+def test_h2_h5_the_configs_log_path_is_checked_like_db(tmp_path, where):
+    db = tmp_path / ("a" * 249 + ".db") if where == "name-252" else tmp_path / "null"
+    if where == "device":
+        os.mknod(db, 0o666 | 0o020000, os.makedev(1, 3))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[station]\ndb = "{db}"\n', encoding="utf-8")
+    env = _env(tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    r = run_gate("screen", "--temp", "36.6", "--mask", "yes", "--config", str(cfg), env=env)
+    assert r.returncode in (2, 3) and r.stdout == "" and "unexpected" not in r.stderr, r.stderr
+    assert ("is a device" if where == "device" else "too long") in r.stderr, r.stderr
+    assert sorted(os.listdir(tmp_path)) == before
 
 
 # H4. `[screening] retest_wait_minutes` is not what the gate tells the person
@@ -115,12 +131,11 @@ def test_h4_the_retest_message_says_the_configured_wait(tmp_path, minutes):
 #      long"), one line, nothing in gate-errors.log. (`gate config check` and `export --out` already say so, exit 2.)
 @pytest.mark.parametrize("command", [["screen", "--temp", "36.6", "--mask", "yes"], ["verify"]])
 @pytest.mark.parametrize("name", ["a" * 300 + ".db", "d/" * 2100 + "x.db"], ids=["name-300", "path-4200"])
-@OPEN
 def test_h5_a_too_long_log_name_is_bad_input_not_a_fault(tmp_path, command, name):
     env = _env(tmp_path)
     r = run_gate(*command, "--db", str(tmp_path / name), env=env)
     assert r.returncode in (2, 3), (r.returncode, r.stderr[:200])
-    assert "unexpected" not in r.stderr
+    assert "unexpected" not in r.stderr and "too long" in r.stderr and len(r.stderr) < 400, r.stderr  # f12d: one line
     assert not (tmp_path / "home" / "log" / "gate-errors.log").exists()
 
 
@@ -130,12 +145,12 @@ def test_h5_a_too_long_log_name_is_bad_input_not_a_fault(tmp_path, command, name
 #      (`--config ""` likewise reads no config.)
 # SHOULD: refused as bad input (exit 2, "--db is empty: give the log file"), nothing stored anywhere.
 @pytest.mark.parametrize("option", ["--db", "--config"])
-@OPEN
 def test_h6_an_empty_path_is_refused_not_the_default(tmp_path, option):
     env = _env(tmp_path)
     more = ["--db", str(tmp_path / "g.db")] if option == "--config" else []
     r = run_gate("screen", "--temp", "36.6", "--mask", "yes", option, "", *more, env=env)
     assert r.returncode == 2, (r.returncode, r.stdout)
+    assert f"argument {option}: {option} is empty" in r.stderr, r.stderr  # f12d: the option named
     assert not (tmp_path / "g.db").exists()
     assert not (tmp_path / "home" / ".local" / "share" / "gate-station" / "gate.db").exists()
 
