@@ -38,7 +38,8 @@ from domain.sessions import DEFAULT_SESSIONS, Session, hhmm
 from drivers.presence import PRESENCE_FRAMES, PRESENCE_MARGIN_C
 from drivers.registry import PROTOCOLS
 from gate.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from gate.policy import MASK_MODE, MASK_MODES, PLAUSIBLE_C, THRESHOLD_C, THRESHOLD_RANGE, PolicyConfig
+from gate.policy import (MASK_MODE, MASK_MODES, PLAUSIBLE_C, RETEST_WAIT_MINUTES, THRESHOLD_C, THRESHOLD_RANGE,
+                         PolicyConfig)
 
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 OPTION_KEYS = ("slave", "register_map", "address", "pattern")  # protocol options: checked by drivers.registry.OPTIONS
@@ -180,7 +181,8 @@ class Config(Checked, frozen=True, kw_only=True):
     plausible_max_c: Annotated[float, _in("screening", "plausible_max_c", ge=38.0, le=45.0)] = PLAUSIBLE_C[1]
     mask_mode: Annotated[Literal[MASK_MODES], _in("screening", "mask_mode")] = MASK_MODE  # type: ignore
     deny_bell: Annotated[bool, _in("screening", "deny_bell")] = True
-    retest_wait_minutes: Annotated[float, _in("screening", "retest_wait_minutes", ge=0.0, le=60.0)] = 10.0
+    retest_wait_minutes: Annotated[float, _in("screening", "retest_wait_minutes", ge=0.0, le=60.0)] = \
+        RETEST_WAIT_MINUTES
     sensors: tuple[SensorConfig, ...] = ()
     upstream_url: Annotated[str | None, EMPTY_IS_NONE, checked(_upstream_url), _in("upstream", "url")] = None
     # True: the roster (ids, names, classes) goes upward with the records, for the school's own server's report

@@ -25,6 +25,8 @@ THRESHOLD_RANGE = (34.0, 39.0)
 THRESHOLD_C = 37.3
 PLAUSIBLE_C = (34.0, 43.0)
 MASK_MODE = "must-wear"
+# How long a person rests inside before a retest (the duty screen's countdown, and what the message tells them).
+RETEST_WAIT_MINUTES = 10.0
 
 _SEVERITY = {Decision.ADMIT: 0, Decision.RETEST: 1, Decision.DENY: 2}
 _HEALTH_REASON = {
@@ -133,12 +135,14 @@ def _mask(mask: MaskResult, cfg: PolicyConfig) -> tuple[Decision, list[tuple[str
 
 
 def decide(readings: Sequence[Reading], mask: MaskResult, cfg: PolicyConfig, lang: str = "en",
-           entrant_problem: str | None = None, refusals: Sequence[tuple[str, dict]] = ()) -> Verdict:
+           entrant_problem: str | None = None, refusals: Sequence[tuple[str, dict]] = (),
+           wait_minutes: float = RETEST_WAIT_MINUTES) -> Verdict:
     """Decide for one person from all readings of this screening episode (oldest first) and the mask result.
 
     ``entrant_problem`` is a reason code about the person's id (``visitor-not-approved``): it denies entry.
     ``refusals`` are what the station remembers of the person (``fever-not-cleared`` with its message arguments):
     they deny entry and are said first, since they are why the person goes home whatever today's reading.
+    ``wait_minutes``: the rest before a retest that the message tells the person (the station's configured wait).
     """
     t_dec, t_reasons = _temperature(readings, cfg)
     m_dec, m_reasons = _mask(mask, cfg)
@@ -157,5 +161,5 @@ def decide(readings: Sequence[Reading], mask: MaskResult, cfg: PolicyConfig, lan
     if refusals:
         # Sent home whatever today's reading or mask: "rest, then retest" or "confirm the mask" would contradict it.
         spoken = [r for r in spoken if r in refusals or r[0] == entrant_problem]
-    message = " ".join(t(f"reason.{code}", lang, **args) for code, args in spoken)
+    message = " ".join(t(f"reason.{code}", lang, **{"minutes": f"{wait_minutes:g}", **args}) for code, args in spoken)
     return Verdict(decision, tuple(code for code, _ in reasons), message)

@@ -131,7 +131,7 @@ class Station:
             refusals += [(Reason.HELD_AT_GATE, held_args(h, s.created_at)) for h in held.values()] or \
                 [(Reason.HELD_AT_GATE, {"gate": "?", "when": "?"})]
         return decide(s.readings, s.mask, self._policy_for(s.readings), lang, entrant_problem=problem,
-                      refusals=refusals).message
+                      refusals=refusals, wait_minutes=self.config.retest_wait_minutes).message
 
     def _decide(self, readings: Sequence[Reading], mask: MaskResult | None, *, entrant_id: str | None,
                 operator: str | None, follows: str | None) -> Screening:
@@ -157,7 +157,7 @@ class Station:
         readings, follows = episode(memory, tuple(readings), follows)
         refusals = memory.refusals(now)
         verdict = decide(readings, mask, self._policy_for(readings), self.language, entrant_problem=problem,
-                         refusals=refusals)
+                         refusals=refusals, wait_minutes=self.config.retest_wait_minutes)
         session = session_at(self.sessions, now)
         return Screening(station_id=self.config.station_id, created_at=now, readings=tuple(readings), mask=mask,
                          decision=verdict.decision, reasons=verdict.reasons, message=verdict.message,

@@ -113,7 +113,6 @@ def test_h2_h5_the_configs_log_path_is_checked_like_db(tmp_path, where):
 #      countdown uses the configured wait: the default 10 is written twice (the schema and the message catalogue).
 # SHOULD: "rest inside for 5 minutes" (the configured value, in both languages).
 @pytest.mark.parametrize("minutes", [5, 20])
-@OPEN
 def test_h4_the_retest_message_says_the_configured_wait(tmp_path, minutes):
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[station]\nlanguage = "en"\n[screening]\nretest_wait_minutes = {minutes}\n', encoding="utf-8")
@@ -121,6 +120,12 @@ def test_h4_the_retest_message_says_the_configured_wait(tmp_path, minutes):
                  env=_env(tmp_path))
     assert r.returncode == 0 and r.stdout.startswith("RETEST")
     assert f"{minutes} minutes" in r.stdout and "10 minutes" not in r.stdout, r.stdout
+    # (f12d) the same in Chinese, and for the other rests (too cold here, a reading too low)
+    cfg.write_text(f'[station]\nlanguage = "zh-CN"\n[screening]\nretest_wait_minutes = {minutes}\n', encoding="utf-8")
+    for temp in ("37.5", "30.0"):
+        r = run_gate("screen", "--config", str(cfg), "--db", str(tmp_path / "g.db"), "--temp", temp, "--mask", "yes",
+                     env=_env(tmp_path))
+        assert r.returncode == 0 and f"{minutes}分钟" in r.stdout and "10分钟" not in r.stdout, r.stdout
 
 
 # H5. A --db whose name is too long (a pasted path, or `[station] db` in the config)
