@@ -24,7 +24,8 @@ from typing import Callable
 from domain.errors import (CheckFailed, DeviceFailure, GateError, Refused, StorageFailure, UpstreamFailure,
                            UsageError)
 from domain.identifiers import escaped
-from gate.cli.common import EscapingOutput, GateParser, example_text, one_line  # noqa: F401 (one_line: tests)
+from gate.cli.common import (EscapingOutput, GateParser, example_text, innermost,  # noqa: F401 (one_line: tests)
+                             one_line)
 
 # command -> its one line in `gate --help`; the order is the order of `gate --help`
 GROUPS = {
@@ -101,7 +102,11 @@ def parse(argv: list[str], *, whole_process: bool = False):
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return build_parser(argv).parse_args(argv)
+        parser = build_parser(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:  # said by the command's (or action's) own parser, so the line names its --help
+            innermost(parser, args).error(f"unrecognized arguments: {' '.join(extras)}")
+        return args
     finally:
         if whole_process:
             gc.freeze()

@@ -56,7 +56,12 @@ class DefaultAction(GateParser):
 
     def parse_known_args(self, args=None, namespace=None):
         args = list(sys.argv[1:] if args is None else args)
-        if self.default_action and not (args and (args[0] in self._actions_by_name() or args[0] in ("-h", "--help"))):
+        named = self._actions_by_name()
+        if self.default_action and not (args and (args[0] in named or args[0] in ("-h", "--help"))):
+            if args and not args[0].startswith("-") and not _positionals(named[self.default_action]):
+                # `gate sync sned`: a word where an action goes, and the default action takes no word, is a typo
+                self.error(f"argument ACTION: invalid choice: {args[0]!r} (choose from "
+                           f"{', '.join(map(repr, named))})")
             args.insert(0, self.default_action)
         return super().parse_known_args(args, namespace)
 
@@ -65,6 +70,20 @@ class DefaultAction(GateParser):
             if isinstance(action, argparse._SubParsersAction):
                 return action.choices
         return {}
+
+
+def _positionals(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    return [a for a in parser._actions if not a.option_strings]
+
+
+def innermost(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the command (and action) that ``args`` ran: the one whose --help a mistake should point to."""
+    for name in ("command", "action"):
+        subs = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if subs is None or getattr(args, name, None) not in subs.choices:
+            break
+        parser = subs.choices[getattr(args, name)]
+    return parser
 
 
 def actions(parser: GateParser, default: str | None = None,

@@ -33,7 +33,6 @@ def _env(tmp_path):
     (["bureau", "lat"], ["daily", "late", "app"]),
     (["purge", "x"], []),
 ])
-@OPEN
 def test_h1_a_typod_action_of_a_group_with_a_default_says_what_exists(tmp_path, typed, choices):
     r = run_gate(*typed, "--db", str(tmp_path / "g.db"), env=_env(tmp_path))
     assert r.returncode == 2
