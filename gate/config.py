@@ -96,7 +96,7 @@ def _in(section: str, key: str, **allowed: Any) -> Meta:
 
 
 EMPTY_IS_NONE = Meta(extra={"empty_is_none": True})  # `db = ""`: not set
-Id = Annotated[str, checked(lambda v: check_id(v, "the id"))]
+Id = Annotated[str, checked(lambda v: check_id(v, "id"))]
 Name = Annotated[str, checked(lambda v: check_name(v, "the name"))]
 Clock = Annotated[str, checked(_clock)]
 
@@ -268,7 +268,7 @@ def load_config(path: str | Path) -> Config:
     import tomllib  # only when a config file is read: a station run without one does not parse TOML at all
 
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # Notepad's "UTF-8 with BOM": the mark is not TOML
     except UnicodeDecodeError:
         raise ConfigError(str(path), ["the file is not UTF-8 text; save it as UTF-8"]) from None
     except tomllib.TOMLDecodeError as exc:

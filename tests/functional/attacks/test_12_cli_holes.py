@@ -163,16 +163,19 @@ def test_h6_an_empty_path_is_refused_not_the_default(tmp_path, option):
 # NOW: `gate config check bom.toml` -> "not valid TOML: Invalid statement (at line 1, column 1)": the teacher cannot
 #      see anything wrong at line 1. And `[[sensors]] id = ""` -> "`sensors[0].id`: the id is empty: type the the id".
 # SHOULD: the BOM named ("the file starts with a byte-order mark: save it as UTF-8 without BOM") or skipped; "type the id".
-@OPEN
 def test_h7_a_bom_is_named_and_the_empty_id_line_reads_well(tmp_path):
     bom = tmp_path / "bom.toml"
     bom.write_bytes(b'\xef\xbb\xbf[station]\nid = "x"\n')
     r = run_gate("config", "check", str(bom), env=_env(tmp_path))
     assert r.returncode == 0 or "byte-order mark" in r.stderr or "BOM" in r.stderr, r.stderr
+    # (f12d: stronger) accepted, and read as written: the station id is x
+    r = run_gate("screen", "--config", str(bom), "--db", str(tmp_path / "g.db"), "--temp", "36.6", "--mask", "yes",
+                 "--json", env=_env(tmp_path))
+    assert r.returncode == 0 and '"station_id": "x"' in r.stdout, (r.stdout, r.stderr)
     empty = tmp_path / "e.toml"
     empty.write_text('[[sensors]]\nid = ""\nprotocol = "text-line"\nurl = "loop://"\n', encoding="utf-8")
     r = run_gate("config", "check", str(empty), env=_env(tmp_path))
-    assert r.returncode == 2 and "the the" not in r.stderr, r.stderr
+    assert r.returncode == 2 and "the the" not in r.stderr and "id is empty: type the id" in r.stderr, r.stderr
 
 
 # H8. Ctrl-C during `gate export create`
