@@ -220,8 +220,8 @@ class Chain:
             content = self.content(row)
             expected = self.link(prev, content)
             extra = self.check(row, content) if self.check else None
-        except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
-            return f"its content is unreadable: {exc}"
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError, RecursionError) as exc:
+            return f"its content is unreadable: {exc}"  # RecursionError: JSON nested past Python's stack
         if expected != row["row_hash"]:
             return f"its content does not match its hash (the {self.what} was changed)"
         return extra

@@ -96,7 +96,7 @@ def edited_json(row: Mapping, columns: tuple[str, ...]) -> str | None:
     for column in columns:
         try:
             as_written(row[column])
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             return f"its {column} column's text was changed outside the station (not as the station writes it)"
     return None
 

@@ -167,7 +167,7 @@ def checker(spec: tuple, digest, builders: dict | None = None):
                     if n:  # held only re-encoded: an older row, as the rest of this batch will likely be
                         order[0] = texts[1:]
                     return True
-            except (ValueError, TypeError, KeyError):
+            except (ValueError, TypeError, KeyError, RecursionError):  # a JSON text nested past Python's stack
                 pass
         return False
 

@@ -50,8 +50,8 @@ def _holds(kind: str, chain: Chain, row: dict) -> bool:
     try:
         return chain.link(row["prev_hash"], chain.content(row)) == row["row_hash"] and \
             records.edited_json(row, SPEC[kind][1]) is None
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError):
-        return False  # unreadable content (a JSON column edited into garbage): not sent either
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, RecursionError):
+        return False  # unreadable content (a JSON column edited into garbage, or nested past Python's stack): not sent
 
 
 def _fast(kind: str, chain: Chain, names: tuple[str, ...]):
