@@ -31,7 +31,7 @@ from storage.errors import StorageError, why
 from storage.export_manifest import MANIFEST, verify_export, write_signed  # noqa: F401 (the API of exports)
 from storage.log import ScreeningLog
 from storage.tables.log import AUDIT_EVENTS as AUDIT, OUTBOX, SCREENINGS
-from storage.private import private_dir
+from storage.private import create_private, private_dir
 FORMATS = ("csv", "xlsx", "jsonl")
 # A text cell starting with one of these is (the start of) a formula to Excel, LibreOffice or Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -201,10 +201,14 @@ def _write(con: sqlite3.Connection, data_file: Path, fmt: str, identified: bool,
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("screenings")
-        ws.append(_string_cells(ws, tuple(header)))
-        for rec in records():
-            ws.append(_string_cells(ws, rec))
-            rows += 1
+        try:
+            ws.append(_string_cells(ws, tuple(header)))
+            for rec in records():
+                ws.append(_string_cells(ws, rec))
+                rows += 1
+        except BaseException:
+            ws.close()  # its rows' temporary file, else left to the collector (and a warning) on Ctrl-C
+            raise
         wb.save(data_file)
     return rows
 
@@ -217,12 +221,35 @@ def export(log: ScreeningLog, *, date_from: str, date_to: str, fmt: str, out_dir
     d0, d1 = check_range(date_from, date_to)
     out = Path(out_dir)
     check_out(out)
+    made = not out.exists()
     make_out(out)
+    try:
+        return _export(log, d0, d1, fmt, out, identified, actor, station_id, language, progress, now)
+    except BaseException:  # Ctrl-C (KeyboardInterrupt) included: a re-run with the same --out must not be refused
+        _remove_partial(out, [out / f"screenings.{fmt}", out / MANIFEST], made)
+        raise
+
+
+def _remove_partial(out: Path, files: list[Path], made: bool) -> None:
+    """Remove what an export that did not finish wrote (its folder was new or empty: check_out), so the folder is as
+    it was before."""
+    for f in files:
+        f.unlink(missing_ok=True)
+    if made:
+        try:
+            out.rmdir()
+        except OSError:  # something else was put there meanwhile: left as it is
+            pass
+
+
+def _export(log: ScreeningLog, d0: str, d1: str, fmt: str, out: Path, identified: bool, actor: str, station_id: str,
+            language: str, progress: Callable[[int, int], None] | None, now: float | None) -> dict:
     key = station_secret(log)
     cols = COLUMNS + (IDENTIFIED if identified else [])
     lang_i = 1 if language == "zh-CN" else 2
     header = [f"{c[lang_i]} ({c[0]})" for c in cols]
     data_file = out / f"screenings.{fmt}"
+    create_private(data_file)  # 0600 from its first byte (health data of minors), not only once it is complete
     # A long read on a connection of its own, read-only, in one snapshot: the chain head, the count and the rows
     # agree, and the gate goes on writing beside it.
     try:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from storage.private import private_file
+from storage.private import create_private, private_file
 
 MANIFEST = "manifest.json"
 SIGNATURE = "signature"
@@ -56,6 +56,7 @@ def write_signed(data: Path, rows: int, fmt: str, actor: str, pseudonymised: boo
         "formulas": "neutralised" if fmt != "jsonl" else "not a spreadsheet: values as recorded",
     }, key)
     written = data.parent / MANIFEST
+    create_private(written)
     written.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     for f in (data, written):
         private_file(f)
