@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from gate.auth import Auth, User
 from storage.log import ScreeningLog
 from tests.pg import unavailable_reason
-from tests.support import apply_policy, relink_screenings, run_gate
+from tests.support import apply_policy, log_from_template, relink_screenings, run_gate
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 PIN = "581302"
@@ -21,13 +21,16 @@ def station(tmp_path, pg):
     url = pg.create_db("district")
     db, cfg = tmp_path / "gate.db", tmp_path / "gate.toml"
     cfg.write_text(f'[station]\nid = "north"\n[upstream]\nurl = "{url}"\n', encoding="utf-8")
+    return log_from_template(db, staffed), cfg, url  # made once a run: the PIN hashes are slow on purpose
+
+
+def staffed(db):
     with ScreeningLog(db) as log:
         auth = Auth(log, "north")
         auth.add_user("admin", "admin", "902741", None)
         auth.add_user("wu", "auditor", PIN, User("admin", "admin"))
         auth.add_user("zhang", "duty", DUTY_PIN, User("admin", "admin"))
         apply_policy(log)  # with PINs on, only an admin stores the first screening policy
-    return db, cfg, url
 
 
 def gate(capsys, monkeypatch, *argv, stdin: str = "") -> tuple[int, str, str]:

@@ -13,7 +13,7 @@ from gate.auth import Auth, User
 from storage.export import FORMULA_STARTS, _neutral_sql, _string_cells, neutral
 from storage.log import ScreeningLog, local_day
 from tests.functional.security.cli import run_gate
-from tests.support import Clock, today_at
+from tests.support import Clock, log_from_template, today_at
 
 AUDITOR_PIN, DUTY_PIN = "581302", "640219"
 LINK = '=HYPERLINK("http://x","a")'
@@ -26,20 +26,22 @@ DAY = local_day(AT)
 
 
 @pytest.fixture
-def station(tmp_path, capsys, monkeypatch):
+def station(tmp_path):
+    return log_from_template(tmp_path / "gate.db", formulas)  # made once a run: the PIN hashes are slow on purpose
+
+
+def formulas(db):
     """A log whose roster names, classes and ids are formulas, three screenings by an operator named `=1+1`."""
-    db = tmp_path / "gate.db"
-    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
-    assert run_gate(capsys, monkeypatch, "roster", "import", tmp_path / "roster.csv", "--db", db)[0] == 0
+    (db.parent / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    assert run_gate(None, None, "roster", "import", db.parent / "roster.csv", "--db", db)[0] == 0
     for entrant, temp in ((LINK, 36.5), ("P2", 38.5), ("P3", 36.6)):
-        code, _, err = run_gate(capsys, monkeypatch, "screen", "--db", db, "--temp", temp, "--mask", "yes",
+        code, _, err = run_gate(None, None, "screen", "--db", db, "--temp", temp, "--mask", "yes",
                                 "--entrant", entrant, "--operator", "=1+1", clock=Clock(AT))
         assert code == 0, err
     with ScreeningLog(db) as log:
         auth = Auth(log, "gate-1")
         auth.add_user("admin", "admin", "902741", None)
         auth.add_user("wu", "auditor", AUDITOR_PIN, User("admin", "admin"))
-    return db
 
 
 def export(capsys, monkeypatch, db, out, fmt, identified):
