@@ -115,6 +115,15 @@ async def pilot_wait_until(pilot, cond: Callable[[], T], seconds: float = 20.0) 
     return value
 
 
+async def pilot_settled(pilot, seconds: float = 20.0) -> bool:
+    """Every worker the app started has ended and what they posted is handled: what the keys sent so far could cause
+    has happened, so a test may assert that something did NOT happen (a fixed pause would only hope so)."""
+    app = pilot.app
+    done = await pilot_wait_until(pilot, lambda: all(w.is_finished for w in app.workers), seconds)
+    await pilot.pause()
+    return done
+
+
 def poll_until(sensor, cond=lambda samples, events: False, seconds: float = 10.0):
     """Poll a Sensor until ``cond(samples, events)`` or the limit; returns everything seen."""
     deadline = time.monotonic() + seconds

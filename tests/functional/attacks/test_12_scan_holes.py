@@ -13,7 +13,7 @@ from storage import audit
 from storage.log import ScreeningLog
 from storage.roster import import_roster
 from tests.functional.duty_pilot import form_ready, manual, scan, type_slowly
-from tests.support import Clock, apply_policy, pilot_wait_until, screen_shown, screen_text
+from tests.support import Clock, apply_policy, pilot_settled, pilot_wait_until, screen_shown, screen_text
 
 PIN = "581302"
 CARD = "20230417"
@@ -54,7 +54,7 @@ async def test_H1_a_card_scanned_after_a_half_typed_temperature_is_never_stored_
             form = app.screen
             await type_slowly(pilot, typed, enter=False)
             await scan(pilot, card)
-            await pilot.pause(0.5)
+            assert await pilot_settled(pilot)
             assert log.count() == 0, f"stored {app.duty.latest.temperature_c} °C {app.duty.latest.decision}"
             assert app.screen is form and form.query_one("#manual-temp").value == typed
             assert card in str(form.query_one("#manual-person").render()) or app.duty.pending_entrant == card
@@ -75,7 +75,7 @@ async def test_H2_digits_typed_at_a_persons_pace_are_never_glued_onto_a_scanned_
             form = app.screen
             await type_slowly(pilot, typed, enter=False)
             await scan(pilot, card)
-            await pilot.pause(0.3)
+            assert await pilot_settled(pilot)
             person = str(form.query_one("#manual-person").render())
             assert typed + card not in person, person
             if app.screen is form:
@@ -106,7 +106,7 @@ async def test_H3_a_pin_typed_into_the_name_field_is_never_shown_nor_stored_as_a
             for name in name_first:
                 await type_slowly(pilot, name)
             await type_slowly(pilot, PIN)
-            await pilot.pause(0.3)
+            assert await pilot_settled(pilot)
             assert PIN not in screen_text(app), "the PIN is on the screen"
             assert app.duty.pending_entrant not in (PIN, "Zhang"), app.duty.pending_entrant
             if not isinstance(app.screen, SignIn):
@@ -132,7 +132,7 @@ async def test_H4_two_cards_scanned_back_to_back_neither_is_silently_lost(db_pat
         async with app.run_test(size=(100, 30)) as pilot:
             await scan(pilot, "S00041")
             await scan(pilot, "S00042")
-            await pilot.pause(0.3)
+            assert await pilot_settled(pilot)
             said = "S00041" in told(app) or "S00041" in screen_text(app)
             await manual(pilot, "36.6")
             assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
@@ -170,7 +170,7 @@ async def test_H5_a_card_scanned_into_the_pin_field_never_counts_and_never_locks
                 pin.value = ""
                 await type_slowly(pilot, half_pin, enter=False)
                 await scan(pilot, card)
-                await pilot.pause(0.3)
+                assert await pilot_settled(pilot)
             actions = [e["action"] for e in audit.events(log, 50)]
             assert "lockout" not in actions and "login-failed" not in actions, (actions, told(app))
             assert app.duty.pending_entrant == card
@@ -194,7 +194,7 @@ async def test_H6_a_pin_that_is_a_card_typed_at_a_persons_pace_is_never_shown_no
             assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
             await type_slowly(pilot, "zhang")
             await type_slowly(pilot, CARD)
-            await pilot.pause(0.3)
+            assert await pilot_settled(pilot)
             assert CARD not in screen_text(app) and app.duty.pending_entrant != CARD
 
 
@@ -218,7 +218,7 @@ async def test_H2_a_card_scanned_into_a_half_typed_sign_in_is_the_card_alone(db_
                 await type_slowly(pilot, "zhang")
             await type_slowly(pilot, typed, enter=False)
             await scan(pilot, "S00042")
-            await pilot.pause(0.4)
+            assert await pilot_settled(pilot)
             assert app.duty.pending_entrant == "S00042", (app.duty.pending_entrant, told(app))
             assert PIN not in screen_text(app)
 
@@ -240,7 +240,7 @@ async def test_H4_a_card_scanned_into_the_form_over_a_waiting_card_loses_neither
             form = app.screen
             assert "S00041" in str(form.query_one("#manual-person").render()), "the form names nobody"
             await scan(pilot, "S00042")
-            await pilot.pause(0.3)
+            assert await pilot_settled(pilot)
             await type_slowly(pilot, "36.6")
             assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
             assert app.duty.pending_entrant == "S00041" or "S00041" in told(app), told(app)

@@ -16,7 +16,7 @@ from storage.log import ScreeningLog
 from storage.roster import import_roster
 from tests.functional.duty_pilot import form_ready, manual, scan, type_slowly
 from tests.functional.test_ui_followup_form import at, open_followup, school
-from tests.support import Clock, apply_policy, pilot_wait_until, screen_shown, screen_text
+from tests.support import Clock, apply_policy, pilot_settled, pilot_wait_until, screen_shown, screen_text
 
 PIN = "581302"
 CARD = "20230417"  # a pupil's card on the roster: a number the station knows as a card
@@ -54,9 +54,11 @@ async def open_signin(pilot, app) -> None:
 async def the_right_pin_is_refused(pilot, app, log) -> None:
     await open_signin(pilot, app)
     await type_slowly(pilot, PIN)
-    assert await pilot_wait_until(pilot, lambda: "locked" in told(app).rsplit("|", 1)[-1]), told(app)
+    # the lockout itself said "locked" already: the refusal of this PIN is its own audit row, then its own line
+    assert await pilot_wait_until(pilot, lambda: actions(log)[0] == "login-refused"), actions(log)
+    assert await pilot_settled(pilot)
+    assert "locked" in told(app).rsplit("|", 1)[-1], told(app)
     assert app.user is None and not any(isinstance(s, ManualEntry) for s in app.screen_stack)
-    assert actions(log)[0] == "login-refused"
 
 
 async def test_known_cards_typed_between_wrong_pins_do_not_reset_the_count(db_path):
@@ -70,7 +72,7 @@ async def test_known_cards_typed_between_wrong_pins_do_not_reset_the_count(db_pa
             for guess in ("730582", CARD, "730583", CARD, CARD, "730584"):
                 await open_signin(pilot, app)
                 await type_slowly(pilot, guess)
-                await pilot.pause(0.2)
+                assert await pilot_settled(pilot)
             assert actions(log).count("login-failed") == 2 and "lockout" in actions(log), actions(log)
             await the_right_pin_is_refused(pilot, app, log)
 
@@ -87,7 +89,7 @@ async def test_a_guess_followed_at_once_by_esc_or_a_screen_key_still_counts(db_p
                 await open_signin(pilot, app)
                 await type_slowly(pilot, f"73058{n}", enter=False)
                 await pilot.press("enter", then)
-                await pilot.pause(0.3)
+                assert await pilot_settled(pilot)
             assert await pilot_wait_until(pilot, lambda: "lockout" in actions(log)), actions(log)
             await the_right_pin_is_refused(pilot, app, log)
 
@@ -101,7 +103,7 @@ async def test_the_lock_outlives_the_app_and_other_spellings_of_the_name_sign_no
             for n in range(3):
                 await open_signin(pilot, app)
                 await type_slowly(pilot, f"73058{n}")  # hammered in by hand (no hand types at a scanner's speed)
-                await pilot.pause(0.2)
+                assert await pilot_settled(pilot)
             assert await pilot_wait_until(pilot, lambda: "lockout" in actions(log))
         app = build_app(CONFIG, log, clock=Clock())  # the station restarted
         async with app.run_test(size=(100, 30)) as pilot:
@@ -111,7 +113,7 @@ async def test_the_lock_outlives_the_app_and_other_spellings_of_the_name_sign_no
                 assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
                 await type_slowly(pilot, name)
                 await type_slowly(pilot, PIN)
-                await pilot.pause(0.2)
+                assert await pilot_settled(pilot)
                 assert app.user is None
                 await pilot.press("escape")
                 assert await pilot_wait_until(pilot, lambda: app.screen is app.duty)
@@ -132,7 +134,7 @@ async def test_the_idle_sign_out_closes_a_half_typed_form_and_stores_nothing(db_
             clock.advance(6 * 60)
             assert await pilot_wait_until(pilot, lambda: app.user is None), "the idle sign-out"
             await pilot.press("enter")  # a key pressed later stores nothing under the teacher signed out
-            await pilot.pause(0.3)
+            assert await pilot_settled(pilot)
             assert log.count() == 0 and app.duty.latest is None
             assert not any(isinstance(s, ManualEntry) for s in app.screen_stack)
             assert "not signed in" in str(app.duty.query_one("#status").render())
@@ -145,7 +147,7 @@ async def test_a_fever_typed_in_any_accepted_spelling_is_never_admitted(db_path,
         app = build_app(Config(language=language, mask_mode="off"), log, clock=Clock())
         async with app.run_test(size=(80, 24)) as pilot:
             await manual(pilot, typed)
-            await pilot.pause(0.3)
+            assert await pilot_settled(pilot)
             if isinstance(app.screen, ManualEntry):  # refused on the form: nothing stored
                 assert log.count() == 0 and str(app.screen.query_one("#manual-error").render()).strip()
             else:

@@ -20,7 +20,7 @@ from tests.functional.attacks.school_cases_setup import (  # noqa: F401  (the ho
     faked, forged_close, insert_upstream, school, station_role)
 from tests.functional.test_school_cases import PIN, Gate, at, morning_at_north, morning_synced
 from tests.pg import unavailable_reason
-from tests.support import env_with_root, run_gate
+from tests.support import env_with_root, pilot_settled, run_gate
 from tests.functional.duty_pilot import type_slowly
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
@@ -217,7 +217,7 @@ async def test_f11_at_the_other_gate_shows_a_teacher_only_its_class_and_refuses_
                 screen.query_one("#fu-symptoms").value = symptoms
                 screen.query_one("#fu-note").value = note
                 await pilot.click("#fu-close")
-                await pilot.pause(0.5)
+                assert await pilot_settled(pilot)
                 assert [c.entrant_id for c in screen.shown] == ["P8"], (symptoms, note)
     assert south.case("P8").is_open and south.verified()
 
