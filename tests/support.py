@@ -205,6 +205,26 @@ def fill_log(path: Path, n: int, station_id: str = "bench") -> None:
 _TEMPLATES: dict[str, Path] = {}
 
 
+def edit_by_hand(db: Path, *statements: str) -> None:
+    """What a pupil does to the log with the sqlite3 shell: the statements, committed."""
+    con = sqlite3.connect(db)
+    try:
+        for statement in statements:
+            con.execute(statement)
+        con.commit()
+    finally:
+        con.close()
+
+
+def count_rows(db: Path, table: str = "screenings") -> int:
+    """Rows in a table of the log, read straight from the file (as an auditor's sqlite3 would)."""
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(f"select count(*) from {table}").fetchone()[0]
+    finally:
+        con.close()
+
+
 def log_from_template(path: Path, build: Callable[[Path], object], key: str = "") -> Path:
     """A copy at ``path`` of the log ``build(somewhere)`` makes, built once per test run. Fixtures that add users pay
     for the PIN hashes (scrypt, slow on purpose) once instead of in every test; each test still gets its own file.

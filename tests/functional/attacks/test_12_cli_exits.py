@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from tests.support import run_gate
+from tests.support import count_rows, run_gate
 
 
 
@@ -151,14 +151,6 @@ def log(tmp_path):
     return db
 
 
-def _rows(db):
-    con = sqlite3.connect(db)
-    try:
-        return con.execute("select count(*) from screenings").fetchone()[0]
-    finally:
-        con.close()
-
-
 @pytest.mark.parametrize("kind, says", [("devnull", "is a device, not a config file"),
                                         ("stdin", "is a device, not a config file"),
                                         ("folder", "is a folder, not a config file"),
@@ -185,7 +177,7 @@ def test_an_odd_file_as_config_is_one_problem_exit_2_and_nothing_stored(tmp_path
     assert r.returncode == 2, (r.returncode, r.stderr)
     err = one_clear_line(r)
     assert says in err and "1 problem(s)" in err
-    assert r.stdout == "" and _rows(log) == 1
+    assert r.stdout == "" and count_rows(log) == 1
 
 
 @pytest.mark.parametrize("db, says", [("/dev/null", "is a device, not a log"),

@@ -69,11 +69,17 @@ def home(tmp_path):
     return h
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_typed_readings_killed_at_random_never_split_from_their_audit_rows(tmp_path, home, seed):
+@pytest.fixture
+def screened(tmp_path, home):
+    """A new log with one screening (not killed), its environment, and how long that first `gate screen` took."""
     env = _env(home)
     db = tmp_path / "g.db"
-    took = _first(["screen", "--db", str(db), "--temp", "36.6", "--mask", "yes"], env)
+    return env, db, _first(["screen", "--db", str(db), "--temp", "36.6", "--mask", "yes"], env)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_typed_readings_killed_at_random_never_split_from_their_audit_rows(tmp_path, screened, seed):
+    env, db, took = screened
     rnd = random.Random(seed)
     procs = [_start([*SCREEN, "--db", str(db), "--entrant", f"P{seed}{i}"], env) for i in range(3)]
     results = _kill_at(procs, [rnd.uniform(0.4 * took, 1.6 * took) for _ in procs])
@@ -93,10 +99,8 @@ def test_typed_readings_killed_at_random_never_split_from_their_audit_rows(tmp_p
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_config_apply_killed_at_random_never_stores_a_policy_without_its_audit_event(tmp_path, home, seed):
-    env = _env(home)
-    db = tmp_path / "g.db"
-    took = _first(["screen", "--db", str(db), "--temp", "36.6", "--mask", "yes"], env)
+def test_config_apply_killed_at_random_never_stores_a_policy_without_its_audit_event(tmp_path, screened, seed):
+    env, db, took = screened
     rnd = random.Random(100 + seed)
     for i in range(3):
         cfg = tmp_path / f"c{i}.toml"
@@ -118,10 +122,8 @@ def test_config_apply_killed_at_random_never_stores_a_policy_without_its_audit_e
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_roster_import_killed_at_random_never_keeps_a_roster_without_its_event(tmp_path, home, seed):
-    env = _env(home)
-    db = tmp_path / "g.db"
-    took = _first(["screen", "--db", str(db), "--temp", "36.6", "--mask", "yes"], env)
+def test_roster_import_killed_at_random_never_keeps_a_roster_without_its_event(tmp_path, screened, seed):
+    env, db, took = screened
     rnd = random.Random(200 + seed)
     sizes = []
     for i in range(3):

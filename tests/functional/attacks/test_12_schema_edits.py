@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from tests.support import run_gate
+from tests.support import count_rows, edit_by_hand, run_gate
 
 
 @pytest.fixture
@@ -23,21 +23,6 @@ def log(tmp_path):
     return db, env
 
 
-def _sql(db, statement):
-    con = sqlite3.connect(db)
-    con.execute(statement)
-    con.commit()
-    con.close()
-
-
-def _screenings(db):
-    con = sqlite3.connect(db)
-    try:
-        return con.execute("select count(*) from screenings").fetchone()[0]
-    finally:
-        con.close()
-
-
 @pytest.mark.parametrize("statement, says", [
     ("DROP TABLE entrants", "cannot read the roster"),
     ("ALTER TABLE entrants RENAME TO x", "cannot read the roster"),
@@ -50,13 +35,13 @@ def _screenings(db):
 ])
 def test_a_schema_edited_by_hand_is_a_log_failure_never_an_admit(log, statement, says):
     db, env = log
-    _sql(db, statement)
+    edit_by_hand(db, statement)
     r = run_gate("screen", "--temp", "36.6", "--mask", "yes", "--entrant", "P1", "--db", str(db), env=env)
     assert r.returncode == 3, (r.returncode, r.stdout, r.stderr)
     assert r.stdout == "" and r.stderr.startswith("gate: log failure:") and says in r.stderr, r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     try:
-        assert _screenings(db) == 0
+        assert count_rows(db) == 0
     except sqlite3.OperationalError:
         pass  # the table the count needs is the one dropped
 
@@ -69,7 +54,7 @@ def test_a_schema_edited_by_hand_is_a_log_failure_never_an_admit(log, statement,
 ])
 def test_a_trigger_that_rewrites_the_stations_writes_is_named_by_verify(log, trigger, names):
     db, env = log
-    _sql(db, trigger)
+    edit_by_hand(db, trigger)
     r = run_gate("screen", "--temp", "38.0", "--mask", "yes", "--entrant", "P1", "--db", str(db), env=env)
     assert r.returncode == 0 and r.stdout.startswith("RETEST")  # what the station decided and showed
     v = run_gate("verify", "--db", str(db), env=env)

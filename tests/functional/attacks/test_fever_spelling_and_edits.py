@@ -5,18 +5,11 @@ import sqlite3
 
 from storage import chain
 from storage.records import row_content
+from tests.support import edit_by_hand
 from .conftest import one_clear_line
 from .test_fever import _copy, _with_roster, fever_db  # noqa: F401
 
 EDITED = "the log was edited outside the station"
-
-
-def _sql(db, *statements):
-    con = sqlite3.connect(db)
-    for st in statements:
-        con.execute(st)
-    con.commit()
-    con.close()
 
 
 def _refused_as_edited(gate, db, entrant="P42"):
@@ -91,7 +84,7 @@ def test_a_roster_respelling_an_id_keeps_the_pupil_a_pupil(gate, tmp_path):
 # -- the log edited in the file: fail closed ------------------------------------------------------------------------
 def test_deleting_the_fever_rows_does_not_admit(gate, fever_db, tmp_path):
     db = _copy(fever_db, tmp_path)
-    _sql(db, "delete from screenings where entrant_id='P42'")
+    edit_by_hand(db, "delete from screenings where entrant_id='P42'")
     err = _refused_as_edited(gate, db)
     assert "rows were removed" in err or "was removed" in err
     assert _audited(db) == [("station", "P42")]
@@ -101,7 +94,7 @@ def test_deleting_the_fever_rows_does_not_admit(gate, fever_db, tmp_path):
 
 def test_setting_the_fever_to_admit_does_not_admit(gate, fever_db, tmp_path):
     db = _copy(fever_db, tmp_path)
-    _sql(db, "update screenings set decision='admit', reasons='[\"normal\"]' where entrant_id='P42'")
+    edit_by_hand(db, "update screenings set decision='admit', reasons='[\"normal\"]' where entrant_id='P42'")
     assert "its content does not match its hash" in _refused_as_edited(gate, db)
     assert gate("verify", "--db", str(db)).returncode == 1
 
@@ -110,7 +103,7 @@ def test_deleting_fever_rows_in_the_middle_of_the_log_does_not_admit(gate, fever
     db = _copy(fever_db, tmp_path)
     for i in range(3):  # other pupils after P42: the fever rows are no longer the newest
         gate.screen_json(db, "--entrant", f"S{i}", "--temp", "36.5", "--mask", "yes")
-    _sql(db, "delete from screenings where entrant_id='P42'")
+    edit_by_hand(db, "delete from screenings where entrant_id='P42'")
     assert "were removed" in _refused_as_edited(gate, db)
     assert "were removed" in _refused_as_edited(gate, db, "S9")  # nobody with an id is admitted on a cut log
 
@@ -134,19 +127,19 @@ def test_a_fever_row_rewritten_with_a_recomputed_hash_does_not_admit(gate, fever
 
 def test_editing_only_the_key_column_hides_nothing(gate, fever_db, tmp_path):
     db = _copy(fever_db, tmp_path)
-    _sql(db, "update screenings set entrant_key='x99' where entrant_id='P42'")
+    edit_by_hand(db, "update screenings set entrant_key='x99' where entrant_id='P42'")
     assert "entrant_key" in _refused_as_edited(gate, db)
 
 
 def test_an_anonymous_screening_still_works_on_an_edited_log(gate, fever_db, tmp_path):
     db = _copy(fever_db, tmp_path)
-    _sql(db, "delete from screenings where entrant_id='P42'")
+    edit_by_hand(db, "delete from screenings where entrant_id='P42'")
     v = gate.screen_json(db, "--temp", "36.6", "--mask", "yes")
     assert v["decision"] == "admit" and v["entrant_id"] is None
 
 
 def test_a_clearance_on_an_edited_log_is_refused(gate, fever_db, tmp_path):
     db = _copy(fever_db, tmp_path)
-    _sql(db, "update screenings set decision='admit' where entrant_id='P42'")
+    edit_by_hand(db, "update screenings set decision='admit' where entrant_id='P42'")
     r = gate("clearance", "add", "P42", "--note", "doctor's note", "--db", str(db))
     assert r.returncode == 3 and EDITED in one_clear_line(r)

@@ -4,6 +4,7 @@ import sqlite3
 
 import pytest
 
+from tests.support import count_rows
 from .conftest import one_clear_line
 
 OTHER = '[screening]\nthreshold_c = 39.0\nmask_mode = "off"\n'
@@ -25,10 +26,6 @@ def staffed(gate, tmp_path):
     return db, other, station
 
 
-def _rows(db, table):
-    return sqlite3.connect(db).execute(f"select count(*) from {table}").fetchone()[0]
-
-
 def _refused_for_want_of_a_policy(r):
     assert r.returncode == 1 and b"ADMIT" not in r.stdout
     err = one_clear_line(r)
@@ -41,7 +38,7 @@ def _duty_screens_first_and_is_refused(gate, db, other):
     r = gate("screen", "--config", str(other), "--db", str(db), "--temp", "38.5", "--mask", "no",
              "--user", "dut", "--pin-stdin", stdin=DUTY)
     _refused_for_want_of_a_policy(r)
-    assert _rows(db, "screenings") == 0 and _rows(db, "station_policy") == 0
+    assert count_rows(db, "screenings") == 0 and count_rows(db, "station_policy") == 0
 
 
 def test_duty_user_cannot_set_the_policy_by_screening_first(gate, staffed):
@@ -54,7 +51,7 @@ def test_duty_user_cannot_store_even_the_defaults_first(gate, staffed):
     r = gate("screen", "--db", str(db), "--temp", "36.6", "--mask", "yes", "--user", "dut", "--pin-stdin",
              stdin=DUTY)
     _refused_for_want_of_a_policy(r)
-    assert _rows(db, "station_policy") == 0
+    assert count_rows(db, "station_policy") == 0
 
 
 def test_an_old_log_upgraded_with_users_waits_for_an_admin(gate, tmp_path):
@@ -73,7 +70,7 @@ def test_an_old_log_upgraded_with_users_waits_for_an_admin(gate, tmp_path):
 def test_after_the_admin_applies_the_station_config_duty_screens_and_another_config_is_refused(gate, staffed):
     db, other, station = staffed
     duty_apply = gate("config", "apply", str(other), "--db", str(db), "--user", "dut", "--pin-stdin", stdin=DUTY)
-    assert duty_apply.returncode == 1 and _rows(db, "station_policy") == 0
+    assert duty_apply.returncode == 1 and count_rows(db, "station_policy") == 0
     applied = gate("config", "apply", str(station), "--db", str(db), "--user", "boss", "--pin-stdin", stdin=BOSS)
     assert applied.returncode == 0 and b"the station's first screening policy" in applied.stdout
     ok = gate("screen", "--config", str(station), "--db", str(db), "--temp", "38.5", "--mask", "no",
@@ -91,4 +88,4 @@ def test_without_users_the_first_screening_stores_the_policy_as_before(gate, tmp
     db = tmp_path / "solo.db"
     r = gate("screen", "--db", str(db), "--temp", "36.6", "--mask", "yes")
     assert r.returncode == 0 and r.stdout.startswith(b"ADMIT")
-    assert _rows(db, "station_policy") == 1
+    assert count_rows(db, "station_policy") == 1
