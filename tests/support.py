@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -122,6 +123,34 @@ async def pilot_settled(pilot, seconds: float = 20.0) -> bool:
     done = await pilot_wait_until(pilot, lambda: all(w.is_finished for w in app.workers), seconds)
     await pilot.pause()
     return done
+
+
+class Hammer:
+    """Calls ``feed`` from a thread of its own every ``every_s`` seconds (the pace of a sensor, not a wait before
+    asserting) from ``start()`` until ``stop()``, which returns what it raised: it stops at the first error."""
+
+    def __init__(self, feed: Callable[[], object], every_s: float):
+        self.errors: list[BaseException] = []
+        self._feed, self._every_s = feed, every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every_s):
+            try:
+                self._feed()
+            except BaseException as exc:  # noqa: BLE001 - the test reports whatever was raised
+                self.errors.append(exc)
+                return
+
+    def start(self) -> "Hammer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> list[BaseException]:
+        self._stop.set()
+        self._thread.join()
+        return self.errors
 
 
 def poll_until(sensor, cond=lambda samples, events: False, seconds: float = 10.0):

@@ -1,5 +1,4 @@
 """The duty screen driven with Textual's pilot: decisions appear only after commit; staff flows work by keyboard."""
-import threading
 import time
 
 import msgspec
@@ -14,8 +13,8 @@ from gate.ui.screens.maintenance import MaintenanceScreen
 from gate.ui.screens.manual import ManualEntry
 from sim.camera import SimulatedMask
 from storage.log import ScreeningLog
-from tests.support import pilot_wait_until, screen_shown
-from tests.functional.duty_pilot import banner, form_ready, manual
+from tests.support import Hammer, pilot_wait_until, screen_shown
+from tests.functional.duty_pilot import banner, duty_screen, form_ready, manual, measured, wait_told
 
 
 async def test_simulated_people_get_decisions_that_are_already_in_the_log(sim_factory, db_path):
@@ -107,18 +106,15 @@ async def test_bad_manual_entry_is_explained_and_nothing_is_stored(db_path):
 
 
 async def test_language_switch_at_run_time(db_path):
-    with ScreeningLog(db_path) as log:
-        app = build_app(Config(language="zh-CN", mask_mode="off"), log)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await manual(pilot, "36.6")
-            assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
-            assert banner(app).split()[1] == "准许进入"
-            assert "体温正常" in str(app.query_one("#message").render())
-            await pilot.press("f6")
-            assert await pilot_wait_until(pilot, lambda: banner(app).split()[1] == "ADMIT"), "the banner in English"
-            assert "Temperature normal" in str(app.query_one("#message").render())
-            assert "Today" in str(app.query_one("#counts").render())
-            assert app.title.startswith("Gate station")  # was 校门测温站
+    async with duty_screen(db_path, Config(language="zh-CN", mask_mode="off"), clock=time.time) as (pilot, app, log):
+        await measured(pilot, "36.6")
+        assert banner(app).split()[1] == "准许进入"
+        assert "体温正常" in str(app.query_one("#message").render())
+        await pilot.press("f6")
+        assert await pilot_wait_until(pilot, lambda: banner(app).split()[1] == "ADMIT"), "the banner in English"
+        assert "Temperature normal" in str(app.query_one("#message").render())
+        assert "Today" in str(app.query_one("#counts").render())
+        assert app.title.startswith("Gate station")  # was 校门测温站
 
 
 async def test_unplugged_sensor_is_shown_and_manual_entry_offered(sim_factory, db_path):
@@ -210,37 +206,24 @@ async def test_late_samples_decisions_and_timer_ticks_during_shutdown_raise_noth
     # (as the sensor loop would) all through the shutdown, and the app must end cleanly.
     sim = sim_factory(scenario="fevers", seed=2, pace=3.0)
     sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
-    with ScreeningLog(db_path) as log:
-        app = build_app(Config(sensors=(sc,), language="en", retest_wait_minutes=10), log, sensor_config=sc)
-        errors: list[BaseException] = []
-        stop = threading.Event()
-        async with app.run_test(size=(100, 30)) as pilot:
-            duty = app.duty
-            await manual(pilot, "38.0")  # an open retest, so the countdown has something to draw every second
-            assert await pilot_wait_until(pilot, lambda: len(duty.retests) >= 1)
-            first = duty.latest
-            await pilot.press("f9")
-            assert await pilot_wait_until(
-                pilot, lambda: screen_shown(app, MaintenanceScreen) and app.screen.recent)
-            maintenance = app.screen
+    config = Config(sensors=(sc,), language="en", retest_wait_minutes=10)
+    async with duty_screen(db_path, config, clock=time.time, sensor_config=sc) as (pilot, app, log):
+        duty = app.duty
+        await manual(pilot, "38.0")  # an open retest, so the countdown has something to draw every second
+        assert await pilot_wait_until(pilot, lambda: len(duty.retests) >= 1)
+        first = duty.latest
+        await pilot.press("f9")
+        assert await pilot_wait_until(pilot, lambda: screen_shown(app, MaintenanceScreen) and app.screen.recent)
+        maintenance, sample = app.screen, Sample(36.5, 21.0, time.time())
 
-            def late_sensor() -> None:
-                sample = Sample(36.5, 21.0, time.time())
-                while not stop.wait(0.005):  # the pace of a sensor, not a wait before asserting
-                    try:
-                        duty.samples(sample)  # the feed the maintenance screen listens to
-                        maintenance.post_message(SamplesWaiting())
-                        duty.post_message(ScreeningDecided(msgspec.structs.replace(first, id=new_id())))
-                    except BaseException as exc:  # noqa: BLE001 - the test reports whatever was raised
-                        errors.append(exc)
-                        return
+        def late_sensor() -> None:
+            duty.samples(sample)  # the feed the maintenance screen listens to
+            maintenance.post_message(SamplesWaiting())
+            duty.post_message(ScreeningDecided(msgspec.structs.replace(first, id=new_id())))
 
-            thread = threading.Thread(target=late_sensor)
-            thread.start()
-            await pilot.press("ctrl+q")
-        stop.set()
-        thread.join()
-    assert errors == []
+        hammer = Hammer(late_sensor, 0.005).start()
+        await pilot.press("ctrl+q")
+    assert hammer.stop() == []
     assert app.return_code == 0 and app._exception is None
     assert not app.station.paused.is_set()  # leaving the maintenance screen let screening resume
 
@@ -263,23 +246,19 @@ async def test_a_mask_question_is_not_the_default_target_of_a_manual_reading(db_
 
 async def test_a_failed_worker_is_shown_and_the_app_keeps_running(db_path):
     # A pupil overwrote the log file: reading today's figures fails. The staff see why; the duty screen stays.
-    with ScreeningLog(db_path) as log:
-        app = build_app(Config(language="en", mask_mode="off"), log)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await manual(pilot, "36.6")
-            assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
-            for path in db_path.parent.glob(db_path.name + "*"):
-                path.write_bytes(b"this is not a database " * 400)
-            await pilot.press("f5")
-            assert await pilot_wait_until(  # the failure shown
-                pilot, lambda: any("loading today's figures failed" in n.message for n in app._notifications))
-            shown = next(n.message for n in app._notifications if "today's figures" in n.message)
-            assert "not a database" in shown and "check the disk and the log file" in shown
-            assert app.is_running and app._exception is None
-            await pilot.press("escape", "f6")  # the app still answers
-            assert await pilot_wait_until(pilot, lambda: app.language == "zh-CN" and app.screen is app.duty)
-            await pilot.press("ctrl+q")
-        assert app.return_code == 0
+    async with duty_screen(db_path, clock=time.time) as (pilot, app, log):
+        await measured(pilot, "36.6")
+        for path in db_path.parent.glob(db_path.name + "*"):
+            path.write_bytes(b"this is not a database " * 400)
+        await pilot.press("f5")
+        await wait_told(pilot, "loading today's figures failed")  # the failure shown
+        shown = next(n.message for n in app._notifications if "today's figures" in n.message)
+        assert "not a database" in shown and "check the disk and the log file" in shown
+        assert app.is_running and app._exception is None
+        await pilot.press("escape", "f6")  # the app still answers
+        assert await pilot_wait_until(pilot, lambda: app.language == "zh-CN" and app.screen is app.duty)
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
 
 
 def test_a_worker_failure_says_what_failed_and_what_to_do():

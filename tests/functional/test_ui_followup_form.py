@@ -2,6 +2,7 @@
 long before the case is refused on the form and nothing is recorded; today's date moves with the clock; after a
 close the Close button is still the button under the mouse (no notification over it), so the next case closes with
 one click, at 80×24 and wider."""
+import contextlib
 import time
 
 import pytest
@@ -43,6 +44,16 @@ def school(log, clock):
     return app
 
 
+@contextlib.asynccontextmanager
+async def followup_open(db_path, size, clock=None, **run_kw):
+    """The school of ``school`` at 09:00 with its follow-up screen (F11) open at ``size``; yields
+    ``(pilot, app, log, screen)``. ``clock`` (from 07:00) is the station's, to move it from the test."""
+    with ScreeningLog(db_path) as log:
+        app = school(log, Clock(at(7, 0)) if clock is None else clock)
+        async with app.run_test(size=size, **run_kw) as pilot:
+            yield pilot, app, log, await open_followup(pilot, app)
+
+
 async def click_close(pilot, screen):
     """A click on Close once the last press's animation is over (Textual ignores a press while the button is lit)."""
     button = screen.query_one("#fu-close")
@@ -60,38 +71,31 @@ def closed(log) -> list:
     ("2026-13-01", "is not a date"),
 ])
 async def test_an_onset_after_today_or_long_before_the_case_is_refused_on_the_form(db_path, onset, said):
-    with ScreeningLog(db_path) as log:
-        clock = Clock(at(7, 0))
-        app = school(log, clock)
-        async with app.run_test(size=(120, 30)) as pilot:
-            screen = await open_followup(pilot, app)
-            screen.query_one("#fu-outcome").value = Outcome.SICK_LEAVE.value
-            screen.query_one("#fu-symptoms").value = "cough"
-            screen.query_one("#fu-onset").value = onset
-            await click_close(pilot, screen)
-            assert await pilot_wait_until(pilot, lambda: said in error(screen)), error(screen)
-            assert closed(log) == [] and len(screen.shown) == 4  # nothing recorded, the case still listed
+    async with followup_open(db_path, (120, 30)) as (pilot, app, log, screen):
+        screen.query_one("#fu-outcome").value = Outcome.SICK_LEAVE.value
+        screen.query_one("#fu-symptoms").value = "cough"
+        screen.query_one("#fu-onset").value = onset
+        await click_close(pilot, screen)
+        assert await pilot_wait_until(pilot, lambda: said in error(screen)), error(screen)
+        assert closed(log) == [] and len(screen.shown) == 4  # nothing recorded, the case still listed
 
 
 async def test_an_onset_of_today_or_days_before_is_taken_and_today_follows_the_clock(db_path):
-    with ScreeningLog(db_path) as log:
-        clock = Clock(at(7, 0))
-        app = school(log, clock)
-        async with app.run_test(size=(120, 30)) as pilot:
-            screen = await open_followup(pilot, app)
-            form = {k: screen.query_one(f"#fu-{k}") for k in ("outcome", "symptoms", "onset")}
-            form["outcome"].value, form["symptoms"].value = Outcome.SICK_LEAVE.value, "cough"
-            form["onset"].value = "2026-11-28"  # the cough began at the weekend
-            await click_close(pilot, screen)
-            assert await pilot_wait_until(pilot, lambda: len(closed(log)) == 1 and len(screen.shown) == 3)
-            assert closed(log)[0].onset == "2026-11-28"
-            form["onset"].value = "2026-12-02"
-            await click_close(pilot, screen)
-            assert await pilot_wait_until(pilot, lambda: "after today (2026-12-01)" in error(screen)), error(screen)
-            clock.now = at(0, 0, day=2)  # midnight: the 2nd is today now
-            await click_close(pilot, screen)
-            assert await pilot_wait_until(pilot, lambda: len(closed(log)) == 2), error(screen)
-            assert {c.onset for c in closed(log)} == {"2026-11-28", "2026-12-02"} and error(screen) == ""
+    clock = Clock(at(7, 0))
+    async with followup_open(db_path, (120, 30), clock) as (pilot, app, log, screen):
+        form = {k: screen.query_one(f"#fu-{k}") for k in ("outcome", "symptoms", "onset")}
+        form["outcome"].value, form["symptoms"].value = Outcome.SICK_LEAVE.value, "cough"
+        form["onset"].value = "2026-11-28"  # the cough began at the weekend
+        await click_close(pilot, screen)
+        assert await pilot_wait_until(pilot, lambda: len(closed(log)) == 1 and len(screen.shown) == 3)
+        assert closed(log)[0].onset == "2026-11-28"
+        form["onset"].value = "2026-12-02"
+        await click_close(pilot, screen)
+        assert await pilot_wait_until(pilot, lambda: "after today (2026-12-01)" in error(screen)), error(screen)
+        clock.now = at(0, 0, day=2)  # midnight: the 2nd is today now
+        await click_close(pilot, screen)
+        assert await pilot_wait_until(pilot, lambda: len(closed(log)) == 2), error(screen)
+        assert {c.onset for c in closed(log)} == {"2026-11-28", "2026-12-02"} and error(screen) == ""
 
 
 def widget_under(app, widget):
@@ -103,20 +107,17 @@ def widget_under(app, widget):
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 30)])
 async def test_after_a_close_the_next_click_on_close_closes_the_next_case(db_path, size):
-    with ScreeningLog(db_path) as log:
-        clock = Clock(at(7, 0))
-        app = school(log, clock)
-        async with app.run_test(size=size, notifications=True) as pilot:  # toasts shown, as in the real app
-            screen = await open_followup(pilot, app)
-            button = screen.query_one("#fu-close")
-            screen.query_one("#fu-outcome").value = Outcome.LATE_ARRIVAL.value
-            await click_close(pilot, screen)
-            assert await pilot_wait_until(pilot, lambda: len(screen.shown) == 3), "the first close"
-            app.notify("a notification from elsewhere (a cluster at the duty screen)", timeout=30)
-            assert await pilot_wait_until(pilot, lambda: app.screen.query("Toast")), "the notification is up"
-            await pilot.pause()
-            assert widget_under(app, button) is button  # nothing lies over the button
-            assert "closed: late-arrival" in str(screen.query_one("#fu-done").render())  # said on the screen
-            await click_close(pilot, screen)  # one click, not two
-            assert await pilot_wait_until(pilot, lambda: len(screen.shown) == 2), "the second close"
-            assert len(closed(log)) == 2
+    # notifications=True: toasts shown, as in the real app
+    async with followup_open(db_path, size, notifications=True) as (pilot, app, log, screen):
+        button = screen.query_one("#fu-close")
+        screen.query_one("#fu-outcome").value = Outcome.LATE_ARRIVAL.value
+        await click_close(pilot, screen)
+        assert await pilot_wait_until(pilot, lambda: len(screen.shown) == 3), "the first close"
+        app.notify("a notification from elsewhere (a cluster at the duty screen)", timeout=30)
+        assert await pilot_wait_until(pilot, lambda: app.screen.query("Toast")), "the notification is up"
+        await pilot.pause()
+        assert widget_under(app, button) is button  # nothing lies over the button
+        assert "closed: late-arrival" in str(screen.query_one("#fu-done").render())  # said on the screen
+        await click_close(pilot, screen)  # one click, not two
+        assert await pilot_wait_until(pilot, lambda: len(screen.shown) == 2), "the second close"
+        assert len(closed(log)) == 2

@@ -13,7 +13,7 @@ from gate.ui.screens.manual import ManualEntry
 from gate.ui.screens.signin import SignIn
 from storage.log import ScreeningLog
 from storage.roster import import_roster
-from tests.functional.duty_pilot import form_ready, type_slowly
+from tests.functional.duty_pilot import duty_screen, form_ready, sign_in as sign_in_with
 from tests.support import Clock, apply_policy, pilot_wait_until, screen_shown
 
 CONFIG = Config(language="en", mask_mode="off", security=SecurityConfig(idle_logout_minutes=5.0))
@@ -39,10 +39,7 @@ def told(app, words: str) -> bool:
 
 
 async def sign_in(pilot, app, key: str, name: str) -> None:
-    await pilot.press(key)
-    assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
-    await type_slowly(pilot, name)
-    await type_slowly(pilot, PINS[name])  # at a person's pace: keys at a scanner's speed in the PIN field are a card
+    await sign_in_with(pilot, name, PINS[name], key)
 
 
 async def open_manual(pilot, app, name: str) -> ManualEntry:
@@ -53,55 +50,47 @@ async def open_manual(pilot, app, name: str) -> ManualEntry:
 
 async def test_a_reading_half_typed_is_kept_for_the_same_user_through_the_idle_sign_out(db_path):
     clock = Clock(at(7, 30))
-    with ScreeningLog(db_path) as log:
-        people(log)
-        app = build_app(CONFIG, log, clock=clock)
-        async with app.run_test(size=(100, 30)) as pilot:
-            assert await pilot_wait_until(pilot, lambda: app.users_exist)
-            await open_manual(pilot, app, "wang")
-            await pilot.press(*"37.")  # the teacher is called away half-way through the value
-            clock.advance(IDLE_S - 30)
-            app._idle_check()  # the station's 5-second timer, run now
-            assert await pilot_wait_until(pilot, lambda: told(app, "signing out in 30 s: press any key"))
-            assert app.user is not None and isinstance(app.screen, ManualEntry)
-            clock.advance(31)
-            app._idle_check()
-            assert await pilot_wait_until(pilot, lambda: app.screen is app.duty)
-            assert await pilot_wait_until(pilot, lambda: told(app, "what you typed is kept for you"))
-            assert app.user is None and log.count() == 0
-            form = await open_manual(pilot, app, "li")  # someone else signs in: an empty form, not wang's draft
-            assert form.query_one("#manual-temp").value == ""
-            await pilot.press("escape")
-            assert await pilot_wait_until(pilot, lambda: app.screen is app.duty)
-            await pilot.press("f7")  # li signs out (F7: sign in as someone else); wang comes back
-            assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
-            await pilot.press("escape")
-            assert await pilot_wait_until(pilot, lambda: app.screen is app.duty and app.user is None)
-            form = await open_manual(pilot, app, "wang")
-            assert await pilot_wait_until(pilot, lambda: form.query_one("#manual-temp").value == "37.")
-            await pilot.press(*"2", "enter")
-            assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
-            assert app.duty.latest.temperature_c == 37.2 and log.count() == 1
+    async with duty_screen(db_path, CONFIG, staff=people, clock=clock) as (pilot, app, log):
+        await open_manual(pilot, app, "wang")
+        await pilot.press(*"37.")  # the teacher is called away half-way through the value
+        clock.advance(IDLE_S - 30)
+        app._idle_check()  # the station's 5-second timer, run now
+        assert await pilot_wait_until(pilot, lambda: told(app, "signing out in 30 s: press any key"))
+        assert app.user is not None and isinstance(app.screen, ManualEntry)
+        clock.advance(31)
+        app._idle_check()
+        assert await pilot_wait_until(pilot, lambda: app.screen is app.duty)
+        assert await pilot_wait_until(pilot, lambda: told(app, "what you typed is kept for you"))
+        assert app.user is None and log.count() == 0
+        form = await open_manual(pilot, app, "li")  # someone else signs in: an empty form, not wang's draft
+        assert form.query_one("#manual-temp").value == ""
+        await pilot.press("escape")
+        assert await pilot_wait_until(pilot, lambda: app.screen is app.duty)
+        await pilot.press("f7")  # li signs out (F7: sign in as someone else); wang comes back
+        assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
+        await pilot.press("escape")
+        assert await pilot_wait_until(pilot, lambda: app.screen is app.duty and app.user is None)
+        form = await open_manual(pilot, app, "wang")
+        assert await pilot_wait_until(pilot, lambda: form.query_one("#manual-temp").value == "37.")
+        await pilot.press(*"2", "enter")
+        assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
+        assert app.duty.latest.temperature_c == 37.2 and log.count() == 1
 
 
 async def test_a_key_before_the_sign_out_keeps_the_user_and_the_form(db_path):
     clock = Clock(at(7, 30))
-    with ScreeningLog(db_path) as log:
-        people(log)
-        app = build_app(CONFIG, log, clock=clock)
-        async with app.run_test(size=(100, 30)) as pilot:
-            assert await pilot_wait_until(pilot, lambda: app.users_exist)
-            await open_manual(pilot, app, "wang")
-            await pilot.press(*"36")
-            clock.advance(IDLE_S - 20)
-            app._idle_check()
-            assert await pilot_wait_until(pilot, lambda: told(app, "signing out in 20 s"))
-            await pilot.press(".")  # a key: still there
-            clock.advance(60)
-            app._idle_check()
-            await pilot.pause()
-            assert app.user is not None and isinstance(app.screen, ManualEntry)
-            assert app.screen.query_one("#manual-temp").value == "36."
+    async with duty_screen(db_path, CONFIG, staff=people, clock=clock) as (pilot, app, log):
+        await open_manual(pilot, app, "wang")
+        await pilot.press(*"36")
+        clock.advance(IDLE_S - 20)
+        app._idle_check()
+        assert await pilot_wait_until(pilot, lambda: told(app, "signing out in 20 s"))
+        await pilot.press(".")  # a key: still there
+        clock.advance(60)
+        app._idle_check()
+        await pilot.pause()
+        assert app.user is not None and isinstance(app.screen, ManualEntry)
+        assert app.screen.query_one("#manual-temp").value == "36."
 
 
 async def test_a_follow_up_note_is_kept_through_the_idle_sign_out_with_its_case(db_path):

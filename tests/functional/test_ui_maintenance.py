@@ -1,7 +1,7 @@
 """The maintenance screen with Textual's pilot: the blackbody wizard runs the CLI's procedure with the configured
 tolerance, refuses wrong input, and leaving it mid-way resumes screening."""
+import contextlib
 import dataclasses
-import threading
 import time
 
 from drivers.samples import Sample
@@ -12,7 +12,8 @@ from gate.ui.screens.maintenance import MaintenanceScreen
 from sim.scenarios import SCENARIOS
 from storage import calibrations
 from storage.log import ScreeningLog
-from tests.support import pilot_wait_until, screen_shown
+from tests.functional.duty_pilot import duty_screen
+from tests.support import Hammer, pilot_wait_until, screen_shown
 
 KEY = "gy-mcu90614:gun-1"
 SLOW = 60.0  # a simulated blackbody on a busy machine: the safety net is wider, the assertions the same
@@ -38,6 +39,19 @@ async def start_wizard(pilot, screen, reference: str = "BB") -> None:
     screen.query_one("#cal-reference").value = reference
     screen.query_one("#cal-start").press()
     assert await pilot_wait_until(pilot, lambda: not screen.query_one("#cal-ready").disabled), "the first prompt"
+
+
+@contextlib.asynccontextmanager
+async def wizard_started(sim_factory, db_path, seed: int):
+    """A gun nobody walks past, its maintenance screen open at 110x40 and the wizard started on the blackbody BB,
+    waiting at the first prompt; yields ``(pilot, app, log, sim, screen)``."""
+    sim = sim_factory("gy-mcu90614", still_gun(), seed=seed)
+    sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
+    config = Config(sensors=(sc,), language="en")
+    async with duty_screen(db_path, config, size=(110, 40), clock=time.time, sensor_config=sc) as (pilot, app, log):
+        screen = await open_maintenance(app, pilot)
+        await start_wizard(pilot, screen)
+        yield pilot, app, log, sim, screen
 
 
 async def measure_points(pilot, sim, screen, raw_of, set_points) -> None:
@@ -152,39 +166,27 @@ async def test_the_wizard_refuses_wrong_input_and_measures_nothing(sim_factory, 
 
 
 async def test_leaving_mid_calibration_resumes_screening_and_saves_nothing(sim_factory, db_path):
-    sim = sim_factory("gy-mcu90614", still_gun(), seed=7)
-    sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
-    with ScreeningLog(db_path) as log:
-        app = build_app(Config(sensors=(sc,), language="en"), log, sensor_config=sc)
-        async with app.run_test(size=(110, 40)) as pilot:
-            screen = await open_maintenance(app, pilot)
-            await start_wizard(pilot, screen)
-            screen.query_one("#cal-start").press()  # a second start while one runs
-            assert await pilot_wait_until(
-                pilot, lambda: "in progress" in str(screen.query_one("#cal-instruction").render()))
-            assert app.station.paused.is_set()
-            await pilot.press("escape")  # the teacher walks away from the wizard
-            assert await pilot_wait_until(pilot, lambda: app.screen is app.duty and not screen.is_attached)
-            assert screen.procedure is None and not app.station.paused.is_set()
-            assert calibrations.records(log, KEY) == []
-            await pilot.press("ctrl+q")
-        assert app.return_code == 0
+    async with wizard_started(sim_factory, db_path, seed=7) as (pilot, app, log, sim, screen):
+        screen.query_one("#cal-start").press()  # a second start while one runs
+        assert await pilot_wait_until(
+            pilot, lambda: "in progress" in str(screen.query_one("#cal-instruction").render()))
+        assert app.station.paused.is_set()
+        await pilot.press("escape")  # the teacher walks away from the wizard
+        assert await pilot_wait_until(pilot, lambda: app.screen is app.duty and not screen.is_attached)
+        assert screen.procedure is None and not app.station.paused.is_set()
+        assert calibrations.records(log, KEY) == []
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
 
 
 async def test_an_unplugged_sensor_stops_the_wizard_with_a_reason(sim_factory, db_path):
-    sim = sim_factory("gy-mcu90614", still_gun(), seed=8)
-    sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
-    with ScreeningLog(db_path) as log:
-        app = build_app(Config(sensors=(sc,), language="en"), log, sensor_config=sc)
-        async with app.run_test(size=(110, 40)) as pilot:
-            screen = await open_maintenance(app, pilot)
-            await start_wizard(pilot, screen)
-            sim.unplug()  # the cable comes loose just as the teacher presses Ready
-            screen.query_one("#cal-ready").press()
-            said = lambda: str(screen.query_one("#cal-instruction").render())  # noqa: E731
-            assert await pilot_wait_until(pilot, lambda: "no readings from the sensor at 35.0" in said()), said()
-            assert screen.procedure is None and not app.station.paused.is_set()
-            assert calibrations.records(log, KEY) == []
+    async with wizard_started(sim_factory, db_path, seed=8) as (pilot, app, log, sim, screen):
+        sim.unplug()  # the cable comes loose just as the teacher presses Ready
+        screen.query_one("#cal-ready").press()
+        said = lambda: str(screen.query_one("#cal-instruction").render())  # noqa: E731
+        assert await pilot_wait_until(pilot, lambda: "no readings from the sensor at 35.0" in said()), said()
+        assert screen.procedure is None and not app.station.paused.is_set()
+        assert calibrations.records(log, KEY) == []
 
 
 async def test_duty_screen_shows_a_locked_sensor(sim_factory, db_path):
@@ -208,34 +210,19 @@ async def test_samples_arriving_while_the_maintenance_screen_closes_go_nowhere(s
     # the feed only while it is mounted; a thread feeds samples as fast as a sensor all through the closing.
     sim = sim_factory("gy-mcu90614", "normal-morning", seed=3)
     sc = SensorConfig(id="gun-1", protocol="gy-mcu90614", url=sim.path)
-    with ScreeningLog(db_path) as log:
-        app = build_app(Config(sensors=(sc,), language="en"), log, sensor_config=sc)
-        errors: list[BaseException] = []
-        stop = threading.Event()
-        async with app.run_test(size=(110, 40)) as pilot:
-            feed = app.duty.samples
-            screen = await open_maintenance(app, pilot)
-            assert await pilot_wait_until(pilot, lambda: screen.recent), "live samples"
-
-            def late_sensor() -> None:
-                while not stop.wait(0.002):  # the pace of a sensor, not a wait before asserting
-                    try:
-                        feed(Sample(36.5, 21.0, time.time()))
-                    except BaseException as exc:  # noqa: BLE001 - the test reports whatever was raised
-                        errors.append(exc)
-                        return
-
-            thread = threading.Thread(target=late_sensor)
-            thread.start()
-            await pilot.press("escape")
-            assert await pilot_wait_until(
-                pilot, lambda: app.screen is app.duty and not screen.is_attached), "the screen gone"
-            seen = len(screen.recent)
-            assert feed._listeners == ()  # nobody listens any more
-            await pilot.press("f6")  # the app still answers
-            assert await pilot_wait_until(pilot, lambda: app.language == "zh-CN")
-            assert len(screen.recent) == seen  # and the closed screen took no more samples
-            await pilot.press("ctrl+q")
-        stop.set()
-        thread.join()
-    assert errors == [] and app.return_code == 0 and app._exception is None
+    config = Config(sensors=(sc,), language="en")
+    async with duty_screen(db_path, config, size=(110, 40), clock=time.time, sensor_config=sc) as (pilot, app, log):
+        feed = app.duty.samples
+        screen = await open_maintenance(app, pilot)
+        assert await pilot_wait_until(pilot, lambda: screen.recent), "live samples"
+        hammer = Hammer(lambda: feed(Sample(36.5, 21.0, time.time())), 0.002).start()  # a sensor, through the closing
+        await pilot.press("escape")
+        assert await pilot_wait_until(
+            pilot, lambda: app.screen is app.duty and not screen.is_attached), "the screen gone"
+        seen = len(screen.recent)
+        assert feed._listeners == ()  # nobody listens any more
+        await pilot.press("f6")  # the app still answers
+        assert await pilot_wait_until(pilot, lambda: app.language == "zh-CN")
+        assert len(screen.recent) == seen  # and the closed screen took no more samples
+        await pilot.press("ctrl+q")
+    assert hammer.stop() == [] and app.return_code == 0 and app._exception is None

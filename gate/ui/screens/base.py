@@ -39,14 +39,32 @@ class ShowsWorkerFailures:
 
 class AnswersOnce:
     """Mixin for forms: a form gives its answer once. A bouncing Enter, or Esc while a PIN check is on its way, would
-    dismiss it a second time, and that pops the gate screen itself (the station stops)."""
+    dismiss it a second time, and that pops the gate screen itself (the station stops). An answer that comes while
+    another screen is over the form (the command palette, opened while a PIN was checked on a busy log) waits until
+    the form is on top again: dismiss pops the top screen, which would close that one and leave the form open for good,
+    deaf to Esc."""
 
     _answered = False
+    _held: tuple | None = None  # the answer that came while another screen was over the form
+
+    @property
+    def answered(self) -> bool:
+        """The form has given its answer: it is closing, or waits to be on top again to close."""
+        return self._answered
 
     def answer(self, result=None) -> None:
         if not self._answered:
             self._answered = True
-            self.dismiss(result)
+            if self.app.screen is self:
+                self.dismiss(result)
+            else:
+                self._held = (result,)
+                self.app.screen_change_signal.subscribe(self, self._on_top_again)
+
+    def _on_top_again(self, screen) -> None:
+        if screen is self and self._held is not None:
+            (result,), self._held = self._held, None
+            self.app.call_later(self.dismiss, result)
 
 
 BACK = "传感器已恢复 / sensor back: measure at the gate (F2 = manual reading)"  # said when an offered form closes

@@ -122,6 +122,7 @@ class SignIn(OfferedOnFault, AnswersOnce, ShowsWorkerFailures, ModalScreen[User 
             self.post_message(SignInFailed(failure_text("checking the PIN", exc)))
 
     def on_signed_in(self, msg: SignedIn) -> None:
+        self.checking = False
         self.answer(msg.user)
 
     def on_pin_is_card_number(self, _msg: PinIsCardNumber) -> None:
@@ -134,6 +135,7 @@ class SignIn(OfferedOnFault, AnswersOnce, ShowsWorkerFailures, ModalScreen[User 
             "请管理员更换 / ask an admin for another (gate users reset-pin)")
 
     def on_sign_in_failed(self, msg: SignInFailed) -> None:
+        self.checking = False  # the answer may wait under another screen (AnswersOnce): the check itself is over
         self.notify(msg.error, severity="error", timeout=8)
         self.answer(None)
 

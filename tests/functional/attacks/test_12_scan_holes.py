@@ -3,35 +3,31 @@ only those keys, in the manual-entry form and the sign-in; keys typed at a perso
 
 The keys' timing is the one the station itself reads (tests.functional.duty_pilot.keys_at): a person types 150 ms apart,
 a keyboard-wedge scanner 5 ms apart, then Enter."""
+import functools
+
 import pytest
 
-from gate.auth import Auth, User
-from gate.config import Config, SecurityConfig
-from gate.ui.app import build_app
 from gate.ui.screens.signin import SignIn
 from storage import audit
-from storage.log import ScreeningLog
-from storage.roster import import_roster
-from tests.functional.duty_pilot import form_ready, manual, scan, type_slowly
-from tests.support import Clock, apply_policy, pilot_settled, pilot_wait_until, screen_shown, screen_text
+from tests.functional.duty_pilot import (CARD, PIN, STAFFED, at_the_pin_field, duty_screen, form_ready, measured,
+                                         notices, open_form, open_signin, scan, type_slowly, zhang_and_a_pupil)
+from tests.support import pilot_settled, pilot_wait_until, screen_text
 
-PIN = "581302"
-CARD = "20230417"
-CONFIG = Config(language="en", mask_mode="off", security=SecurityConfig(lockout_failures=3))
+ZHANG_WITH_A_CARD_FOR_A_PIN = functools.partial(zhang_and_a_pupil, staff_pin=CARD)
 
 
-def people(log, staff_pin=PIN):
-    """The users first, then the roster (a PIN set before its number reached the roster, as the README says)."""
-    auth = Auth(log, "gate-1")
-    auth.add_user("admin", "admin", "900417", None)
-    auth.add_user("zhang", "duty", staff_pin, User("admin", "admin"))
-    import_roster(log, f"id,name,class,kind\n{CARD},张三,三年级二班,pupil\n".encode(), station_id="gate-1",
-                  actor="admin")
-    apply_policy(log, CONFIG)
+async def half_typed_then_scanned(pilot, typed: str, card: str):
+    """F2, the teacher's ``typed`` at a person's pace in the temperature field, then a card through the scanner;
+    returns the form."""
+    form = await open_form(pilot)
+    await type_slowly(pilot, typed, enter=False)
+    await scan(pilot, card)
+    return form
 
 
-def told(app) -> str:
-    return " | ".join(n.message for n in app._notifications)
+def refusals(log) -> set[str]:
+    """The sign-in's refusals that count towards a lockout, in the audit log."""
+    return {"login-failed", "lockout"} & {e["action"] for e in audit.events(log, 50)}
 
 
 # H1 ------------------------------------------------------------------------------------------------------------------
@@ -46,18 +42,13 @@ def told(app) -> str:
 # stored anonymous and the pupil's card is gone (pending None), never screened.
 @pytest.mark.parametrize("typed, card", [("37.", "10000001"), ("36.", CARD), ("37.8", "S00042"), ("37.8", CARD)])
 async def test_H1_a_card_scanned_after_a_half_typed_temperature_is_never_stored_as_its_decimals(db_path, typed, card):
-    with ScreeningLog(db_path) as log:
-        app = build_app(Config(language="en", mask_mode="off"), log, clock=Clock())
-        async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.press("f2")
-            assert await pilot_wait_until(pilot, lambda: form_ready(app))
-            form = app.screen
-            await type_slowly(pilot, typed, enter=False)
-            await scan(pilot, card)
-            assert await pilot_settled(pilot)
-            assert log.count() == 0, f"stored {app.duty.latest.temperature_c} °C {app.duty.latest.decision}"
-            assert app.screen is form and form.query_one("#manual-temp").value == typed
-            assert card in str(form.query_one("#manual-person").render()) or app.duty.pending_entrant == card
+    async with duty_screen(db_path) as (pilot, app, log):
+        form = await half_typed_then_scanned(pilot, typed, card)
+        assert await pilot_wait_until(pilot, lambda: card in str(form.query_one("#manual-person").render())
+                                      or app.duty.pending_entrant == card), notices(app)
+        assert await pilot_settled(pilot)  # a reading wrongly submitted by the Enter would be stored by now
+        assert log.count() == 0, f"stored {app.duty.latest.temperature_c} °C {app.duty.latest.decision}"
+        assert app.screen is form and form.query_one("#manual-temp").value == typed
 
 
 # H2 ------------------------------------------------------------------------------------------------------------------
@@ -67,22 +58,16 @@ async def test_H1_a_card_scanned_after_a_half_typed_temperature_is_never_stored_
 # that came 5 ms apart); the teacher's 37 stays in the field (or is dropped with a line), never glued to the card.
 @pytest.mark.parametrize("typed, card", [("37", "12345"), ("3", "99999")])
 async def test_H2_digits_typed_at_a_persons_pace_are_never_glued_onto_a_scanned_card(db_path, typed, card):
-    with ScreeningLog(db_path) as log:
-        app = build_app(Config(language="en", mask_mode="off"), log, clock=Clock())
-        async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.press("f2")
-            assert await pilot_wait_until(pilot, lambda: form_ready(app))
-            form = app.screen
-            await type_slowly(pilot, typed, enter=False)
-            await scan(pilot, card)
-            assert await pilot_settled(pilot)
-            person = str(form.query_one("#manual-person").render())
-            assert typed + card not in person, person
-            if app.screen is form:
-                form.query_one("#manual-temp").value = ""
-                await pilot.press(*"36.6", "enter")
-            assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
-            assert app.duty.latest.entrant_id == card
+    async with duty_screen(db_path) as (pilot, app, log):
+        form = await half_typed_then_scanned(pilot, typed, card)
+        person = lambda: str(form.query_one("#manual-person").render())  # noqa: E731
+        assert await pilot_wait_until(pilot, lambda: card in person() or app.duty.pending_entrant == card), person()
+        assert typed + card not in person(), person()
+        if app.screen is form:
+            form.query_one("#manual-temp").value = ""
+            await pilot.press(*"36.6", "enter")
+        assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
+        assert app.duty.latest.entrant_id == card
 
 
 # H3 ------------------------------------------------------------------------------------------------------------------
@@ -96,30 +81,24 @@ async def test_H2_digits_typed_at_a_persons_pace_are_never_glued_onto_a_scanned_
 # name: "581302: a person's id, kept for the next reading" on the screen, and stored as the next reading's id.
 @pytest.mark.parametrize("name_first", [["Zhang"], []])
 async def test_H3_a_pin_typed_into_the_name_field_is_never_shown_nor_stored_as_an_id(db_path, name_first):
-    with ScreeningLog(db_path) as log:
-        people(log)
-        app = build_app(CONFIG, log, clock=Clock())
-        async with app.run_test(size=(100, 30)) as pilot:
-            assert await pilot_wait_until(pilot, lambda: app.users_exist)
-            await pilot.press("f2")
-            assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
-            for name in name_first:
-                await type_slowly(pilot, name)
-            await type_slowly(pilot, PIN)
-            assert await pilot_settled(pilot)
-            assert PIN not in screen_text(app), "the PIN is on the screen"
-            assert app.duty.pending_entrant not in (PIN, "Zhang"), app.duty.pending_entrant
-            if not isinstance(app.screen, SignIn):
-                await pilot.press("f2")
-                assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
-            app.screen.query_one("#signin-name").value = ""
-            app.screen.query_one("#signin-name").focus()
-            await type_slowly(pilot, "zhang")
-            await type_slowly(pilot, PIN)
-            assert await pilot_wait_until(pilot, lambda: form_ready(app))
-            await type_slowly(pilot, "36.6")
-            assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
-            assert app.duty.latest.entrant_id != PIN
+    async with duty_screen(db_path, STAFFED, staff=zhang_and_a_pupil) as (pilot, app, log):
+        await open_signin(pilot)
+        for name in name_first:
+            await type_slowly(pilot, name)
+        await type_slowly(pilot, PIN)
+        assert await pilot_settled(pilot)
+        assert PIN not in screen_text(app), "the PIN is on the screen"
+        assert app.duty.pending_entrant not in (PIN, "Zhang"), app.duty.pending_entrant
+        if not isinstance(app.screen, SignIn):
+            await open_signin(pilot)
+        app.screen.query_one("#signin-name").value = ""
+        app.screen.query_one("#signin-name").focus()
+        await type_slowly(pilot, "zhang")
+        await type_slowly(pilot, PIN)
+        assert await pilot_wait_until(pilot, lambda: form_ready(app))
+        await type_slowly(pilot, "36.6")
+        assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
+        assert app.duty.latest.entrant_id != PIN
 
 
 # H4 ------------------------------------------------------------------------------------------------------------------
@@ -127,20 +106,15 @@ async def test_H3_a_pin_typed_into_the_name_field_is_never_shown_nor_stored_as_a
 # replaced by B without a word (no notice, no line; the headless station's --entrants-stdin keeps both, in order).
 # Should: A is kept (queued) or the screen says A was replaced and was not screened.
 async def test_H4_two_cards_scanned_back_to_back_neither_is_silently_lost(db_path):
-    with ScreeningLog(db_path) as log:
-        app = build_app(Config(language="en", mask_mode="off"), log, clock=Clock())
-        async with app.run_test(size=(100, 30)) as pilot:
-            await scan(pilot, "S00041")
-            await scan(pilot, "S00042")
-            assert await pilot_settled(pilot)
-            said = "S00041" in told(app) or "S00041" in screen_text(app)
-            await manual(pilot, "36.6")
-            assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
-            first = app.duty.latest.entrant_id
-            await manual(pilot, "36.7")
-            assert await pilot_wait_until(pilot, lambda: log.count() == 2)
-            second = app.duty.latest.entrant_id
-            assert said or "S00041" in (first, second), (first, second, told(app))
+    async with duty_screen(db_path) as (pilot, app, log):
+        await scan(pilot, "S00041")
+        await scan(pilot, "S00042")
+        assert await pilot_settled(pilot)
+        said = "S00041" in notices(app) or "S00041" in screen_text(app)
+        first = (await measured(pilot, "36.6")).entrant_id
+        second = (await measured(pilot, "36.7")).entrant_id
+        assert log.count() == 2
+        assert said or "S00041" in (first, second), (first, second, notices(app))
 
 
 # H5 ------------------------------------------------------------------------------------------------------------------
@@ -156,24 +130,15 @@ async def test_H4_two_cards_scanned_back_to_back_neither_is_silently_lost(db_pat
 @pytest.mark.parametrize("half_pin, card", [("", "20239999"), ("581", CARD)])
 async def test_H5_a_card_scanned_into_the_pin_field_never_counts_and_never_locks_the_teacher_out(db_path, half_pin,
                                                                                                card):
-    with ScreeningLog(db_path) as log:
-        people(log)
-        app = build_app(CONFIG, log, clock=Clock())
-        async with app.run_test(size=(100, 30)) as pilot:
-            assert await pilot_wait_until(pilot, lambda: app.users_exist)
-            for n in range(3):
-                if not isinstance(app.screen, SignIn):
-                    await pilot.press("f2")
-                    assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
-                    await type_slowly(pilot, "zhang")
-                pin = app.screen.query_one("#signin-pin")
-                pin.value = ""
-                await type_slowly(pilot, half_pin, enter=False)
-                await scan(pilot, card)
-                assert await pilot_settled(pilot)
-            actions = [e["action"] for e in audit.events(log, 50)]
-            assert "lockout" not in actions and "login-failed" not in actions, (actions, told(app))
-            assert app.duty.pending_entrant == card
+    async with duty_screen(db_path, STAFFED, staff=zhang_and_a_pupil) as (pilot, app, log):
+        for n in range(3):
+            signin = await at_the_pin_field(pilot)
+            signin.query_one("#signin-pin").value = ""
+            await type_slowly(pilot, half_pin, enter=False)
+            await scan(pilot, card)
+            assert await pilot_settled(pilot)
+        assert not refusals(log), (refusals(log), notices(app))
+        assert app.duty.pending_entrant == card
 
 
 # H6 ------------------------------------------------------------------------------------------------------------------
@@ -185,17 +150,11 @@ async def test_H5_a_card_scanned_into_the_pin_field_never_counts_and_never_locks
 # person's pace (150 ms apart) are not a scanned card — the PIN is never shown and never given to a pupil (refused as
 # a PIN that must be changed, without echo).
 async def test_H6_a_pin_that_is_a_card_typed_at_a_persons_pace_is_never_shown_nor_given_to_the_pupil(db_path):
-    with ScreeningLog(db_path) as log:
-        people(log, staff_pin=CARD)
-        app = build_app(CONFIG, log, clock=Clock())
-        async with app.run_test(size=(100, 30)) as pilot:
-            assert await pilot_wait_until(pilot, lambda: app.users_exist)
-            await pilot.press("f2")
-            assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
-            await type_slowly(pilot, "zhang")
-            await type_slowly(pilot, CARD)
-            assert await pilot_settled(pilot)
-            assert CARD not in screen_text(app) and app.duty.pending_entrant != CARD
+    async with duty_screen(db_path, STAFFED, staff=ZHANG_WITH_A_CARD_FOR_A_PIN) as (pilot, app, log):
+        await at_the_pin_field(pilot)
+        await type_slowly(pilot, CARD)
+        assert await pilot_settled(pilot)
+        assert CARD not in screen_text(app) and app.duty.pending_entrant != CARD
 
 
 # H2 (sign-in) --------------------------------------------------------------------------------------------------------
@@ -207,20 +166,15 @@ async def test_H6_a_pin_that_is_a_card_typed_at_a_persons_pace_is_never_shown_no
 # "581302S00042" — her PIN, on the screen and in the next reading's stored id.
 @pytest.mark.parametrize("field, typed", [("name", "zha"), ("pin", "58"), ("pin", PIN)])
 async def test_H2_a_card_scanned_into_a_half_typed_sign_in_is_the_card_alone(db_path, field, typed):
-    with ScreeningLog(db_path) as log:
-        people(log)
-        app = build_app(CONFIG, log, clock=Clock())
-        async with app.run_test(size=(100, 30)) as pilot:
-            assert await pilot_wait_until(pilot, lambda: app.users_exist)
-            await pilot.press("f2")
-            assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
-            if field == "pin":
-                await type_slowly(pilot, "zhang")
-            await type_slowly(pilot, typed, enter=False)
-            await scan(pilot, "S00042")
-            assert await pilot_settled(pilot)
-            assert app.duty.pending_entrant == "S00042", (app.duty.pending_entrant, told(app))
-            assert PIN not in screen_text(app)
+    async with duty_screen(db_path, STAFFED, staff=zhang_and_a_pupil) as (pilot, app, log):
+        await open_signin(pilot)
+        if field == "pin":
+            await type_slowly(pilot, "zhang")
+        await type_slowly(pilot, typed, enter=False)
+        await scan(pilot, "S00042")
+        assert await pilot_wait_until(pilot, lambda: app.duty.pending_entrant == "S00042"), (
+            app.duty.pending_entrant, notices(app))
+        assert PIN not in screen_text(app)
 
 
 # H4 (form) -----------------------------------------------------------------------------------------------------------
@@ -230,50 +184,33 @@ async def test_H2_a_card_scanned_into_a_half_typed_sign_in_is_the_card_alone(db_
 # Should: the form names the person waiting (S00041) and a second card says what became of the first (kept for the
 # next reading, or replaced — said).
 async def test_H4_a_card_scanned_into_the_form_over_a_waiting_card_loses_neither_silently(db_path):
-    with ScreeningLog(db_path) as log:
-        app = build_app(Config(language="en", mask_mode="off"), log, clock=Clock())
-        async with app.run_test(size=(100, 30)) as pilot:
-            await scan(pilot, "S00041")
-            assert await pilot_wait_until(pilot, lambda: app.duty.pending_entrant == "S00041")
-            await pilot.press("f2")
-            assert await pilot_wait_until(pilot, lambda: form_ready(app))
-            form = app.screen
-            assert "S00041" in str(form.query_one("#manual-person").render()), "the form names nobody"
-            await scan(pilot, "S00042")
-            assert await pilot_settled(pilot)
-            await type_slowly(pilot, "36.6")
-            assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
-            assert app.duty.pending_entrant == "S00041" or "S00041" in told(app), told(app)
+    async with duty_screen(db_path) as (pilot, app, log):
+        await scan(pilot, "S00041")
+        assert await pilot_wait_until(pilot, lambda: app.duty.pending_entrant == "S00041")
+        form = await open_form(pilot)
+        assert "S00041" in str(form.query_one("#manual-person").render()), "the form names nobody"
+        await scan(pilot, "S00042")
+        assert await pilot_settled(pilot)
+        await type_slowly(pilot, "36.6")
+        assert await pilot_wait_until(pilot, lambda: app.duty.latest is not None)
+        assert app.duty.pending_entrant == "S00041" or "S00041" in notices(app), notices(app)
 
 
 async def test_a_pin_that_is_a_card_typed_by_hand_says_ask_an_admin_and_counts_nothing(db_path):
     """The PIN set before its number reached the roster: refused in one line that names what to do, never checked,
     never a failed sign-in; the teacher's real PIN afterwards is refused the same way (it is that card)."""
-    with ScreeningLog(db_path) as log:
-        people(log, staff_pin=CARD)
-        app = build_app(CONFIG, log, clock=Clock())
-        async with app.run_test(size=(100, 30)) as pilot:
-            assert await pilot_wait_until(pilot, lambda: app.users_exist)
-            await pilot.press("f2")
-            assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
-            form = app.screen
-            await type_slowly(pilot, "zhang")
-            await type_slowly(pilot, CARD)
-            assert await pilot_wait_until(pilot, lambda: "ask an admin" in str(form.query_one("#signin-error").render()))
-            assert app.screen is form and form.query_one("#signin-pin").value == "" and app.user is None
-            assert not {"login-failed", "lockout"} & {e["action"] for e in audit.events(log, 50)}
+    async with duty_screen(db_path, STAFFED, staff=ZHANG_WITH_A_CARD_FOR_A_PIN) as (pilot, app, log):
+        form = await at_the_pin_field(pilot)
+        await type_slowly(pilot, CARD)
+        assert await pilot_wait_until(pilot, lambda: "ask an admin" in str(form.query_one("#signin-error").render()))
+        assert app.screen is form and form.query_one("#signin-pin").value == "" and app.user is None
+        assert not refusals(log)
 
 
 async def test_a_pin_typed_into_the_name_field_is_cleared_and_the_name_asked_for(db_path):
-    with ScreeningLog(db_path) as log:
-        people(log)
-        app = build_app(CONFIG, log, clock=Clock())
-        async with app.run_test(size=(100, 30)) as pilot:
-            assert await pilot_wait_until(pilot, lambda: app.users_exist)
-            await pilot.press("f2")
-            assert await pilot_wait_until(pilot, lambda: screen_shown(app, SignIn))
-            form = app.screen
-            await type_slowly(pilot, PIN)
-            assert await pilot_wait_until(pilot, lambda: "not a user name" in str(form.query_one("#signin-error").render()))
-            assert form.query_one("#signin-name").value == "" and app.focused.id == "signin-name"
-            assert not {"login-failed", "lockout"} & {e["action"] for e in audit.events(log, 50)}
+    async with duty_screen(db_path, STAFFED, staff=zhang_and_a_pupil) as (pilot, app, log):
+        form = await open_signin(pilot)
+        await type_slowly(pilot, PIN)
+        assert await pilot_wait_until(pilot, lambda: "not a user name" in str(form.query_one("#signin-error").render()))
+        assert form.query_one("#signin-name").value == "" and app.focused.id == "signin-name"
+        assert not refusals(log)
