@@ -108,10 +108,13 @@ class Sync:
                 up.upgrade(engine)
                 identity = up.identity(engine)
             except BaseException as exc:
+                busy = isinstance(exc, SQLAlchemyError) and locks.is_lock_timeout(exc)  # the server answered
+                said = up.migration_busy(engine, self.lock_wait_s, "nothing is lost (sent again next round): "
+                                         "try again (gate sync --once)", f"upstream {self.shown_url}") if busy else ""
                 engine.dispose()
                 if not isinstance(exc, SQLAlchemyError):
                     raise
-                raise SyncError(explain(f"upstream {self.shown_url} unreachable: {_one_line(exc)}", self.url)
+                raise SyncError(said or explain(f"upstream {self.shown_url} unreachable: {_one_line(exc)}", self.url)
                                 ) from None
             self._adopt(identity)
             self.identity, self._engine = identity, engine

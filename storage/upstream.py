@@ -96,6 +96,15 @@ def upgrade(engine: Engine) -> None:
 FIRST_MIGRATION_LOCK = 73173  # PostgreSQL advisory lock: only before the version table exists
 
 
+def migration_busy(engine: Engine, wait_s: float, then: str, what: str = "migrating the upstream's schema") -> str:
+    """The one line for a migration that waited ``wait_s`` s in vain: who holds which of the upstream's tables (a
+    migration may alter any of them, and any open read of one, a pupil's too, stands in its way) and how to end it."""
+    from storage import upstream_locks as locks
+
+    like = [VERSION_TABLE, "screenings%", *sorted(metadata.tables)]
+    return locks.busy(engine, what, wait_s, then, like=like, key=FIRST_MIGRATION_LOCK, table="the upstream's schema")
+
+
 def one_migrator(conn) -> None:  # noqa: ANN001 - a Connection
     """One migration at a time (several stations may start at once against a new database: one migrates, the others
     wait). Once the version table exists, the lock is that table's in SHARE ROW EXCLUSIVE mode, which only a role

@@ -68,10 +68,8 @@ def engine_for(url: str, lock_wait_s: float | None = None):
         up.upgrade(engine)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
         if engine is not None and locks.is_lock_timeout(exc):  # another migration, or a read of a table it changes
-            raise UpstreamFailure(locks.busy(
-                engine, "migrating the upstream's schema", lock_wait_s or 0,
-                "nothing changed: run the command again later", like=(up.VERSION_TABLE, "screenings%"),
-                key=up.FIRST_MIGRATION_LOCK, table="the upstream's schema")) from None
+            raise UpstreamFailure(up.migration_busy(engine, lock_wait_s or 0,
+                                                    "nothing changed: run the command again later")) from None
         raise UpstreamFailure(f"upstream {up.safe_url(url)} unreachable: {' '.join(str(exc).split())[:200]}") from None
     return engine
 
