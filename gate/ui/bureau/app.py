@@ -15,8 +15,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from gate.ui.bureau.format import COLUMNS, cell, sort_key, sparkline
-from gate.ui.bureau.messages import SchoolsFailed, SchoolsLoaded
+from gate.ui.bureau.format import COLUMNS, cell, clock_time, failure_cause, read_failed, sort_key, sparkline
+from gate.ui.bureau.messages import SchoolFailed, SchoolsFailed, SchoolsLoaded
 from gate.ui.bureau.school import SchoolScreen
 from gate.ui.screens.base import ShowsWorkerFailures
 from storage import bureau
@@ -81,19 +81,19 @@ class BureauApp(ShowsWorkerFailures, App):
     # -- loading --------------------------------------------------------------------------------------------------
     def action_refresh(self) -> None:
         self.load(self.day)
+        if isinstance(self.screen, SchoolScreen):  # a school's page left open refreshes with the table
+            self.screen.load()
 
     @work(thread=True, exclusive=True, group="schools", exit_on_error=False, name="reading the district's schools")
     def load(self, day: dt.date) -> None:
-        from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+        from sqlalchemy.exc import SQLAlchemyError
 
         now = self.clock()
         try:
             rows = bureau.schools_on(self.engine, day, now, self.cutoff)
             trend = bureau.trend(self.engine, day)
         except (SQLAlchemyError, OSError) as exc:  # the next refresh tries again; the last figures stay, marked stale
-            cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-            why = " ".join(str(cause).split())[:160] or type(cause).__name__
-            self.post_message(SchoolsFailed(day.isoformat(), why, now))
+            self.post_message(SchoolsFailed(day.isoformat(), failure_cause(exc), now))
             return
         self.post_message(SchoolsLoaded(day.isoformat(), rows, trend, now))
 
@@ -108,6 +108,8 @@ class BureauApp(ShowsWorkerFailures, App):
             return
         self.failed = msg
         self.show()
+        if isinstance(self.screen, SchoolScreen) and msg.day == self.screen.day.isoformat():
+            self.screen.on_school_failed(SchoolFailed(msg.why, msg.at))  # the page behind the failure: stale too
 
     # -- showing --------------------------------------------------------------------------------------------------
     def shown_rows(self) -> list:
@@ -130,20 +132,20 @@ class BureauApp(ShowsWorkerFailures, App):
                             for k, _ in COLUMNS], key=r.school_id)
         if selected in {r.school_id for r in rows}:
             table.move_cursor(row=table.get_row_index(selected))
-        late = sum(r.late for r in self.rows)
+        read = self.loaded_at is not None  # nothing read of this day yet: no figure, not "0 late"
+        schools, late = (len(self.rows), sum(r.late for r in self.rows)) if read else ("—", "—")
         arrow = "↓" if self.sort_reverse else "↑"
         self.status.update(
-            f"{self.day} · {len(self.rows)} 所学校 schools · {late} 迟报 late (after {self.cutoff:%H:%M}) · "
+            f"{self.day} · {schools} 所学校 schools · {late} 迟报 late (after {self.cutoff:%H:%M}) · "
             f"showing {len(rows)} · sorted by {self.sort_column} {arrow} · {self.freshness()}")
 
     def freshness(self) -> str:
         """When the figures shown were read; after a failed refresh, that they are stale since then, and why."""
-        at = time.strftime("%H:%M:%S", time.localtime(self.loaded_at)) if self.loaded_at else None
         if self.failed is None:
-            return f"refreshed {at or '—'}, every {self.refresh_s:g} s"
-        tried = time.strftime("%H:%M:%S", time.localtime(self.failed.at))
-        since = (f"⚠ 数据已过时,自 {at} 起 stale since {at}" if at else "⚠ 尚无数据 no data yet")
-        return (f"{since} · 刷新失败 refresh failed at {tried}: {self.failed.why} · "
+            if self.loaded_at is None:  # a day picked, its first read under way: nothing of it was refreshed
+                return f"读取中 loading… · every {self.refresh_s:g} s"
+            return f"refreshed {clock_time(self.loaded_at)}, every {self.refresh_s:g} s"
+        return (f"{read_failed(self.loaded_at, self.failed.at, self.failed.why)} · "
                 f"每 {self.refresh_s:g} 秒重试 retrying every {self.refresh_s:g} s")
 
     def _selected(self) -> str | None:
@@ -199,7 +201,7 @@ class BureauApp(ShowsWorkerFailures, App):
         self.day = day
         self.sub_title = day.isoformat()
         self.day_input.value = day.isoformat()
-        self.rows = []
+        self.rows, self.trend, self.loaded_at, self.failed = [], {}, None, None  # the day before's figures are not its
         self.show()
         self.action_refresh()
 

@@ -60,3 +60,22 @@ def sort_key(key: str):
         value = getattr(row, key, None)
         return (1, 0) if value is None else (0, value)
     return key_of
+
+
+def clock_time(at: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(at))
+
+
+def read_failed(read_at: float | None, failed_at: float, why: str) -> str:
+    """What a failed read leaves on screen: the figures shown are stale since ``read_at`` (None: nothing of this day
+    or school was ever read, and an empty table would read as "nobody late"), when the read failed and why."""
+    since = f"⚠ 数据已过时,自 {clock_time(read_at)} 起 stale since {clock_time(read_at)}" if read_at else \
+        "⚠ 尚无数据 no data yet"
+    return f"{since} · 刷新失败 refresh failed at {clock_time(failed_at)}: {why}"
+
+
+def failure_cause(exc: BaseException) -> str:
+    """The database's own words for a failed read, on one line."""
+    cause = getattr(exc, "orig", None) or exc
+    return " ".join(str(cause).split())[:160] or type(cause).__name__
+

@@ -17,6 +17,13 @@ class SchoolsLoaded(Message):
 @dataclass
 class SchoolLoaded(Message):
     detail: object  # storage.bureau.SchoolDetail, or None when the school is not there
+    at: float  # when it was read, by the app's clock
+
+
+@dataclass
+class SchoolFailed(Message):
+    why: str  # one line: what the database said
+    at: float  # when the read failed, by the app's clock
 
 
 @dataclass

@@ -1,5 +1,7 @@
 """One school's drill-down: its gates (last sync, screenings, reported), its sessions (晨检, 午检 ...), its cases
-(pseudonymised pupils, classes, no names) and its 7-day trend."""
+(pseudonymised pupils, classes, no names) and its 7-day trend. Its title says when it was read; it reads again with
+the table's refresh, and when a read fails it says so (when, why) over the last figures, marked stale, or, if none
+was ever read, instead of empty tables (which would read as "no gates, no cases")."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,12 +11,12 @@ from typing import Callable
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from gate.ui.bureau.format import cell, plain, sparkline
-from gate.ui.bureau.messages import SchoolLoaded
+from gate.ui.bureau.format import cell, clock_time, failure_cause, plain, read_failed, sparkline
+from gate.ui.bureau.messages import SchoolFailed, SchoolLoaded
 from gate.ui.screens.base import ShowsWorkerFailures
 from storage import bureau
 
@@ -31,19 +33,22 @@ class SchoolScreen(ShowsWorkerFailures, Screen):
         super().__init__()
         self.engine, self.school_id, self.day, self.cutoff, self.clock = engine, school_id, day, cutoff, clock
         self.trend = trend
+        self.read_at: float | None = None  # when the figures shown were read (None: not yet)
+        self.heading = plain(f"{school_id} · {day}")  # the figures' line, once read
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll():
-            yield Static("", id="school-title")
-            yield Label("闸机 Gates")
-            yield DataTable(id="gates", cursor_type="row")
-            yield Label("检次 Sessions")
-            yield DataTable(id="sessions", cursor_type="row")
-            yield Label("追踪 Cases (pseudonymised: no names)")
-            yield DataTable(id="cases", cursor_type="row")
-            yield Label("7天 7-day trend")
-            yield Static("", id="trend")
+            yield Static(plain(f"{self.school_id} · {self.day} · 读取中 loading…"), id="school-title")
+            with Vertical(id="figures"):  # hidden until read: empty tables would read as "no gates, no cases"
+                yield Label("闸机 Gates")
+                yield DataTable(id="gates", cursor_type="row")
+                yield Label("检次 Sessions")
+                yield DataTable(id="sessions", cursor_type="row")
+                yield Label("追踪 Cases (pseudonymised: no names)")
+                yield DataTable(id="cases", cursor_type="row")
+                yield Label("7天 7-day trend")
+                yield Static("", id="trend")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -54,23 +59,41 @@ class SchoolScreen(ShowsWorkerFailures, Screen):
                                                          "原因 Reason", "结案 Outcome")
         self.load()
 
+        self.query_one("#figures").display = False
+
     @work(thread=True, exclusive=True, group="school", exit_on_error=False, name="reading the school")
     def load(self) -> None:
-        self.post_message(SchoolLoaded(bureau.detail(self.engine, self.school_id, self.day, self.clock(),
-                                                     self.cutoff)))
+        from sqlalchemy.exc import SQLAlchemyError
+
+        now = self.clock()
+        try:
+            found = bureau.detail(self.engine, self.school_id, self.day, now, self.cutoff)
+        except (SQLAlchemyError, OSError) as exc:  # the page says so; the next refresh tries again
+            self.post_message(SchoolFailed(failure_cause(exc), now))
+            return
+        self.post_message(SchoolLoaded(found, now))
+
+    def on_school_failed(self, msg: SchoolFailed) -> None:
+        self.query_one("#school-title", Static).update(
+            self.heading + f" · {read_failed(self.read_at, msg.at, msg.why)}")
 
     def on_school_loaded(self, msg: SchoolLoaded) -> None:
         found = msg.detail
+        self.read_at = msg.at
         if found is None:
             self.query_one("#school-title", Static).update(
-                plain(f"{self.school_id}: 不在 not in the district database"))
+                plain(f"{self.school_id}: 不在 not in the district database · read {clock_time(msg.at)}"))
             return
         s = found.school
-        self.query_one("#school-title", Static).update(plain(
+        self.heading = plain(
             f"{s.name} ({s.school_id}) · {s.day} · "
             f"闸机 gates {s.stations_reported}/{s.expected_stations} reported · "
             f"检 screened {cell('screened', s)} · 发热 fevers {cell('confirmed_fevers', s)} · "
-            f"零报告 zero {cell('zero_report', s)} · {cell('late', s)}"))
+            f"零报告 zero {cell('zero_report', s)} · {cell('late', s)}")
+        self.query_one("#school-title", Static).update(self.heading + f" · 读于 read {clock_time(msg.at)}")
+        self.query_one("#figures").display = True
+        for table in self.query(DataTable):
+            table.clear()  # read again with the table's refresh: the rows anew, not added twice
         gates = self.query_one("#gates", DataTable)
         for g in found.gates:
             at = time.strftime("%m-%d %H:%M", time.localtime(g["last_sync"])) if g["last_sync"] else "从未 never"
