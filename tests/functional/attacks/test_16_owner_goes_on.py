@@ -2,8 +2,6 @@
 holds open — the old migration lock's number (exclusive or shared), an insert's lock on the schools, a read of them —
 holds up none of the owner's everyday commands (a sync, declaring a school, maintain); a row lock on the version
 table is refused to it."""
-import time
-
 import psycopg
 import pytest
 
@@ -31,9 +29,9 @@ def test_what_a_pupil_holds_open_holds_up_none_of_the_owners_commands(pg, tmp_pa
             for cmd in (("sync", "--once", "--config", west.cfg),
                         ("upstream", "school", "add", f"S-Q{i}", "--name", "q", "--stations", "1", "--upstream", url),
                         ("upstream", "maintain", "--upstream", url, "--ahead", "1", "--lock-wait", "1")):
-                began = time.monotonic()
+                # the hold is never released: a command that needed what it holds would give up after its lock
+                # wait (exit 1, one line), so a clean exit 0 is the proof (no timing asserted: bench/ does timing)
                 done = run_gate(*cmd)
                 assert done.returncode == 0 and not done.stderr, (hold, cmd, done.stderr)
-                assert time.monotonic() - began < 5, (hold, cmd)  # did not wait out a lock (a sync waits 10 s)
         finally:
             held.close()
