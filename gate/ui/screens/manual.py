@@ -92,9 +92,11 @@ class ManualEntry(OfferedOnFault, AnswersOnce, ModalScreen[tuple[str, str, str |
 
     def restore(self, draft: dict) -> None:
         field = self.query_one("#manual-temp", Input)
+        # typing goes on where it stopped: the focus given on mounting, handled after this, would select the draft
+        # and the teacher's next key would replace it (a race the cursor set after a refresh lost on a busy PC)
+        field.select_on_focus = False
         field.value = draft["temp"]
-        # typing goes on where it stopped (after the focus, which would select it all: a key would replace it)
-        self.call_after_refresh(setattr, field, "cursor_position", len(draft["temp"]))
+        field.cursor_position = len(draft["temp"])
         self.query_one("#manual-reason", Select).value = draft["reason"]
         if draft["target"] in {key for _, key in self.open_retests}:  # still waiting for a retest
             self.query_one("#manual-target", Select).value = draft["target"]
