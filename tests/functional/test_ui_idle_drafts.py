@@ -13,7 +13,7 @@ from gate.ui.screens.manual import ManualEntry
 from gate.ui.screens.signin import SignIn
 from storage.log import ScreeningLog
 from storage.roster import import_roster
-from tests.functional.duty_pilot import duty_screen, form_ready, sign_in as sign_in_with
+from tests.functional.duty_pilot import duty_screen, form_ready, sign_in as sign_in_with, type_slowly
 from tests.support import Clock, apply_policy, pilot_wait_until, screen_shown
 
 CONFIG = Config(language="en", mask_mode="off", security=SecurityConfig(idle_logout_minutes=5.0))
@@ -121,3 +121,7 @@ async def test_a_follow_up_note_is_kept_through_the_idle_sign_out_with_its_case(
             assert await pilot_wait_until(pilot, lambda: back.query_one("#fu-note").value == "妈妈电话：发烧，明天去医院")
             assert back.query_one("#fu-outcome").value == Outcome.SICK_LEAVE.value
             assert back.shown[back.query_one("#fu-table").cursor_row].case_id == chosen
+            back.query_one("#fu-note").focus()  # the teacher goes on typing: the note is added to, not replaced
+            await type_slowly(pilot, "ok", enter=False)
+            assert await pilot_wait_until(pilot, lambda: back.query_one("#fu-note").value.endswith("明天去医院ok"))
+            assert back.query_one("#fu-note").value == "妈妈电话：发烧，明天去医院ok"

@@ -85,6 +85,7 @@ class FollowupScreen(ShowsWorkerFailures, Screen):
     def _restore(self, draft: dict) -> None:
         for k in self.FIELDS:
             field = self.query_one(f"#fu-{k}", Input)
+            field.select_on_focus = False  # a restored note selected on focus would be replaced by the next key
             field.value, field.cursor_position = draft[k], len(draft[k])
         if draft["outcome"] is not None:
             self.query_one("#fu-outcome", Select).value = draft["outcome"]
