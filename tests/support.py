@@ -93,6 +93,13 @@ def run_gate(*args, input: str | bytes | None = None, env: dict | None = None, c
     return subprocess.CompletedProcess(["gate", *argv], code, *outputs)
 
 
+def takes_ctrl_c() -> None:
+    """``preexec_fn`` for a child a test sends Ctrl-C (SIGINT): it takes it as at a terminal, even when the test run
+    was started in the background (a shell's ``&`` makes its children ignore SIGINT, and Python then never raises
+    KeyboardInterrupt: the command would run on as if no one had pressed Ctrl-C)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def wait_until(cond: Callable[[], T], seconds: float = 20.0, interval: float = 0.02) -> T:
     """Call ``cond`` until it returns something truthy and return that; the limit is a safety net, not a claim.
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 
-from tests.support import GATE, env_with_root, fill_log, run_gate
+from tests.support import GATE, env_with_root, fill_log, run_gate, takes_ctrl_c
 
 
 def _env(tmp_path):
@@ -193,7 +193,8 @@ def big(tmp_path_factory):
 def test_h8_an_interrupted_export_leaves_no_partial_files(tmp_path, big):
     out = tmp_path / "exp"
     p = subprocess.Popen([GATE, "export", "create", "--from", "2000-01-01", "--to", "2100-01-01", "--out", str(out),
-                          "--db", str(big)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(tmp_path))
+                          "--db", str(big)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(tmp_path),
+                          preexec_fn=takes_ctrl_c)
     while p.poll() is None and not (out / "screenings.csv").exists():
         time.sleep(0.01)
     mode = oct((out / "screenings.csv").stat().st_mode & 0o777) if (out / "screenings.csv").exists() else None

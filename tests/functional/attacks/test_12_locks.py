@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from tests.support import GATE, env_with_root, fill_log, run_gate, wait_until
+from tests.support import GATE, env_with_root, fill_log, run_gate, takes_ctrl_c, wait_until
 
 ROWS = 100_000
 
@@ -77,7 +77,7 @@ def test_an_auditors_long_read_in_another_process_never_blocks_a_screening(big, 
     db, env = big
     args = [a.replace("{out}", str(tmp_path / "exp")) for a in LONG_READS[read]]
     auditor = subprocess.Popen([GATE, *args, "--db", str(db)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env=env)
+                               env=env, preexec_fn=takes_ctrl_c)
     try:
         # the auditor's process has the log open before the gate screens
         wait_until(lambda: _has_open(auditor.pid, db) or auditor.poll() is not None, 30)
@@ -117,7 +117,8 @@ def test_ctrl_c_is_exit_130_and_one_line(tmp_path):
     exit 130 and the one line "gate: interrupted" (README, exit codes), no traceback, nothing stored."""
     db = tmp_path / "g.db"
     p = subprocess.Popen([GATE, "users", "add", "boss", "--role", "admin", "--pin-stdin", "--db", str(db)],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(tmp_path))
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(tmp_path),
+                         preexec_fn=takes_ctrl_c)
     try:
         assert wait_until(lambda: p.poll() is not None or _waits_on_stdin(p.pid), 60), "gate never read its PIN"
         p.send_signal(signal.SIGINT)
