@@ -204,6 +204,8 @@ async def test_f11_at_the_other_gate_shows_a_teacher_only_its_class_and_refuses_
     with ScreeningLog(south.db) as log:
         app = build_app(load_config(south.cfg), log, clock=clock)
         async with app.run_test(size=(120, 30)) as pilot:
+            # F11 asks for a PIN once the station knows it has users (read by a worker at start-up)
+            assert await pilot_wait_until(pilot, lambda: app.users_exist)
             await pilot.press("f11")
             assert await pilot_wait_until(pilot, lambda: app.screen.query("#signin-name"))
             await type_slowly(pilot, "chen")
