@@ -318,13 +318,15 @@ class BureauError(UpstreamFailure):
     """The upstream cannot be read by the bureau right now; the message is one line."""
 
 
-def reader(url: str, connect_timeout: float = 5.0, lock_wait_s: float | None = None) -> Engine:
+def reader(url: str, connect_timeout: float = 5.0, lock_wait_s: float | None = None,
+           answer_within_s: float | None = None) -> Engine:
     """An engine that only reads: every transaction is READ ONLY on PostgreSQL, and the schema must already be the
-    current one (the bureau never migrates; the database's owner does, e.g. with `gate upstream maintain`)."""
+    current one (the bureau never migrates; the database's owner does, e.g. with `gate upstream maintain`).
+    ``answer_within_s``: no read waits longer for a server that stopped answering (storage.upstream_answer)."""
     from sqlalchemy import event
     from sqlalchemy.exc import SQLAlchemyError
 
-    engine = up.make_upstream_engine(url, connect_timeout, lock_wait_s)
+    engine = up.make_upstream_engine(url, connect_timeout, lock_wait_s, answer_within_s)
     if engine.dialect.name == "postgresql":
         @event.listens_for(engine, "connect")
         def _read_only(dbapi_conn, _record):  # noqa: ANN001
@@ -334,7 +336,7 @@ def reader(url: str, connect_timeout: float = 5.0, lock_wait_s: float | None = N
     try:
         with engine.connect() as conn:  # the revision read with one query: a read-only command loads no Alembic
             current = up.current_revision(conn)
-    except SQLAlchemyError as exc:
+    except SQLAlchemyError as exc:  # storage.upstream_answer.NoAnswer is one
         engine.dispose()
         raise BureauError(f"upstream {up.safe_url(url)} unreachable: {' '.join(str(exc).split())[:200]}") from None
     head = up.newest_revision()

@@ -24,6 +24,13 @@ MIGRATIONS = Path(__file__).with_name("upstream_migrations")
 VERSION_TABLE = "gate_upstream_version"
 
 
+# libpq's TCP settings (ignored on a Unix socket): an idle connection whose peer is gone is found in 10 + 3 × 5 s,
+# and data the peer's kernel has not acknowledged for 30 s ends the connection; a frozen server process is not
+# found so (its kernel answers for it): storage.upstream_answer bounds the bureau's reads for that.
+TCP_OPTIONS = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+               "tcp_user_timeout": 30_000}
+
+
 def normalise_url(url: str) -> str:
     """A plain postgresql:// URL means psycopg 3 here (SQLAlchemy would otherwise look for psycopg2)."""
     for plain in ("postgresql://", "postgres://"):
@@ -40,10 +47,14 @@ def safe_url(url: str) -> str:
         return url.split("@")[-1]
 
 
-def make_upstream_engine(url: str, connect_timeout: float = 5.0, lock_wait_s: float | None = None) -> Engine:
+def make_upstream_engine(url: str, connect_timeout: float = 5.0, lock_wait_s: float | None = None,
+                         answer_within_s: float | None = None) -> Engine:
     """An engine for the upstream; a URL with a password is refused (storage.upstream_url), and a PostgreSQL
     upstream on another machine is reached with sslmode=verify-full unless the URL says otherwise. ``lock_wait_s``:
-    no statement waits longer for a lock (storage.upstream_locks)."""
+    no statement waits longer for a lock (storage.upstream_locks); ``answer_within_s``: no use of a connection
+    waits longer for the server's answer (storage.upstream_answer), for reads only. Over TCP, a dead network or
+    server machine is found by keepalives and tcp_user_timeout (``TCP_OPTIONS``) rather than after the kernel's
+    quarter of an hour of retries."""
     from storage.upstream_locks import option
     from storage.upstream_url import check, sslmode
 
@@ -51,10 +62,15 @@ def make_upstream_engine(url: str, connect_timeout: float = 5.0, lock_wait_s: fl
     url = normalise_url(url)
     args = {}
     if url.startswith("postgresql"):
-        args = {"connect_timeout": int(max(1, connect_timeout)), **option(lock_wait_s)}
+        args = {"connect_timeout": int(max(1, connect_timeout)), **option(lock_wait_s), **TCP_OPTIONS}
         if mode:
             args["sslmode"] = mode
-    engine = create_engine(url, connect_args=args, pool_pre_ping=True, future=True)
+    bounded = answer_within_s is not None and url.startswith("postgresql")
+    engine = create_engine(url, connect_args=args, pool_pre_ping=not bounded, future=True)
+    if bounded:
+        from storage.upstream_answer import bound_answers
+
+        bound_answers(engine, answer_within_s)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # noqa: ANN001

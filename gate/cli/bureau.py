@@ -137,13 +137,17 @@ def _shown(key: str, value) -> str:
 
 
 @contextmanager
-def _reading(args: argparse.Namespace) -> Iterator:
-    """The bureau's read-only engine on --upstream, and storage.bureau (its queries); disposed after use."""
+def _reading(args: argparse.Namespace, bounded: bool = True) -> Iterator:
+    """The bureau's read-only engine on --upstream, and storage.bureau (its queries); disposed after use.
+    ``bounded``: a read waits for a server that stopped answering at most the lock wait and a margin (a cron job
+    that never ends never mails); an export's long reads are not cut so."""
     from sqlalchemy.exc import DBAPIError
 
     from storage import bureau, upstream_locks as locks
+    from storage.upstream_answer import for_reads
 
-    engine = bureau.reader(args.upstream, lock_wait_s=args.lock_wait)
+    engine = bureau.reader(args.upstream, lock_wait_s=args.lock_wait,
+                           answer_within_s=for_reads(args.lock_wait) if bounded else None)
     try:
         yield engine, bureau
     except DBAPIError as exc:
@@ -214,7 +218,7 @@ def export(args: argparse.Namespace) -> None:
 
     new = not os.path.lexists(args.out)
     try:
-        with _reading(args) as (engine, _bureau):
+        with _reading(args, bounded=False) as (engine, _bureau):
             manifest = district_export.export(engine, date_from=args.date_from, date_to=args.date_to,
                                               fmt=args.format, out_dir=args.out, key_path=key_path(args),
                                               actor=getpass.getuser(), now=args.clock())

@@ -219,7 +219,10 @@ def build_bureau_app(engine, day: dt.date, *, cutoff: dt.time = dt.time(9, 0), r
 
 
 def run_bureau(url: str, day: dt.date, cutoff: dt.time, refresh_s: float, lock_wait_s: float | None = None) -> None:
-    engine = bureau.reader(url, lock_wait_s=lock_wait_s)  # a refresh behind a held table gives up; the next one tries
+    from storage.upstream_answer import for_reads
+
+    # a refresh behind a held table, or a server that stopped answering, gives up; the next one tries
+    engine = bureau.reader(url, lock_wait_s=lock_wait_s, answer_within_s=for_reads(lock_wait_s))
     try:
         build_bureau_app(engine, day, cutoff=cutoff, refresh_s=refresh_s).run()
     finally:
