@@ -114,5 +114,5 @@ def verify(log: ScreeningLog, conn: Connection) -> VerifyResult:
 
 def last_pull(conn: Connection) -> tuple[int, float | None]:
     """(how many case events were pulled from the other gates, when this log last synced at all)."""
-    n = conn.execute(select(func.count()).select_from(PULLED)).scalar_one()
+    n = conn.execute(select(func.count()).select_from(PULLED).where(PULLED.c.case_id != "")).scalar_one()  # no marker
     return n, conn.execute(select(func.max(SYNC_STATE.c.last_success))).scalar()

@@ -133,16 +133,3 @@ def describe(plan_: Plan, what: str, upstream_url: str | None) -> list[str]:
     }
     one = what[:-1] if what.endswith("s") else what  # "1 screening", "2 screenings"
     return [f"kept {n:,} {what if n != 1 else one} {texts[reason]}" for reason, n in plan_.kept.items()]
-
-
-def pulled_past(log: ScreeningLog, cutoff: float) -> int:
-    """The rows pulled from the school's other gates (their fevers, clearances, holds: storage.school_records; their
-    case events: storage.pulled_cases) pulled before ``cutoff``. `gate purge` keeps them all and says so: they keep
-    a pupil refused here until cleared at any gate, and each pull starts after the highest one kept from each gate,
-    so deleting them would pull them again (a purge of them needs a pull cursor that outlives them, sealed like
-    their chains, and the fever-not-cleared rule of the screenings' purge)."""
-    from storage.tables.school import SCHOOL_CASES, SCHOOL_RECORDS
-
-    with log.read("the records pulled from the school") as conn:
-        return sum(conn.execute(select(func.count()).select_from(t).where(t.c.pulled_at < cutoff)).scalar_one()
-                   for t in (SCHOOL_RECORDS, SCHOOL_CASES))

@@ -45,6 +45,14 @@ _CONFIRMED = f'%"{Reason.FEVER_CONFIRMED.value}"%'
 _WITH_FEVER = '%"fever"%'
 
 
+MARK = "upto:"  # the kind of a purge's marker row: "upto:fever" holds the origin seq the next pull starts after
+
+
+def cursor_kind(kind: str) -> str:
+    """The kind a pulled row counts for where the next pull starts (a marker for the kind it stands for)."""
+    return kind[len(MARK):] if kind.startswith(MARK) else kind
+
+
 def record_content(row: Mapping) -> dict:
     return {k: row[k] for k in HASHED}
 
@@ -174,7 +182,8 @@ def pull(log: ScreeningLog, engine: Engine, school_id: str, fingerprint: str, *,
         after: dict[str, dict[str, int]] = {}
         for origin, kind, seq in conn.execute(select(RECORDS.c.origin, RECORDS.c.kind, func.max(RECORDS.c.origin_seq))
                                               .group_by(RECORDS.c.origin, RECORDS.c.kind)):
-            after.setdefault(origin, {})[kind] = seq
+            kind = cursor_kind(kind)  # a purge's marker holds the place of the rows it took (storage.pulled_retention)
+            after.setdefault(origin, {})[kind] = max(seq, after.get(origin, {}).get(kind, 0))
     with engine.connect() as conn, conn.begin():
         found = [(origin, *r) for origin in _others(conn, school_id, fingerprint, own)
                  for r in _new_rows(conn, school_id, origin, after.get(origin, {}))]

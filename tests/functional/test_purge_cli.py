@@ -140,9 +140,13 @@ def test_an_unreachable_upstream_purges_nothing(station, tmp_path, capsys, monke
     assert code == 1 and "unreachable" in err and "nothing more was purged" in err and count(db) == 1
 
 
-def test_records_pulled_from_the_other_gates_are_kept_and_the_purge_says_so(station, tmp_path, capsys, monkeypatch):
-    """Pulled fevers, clearances, holds and case events are not purged (storage.retention.pulled_past says why); the
-    purge no longer keeps quiet about them."""
+def test_records_pulled_from_the_other_gates_past_retention_are_purged_and_the_purge_says_so(station, tmp_path,
+                                                                                             capsys, monkeypatch):
+    """Pulled fevers, clearances, holds and case events past retention go like the station's own rows (issue 16 F2:
+    storage.pulled_retention; before, they were counted and kept for ever); newer ones stay; each gate's place for
+    the next pull stays as a marker in the chain; the chains still verify. tests/functional/test_purge_pulled.py
+    tries the rules against two real gates."""
+    import json
     import time
 
     from storage import pulled_cases, school_records
@@ -153,17 +157,24 @@ def test_records_pulled_from_the_other_gates_are_kept_and_the_purge_says_so(stat
     alone.write_text('[station]\nid = "north"\n', encoding="utf-8")
     now, old = time.time(), time.time() - 40 * 86400
     with ScreeningLog(db) as log, log.unit("pulled, as a pull stores them") as u:
-        for n, pulled_at in enumerate((old, now)):
-            record = {"id": f"south/lifted/{n}", "origin": "south", "origin_seq": n, "kind": "lifted",
-                      "entrant_id": "P1", "at": pulled_at, "content": "{}", "pulled_at": pulled_at}
+        hold = json.dumps({"entrant_id": "P2", "gate": "south", "since": old, "kind": "screening", "record_id": "x"})
+        for n, kind, who, content, pulled_at in ((0, "lifted", "P1", "{}", old), (2, "held", "P2", hold, old),
+                                                 (1, "lifted", "P1", "{}", now)):
+            record = {"id": f"south/{kind}/{n}", "origin": "south", "origin_seq": n, "kind": kind,
+                      "entrant_id": who, "at": pulled_at, "content": content, "pulled_at": pulled_at}
             school_records.chain(log).append(u.conn, record, school_records.record_content(record))
         event = {"id": "south/7", "origin": "south", "origin_seq": 7, "case_id": "c1", "entrant_id": "P1",
                  "at": old, "content": "{}", "pulled_at": old}
         pulled_cases.chain(log).append(u.conn, event, pulled_cases.pulled_content(event))
     code, out, err = purge(capsys, monkeypatch, db, alone)
     assert code == 0, err
-    assert "kept 2 record(s) pulled from the school's other gates past retention" in out  # before: not a word
+    assert "purged 1 record(s) pulled from the school's other gates" in out and "and 1 of their case events" in out
+    assert "kept 1 record(s) pulled from the school's other gates past retention about a pupil this gate still " \
+           "refuses or holds" in out
     with ScreeningLog(db) as log, log.read("pulled") as conn:
-        assert [conn.execute(select(func.count()).select_from(t)).scalar() for t in (SCHOOL_RECORDS, SCHOOL_CASES)] \
-            == [2, 1]
+        # the hold not lifted stays (P2 is held), and so does the newer row
+        assert conn.execute(select(SCHOOL_RECORDS.c.id)).scalars().all() == ["south/held/2", "south/lifted/1"]
+        assert conn.execute(select(SCHOOL_CASES.c.id, SCHOOL_CASES.c.origin_seq)).all() == [
+            ("south/pulled-up-to/7", 7)]  # where the next pull of south's case events starts
+        assert pulled_cases.last_pull(conn)[0] == 0  # a marker is no case event
         assert school_records.chain(log).verify(conn).ok and pulled_cases.chain(log).verify(conn).ok
