@@ -29,6 +29,7 @@ class BureauApp(ShowsWorkerFailures, App):
     #filter { width: 1fr; }
     #status { height: 1; color: $text-muted; }
     DataTable { height: 1fr; }
+    #no-data { height: 1fr; padding: 1 2; color: $warning; }
     """
     TITLE = "教育局 · Education bureau"
     BINDINGS = [
@@ -62,6 +63,8 @@ class BureauApp(ShowsWorkerFailures, App):
         self.filter_input = Input(placeholder="筛选 filter: school id or name", id="filter")
         self.status = Static("", id="status")
         self.table = DataTable(id="schools", cursor_type="row", zebra_stripes=True)
+        self.no_data = Static("", id="no-data", markup=False)  # in the table's place while a day has nothing read
+        self.no_data.display = False
         for key, label in COLUMNS:
             self.table.add_column(label, key=key)
         yield Header()
@@ -70,6 +73,7 @@ class BureauApp(ShowsWorkerFailures, App):
             yield self.filter_input
         yield self.status
         yield self.table
+        yield self.no_data
         yield Footer()
 
     def on_mount(self) -> None:
@@ -133,11 +137,22 @@ class BureauApp(ShowsWorkerFailures, App):
         if selected in {r.school_id for r in rows}:
             table.move_cursor(row=table.get_row_index(selected))
         read = self.loaded_at is not None  # nothing read of this day yet: no figure, not "0 late"
+        self.show_table(read or self.failed is None)
         schools, late = (len(self.rows), sum(r.late for r in self.rows)) if read else ("—", "—")
         arrow = "↓" if self.sort_reverse else "↑"
         self.status.update(
             f"{self.day} · {schools} 所学校 schools · {late} 迟报 late (after {self.cutoff:%H:%M}) · "
             f"showing {len(rows)} · sorted by {self.sort_column} {arrow} · {self.freshness()}")
+
+    def show_table(self, shown: bool) -> None:
+        """The table, or in its place why the day has no figures: an empty table would read as "no school late"
+        (a school's page hides its tables so too)."""
+        self.table.display, self.no_data.display = shown, not shown
+        if not shown:
+            self.no_data.update(
+                f"⚠ {self.day} 尚无数据:读取上游数据库失败({clock_time(self.failed.at)}),每 {self.refresh_s:g} 秒重试 "
+                f"— no data yet for {self.day}: the upstream could not be read at {clock_time(self.failed.at)} "
+                f"({self.failed.why}); retrying every {self.refresh_s:g} s")
 
     def freshness(self) -> str:
         """When the figures shown were read; after a failed refresh, that they are stale since then, and why."""

@@ -110,3 +110,29 @@ async def test_h6_a_school_left_open_says_its_figures_are_stale_once_a_refresh_f
         # today: "红旗小学 (S-A) · 2026-12-01 · 闸机 gates 0/1 reported · …", no time, no stale mark
         assert "stale" in screen_text or "过时" in screen_text, screen_text
         assert "stale since 08:00:00" in title(app) and "refresh failed at 09:00:00" in title(app), title(app)
+
+
+async def test_f3_a_day_whose_first_read_failed_hides_its_empty_table_and_says_why_until_a_read_succeeds(pg):
+    """Issue 16 F3 (g17): the schools table of a day never read, empty after its first read failed, would read as
+    "no school, nobody late": it is hidden and in its place the app says there is no data yet for that day, and why
+    (zh-CN and English), like a school's page; a day read before keeps its table, marked stale; the day read at last,
+    the table is back."""
+    no_data = lambda: str(app.no_data.render())  # noqa: E731
+    async with read_at_eight(pg, "g17_no_data") as (app, pilot, clock):
+        pg.stop("immediate")
+        clock.advance(60)
+        await pilot.press("r")  # a day read before: its figures stay on screen, stale
+        assert await pilot_wait_until(pilot, lambda: "stale since 08:00:00" in status(app)), status(app)
+        assert app.table.display and not app.no_data.display and school_ids(app) == ["S-A"]
+        app.action_day(1)  # `]`: a day never read, and its first read fails
+        assert await pilot_wait_until(pilot, lambda: "尚无数据 no data yet" in status(app)), status(app)
+        assert not app.table.display and app.no_data.display
+        said = no_data()
+        assert "2026-12-02 尚无数据" in said and "no data yet for 2026-12-02" in said, said
+        assert "could not be read at 08:01:00" in said and "读取上游数据库失败" in said, said
+        assert app.failed.why and app.failed.why in said  # why: the database's own words
+        pg.start()
+        clock.advance(60)
+        await pilot.press("r")
+        assert await pilot_wait_until(pilot, lambda: "refreshed 08:02:00" in status(app)), status(app)
+        assert app.table.display and not app.no_data.display and school_ids(app) == ["S-A"]
