@@ -20,10 +20,13 @@ MAKE_DAY_WAIT_S = 2.0  # an owner's sync making a day: then its rows go to the d
 WAIT_RANGE_S = (0.5, 600.0)  # below, a busy moment fails a sync for nothing; above, one session stalls the rest
 
 # Who holds a table (or an advisory lock) the caller waits for: the role, its state and since when its transaction
-# is open (the owner decides from these whether to end it). ``:like``: the tables' names; ``:key``: an advisory lock.
+# is open (the owner decides from these whether to end it); ``seen``: whether this role may see that state at all. ``:like``: the tables' names; ``:key``: an advisory lock.
 _HELD = text("""
 SELECT DISTINCT a.pid, coalesce(a.usename, '?') AS who, a.state,
-       extract(epoch FROM a.xact_start) AS since, extract(epoch FROM clock_timestamp() - a.xact_start) AS open_s
+       extract(epoch FROM a.xact_start) AS since, extract(epoch FROM clock_timestamp() - a.xact_start) AS open_s,
+       coalesce(pg_has_role(a.usesysid, 'USAGE') OR pg_has_role('pg_read_all_stats', 'USAGE'), false) AS seen,
+       quote_ident(current_user) AS me, (SELECT pg_has_role(datdba, 'USAGE') FROM pg_database
+                            WHERE datname = current_database()) AS owner
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 LEFT JOIN pg_class c ON c.oid = l.relation
 WHERE l.granted AND l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database
@@ -57,6 +60,10 @@ def holders(engine: Engine, like: tuple | list = ("screenings%",), key: int = -1
 
 
 def _one(r) -> str:  # noqa: ANN001 - a row of _HELD
+    if not r.seen:  # PostgreSQL shows another role's session state only to a role with pg_read_all_stats
+        # the hint for the database's owner, as the README sets it up; never "grant more" to a station's role
+        return f"pid {r.pid}, role {r.who}" + (
+            f" (state not visible to this role: GRANT pg_read_all_stats TO {r.me})" if r.owner else "")
     said = f"pid {r.pid}, role {r.who}" + (f", {r.state}" if r.state else "")
     if r.since is not None:  # a transaction open (none: a session's advisory lock outside one)
         said += f" since {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(float(r.since)))} " \
