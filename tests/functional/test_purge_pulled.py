@@ -142,3 +142,37 @@ def test_a_marker_edited_or_cut_out_is_caught(gates, capsys, edit):
         assert not integrity.check(log).ok
     with pytest.raises(Exception, match="pulled from the other gates were changed"):
         south.screen(36.6, "P6")
+
+
+def test_a_pulled_clearance_of_a_fever_still_in_this_log_stays(gates, capsys):
+    """Without it, the fever confirmed here (kept behind P42's) would refuse the pupil again."""
+    north, south, clock = gates
+    confirm_fever_at(south, clock, "P42")  # never cleared: south's screenings from here on stay
+    confirm_fever_at(south, clock, "P6")
+    sync(capsys, south.db, south.cfg)
+    clock.advance(DAY)
+    sync(capsys, north.db, north.cfg)  # north learns P6's fever and its doctor clears it
+    north.clear("P6")
+    assert "pulled 1" in both_sync(capsys, north, south)
+    assert south.screen(36.6, "P6").decision is Decision.ADMIT
+    clock.advance(40 * DAY)
+    out = purge(capsys, south, clock)
+    assert "purged 0 record(s)" in out and "past retention clearing a fever or case still in this log" in out
+    assert south.screen(36.6, "P6").decision is Decision.ADMIT and rows(south) == [("clearance", "P6")]
+
+
+def test_a_pulled_fever_stays_while_an_older_one_of_the_pupil_is_here(gates, capsys):
+    """P7's fever confirmed here and later at north (cleared there): the later one counts. Purging it with its
+    clearance would make the older one, never cleared, the pupil's latest again."""
+    north, south, clock = gates
+    confirm_fever_at(south, clock, "P42")  # never cleared: south's screenings from here on stay
+    confirm_fever_at(south, clock, "P7")
+    clock.advance(DAY)
+    confirm_fever_at(north, clock, "P7")  # north has not heard of south's yet
+    north.clear("P7")
+    assert "pulled 2" in both_sync(capsys, north, south)
+    assert south.screen(36.6, "P7").decision is Decision.ADMIT
+    clock.advance(40 * DAY)
+    out = purge(capsys, south, clock)
+    assert "purged 0 record(s)" in out and "while an older fever or certificate of the same pupil stays" in out
+    assert south.screen(36.6, "P7").decision is Decision.ADMIT
