@@ -15,7 +15,7 @@ from gate.config import load_config
 from gate.station import Station
 from storage.log import ScreeningLog
 from tests.functional.attacks.test_16_bureau import owner_sql
-from tests.support import ROOT, Clock, run_gate
+from tests.support import ROOT, Clock, log_from_template, run_gate
 
 # The Monday of last week, counted from the day the module loaded: every check of it has ended, and it stays
 # within the days the upstream files out of its default partition (storage.partitions.BACK) in any year the suite
@@ -83,6 +83,32 @@ def make_gate(tmp_path, station, school, name, url, roster: str | None = None) -
         done = run_gate("roster", "import", tmp_path / f"{station}.csv", "--config", cfg)
         assert done.returncode == 0, done.stderr
     return Gate(cfg, db)
+
+
+def many(gate, days, per_day):
+    """``per_day`` screenings at ``gate`` on each of ``days`` (from 07:00, a second apart), each the station's own."""
+    with ScreeningLog(gate.db) as log:
+        cfg = load_config(gate.cfg)
+        for day in days:
+            clock = Clock(at(day, 7, 0))
+            station = Station(cfg, log, clock=clock)
+            for i in range(per_day):
+                clock.advance(1)
+                station.screen([Reading(object_c=36.5, source="manual", operator="li", device_id="c1")],
+                               MaskResult(MaskState.YES), entrant_id=f"K{day:%d}{i}")
+
+
+def backlog(gate: Gate, per_day: int) -> Gate:
+    """``gate``'s log holding ``many(gate, [DAY], per_day)``, never synced: screened once a run for its gate and
+    school and copied (thousands of screenings one by one take seconds, and each test still gets its own file)."""
+    cfg = gate.cfg.read_text(encoding="utf-8").split("[upstream]")[0]  # its gate and school: what the rows hold
+    same = "".join(line for line in cfg.splitlines(keepends=True) if not line.startswith("db = "))
+
+    def build(db):
+        many(Gate(gate.cfg, db), [DAY], per_day)
+
+    log_from_template(gate.db, build, key=f"bureau backlog {DAY} {per_day} {same}")
+    return gate
 
 
 def west_synced(pg, tmp_path, name: str) -> tuple[str, Gate]:

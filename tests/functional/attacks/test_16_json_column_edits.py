@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from domain import MaskState
-from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate
+from tests.functional.attacks.bureau_roles_setup import DAY, at, backlog, make_gate
 from tests.functional.attacks.test_16_bureau import owner_sql
 from tests.pg import unavailable_reason
 from tests.support import run_gate
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(una
 
 
 def fever_day(pg, tmp_path, name):
-    url = pg.create_db(name)
+    url = pg.create_db(name, migrated=True)
     n1 = make_gate(tmp_path, "n1", "S-N", "北校", url)
     n1.screen_at(at(DAY, 7, 30), "P9", temp=38.5)
     n1.screen_at(at(DAY, 7, 31), "P9", temp=38.6)
@@ -66,11 +66,8 @@ def test_a_json_column_edited_to_say_something_else_is_quarantined_never_sent(pg
 
 @pytest.mark.parametrize("how", ["nan", "swapped"])
 def test_in_a_backlog_checked_by_the_helpers_an_edited_json_column_is_quarantined_too(pg, tmp_path, how):
-    from tests.functional.attacks.test_16_station_role_kill import many
-
-    url = pg.create_db(f"a16c_jb_{how}")
-    n1 = make_gate(tmp_path, "n1", "S-N", "北校", url)
-    many(n1, [DAY], 3000)
+    url = pg.create_db(f"a16c_jb_{how}", migrated=True)
+    n1 = backlog(make_gate(tmp_path, "n1", "S-N", "北校", url), 3000)
     edited = {"nan": column(n1, 2500, "readings").replace('"ambient_c":null', '"ambient_c":NaN', 1),
               "swapped": column(n1, 10, "readings")}[how]
     with sqlite3.connect(n1.db) as db:

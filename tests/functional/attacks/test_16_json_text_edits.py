@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 
 from domain import MaskState
-from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate
+from tests.functional.attacks.bureau_roles_setup import DAY, at, backlog, make_gate
 from tests.functional.attacks.test_16_bureau import owner_sql
 from tests.pg import unavailable_reason
 from tests.support import Clock, run_gate
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(una
 
 
 def school_with_a_confirmed_fever(pg, tmp_path, name):
-    url = pg.create_db(name)
+    url = pg.create_db(name, migrated=True)
     n1 = make_gate(tmp_path, "n1", "S-N", "北校", url)
     n2 = make_gate(tmp_path, "n2", "S-N", "北校", url)
     n1.screen_at(at(DAY, 7, 30), "P9", temp=38.5)           # retest
@@ -125,11 +125,8 @@ def test_an_objects_keys_reordered_in_the_file_change_nothing_any_reader_makes_o
 def test_in_a_backlog_checked_by_the_helpers_a_json_text_edit_is_quarantined_too(pg, tmp_path, how):
     # 3,000 rows, row 2500's readings edited keeping its parsed value: checked by the helper processes, quarantined
     # like any edit (exit 1, not upstream).
-    from tests.functional.attacks.test_16_station_role_kill import many
-
-    url = pg.create_db(f"a16c_hb_{how.replace('-', '_')}")
-    n1 = make_gate(tmp_path, "n1", "S-N", "北校", url)
-    many(n1, [DAY], 3000)
+    url = pg.create_db(f"a16c_hb_{how.replace('-', '_')}", migrated=True)
+    n1 = backlog(make_gate(tmp_path, "n1", "S-N", "北校", url), 3000)
     with sqlite3.connect(n1.db) as db:
         (text,) = db.execute("SELECT readings FROM screenings WHERE seq = 2500").fetchone()
         new = text.replace('"manual"', '"m\\u0061nual"', 1) if how == "escape" else text + " "

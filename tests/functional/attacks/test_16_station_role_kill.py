@@ -8,30 +8,13 @@ import time
 
 import pytest
 
-from domain import MaskResult, MaskState
-from drivers.base import Reading
-from gate.config import load_config
-from gate.station import Station
-from storage.log import ScreeningLog
-from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate, station_role, west_synced
+from tests.functional.attacks.bureau_roles_setup import DAY, make_gate, many, station_role, west_synced
 from tests.functional.attacks.conftest import PY, ROOT
 from tests.functional.attacks.test_16_bureau import owner_sql
 from tests.pg import unavailable_reason
-from tests.support import Clock, run_gate
+from tests.support import run_gate
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
-
-
-def many(gate, days, per_day):
-    with ScreeningLog(gate.db) as log:
-        cfg = load_config(gate.cfg)
-        for day in days:
-            clock = Clock(at(day, 7, 0))
-            station = Station(cfg, log, clock=clock)
-            for i in range(per_day):
-                clock.advance(1)
-                station.screen([Reading(object_c=36.5, source="manual", operator="li", device_id="c1")],
-                               MaskResult(MaskState.YES), entrant_id=f"K{day:%d}{i}")
 
 
 def test_a_station_roles_sync_killed_mid_way_then_run_again_sends_each_record_once(pg, tmp_path):
