@@ -144,6 +144,8 @@ def digest_for(key: bytes | None):
     if key is None:
         return lambda message: hashlib.sha256(message).hexdigest()
     keyed = hmac.new(key, digestmod="sha256")  # the key's pads hashed once; each row's HMAC starts from a copy
+    # OpenSSL's own HMAC object under it when there is one: its copy is one C call, hmac.HMAC's several in Python
+    keyed = getattr(keyed, "_hmac", None) or keyed
 
     def digest(message: bytes) -> str:
         mac = keyed.copy()
