@@ -1,13 +1,11 @@
 """Two gates of one school and a gate of another school on one real PostgreSQL upstream, and the ways an attacker
 forges case events upward: shared by the attacks on issue 15's one case list (attacker a15)."""
-import shutil
-import subprocess
-import sys
+import time
 
 import pytest
 
 from tests.functional.test_school_cases import PIN, Gate, at, morning_synced
-from tests.support import Clock, env_with_root
+from tests.support import Clock, env_with_root, run_gate
 
 
 @pytest.fixture
@@ -78,11 +76,13 @@ def forged_close(case, school_id, station_id, *, seq=1, cid="forged-1", outcome=
 
 
 def faked(tmp_path, when, *args):
+    """`gate ARGS` on a clock reading ``when`` ("2026-12-01 08:29:59"): the sync stamps it upstream, the report judges
+    by it (gate.cli.main's clock, in this process)."""
     env = dict(env_with_root(), HOME=str(tmp_path / "home"), GATE_LOG_DIR=str(tmp_path / "home" / "log"))
     env.pop("FAKETIME", None)
     if args[0] == "sync":  # PINs are on at these gates: an admin signs in for the first sync
         args = (*args, "--user", "admin", "--pin-stdin")
-    r = subprocess.run([shutil.which("faketime"), "-f", when, sys.executable, "-m", "gate.cli", *map(str, args)],
-                       input=(PIN["admin"] + "\n").encode(), capture_output=True, env=env, timeout=120)
+    now = time.mktime(time.strptime(when, "%Y-%m-%d %H:%M:%S"))
+    r = run_gate(*args, input=PIN["admin"] + "\n", env=env, text=False, clock=lambda: now)
     assert r.returncode == 0, r.stderr.decode()
     return r

@@ -3,7 +3,6 @@ characters or a no-break space, a class found under any spelling at the other ga
 gates in a cluster, a gate that synced one second before the check ended, a provisional report in CSV, checks across
 midnight. Every attempt here is refused or detected."""
 import json
-import shutil
 
 import pytest
 
@@ -56,7 +55,6 @@ def both_keep_the_cases_and_sync_at(tmp_path, north, south, north_at, south_at):
         faked(tmp_path, f"2026-12-01 {when}", "sync", "--db", g.db, "--config", g.cfg)
 
 
-@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
 def test_a_gate_that_synced_one_second_before_the_check_ended_keeps_the_report_provisional(school, tmp_path):
     north, south, other, clock, url = school
     both_keep_the_cases_and_sync_at(tmp_path, north, south, "07:20:00", "08:29:59")
@@ -127,7 +125,6 @@ def test_a_check_across_midnight_empty_backwards_or_overlapping_is_refused_by_co
     assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr
 
 
-@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
 def test_a_provisional_daily_report_in_csv_leaves_the_zero_report_empty_and_says_why_on_stderr(school, tmp_path):
     north, south, other, clock, url = school
     both_keep_the_cases_and_sync_at(tmp_path, north, south, "07:20:00", "07:21:00")  # south: before 08:30 only
