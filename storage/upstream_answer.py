@@ -77,6 +77,10 @@ def bound_answers(engine: Engine, seconds: float) -> Engine:
         return f"the upstream did not answer within {seconds:g} s (its server frozen or the network cut?): " \
                "connection dropped, the next read connects again"
 
+    @event.listens_for(engine, "connect")
+    def _connect(conn, _record) -> None:  # noqa: ANN001 - a new connection's own set-up (the reader's SET) too
+        _arm(conn)
+
     @event.listens_for(engine, "checkout")
     def _checkout(conn, _record, _proxy) -> None:  # noqa: ANN001
         _arm(conn)

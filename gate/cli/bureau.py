@@ -250,8 +250,10 @@ def serve(args: argparse.Namespace) -> None:
     import shlex
 
     from storage import bureau
+    from storage.upstream_answer import for_reads
 
-    bureau.reader(args.upstream).dispose()  # unreachable or wrong schema: say so now, not in every browser tab
+    # unreachable, frozen or the wrong schema: say so now, not in every browser tab
+    bureau.reader(args.upstream, answer_within_s=for_reads(args.lock_wait)).dispose()
     if not 1 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: use 1 to 65535")
     _port_free(args.host, args.port)
