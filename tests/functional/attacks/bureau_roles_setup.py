@@ -112,9 +112,10 @@ def backlog(gate: Gate, per_day: int) -> Gate:
 
 
 def west_synced(pg, tmp_path, name: str) -> tuple[str, Gate]:
-    """A new upstream database ``name`` made by gate w1 of school S-W (the owner's role), which sent one screening
-    of DAY (W1): the upstream's URL and the gate."""
-    url = pg.create_db(name)
+    """A new upstream database ``name`` (its schema made by the owner's role, copied from a database migrated once)
+    to which gate w1 of school S-W, syncing as the owner, sent one screening of DAY (W1): the upstream's URL and the
+    gate."""
+    url = pg.create_db(name, migrated=True)
     west = make_gate(tmp_path, "w1", "S-W", "西校", url)
     west.screen_at(at(DAY, 7, 30), "W1")
     assert run_gate("sync", "--once", "--config", west.cfg).returncode == 0
@@ -132,7 +133,7 @@ def province(pg, tmp_path_factory):
     """Two schools synced under the owner: north (gate n1, bound role) and west (gate w1); a district export made by
     the bureau's owner-side for west; returns (owner url, north's role url, west's role url)."""
     work = tmp_path_factory.mktemp("a16roles")
-    url = pg.create_db("a16_roles")
+    url = pg.create_db("a16_roles", migrated=True)
     n1 = make_gate(work, "n1", "S-N", "北校", url)
     w1 = make_gate(work, "w1", "S-W", "西校", url)
     n1.screen_at(at(DAY, 7, 30), "N1")
