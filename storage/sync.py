@@ -22,7 +22,8 @@ import hashlib
 import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Callable
@@ -38,6 +39,9 @@ from storage.upstream_url import UpstreamUrlError, explain
 from storage.log import ScreeningLog
 from storage.tables.log import OUTBOX
 from storage.tables.sync import QUARANTINE, SYNC_STATE as STATE
+
+
+READ_AHEAD = 2  # batches read and checked ahead: the reading goes on while a batch's COPY ends and commits
 
 
 class SyncError(UpstreamFailure):
@@ -219,15 +223,23 @@ class Sync:
 
     def _send_all(self, result: SyncResult, ahead: ThreadPoolExecutor, max_batches: int | None,
                   progress: Callable[[SyncResult], None] | None) -> None:
-        # The next batch is read (and checked) while this one goes upstream; the checkpoint moves after each commit
-        coming = None
+        # The next batches are read (and checked) while this one goes upstream, READ_AHEAD of them, one after the
+        # other on the one read-ahead thread; the checkpoint moves after each commit.
+        coming: deque[Future] = deque()
+        try:
+            self._send_batches(result, ahead, coming, max_batches, progress)
+        finally:  # the round ended or failed: nothing more is read ahead
+            sync_batch.forget(coming)
+
+    def _send_batches(self, result: SyncResult, ahead: ThreadPoolExecutor, coming: deque, max_batches: int | None,
+                      progress: Callable[[SyncResult], None] | None) -> None:
         while max_batches is None or result.batches < max_batches:
-            last, count, groups, bad = coming.result() if coming is not None else self._next_batch()
-            coming = None
+            last, count, groups, bad = coming.popleft().result() if coming else self._next_batch()
             if not count:
                 break
-            if max_batches is None or result.batches + 1 < max_batches:
-                coming = ahead.submit(self._next_batch, last)
+            later = None if max_batches is None else max_batches - result.batches - 1  # batches wanted after it
+            while len(coming) < (READ_AHEAD if later is None else min(READ_AHEAD, later)):
+                coming.append(ahead.submit(sync_batch.after, self, coming[-1]) if coming else ahead.submit(self._next_batch, last))
             bad += self._send(groups)  # what is bad (an edited report, a misfit) was taken out: never sent
             with self.log.unit("the sync checkpoint") as u:
                 sync_unverified.audit(u, self.log, self.station_id, bad, self.clock())  # edited: held, audited
@@ -237,7 +249,8 @@ class Sync:
                                                               at=self.clock()))
                 self._save(u.conn, last_seq=last, last_success=self.clock(), last_error=None)
             result.batches, result.quarantined = result.batches + 1, result.quarantined + len(bad)
-            coming = None if bad else coming  # read again: the holds just written (storage.held) go up this round
+            if bad:  # read again: the holds just written (storage.held) go up this round
+                sync_batch.forget(coming)
             for _seq, kind, record_id, error in bad:
                 if len(result.errors) < 3:
                     # The reason only: PostgreSQL's DETAIL repeats the row (personal data) and belongs in quarantine

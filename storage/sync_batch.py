@@ -11,6 +11,8 @@
 """
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future, wait
 from itertools import repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -124,3 +126,17 @@ def _take(parts, kind: str, items: list, spec, helper, handed: list) -> None:
                 handed.append((kind, first, len(part), ticket))
             except HelperGone:
                 pass  # the helpers' answers are not waited for: every row is checked here instead
+
+
+def after(sync: "Sync", before: Future):
+    """The batch after the one ``before`` reads (it ran first: one read-ahead thread, in order)."""
+    last, count, _groups, _bad = before.result()
+    return sync._next_batch(last) if count else (last, 0, {}, [])
+
+
+def forget(coming: deque) -> None:
+    """Batches read ahead no longer wanted: those not started never start, the one being read ends first (one reading
+    at a time: its parts and the helpers' answers are its own)."""
+    started = [future for future in coming if not future.cancel()]
+    coming.clear()
+    wait(started)
