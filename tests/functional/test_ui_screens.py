@@ -51,10 +51,9 @@ async def test_help_day_view_and_auditor_screens(db_path, tmp_path):
 
 
 async def test_the_auditor_table_pages_through_100000_screenings(tmp_path):
-    from tests.support import fill_log as fill
+    from tests.support import filled_log
 
-    db = tmp_path / "big.db"
-    fill(db, 100_000)
+    db = filled_log(tmp_path / "big.db", 100_000)
     with ScreeningLog(db) as log:
         app = build_app(Config(language="en"), log)
         async with app.run_test(size=(120, 40)) as pilot:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 
-from tests.support import GATE, env_with_root, fill_log, run_gate, takes_ctrl_c
+from tests.support import GATE, env_with_root, filled_log, run_gate, takes_ctrl_c
 
 
 def _env(tmp_path):
@@ -186,7 +186,7 @@ def test_h7_a_bom_is_named_and_the_empty_id_line_reads_well(tmp_path):
 @pytest.fixture(scope="module")
 def big(tmp_path_factory):
     db = tmp_path_factory.mktemp("big") / "big.db"
-    fill_log(db, 100_000)
+    filled_log(db, 100_000)
     return db
 
 

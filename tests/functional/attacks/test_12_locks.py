@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from tests.support import GATE, env_with_root, fill_log, run_gate, takes_ctrl_c, wait_until
+from tests.support import GATE, env_with_root, filled_log, run_gate, takes_ctrl_c, wait_until
 
 ROWS = 100_000
 
@@ -26,7 +26,7 @@ def big(tmp_path_factory):
     """One 100,000-row log for the module (an auditor's long reads need a long log)."""
     tmp = tmp_path_factory.mktemp("big")
     db = tmp / "big.db"
-    fill_log(db, ROWS)
+    filled_log(db, ROWS)
     home = tmp / "home"
     home.mkdir()
     return db, _env(home)

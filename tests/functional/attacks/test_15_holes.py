@@ -105,19 +105,22 @@ EVENING = datetime.datetime(2026, 12, 1, 18, 0).timestamp  # "now" of the report
 TWO_GATE_ROSTER = "id,name,class,kind\nP42,张四二,三年级二班,pupil\nP6,李六,三年级三班,pupil\nP7,李七,三年级三班,pupil\n"
 
 
-@pytest.fixture
-def two_gates(gate, tmp_path, pg):
-    import subprocess  # noqa: F401  (the faked clock runs the command in a subprocess)
-    from tests.functional.attacks.conftest import faketime_prefix
-    url = pg.create_db("a15_school_report")
+@pytest.fixture(scope="module")
+def two_gates(tmp_path_factory, pg):
+    """north screened P6 at 07:00 and south P7 at 12:40 on 2026-12-01 (each `gate screen` on that clock), both
+    synced. Made once for the module: its tests only read the school's report."""
+    from tests.functional.attacks.conftest import Gate
+    tmp_path = tmp_path_factory.mktemp("a15_two_gates")
+    gate = Gate(tmp_path / "home")
+    url = pg.create_db("a15_school_report", migrated=True)
     (tmp_path / "r.csv").write_text(TWO_GATE_ROSTER, encoding="utf-8")
-    for name, who, when in (("north", "P6", "2026-12-01 07:00:00"), ("south", "P7", "2026-12-01 12:40:00")):
+    for name, who, when in (("north", "P6", (7, 0)), ("south", "P7", (12, 40))):
         cfg, db = tmp_path / f"{name}.toml", tmp_path / f"{name}.db"
         cfg.write_text(f'[station]\nid = "{name}"\n[school]\nid = "school-12"\nname = "十二小"\nabsence_cases = "off"\n'
                        f'[upstream]\nurl = "{url}"\nshare_roster = true\n', encoding="utf-8")
         assert gate("roster", "import", "--db", db, "--config", cfg, tmp_path / "r.csv").returncode == 0
         r = gate("screen", "--db", db, "--config", cfg, "--temp", "36.5", "--mask", "yes", "--entrant", who,
-                 prefix=faketime_prefix(when))
+                 clock=datetime.datetime(2026, 12, 1, *when).timestamp)
         assert r.returncode == 0, r.stderr
         assert gate("sync", "--db", db, "--config", cfg).returncode == 0
     return url
