@@ -12,7 +12,8 @@ from gate.ui.screens.manual import ManualEntry
 from gate.ui.screens.signin import SignIn
 from storage.log import ScreeningLog
 from storage.roster import import_roster
-from tests.support import Clock, apply_policy, pilot_wait_until, screen_shown, typing_goes_to
+from tests.support import (Clock, apply_policy, empty_log, log_from_template, pilot_wait_until, screen_shown,
+                           typing_goes_to)
 
 PERSON_GAP_S = 0.15  # a person at the keyboard: between keys, and at least this between one run of keys and the next
 GATE = Config(language="en", mask_mode="off")  # an English gate without a camera: a reading alone decides
@@ -39,7 +40,10 @@ async def duty_screen(db_path, config: Config = GATE, *, size=(100, 30), staff=N
     """The gate's duty screen on the log at ``db_path`` under the pilot; yields ``(pilot, app, log)``. ``staff(log)``
     fills the log first (users, roster, policy); with staff (or ``staffed``: users from an earlier run) the screen is
     waited on to know it has users; ``before(app)`` runs before the screen starts (a screening stored earlier, say);
-    the clock is a test Clock unless one is given."""
+    the clock is a test Clock unless one is given. A new log is a copy of an empty one made once a run (its schema's
+    migrations are not what these tests are about)."""
+    if not db_path.exists():
+        log_from_template(db_path, empty_log)
     with ScreeningLog(db_path) as log:
         if staff is not None:
             staff(log)
