@@ -125,3 +125,27 @@ def test_records_behind_a_moved_checkpoint_are_not_purged(sent, tmp_path):
     done = purge(n1, "1")
     assert "Traceback" not in done.stderr, done.stderr
     assert rows(n1, "screenings") == 5 and "not found on upstream" in done.stdout, done.stdout
+
+
+def test_a_pulled_hold_not_lifted_is_kept_past_retention_and_still_refuses(pg, tmp_path):
+    """North holds back P1's edited screening (a pupil's sqlite3 edit): south pulls the hold; 100 days on, south's
+    purge keeps it and P1 is still refused there."""
+    url = pg.create_db("a17s_purge_hold", migrated=True)
+    n1 = make_gate(tmp_path, "n1", "S-N", "北校", url)
+    s1 = make_gate(tmp_path, "s1", "S-N", "北校", url)
+    s1.screen_at(at(DAY, 7, 0), "Q0")
+    n1.screen_at(at(DAY, 7, 30), "P1", temp=38.5)
+    edit(n1, "UPDATE screenings SET temperature_c = 36.5 WHERE seq = 1")
+    held = run_gate("sync", "--once", "--config", n1.cfg)
+    assert held.returncode == 1 and "changed outside the station" in held.stderr, held.stderr
+    assert run_gate("sync", "--once", "--config", s1.cfg).returncode == 0
+    with sqlite3.connect(s1.db) as db:
+        assert db.execute("SELECT count(*) FROM school_records WHERE kind = 'held'").fetchone()[0] == 1
+    assert "deny" in decision(s1, "P1")
+    admin(s1)
+    done = purge(s1, "30", clock=Clock(time.time() + 100 * 86400))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    with sqlite3.connect(s1.db) as db:
+        assert db.execute("SELECT count(*) FROM school_records WHERE kind = 'held'").fetchone()[0] == 1
+    assert "deny" in decision(s1, "P1")
+    assert run_gate("verify", "--config", s1.cfg).returncode == 0

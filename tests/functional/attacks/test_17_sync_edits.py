@@ -266,3 +266,24 @@ def test_kill_9_inside_the_upstream_transaction_then_sync_again(gate):
     done = sync(g)
     assert done.returncode == 0, done.stderr
     all_sent_each_once(url, g)
+
+
+def test_outbox_entries_reordered_send_every_record_once(gate):
+    """The outbox's own numbers swapped (the queue's order changed, each entry still naming its record)."""
+    url, g = gate
+    a, b = outbox_seq(g, 10), outbox_seq(g, 2990)
+    sql(g, "UPDATE outbox SET seq = -1 WHERE seq = ?", (a,))
+    sql(g, "UPDATE outbox SET seq = ? WHERE seq = ?", (a, b))
+    sql(g, "UPDATE outbox SET seq = ? WHERE seq = -1", (b,))
+    assert sync(g).returncode == 0
+    all_sent_each_once(url, g)
+
+
+def test_the_whole_queue_emptied_is_named_by_sync_verify(gate):
+    url, g = gate
+    sql(g, "DELETE FROM outbox WHERE seq > (SELECT last_seq FROM sync_state)")
+    assert sync(g).returncode == 0
+    assert len(upstream_ids(url)) == 1
+    checked = verify_upstream(g)
+    assert checked.returncode == 1 and "missing upstream" in checked.stderr, checked.stdout + checked.stderr
+    assert f"seq 2 (screening {record_of(g, 2)[:4]}" in checked.stderr, checked.stderr
