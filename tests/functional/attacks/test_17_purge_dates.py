@@ -149,3 +149,22 @@ def test_a_pulled_hold_not_lifted_is_kept_past_retention_and_still_refuses(pg, t
         assert db.execute("SELECT count(*) FROM school_records WHERE kind = 'held'").fetchone()[0] == 1
     assert "deny" in decision(s1, "P1")
     assert run_gate("verify", "--config", s1.cfg).returncode == 0
+
+
+def test_a_quarantined_screening_whose_edit_was_undone_is_still_not_purged(pg, tmp_path):
+    """The pupil's edit held the record back; undoing it in the file (without an auditor's lift) does not make it
+    received upstream: purge keeps it and everything after it."""
+    url = pg.create_db("a17s_purge_undone", migrated=True)
+    n1 = make_gate(tmp_path, "n1", "S-N", "北校", url)
+    many(n1, [DAY], 10)
+    (decided,) = [r[0] for r in sqlite3.connect(n1.db).execute("SELECT decision FROM screenings WHERE seq = 3")]
+    edit(n1, "UPDATE screenings SET decision = 'deny' WHERE seq = 3")
+    held = run_gate("sync", "--once", "--config", n1.cfg)
+    assert held.returncode == 1 and "quarantined 1" in held.stdout, held.stdout + held.stderr
+    edit(n1, f"UPDATE screenings SET decision = '{decided}' WHERE seq = 3")
+    assert run_gate("verify", "--config", n1.cfg).returncode == 0
+    admin(n1)
+    done = purge(n1, "1")
+    assert "kept 1 screening the upstream refused (quarantined)" in done.stdout, done.stdout + done.stderr
+    with sqlite3.connect(n1.db) as db:
+        assert db.execute("SELECT min(seq), count(*) FROM screenings").fetchone() == (3, 8)

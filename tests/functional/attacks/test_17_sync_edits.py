@@ -287,3 +287,19 @@ def test_the_whole_queue_emptied_is_named_by_sync_verify(gate):
     checked = verify_upstream(g)
     assert checked.returncode == 1 and "missing upstream" in checked.stderr, checked.stdout + checked.stderr
     assert f"seq 2 (screening {record_of(g, 2)[:4]}" in checked.stderr, checked.stderr
+
+
+def test_syncs_while_the_gate_screens_send_each_record_once(gate):
+    """The gate screens on (another process) while syncs run one after another over the backlog."""
+    url, g = gate
+    code = ("import sys; from pathlib import Path; from tests.functional.attacks.bureau_roles_setup import Gate, DAY, at;"
+            "g = Gate(Path(sys.argv[1]), Path(sys.argv[2]));"
+            "[g.screen_at(at(DAY, 10, 0, i), f'C{i}') for i in range(40)]")
+    screening = subprocess.Popen([sys.executable, "-c", code, str(g.cfg), str(g.db)], cwd=ROOT,
+                                 env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    while screening.poll() is None:
+        assert sync(g).returncode == 0
+    assert screening.returncode == 0
+    assert sync(g).returncode == 0
+    assert len(log_ids(g)) == ROWS + 41
+    all_sent_each_once(url, g)
