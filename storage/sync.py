@@ -242,12 +242,10 @@ class Sync:
                 coming.append(ahead.submit(sync_batch.after, self, coming[-1]) if coming else ahead.submit(self._next_batch, last))
             bad += self._send(groups)  # what is bad (an edited report, a misfit) was taken out: never sent
             with self.log.unit("the sync checkpoint") as u:
-                sync_unverified.audit(u, self.log, self.station_id, bad, self.clock())  # edited: held, audited
-                for seq, kind, record_id, error in bad:
-                    u.conn.execute(QUARANTINE.insert().values(outbox_seq=seq, upstream=self.key, kind=kind,
-                                                              record_id=record_id, error=error[:2000],
-                                                              at=self.clock()))
-                self._save(u.conn, last_seq=last, last_success=self.clock(), last_error=None)
+                sync_unverified.quarantine(u, self.log, self.station_id, self.key, bad, self.clock())
+                # another sync of this log beside this one (a teacher's --once beside the station's) may be ahead
+                self._save(u.conn, last_seq=max(last, self._checkpoint(u.conn)), last_success=self.clock(),
+                           last_error=None)
             result.batches, result.quarantined = result.batches + 1, result.quarantined + len(bad)
             if bad:  # read again: the holds just written (storage.held) go up this round
                 sync_batch.forget(coming)

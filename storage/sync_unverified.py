@@ -28,6 +28,7 @@ from storage.chain import Chain, sha256
 from storage.log import ScreeningLog
 from storage.tables.cases import CASES, CLEARANCES
 from storage.tables.log import OUTBOX
+from storage.tables.sync import QUARANTINE
 
 WHAT = {"screening": "screening", "case": "follow-up case event", "audit": "audit event", "clearance": "clearance"}
 
@@ -169,3 +170,19 @@ def audit(u, log: ScreeningLog, station_id: str | None, bad: list[tuple[int, str
         u.audit(station_id or "?", "station", "sync-refused-edited", {"records": held[:50], "count": len(held),
                                                                       "see": "gate verify"})
         holds.record(u, log, station_id, bad, since)
+
+
+def quarantine(u, log: ScreeningLog, station_id: str | None, upstream: str, bad: list[tuple[int, str, str, str]],
+               now: float) -> None:
+    """The records a round took out (``bad``) quarantined for ``upstream``, in the unit that saves its checkpoint; the
+    edited ones held and audited (``audit``). Those already quarantined (by another sync of this log running beside
+    this one: the station's own and a teacher's `gate sync --once`) are neither quarantined nor held twice."""
+    if not bad:
+        return
+    known = set(u.conn.execute(select(QUARANTINE.c.outbox_seq).where(
+        QUARANTINE.c.upstream == upstream, QUARANTINE.c.outbox_seq.in_([seq for seq, *_ in bad]))).scalars())
+    new = [entry for entry in bad if entry[0] not in known]
+    audit(u, log, station_id, new, now)
+    for seq, kind, record_id, error in new:
+        u.conn.execute(QUARANTINE.insert().values(outbox_seq=seq, upstream=upstream, kind=kind, record_id=record_id,
+                                                  error=error[:2000], at=now))
