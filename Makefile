@@ -23,11 +23,12 @@ $(STAMP): pyproject.toml Makefile
 demo: venv
 	$(BIN)/gate demo
 
-# Two workers (the suite waits on simulated people, ptys and screens more than it computes); the tests' scratch files
-# (logs, pty links, the PostgreSQL server) in memory when /dev/shm is there: SQLite's fsync per commit costs nothing.
+# Three workers on a 2-core machine: much of the suite waits on simulated people and ptys (the protocol tests use 5% of a
+# core) while the duty-screen tests compute; the third worker fills those waits. The tests' scratch files (logs, pty
+# links, the PostgreSQL server) in memory when /dev/shm is there: SQLite's fsync per commit costs nothing.
 TEST_TMPDIR ?= $(shell test -d /dev/shm -a -w /dev/shm && echo /dev/shm || echo $${TMPDIR:-/tmp})
 test: venv
-	TMPDIR=$(TEST_TMPDIR) $(BIN)/python -m pytest -n 2
+	TMPDIR=$(TEST_TMPDIR) $(BIN)/python -m pytest -n 3
 
 bench: venv
 	$(BIN)/python bench/log_rate.py
