@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from tests.support import count_rows, run_gate
+from tests.support import count_rows, log_from_template, run_gate
 
 
 
@@ -144,11 +144,14 @@ def test_a_config_with_every_value_wrong_names_every_key_at_once_and_stores_noth
     assert r.returncode == 2 and r.stdout == "" and not db.exists()
 
 
+def one_screening(db):
+    assert run_gate("screen", "--db", str(db), "--temp", "36.6", "--mask", "yes").returncode == 0
+
+
 @pytest.fixture
 def log(tmp_path):
-    db = tmp_path / "g.db"
-    assert run_gate("screen", "--db", str(db), "--temp", "36.6", "--mask", "yes").returncode == 0
-    return db
+    """A log with one screening, as `gate screen` wrote it: written once a run and copied into each test."""
+    return log_from_template(tmp_path / "g.db", one_screening)
 
 
 @pytest.mark.parametrize("kind, says", [("devnull", "is a device, not a config file"),

@@ -7,19 +7,23 @@ import sqlite3
 
 import pytest
 
-from tests.support import run_gate
+from tests.support import log_from_template, run_gate
 
 ADMIN_PIN = "583920"
 
 
-@pytest.fixture
-def roster_db(tmp_path):
-    db = tmp_path / "gate.db"
-    f = tmp_path / "r.csv"
+def formula_roster(db):
+    f = db.with_name("r.csv")
     f.write_text('id,name,class,kind\nP1,"=HYPERLINK(""http://x"",""a"")",=1+1,pupil\nP2,@SUM(A1:A2),+3-2,pupil\n'
                  'P3,-2+3,3-2,pupil\n', encoding="utf-8")
     assert run_gate("roster", "import", "--db", db, f).returncode == 0
-    return db
+
+
+@pytest.fixture
+def roster_db(tmp_path):
+    """A log whose roster (names and classes that look like formulas) `gate roster import` stored: imported once a run
+    and copied into each test."""
+    return log_from_template(tmp_path / "gate.db", formula_roster)
 
 
 def test_a_70kb_name_is_refused_naming_line_and_field_and_nothing_is_imported(roster_db, tmp_path):
