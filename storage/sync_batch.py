@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, literal, select
 
-from storage import reports, sync_misfits, sync_unverified, upstream_schema as up
+from storage import reports, sync_links, sync_misfits, sync_unverified, upstream_schema as up
 from storage.tables.cases import CASES, CLEARANCES
 from storage.tables.log import AUDIT_EVENTS as AUDIT, OUTBOX, SCREENINGS
 from storage.tables.records import CALIBRATIONS, DAILY_REPORTS as REPORTS
@@ -82,6 +82,7 @@ def next_batch(sync: "Sync", after: int | None = None):
     """How many outbox entries and the last one's seq; the rows to send by kind; the records not to send, taken out
     of the rows, to quarantine."""
     helper, handed = sync._helper, []  # (kind, first position, rows, ticket) of each part given to the helpers
+    chains, unlinked = sync_unverified.chains(sync.log), {}
     with sync.log.read("the outbox") as conn:
         start = sync._checkpoint(conn) if after is None else after
         batch = (select(OUTBOX.c.seq, OUTBOX.c.kind).where(OUTBOX.c.seq > start).order_by(OUTBOX.c.seq)
@@ -110,8 +111,13 @@ def next_batch(sync: "Sync", after: int | None = None):
                 groups[kind] = []
                 _take(_joined(conn, table, kind, names, sync.school_id, lo, hi), kind, groups[kind], spec, helper,
                       handed)
+            if kind in sync_unverified.WHAT:  # a chained kind: each row in its place in its chain
+                unlinked[kind] = sync_links.broken(conn, chains[kind], sync_unverified.WHAT[kind], names, groups[kind])
     bad = reports.edited(sync.log, groups)  # while the helpers hash
     bad += sync_unverified.unverified(sync.log, groups, helper if handed else None, (lo, hi), handed)
+    taken = {(kind, record_id) for _seq, kind, record_id, _error in bad}
+    for kind, found in unlinked.items():  # renumbered in the file: not sent under a made-up number
+        bad += sync_links.take_out(groups, kind, found, taken)
     return hi, sum(k[3] for k in kinds), groups, bad + sync_misfits.misfits(groups)
 
 

@@ -33,7 +33,7 @@ from storage.tables.sync import QUARANTINE
 WHAT = {"screening": "screening", "case": "follow-up case event", "audit": "audit event", "clearance": "clearance"}
 
 
-def _chains(log: ScreeningLog) -> dict[str, Chain]:
+def chains(log: ScreeningLog) -> dict[str, Chain]:
     return {"screening": log.screening_chain, "case": cases.chain(log), "audit": log.audit_chain,
             "clearance": log.clearance_chain}
 
@@ -130,12 +130,12 @@ def unverified(log: ScreeningLog, groups: dict, helper: RowCheckHelper | None = 
                 missed += [first + n for n in got]
         except HelperGone:
             answered = {}  # a helper failed: every row is checked here
-    chains = None
+    found = None
     for kind, items in groups.items():
         if kind not in WHAT or not items:
             continue
-        chains = chains or _chains(log)
-        chain = chains[kind]
+        found = found or chains(log)
+        chain = found[kind]
         names = spec(kind)[3]
         rows = [row for _key, row in items]
         if kind in answered:

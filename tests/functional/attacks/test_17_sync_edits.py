@@ -164,10 +164,13 @@ def test_screenings_edited_in_every_column_kind_are_quarantined_and_never_sent(g
                 (record,))
             record = "aaaaaaaa-0000-4000-8000-000000000000"
         edited.add(record)
+    # The row after the one whose row_hash was edited links to the hash the station wrote, which is no longer in the
+    # file: its place in the chain cannot be proved either (storage.sync_links), so it is held back with them.
+    cut = record_of(g, 2 + sorted(EDITS).index("row-hash") * (ROWS // len(EDITS)) + 1)
     done = sync(g)
     assert done.returncode == 1 and "changed outside the station" in done.stderr, done.stdout + done.stderr
-    assert f"quarantined {len(EDITS)}," in done.stdout, done.stdout
-    assert upstream_ids(url) == log_ids(g) - edited
+    assert f"quarantined {len(EDITS) + 1}," in done.stdout, done.stdout
+    assert upstream_ids(url) == log_ids(g) - edited - {cut}
     assert run_gate("verify", "--config", g.cfg).returncode == 1
 
 
