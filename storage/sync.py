@@ -240,7 +240,9 @@ class Sync:
             later = None if max_batches is None else max_batches - result.batches - 1  # batches wanted after it
             while len(coming) < (READ_AHEAD if later is None else min(READ_AHEAD, later)):
                 coming.append(ahead.submit(sync_batch.after, self, coming[-1]) if coming else ahead.submit(self._next_batch, last))
-            bad += self._send(groups)  # what is bad (an edited report, a misfit) was taken out: never sent
+            going = sum(map(len, groups.values()))  # an entry whose record is gone (or of no kind) sends nothing
+            refused = self._send(groups)  # what is bad (an edited report, a misfit) was taken out: never sent
+            bad += refused
             with self.log.unit("the sync checkpoint") as u:
                 sync_unverified.quarantine(u, self.log, self.station_id, self.key, bad, self.clock())
                 # another sync of this log beside this one (a teacher's --once beside the station's) may be ahead
@@ -253,7 +255,7 @@ class Sync:
                 if len(result.errors) < 3:
                     # The reason only: PostgreSQL's DETAIL repeats the row (personal data) and belongs in quarantine
                     result.errors.append(f"{kind} {record_id}: {error.split(' DETAIL:')[0][:200]}")
-            result.sent += count - len(bad)
+            result.sent += going - len(refused)
             if progress:
                 progress(result)
 

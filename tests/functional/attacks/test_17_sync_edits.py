@@ -306,3 +306,17 @@ def test_syncs_while_the_gate_screens_send_each_record_once(gate):
     assert sync(g).returncode == 0
     assert len(log_ids(g)) == ROWS + 41
     all_sent_each_once(url, g)
+
+
+@pytest.mark.parametrize("edit", ["record_id = 'nothing-here'", "kind = 'nonsense'"])
+def test_an_outbox_entry_that_names_nothing_is_not_counted_as_sent(gate, edit):
+    """a17s: an outbox entry pointed at no record, or of no kind, sends nothing, and `gate sync` used to count it as
+    sent ("sent 41" when 40 went up): what it says is what went up."""
+    url, g = gate
+    before = len(upstream_ids(url))
+    sql(g, f"UPDATE outbox SET {edit} WHERE seq = (SELECT seq FROM outbox WHERE kind = 'screening' "
+           "ORDER BY seq DESC LIMIT 1 OFFSET 10)")
+    queued = sql(g, "SELECT count(*) FROM outbox o WHERE o.seq > (SELECT max(last_seq) FROM sync_state)")[0][0]
+    done = sync(g)
+    went = len(upstream_ids(url)) - before
+    assert went == ROWS - 1 and f"sent {queued - 1}," in done.stdout, (went, queued, done.stdout)
