@@ -17,8 +17,8 @@ from itertools import islice
 
 from sqlalchemy import Engine, and_, case, func, select
 
-from domain.errors import UpstreamFailure
 from storage import upstream as up
+from storage.bureau_access import BureauError, NoSchoolSeen, check_sees_schools  # noqa: F401  (named here before)
 from storage.provisional import half_school, school_waits  # noqa: F401  (half_school: the rule's part, named here before)
 
 FEVER = '%"fever-confirmed"%'
@@ -105,6 +105,8 @@ def schools_on(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.ti
     with engine.connect() as conn:
         schools = conn.execute(_of(select(s.c.school_id, s.c.name, s.c.expected_stations), s.c.school_id, only)
                                .order_by(s.c.school_id)).all()
+        if not schools and only is None:
+            check_sees_schools(conn)  # none seen: a role listed for no school is told so, never "0 late"
         gates: dict[str, dict[str, float | None]] = {}
         for school_id, station_id, synced in conn.execute(
                 _of(select(st.c.school_id, st.c.station_id, st.c.synced_at), st.c.school_id, only)):
@@ -236,15 +238,15 @@ def _int(value) -> int | None:
 
 def late(engine: Engine, day: dt.date, now: float, cutoff: dt.time = dt.time(9, 0)) -> list[dict]:
     """The schools with no daily report for ``day`` once its cutoff has passed: id, name, last sync."""
-    if now < cutoff_at(day, cutoff):
-        return []
     s, st, rp = up.schools, up.stations, up.daily_reports
     reported = select(rp.c.school_id).where(rp.c.day == day.isoformat())
     last = (select(func.max(st.c.synced_at)).where(st.c.school_id == s.c.school_id)
             .correlate(s).scalar_subquery())
     with engine.connect() as conn:
-        rows = conn.execute(select(s.c.school_id, s.c.name, last)
-                            .where(s.c.school_id.not_in(reported)).order_by(s.c.school_id)).all()
+        rows = [] if now < cutoff_at(day, cutoff) else conn.execute(
+            select(s.c.school_id, s.c.name, last).where(s.c.school_id.not_in(reported)).order_by(s.c.school_id)).all()
+        if not rows:
+            check_sees_schools(conn)  # nobody late to a role that sees no school is no answer: a cron mail must go
     return [{"school_id": i, "name": n, "last_sync": t} for i, n, t in rows]
 
 
@@ -314,10 +316,6 @@ def trend(engine: Engine, day: dt.date, days: int = 7) -> dict[str, list[dict]]:
                  "reported": (s, d.isoformat()) in reported} for d in span] for s in schools}
 
 
-class BureauError(UpstreamFailure):
-    """The upstream cannot be read by the bureau right now; the message is one line."""
-
-
 def reader(url: str, connect_timeout: float = 5.0, lock_wait_s: float | None = None,
            answer_within_s: float | None = None) -> Engine:
     """An engine that only reads: every transaction is READ ONLY on PostgreSQL, and the schema must already be the
@@ -325,6 +323,8 @@ def reader(url: str, connect_timeout: float = 5.0, lock_wait_s: float | None = N
     ``answer_within_s``: no read waits longer for a server that stopped answering (storage.upstream_answer)."""
     from sqlalchemy import event
     from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.bureau_access import said
 
     engine = up.make_upstream_engine(url, connect_timeout, lock_wait_s, answer_within_s)
     if engine.dialect.name == "postgresql":
@@ -337,8 +337,10 @@ def reader(url: str, connect_timeout: float = 5.0, lock_wait_s: float | None = N
         with engine.connect() as conn:  # the revision read with one query: a read-only command loads no Alembic
             current = up.current_revision(conn)
     except SQLAlchemyError as exc:  # storage.upstream_answer.NoAnswer is one
+        line = said(exc, engine, up.safe_url(url), lock_wait_s, "try again")
         engine.dispose()
-        raise BureauError(f"upstream {up.safe_url(url)} unreachable: {' '.join(str(exc).split())[:200]}") from None
+        raise BureauError(line or f"upstream {up.safe_url(url)} unreachable: {' '.join(str(exc).split())[:200]}"
+                          ) from None
     head = up.newest_revision()
     if current != head:
         engine.dispose()

@@ -56,7 +56,8 @@ def holders(engine: Engine, like: tuple | list = ("screenings%",), key: int = -1
             rows = conn.execute(_HELD, {"like": list(like), "key": key}).all()
     except Exception:  # noqa: BLE001 - naming the holder is a courtesy; the refusal stands without it
         return ""
-    return "; ".join(_one(r) for r in rows)
+    once = {r.pid: r for r in reversed(rows)}  # a session holding two of the tables is one holder
+    return "; ".join(_one(once[pid]) for pid in sorted(once))
 
 
 def _one(r) -> str:  # noqa: ANN001 - a row of _HELD
@@ -71,6 +72,31 @@ def _one(r) -> str:  # noqa: ANN001 - a row of _HELD
     return said
 
 
+# The tables another session holds so that a read waits: a SELECT's ACCESS SHARE conflicts with ACCESS EXCLUSIVE only
+# (LOCK TABLE, ALTER, DROP, TRUNCATE, maintain's detaching). A partition is locked with its parent: the parent is named.
+_TAKEN = text("""
+SELECT DISTINCT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+WHERE l.granted AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid() AND NOT c.relispartition
+  AND c.relkind IN ('r', 'p') AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+ORDER BY 1 LIMIT 5
+""")
+
+
+def held_for_reads(engine: Engine) -> dict:
+    """``busy``'s ``like`` and ``table`` for a read that waited: the tables held now, named; "a table it reads" when
+    the holder let go meanwhile."""
+    try:
+        with engine.connect() as conn:
+            names = list(conn.execute(_TAKEN).scalars())
+    except Exception:  # noqa: BLE001 - naming the table is a courtesy; the refusal stands without it
+        names = []
+    if not names:
+        return {"like": [], "table": "a table it reads"}
+    shown = f"the upstream's {names[0]} table" if len(names) == 1 else \
+        "the upstream's tables " + ", ".join(f"'{n}'" for n in names)
+    return {"like": names, "table": shown}
+
+
 def first_pid(who: str) -> str:
     """The first holder's pid of a ``holders`` answer ("" for none)."""
     return who.split(",")[0][4:] if who.startswith("pid ") else ""
@@ -80,6 +106,7 @@ def busy(engine: Engine, what: str, wait_s: float, then: str, like: tuple | list
          table: str = "the upstream's screenings table") -> str:
     """The one line: ``what`` waited ``wait_s`` s for ``table``, who holds it, and ``then`` (what to do)."""
     who = holders(engine, like, key)
+    are = "are" if table.startswith("the upstream's tables ") else "is"
     held = f"held by another session ({who})" if who else "held by another session"
     ends = f"; or the database's owner ends it: SELECT pg_terminate_backend({first_pid(who)})" if who else ""
-    return f"{what}: {table} is {held}, waited {wait_s:g} s: {then}{ends}"
+    return f"{what}: {table} {are} {held}, waited {wait_s:g} s: {then}{ends}"

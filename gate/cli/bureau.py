@@ -141,22 +141,32 @@ def _reading(args: argparse.Namespace, bounded: bool = True) -> Iterator:
     """The bureau's read-only engine on --upstream, and storage.bureau (its queries); disposed after use.
     ``bounded``: a read waits for a server that stopped answering at most the lock wait and a margin (a cron job
     that never ends never mails); an export's long reads are not cut so."""
-    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import SQLAlchemyError
 
-    from storage import bureau, upstream_locks as locks
+    from storage import bureau
+    from storage.bureau_access import said
+    from storage.upstream import safe_url
     from storage.upstream_answer import for_reads
 
     engine = bureau.reader(args.upstream, lock_wait_s=args.lock_wait,
                            answer_within_s=for_reads(args.lock_wait) if bounded else None)
     try:
         yield engine, bureau
-    except DBAPIError as exc:
-        if not locks.is_lock_timeout(exc):
+    except SQLAlchemyError as exc:  # a table held or not granted, the session ended, no answer: one line, exit 1
+        line = said(exc, engine, safe_url(args.upstream), args.lock_wait,
+                    "nothing was read to the end, nothing recorded: try again later")
+        if line is None:
             raise
-        raise bureau.BureauError(locks.busy(engine, "bureau", args.lock_wait, "nothing was read to the end, "
-                                            "nothing recorded: try again later")) from None
+        raise bureau.BureauError(line) from None
     finally:
         engine.dispose()
+
+
+def _sees_schools(engine) -> None:  # noqa: ANN001 - storage.bureau.reader's engine
+    from storage.bureau_access import check_sees_schools
+
+    with engine.connect() as conn:
+        check_sees_schools(conn)
 
 
 def daily(args: argparse.Namespace) -> None:
@@ -219,6 +229,7 @@ def export(args: argparse.Namespace) -> None:
     new = not os.path.lexists(args.out)
     try:
         with _reading(args, bounded=False) as (engine, _bureau):
+            _sees_schools(engine)  # a role listed for no school would export nothing and call it the district
             manifest = district_export.export(engine, date_from=args.date_from, date_to=args.date_to,
                                               fmt=args.format, out_dir=args.out, key_path=key_path(args),
                                               actor=getpass.getuser(), now=args.clock())
@@ -249,11 +260,9 @@ def verify(args: argparse.Namespace) -> None:
 def serve(args: argparse.Namespace) -> None:
     import shlex
 
-    from storage import bureau
-    from storage.upstream_answer import for_reads
-
-    # unreachable, frozen or the wrong schema: say so now, not in every browser tab
-    bureau.reader(args.upstream, answer_within_s=for_reads(args.lock_wait)).dispose()
+    # unreachable, frozen, the wrong schema, a role listed for no school: say so now, not in every browser tab
+    with _reading(args) as (engine, _bureau):
+        _sees_schools(engine)
     if not 1 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: use 1 to 65535")
     _port_free(args.host, args.port)

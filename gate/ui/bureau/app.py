@@ -96,6 +96,9 @@ class BureauApp(ShowsWorkerFailures, App):
         try:
             rows = bureau.schools_on(self.engine, day, now, self.cutoff)
             trend = bureau.trend(self.engine, day)
+        except bureau.NoSchoolSeen as exc:  # never "0 late": the owner lists the role; the next refresh looks again
+            self.post_message(SchoolsFailed(day.isoformat(), exc.bilingual(), now, unseen=True))
+            return
         except (SQLAlchemyError, OSError) as exc:  # the next refresh tries again; the last figures stay, marked stale
             self.post_message(SchoolsFailed(day.isoformat(), failure_cause(exc), now))
             return
@@ -136,6 +139,13 @@ class BureauApp(ShowsWorkerFailures, App):
                             for k, _ in COLUMNS], key=r.school_id)
         if selected in {r.school_id for r in rows}:
             table.move_cursor(row=table.get_row_index(selected))
+        if self.failed is not None and self.failed.unseen:  # this role sees no school: no figure means anything
+            self.rows, self.trend, self.loaded_at = [], {}, None
+            table.clear()
+            self.show_table(False)
+            self.status.update(f"{self.day} · 尚无数据 no data: {self.failed.why} · 检查于 checked "
+                               f"{clock_time(self.failed.at)}, 每 {self.refresh_s:g} 秒再查 refresh every {self.refresh_s:g} s")
+            return
         read = self.loaded_at is not None  # nothing read of this day yet: no figure, not "0 late"
         self.show_table(read or self.failed is None)
         schools, late = (len(self.rows), sum(r.late for r in self.rows)) if read else ("—", "—")
@@ -148,7 +158,9 @@ class BureauApp(ShowsWorkerFailures, App):
         """The table, or in its place why the day has no figures: an empty table would read as "no school late"
         (a school's page hides its tables so too)."""
         self.table.display, self.no_data.display = shown, not shown
-        if not shown:
+        if not shown and self.failed.unseen:
+            self.no_data.update(self.failed.why)
+        elif not shown:
             self.no_data.update(
                 f"⚠ {self.day} 尚无数据:读取上游数据库失败({clock_time(self.failed.at)}),每 {self.refresh_s:g} 秒重试 "
                 f"— no data yet for {self.day}: the upstream could not be read at {clock_time(self.failed.at)} "

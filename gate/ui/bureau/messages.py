@@ -31,3 +31,4 @@ class SchoolsFailed(Message):
     day: str
     why: str  # one line: what the database said
     at: float  # when the refresh failed, by the app's clock
+    unseen: bool = False  # the role is listed for no school (storage.bureau_access.NoSchoolSeen): no figure stands
