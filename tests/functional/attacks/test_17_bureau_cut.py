@@ -9,7 +9,7 @@ own software:
        command LINE 6: FROM daily_reports ^ [SQL: SELECT schools.school_id, ...] (a fault in the station's software;
        details in ~/.local/state/gate-station/log/gate-errors.log)   exit 70
 What should happen: one line as for a stopped upstream ("upstream ... unreachable" / "the upstream ended this read:
-try again"), exit 1; no SQL on the terminal, nothing in gate-errors.log. Copy into tests/functional/attacks/ to run."""
+try again"), exit 1; no SQL on the terminal, nothing in gate-errors.log. Closed by f17b (storage/bureau_access.py)."""
 import os
 import subprocess
 import sys
