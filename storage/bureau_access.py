@@ -11,6 +11,7 @@ import re
 from sqlalchemy import Connection, Engine, exc as sa_exc, text
 
 from domain.errors import UpstreamFailure
+from domain.identifiers import escaped
 
 
 class BureauError(UpstreamFailure):
@@ -21,7 +22,7 @@ class NoSchoolSeen(BureauError):
     """The bureau's role is listed for no school: row-level security shows it none, whatever the district has."""
 
     def __init__(self, role: str):
-        self.role = role
+        self.role = role = escaped(role)  # its own name, shown as a terminal cannot misread it
         super().__init__(f"this database role ({role}) sees no school: it is not listed in gate_role_schools "
                          "(row-level security shows it none, so no school can be said on time or late). The "
                          f"database's owner lists it: INSERT INTO gate_role_schools (role_name, school_id) VALUES "
@@ -101,8 +102,26 @@ def said(exc: BaseException, engine: Engine, where: str, lock_wait_s: float | No
     return None
 
 
+def held_for_refresh(exc: BaseException, engine: Engine) -> str | None:
+    """For the app's status line: a refresh that gave up waiting for a lock, naming the table held and its holder
+    (the wait is the one the engine's connections carry); None for any other failure."""
+    from storage import upstream_locks as locks
+
+    if not isinstance(exc, sa_exc.DBAPIError) or not locks.is_lock_timeout(exc):
+        return None
+    try:
+        with engine.connect() as conn:
+            wait_s = float(conn.execute(text("SELECT extract(epoch FROM current_setting('lock_timeout')::interval)"))
+                           .scalar_one())
+    except Exception:  # noqa: BLE001 - the wait is a courtesy too
+        wait_s = locks.SYNC_WAIT_S
+    return locks.busy(engine, "刷新 refresh", wait_s, "the figures shown stay", **locks.held_for_reads(engine))
+
+
 def denied(message: str, role: str, where: str) -> str:
-    """A refusal of the bureau's role (SQLSTATE 42501), with what the database's owner runs."""
+    """A refusal of the bureau's role (SQLSTATE 42501), with what the database's owner runs; the server's words and
+    the role's name shown escaped (one line, nothing a terminal would obey)."""
+    message, role = escaped(message), escaped(role)
     found = _DENIED.search(message)
     if found is None:  # e.g. a row-level security policy refusing a write
         return (f"upstream {where} refused this role ({role}): {message}: the database's owner lists it in "

@@ -19,7 +19,7 @@ def test_a_row_policy_refusal_points_at_gate_role_schools():
     assert "gate_role_schools" in line and "bureau_exports" in line
 
 
-@given(st.text(max_size=300).map(lambda t: " ".join(t.split())), st.text(min_size=1, max_size=40))
+@given(st.text(max_size=300), st.text(min_size=1, max_size=40))
 def test_any_server_message_is_one_line(message, role):
     line = denied(message, role, "the-upstream")
-    assert "\n" not in line.replace(message, "").replace(role, "") and "the-upstream" in line
+    assert not any(c in line for c in "\n\r\x1b\x85\u2028\u2029\u202e") and "the-upstream" in line

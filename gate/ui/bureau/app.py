@@ -20,6 +20,7 @@ from gate.ui.bureau.messages import SchoolFailed, SchoolsFailed, SchoolsLoaded
 from gate.ui.bureau.school import SchoolScreen
 from gate.ui.screens.base import ShowsWorkerFailures
 from storage import bureau
+from storage.bureau_access import held_for_refresh
 
 
 class BureauApp(ShowsWorkerFailures, App):
@@ -100,7 +101,8 @@ class BureauApp(ShowsWorkerFailures, App):
             self.post_message(SchoolsFailed(day.isoformat(), exc.bilingual(), now, unseen=True))
             return
         except (SQLAlchemyError, OSError) as exc:  # the next refresh tries again; the last figures stay, marked stale
-            self.post_message(SchoolsFailed(day.isoformat(), failure_cause(exc), now))
+            why = held_for_refresh(exc, self.engine) or failure_cause(exc)  # a table held: which one, and by whom
+            self.post_message(SchoolsFailed(day.isoformat(), why, now))
             return
         self.post_message(SchoolsLoaded(day.isoformat(), rows, trend, now))
 

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from gate.ui.bureau.format import cell, clock_time, failure_cause, plain, read_failed, sparkline
+from storage.bureau_access import held_for_refresh
 from gate.ui.bureau.messages import SchoolFailed, SchoolLoaded
 from gate.ui.screens.base import ShowsWorkerFailures
 from storage import bureau
@@ -69,7 +70,7 @@ class SchoolScreen(ShowsWorkerFailures, Screen):
         try:
             found = bureau.detail(self.engine, self.school_id, self.day, now, self.cutoff)
         except (SQLAlchemyError, OSError) as exc:  # the page says so; the next refresh tries again
-            self.post_message(SchoolFailed(failure_cause(exc), now))
+            self.post_message(SchoolFailed(held_for_refresh(exc, self.engine) or failure_cause(exc), now))
             return
         self.post_message(SchoolLoaded(found, now))
 

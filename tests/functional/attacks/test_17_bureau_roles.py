@@ -155,3 +155,44 @@ def test_two_held_tables_are_both_named_with_their_one_holder(district):
         holder.rollback()
     assert done.returncode == 1 and "'daily_reports', 'stations' are held" in done.stderr, done.stderr
     assert done.stderr.count(f"pid {pid},") == 1 and f"pg_terminate_backend({pid})" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("table", ["screenings", "gate_upstream_identity"])
+def test_an_export_of_a_table_not_granted_is_one_line_and_leaves_no_folder(granted, table, tmp_path):
+    owner, url = granted
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute(f"REVOKE SELECT ON {table} FROM a17s_bur_grants")
+    try:
+        done = run_gate("bureau", "export", "--upstream", url, "--from", DAY, "--to", DAY, "--out", tmp_path / "x",
+                        "--key", tmp_path / "bureau.key")
+    finally:
+        with psycopg.connect(owner, autocommit=True) as conn:
+            conn.execute(f"GRANT SELECT ON {table} TO a17s_bur_grants")
+    assert done.returncode == 1 and f"GRANT SELECT ON {table} TO a17s_bur_grants" in done.stderr, done.stderr
+    assert "[SQL:" not in done.stderr and "unexpected" not in done.stderr and not (tmp_path / "x").exists()
+
+
+async def test_the_app_names_the_table_held_when_a_refresh_gives_up(district):
+    """--lock-wait's help for the app: a refresh "names it in one line" too (its status line), not the database's
+    "canceling statement due to lock timeout"."""
+    import datetime as dt
+
+    from gate.ui.bureau import build_bureau_app
+    from storage import bureau
+    from tests.support import Clock, pilot_wait_until
+
+    engine = bureau.reader(district, lock_wait_s=0.5)
+    day = dt.date(2026, 11, 27)
+    holder = psycopg.connect(district)
+    try:
+        holder.execute("LOCK TABLE daily_reports IN ACCESS EXCLUSIVE MODE")
+        app = build_bureau_app(engine, day, refresh_s=3600,
+                               clock=Clock(dt.datetime.combine(day, dt.time(10, 0)).timestamp()))
+        async with app.run_test(size=(200, 40)) as pilot:
+            status = lambda: str(app.status.render())  # noqa: E731
+            assert await pilot_wait_until(pilot, lambda: "refresh failed" in status(), 30), status()
+            assert "daily_reports table is held" in status() and "waited 0.5 s" in status(), status()
+            assert f"pg_terminate_backend({holder.info.backend_pid})" in status() and "0 迟报 late" not in status()
+    finally:
+        holder.close()
+        engine.dispose()
