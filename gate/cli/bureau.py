@@ -260,9 +260,10 @@ def verify(args: argparse.Namespace) -> None:
 def serve(args: argparse.Namespace) -> None:
     import shlex
 
-    # unreachable, frozen, the wrong schema, a role listed for no school: say so now, not in every browser tab
-    with _reading(args) as (engine, _bureau):
-        _sees_schools(engine)
+    # unreachable, frozen, the wrong schema, a table not granted, a role listed for no school: say so now, not in
+    # every browser tab (the day's table read once, as each tab's first refresh will)
+    with _reading(args) as (engine, bureau):
+        bureau.schools_on(engine, _day(args), args.clock(), args.cutoff)
     if not 1 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: use 1 to 65535")
     _port_free(args.host, args.port)

@@ -69,6 +69,19 @@ def test_a_table_the_bureau_may_not_read_is_named_in_one_line(granted, command, 
     assert "0 late" not in done.stdout
 
 
+def test_serve_names_a_table_not_granted_before_serving(granted):
+    owner, url = granted
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute("REVOKE SELECT ON school_days FROM a17s_bur_grants")
+    try:
+        done = run_gate("bureau", "serve", "--upstream", url, "--port", "0")  # a port refused after the check
+    finally:
+        with psycopg.connect(owner, autocommit=True) as conn:
+            conn.execute("GRANT SELECT ON school_days TO a17s_bur_grants")
+    assert done.returncode == 1 and "GRANT SELECT ON school_days TO a17s_bur_grants" in done.stderr, done.stderr
+    assert "Serving" not in done.stdout and "[SQL:" not in done.stderr
+
+
 def unlisted_bureau_role(owner_url, role):
     """The README's bureau-grants lines, all but the gate_role_schools one (the line a busy DBA skips)."""
     db = owner_url.rsplit("/", 1)[1]
