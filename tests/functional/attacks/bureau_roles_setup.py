@@ -85,6 +85,18 @@ def make_gate(tmp_path, station, school, name, url, roster: str | None = None) -
     return Gate(cfg, db)
 
 
+def north_fever(pg, tmp_path, name: str):
+    """Two gates of school S-N on a fresh upstream: south (s1) screened Q0 at 07:00, then north (n1) confirmed P1's
+    fever (38.5 then 38.6 at 07:30); nothing synced yet. (url, north, south)."""
+    url = pg.create_db(name, migrated=True)
+    n1 = make_gate(tmp_path, "n1", "S-N", "北校", url)
+    s1 = make_gate(tmp_path, "s1", "S-N", "北校", url)
+    s1.screen_at(at(DAY, 7, 0), "Q0")
+    n1.screen_at(at(DAY, 7, 30), "P1", temp=38.5)
+    n1.screen_at(at(DAY, 7, 31), "P1", temp=38.6)
+    return url, n1, s1
+
+
 def many(gate, days, per_day):
     """``per_day`` screenings at ``gate`` on each of ``days`` (from 07:00, a second apart), each the station's own."""
     with ScreeningLog(gate.db) as log:

@@ -21,7 +21,7 @@ import sqlite3
 import pytest
 
 from domain import Decision
-from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate
+from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate, north_fever
 from tests.functional.attacks.test_16_bureau import owner_sql
 from tests.pg import unavailable_reason
 from tests.support import run_gate
@@ -43,12 +43,7 @@ def test_a_screening_moved_to_a_made_up_seq_is_not_sent_under_it(pg, tmp_path):
 
 
 def test_a_fever_sent_under_a_made_up_seq_does_not_hide_the_gates_later_fevers(pg, tmp_path):
-    url = pg.create_db("a17s_moved_seq_pull", migrated=True)
-    n1 = make_gate(tmp_path, "n1", "S-N", "北校", url)
-    s1 = make_gate(tmp_path, "s1", "S-N", "北校", url)
-    s1.screen_at(at(DAY, 7, 0), "Q0")
-    n1.screen_at(at(DAY, 7, 30), "P1", temp=38.5)
-    n1.screen_at(at(DAY, 7, 31), "P1", temp=38.6)
+    url, n1, s1 = north_fever(pg, tmp_path, "a17s_moved_seq_pull")
     with sqlite3.connect(n1.db) as db:
         db.execute("UPDATE screenings SET seq = 100000 WHERE seq = 2")
     run_gate("sync", "--once", "--config", n1.cfg)

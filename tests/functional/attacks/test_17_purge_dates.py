@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate, many
+from tests.functional.attacks.bureau_roles_setup import DAY, at, make_gate, many, north_fever
 from tests.functional.attacks.test_16_bureau import owner_sql
 from tests.functional.attacks.test_16_purge_pulled import admin, decision, purge
 from tests.pg import unavailable_reason
@@ -28,12 +28,7 @@ def edit(gate, script):
 @pytest.fixture
 def two_gates(pg, tmp_path):
     """North confirms P1's fever (cleared there or not, by the test) and syncs; south pulls it."""
-    url = pg.create_db("a17s_purge", migrated=True)
-    n1 = make_gate(tmp_path, "n1", "S-N", "北校", url)
-    s1 = make_gate(tmp_path, "s1", "S-N", "北校", url)
-    s1.screen_at(at(DAY, 7, 0), "Q0")
-    n1.screen_at(at(DAY, 7, 30), "P1", temp=38.5)
-    n1.screen_at(at(DAY, 7, 31), "P1", temp=38.6)
+    _url, n1, s1 = north_fever(pg, tmp_path, "a17s_purge")
 
     def pulled(cleared: bool):
         if cleared:
