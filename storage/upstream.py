@@ -3,6 +3,7 @@ school and the station-made UUID (tables: storage.upstream_schema). PostgreSQL i
 by day: storage.partitions); an SQLite file serves a single school. The station creates and migrates this schema itself (storage/upstream_migrations, version table ``gate_upstream_version``)."""
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -102,11 +103,17 @@ def upgrade(engine: Engine) -> None:
     if current == head:
         return
     cfg = _alembic()
-    with engine.begin() as conn:
+    # Alembic's commands keep their context in module globals (alembic.context, alembic.op): two threads of one process
+    # migrating at once (several syncs in one process against a new upstream) took each other's away (KeyError
+    # 'config', the sync's thread ended). One at a time here; the database's own lock orders the processes.
+    with _ONE_THREAD_MIGRATES, engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             one_migrator(conn)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+_ONE_THREAD_MIGRATES = threading.Lock()
 
 
 FIRST_MIGRATION_LOCK = 73173  # PostgreSQL advisory lock: only before the version table exists
