@@ -239,7 +239,8 @@ class Sync:
                 break
             later = None if max_batches is None else max_batches - result.batches - 1  # batches wanted after it
             while len(coming) < (READ_AHEAD if later is None else min(READ_AHEAD, later)):
-                coming.append(ahead.submit(sync_batch.after, self, coming[-1]) if coming else ahead.submit(self._next_batch, last))
+                coming.append(ahead.submit(sync_batch.after, self, coming[-1]) if coming else
+                              ahead.submit(self._next_batch, last))
             going = sum(map(len, groups.values()))  # an entry whose record is gone (or of no kind) sends nothing
             refused = self._send(groups)  # what is bad (an edited report, a misfit) was taken out: never sent
             bad += refused

@@ -101,8 +101,9 @@ def next_batch(sync: "Sync", after: int | None = None):
             names = [c.name for c in up.record_columns(up.TABLES[kind])]
             spec = sync_unverified.spec(kind) if helper is not None else None
             outbox = conn.execute(select(OUTBOX.c.seq, OUTBOX.c.record_id).where(
-                OUTBOX.c.seq.between(lo, hi), OUTBOX.c.kind == kind).order_by(OUTBOX.c.seq)).all()
-            parts = (_by_seq(conn, table, kind, names, sync.school_id, outbox) if "seq" in table.c and outbox else
+                OUTBOX.c.seq.between(lo, hi), OUTBOX.c.kind == kind).order_by(OUTBOX.c.seq)).all() \
+                if "seq" in table.c else []  # a table without its own numbers is read joined
+            parts = (_by_seq(conn, table, kind, names, sync.school_id, outbox) if outbox else
                      _joined(conn, table, kind, names, sync.school_id, lo, hi))
             try:
                 _take(parts, kind, groups.setdefault(kind, []), spec, helper, handed)

@@ -26,8 +26,8 @@ REASON = ("refused here, not sent: the {what} {id} was changed outside the stati
 
 
 def broken(conn, chain: Chain, what: str, names: list[str], items: list) -> dict[str, str]:
-    """{record id: reason} for the ``items`` (``(key, upstream row)``: the school, then the ``names`` columns) whose link to
-    the row numbered before them does not hold in ``chain``'s table, as the file is now."""
+    """{record id: reason} for the ``items`` (``(key, upstream row)``: the school, then the ``names`` columns) whose
+    link to the row numbered before them does not hold in ``chain``'s table, as the file is now."""
     if not items:
         return {}
     at_seq, at_prev, at_hash, at_id = (1 + names.index(n) for n in ("seq", "prev_hash", "row_hash", "id"))
