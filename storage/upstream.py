@@ -76,9 +76,10 @@ def make_upstream_engine(url: str, connect_timeout: float = 5.0, lock_wait_s: fl
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # noqa: ANN001
             cur = dbapi_conn.cursor()
+            # the wait first: switching to WAL takes a lock too (another thread migrating a new file holds one)
+            cur.execute("PRAGMA busy_timeout=10000")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA busy_timeout=10000")
             cur.close()
     return engine
 
@@ -93,6 +94,16 @@ def _alembic() -> "AlembicConfig":
 
 
 def upgrade(engine: Engine) -> None:
+    # Alembic's commands keep their context in module globals (alembic.context, alembic.op): two threads of one process
+    # migrating at once (several syncs in one process against a new upstream) took each other's away (KeyError
+    # 'config', the sync's thread ended); on a new SQLite file the second thread's first read also met the first's
+    # write lock. One thread at a time here, its check of the schema included; the database's own lock orders the
+    # processes.
+    with _ONE_THREAD_MIGRATES:
+        _upgrade(engine)
+
+
+def _upgrade(engine: Engine) -> None:
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
@@ -103,10 +114,7 @@ def upgrade(engine: Engine) -> None:
     if current == head:
         return
     cfg = _alembic()
-    # Alembic's commands keep their context in module globals (alembic.context, alembic.op): two threads of one process
-    # migrating at once (several syncs in one process against a new upstream) took each other's away (KeyError
-    # 'config', the sync's thread ended). One at a time here; the database's own lock orders the processes.
-    with _ONE_THREAD_MIGRATES, engine.begin() as conn:
+    with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             one_migrator(conn)
         cfg.attributes["connection"] = conn
